@@ -1,0 +1,2 @@
+//! The truffle command-line tool.
+fn main() {}

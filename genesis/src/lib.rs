@@ -1,0 +1,1 @@
+//! Genesis spec of a Truffle chain: validation, hash (the chain id) and presets.

@@ -1,0 +1,1 @@
+//! Read models of the Truffle ledger: product search and recommendations.

@@ -1,0 +1,204 @@
+//! Block certificates: a quorum of validator signatures over a header.
+//!
+//! Raft only survives crashes; it says nothing to someone who does not trust the node
+//! serving a block. A certificate does: anyone holding the validator keys can check
+//! that a majority of the validators applied the block and got this header.
+
+use std::collections::BTreeSet;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+
+use crate::block::BlockHeader;
+use crate::crypto::{Keypair, PublicKey, Signature};
+use crate::hash::{domain, Hash};
+
+/// One validator's signature over a header.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct HeaderVote {
+    /// The validator.
+    pub validator: PublicKey,
+    /// Its signature over [`vote_message`].
+    pub signature: Signature,
+}
+
+/// A quorum of votes over one header.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Certificate {
+    /// Height of the header.
+    pub height: u64,
+    /// Hash of the header.
+    pub header_hash: Hash,
+    /// The votes, at most one per validator.
+    pub votes: Vec<HeaderVote>,
+}
+
+/// Why a certificate does not certify a header.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertificateError {
+    /// The certificate is for another header.
+    #[error("certificate is for header {certified} at height {certified_height}, not {expected} at {expected_height}")]
+    WrongHeader {
+        /// Header hash in the certificate.
+        certified: Hash,
+        /// Height in the certificate.
+        certified_height: u64,
+        /// The header being checked.
+        expected: Hash,
+        /// Its height.
+        expected_height: u64,
+    },
+    /// A vote is from a key outside the validator set.
+    #[error("vote by {0}, which is not a validator at this height")]
+    NotAValidator(PublicKey),
+    /// Two votes from the same validator.
+    #[error("two votes by {0}")]
+    DuplicateVote(PublicKey),
+    /// A vote's signature does not verify.
+    #[error("vote by {0} has a bad signature")]
+    BadSignature(PublicKey),
+    /// Too few votes.
+    #[error("{have} of {validators} validators signed; {need} are needed")]
+    NoQuorum {
+        /// Valid votes.
+        have: usize,
+        /// Votes needed.
+        need: usize,
+        /// Size of the validator set.
+        validators: usize,
+    },
+}
+
+/// Votes needed out of `validators`: a strict majority.
+pub fn quorum(validators: usize) -> usize {
+    validators / 2 + 1
+}
+
+/// The message a validator signs for a header.
+pub fn vote_message(chain_id: &Hash, header_hash: &Hash) -> Hash {
+    Hash::tagged(
+        domain::HEADER_VOTE,
+        &[chain_id.as_bytes(), header_hash.as_bytes()],
+    )
+}
+
+/// Signs a header as a validator.
+pub fn vote(key: &Keypair, header: &BlockHeader) -> HeaderVote {
+    let message = vote_message(&header.chain_id, &header.hash());
+    HeaderVote {
+        validator: key.public(),
+        signature: key.sign(message.as_bytes()),
+    }
+}
+
+impl HeaderVote {
+    /// Whether the vote is a valid signature over `header_hash` on `chain_id`.
+    pub fn verify(&self, chain_id: &Hash, header_hash: &Hash) -> bool {
+        let message = vote_message(chain_id, header_hash);
+        self.validator
+            .verify(message.as_bytes(), &self.signature)
+            .is_ok()
+    }
+}
+
+impl Certificate {
+    /// Checks that a majority of `validators` signed `header`.
+    ///
+    /// `validators` is the set in force when the block was applied: the set after its
+    /// parent (validator-set changes take effect from the next block).
+    pub fn verify(
+        &self,
+        header: &BlockHeader,
+        validators: &BTreeSet<PublicKey>,
+    ) -> Result<(), CertificateError> {
+        let expected = header.hash();
+        if self.header_hash != expected || self.height != header.height {
+            return Err(CertificateError::WrongHeader {
+                certified: self.header_hash,
+                certified_height: self.height,
+                expected,
+                expected_height: header.height,
+            });
+        }
+        let mut seen = BTreeSet::new();
+        for vote in &self.votes {
+            if !validators.contains(&vote.validator) {
+                return Err(CertificateError::NotAValidator(vote.validator));
+            }
+            if !seen.insert(vote.validator) {
+                return Err(CertificateError::DuplicateVote(vote.validator));
+            }
+            if !vote.verify(&header.chain_id, &expected) {
+                return Err(CertificateError::BadSignature(vote.validator));
+            }
+        }
+        let need = quorum(validators.len());
+        if seen.len() < need {
+            return Err(CertificateError::NoQuorum {
+                have: seen.len(),
+                need,
+                validators: validators.len(),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> BlockHeader {
+        BlockHeader {
+            chain_id: Hash::of(b"chain"),
+            height: 7,
+            prev_hash: Hash::of(b"prev"),
+            time_ms: 1,
+            proposer: Keypair::from_name("v0").public(),
+            transaction_count: 0,
+            transactions_root: Hash::ZERO,
+            receipts_root: Hash::ZERO,
+            state_root: Hash::of(b"state"),
+        }
+    }
+
+    #[test]
+    fn quorum_rules() {
+        let keys: Vec<Keypair> = (0..3)
+            .map(|i| Keypair::from_name(&format!("v{i}")))
+            .collect();
+        let set: BTreeSet<PublicKey> = keys.iter().map(|k| k.public()).collect();
+        let header = header();
+        let cert = |votes: Vec<HeaderVote>| Certificate {
+            height: 7,
+            header_hash: header.hash(),
+            votes,
+        };
+        assert!(cert(vec![vote(&keys[0], &header), vote(&keys[1], &header)])
+            .verify(&header, &set)
+            .is_ok());
+        assert!(matches!(
+            cert(vec![vote(&keys[0], &header)]).verify(&header, &set),
+            Err(CertificateError::NoQuorum {
+                have: 1,
+                need: 2,
+                ..
+            })
+        ));
+        assert!(matches!(
+            cert(vec![vote(&keys[0], &header), vote(&keys[0], &header)]).verify(&header, &set),
+            Err(CertificateError::DuplicateVote(_))
+        ));
+        let outsider = Keypair::from_name("outsider");
+        assert!(matches!(
+            cert(vec![vote(&keys[0], &header), vote(&outsider, &header)]).verify(&header, &set),
+            Err(CertificateError::NotAValidator(_))
+        ));
+        let mut other = header.clone();
+        other.height = 8;
+        assert!(matches!(
+            cert(vec![vote(&keys[0], &other), vote(&keys[1], &header)]).verify(&header, &set),
+            Err(CertificateError::BadSignature(_))
+        ));
+    }
+}

@@ -1,0 +1,38 @@
+//! The deterministic core of the Truffle ledger.
+//!
+//! A chain is a sequence of blocks; each block is a [`BlockProposal`] (transactions,
+//! time, proposer) applied by [`execute_block`] to the state left by its parent. The
+//! state is a set of records ([`types`]) filed under [`state::keys`] in an
+//! authenticated map whose root goes into every [`BlockHeader`]; validators sign
+//! headers and a majority of signatures is a [`Certificate`].
+//!
+//! - [`tx`]: signed, borsh-encoded transactions and their payloads.
+//! - [`exec`]: the state machine; refusals are values ([`Rejection`]) in receipts.
+//! - [`state`]: the storage trait, the Jellyfish Merkle tree and an in-memory store.
+//! - [`block`], [`merkle`], [`certificate`]: what auditors check.
+//! - [`draw`]: the raffle draw, a pure function of ledger data.
+//!
+//! Nothing in this crate touches the network, a clock or a file.
+
+pub mod block;
+pub mod certificate;
+pub mod crypto;
+pub mod draw;
+pub mod error;
+pub mod exec;
+pub mod hash;
+pub mod limits;
+pub mod memory_chain;
+pub mod merkle;
+pub mod state;
+pub mod tx;
+pub mod types;
+
+pub use block::{Block, BlockHeader, BlockProposal, Effect, Outcome, Receipt};
+pub use certificate::{Certificate, HeaderVote};
+pub use crypto::{Keypair, PublicKey, Signature};
+pub use error::{LedgerError, LedgerResult, Rejection};
+pub use exec::{execute_block, genesis_block, ExecutedBlock, GenesisState};
+pub use hash::Hash;
+pub use memory_chain::MemoryChain;
+pub use tx::{Payload, SignedTransaction, Transaction};

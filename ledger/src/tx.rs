@@ -1,0 +1,338 @@
+//! Transactions: what a signer asks the ledger to do, and the signature that proves it.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{Keypair, PublicKey, Signature};
+use crate::error::Rejection;
+use crate::hash::{domain, Hash};
+use crate::limits;
+use crate::types::{AdSpec, Gender, ProductSpec, RaffleSpec, Role};
+
+/// Everything a transaction can ask for. Variants are only ever appended.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Payload {
+    /// A registrar (operator or admin) registers a member whose phone it verified.
+    /// Only an admin may register another admin.
+    RegisterAccount {
+        /// The new account's key.
+        account: PublicKey,
+        /// Its role (`member`, or `admin` when an admin signs).
+        role: Role,
+        /// Attested birth year, for age-limited raffles.
+        birth_year: Option<u16>,
+    },
+    /// An admin suspends or reactivates an account.
+    SetAccountSuspended {
+        /// The account.
+        account: PublicKey,
+        /// true: suspend; false: reactivate.
+        suspended: bool,
+    },
+    /// The member (or a registrar on its behalf) withdraws the account; final.
+    WithdrawAccount {
+        /// The account.
+        account: PublicKey,
+    },
+    /// A member applies to sell.
+    ApplySeller {
+        /// Shop name.
+        shop_name: String,
+    },
+    /// An admin approves a seller application.
+    ApproveSeller {
+        /// The applicant.
+        account: PublicKey,
+    },
+    /// An admin revokes a seller.
+    RevokeSeller {
+        /// The seller.
+        account: PublicKey,
+    },
+    /// An approved seller registers a limited edition; each piece becomes an item it owns.
+    RegisterProduct(ProductSpec),
+    /// The owner gives an item to another active account.
+    TransferItem {
+        /// Item id.
+        item: u64,
+        /// New owner.
+        to: PublicKey,
+    },
+    /// The owner lists an item for sale at a price, or unlists it (`None`).
+    ListItem {
+        /// Item id.
+        item: u64,
+        /// Asking price in won, or `None` to unlist.
+        price: Option<u64>,
+    },
+    /// A seller escrows items it owns as raffle prizes.
+    CreateRaffle(RaffleSpec),
+    /// A verified member enters a raffle.
+    EnterRaffle {
+        /// Raffle id.
+        raffle: u64,
+    },
+    /// The seller reveals the secret it committed to.
+    RevealRaffleSecret {
+        /// Raffle id.
+        raffle: u64,
+        /// The secret whose commitment is in the raffle.
+        secret: Hash,
+    },
+    /// Anyone draws a closed raffle, once.
+    DrawRaffle {
+        /// Raffle id.
+        raffle: u64,
+    },
+    /// A buyer orders a listed item.
+    CreateOrder {
+        /// Item id.
+        item: u64,
+    },
+    /// An operator records a provider-confirmed payment; ownership moves in the same block.
+    SettlePayment {
+        /// Order id.
+        order: u64,
+        /// Provider name.
+        provider: String,
+        /// Provider's payment id.
+        payment_key: String,
+        /// Provider's webhook event id (idempotency key).
+        event_id: String,
+        /// Amount the provider confirmed, in won.
+        amount: u64,
+    },
+    /// The buyer or an operator cancels a pending order.
+    CancelOrder {
+        /// Order id.
+        order: u64,
+        /// Why.
+        reason: String,
+    },
+    /// Anyone expires a pending order whose payment window has passed.
+    ExpireOrder {
+        /// Order id.
+        order: u64,
+    },
+    /// An operator or admin refunds a paid order.
+    RefundOrder {
+        /// Order id.
+        order: u64,
+        /// Why.
+        reason: String,
+    },
+    /// An admin creates a banner campaign.
+    CreateAd(AdSpec),
+    /// An admin switches a campaign on or off.
+    SetAdActive {
+        /// Campaign id.
+        ad: u64,
+        /// On or off.
+        active: bool,
+    },
+    /// An admin adds a validator.
+    AddValidator {
+        /// Its key.
+        key: PublicKey,
+        /// Human name.
+        name: String,
+        /// libp2p listen address.
+        p2p_address: String,
+    },
+    /// An admin removes a validator.
+    RemoveValidator {
+        /// Its key.
+        key: PublicKey,
+    },
+}
+
+impl Payload {
+    /// A stable lower-case name of the kind, for logs, metrics and errors.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Payload::RegisterAccount { .. } => "register_account",
+            Payload::SetAccountSuspended { .. } => "set_account_suspended",
+            Payload::WithdrawAccount { .. } => "withdraw_account",
+            Payload::ApplySeller { .. } => "apply_seller",
+            Payload::ApproveSeller { .. } => "approve_seller",
+            Payload::RevokeSeller { .. } => "revoke_seller",
+            Payload::RegisterProduct(_) => "register_product",
+            Payload::TransferItem { .. } => "transfer_item",
+            Payload::ListItem { .. } => "list_item",
+            Payload::CreateRaffle(_) => "create_raffle",
+            Payload::EnterRaffle { .. } => "enter_raffle",
+            Payload::RevealRaffleSecret { .. } => "reveal_raffle_secret",
+            Payload::DrawRaffle { .. } => "draw_raffle",
+            Payload::CreateOrder { .. } => "create_order",
+            Payload::SettlePayment { .. } => "settle_payment",
+            Payload::CancelOrder { .. } => "cancel_order",
+            Payload::ExpireOrder { .. } => "expire_order",
+            Payload::RefundOrder { .. } => "refund_order",
+            Payload::CreateAd(_) => "create_ad",
+            Payload::SetAdActive { .. } => "set_ad_active",
+            Payload::AddValidator { .. } => "add_validator",
+            Payload::RemoveValidator { .. } => "remove_validator",
+        }
+    }
+
+    /// Checks what can be checked without state: sizes, counts, formats.
+    pub fn validate_static(&self) -> Result<(), Rejection> {
+        match self {
+            Payload::RegisterAccount { birth_year, .. } => {
+                if let Some(year) = birth_year {
+                    limits::check_range("birth_year", u64::from(*year), 1900, 2100)?;
+                }
+                Ok(())
+            }
+            Payload::ApplySeller { shop_name } => limits::check_text("shop_name", shop_name, 1, 80),
+            Payload::RegisterProduct(spec) => limits::check_product_spec(spec),
+            Payload::ListItem {
+                price: Some(price), ..
+            } => limits::check_range("price", *price, 1, limits::MAX_PRICE_WON),
+            Payload::CreateRaffle(spec) => limits::check_raffle_spec(spec),
+            Payload::SettlePayment {
+                provider,
+                payment_key,
+                event_id,
+                amount,
+                ..
+            } => {
+                limits::check_text("provider", provider, 1, 32)?;
+                limits::check_text("payment_key", payment_key, 1, 200)?;
+                limits::check_text("event_id", event_id, 1, 200)?;
+                limits::check_range("amount", *amount, 1, limits::MAX_PRICE_WON)
+            }
+            Payload::CancelOrder { reason, .. } | Payload::RefundOrder { reason, .. } => {
+                limits::check_text("reason", reason, 1, 500)
+            }
+            Payload::CreateAd(spec) => limits::check_ad_spec(spec),
+            Payload::AddValidator {
+                name, p2p_address, ..
+            } => {
+                limits::check_text("name", name, 1, 64)?;
+                limits::check_p2p_address(p2p_address)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A transaction before signing.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Transaction {
+    /// The chain it is for (the genesis hash): a transaction is valid on one chain only.
+    pub chain_id: Hash,
+    /// Who signs it.
+    pub signer: PublicKey,
+    /// The signer's account nonce: each nonce is used once, in order.
+    pub nonce: u64,
+    /// What it does.
+    pub payload: Payload,
+}
+
+impl Transaction {
+    /// The hash that is signed, and the transaction's id.
+    pub fn signing_hash(&self) -> Hash {
+        let bytes = borsh::to_vec(self).expect("encoding to a Vec cannot fail");
+        Hash::tagged(domain::TRANSACTION, &[&bytes])
+    }
+
+    /// Signs the transaction. The key must be the signer's.
+    pub fn sign(self, key: &Keypair) -> SignedTransaction {
+        debug_assert_eq!(key.public(), self.signer, "signing with another key");
+        let hash = self.signing_hash();
+        let signature = key.sign(hash.as_bytes());
+        SignedTransaction {
+            tx: self,
+            signature,
+        }
+    }
+}
+
+/// A transaction with its signature: what clients submit and blocks carry.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct SignedTransaction {
+    /// The transaction.
+    pub tx: Transaction,
+    /// ed25519 signature of `tx.signing_hash()` by `tx.signer`.
+    pub signature: Signature,
+}
+
+impl SignedTransaction {
+    /// The transaction id (its signing hash).
+    pub fn hash(&self) -> Hash {
+        self.tx.signing_hash()
+    }
+
+    /// Borsh encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        borsh::to_vec(self).expect("encoding to a Vec cannot fail")
+    }
+
+    /// Decodes a transaction from untrusted bytes: size-limited, no trailing bytes.
+    pub fn decode(bytes: &[u8]) -> Result<SignedTransaction, Rejection> {
+        if bytes.len() > limits::MAX_TRANSACTION_BYTES {
+            return Err(Rejection::TooLarge {
+                size: bytes.len() as u64,
+                max: limits::MAX_TRANSACTION_BYTES as u64,
+            });
+        }
+        borsh::from_slice(bytes).map_err(|e| Rejection::Malformed {
+            reason: e.to_string(),
+        })
+    }
+
+    /// The checks any node can make without state: chain id, size, fields, signature.
+    pub fn check_stateless(&self, chain_id: &Hash) -> Result<Hash, Rejection> {
+        if self.tx.chain_id != *chain_id {
+            return Err(Rejection::WrongChain {
+                expected: *chain_id,
+                got: self.tx.chain_id,
+            });
+        }
+        self.tx.payload.validate_static()?;
+        let hash = self.hash();
+        self.tx
+            .signer
+            .verify(hash.as_bytes(), &self.signature)
+            .map_err(|_| Rejection::BadSignature)?;
+        Ok(hash)
+    }
+}
+
+/// The message a raffle seller commits to: `raffle_commitment(secret)` goes in the raffle.
+pub fn raffle_commitment(secret: &Hash) -> Hash {
+    Hash::tagged(domain::RAFFLE_COMMIT, &[secret.as_bytes()])
+}
+
+/// Age in whole years at the given block time, from a birth year (the year's start).
+pub fn age_in_years(birth_year: u16, time_ms: u64) -> u32 {
+    let year_now = 1970 + (time_ms / 1000 / 31_556_952) as u32;
+    year_now.saturating_sub(u32::from(birth_year))
+}
+
+/// Whether a viewer of `gender`/`birth_year` is targeted by an ad at `time_ms`.
+pub fn ad_targets(
+    spec: &AdSpec,
+    gender: Option<Gender>,
+    birth_year: Option<u16>,
+    time_ms: u64,
+) -> bool {
+    if let Some(target) = spec.target_gender {
+        if gender != Some(target) {
+            return false;
+        }
+    }
+    if spec.target_min_age.is_some() || spec.target_max_age.is_some() {
+        let Some(year) = birth_year else { return false };
+        let age = age_in_years(year, time_ms);
+        if spec.target_min_age.is_some_and(|min| age < u32::from(min)) {
+            return false;
+        }
+        if spec.target_max_age.is_some_and(|max| age > u32::from(max)) {
+            return false;
+        }
+    }
+    true
+}

@@ -1,0 +1,1 @@
+//! A running Truffle node: config, storage, consensus, mempool and services.

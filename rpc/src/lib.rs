@@ -1,0 +1,1 @@
+//! JSON-RPC API and HTTP routes of a Truffle node.

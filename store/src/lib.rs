@@ -1,0 +1,1 @@
+//! RocksDB storage for Truffle: state records, the authenticated map, blocks and the Raft log.

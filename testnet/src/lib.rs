@@ -1,0 +1,1 @@
+//! Launches clusters of real Truffle node processes on loopback and injects faults.
