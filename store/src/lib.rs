@@ -1,1 +1,195 @@
-//! RocksDB storage for Truffle: state records, the authenticated map, blocks and the Raft log.
+//! RocksDB storage of a Truffle node.
+//!
+//! One database per node holds everything that must survive a crash, in column
+//! families named in [`cf`]: the state records (one family per record kind), the
+//! Jellyfish Merkle tree, blocks with their headers, receipts and certificates, the
+//! transaction index, and the Raft log. A block's state changes, tree nodes, body and
+//! the Raft position it came from are written in one atomic batch, so a node that
+//! crashes at any point restarts at a block boundary.
+
+mod blocks;
+mod error;
+mod raft_log;
+mod snapshot;
+mod state;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, Options, WriteBatch, WriteOptions, DB};
+use truffle_ledger::state::Table;
+
+pub use blocks::TxLocation;
+pub use error::{StoreError, StoreResult};
+pub use raft_log::RaftLogRange;
+pub use snapshot::SnapshotStats;
+
+/// Column family names.
+pub mod cf {
+    /// Tree nodes: borsh(NodeKey) → borsh(Node).
+    pub const TREE_NODES: &str = "tree_nodes";
+    /// Tree values: key hash ‖ big-endian version → borsh(Option<value>).
+    pub const TREE_VALUES: &str = "tree_values";
+    /// Stale tree nodes: big-endian stale-since version ‖ borsh(NodeKey) → ().
+    pub const TREE_STALE: &str = "tree_stale";
+    /// Headers by big-endian height.
+    pub const HEADERS: &str = "headers";
+    /// Blocks (header, transactions, receipts) by big-endian height.
+    pub const BLOCKS: &str = "blocks";
+    /// Certificates by big-endian height.
+    pub const CERTIFICATES: &str = "certificates";
+    /// Transaction hash → (height, index).
+    pub const TX_INDEX: &str = "tx_index";
+    /// Node metadata: head, applied Raft position, membership.
+    pub const META: &str = "meta";
+    /// Raft log entries by big-endian index.
+    pub const RAFT_LOG: &str = "raft_log";
+    /// Raft vote, committed position, purged position.
+    pub const RAFT_META: &str = "raft_meta";
+    /// Local, non-replicated data of the node's services (sessions, throttles...).
+    pub const LOCAL: &str = "local";
+
+    /// The family holding records of a state table.
+    pub fn state(table: truffle_ledger::state::Table) -> String {
+        format!("state_{}", table.name())
+    }
+}
+
+/// A node's database.
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<DB>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.db.path())
+            .finish()
+    }
+}
+
+fn all_families() -> Vec<String> {
+    let mut names: Vec<String> = Table::ALL.iter().map(|t| cf::state(*t)).collect();
+    names.extend(
+        [
+            cf::TREE_NODES,
+            cf::TREE_VALUES,
+            cf::TREE_STALE,
+            cf::HEADERS,
+            cf::BLOCKS,
+            cf::CERTIFICATES,
+            cf::TX_INDEX,
+            cf::META,
+            cf::RAFT_LOG,
+            cf::RAFT_META,
+            cf::LOCAL,
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    names
+}
+
+impl Store {
+    /// Opens (or creates) the database in `path`.
+    pub fn open(path: &Path) -> StoreResult<Store> {
+        let mut options = Options::default();
+        options.create_if_missing(true);
+        options.create_missing_column_families(true);
+        options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        options.increase_parallelism(2);
+        options.set_max_open_files(512);
+        let families = all_families().into_iter().map(|name| {
+            let mut cf_options = Options::default();
+            cf_options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+            ColumnFamilyDescriptor::new(name, cf_options)
+        });
+        let db = DB::open_cf_descriptors(&options, path, families)?;
+        Ok(Store { db: Arc::new(db) })
+    }
+
+    pub(crate) fn family(&self, name: &str) -> &ColumnFamily {
+        self.db
+            .cf_handle(name)
+            .unwrap_or_else(|| panic!("column family {name} is created at open"))
+    }
+
+    pub(crate) fn state_family(&self, table: Table) -> &ColumnFamily {
+        self.family(&cf::state(table))
+    }
+
+    pub(crate) fn write(&self, batch: WriteBatch, sync: bool) -> StoreResult<()> {
+        let mut options = WriteOptions::default();
+        options.set_sync(sync);
+        self.db.write_opt(batch, &options)?;
+        Ok(())
+    }
+
+    /// Reads a key of the node-local family.
+    pub fn local_get(&self, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self.db.get_cf(self.family(cf::LOCAL), key)?)
+    }
+
+    /// Writes (or, with `None`, deletes) keys of the node-local family atomically.
+    pub fn local_write(&self, changes: &[(Vec<u8>, Option<Vec<u8>>)]) -> StoreResult<()> {
+        let family = self.family(cf::LOCAL);
+        let mut batch = WriteBatch::default();
+        for (key, value) in changes {
+            match value {
+                Some(value) => batch.put_cf(family, key, value),
+                None => batch.delete_cf(family, key),
+            }
+        }
+        self.write(batch, false)
+    }
+
+    /// Every (key, value) of the node-local family under `prefix`.
+    pub fn local_scan(&self, prefix: &[u8]) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.scan(cf::LOCAL, prefix)
+    }
+
+    pub(crate) fn scan(&self, family: &str, prefix: &[u8]) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mode = rocksdb::IteratorMode::From(prefix, rocksdb::Direction::Forward);
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(self.family(family), mode) {
+            let (key, value) = item?;
+            if !key.starts_with(prefix) {
+                break;
+            }
+            out.push((key.to_vec(), value.to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Forces a full compaction of every column family, so that deleted data is
+    /// physically gone from the files (used after a member's withdrawal).
+    pub fn compact_all(&self) -> StoreResult<()> {
+        self.db.flush()?;
+        for name in all_families() {
+            let family = self.family(&name);
+            self.db.flush_cf(family)?;
+            self.db
+                .compact_range_cf(family, None::<&[u8]>, None::<&[u8]>);
+        }
+        Ok(())
+    }
+
+    /// Makes every write so far durable.
+    pub fn sync(&self) -> StoreResult<()> {
+        self.db.flush_wal(true)?;
+        Ok(())
+    }
+
+    /// Approximate size of the live data on disk, in bytes.
+    pub fn disk_size(&self) -> u64 {
+        self.db
+            .property_int_value(rocksdb::properties::TOTAL_SST_FILES_SIZE)
+            .ok()
+            .flatten()
+            .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests;

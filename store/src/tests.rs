@@ -1,0 +1,196 @@
+//! Store tests against a real RocksDB in a temporary folder.
+
+use truffle_ledger::state::{keys, prove, state_root_at, verify_proof, StateView};
+use truffle_ledger::types::{ChainParams, Validator};
+use truffle_ledger::{
+    execute_block, genesis_block, BlockHeader, BlockProposal, GenesisState, Hash, Keypair, Payload,
+    Transaction,
+};
+
+use crate::Store;
+
+fn genesis() -> GenesisState {
+    let validator = Keypair::from_name("validator-0").public();
+    GenesisState {
+        chain_id: Hash::of(b"store-test"),
+        time_ms: 1_000,
+        params: ChainParams::default(),
+        admins: vec![Keypair::from_name("admin").public()],
+        validators: vec![Validator {
+            key: validator,
+            name: "v0".into(),
+            p2p_address: "/ip4/127.0.0.1/tcp/1".into(),
+            since_height: 0,
+        }],
+    }
+}
+
+/// Genesis plus `blocks` blocks, each registering one member.
+fn build_chain(store: &Store, blocks: u64) -> BlockHeader {
+    let genesis = genesis();
+    let executed = genesis_block(store, &genesis).unwrap();
+    store.commit_block(&executed, &[]).unwrap();
+    let mut head = executed.block.header;
+    let registrar = Keypair::from_name("validator-0");
+    for nonce in 0..blocks {
+        let member = Keypair::from_name(&format!("member-{nonce}"));
+        let tx = Transaction {
+            chain_id: genesis.chain_id,
+            signer: registrar.public(),
+            nonce,
+            payload: Payload::RegisterAccount {
+                account: member.public(),
+                role: truffle_ledger::types::Role::Member,
+                birth_year: Some(1990),
+            },
+        }
+        .sign(&registrar);
+        let proposal = BlockProposal {
+            proposer: registrar.public(),
+            time_ms: 2_000 + nonce,
+            transactions: vec![tx],
+        };
+        let executed = execute_block(store, &head, &proposal).unwrap();
+        assert!(
+            executed.block.receipts[0].is_applied(),
+            "{:?}",
+            executed.block.receipts[0]
+        );
+        store
+            .commit_block(&executed, &[(b"applied", nonce.to_be_bytes().to_vec())])
+            .unwrap();
+        head = executed.block.header;
+    }
+    head
+}
+
+#[test]
+fn blocks_and_state_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = {
+        let store = Store::open(dir.path()).unwrap();
+        build_chain(&store, 5)
+    };
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.head().unwrap().unwrap(), head);
+    assert_eq!(
+        store.get_meta(b"applied").unwrap().unwrap(),
+        4u64.to_be_bytes().to_vec()
+    );
+    assert_eq!(state_root_at(&store, head.height).unwrap(), head.state_root);
+    let block = store.block(3).unwrap().unwrap();
+    assert!(block.check_body());
+    assert_eq!(store.header(3).unwrap().unwrap(), block.header);
+    assert_eq!(store.headers_from(2, 2).unwrap().len(), 2);
+    let location = store
+        .tx_location(&block.receipts[0].tx_hash)
+        .unwrap()
+        .unwrap();
+    assert_eq!((location.height, location.index), (3, 0));
+
+    // Proofs from RocksDB verify against the header's root, for presence and absence.
+    let member = Keypair::from_name("member-2").public();
+    let (value, proof) = prove(&store, &keys::account(&member), head.height).unwrap();
+    assert!(value.is_some());
+    assert!(verify_proof(
+        &head.state_root,
+        &keys::account(&member),
+        value.as_deref(),
+        &proof
+    ));
+    let stranger = Keypair::from_name("stranger").public();
+    let (value, proof) = prove(&store, &keys::account(&stranger), head.height).unwrap();
+    assert!(value.is_none());
+    assert!(verify_proof(
+        &head.state_root,
+        &keys::account(&stranger),
+        None,
+        &proof
+    ));
+}
+
+#[test]
+fn raft_log_append_truncate_purge() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store
+        .raft_append((1..=10).map(|i| (i, vec![i as u8])))
+        .unwrap();
+    assert_eq!(store.raft_entries(3, 6).unwrap().len(), 3);
+    store.raft_truncate_from(8).unwrap();
+    assert_eq!(store.raft_last_entry().unwrap().unwrap().0, 7);
+    store.raft_purge_upto(4, (b"purged", vec![4])).unwrap();
+    let range = store.raft_range().unwrap().unwrap();
+    assert_eq!((range.first, range.last), (5, 7));
+    assert_eq!(store.raft_meta_get(b"purged").unwrap(), Some(vec![4]));
+}
+
+#[test]
+fn snapshots_restore_state_and_refuse_damage() {
+    let source_dir = tempfile::tempdir().unwrap();
+    let source = Store::open(source_dir.path()).unwrap();
+    let head = build_chain(&source, 20);
+    let snapshot = source.export_snapshot().unwrap();
+
+    let target_dir = tempfile::tempdir().unwrap();
+    let target = Store::open(target_dir.path()).unwrap();
+    build_chain(&target, 2); // stale data the snapshot must replace
+    let stats = target.import_snapshot(&snapshot).unwrap();
+    assert_eq!(stats.height, 20);
+    assert_eq!(target.head().unwrap().unwrap(), head);
+    assert_eq!(
+        state_root_at(&target, head.height).unwrap(),
+        head.state_root
+    );
+    let member = Keypair::from_name("member-17").public();
+    assert_eq!(
+        target.get(&keys::account(&member)).unwrap(),
+        source.get(&keys::account(&member)).unwrap()
+    );
+    // The restored node can go on applying blocks.
+    let registrar = Keypair::from_name("validator-0");
+    let tx = Transaction {
+        chain_id: head.chain_id,
+        signer: registrar.public(),
+        nonce: 20,
+        payload: Payload::RegisterAccount {
+            account: Keypair::from_name("late").public(),
+            role: truffle_ledger::types::Role::Member,
+            birth_year: None,
+        },
+    }
+    .sign(&registrar);
+    let proposal = BlockProposal {
+        proposer: registrar.public(),
+        time_ms: 9_000,
+        transactions: vec![tx],
+    };
+    let on_source = execute_block(&source, &head, &proposal).unwrap();
+    let on_target = execute_block(&target, &head, &proposal).unwrap();
+    assert_eq!(on_source.block.header, on_target.block.header);
+
+    let mut damaged = snapshot.clone();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 1;
+    assert!(target.import_snapshot(&damaged).is_err());
+    assert!(target.import_snapshot(b"nonsense").is_err());
+    // A refused snapshot leaves the store as it was.
+    assert_eq!(target.head().unwrap().unwrap(), head);
+}
+
+#[test]
+fn pruning_keeps_the_latest_root_provable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let head = build_chain(&store, 10);
+    let pruned = store.prune_tree(head.height).unwrap();
+    assert!(pruned > 0);
+    let member = Keypair::from_name("member-0").public();
+    let (value, proof) = prove(&store, &keys::account(&member), head.height).unwrap();
+    assert!(verify_proof(
+        &head.state_root,
+        &keys::account(&member),
+        value.as_deref(),
+        &proof
+    ));
+}
