@@ -34,7 +34,17 @@ impl Store {
         batch.put_cf(self.family(cf::BLOCKS), height_key, encode(block));
         batch.put_cf(self.family(cf::HEADERS), height_key, encode(&block.header));
         let tx_index = self.family(cf::TX_INDEX);
+        let mut indexed_here = std::collections::HashSet::new();
         for (index, receipt) in block.receipts.iter().enumerate() {
+            // A transaction included again (a replay, or a re-proposal after a leader
+            // change) is refused the second time; its index entry keeps pointing at the
+            // inclusion that applied.
+            let seen = indexed_here.contains(&receipt.tx_hash)
+                || self.db.get_cf(tx_index, receipt.tx_hash.as_bytes())?.is_some();
+            if seen && !receipt.is_applied() {
+                continue;
+            }
+            indexed_here.insert(receipt.tx_hash);
             let location = TxLocation {
                 height: block.header.height,
                 index: index as u32,

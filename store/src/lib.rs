@@ -46,8 +46,11 @@ pub mod cf {
     pub const RAFT_LOG: &str = "raft_log";
     /// Raft vote, committed position, purged position.
     pub const RAFT_META: &str = "raft_meta";
-    /// Local, non-replicated data of the node's services (sessions, throttles...).
+    /// Local, non-replicated data of the node's services (throttles, caches...).
     pub const LOCAL: &str = "local";
+    /// Replicated but erasable data of the node's services (members' encrypted personal
+    /// data, sessions): written through Raft, never part of the ledger's history.
+    pub const SERVICE: &str = "service";
 
     /// The family holding records of a state table.
     pub fn state(table: truffle_ledger::state::Table) -> String {
@@ -84,6 +87,7 @@ fn all_families() -> Vec<String> {
             cf::RAFT_LOG,
             cf::RAFT_META,
             cf::LOCAL,
+            cf::SERVICE,
         ]
         .iter()
         .map(|s| s.to_string()),
@@ -147,6 +151,34 @@ impl Store {
     /// Every (key, value) of the node-local family under `prefix`.
     pub fn local_scan(&self, prefix: &[u8]) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
         self.scan(cf::LOCAL, prefix)
+    }
+
+    /// Reads a key of the replicated service family.
+    pub fn service_get(&self, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self.db.get_cf(self.family(cf::SERVICE), key)?)
+    }
+
+    /// Every (key, value) of the replicated service family under `prefix`.
+    pub fn service_scan(&self, prefix: &[u8]) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.scan(cf::SERVICE, prefix)
+    }
+
+    /// Applies changes to the replicated service family and `meta` entries atomically.
+    /// Only the consensus state machine calls this, in log order.
+    pub fn service_write(&self, changes: &[(Vec<u8>, Option<Vec<u8>>)], meta: &[(&[u8], Vec<u8>)]) -> StoreResult<()> {
+        let family = self.family(cf::SERVICE);
+        let mut batch = WriteBatch::default();
+        for (key, value) in changes {
+            match value {
+                Some(value) => batch.put_cf(family, key, value),
+                None => batch.delete_cf(family, key),
+            }
+        }
+        let meta_family = self.family(cf::META);
+        for (key, value) in meta {
+            batch.put_cf(meta_family, key, value);
+        }
+        self.write(batch, false)
     }
 
     pub(crate) fn scan(&self, family: &str, prefix: &[u8]) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {

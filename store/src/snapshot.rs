@@ -67,13 +67,18 @@ impl<'a> Reader<'a> {
 }
 
 impl Store {
-    /// A consistent copy of the replicated data.
-    pub fn export_snapshot(&self) -> StoreResult<Vec<u8>> {
+    /// A consistent copy of the replicated data, and the `meta` entries it holds (the
+    /// consensus layer reads the Raft position of the copy from them).
+    pub fn export_snapshot(&self) -> StoreResult<(Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)> {
         let snapshot = self.db.snapshot();
         let mut out = MAGIC.to_vec();
+        let mut meta = Vec::new();
         for (id, name) in replicated_families().iter().enumerate() {
             for item in snapshot.iterator_cf(self.family(name), IteratorMode::Start) {
                 let (key, value) = item?;
+                if name == cf::META {
+                    meta.push((key.to_vec(), value.to_vec()));
+                }
                 out.push(id as u8);
                 put_bytes(&mut out, &key);
                 put_bytes(&mut out, &value);
@@ -82,7 +87,7 @@ impl Store {
         out.push(END);
         let checksum = blake3::hash(&out);
         out.extend_from_slice(checksum.as_bytes());
-        Ok(out)
+        Ok((out, meta))
     }
 
     /// Replaces the replicated data and the tree with the snapshot's, after checking it.

@@ -1,0 +1,357 @@
+//! openraft's state machine: applies committed entries to the ledger in RocksDB.
+//!
+//! A block entry is executed by the ledger and written, with the Raft position it
+//! came from, in one atomic batch; a crash between entries replays from the right
+//! place. Snapshots are the store's export of everything replicated, kept on disk so a
+//! restarted leader can still send one.
+
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use openraft::storage::{RaftStateMachine, Snapshot, SnapshotMeta};
+use openraft::{AnyError, EntryPayload, RaftSnapshotBuilder, StorageIOError};
+use tokio::sync::broadcast;
+use truffle_ledger::{execute_block, genesis_block, Block, GenesisState};
+use truffle_store::Store;
+
+use crate::types::{ApplyResponse, AppCommand, Entry, LogId, NodeId, StorageError, StoredMembership, TypeConfig, ValidatorNode};
+
+const APPLIED_KEY: &[u8] = b"raft_applied";
+const MEMBERSHIP_KEY: &[u8] = b"raft_membership";
+
+/// What the state machine tells the rest of the node.
+#[derive(Clone, Debug)]
+pub enum LedgerEvent {
+    /// A block was applied.
+    Block(Arc<Block>),
+    /// A snapshot replaced the state; read models must rebuild from the store.
+    SnapshotInstalled {
+        /// Height of the snapshot's head.
+        height: u64,
+    },
+    /// The replicated service data changed.
+    ServiceApplied {
+        /// Log index of the entry.
+        log_index: u64,
+    },
+}
+
+/// Applies service commands: replicated, erasable data that is not part of the
+/// ledger's history (members' encrypted personal data, sessions). Must be
+/// deterministic: every node applies the same commands in the same order.
+pub trait ServiceApplier: Send + Sync + 'static {
+    /// Computes the changes to the service family for `command`, and an answer for
+    /// the proposer. An error refuses the command on every node alike.
+    fn apply(&self, store: &Store, command: &[u8]) -> Result<ServiceOutcome, String>;
+}
+
+/// What a service command does.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceOutcome {
+    /// Key changes in the service family (`None` deletes).
+    pub changes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Answer for the proposer.
+    pub response: Vec<u8>,
+}
+
+fn sm_write_error(e: impl ToString) -> StorageError {
+    StorageIOError::write_state_machine(AnyError::error(e.to_string())).into()
+}
+
+fn sm_read_error(e: impl ToString) -> StorageError {
+    StorageIOError::read_state_machine(AnyError::error(e.to_string())).into()
+}
+
+fn snapshot_error(e: impl ToString) -> StorageError {
+    StorageIOError::write_snapshot(None, AnyError::error(e.to_string())).into()
+}
+
+#[derive(Clone, Debug)]
+struct StoredSnapshot {
+    meta: SnapshotMeta<NodeId, ValidatorNode>,
+    bytes: Arc<Vec<u8>>,
+}
+
+/// Snapshots kept on disk: `current.snap` and `current.meta` in one folder.
+#[derive(Clone, Debug)]
+struct SnapshotFiles {
+    dir: PathBuf,
+    current: Arc<Mutex<Option<StoredSnapshot>>>,
+}
+
+impl SnapshotFiles {
+    fn open(dir: PathBuf) -> std::io::Result<SnapshotFiles> {
+        std::fs::create_dir_all(&dir)?;
+        let meta_path = dir.join("current.meta");
+        let data_path = dir.join("current.snap");
+        let current = if meta_path.exists() && data_path.exists() {
+            let meta = serde_json::from_slice(&std::fs::read(&meta_path)?).map_err(std::io::Error::other)?;
+            let bytes = std::fs::read(&data_path)?;
+            Some(StoredSnapshot {
+                meta,
+                bytes: Arc::new(bytes),
+            })
+        } else {
+            None
+        };
+        Ok(SnapshotFiles {
+            dir,
+            current: Arc::new(Mutex::new(current)),
+        })
+    }
+
+    fn save(&self, snapshot: StoredSnapshot) -> std::io::Result<()> {
+        let write = |name: &str, bytes: &[u8]| -> std::io::Result<()> {
+            let tmp = self.dir.join(format!("{name}.tmp"));
+            std::fs::write(&tmp, bytes)?;
+            std::fs::File::open(&tmp)?.sync_all()?;
+            std::fs::rename(&tmp, self.dir.join(name))
+        };
+        write("current.snap", &snapshot.bytes)?;
+        write(
+            "current.meta",
+            &serde_json::to_vec(&snapshot.meta).expect("snapshot meta serializes"),
+        )?;
+        *self.current.lock().expect("snapshot lock poisoned") = Some(snapshot);
+        Ok(())
+    }
+
+    fn current(&self) -> Option<StoredSnapshot> {
+        self.current.lock().expect("snapshot lock poisoned").clone()
+    }
+}
+
+/// The ledger as openraft's state machine.
+pub struct StateMachine {
+    store: Store,
+    events: broadcast::Sender<LedgerEvent>,
+    service: Arc<dyn ServiceApplier>,
+    snapshots: SnapshotFiles,
+}
+
+impl StateMachine {
+    /// Opens the state machine over `store`, writing the genesis block if the store is
+    /// new, and keeping snapshots in `snapshot_dir`.
+    pub fn open(
+        store: Store,
+        genesis: &GenesisState,
+        snapshot_dir: PathBuf,
+        service: Arc<dyn ServiceApplier>,
+        events: broadcast::Sender<LedgerEvent>,
+    ) -> Result<StateMachine, crate::ConsensusError> {
+        match store.head()? {
+            Some(head) if head.chain_id != genesis.chain_id => {
+                return Err(crate::ConsensusError::WrongChain {
+                    stored: head.chain_id,
+                    genesis: genesis.chain_id,
+                })
+            }
+            Some(_) => {}
+            None => {
+                let executed = genesis_block(&store, genesis)?;
+                store.commit_block(&executed, &[])?;
+            }
+        }
+        let snapshots = SnapshotFiles::open(snapshot_dir)?;
+        Ok(StateMachine {
+            store,
+            events,
+            service,
+            snapshots,
+        })
+    }
+
+    fn applied_meta(log_id: &LogId) -> (&'static [u8], Vec<u8>) {
+        (APPLIED_KEY, serde_json::to_vec(&Some(*log_id)).expect("log ids serialize"))
+    }
+
+    fn apply_command(&mut self, log_id: &LogId, command: AppCommand) -> Result<ApplyResponse, StorageError> {
+        match command {
+            AppCommand::Block(proposal) => {
+                let head = self
+                    .store
+                    .head()
+                    .map_err(sm_read_error)?
+                    .ok_or_else(|| sm_read_error("no genesis block"))?;
+                let executed = execute_block(&self.store, &head, &proposal).map_err(sm_write_error)?;
+                self.store
+                    .commit_block(&executed, &[Self::applied_meta(log_id)])
+                    .map_err(sm_write_error)?;
+                let height = executed.block.header.height;
+                let _ = self.events.send(LedgerEvent::Block(Arc::new(executed.block)));
+                Ok(ApplyResponse {
+                    height: Some(height),
+                    service: Vec::new(),
+                })
+            }
+            AppCommand::Service(bytes) => {
+                let outcome = match self.service.apply(&self.store, &bytes) {
+                    Ok(outcome) => outcome,
+                    Err(reason) => {
+                        tracing::debug!(target: "consensus::sm", %reason, "service command refused");
+                        ServiceOutcome {
+                            changes: Vec::new(),
+                            response: Vec::new(),
+                        }
+                    }
+                };
+                self.store
+                    .service_write(&outcome.changes, &[Self::applied_meta(log_id)])
+                    .map_err(sm_write_error)?;
+                let _ = self.events.send(LedgerEvent::ServiceApplied {
+                    log_index: log_id.index,
+                });
+                Ok(ApplyResponse {
+                    height: None,
+                    service: outcome.response,
+                })
+            }
+        }
+    }
+}
+
+impl RaftStateMachine<TypeConfig> for StateMachine {
+    type SnapshotBuilder = SnapshotBuilder;
+
+    async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), StorageError> {
+        let applied: Option<LogId> = match self.store.get_meta(APPLIED_KEY).map_err(sm_read_error)? {
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(sm_read_error)?,
+            None => None,
+        };
+        let membership: StoredMembership = match self.store.get_meta(MEMBERSHIP_KEY).map_err(sm_read_error)? {
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(sm_read_error)?,
+            None => StoredMembership::default(),
+        };
+        Ok((applied, membership))
+    }
+
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<ApplyResponse>, StorageError>
+    where
+        I: IntoIterator<Item = Entry> + Send,
+        I::IntoIter: Send,
+    {
+        let mut responses = Vec::new();
+        for entry in entries {
+            let log_id = entry.log_id;
+            let response = match entry.payload {
+                EntryPayload::Blank => {
+                    self.store
+                        .put_meta(&[Self::applied_meta(&log_id)])
+                        .map_err(sm_write_error)?;
+                    ApplyResponse::default()
+                }
+                EntryPayload::Membership(membership) => {
+                    let stored = StoredMembership::new(Some(log_id), membership);
+                    let bytes = serde_json::to_vec(&stored).expect("memberships serialize");
+                    self.store
+                        .put_meta(&[Self::applied_meta(&log_id), (MEMBERSHIP_KEY, bytes)])
+                        .map_err(sm_write_error)?;
+                    ApplyResponse::default()
+                }
+                EntryPayload::Normal(command) => match command.decode() {
+                    Ok(command) => self.apply_command(&log_id, command)?,
+                    Err(error) => {
+                        // Every node decodes the same bytes the same way, so skipping
+                        // is deterministic; the entry leaves no trace but its position.
+                        tracing::warn!(target: "consensus::sm", index = log_id.index, %error, "undecodable entry skipped");
+                        self.store
+                            .put_meta(&[Self::applied_meta(&log_id)])
+                            .map_err(sm_write_error)?;
+                        ApplyResponse::default()
+                    }
+                },
+            };
+            responses.push(response);
+        }
+        Ok(responses)
+    }
+
+    async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        SnapshotBuilder {
+            store: self.store.clone(),
+            snapshots: self.snapshots.clone(),
+        }
+    }
+
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError> {
+        Ok(Box::new(Cursor::new(Vec::new())))
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta<NodeId, ValidatorNode>,
+        snapshot: Box<Cursor<Vec<u8>>>,
+    ) -> Result<(), StorageError> {
+        let bytes = snapshot.into_inner();
+        let stats = self.store.import_snapshot(&bytes).map_err(snapshot_error)?;
+        // The snapshot's own meta entries say where it was taken; openraft's meta is
+        // authoritative for the Raft position, so record that.
+        let applied = serde_json::to_vec(&meta.last_log_id).expect("log ids serialize");
+        let membership = serde_json::to_vec(&meta.last_membership).expect("memberships serialize");
+        self.store
+            .put_meta(&[(APPLIED_KEY, applied), (MEMBERSHIP_KEY, membership)])
+            .map_err(snapshot_error)?;
+        self.snapshots
+            .save(StoredSnapshot {
+                meta: meta.clone(),
+                bytes: Arc::new(bytes),
+            })
+            .map_err(snapshot_error)?;
+        tracing::info!(target: "consensus::sm", height = stats.height, records = stats.records, "snapshot installed");
+        let _ = self.events.send(LedgerEvent::SnapshotInstalled { height: stats.height });
+        Ok(())
+    }
+
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
+        Ok(self.snapshots.current().map(|stored| Snapshot {
+            meta: stored.meta,
+            snapshot: Box::new(Cursor::new(stored.bytes.as_ref().clone())),
+        }))
+    }
+}
+
+/// Builds snapshots from a consistent view of the store.
+pub struct SnapshotBuilder {
+    store: Store,
+    snapshots: SnapshotFiles,
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
+    async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
+        let (bytes, meta_entries) = self.store.export_snapshot().map_err(snapshot_error)?;
+        let find = |key: &[u8]| meta_entries.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        let last_log_id: Option<LogId> = match find(APPLIED_KEY) {
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(snapshot_error)?,
+            None => None,
+        };
+        let last_membership: StoredMembership = match find(MEMBERSHIP_KEY) {
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(snapshot_error)?,
+            None => StoredMembership::default(),
+        };
+        // The log up to this point is about to be purged: make the state durable first.
+        self.store.sync().map_err(snapshot_error)?;
+        let snapshot_id = format!(
+            "{}-{}",
+            last_log_id.map(|l| l.index).unwrap_or(0),
+            truffle_ledger::Hash::of(&bytes).to_hex()[..16].to_owned()
+        );
+        let meta = SnapshotMeta {
+            last_log_id,
+            last_membership,
+            snapshot_id,
+        };
+        let stored = StoredSnapshot {
+            meta: meta.clone(),
+            bytes: Arc::new(bytes),
+        };
+        self.snapshots.save(stored.clone()).map_err(snapshot_error)?;
+        if let Some(log_id) = last_log_id {
+            tracing::info!(target: "consensus::sm", index = log_id.index, bytes = stored.bytes.len(), "snapshot built");
+        }
+        Ok(Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(stored.bytes.as_ref().clone())),
+        })
+    }
+}
