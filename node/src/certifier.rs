@@ -1,0 +1,257 @@
+//! Block certificates: after applying a block, this validator signs its header and
+//! sends the vote to the others; a majority of votes over the same header becomes the
+//! block's certificate, stored beside the block.
+//!
+//! A vote for a header that differs from the one this node applied at that height is
+//! evidence that two validators diverged: it is never counted, and it is logged loudly.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+use truffle_ledger::certificate::{quorum, vote};
+use truffle_ledger::{BlockHeader, Certificate, Hash, HeaderVote, Keypair, PublicKey};
+use truffle_store::Store;
+
+/// Votes kept for heights this node has not applied yet.
+const MAX_EARLY_HEIGHTS: usize = 4_096;
+
+#[derive(Default)]
+struct Tally {
+    header_hash: Option<Hash>,
+    votes: BTreeMap<PublicKey, HeaderVote>,
+    /// Votes that arrived before this node applied the height.
+    early: Vec<(Hash, HeaderVote)>,
+    certified: bool,
+}
+
+/// Gathers votes into certificates.
+pub(crate) struct Certifier {
+    key: Keypair,
+    chain_id: Hash,
+    store: Store,
+    tallies: Mutex<BTreeMap<u64, Tally>>,
+}
+
+/// What to do after a vote was counted.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum VoteOutcome {
+    /// Counted; no certificate yet.
+    Counted,
+    /// Counted and completed the certificate.
+    Certified,
+    /// Kept until this node applies the height.
+    Early,
+    /// Already certified, or a duplicate.
+    Ignored,
+}
+
+/// Why a vote was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub(crate) enum VoteError {
+    /// Not from a validator.
+    #[error("vote from {0}, which is not a validator")]
+    NotAValidator(PublicKey),
+    /// Signature does not verify.
+    #[error("vote from {0} has a bad signature")]
+    BadSignature(PublicKey),
+    /// For another header than the one applied here.
+    #[error("validator {validator} voted for header {theirs} at height {height}, this node applied {ours}")]
+    Divergent {
+        /// The voter.
+        validator: PublicKey,
+        /// Height.
+        height: u64,
+        /// Header it voted for.
+        theirs: Hash,
+        /// Header applied here.
+        ours: Hash,
+    },
+}
+
+impl Certifier {
+    /// A certifier signing with `key`.
+    pub(crate) fn new(key: Keypair, chain_id: Hash, store: Store) -> Certifier {
+        Certifier {
+            key,
+            chain_id,
+            store,
+            tallies: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// This node applied `header`: returns its own vote (to send to the others) and
+    /// whether the certificate is complete.
+    pub(crate) fn on_applied(&self, header: &BlockHeader, validators: &BTreeSet<PublicKey>) -> (HeaderVote, bool) {
+        let own = vote(&self.key, header);
+        let header_hash = header.hash();
+        let mut tallies = self.tallies.lock().expect("certifier lock poisoned");
+        let tally = tallies.entry(header.height).or_default();
+        tally.header_hash = Some(header_hash);
+        if validators.contains(&own.validator) {
+            tally.votes.insert(own.validator, own.clone());
+        }
+        for (hash, early) in std::mem::take(&mut tally.early) {
+            if hash == header_hash {
+                tally.votes.insert(early.validator, early);
+            } else {
+                tracing::error!(target: "certifier", height = header.height, validator = %early.validator, theirs = %hash, ours = %header_hash, "divergent header vote");
+            }
+        }
+        let certified = self.try_certify(header.height, tally, validators);
+        // Bound memory: forget certified heights far behind.
+        let keep_from = header.height.saturating_sub(MAX_EARLY_HEIGHTS as u64);
+        tallies.retain(|height, t| *height >= keep_from || !t.certified);
+        while tallies.len() > MAX_EARLY_HEIGHTS * 2 {
+            let first = *tallies.keys().next().expect("non-empty");
+            tallies.remove(&first);
+        }
+        (own, certified)
+    }
+
+    /// A vote from another validator.
+    pub(crate) fn on_vote(
+        &self,
+        height: u64,
+        header_hash: Hash,
+        vote: HeaderVote,
+        validators: &BTreeSet<PublicKey>,
+    ) -> Result<VoteOutcome, VoteError> {
+        if !validators.contains(&vote.validator) {
+            return Err(VoteError::NotAValidator(vote.validator));
+        }
+        if !vote.verify(&self.chain_id, &header_hash) {
+            return Err(VoteError::BadSignature(vote.validator));
+        }
+        let mut tallies = self.tallies.lock().expect("certifier lock poisoned");
+        if tallies.len() >= MAX_EARLY_HEIGHTS * 2 && !tallies.contains_key(&height) {
+            return Ok(VoteOutcome::Ignored);
+        }
+        let tally = tallies.entry(height).or_default();
+        if tally.certified {
+            return Ok(VoteOutcome::Ignored);
+        }
+        match tally.header_hash {
+            None => {
+                if tally.early.len() < validators.len() * 2 {
+                    tally.early.push((header_hash, vote));
+                }
+                Ok(VoteOutcome::Early)
+            }
+            Some(ours) if ours != header_hash => Err(VoteError::Divergent {
+                validator: vote.validator,
+                height,
+                theirs: header_hash,
+                ours,
+            }),
+            Some(_) => {
+                if tally.votes.insert(vote.validator, vote).is_some() {
+                    return Ok(VoteOutcome::Ignored);
+                }
+                if self.try_certify(height, tally, validators) {
+                    Ok(VoteOutcome::Certified)
+                } else {
+                    Ok(VoteOutcome::Counted)
+                }
+            }
+        }
+    }
+
+    fn try_certify(&self, height: u64, tally: &mut Tally, validators: &BTreeSet<PublicKey>) -> bool {
+        let Some(header_hash) = tally.header_hash else { return false };
+        if tally.certified {
+            return false;
+        }
+        let votes: Vec<HeaderVote> = tally
+            .votes
+            .values()
+            .filter(|v| validators.contains(&v.validator))
+            .cloned()
+            .collect();
+        if votes.len() < quorum(validators.len()) {
+            return false;
+        }
+        let certificate = Certificate {
+            height,
+            header_hash,
+            votes,
+        };
+        match self.store.put_certificate(&certificate) {
+            Ok(()) => {
+                tally.certified = true;
+                true
+            }
+            Err(error) => {
+                tracing::error!(target: "certifier", height, %error, "cannot store certificate");
+                false
+            }
+        }
+    }
+
+    /// Stores a certificate fetched from a peer, after checking it.
+    pub(crate) fn accept_certificate(&self, certificate: &Certificate, validators: &BTreeSet<PublicKey>) -> bool {
+        let Ok(Some(header)) = self.store.header(certificate.height) else { return false };
+        if certificate.verify(&header, validators).is_err() {
+            return false;
+        }
+        if self.store.put_certificate(certificate).is_err() {
+            return false;
+        }
+        let mut tallies = self.tallies.lock().expect("certifier lock poisoned");
+        tallies.entry(certificate.height).or_default().certified = true;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(height: u64, salt: &[u8]) -> BlockHeader {
+        BlockHeader {
+            chain_id: Hash::of(b"chain"),
+            height,
+            prev_hash: Hash::of(salt),
+            time_ms: 0,
+            proposer: Keypair::from_name("v0").public(),
+            transaction_count: 0,
+            transactions_root: Hash::ZERO,
+            receipts_root: Hash::ZERO,
+            state_root: Hash::ZERO,
+        }
+    }
+
+    #[test]
+    fn quorum_early_votes_and_divergence() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let keys: Vec<Keypair> = (0..3).map(|i| Keypair::from_name(&format!("v{i}"))).collect();
+        let set: BTreeSet<PublicKey> = keys.iter().map(|k| k.public()).collect();
+        let certifier = Certifier::new(keys[0].clone(), Hash::of(b"chain"), store.clone());
+        let h1 = header(1, b"a");
+        // A vote arriving before this node applied height 1 is kept.
+        let early = vote(&keys[1], &h1);
+        assert_eq!(certifier.on_vote(1, h1.hash(), early, &set), Ok(VoteOutcome::Early));
+        let (_, certified) = certifier.on_applied(&h1, &set);
+        assert!(certified, "own vote + early vote = 2 of 3");
+        assert_eq!(store.certificate(1).unwrap().unwrap().votes.len(), 2);
+
+        let h2 = header(2, b"b");
+        let (_, certified) = certifier.on_applied(&h2, &set);
+        assert!(!certified);
+        let other = header(2, b"forked");
+        assert!(matches!(
+            certifier.on_vote(2, other.hash(), vote(&keys[2], &other), &set),
+            Err(VoteError::Divergent { .. })
+        ));
+        let outsider = Keypair::from_name("outsider");
+        assert_eq!(
+            certifier.on_vote(2, h2.hash(), vote(&outsider, &h2), &set),
+            Err(VoteError::NotAValidator(outsider.public()))
+        );
+        let mut forged = vote(&keys[2], &h2);
+        forged.signature.0[0] ^= 1;
+        assert!(matches!(certifier.on_vote(2, h2.hash(), forged, &set), Err(VoteError::BadSignature(_))));
+        assert_eq!(certifier.on_vote(2, h2.hash(), vote(&keys[2], &h2), &set), Ok(VoteOutcome::Certified));
+        assert!(store.certificate(2).unwrap().unwrap().verify(&h2, &set).is_ok());
+    }
+}

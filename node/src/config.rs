@@ -1,0 +1,101 @@
+//! A node's configuration. The CLI fills it from a TOML file, `TRUFFLE_*` environment
+//! variables and flags, in increasing precedence.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// How a node runs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeConfig {
+    /// Folder of the node's database, snapshots and indexes.
+    pub data_dir: PathBuf,
+    /// `dev`, `local`, or the path of a genesis file.
+    pub chain: String,
+    /// The validator key file. Without one, a `dev`/`local` node uses the preset key of
+    /// `validator_index`.
+    pub key_file: Option<PathBuf>,
+    /// Which preset validator this node is when no key file is given.
+    pub validator_index: usize,
+    /// JSON-RPC, WebSocket and pages.
+    pub rpc_listen: SocketAddr,
+    /// libp2p listen address; defaults to this validator's address in the genesis.
+    pub p2p_listen: Option<String>,
+    /// Most transactions per block (capped by the chain's parameter).
+    pub max_block_transactions: usize,
+    /// Proposals the leader keeps in flight at once.
+    pub max_proposals_in_flight: usize,
+    /// Capacity of the transaction pool.
+    pub mempool_capacity: usize,
+    /// Most pooled transactions per signer.
+    pub mempool_per_signer: usize,
+    /// Seconds a transaction may wait in the pool.
+    pub mempool_max_age_secs: u64,
+    /// Raft heartbeat, ms.
+    pub raft_heartbeat_ms: u64,
+    /// Raft election timeout, minimum ms.
+    pub raft_election_min_ms: u64,
+    /// Raft election timeout, maximum ms.
+    pub raft_election_max_ms: u64,
+    /// Raft entries between snapshots.
+    pub snapshot_every_entries: u64,
+    /// Largest JSON-RPC request body, bytes.
+    pub rpc_max_request_bytes: u32,
+    /// Most calls in one JSON-RPC batch.
+    pub rpc_max_batch: u32,
+    /// Most concurrent RPC connections.
+    pub rpc_max_connections: u32,
+    /// Allows `testnet` to cut and restore links (never on a real network).
+    pub enable_fault_injection: bool,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            data_dir: PathBuf::from("./truffle-data"),
+            chain: "dev".into(),
+            key_file: None,
+            validator_index: 0,
+            rpc_listen: "127.0.0.1:9944".parse().expect("a valid address"),
+            p2p_listen: None,
+            max_block_transactions: 5_000,
+            max_proposals_in_flight: 4,
+            mempool_capacity: 200_000,
+            mempool_per_signer: 64,
+            mempool_max_age_secs: 120,
+            raft_heartbeat_ms: 150,
+            raft_election_min_ms: 600,
+            raft_election_max_ms: 1_200,
+            snapshot_every_entries: 2_000,
+            rpc_max_request_bytes: 1024 * 1024,
+            rpc_max_batch: 100,
+            rpc_max_connections: 1_000,
+            enable_fault_injection: false,
+        }
+    }
+}
+
+impl NodeConfig {
+    /// Reads a TOML config file (unknown keys are errors: a typo must not pass silently).
+    pub fn from_toml_file(path: &std::path::Path) -> Result<NodeConfig, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{} is not a valid node config: {e}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_overrides_defaults_and_rejects_typos() {
+        let config: NodeConfig = toml::from_str("chain = \"local\"\nrpc_listen = \"127.0.0.1:9000\"").unwrap();
+        assert_eq!(config.chain, "local");
+        assert_eq!(config.rpc_listen.port(), 9000);
+        assert_eq!(config.mempool_capacity, NodeConfig::default().mempool_capacity);
+        let error = toml::from_str::<NodeConfig>("chian = \"dev\"").unwrap_err().to_string();
+        assert!(error.contains("chian"), "{error}");
+    }
+}

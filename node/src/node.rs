@@ -1,0 +1,639 @@
+//! The running node: consensus, transport, pool, producer and certifier wired together.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures::future::BoxFuture;
+use openraft::ServerState;
+use serde::Serialize;
+use tokio::sync::{broadcast, Notify};
+use truffle_consensus::network::{AppHandler, NetworkFactory, P2p, P2pConfig, PeerInfo};
+use truffle_consensus::{
+    genesis_membership, node_id_of, open_parts, raft_config, AppCommand, Command, LedgerEvent, NodeId, Raft, RaftTiming,
+    ServiceApplier,
+};
+use truffle_genesis::GenesisSpec;
+use truffle_ledger::state::{decode_record, keys, StateView};
+use truffle_ledger::types::Account;
+use truffle_ledger::{Block, BlockHeader, BlockProposal, Effect, Hash, Keypair, Outcome, PublicKey, Rejection, SignedTransaction};
+use truffle_store::Store;
+
+use crate::certifier::Certifier;
+use crate::config::NodeConfig;
+use crate::mempool::{Mempool, PoolError};
+use crate::messages::{NodeRequest, NodeResponse, MAX_CERTIFICATES_PER_REQUEST, MAX_FORWARD_BATCH};
+use crate::NodeError;
+
+/// Why a submitted transaction was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// The ledger refuses it (decoding, chain, signature, signer, nonce).
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    /// The pool cannot take it now.
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+    /// The node cannot take transactions now.
+    #[error("node unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Where a transaction stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum TxStatus {
+    /// Waiting in this node's pool.
+    Pending,
+    /// Applied in a block.
+    Committed {
+        /// Block height.
+        height: u64,
+        /// Position in the block.
+        index: u32,
+        /// What it did.
+        effect: Effect,
+        /// Whether the block has a certificate yet.
+        certified: bool,
+    },
+    /// Included in a block and refused.
+    Rejected {
+        /// Block height.
+        height: u64,
+        /// Position in the block.
+        index: u32,
+        /// Why.
+        rejection: Rejection,
+    },
+    /// Not known to this node.
+    Unknown,
+}
+
+/// A node's view of the cluster.
+#[derive(Clone, Debug, Serialize)]
+pub struct Health {
+    /// leader, follower, candidate or learner.
+    pub role: String,
+    /// This node's key.
+    pub node_key: PublicKey,
+    /// This node's Raft id.
+    pub node_id: NodeId,
+    /// The leader's Raft id.
+    pub leader_id: Option<NodeId>,
+    /// The leader's key.
+    pub leader_key: Option<String>,
+    /// Raft term.
+    pub term: u64,
+    /// Last committed log index.
+    pub committed_index: Option<u64>,
+    /// Last applied log index.
+    pub applied_index: Option<u64>,
+    /// Height of the latest applied block.
+    pub height: u64,
+    /// Its hash.
+    pub head_hash: Hash,
+    /// Its state root.
+    pub state_root: Hash,
+    /// Highest height with a certificate.
+    pub certified_height: Option<u64>,
+    /// Validators known to the transport.
+    pub peers: usize,
+    /// Transactions waiting in this node's pool.
+    pub pending_transactions: usize,
+    /// Seconds since start.
+    pub uptime_secs: u64,
+    /// The chain.
+    pub chain_id: Hash,
+}
+
+pub(crate) struct NodeInner {
+    pub(crate) config: NodeConfig,
+    pub(crate) genesis: GenesisSpec,
+    pub(crate) chain_id: Hash,
+    pub(crate) key: Keypair,
+    pub(crate) node_id: NodeId,
+    pub(crate) store: Store,
+    pub(crate) raft: Raft,
+    pub(crate) p2p: P2p,
+    pub(crate) mempool: Mutex<Mempool>,
+    pub(crate) mempool_notify: Notify,
+    pub(crate) events: broadcast::Sender<LedgerEvent>,
+    pub(crate) certifier: Certifier,
+    pub(crate) certified_height: Mutex<Option<u64>>,
+    pub(crate) started: Instant,
+    pub(crate) shutdown: Notify,
+}
+
+/// A running node. Cheap to clone.
+#[derive(Clone)]
+pub struct Node {
+    pub(crate) inner: Arc<NodeInner>,
+}
+
+struct AppRouter {
+    node: OnceLock<Weak<NodeInner>>,
+}
+
+impl AppHandler for AppRouter {
+    fn handle(&self, from: PublicKey, request: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, String>> {
+        let node = self.node.get().and_then(Weak::upgrade).map(|inner| Node { inner });
+        Box::pin(async move {
+            let node = node.ok_or("node is starting")?;
+            let request: NodeRequest = borsh::from_slice(&request).map_err(|e| format!("bad request: {e}"))?;
+            let response = node.handle_peer_request(from, request).await?;
+            Ok(borsh::to_vec(&response).expect("encoding to a Vec cannot fail"))
+        })
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Node {
+    /// Opens the store, starts the transport and Raft, and the node's tasks.
+    pub async fn launch(
+        config: NodeConfig,
+        genesis: GenesisSpec,
+        key: Keypair,
+        services: Arc<dyn ServiceApplier>,
+    ) -> Result<Node, NodeError> {
+        genesis.validate().map_err(|e| NodeError::Config(e.to_string()))?;
+        let chain_id = genesis.chain_id();
+        let genesis_state = genesis.to_state();
+        std::fs::create_dir_all(&config.data_dir)?;
+        let store = Store::open(&config.data_dir.join("db"))?;
+        let parts = open_parts(&store, &genesis_state, config.data_dir.join("snapshots"), services)?;
+        let events = parts.events.clone();
+
+        let node_id = node_id_of(&key.public());
+        let validators = current_validators(&store)?;
+        let own = validators.iter().find(|(k, _)| *k == key.public()).cloned();
+        let listen = match (&config.p2p_listen, &own) {
+            (Some(listen), _) => listen.clone(),
+            (None, Some((_, address))) => address.clone(),
+            (None, None) => "/ip4/127.0.0.1/tcp/0".to_owned(),
+        };
+        let router = Arc::new(AppRouter { node: OnceLock::new() });
+        let p2p = P2p::start(
+            P2pConfig {
+                keypair: key.clone(),
+                listen: listen.parse().map_err(|e| NodeError::Config(format!("p2p address {listen}: {e}")))?,
+                chain_id,
+                validators: validators
+                    .iter()
+                    .filter_map(|(k, a)| a.parse().ok().map(|a| (*k, a)))
+                    .collect(),
+                request_timeout: Duration::from_secs(5),
+            },
+            router.clone(),
+        )?;
+        let timing = RaftTiming {
+            heartbeat_ms: config.raft_heartbeat_ms,
+            election_timeout_ms: (config.raft_election_min_ms, config.raft_election_max_ms),
+            snapshot_every_entries: config.snapshot_every_entries,
+            keep_entries_behind_snapshot: (config.snapshot_every_entries / 4).max(100),
+        };
+        let raft = Raft::new(
+            node_id,
+            raft_config(&chain_id, &timing)?,
+            NetworkFactory::new(p2p.clone()),
+            parts.log_store,
+            parts.state_machine,
+        )
+        .await
+        .map_err(|e| NodeError::Consensus(e.to_string()))?;
+        p2p.set_raft(raft.clone());
+
+        let in_genesis = genesis.validators.iter().any(|v| v.key == key.public());
+        if in_genesis {
+            let initialized = raft.is_initialized().await.map_err(|e| NodeError::Consensus(e.to_string()))?;
+            if !initialized {
+                // Every genesis validator initializes with the same membership, so the
+                // first log entry is identical everywhere.
+                if let Err(error) = raft.initialize(genesis_membership(&genesis_state)).await {
+                    tracing::debug!(target: "node", %error, "raft already initialized");
+                }
+            }
+        } else {
+            tracing::info!(target: "node", key = %key.public(), "not a genesis validator: waiting to be added to the cluster");
+        }
+
+        let chain_params_cap = genesis.params.max_block_transactions as usize;
+        let mut config = config;
+        config.max_block_transactions = config.max_block_transactions.min(chain_params_cap).max(1);
+        let mempool = Mempool::new(
+            config.mempool_capacity,
+            config.mempool_per_signer,
+            Duration::from_secs(config.mempool_max_age_secs),
+        );
+        let certifier = Certifier::new(key.clone(), chain_id, store.clone());
+        let inner = Arc::new(NodeInner {
+            config,
+            genesis,
+            chain_id,
+            key,
+            node_id,
+            store,
+            raft,
+            p2p,
+            mempool: Mutex::new(mempool),
+            mempool_notify: Notify::new(),
+            events,
+            certifier,
+            certified_height: Mutex::new(None),
+            started: Instant::now(),
+            shutdown: Notify::new(),
+        });
+        let _ = router.node.set(Arc::downgrade(&inner));
+        let node = Node { inner };
+        node.spawn_tasks();
+        Ok(node)
+    }
+
+    fn spawn_tasks(&self) {
+        tokio::spawn(crate::tasks::apply_events(self.clone()));
+        tokio::spawn(crate::tasks::produce_blocks(self.clone()));
+        tokio::spawn(crate::tasks::forward_transactions(self.clone()));
+        tokio::spawn(crate::tasks::housekeeping(self.clone()));
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> Hash {
+        self.inner.chain_id
+    }
+
+    /// The genesis spec.
+    pub fn genesis(&self) -> &GenesisSpec {
+        &self.inner.genesis
+    }
+
+    /// The node's key.
+    pub fn key(&self) -> &Keypair {
+        &self.inner.key
+    }
+
+    /// The node's configuration.
+    pub fn config(&self) -> &NodeConfig {
+        &self.inner.config
+    }
+
+    /// The node's database.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Applied blocks and snapshots as they happen.
+    pub fn subscribe(&self) -> broadcast::Receiver<LedgerEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// The latest applied header.
+    pub fn head(&self) -> Result<BlockHeader, NodeError> {
+        self.inner
+            .store
+            .head()?
+            .ok_or_else(|| NodeError::Config("the store has no genesis block".into()))
+    }
+
+    /// Whether this node is the Raft leader.
+    pub fn is_leader(&self) -> bool {
+        let metrics = self.inner.raft.metrics();
+        let metrics = metrics.borrow();
+        metrics.state == ServerState::Leader && metrics.current_leader == Some(self.inner.node_id)
+    }
+
+    /// The leader's key, if one is known.
+    pub fn leader_key(&self) -> Option<PublicKey> {
+        let metrics = self.inner.raft.metrics();
+        let metrics = metrics.borrow();
+        let leader = metrics.current_leader?;
+        let node = metrics.membership_config.membership().get_node(&leader)?;
+        PublicKey::from_hex(&node.key).ok()
+    }
+
+    /// The Raft handle (for membership changes and tests).
+    pub fn raft(&self) -> &Raft {
+        &self.inner.raft
+    }
+
+    /// The transport.
+    pub fn p2p(&self) -> &P2p {
+        &self.inner.p2p
+    }
+
+    /// The nonce an account's next transaction must carry.
+    pub fn next_nonce(&self, account: &PublicKey) -> Result<u64, NodeError> {
+        Ok(self.account(account)?.map(|a| a.nonce).unwrap_or(0))
+    }
+
+    /// An account's record.
+    pub fn account(&self, account: &PublicKey) -> Result<Option<Account>, NodeError> {
+        match self.inner.store.get(&keys::account(account))? {
+            Some(bytes) => Ok(Some(decode_record("account", &bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Decodes, checks and pools a transaction from a client. Returns its hash.
+    pub fn submit_transaction(&self, bytes: &[u8]) -> Result<Hash, SubmitError> {
+        let tx = SignedTransaction::decode(bytes)?;
+        self.accept_transaction(tx)
+    }
+
+    /// Checks and pools a transaction (from a client or a peer).
+    pub fn accept_transaction(&self, tx: SignedTransaction) -> Result<Hash, SubmitError> {
+        let hash = tx.check_stateless(&self.inner.chain_id)?;
+        // Cheap stateful checks up front, so that clients hear at once about the
+        // mistakes that would only make a block refuse the transaction.
+        let account = self
+            .account(&tx.tx.signer)
+            .map_err(|e| SubmitError::Unavailable(e.to_string()))?
+            .ok_or(Rejection::UnknownSigner { signer: tx.tx.signer })?;
+        if account.status != truffle_ledger::types::AccountStatus::Active {
+            return Err(Rejection::SignerNotActive { status: account.status }.into());
+        }
+        let already_included = self
+            .inner
+            .store
+            .tx_location(&hash)
+            .map_err(|e| SubmitError::Unavailable(e.to_string()))?
+            .is_some();
+        if tx.tx.nonce < account.nonce && !already_included {
+            return Err(Rejection::NonceReplayed {
+                expected: account.nonce,
+                got: tx.tx.nonce,
+            }
+            .into());
+        }
+        if already_included {
+            // Resubmitting an included transaction is harmless: answer with its hash.
+            return Ok(hash);
+        }
+        self.inner.mempool.lock().expect("mempool lock poisoned").insert(hash, tx)?;
+        self.inner.mempool_notify.notify_waiters();
+        Ok(hash)
+    }
+
+    /// Where a transaction stands.
+    pub fn transaction_status(&self, hash: &Hash) -> Result<TxStatus, NodeError> {
+        if let Some(location) = self.inner.store.tx_location(hash)? {
+            let block = self
+                .inner
+                .store
+                .block(location.height)?
+                .ok_or_else(|| NodeError::Config(format!("indexed block {} is missing", location.height)))?;
+            let receipt = &block.receipts[location.index as usize];
+            return Ok(match &receipt.outcome {
+                Outcome::Applied { effect } => TxStatus::Committed {
+                    height: location.height,
+                    index: location.index,
+                    effect: effect.clone(),
+                    certified: self.inner.store.certificate(location.height)?.is_some(),
+                },
+                Outcome::Rejected { rejection } => TxStatus::Rejected {
+                    height: location.height,
+                    index: location.index,
+                    rejection: rejection.clone(),
+                },
+            });
+        }
+        if self.inner.mempool.lock().expect("mempool lock poisoned").contains(hash) {
+            return Ok(TxStatus::Pending);
+        }
+        Ok(TxStatus::Unknown)
+    }
+
+    /// Waits until a transaction is in a block (or `timeout` passes).
+    pub async fn wait_for_transaction(&self, hash: &Hash, timeout: Duration) -> Result<TxStatus, NodeError> {
+        let mut events = self.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let status = self.transaction_status(hash)?;
+            if matches!(status, TxStatus::Committed { .. } | TxStatus::Rejected { .. }) {
+                return Ok(status);
+            }
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Err(_) => return Ok(status),
+                Ok(Err(broadcast::error::RecvError::Closed)) => return Ok(status),
+                Ok(_) => {}
+            }
+        }
+    }
+
+    /// The node's view of the cluster.
+    pub async fn health(&self) -> Result<Health, NodeError> {
+        let head = self.head()?;
+        let metrics = self.inner.raft.metrics().borrow().clone();
+        let role = match metrics.state {
+            ServerState::Leader => "leader",
+            ServerState::Follower => "follower",
+            ServerState::Candidate => "candidate",
+            ServerState::Learner => "learner",
+            ServerState::Shutdown => "shutdown",
+        };
+        let leader_key = metrics
+            .current_leader
+            .and_then(|id| metrics.membership_config.membership().get_node(&id).map(|n| n.key.clone()));
+        let peers = self.inner.p2p.peers().await;
+        Ok(Health {
+            role: role.to_owned(),
+            node_key: self.inner.key.public(),
+            node_id: self.inner.node_id,
+            leader_id: metrics.current_leader,
+            leader_key,
+            term: metrics.current_term,
+            committed_index: metrics.last_applied.map(|l| l.index).max(metrics.last_log_index),
+            applied_index: metrics.last_applied.map(|l| l.index),
+            height: head.height,
+            head_hash: head.hash(),
+            state_root: head.state_root,
+            certified_height: *self.inner.certified_height.lock().expect("lock poisoned"),
+            peers: peers.len(),
+            pending_transactions: self.inner.mempool.lock().expect("mempool lock poisoned").len(),
+            uptime_secs: self.inner.started.elapsed().as_secs(),
+            chain_id: self.inner.chain_id,
+        })
+    }
+
+    /// The validators the transport knows.
+    pub async fn peers(&self) -> Vec<PeerInfo> {
+        self.inner.p2p.peers().await
+    }
+
+    /// Fault injection (testnet only): cuts links to these validators.
+    pub async fn partition(&self, keys: Vec<PublicKey>) -> Result<(), NodeError> {
+        if !self.inner.config.enable_fault_injection {
+            return Err(NodeError::Config("fault injection is not enabled on this node".into()));
+        }
+        self.inner.p2p.partition(keys).await;
+        Ok(())
+    }
+
+    /// Fault injection (testnet only): restores all links.
+    pub async fn heal(&self) -> Result<(), NodeError> {
+        if !self.inner.config.enable_fault_injection {
+            return Err(NodeError::Config("fault injection is not enabled on this node".into()));
+        }
+        self.inner.p2p.heal().await;
+        Ok(())
+    }
+
+    /// Stops Raft and the node's tasks.
+    pub async fn shutdown(&self) {
+        self.inner.shutdown.notify_waiters();
+        let _ = self.inner.raft.shutdown().await;
+    }
+
+    /// The current validator keys.
+    pub fn validator_keys(&self) -> BTreeSet<PublicKey> {
+        current_validators(&self.inner.store)
+            .map(|v| v.into_iter().map(|(k, _)| k).collect())
+            .unwrap_or_default()
+    }
+
+    pub(crate) async fn handle_peer_request(&self, from: PublicKey, request: NodeRequest) -> Result<NodeResponse, String> {
+        match request {
+            NodeRequest::ForwardTransactions(txs) => {
+                if txs.len() > MAX_FORWARD_BATCH {
+                    return Err(format!("at most {MAX_FORWARD_BATCH} transactions per batch"));
+                }
+                let verdicts = txs
+                    .into_iter()
+                    .map(|tx| {
+                        self.accept_transaction(tx).map_err(|e| match e {
+                            SubmitError::Rejected(rejection) => rejection,
+                            other => Rejection::Malformed {
+                                reason: other.to_string(),
+                            },
+                        })
+                    })
+                    .collect();
+                Ok(NodeResponse::Forwarded(verdicts))
+            }
+            NodeRequest::HeaderVote {
+                height,
+                header_hash,
+                vote,
+            } => {
+                if vote.validator != from {
+                    return Err("a validator may only send its own vote".into());
+                }
+                let validators = self.validator_keys();
+                match self.inner.certifier.on_vote(height, header_hash, vote, &validators) {
+                    Ok(crate::certifier::VoteOutcome::Certified) => self.note_certified(height),
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(target: "certifier", %error, "vote refused"),
+                }
+                Ok(NodeResponse::VoteTaken)
+            }
+            NodeRequest::GetCertificates { from: first, to } => {
+                let last = to.min(first.saturating_add(MAX_CERTIFICATES_PER_REQUEST - 1));
+                let mut certificates = Vec::new();
+                for height in first..=last {
+                    if let Some(certificate) = self.inner.store.certificate(height).map_err(|e| e.to_string())? {
+                        certificates.push(certificate);
+                    }
+                }
+                Ok(NodeResponse::Certificates(certificates))
+            }
+        }
+    }
+
+    pub(crate) fn note_certified(&self, height: u64) {
+        let mut certified = self.inner.certified_height.lock().expect("lock poisoned");
+        if certified.is_none_or(|h| h < height) {
+            *certified = Some(height);
+        }
+    }
+
+    pub(crate) async fn send_to_peer(&self, to: &PublicKey, request: &NodeRequest) -> Result<NodeResponse, String> {
+        let bytes = borsh::to_vec(request).expect("encoding to a Vec cannot fail");
+        let answer = self.inner.p2p.request_app(to, bytes).await.map_err(|e| e.to_string())?;
+        borsh::from_slice(&answer).map_err(|e| e.to_string())
+    }
+
+    /// Proposes a block of `transactions` through Raft (leader only).
+    pub(crate) async fn propose(&self, transactions: Vec<SignedTransaction>) -> Result<u64, String> {
+        let head_time = self.head().map(|h| h.time_ms).unwrap_or(0);
+        let proposal = BlockProposal {
+            proposer: self.inner.key.public(),
+            time_ms: now_ms().max(head_time),
+            transactions,
+        };
+        let response = self
+            .inner
+            .raft
+            .client_write(Command::new(&AppCommand::Block(proposal)))
+            .await
+            .map_err(|e| e.to_string())?;
+        response.data.height.ok_or_else(|| "a block entry produced no block".into())
+    }
+
+    /// Proposes a service command through Raft and returns the applier's answer.
+    pub async fn propose_service(&self, command: Vec<u8>) -> Result<Vec<u8>, NodeError> {
+        let response = self
+            .inner
+            .raft
+            .client_write(Command::new(&AppCommand::Service(command)))
+            .await
+            .map_err(|e| NodeError::Consensus(e.to_string()))?;
+        Ok(response.data.service)
+    }
+
+    pub(crate) fn on_block_applied(&self, block: &Block) {
+        {
+            let mut pool = self.inner.mempool.lock().expect("mempool lock poisoned");
+            for receipt in &block.receipts {
+                pool.remove(&receipt.tx_hash);
+            }
+            pool.block_applied();
+        }
+        let validators = self.validator_keys();
+        let (vote, certified) = self.inner.certifier.on_applied(&block.header, &validators);
+        if certified {
+            self.note_certified(block.header.height);
+        }
+        let request = NodeRequest::HeaderVote {
+            height: block.header.height,
+            header_hash: block.header.hash(),
+            vote,
+        };
+        let own = self.inner.key.public();
+        for validator in validators.into_iter().filter(|v| *v != own) {
+            let node = self.clone();
+            let request = NodeRequest::HeaderVote {
+                height: block.header.height,
+                header_hash: block.header.hash(),
+                vote: match &request {
+                    NodeRequest::HeaderVote { vote, .. } => vote.clone(),
+                    _ => unreachable!(),
+                },
+            };
+            tokio::spawn(async move {
+                let _ = node.send_to_peer(&validator, &request).await;
+            });
+        }
+    }
+}
+
+/// The validators in the state: key and p2p address.
+pub(crate) fn current_validators(store: &Store) -> Result<Vec<(PublicKey, String)>, NodeError> {
+    Ok(truffle_ledger::exec::current_validators(store)?
+        .into_iter()
+        .map(|v| (v.key, v.p2p_address))
+        .collect())
+}
+
+pub(crate) fn state_nonce(store: &Store, account: &PublicKey) -> u64 {
+    store
+        .get(&keys::account(account))
+        .ok()
+        .flatten()
+        .and_then(|bytes| decode_record::<Account>("account", &bytes).ok())
+        .map(|a| a.nonce)
+        .unwrap_or(0)
+}

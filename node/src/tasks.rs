@@ -1,0 +1,225 @@
+//! The node's background tasks.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, Semaphore};
+use truffle_consensus::{node_id_of, LedgerEvent, ValidatorNode};
+
+use crate::messages::{NodeRequest, NodeResponse, MAX_CERTIFICATES_PER_REQUEST, MAX_FORWARD_BATCH};
+use crate::node::{current_validators, state_nonce, Node};
+
+/// Follows applied blocks: settles the pool, votes on headers.
+pub(crate) async fn apply_events(node: Node) {
+    let mut events = node.subscribe();
+    loop {
+        match events.recv().await {
+            Ok(LedgerEvent::Block(block)) => node.on_block_applied(&block),
+            Ok(LedgerEvent::SnapshotInstalled { .. }) => {
+                let mut pool = node.inner.mempool.lock().expect("mempool lock poisoned");
+                pool.block_applied();
+            }
+            Ok(LedgerEvent::ServiceApplied { .. }) => {}
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(target: "node", missed, "event consumer lagged; pool will settle by expiry");
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+/// On the leader: takes batches from the pool and proposes them as blocks, keeping a
+/// few proposals in flight so that batching and replication overlap.
+pub(crate) async fn produce_blocks(node: Node) {
+    let in_flight = Arc::new(Semaphore::new(node.inner.config.max_proposals_in_flight.max(1)));
+    let max_batch = node.inner.config.max_block_transactions;
+    loop {
+        tokio::select! {
+            _ = node.inner.mempool_notify.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+            _ = node.inner.shutdown.notified() => return,
+        }
+        if !node.is_leader() {
+            continue;
+        }
+        loop {
+            let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
+            let batch = {
+                let store = node.inner.store.clone();
+                let mut pool = node.inner.mempool.lock().expect("mempool lock poisoned");
+                pool.take_batch(max_batch, |signer| state_nonce(&store, signer))
+            };
+            if batch.is_empty() {
+                break;
+            }
+            let proposer = node.clone();
+            tokio::spawn(async move {
+                let _permit = permit;
+                if let Err(error) = proposer.propose(batch.clone()).await {
+                    tracing::debug!(target: "producer", %error, "proposal failed; transactions return to the pool");
+                    proposer.inner.mempool.lock().expect("mempool lock poisoned").return_batch(&batch);
+                }
+            });
+        }
+    }
+}
+
+/// On followers: hands pooled transactions to the leader, again after a pause if
+/// they have not landed in a block (the leader may have changed meanwhile).
+pub(crate) async fn forward_transactions(node: Node) {
+    loop {
+        tokio::select! {
+            _ = node.inner.mempool_notify.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            _ = node.inner.shutdown.notified() => return,
+        }
+        if node.is_leader() {
+            continue;
+        }
+        let Some(leader) = node.leader_key() else { continue };
+        if leader == node.key().public() {
+            continue;
+        }
+        let batch = node
+            .inner
+            .mempool
+            .lock()
+            .expect("mempool lock poisoned")
+            .take_for_forwarding(Duration::from_secs(2), MAX_FORWARD_BATCH);
+        if batch.is_empty() {
+            continue;
+        }
+        match node.send_to_peer(&leader, &NodeRequest::ForwardTransactions(batch.clone())).await {
+            Ok(NodeResponse::Forwarded(verdicts)) => {
+                // The leader refused some outright (for example, a replayed nonce):
+                // they will never be in a block, so drop them here too.
+                let mut pool = node.inner.mempool.lock().expect("mempool lock poisoned");
+                for (tx, verdict) in batch.iter().zip(verdicts) {
+                    if let Err(rejection) = verdict {
+                        tracing::debug!(target: "forwarder", %rejection, "leader refused a forwarded transaction");
+                        pool.remove(&tx.hash());
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(error) => tracing::debug!(target: "forwarder", %error, "forwarding failed; will retry"),
+        }
+    }
+}
+
+/// Periodic chores: expire old pool entries, fetch missing certificates, follow
+/// validator-set changes (transport allowlist; Raft membership on the leader).
+pub(crate) async fn housekeeping(node: Node) {
+    let mut known_validators: BTreeMap<truffle_ledger::PublicKey, String> = BTreeMap::new();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = node.inner.shutdown.notified() => return,
+        }
+        let expired = node.inner.mempool.lock().expect("mempool lock poisoned").expire();
+        if !expired.is_empty() {
+            tracing::info!(target: "node", count = expired.len(), "transactions expired from the pool");
+        }
+        fetch_missing_certificates(&node).await;
+        if let Ok(validators) = current_validators(&node.inner.store) {
+            let now: BTreeMap<_, _> = validators.into_iter().collect();
+            if now != known_validators {
+                let addresses = now
+                    .iter()
+                    .filter_map(|(k, a)| a.parse().ok().map(|a| (*k, a)))
+                    .collect();
+                node.inner.p2p.set_validators(addresses).await;
+                known_validators = now;
+            }
+            if node.is_leader() {
+                sync_membership(&node, &known_validators).await;
+            }
+        }
+    }
+}
+
+/// Makes the Raft voters equal to the ledger's validator set (leader only).
+async fn sync_membership(node: &Node, validators: &BTreeMap<truffle_ledger::PublicKey, String>) {
+    let wanted: BTreeMap<u64, ValidatorNode> = validators
+        .iter()
+        .map(|(key, address)| {
+            (
+                node_id_of(key),
+                ValidatorNode {
+                    key: key.to_hex(),
+                    p2p_address: address.clone(),
+                },
+            )
+        })
+        .collect();
+    let membership = node.raft().metrics().borrow().membership_config.clone();
+    let voters: BTreeSet<u64> = membership.membership().voter_ids().collect();
+    let wanted_ids: BTreeSet<u64> = wanted.keys().copied().collect();
+    if voters == wanted_ids {
+        return;
+    }
+    for (id, member) in &wanted {
+        if membership.membership().get_node(id).is_none() {
+            tracing::info!(target: "node", id, address = %member.p2p_address, "adding validator as learner");
+            if let Err(error) = node.raft().add_learner(*id, member.clone(), true).await {
+                tracing::warn!(target: "node", %error, "add learner failed");
+                return;
+            }
+        }
+    }
+    tracing::info!(target: "node", ?wanted_ids, "changing Raft voters to the ledger's validator set");
+    if let Err(error) = node.raft().change_membership(wanted_ids, false).await {
+        tracing::warn!(target: "node", %error, "membership change failed");
+    }
+}
+
+/// Asks peers for certificates of recent heights this node lacks (it was down, or
+/// applied the blocks after the others had sent their votes).
+async fn fetch_missing_certificates(node: &Node) {
+    let Ok(head) = node.head() else { return };
+    let from = node
+        .inner
+        .certified_height
+        .lock()
+        .expect("lock poisoned")
+        .map(|h| h + 1)
+        .unwrap_or(1);
+    if head.height < from {
+        return;
+    }
+    // Give live votes a moment before asking: only fetch heights a second old.
+    let to = head.height.saturating_sub(2).min(from + MAX_CERTIFICATES_PER_REQUEST - 1);
+    if to < from {
+        return;
+    }
+    let mut first_missing = None;
+    for height in from..=to {
+        match node.store().certificate(height) {
+            Ok(Some(_)) => node.note_certified(height),
+            _ => {
+                first_missing = Some(height);
+                break;
+            }
+        }
+    }
+    let Some(first_missing) = first_missing else { return };
+    let validators = node.validator_keys();
+    let own = node.key().public();
+    for peer in validators.iter().filter(|v| **v != own) {
+        let request = NodeRequest::GetCertificates {
+            from: first_missing,
+            to,
+        };
+        if let Ok(NodeResponse::Certificates(certificates)) = node.send_to_peer(peer, &request).await {
+            for certificate in &certificates {
+                if node.inner.certifier.accept_certificate(certificate, &validators) {
+                    node.note_certified(certificate.height);
+                }
+            }
+            if !certificates.is_empty() {
+                return;
+            }
+        }
+    }
+}
