@@ -81,7 +81,11 @@ impl Certifier {
 
     /// This node applied `header`: returns its own vote (to send to the others) and
     /// whether the certificate is complete.
-    pub(crate) fn on_applied(&self, header: &BlockHeader, validators: &BTreeSet<PublicKey>) -> (HeaderVote, bool) {
+    pub(crate) fn on_applied(
+        &self,
+        header: &BlockHeader,
+        validators: &BTreeSet<PublicKey>,
+    ) -> (HeaderVote, bool) {
         let own = vote(&self.key, header);
         let header_hash = header.hash();
         let mut tallies = self.tallies.lock().expect("certifier lock poisoned");
@@ -156,8 +160,15 @@ impl Certifier {
         }
     }
 
-    fn try_certify(&self, height: u64, tally: &mut Tally, validators: &BTreeSet<PublicKey>) -> bool {
-        let Some(header_hash) = tally.header_hash else { return false };
+    fn try_certify(
+        &self,
+        height: u64,
+        tally: &mut Tally,
+        validators: &BTreeSet<PublicKey>,
+    ) -> bool {
+        let Some(header_hash) = tally.header_hash else {
+            return false;
+        };
         if tally.certified {
             return false;
         }
@@ -188,8 +199,14 @@ impl Certifier {
     }
 
     /// Stores a certificate fetched from a peer, after checking it.
-    pub(crate) fn accept_certificate(&self, certificate: &Certificate, validators: &BTreeSet<PublicKey>) -> bool {
-        let Ok(Some(header)) = self.store.header(certificate.height) else { return false };
+    pub(crate) fn accept_certificate(
+        &self,
+        certificate: &Certificate,
+        validators: &BTreeSet<PublicKey>,
+    ) -> bool {
+        let Ok(Some(header)) = self.store.header(certificate.height) else {
+            return false;
+        };
         if certificate.verify(&header, validators).is_err() {
             return false;
         }
@@ -224,13 +241,18 @@ mod tests {
     fn quorum_early_votes_and_divergence() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let keys: Vec<Keypair> = (0..3).map(|i| Keypair::from_name(&format!("v{i}"))).collect();
+        let keys: Vec<Keypair> = (0..3)
+            .map(|i| Keypair::from_name(&format!("v{i}")))
+            .collect();
         let set: BTreeSet<PublicKey> = keys.iter().map(|k| k.public()).collect();
         let certifier = Certifier::new(keys[0].clone(), Hash::of(b"chain"), store.clone());
         let h1 = header(1, b"a");
         // A vote arriving before this node applied height 1 is kept.
         let early = vote(&keys[1], &h1);
-        assert_eq!(certifier.on_vote(1, h1.hash(), early, &set), Ok(VoteOutcome::Early));
+        assert_eq!(
+            certifier.on_vote(1, h1.hash(), early, &set),
+            Ok(VoteOutcome::Early)
+        );
         let (_, certified) = certifier.on_applied(&h1, &set);
         assert!(certified, "own vote + early vote = 2 of 3");
         assert_eq!(store.certificate(1).unwrap().unwrap().votes.len(), 2);
@@ -250,8 +272,19 @@ mod tests {
         );
         let mut forged = vote(&keys[2], &h2);
         forged.signature.0[0] ^= 1;
-        assert!(matches!(certifier.on_vote(2, h2.hash(), forged, &set), Err(VoteError::BadSignature(_))));
-        assert_eq!(certifier.on_vote(2, h2.hash(), vote(&keys[2], &h2), &set), Ok(VoteOutcome::Certified));
-        assert!(store.certificate(2).unwrap().unwrap().verify(&h2, &set).is_ok());
+        assert!(matches!(
+            certifier.on_vote(2, h2.hash(), forged, &set),
+            Err(VoteError::BadSignature(_))
+        ));
+        assert_eq!(
+            certifier.on_vote(2, h2.hash(), vote(&keys[2], &h2), &set),
+            Ok(VoteOutcome::Certified)
+        );
+        assert!(store
+            .certificate(2)
+            .unwrap()
+            .unwrap()
+            .verify(&h2, &set)
+            .is_ok());
     }
 }

@@ -80,8 +80,10 @@ impl Default for NodeConfig {
 impl NodeConfig {
     /// Reads a TOML config file (unknown keys are errors: a typo must not pass silently).
     pub fn from_toml_file(path: &std::path::Path) -> Result<NodeConfig, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("{} is not a valid node config: {e}", path.display()))
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text)
+            .map_err(|e| format!("{} is not a valid node config: {e}", path.display()))
     }
 }
 
@@ -91,11 +93,17 @@ mod tests {
 
     #[test]
     fn toml_overrides_defaults_and_rejects_typos() {
-        let config: NodeConfig = toml::from_str("chain = \"local\"\nrpc_listen = \"127.0.0.1:9000\"").unwrap();
+        let config: NodeConfig =
+            toml::from_str("chain = \"local\"\nrpc_listen = \"127.0.0.1:9000\"").unwrap();
         assert_eq!(config.chain, "local");
         assert_eq!(config.rpc_listen.port(), 9000);
-        assert_eq!(config.mempool_capacity, NodeConfig::default().mempool_capacity);
-        let error = toml::from_str::<NodeConfig>("chian = \"dev\"").unwrap_err().to_string();
+        assert_eq!(
+            config.mempool_capacity,
+            NodeConfig::default().mempool_capacity
+        );
+        let error = toml::from_str::<NodeConfig>("chian = \"dev\"")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("chian"), "{error}");
     }
 }

@@ -72,7 +72,8 @@ pub fn read_key_file(path: &Path) -> Result<Keypair, KeyFileError> {
         reason,
     };
     let json: KeyFileJson = serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
-    let seed: [u8; 32] = truffle_ledger::hash::parse_hex_array(&json.secret_seed).map_err(|e| invalid(e.to_string()))?;
+    let seed: [u8; 32] = truffle_ledger::hash::parse_hex_array(&json.secret_seed)
+        .map_err(|e| invalid(e.to_string()))?;
     let key = Keypair::from_seed(&seed);
     if key.public() != json.public_key {
         return Err(invalid("public_key does not match secret_seed".into()));
@@ -103,6 +104,9 @@ mod tests {
             .unwrap()
             .replace(&key.public().to_hex(), &other.public().to_hex());
         std::fs::write(&path, tampered).unwrap();
-        assert!(matches!(read_key_file(&path), Err(KeyFileError::Invalid { .. })));
+        assert!(matches!(
+            read_key_file(&path),
+            Err(KeyFileError::Invalid { .. })
+        ));
     }
 }

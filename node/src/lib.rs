@@ -59,7 +59,10 @@ impl From<truffle_consensus::ConsensusError> for NodeError {
 }
 
 /// The validator key a config names: its key file, or the preset key for dev chains.
-pub fn validator_key(config: &NodeConfig, genesis: &truffle_genesis::GenesisSpec) -> Result<truffle_ledger::Keypair, NodeError> {
+pub fn validator_key(
+    config: &NodeConfig,
+    genesis: &truffle_genesis::GenesisSpec,
+) -> Result<truffle_ledger::Keypair, NodeError> {
     if let Some(path) = &config.key_file {
         return Ok(keyfile::read_key_file(path)?);
     }
@@ -74,7 +77,8 @@ pub fn validator_key(config: &NodeConfig, genesis: &truffle_genesis::GenesisSpec
 
 /// Starts a node with the standard services.
 pub async fn launch(config: NodeConfig) -> Result<Node, NodeError> {
-    let genesis = truffle_genesis::load(&config.chain).map_err(|e| NodeError::Config(e.to_string()))?;
+    let genesis =
+        truffle_genesis::load(&config.chain).map_err(|e| NodeError::Config(e.to_string()))?;
     let key = validator_key(&config, &genesis)?;
     Node::launch(config, genesis, key, Arc::new(services::Services)).await
 }

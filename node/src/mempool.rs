@@ -115,7 +115,8 @@ impl Mempool {
             .filter(|p| p.in_flight)
             .map(|p| p.tx.tx.signer)
             .collect();
-        self.next_in_flight.retain(|signer, _| in_flight.contains(signer));
+        self.next_in_flight
+            .retain(|signer, _| in_flight.contains(signer));
         self.order.retain(|hash| self.pending.contains_key(hash));
     }
 
@@ -123,21 +124,29 @@ impl Mempool {
     /// nonce order: a transaction is taken when its nonce is the signer's next (from
     /// `state_nonce`, or after the signer's in-flight transactions), or already used
     /// (its block receipt will say so). Later nonces wait for the gap to fill.
-    pub(crate) fn take_batch(&mut self, max: usize, state_nonce: impl Fn(&PublicKey) -> u64) -> Vec<SignedTransaction> {
+    pub(crate) fn take_batch(
+        &mut self,
+        max: usize,
+        state_nonce: impl Fn(&PublicKey) -> u64,
+    ) -> Vec<SignedTransaction> {
         let mut batch = Vec::new();
         let mut nonce_cache: HashMap<PublicKey, u64> = HashMap::new();
         for hash in &self.order {
             if batch.len() >= max {
                 break;
             }
-            let Some(pending) = self.pending.get_mut(hash) else { continue };
+            let Some(pending) = self.pending.get_mut(hash) else {
+                continue;
+            };
             if pending.in_flight {
                 continue;
             }
             let signer = pending.tx.tx.signer;
             let expected = match self.next_in_flight.get(&signer) {
                 Some(next) => *next,
-                None => *nonce_cache.entry(signer).or_insert_with(|| state_nonce(&signer)),
+                None => *nonce_cache
+                    .entry(signer)
+                    .or_insert_with(|| state_nonce(&signer)),
             };
             let nonce = pending.tx.tx.nonce;
             if nonce > expected {
@@ -163,15 +172,24 @@ impl Mempool {
     }
 
     /// Transactions to forward to the leader: not forwarded in the last `every`.
-    pub(crate) fn take_for_forwarding(&mut self, every: Duration, max: usize) -> Vec<SignedTransaction> {
+    pub(crate) fn take_for_forwarding(
+        &mut self,
+        every: Duration,
+        max: usize,
+    ) -> Vec<SignedTransaction> {
         let now = Instant::now();
         let mut out = Vec::new();
         for hash in &self.order {
             if out.len() >= max {
                 break;
             }
-            let Some(pending) = self.pending.get_mut(hash) else { continue };
-            if pending.forwarded.is_some_and(|at| now.duration_since(at) < every) {
+            let Some(pending) = self.pending.get_mut(hash) else {
+                continue;
+            };
+            if pending
+                .forwarded
+                .is_some_and(|at| now.duration_since(at) < every)
+            {
                 continue;
             }
             pending.forwarded = Some(now);
@@ -227,16 +245,23 @@ mod tests {
         let bob_key = bob.public();
         let state_nonce = move |k: &PublicKey| if *k == bob_key { 6 } else { 0 };
         let batch = pool.take_batch(10, state_nonce);
-        let taken: Vec<(PublicKey, u64)> = batch.iter().map(|t| (t.tx.signer, t.tx.nonce)).collect();
+        let taken: Vec<(PublicKey, u64)> =
+            batch.iter().map(|t| (t.tx.signer, t.tx.nonce)).collect();
         // alice 0 is taken; alice 1 arrived first but only becomes next after 0, and
         // the scan is one pass in arrival order, so it waits for the next batch.
         assert!(taken.contains(&(alice.public(), 0)));
         assert!(!taken.contains(&(alice.public(), 3)), "nonce 3 waits for 2");
-        assert!(taken.contains(&(bob.public(), 5)), "an old nonce is proposed so its receipt settles it");
+        assert!(
+            taken.contains(&(bob.public(), 5)),
+            "an old nonce is proposed so its receipt settles it"
+        );
         let second = pool.take_batch(10, state_nonce);
         assert_eq!(second.len(), 1);
         assert_eq!(second[0].tx.nonce, 1);
-        assert!(pool.take_batch(10, state_nonce).is_empty(), "everything else is in flight or waiting");
+        assert!(
+            pool.take_batch(10, state_nonce).is_empty(),
+            "everything else is in flight or waiting"
+        );
     }
 
     #[test]

@@ -6,17 +6,20 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::future::BoxFuture;
 use openraft::ServerState;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, Notify};
 use truffle_consensus::network::{AppHandler, NetworkFactory, P2p, P2pConfig, PeerInfo};
 use truffle_consensus::{
-    genesis_membership, node_id_of, open_parts, raft_config, AppCommand, Command, LedgerEvent, NodeId, Raft, RaftTiming,
-    ServiceApplier,
+    genesis_membership, node_id_of, open_parts, raft_config, AppCommand, Command, LedgerEvent,
+    NodeId, Raft, RaftTiming, ServiceApplier,
 };
 use truffle_genesis::GenesisSpec;
 use truffle_ledger::state::{decode_record, keys, StateView};
 use truffle_ledger::types::Account;
-use truffle_ledger::{Block, BlockHeader, BlockProposal, Effect, Hash, Keypair, Outcome, PublicKey, Rejection, SignedTransaction};
+use truffle_ledger::{
+    Block, BlockHeader, BlockProposal, Effect, Hash, Keypair, Outcome, PublicKey, Rejection,
+    SignedTransaction,
+};
 use truffle_store::Store;
 
 use crate::certifier::Certifier;
@@ -40,7 +43,7 @@ pub enum SubmitError {
 }
 
 /// Where a transaction stands.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "status")]
 pub enum TxStatus {
     /// Waiting in this node's pool.
@@ -70,7 +73,7 @@ pub enum TxStatus {
 }
 
 /// A node's view of the cluster.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Health {
     /// leader, follower, candidate or learner.
     pub role: String,
@@ -135,11 +138,20 @@ struct AppRouter {
 }
 
 impl AppHandler for AppRouter {
-    fn handle(&self, from: PublicKey, request: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, String>> {
-        let node = self.node.get().and_then(Weak::upgrade).map(|inner| Node { inner });
+    fn handle(
+        &self,
+        from: PublicKey,
+        request: Vec<u8>,
+    ) -> BoxFuture<'static, Result<Vec<u8>, String>> {
+        let node = self
+            .node
+            .get()
+            .and_then(Weak::upgrade)
+            .map(|inner| Node { inner });
         Box::pin(async move {
             let node = node.ok_or("node is starting")?;
-            let request: NodeRequest = borsh::from_slice(&request).map_err(|e| format!("bad request: {e}"))?;
+            let request: NodeRequest =
+                borsh::from_slice(&request).map_err(|e| format!("bad request: {e}"))?;
             let response = node.handle_peer_request(from, request).await?;
             Ok(borsh::to_vec(&response).expect("encoding to a Vec cannot fail"))
         })
@@ -161,12 +173,19 @@ impl Node {
         key: Keypair,
         services: Arc<dyn ServiceApplier>,
     ) -> Result<Node, NodeError> {
-        genesis.validate().map_err(|e| NodeError::Config(e.to_string()))?;
+        genesis
+            .validate()
+            .map_err(|e| NodeError::Config(e.to_string()))?;
         let chain_id = genesis.chain_id();
         let genesis_state = genesis.to_state();
         std::fs::create_dir_all(&config.data_dir)?;
         let store = Store::open(&config.data_dir.join("db"))?;
-        let parts = open_parts(&store, &genesis_state, config.data_dir.join("snapshots"), services)?;
+        let parts = open_parts(
+            &store,
+            &genesis_state,
+            config.data_dir.join("snapshots"),
+            services,
+        )?;
         let events = parts.events.clone();
 
         let node_id = node_id_of(&key.public());
@@ -177,11 +196,15 @@ impl Node {
             (None, Some((_, address))) => address.clone(),
             (None, None) => "/ip4/127.0.0.1/tcp/0".to_owned(),
         };
-        let router = Arc::new(AppRouter { node: OnceLock::new() });
+        let router = Arc::new(AppRouter {
+            node: OnceLock::new(),
+        });
         let p2p = P2p::start(
             P2pConfig {
                 keypair: key.clone(),
-                listen: listen.parse().map_err(|e| NodeError::Config(format!("p2p address {listen}: {e}")))?,
+                listen: listen
+                    .parse()
+                    .map_err(|e| NodeError::Config(format!("p2p address {listen}: {e}")))?,
                 chain_id,
                 validators: validators
                     .iter()
@@ -210,7 +233,10 @@ impl Node {
 
         let in_genesis = genesis.validators.iter().any(|v| v.key == key.public());
         if in_genesis {
-            let initialized = raft.is_initialized().await.map_err(|e| NodeError::Consensus(e.to_string()))?;
+            let initialized = raft
+                .is_initialized()
+                .await
+                .map_err(|e| NodeError::Consensus(e.to_string()))?;
             if !initialized {
                 // Every genesis validator initializes with the same membership, so the
                 // first log entry is identical everywhere.
@@ -352,9 +378,14 @@ impl Node {
         let account = self
             .account(&tx.tx.signer)
             .map_err(|e| SubmitError::Unavailable(e.to_string()))?
-            .ok_or(Rejection::UnknownSigner { signer: tx.tx.signer })?;
+            .ok_or(Rejection::UnknownSigner {
+                signer: tx.tx.signer,
+            })?;
         if account.status != truffle_ledger::types::AccountStatus::Active {
-            return Err(Rejection::SignerNotActive { status: account.status }.into());
+            return Err(Rejection::SignerNotActive {
+                status: account.status,
+            }
+            .into());
         }
         let already_included = self
             .inner
@@ -373,7 +404,11 @@ impl Node {
             // Resubmitting an included transaction is harmless: answer with its hash.
             return Ok(hash);
         }
-        self.inner.mempool.lock().expect("mempool lock poisoned").insert(hash, tx)?;
+        self.inner
+            .mempool
+            .lock()
+            .expect("mempool lock poisoned")
+            .insert(hash, tx)?;
         self.inner.mempool_notify.notify_waiters();
         Ok(hash)
     }
@@ -381,11 +416,9 @@ impl Node {
     /// Where a transaction stands.
     pub fn transaction_status(&self, hash: &Hash) -> Result<TxStatus, NodeError> {
         if let Some(location) = self.inner.store.tx_location(hash)? {
-            let block = self
-                .inner
-                .store
-                .block(location.height)?
-                .ok_or_else(|| NodeError::Config(format!("indexed block {} is missing", location.height)))?;
+            let block = self.inner.store.block(location.height)?.ok_or_else(|| {
+                NodeError::Config(format!("indexed block {} is missing", location.height))
+            })?;
             let receipt = &block.receipts[location.index as usize];
             return Ok(match &receipt.outcome {
                 Outcome::Applied { effect } => TxStatus::Committed {
@@ -401,19 +434,32 @@ impl Node {
                 },
             });
         }
-        if self.inner.mempool.lock().expect("mempool lock poisoned").contains(hash) {
+        if self
+            .inner
+            .mempool
+            .lock()
+            .expect("mempool lock poisoned")
+            .contains(hash)
+        {
             return Ok(TxStatus::Pending);
         }
         Ok(TxStatus::Unknown)
     }
 
     /// Waits until a transaction is in a block (or `timeout` passes).
-    pub async fn wait_for_transaction(&self, hash: &Hash, timeout: Duration) -> Result<TxStatus, NodeError> {
+    pub async fn wait_for_transaction(
+        &self,
+        hash: &Hash,
+        timeout: Duration,
+    ) -> Result<TxStatus, NodeError> {
         let mut events = self.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let status = self.transaction_status(hash)?;
-            if matches!(status, TxStatus::Committed { .. } | TxStatus::Rejected { .. }) {
+            if matches!(
+                status,
+                TxStatus::Committed { .. } | TxStatus::Rejected { .. }
+            ) {
                 return Ok(status);
             }
             match tokio::time::timeout_at(deadline, events.recv()).await {
@@ -435,9 +481,13 @@ impl Node {
             ServerState::Learner => "learner",
             ServerState::Shutdown => "shutdown",
         };
-        let leader_key = metrics
-            .current_leader
-            .and_then(|id| metrics.membership_config.membership().get_node(&id).map(|n| n.key.clone()));
+        let leader_key = metrics.current_leader.and_then(|id| {
+            metrics
+                .membership_config
+                .membership()
+                .get_node(&id)
+                .map(|n| n.key.clone())
+        });
         let peers = self.inner.p2p.peers().await;
         Ok(Health {
             role: role.to_owned(),
@@ -446,14 +496,22 @@ impl Node {
             leader_id: metrics.current_leader,
             leader_key,
             term: metrics.current_term,
-            committed_index: metrics.last_applied.map(|l| l.index).max(metrics.last_log_index),
+            committed_index: metrics
+                .last_applied
+                .map(|l| l.index)
+                .max(metrics.last_log_index),
             applied_index: metrics.last_applied.map(|l| l.index),
             height: head.height,
             head_hash: head.hash(),
             state_root: head.state_root,
             certified_height: *self.inner.certified_height.lock().expect("lock poisoned"),
             peers: peers.len(),
-            pending_transactions: self.inner.mempool.lock().expect("mempool lock poisoned").len(),
+            pending_transactions: self
+                .inner
+                .mempool
+                .lock()
+                .expect("mempool lock poisoned")
+                .len(),
             uptime_secs: self.inner.started.elapsed().as_secs(),
             chain_id: self.inner.chain_id,
         })
@@ -467,7 +525,9 @@ impl Node {
     /// Fault injection (testnet only): cuts links to these validators.
     pub async fn partition(&self, keys: Vec<PublicKey>) -> Result<(), NodeError> {
         if !self.inner.config.enable_fault_injection {
-            return Err(NodeError::Config("fault injection is not enabled on this node".into()));
+            return Err(NodeError::Config(
+                "fault injection is not enabled on this node".into(),
+            ));
         }
         self.inner.p2p.partition(keys).await;
         Ok(())
@@ -476,7 +536,9 @@ impl Node {
     /// Fault injection (testnet only): restores all links.
     pub async fn heal(&self) -> Result<(), NodeError> {
         if !self.inner.config.enable_fault_injection {
-            return Err(NodeError::Config("fault injection is not enabled on this node".into()));
+            return Err(NodeError::Config(
+                "fault injection is not enabled on this node".into(),
+            ));
         }
         self.inner.p2p.heal().await;
         Ok(())
@@ -495,11 +557,17 @@ impl Node {
             .unwrap_or_default()
     }
 
-    pub(crate) async fn handle_peer_request(&self, from: PublicKey, request: NodeRequest) -> Result<NodeResponse, String> {
+    pub(crate) async fn handle_peer_request(
+        &self,
+        from: PublicKey,
+        request: NodeRequest,
+    ) -> Result<NodeResponse, String> {
         match request {
             NodeRequest::ForwardTransactions(txs) => {
                 if txs.len() > MAX_FORWARD_BATCH {
-                    return Err(format!("at most {MAX_FORWARD_BATCH} transactions per batch"));
+                    return Err(format!(
+                        "at most {MAX_FORWARD_BATCH} transactions per batch"
+                    ));
                 }
                 let verdicts = txs
                     .into_iter()
@@ -523,7 +591,11 @@ impl Node {
                     return Err("a validator may only send its own vote".into());
                 }
                 let validators = self.validator_keys();
-                match self.inner.certifier.on_vote(height, header_hash, vote, &validators) {
+                match self
+                    .inner
+                    .certifier
+                    .on_vote(height, header_hash, vote, &validators)
+                {
                     Ok(crate::certifier::VoteOutcome::Certified) => self.note_certified(height),
                     Ok(_) => {}
                     Err(error) => tracing::warn!(target: "certifier", %error, "vote refused"),
@@ -534,7 +606,12 @@ impl Node {
                 let last = to.min(first.saturating_add(MAX_CERTIFICATES_PER_REQUEST - 1));
                 let mut certificates = Vec::new();
                 for height in first..=last {
-                    if let Some(certificate) = self.inner.store.certificate(height).map_err(|e| e.to_string())? {
+                    if let Some(certificate) = self
+                        .inner
+                        .store
+                        .certificate(height)
+                        .map_err(|e| e.to_string())?
+                    {
                         certificates.push(certificate);
                     }
                 }
@@ -550,14 +627,26 @@ impl Node {
         }
     }
 
-    pub(crate) async fn send_to_peer(&self, to: &PublicKey, request: &NodeRequest) -> Result<NodeResponse, String> {
+    pub(crate) async fn send_to_peer(
+        &self,
+        to: &PublicKey,
+        request: &NodeRequest,
+    ) -> Result<NodeResponse, String> {
         let bytes = borsh::to_vec(request).expect("encoding to a Vec cannot fail");
-        let answer = self.inner.p2p.request_app(to, bytes).await.map_err(|e| e.to_string())?;
+        let answer = self
+            .inner
+            .p2p
+            .request_app(to, bytes)
+            .await
+            .map_err(|e| e.to_string())?;
         borsh::from_slice(&answer).map_err(|e| e.to_string())
     }
 
     /// Proposes a block of `transactions` through Raft (leader only).
-    pub(crate) async fn propose(&self, transactions: Vec<SignedTransaction>) -> Result<u64, String> {
+    pub(crate) async fn propose(
+        &self,
+        transactions: Vec<SignedTransaction>,
+    ) -> Result<u64, String> {
         let head_time = self.head().map(|h| h.time_ms).unwrap_or(0);
         let proposal = BlockProposal {
             proposer: self.inner.key.public(),
@@ -570,7 +659,10 @@ impl Node {
             .client_write(Command::new(&AppCommand::Block(proposal)))
             .await
             .map_err(|e| e.to_string())?;
-        response.data.height.ok_or_else(|| "a block entry produced no block".into())
+        response
+            .data
+            .height
+            .ok_or_else(|| "a block entry produced no block".into())
     }
 
     /// Proposes a service command through Raft and returns the applier's answer.

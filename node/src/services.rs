@@ -22,7 +22,8 @@ pub struct Services;
 
 impl ServiceApplier for Services {
     fn apply(&self, _store: &Store, command: &[u8]) -> Result<ServiceOutcome, String> {
-        let command: ServiceCommand = borsh::from_slice(command).map_err(|e| format!("bad service command: {e}"))?;
+        let command: ServiceCommand =
+            borsh::from_slice(command).map_err(|e| format!("bad service command: {e}"))?;
         match command {
             ServiceCommand::Mark { time_ms } => Ok(ServiceOutcome {
                 changes: vec![(b"mark".to_vec(), Some(time_ms.to_be_bytes().to_vec()))],

@@ -32,7 +32,9 @@ pub(crate) async fn apply_events(node: Node) {
 /// On the leader: takes batches from the pool and proposes them as blocks, keeping a
 /// few proposals in flight so that batching and replication overlap.
 pub(crate) async fn produce_blocks(node: Node) {
-    let in_flight = Arc::new(Semaphore::new(node.inner.config.max_proposals_in_flight.max(1)));
+    let in_flight = Arc::new(Semaphore::new(
+        node.inner.config.max_proposals_in_flight.max(1),
+    ));
     let max_batch = node.inner.config.max_block_transactions;
     loop {
         tokio::select! {
@@ -44,7 +46,9 @@ pub(crate) async fn produce_blocks(node: Node) {
             continue;
         }
         loop {
-            let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
+            let Ok(permit) = in_flight.clone().acquire_owned().await else {
+                return;
+            };
             let batch = {
                 let store = node.inner.store.clone();
                 let mut pool = node.inner.mempool.lock().expect("mempool lock poisoned");
@@ -58,7 +62,12 @@ pub(crate) async fn produce_blocks(node: Node) {
                 let _permit = permit;
                 if let Err(error) = proposer.propose(batch.clone()).await {
                     tracing::debug!(target: "producer", %error, "proposal failed; transactions return to the pool");
-                    proposer.inner.mempool.lock().expect("mempool lock poisoned").return_batch(&batch);
+                    proposer
+                        .inner
+                        .mempool
+                        .lock()
+                        .expect("mempool lock poisoned")
+                        .return_batch(&batch);
                 }
             });
         }
@@ -77,7 +86,9 @@ pub(crate) async fn forward_transactions(node: Node) {
         if node.is_leader() {
             continue;
         }
-        let Some(leader) = node.leader_key() else { continue };
+        let Some(leader) = node.leader_key() else {
+            continue;
+        };
         if leader == node.key().public() {
             continue;
         }
@@ -90,7 +101,10 @@ pub(crate) async fn forward_transactions(node: Node) {
         if batch.is_empty() {
             continue;
         }
-        match node.send_to_peer(&leader, &NodeRequest::ForwardTransactions(batch.clone())).await {
+        match node
+            .send_to_peer(&leader, &NodeRequest::ForwardTransactions(batch.clone()))
+            .await
+        {
             Ok(NodeResponse::Forwarded(verdicts)) => {
                 // The leader refused some outright (for example, a replayed nonce):
                 // they will never be in a block, so drop them here too.
@@ -103,7 +117,9 @@ pub(crate) async fn forward_transactions(node: Node) {
                 }
             }
             Ok(_) => {}
-            Err(error) => tracing::debug!(target: "forwarder", %error, "forwarding failed; will retry"),
+            Err(error) => {
+                tracing::debug!(target: "forwarder", %error, "forwarding failed; will retry")
+            }
         }
     }
 }
@@ -117,7 +133,12 @@ pub(crate) async fn housekeeping(node: Node) {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = node.inner.shutdown.notified() => return,
         }
-        let expired = node.inner.mempool.lock().expect("mempool lock poisoned").expire();
+        let expired = node
+            .inner
+            .mempool
+            .lock()
+            .expect("mempool lock poisoned")
+            .expire();
         if !expired.is_empty() {
             tracing::info!(target: "node", count = expired.len(), "transactions expired from the pool");
         }
@@ -189,7 +210,10 @@ async fn fetch_missing_certificates(node: &Node) {
         return;
     }
     // Give live votes a moment before asking: only fetch heights a second old.
-    let to = head.height.saturating_sub(2).min(from + MAX_CERTIFICATES_PER_REQUEST - 1);
+    let to = head
+        .height
+        .saturating_sub(2)
+        .min(from + MAX_CERTIFICATES_PER_REQUEST - 1);
     if to < from {
         return;
     }
@@ -203,7 +227,9 @@ async fn fetch_missing_certificates(node: &Node) {
             }
         }
     }
-    let Some(first_missing) = first_missing else { return };
+    let Some(first_missing) = first_missing else {
+        return;
+    };
     let validators = node.validator_keys();
     let own = node.key().public();
     for peer in validators.iter().filter(|v| **v != own) {
@@ -211,9 +237,15 @@ async fn fetch_missing_certificates(node: &Node) {
             from: first_missing,
             to,
         };
-        if let Ok(NodeResponse::Certificates(certificates)) = node.send_to_peer(peer, &request).await {
+        if let Ok(NodeResponse::Certificates(certificates)) =
+            node.send_to_peer(peer, &request).await
+        {
             for certificate in &certificates {
-                if node.inner.certifier.accept_certificate(certificate, &validators) {
+                if node
+                    .inner
+                    .certifier
+                    .accept_certificate(certificate, &validators)
+                {
                     node.note_certified(certificate.height);
                 }
             }

@@ -1,1 +1,150 @@
-//! JSON-RPC API and HTTP routes of a Truffle node.
+//! The JSON-RPC API and HTTP routes of a Truffle node, on one port.
+//!
+//! - `POST /` and WebSocket upgrades on `/`: JSON-RPC 2.0 (jsonrpsee), one namespace
+//!   per trait in [`api`]: `system_*`, `chain_*`, `tx_*`, `account_*`.
+//! - Other paths: plain HTTP routes in [`http`] (health for load balancers, pages).
+//!
+//! Request bodies, responses, batches and connections are bounded; errors carry the
+//! stable codes of [`error`].
+
+pub mod api;
+pub mod error;
+mod handlers;
+pub mod http;
+pub mod views;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use jsonrpsee::server::{
+    serve_with_graceful_shutdown, stop_channel, BatchRequestConfig, ServerConfig, ServerHandle,
+};
+use jsonrpsee::Methods;
+use tower::{Service, ServiceExt};
+use truffle_node::Node;
+
+pub use handlers::rpc_module;
+
+/// Limits of the server.
+#[derive(Clone, Copy, Debug)]
+pub struct RpcLimits {
+    /// Largest request body, bytes.
+    pub max_request_bytes: u32,
+    /// Largest response body, bytes.
+    pub max_response_bytes: u32,
+    /// Most calls in a batch.
+    pub max_batch: u32,
+    /// Most concurrent connections.
+    pub max_connections: u32,
+}
+
+impl Default for RpcLimits {
+    fn default() -> Self {
+        RpcLimits {
+            max_request_bytes: 1024 * 1024,
+            max_response_bytes: 32 * 1024 * 1024,
+            max_batch: 100,
+            max_connections: 1_000,
+        }
+    }
+}
+
+/// A running server.
+pub struct RpcServer {
+    /// Where it listens.
+    pub local_addr: SocketAddr,
+    handle: ServerHandle,
+}
+
+impl RpcServer {
+    /// Stops accepting connections and closes the open ones.
+    pub fn stop(&self) {
+        let _ = self.handle.stop();
+    }
+}
+
+/// The address of the client, put in each request's extensions.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub SocketAddr);
+
+fn is_rpc<B>(request: &hyper::Request<B>) -> bool {
+    if request.uri().path() != "/" {
+        return false;
+    }
+    request.method() == hyper::Method::POST
+        || request
+            .headers()
+            .get(hyper::header::UPGRADE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+/// Serves the node's API on `listen` until stopped.
+pub async fn serve(
+    node: Node,
+    listen: SocketAddr,
+    limits: RpcLimits,
+) -> std::io::Result<RpcServer> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let local_addr = listener.local_addr()?;
+    let (stop_handle, handle) = stop_channel();
+    let methods: Methods = rpc_module(node.clone()).into();
+    let config = ServerConfig::builder()
+        .max_request_body_size(limits.max_request_bytes)
+        .max_response_body_size(limits.max_response_bytes)
+        .max_connections(limits.max_connections)
+        .set_batch_request_config(BatchRequestConfig::Limit(limits.max_batch))
+        .build();
+    let builder = jsonrpsee::server::Server::builder()
+        .set_config(config)
+        .to_service_builder();
+    let router = http::routes(node, limits);
+
+    tokio::spawn(async move {
+        loop {
+            let (socket, remote) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        tracing::warn!(target: "rpc", %error, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                _ = stop_handle.clone().shutdown() => break,
+            };
+            let rpc = builder.clone().build(methods.clone(), stop_handle.clone());
+            let router = router.clone();
+            let service =
+                tower::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(ClientAddr(remote));
+                    let mut rpc = rpc.clone();
+                    let router = router.clone();
+                    async move {
+                        if is_rpc(&request) {
+                            match rpc.call(request).await {
+                                Ok(response) => Ok::<_, Infallible>(response.map(Body::new)),
+                                Err(error) => {
+                                    tracing::debug!(target: "rpc", %error, "request failed");
+                                    Ok(hyper::Response::builder()
+                                        .status(500)
+                                        .body(Body::from("internal error"))
+                                        .expect("a valid response"))
+                                }
+                            }
+                        } else {
+                            let response = router.oneshot(request.map(Body::new)).await?;
+                            Ok(response)
+                        }
+                    }
+                });
+            tokio::spawn(serve_with_graceful_shutdown(
+                socket,
+                service,
+                stop_handle.clone().shutdown(),
+            ));
+        }
+    });
+    Ok(RpcServer { local_addr, handle })
+}

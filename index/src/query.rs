@@ -1,0 +1,280 @@
+//! What a search asks for and what it returns (both travel over JSON-RPC).
+
+use serde::{Deserialize, Serialize};
+
+use crate::doc::ProductDoc;
+use crate::error::{IndexError, Result};
+
+/// Longest query text accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// Longest brand or category filter accepted, in characters.
+pub const MAX_FILTER_CHARS: usize = 100;
+/// Largest page accepted.
+pub const MAX_PAGE_SIZE: u32 = 100;
+/// Page size when none is given.
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+/// Deepest result reachable by paging: `(page - 1) * page_size` must stay below this.
+pub const MAX_RESULT_WINDOW: u64 = 10_000;
+
+/// A product search.
+///
+/// Missing fields take their defaults when deserialized: empty text (browse), no
+/// filters, [`SortOrder::Relevance`], page 1 of [`DEFAULT_PAGE_SIZE`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchQuery {
+    /// What the shopper typed, in Korean, English or both; empty to browse.
+    /// At most [`MAX_QUERY_CHARS`] characters.
+    pub text: String,
+    /// Restrictions on the results.
+    pub filters: Filters,
+    /// Order of the results.
+    pub sort: SortOrder,
+    /// Page number, from 1.
+    pub page: u32,
+    /// Results per page, 1..=[`MAX_PAGE_SIZE`].
+    pub page_size: u32,
+}
+
+impl Default for SearchQuery {
+    fn default() -> Self {
+        SearchQuery {
+            text: String::new(),
+            filters: Filters::default(),
+            sort: SortOrder::Relevance,
+            page: 1,
+            page_size: DEFAULT_PAGE_SIZE,
+        }
+    }
+}
+
+impl SearchQuery {
+    /// A query for `text` with default filters, sort and paging.
+    pub fn text(text: impl Into<String>) -> SearchQuery {
+        SearchQuery {
+            text: text.into(),
+            ..SearchQuery::default()
+        }
+    }
+
+    /// Checks the bounds; [`crate::SearchIndex::search`] calls it first.
+    pub fn validate(&self) -> Result<()> {
+        let chars = self.text.chars().count();
+        if chars > MAX_QUERY_CHARS {
+            return Err(IndexError::QueryTooLong {
+                chars,
+                max: MAX_QUERY_CHARS,
+            });
+        }
+        for (name, value) in [
+            ("brand", &self.filters.brand),
+            ("category", &self.filters.category),
+        ] {
+            if let Some(v) = value {
+                if v.chars().count() > MAX_FILTER_CHARS {
+                    return Err(IndexError::InvalidQuery(format!(
+                        "{name} filter is longer than {MAX_FILTER_CHARS} characters"
+                    )));
+                }
+            }
+        }
+        if let (Some(min), Some(max)) = (self.filters.min_price, self.filters.max_price) {
+            if min > max {
+                return Err(IndexError::InvalidQuery(format!(
+                    "min_price {min} is above max_price {max}"
+                )));
+            }
+        }
+        if self.page == 0 {
+            return Err(IndexError::InvalidQuery("page starts at 1".into()));
+        }
+        if self.page_size == 0 || self.page_size > MAX_PAGE_SIZE {
+            return Err(IndexError::InvalidQuery(format!(
+                "page_size must be between 1 and {MAX_PAGE_SIZE}, got {}",
+                self.page_size
+            )));
+        }
+        if self.offset() >= MAX_RESULT_WINDOW {
+            return Err(IndexError::InvalidQuery(format!(
+                "page {} of size {} is past the first {MAX_RESULT_WINDOW} results; refine the query",
+                self.page, self.page_size
+            )));
+        }
+        Ok(())
+    }
+
+    /// Number of results before this page.
+    pub fn offset(&self) -> u64 {
+        u64::from(self.page.saturating_sub(1)) * u64::from(self.page_size)
+    }
+}
+
+/// Restrictions on the results; unset fields do not restrict.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Filters {
+    /// Only this brand. Matched on normalized words, and Korean brand names the
+    /// built-in table knows match their English spelling ("나이키" = "Nike").
+    pub brand: Option<String>,
+    /// Only this category, matched like `brand`.
+    pub category: Option<String>,
+    /// Price at least this, in won.
+    pub min_price: Option<u64>,
+    /// Price at most this, in won.
+    pub max_price: Option<u64>,
+    /// Only products with (`true`) or without (`false`) an open raffle.
+    pub has_open_raffle: Option<bool>,
+    /// Whether pieces are for sale.
+    pub availability: Availability,
+}
+
+/// Filter on whether a product has pieces for sale.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    /// No restriction.
+    #[default]
+    Any,
+    /// At least one piece is free and listed.
+    Available,
+    /// No piece is free and listed.
+    SoldOut,
+}
+
+/// Order of the results. Ties are broken by relevance, then by product id.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    /// Best match first. With empty text (browsing) this is [`SortOrder::Newest`].
+    #[default]
+    Relevance,
+    /// Most recently registered on the ledger first (block height, then product id).
+    Newest,
+    /// Cheapest first.
+    PriceAsc,
+    /// Most expensive first.
+    PriceDesc,
+}
+
+/// One page of results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchResults {
+    /// Number of products matching the query and filters, over all pages.
+    pub total: u64,
+    /// The page returned, from 1.
+    pub page: u32,
+    /// The page size asked for.
+    pub page_size: u32,
+    /// The products of this page, in order.
+    pub hits: Vec<SearchHit>,
+    /// No product matched every word of the text, so products matching some of them
+    /// are shown instead.
+    pub relaxed: bool,
+    /// Ledger height the index reflects, if it has ever been committed.
+    pub indexed_height: Option<u64>,
+}
+
+/// One product in the results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    /// Product id on the ledger.
+    pub product_id: u64,
+    /// Relevance score (BM25 over the boosted fields; 0 when there is no text).
+    pub score: f32,
+    /// The indexed fields of the product.
+    pub product: ProductDoc,
+    /// The matched words highlighted.
+    pub highlight: Highlight,
+    /// Where the product was registered on the ledger.
+    pub ledger_ref: LedgerRef,
+}
+
+/// Highlighted text of a hit: HTML-escaped, matches wrapped in `<mark>…</mark>`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Highlight {
+    /// The Korean name.
+    pub name_ko: String,
+    /// The English name.
+    pub name_en: String,
+    /// A fragment of the description around the best matches (its beginning if nothing
+    /// in it matched).
+    pub snippet: String,
+}
+
+/// Where a product was registered on the ledger.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerRef {
+    /// Height of the block with the registering transaction.
+    pub height: u64,
+    /// Hash of the registering transaction, in hex.
+    pub tx_hash: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_json() {
+        let q: SearchQuery = serde_json::from_str(r#"{"text":"덩크"}"#).unwrap();
+        assert_eq!(q.page, 1);
+        assert_eq!(q.page_size, DEFAULT_PAGE_SIZE);
+        assert_eq!(q.sort, SortOrder::Relevance);
+        assert_eq!(q.filters, Filters::default());
+        let q: SearchQuery = serde_json::from_str(
+            r#"{"sort":"price_asc","filters":{"availability":"sold_out","brand":"Nike"}}"#,
+        )
+        .unwrap();
+        assert_eq!(q.sort, SortOrder::PriceAsc);
+        assert_eq!(q.filters.availability, Availability::SoldOut);
+        assert_eq!(q.filters.brand.as_deref(), Some("Nike"));
+        let back: SearchQuery = serde_json::from_str(&serde_json::to_string(&q).unwrap()).unwrap();
+        assert_eq!(back, q);
+    }
+
+    #[test]
+    fn bounds() {
+        assert!(SearchQuery::text("a".repeat(MAX_QUERY_CHARS))
+            .validate()
+            .is_ok());
+        // Characters, not bytes.
+        assert!(SearchQuery::text("가".repeat(MAX_QUERY_CHARS))
+            .validate()
+            .is_ok());
+        assert!(matches!(
+            SearchQuery::text("a".repeat(MAX_QUERY_CHARS + 1)).validate(),
+            Err(IndexError::QueryTooLong {
+                chars: 201,
+                max: 200
+            })
+        ));
+        let mut q = SearchQuery {
+            page: 0,
+            ..SearchQuery::default()
+        };
+        assert!(q.validate().is_err());
+        q.page = 1;
+        q.page_size = MAX_PAGE_SIZE + 1;
+        assert!(q.validate().is_err());
+        q.page_size = 0;
+        assert!(q.validate().is_err());
+        q.page_size = 100;
+        q.page = 100;
+        assert!(q.validate().is_ok());
+        q.page = 101;
+        assert!(q.validate().is_err());
+        let mut q = SearchQuery {
+            filters: Filters {
+                min_price: Some(10),
+                max_price: Some(9),
+                ..Filters::default()
+            },
+            ..SearchQuery::default()
+        };
+        assert!(q.validate().is_err());
+        q.filters.max_price = Some(10);
+        assert!(q.validate().is_ok());
+        q.filters.brand = Some("b".repeat(MAX_FILTER_CHARS + 1));
+        assert!(q.validate().is_err());
+    }
+}

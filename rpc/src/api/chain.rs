@@ -1,0 +1,31 @@
+//! `chain_*`: blocks, headers and certificates.
+
+use jsonrpsee::core::RpcResult;
+use jsonrpsee::proc_macros::rpc;
+use truffle_ledger::Certificate;
+
+use crate::views::{BlockView, HeaderView};
+
+/// Blocks, headers and certificates.
+#[rpc(server, client, namespace = "chain")]
+pub trait ChainApi {
+    /// The header at `height`, or the latest when omitted.
+    #[method(name = "getHeader")]
+    fn get_header(&self, height: Option<u64>) -> RpcResult<HeaderView>;
+
+    /// The block at `height`, or the latest when omitted.
+    #[method(name = "getBlock")]
+    fn get_block(&self, height: Option<u64>) -> RpcResult<BlockView>;
+
+    /// The certificate of the block at `height` (a majority of validator signatures).
+    #[method(name = "getCertificate")]
+    fn get_certificate(&self, height: u64) -> RpcResult<Certificate>;
+
+    /// Headers from `from`, at most `limit` (at most 1000).
+    #[method(name = "getHeaders")]
+    fn get_headers(&self, from: u64, limit: u32) -> RpcResult<Vec<HeaderView>>;
+
+    /// Every new header, as blocks are applied.
+    #[subscription(name = "subscribeNewHeads" => "newHead", unsubscribe = "unsubscribeNewHeads", item = HeaderView)]
+    async fn subscribe_new_heads(&self) -> jsonrpsee::core::SubscriptionResult;
+}

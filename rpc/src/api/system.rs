@@ -1,0 +1,31 @@
+//! `system_*`: the node itself.
+
+use jsonrpsee::core::RpcResult;
+use jsonrpsee::proc_macros::rpc;
+use serde_json::Value;
+
+use crate::views::VersionView;
+
+/// The node itself.
+#[rpc(server, client, namespace = "system")]
+pub trait SystemApi {
+    /// Role, leader, term, committed and applied positions, head, peers.
+    #[method(name = "health")]
+    async fn health(&self) -> RpcResult<Value>;
+
+    /// Software version and chain.
+    #[method(name = "version")]
+    fn version(&self) -> RpcResult<VersionView>;
+
+    /// The validators this node's transport knows, and whether each is connected.
+    #[method(name = "peers")]
+    async fn peers(&self) -> RpcResult<Value>;
+
+    /// Fault injection (testnet only): cut links to these validator keys.
+    #[method(name = "partition")]
+    async fn partition(&self, keys: Vec<String>) -> RpcResult<()>;
+
+    /// Fault injection (testnet only): restore all links.
+    #[method(name = "heal")]
+    async fn heal(&self) -> RpcResult<()>;
+}

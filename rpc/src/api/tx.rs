@@ -1,0 +1,34 @@
+//! `tx_*`: submitting transactions and following them.
+
+use jsonrpsee::core::RpcResult;
+use jsonrpsee::proc_macros::rpc;
+use truffle_ledger::Hash;
+use truffle_node::TxStatus;
+
+use crate::views::TransactionView;
+
+/// Submitting transactions and following them.
+#[rpc(server, client, namespace = "tx")]
+pub trait TxApi {
+    /// Submits a signed transaction (hex of its borsh encoding); returns its hash.
+    /// Decoding, chain, signature, signer and nonce are checked at once.
+    #[method(name = "submit")]
+    fn submit(&self, transaction: String) -> RpcResult<Hash>;
+
+    /// Submits and waits until the transaction is in a block (or `timeout_ms`, at most
+    /// 60000, passes).
+    #[method(name = "submitAndWait")]
+    async fn submit_and_wait(
+        &self,
+        transaction: String,
+        timeout_ms: Option<u64>,
+    ) -> RpcResult<TxStatus>;
+
+    /// Where a transaction stands: pending, committed, rejected or unknown.
+    #[method(name = "status")]
+    fn status(&self, hash: Hash) -> RpcResult<TxStatus>;
+
+    /// A committed or rejected transaction.
+    #[method(name = "get")]
+    fn get(&self, hash: Hash) -> RpcResult<TransactionView>;
+}

@@ -1,0 +1,87 @@
+use jsonrpsee::core::{async_trait, RpcResult, SubscriptionResult};
+use jsonrpsee::{PendingSubscriptionSink, SubscriptionMessage};
+use tokio::sync::broadcast::error::RecvError;
+use truffle_ledger::Certificate;
+use truffle_node::{LedgerEvent, Node};
+
+use crate::api::ChainApiServer;
+use crate::error;
+use crate::views::{BlockView, HeaderView};
+
+pub(crate) struct ChainHandler {
+    pub(crate) node: Node,
+}
+
+impl ChainHandler {
+    fn height(&self, height: Option<u64>) -> RpcResult<u64> {
+        match height {
+            Some(height) => Ok(height),
+            None => Ok(self.node.head().map_err(error::node)?.height),
+        }
+    }
+}
+
+#[async_trait]
+impl ChainApiServer for ChainHandler {
+    fn get_header(&self, height: Option<u64>) -> RpcResult<HeaderView> {
+        let height = self.height(height)?;
+        let header = self
+            .node
+            .store()
+            .header(height)
+            .map_err(|e| error::node(e.into()))?
+            .ok_or_else(|| error::not_found(format!("block {height}")))?;
+        Ok(HeaderView::from(&header))
+    }
+
+    fn get_block(&self, height: Option<u64>) -> RpcResult<BlockView> {
+        let height = self.height(height)?;
+        let block = self
+            .node
+            .store()
+            .block(height)
+            .map_err(|e| error::node(e.into()))?
+            .ok_or_else(|| error::not_found(format!("block {height}")))?;
+        Ok(BlockView::from(&block))
+    }
+
+    fn get_certificate(&self, height: u64) -> RpcResult<Certificate> {
+        self.node
+            .store()
+            .certificate(height)
+            .map_err(|e| error::node(e.into()))?
+            .ok_or_else(|| error::not_found(format!("certificate of block {height}")))
+    }
+
+    fn get_headers(&self, from: u64, limit: u32) -> RpcResult<Vec<HeaderView>> {
+        let limit = limit.min(1_000) as usize;
+        let headers = self
+            .node
+            .store()
+            .headers_from(from, limit)
+            .map_err(|e| error::node(e.into()))?;
+        Ok(headers.iter().map(HeaderView::from).collect())
+    }
+
+    async fn subscribe_new_heads(&self, pending: PendingSubscriptionSink) -> SubscriptionResult {
+        let mut events = self.node.subscribe();
+        let sink = pending.accept().await?;
+        loop {
+            tokio::select! {
+                _ = sink.closed() => return Ok(()),
+                event = events.recv() => match event {
+                    Ok(LedgerEvent::Block(block)) => {
+                        let message = SubscriptionMessage::from(serde_json::value::to_raw_value(&HeaderView::from(&block.header))?);
+                        if sink.send(message).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                    Ok(_) => {}
+                    // A slow subscriber misses heads rather than slowing the node.
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return Ok(()),
+                },
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! The implementations of the API traits over a [`truffle_node::Node`].
+
+mod account;
+mod chain;
+mod system;
+mod tx;
+
+use jsonrpsee::RpcModule;
+use truffle_node::Node;
+
+use crate::api::{AccountApiServer, ChainApiServer, SystemApiServer, TxApiServer};
+
+/// Every namespace, ready to serve.
+pub fn rpc_module(node: Node) -> RpcModule<()> {
+    let mut module = RpcModule::new(());
+    module
+        .merge(system::SystemHandler { node: node.clone() }.into_rpc())
+        .expect("method names are unique");
+    module
+        .merge(chain::ChainHandler { node: node.clone() }.into_rpc())
+        .expect("method names are unique");
+    module
+        .merge(tx::TxHandler { node: node.clone() }.into_rpc())
+        .expect("method names are unique");
+    module
+        .merge(account::AccountHandler { node }.into_rpc())
+        .expect("method names are unique");
+    module
+}

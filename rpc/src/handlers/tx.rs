@@ -1,0 +1,63 @@
+use std::time::Duration;
+
+use jsonrpsee::core::{async_trait, RpcResult};
+use truffle_ledger::Hash;
+use truffle_node::{Node, TxStatus};
+
+use crate::api::TxApiServer;
+use crate::error;
+use crate::views::TransactionView;
+
+pub(crate) struct TxHandler {
+    pub(crate) node: Node,
+}
+
+fn decode_hex(transaction: &str) -> RpcResult<Vec<u8>> {
+    let text = transaction.trim();
+    let text = text.strip_prefix("0x").unwrap_or(text);
+    hex::decode(text).map_err(|e| error::invalid_param("transaction", format!("not hex: {e}")))
+}
+
+#[async_trait]
+impl TxApiServer for TxHandler {
+    fn submit(&self, transaction: String) -> RpcResult<Hash> {
+        let bytes = decode_hex(&transaction)?;
+        self.node.submit_transaction(&bytes).map_err(error::submit)
+    }
+
+    async fn submit_and_wait(
+        &self,
+        transaction: String,
+        timeout_ms: Option<u64>,
+    ) -> RpcResult<TxStatus> {
+        let bytes = decode_hex(&transaction)?;
+        let hash = self
+            .node
+            .submit_transaction(&bytes)
+            .map_err(error::submit)?;
+        let timeout = Duration::from_millis(timeout_ms.unwrap_or(10_000).min(60_000));
+        self.node
+            .wait_for_transaction(&hash, timeout)
+            .await
+            .map_err(error::node)
+    }
+
+    fn status(&self, hash: Hash) -> RpcResult<TxStatus> {
+        self.node.transaction_status(&hash).map_err(error::node)
+    }
+
+    fn get(&self, hash: Hash) -> RpcResult<TransactionView> {
+        let store = self.node.store();
+        let location = store
+            .tx_location(&hash)
+            .map_err(|e| error::node(e.into()))?
+            .ok_or_else(|| error::not_found(format!("transaction {hash}")))?;
+        let block = store
+            .block(location.height)
+            .map_err(|e| error::node(e.into()))?
+            .ok_or_else(|| error::not_found(format!("block {}", location.height)))?;
+        Ok(TransactionView::from(
+            &block.transactions[location.index as usize],
+        ))
+    }
+}
