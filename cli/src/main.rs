@@ -1,2 +1,27 @@
-//! The truffle command-line tool.
-fn main() {}
+//! The `truffle` command: thin on purpose; each subcommand lives in `commands`.
+
+mod args;
+mod client;
+mod commands;
+mod demo;
+mod output;
+
+use clap::Parser;
+
+fn main() {
+    let cli = args::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(error) = runtime.block_on(commands::run(cli)) {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}

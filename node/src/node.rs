@@ -642,27 +642,35 @@ impl Node {
         borsh::from_slice(&answer).map_err(|e| e.to_string())
     }
 
-    /// Proposes a block of `transactions` through Raft (leader only).
-    pub(crate) async fn propose(
+    /// Hands a block of `transactions` to Raft (leader only). Returns once the proposal
+    /// is queued in order behind earlier ones; the returned future resolves when it is
+    /// committed and applied (or fails).
+    pub(crate) async fn enqueue_proposal(
         &self,
         transactions: Vec<SignedTransaction>,
-    ) -> Result<u64, String> {
+    ) -> Result<impl std::future::Future<Output = Result<u64, String>>, String> {
         let head_time = self.head().map(|h| h.time_ms).unwrap_or(0);
         let proposal = BlockProposal {
             proposer: self.inner.key.public(),
             time_ms: now_ms().max(head_time),
             transactions,
         };
-        let response = self
+        let receiver = self
             .inner
             .raft
-            .client_write(Command::new(&AppCommand::Block(proposal)))
+            .client_write_ff(Command::new(&AppCommand::Block(proposal)))
             .await
             .map_err(|e| e.to_string())?;
-        response
-            .data
-            .height
-            .ok_or_else(|| "a block entry produced no block".into())
+        Ok(async move {
+            let response = receiver
+                .await
+                .map_err(|_| "the proposal was dropped".to_owned())?
+                .map_err(|e| e.to_string())?;
+            response
+                .data
+                .height
+                .ok_or_else(|| "a block entry produced no block".to_owned())
+        })
     }
 
     /// Proposes a service command through Raft and returns the applier's answer.

@@ -57,19 +57,34 @@ pub(crate) async fn produce_blocks(node: Node) {
             if batch.is_empty() {
                 break;
             }
-            let proposer = node.clone();
-            tokio::spawn(async move {
-                let _permit = permit;
-                if let Err(error) = proposer.propose(batch.clone()).await {
-                    tracing::debug!(target: "producer", %error, "proposal failed; transactions return to the pool");
-                    proposer
-                        .inner
+            // Queue in order here (Raft keeps the order of queued entries); only the
+            // wait for the commit runs in its own task, so proposals overlap.
+            match node.enqueue_proposal(batch.clone()).await {
+                Ok(committed) => {
+                    let proposer = node.clone();
+                    tokio::spawn(async move {
+                        let _permit = permit;
+                        if let Err(error) = committed.await {
+                            tracing::debug!(target: "producer", %error, "proposal failed; transactions return to the pool");
+                            proposer
+                                .inner
+                                .mempool
+                                .lock()
+                                .expect("mempool lock poisoned")
+                                .return_batch(&batch);
+                        }
+                    });
+                }
+                Err(error) => {
+                    tracing::debug!(target: "producer", %error, "proposal refused; transactions return to the pool");
+                    node.inner
                         .mempool
                         .lock()
                         .expect("mempool lock poisoned")
                         .return_batch(&batch);
+                    break;
                 }
-            });
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 //! (hashes, kinds), in JSON.
 
 use serde::{Deserialize, Serialize};
+use truffle_ledger::types::{Item, Product};
 use truffle_ledger::{
     Block, BlockHeader, Hash, Payload, PublicKey, Receipt, Signature, SignedTransaction,
 };
@@ -94,4 +95,23 @@ pub struct VersionView {
     pub chain_id: Hash,
     /// The chain name.
     pub chain_name: String,
+}
+
+/// A product and its pieces.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductView {
+    /// The product record.
+    #[serde(flatten)]
+    pub product: Product,
+    /// Its pieces, by edition number.
+    pub items: Vec<Item>,
+}
+
+/// A piece with its product.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemView {
+    /// The item record.
+    pub item: Item,
+    /// Its product.
+    pub product: Product,
 }

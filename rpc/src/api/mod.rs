@@ -3,10 +3,12 @@
 
 mod account;
 mod chain;
+mod product;
 mod system;
 mod tx;
 
 pub use account::{AccountApiClient, AccountApiServer};
 pub use chain::{ChainApiClient, ChainApiServer};
+pub use product::{ProductApiClient, ProductApiServer};
 pub use system::{SystemApiClient, SystemApiServer};
 pub use tx::{TxApiClient, TxApiServer};

@@ -2,13 +2,16 @@
 
 mod account;
 mod chain;
+mod product;
 mod system;
 mod tx;
 
 use jsonrpsee::RpcModule;
 use truffle_node::Node;
 
-use crate::api::{AccountApiServer, ChainApiServer, SystemApiServer, TxApiServer};
+use crate::api::{
+    AccountApiServer, ChainApiServer, ProductApiServer, SystemApiServer, TxApiServer,
+};
 
 /// Every namespace, ready to serve.
 pub fn rpc_module(node: Node) -> RpcModule<()> {
@@ -21,6 +24,9 @@ pub fn rpc_module(node: Node) -> RpcModule<()> {
         .expect("method names are unique");
     module
         .merge(tx::TxHandler { node: node.clone() }.into_rpc())
+        .expect("method names are unique");
+    module
+        .merge(product::ProductHandler { node: node.clone() }.into_rpc())
         .expect("method names are unique");
     module
         .merge(account::AccountHandler { node }.into_rpc())

@@ -1,0 +1,355 @@
+//! Command-line arguments, one `Args` struct per concern.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Truffle: a permissioned ledger of limited editions, raffles and payments.
+#[derive(Debug, Parser)]
+#[command(name = "truffle", version, propagate_version = true)]
+pub(crate) struct Cli {
+    /// Logging.
+    #[command(flatten)]
+    pub(crate) logging: LoggingArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Logging options.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Logging")]
+pub(crate) struct LoggingArgs {
+    /// Log filter (tracing env-filter syntax), e.g. "info,consensus=debug".
+    #[arg(
+        long = "log.filter",
+        env = "TRUFFLE_LOG",
+        default_value = "info",
+        global = true
+    )]
+    pub(crate) filter: String,
+    /// Log format.
+    #[arg(long = "log.format", env = "TRUFFLE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub(crate) format: LogFormat,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// How query results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputFormat {
+    /// Human-readable.
+    Text,
+    /// JSON, for machines.
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Create and inspect ed25519 key files.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Create and inspect genesis specs.
+    #[command(subcommand)]
+    Genesis(GenesisCommand),
+    /// Run a validator node.
+    #[command(subcommand)]
+    Node(NodeCommand),
+    /// Run a single-node development chain with demo data.
+    Dev(DevArgs),
+    /// Build, sign and submit a transaction.
+    Tx(TxArgs),
+    /// Read blocks, transactions, accounts and products from a node.
+    #[command(subcommand)]
+    Query(QueryCommand),
+}
+
+/// `truffle keys ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Generate a new key file (mode 0600; never overwrites).
+    New {
+        /// Where to write it.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the public key of a key file.
+    Show {
+        /// The key file.
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
+}
+
+/// `truffle genesis ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum GenesisCommand {
+    /// Write a genesis spec: validators and admins from key files.
+    New {
+        /// Chain name.
+        #[arg(long, default_value = "truffle")]
+        chain_name: String,
+        /// A validator as NAME=KEYFILE=P2P_ADDRESS (repeat for each).
+        #[arg(long = "validator", required = true)]
+        validators: Vec<String>,
+        /// An admin as NAME=KEYFILE (repeat for each).
+        #[arg(long = "admin", required = true)]
+        admins: Vec<String>,
+        /// Where to write it (JSON).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Validate a spec (a file, or the `dev`/`local` preset) and print its chain id.
+    Inspect {
+        /// Preset name or file path.
+        chain: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
+}
+
+/// `truffle node ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum NodeCommand {
+    /// Run a node until interrupted.
+    Run(Box<NodeRunArgs>),
+}
+
+/// Settings of a node; each overrides the config file, and env vars fill in for flags.
+#[derive(Debug, Args, Default)]
+pub(crate) struct NodeRunArgs {
+    /// TOML config file.
+    #[arg(long, env = "TRUFFLE_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+    /// Folder of the node's data.
+    #[arg(long = "data-dir", env = "TRUFFLE_DATA_DIR", help_heading = "Storage")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// `dev`, `local` or a genesis file.
+    #[arg(long, env = "TRUFFLE_CHAIN", help_heading = "Chain")]
+    pub(crate) chain: Option<String>,
+    /// The validator key file.
+    #[arg(long = "key-file", env = "TRUFFLE_KEY_FILE", help_heading = "Chain")]
+    pub(crate) key_file: Option<PathBuf>,
+    /// Which preset validator to be (dev/local chains without a key file).
+    #[arg(
+        long = "validator-index",
+        env = "TRUFFLE_VALIDATOR_INDEX",
+        help_heading = "Chain"
+    )]
+    pub(crate) validator_index: Option<usize>,
+    /// JSON-RPC, WebSocket and pages address.
+    #[arg(long = "rpc.listen", env = "TRUFFLE_RPC_LISTEN", help_heading = "RPC")]
+    pub(crate) rpc_listen: Option<SocketAddr>,
+    /// libp2p listen address, e.g. /ip4/127.0.0.1/tcp/30333.
+    #[arg(
+        long = "p2p.listen",
+        env = "TRUFFLE_P2P_LISTEN",
+        help_heading = "Network"
+    )]
+    pub(crate) p2p_listen: Option<String>,
+    /// Most transactions per block.
+    #[arg(
+        long = "block.max-transactions",
+        env = "TRUFFLE_BLOCK_MAX_TRANSACTIONS",
+        help_heading = "Consensus"
+    )]
+    pub(crate) max_block_transactions: Option<usize>,
+    /// Raft heartbeat, ms.
+    #[arg(
+        long = "raft.heartbeat-ms",
+        env = "TRUFFLE_RAFT_HEARTBEAT_MS",
+        help_heading = "Consensus"
+    )]
+    pub(crate) raft_heartbeat_ms: Option<u64>,
+    /// Raft election timeout minimum, ms.
+    #[arg(
+        long = "raft.election-min-ms",
+        env = "TRUFFLE_RAFT_ELECTION_MIN_MS",
+        help_heading = "Consensus"
+    )]
+    pub(crate) raft_election_min_ms: Option<u64>,
+    /// Raft election timeout maximum, ms.
+    #[arg(
+        long = "raft.election-max-ms",
+        env = "TRUFFLE_RAFT_ELECTION_MAX_MS",
+        help_heading = "Consensus"
+    )]
+    pub(crate) raft_election_max_ms: Option<u64>,
+    /// Raft entries between snapshots.
+    #[arg(
+        long = "snapshot.every-entries",
+        env = "TRUFFLE_SNAPSHOT_EVERY_ENTRIES",
+        help_heading = "Consensus"
+    )]
+    pub(crate) snapshot_every_entries: Option<u64>,
+    /// Let `truffle testnet` cut and restore links (never on a real network).
+    #[arg(
+        long = "enable-fault-injection",
+        env = "TRUFFLE_ENABLE_FAULT_INJECTION",
+        help_heading = "Testing"
+    )]
+    pub(crate) enable_fault_injection: bool,
+}
+
+/// `truffle dev`
+#[derive(Debug, Args)]
+pub(crate) struct DevArgs {
+    /// Folder of the dev chain's data.
+    #[arg(
+        long = "data-dir",
+        env = "TRUFFLE_DATA_DIR",
+        default_value = "./truffle-dev-data"
+    )]
+    pub(crate) data_dir: PathBuf,
+    /// JSON-RPC, WebSocket and pages address.
+    #[arg(
+        long = "rpc.listen",
+        env = "TRUFFLE_RPC_LISTEN",
+        default_value = "127.0.0.1:9944"
+    )]
+    pub(crate) rpc_listen: SocketAddr,
+    /// Start from an empty chain (deletes the data folder first).
+    #[arg(long)]
+    pub(crate) reset: bool,
+    /// Do not load demo data.
+    #[arg(long = "no-demo")]
+    pub(crate) no_demo: bool,
+}
+
+/// Where the node's RPC is, and how to print.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct RpcArgs {
+    /// The node's JSON-RPC URL.
+    #[arg(
+        long,
+        env = "TRUFFLE_RPC",
+        default_value = "http://127.0.0.1:9944",
+        global = true
+    )]
+    pub(crate) rpc: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, global = true)]
+    pub(crate) output: OutputFormat,
+}
+
+/// `truffle tx`
+#[derive(Debug, Args)]
+pub(crate) struct TxArgs {
+    /// Key file of the signer.
+    #[arg(long)]
+    pub(crate) key: PathBuf,
+    /// The payload as JSON, e.g. '{"transfer_item":{"item":3,"to":"<key>"}}'; `@FILE` reads a file.
+    #[arg(long)]
+    pub(crate) payload: String,
+    /// Use this nonce instead of asking the node.
+    #[arg(long)]
+    pub(crate) nonce: Option<u64>,
+    /// Return at once with the hash instead of waiting for the block.
+    #[arg(long = "no-wait")]
+    pub(crate) no_wait: bool,
+    /// Node and output.
+    #[command(flatten)]
+    pub(crate) rpc: RpcArgs,
+}
+
+/// `truffle query ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum QueryCommand {
+    /// A block (the latest without a height).
+    Block {
+        /// Height.
+        height: Option<u64>,
+        /// Node and output.
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
+    /// A transaction and its status.
+    Tx {
+        /// Transaction hash.
+        hash: String,
+        /// Node and output.
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
+    /// An account.
+    Account {
+        /// Public key (hex).
+        key: String,
+        /// Node and output.
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
+    /// A product and its pieces.
+    Product {
+        /// Product id.
+        id: u64,
+        /// Node and output.
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
+    /// One piece of a product.
+    Item {
+        /// Item id.
+        id: u64,
+        /// Node and output.
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
+    /// The node's health.
+    Health {
+        /// Node and output.
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn node_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "truffle",
+            "node",
+            "run",
+            "--chain",
+            "local",
+            "--rpc.listen",
+            "127.0.0.1:9000",
+            "--raft.heartbeat-ms",
+            "100",
+            "--enable-fault-injection",
+        ])
+        .unwrap();
+        let Command::Node(NodeCommand::Run(args)) = cli.command else {
+            panic!("not node run")
+        };
+        assert_eq!(args.chain.as_deref(), Some("local"));
+        assert_eq!(args.rpc_listen.unwrap().port(), 9000);
+        assert_eq!(args.raft_heartbeat_ms, Some(100));
+        assert!(args.enable_fault_injection);
+        assert!(
+            Cli::try_parse_from(["truffle", "node", "run", "--rpc.listen", "not-an-address"])
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,105 @@
+use anyhow::Context;
+use truffle_node::NodeConfig;
+use truffle_rpc::RpcLimits;
+
+use crate::args::{NodeCommand, NodeRunArgs};
+use crate::commands::shutdown_signal;
+
+/// The config file (or defaults), overridden by each flag or env var given.
+pub(crate) fn build_config(args: &NodeRunArgs) -> anyhow::Result<NodeConfig> {
+    let mut config = match &args.config {
+        Some(path) => NodeConfig::from_toml_file(path).map_err(anyhow::Error::msg)?,
+        None => NodeConfig::default(),
+    };
+    macro_rules! set {
+        ($field:ident) => {
+            if let Some(value) = &args.$field {
+                config.$field = value.clone();
+            }
+        };
+    }
+    set!(data_dir);
+    set!(chain);
+    set!(validator_index);
+    set!(rpc_listen);
+    set!(max_block_transactions);
+    set!(raft_heartbeat_ms);
+    set!(raft_election_min_ms);
+    set!(raft_election_max_ms);
+    set!(snapshot_every_entries);
+    if args.key_file.is_some() {
+        config.key_file = args.key_file.clone();
+    }
+    if args.p2p_listen.is_some() {
+        config.p2p_listen = args.p2p_listen.clone();
+    }
+    if args.enable_fault_injection {
+        config.enable_fault_injection = true;
+    }
+    Ok(config)
+}
+
+/// Starts a node and its RPC server; returns both.
+pub(crate) async fn start(
+    config: NodeConfig,
+) -> anyhow::Result<(truffle_node::Node, truffle_rpc::RpcServer)> {
+    let limits = RpcLimits {
+        max_request_bytes: config.rpc_max_request_bytes,
+        max_batch: config.rpc_max_batch,
+        max_connections: config.rpc_max_connections,
+        ..RpcLimits::default()
+    };
+    let rpc_listen = config.rpc_listen;
+    let node = truffle_node::launch(config)
+        .await
+        .context("cannot start the node")?;
+    let server = truffle_rpc::serve(node.clone(), rpc_listen, limits)
+        .await
+        .with_context(|| format!("cannot listen for RPC on {rpc_listen}"))?;
+    Ok((node, server))
+}
+
+pub(crate) async fn run(command: NodeCommand) -> anyhow::Result<()> {
+    match command {
+        NodeCommand::Run(args) => {
+            let config = build_config(&args)?;
+            let (node, server) = start(config).await?;
+            println!(
+                "truffle node ready: rpc=http://{} key={} chain={}",
+                server.local_addr,
+                node.key().public(),
+                node.chain_id()
+            );
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            server.stop();
+            node.shutdown().await;
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("node.toml");
+        std::fs::write(
+            &file,
+            "chain = \"local\"\nraft_heartbeat_ms = 300\nmempool_capacity = 7\n",
+        )
+        .unwrap();
+        let args = NodeRunArgs {
+            config: Some(file),
+            raft_heartbeat_ms: Some(100),
+            ..Default::default()
+        };
+        let config = build_config(&args).unwrap();
+        assert_eq!(config.chain, "local", "from the file");
+        assert_eq!(config.mempool_capacity, 7, "from the file");
+        assert_eq!(config.raft_heartbeat_ms, 100, "the flag wins");
+    }
+}
