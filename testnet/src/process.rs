@@ -1,0 +1,282 @@
+//! One node process.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Why a process could not be started or used.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// The binary could not be found.
+    #[error("cannot find the truffle binary ({0}); build it with `cargo build -p truffle-cli` or set TRUFFLE_BIN")]
+    NoBinary(String),
+    /// Starting failed.
+    #[error("cannot start {binary}: {source}")]
+    Spawn {
+        /// The binary.
+        binary: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The process did not print its RPC address in time.
+    #[error("the node did not become ready within {0:?}; see its log {1}")]
+    NotReady(Duration, String),
+    /// The process exited before it was ready.
+    #[error("the node exited before it was ready ({0}); see its log {1}")]
+    Exited(String, String),
+}
+
+/// The `truffle` binary: `$TRUFFLE_BIN`, this process itself when it is `truffle`,
+/// or `truffle` next to the running test binary's target folder.
+pub fn truffle_binary() -> Result<PathBuf, ProcessError> {
+    if let Ok(path) = std::env::var("TRUFFLE_BIN") {
+        return Ok(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe().map_err(|e| ProcessError::NoBinary(e.to_string()))?;
+    if exe.file_stem().is_some_and(|s| s == "truffle") {
+        return Ok(exe);
+    }
+    // Test binaries live in target/<profile>/deps; the binary in target/<profile>.
+    for dir in exe.ancestors().skip(1).take(3) {
+        let candidate = dir.join("truffle");
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    Err(ProcessError::NoBinary(format!(
+        "looked near {}",
+        exe.display()
+    )))
+}
+
+/// A running node process.
+pub struct NodeProcess {
+    child: Option<Child>,
+    binary: PathBuf,
+    args: Vec<String>,
+    log_path: PathBuf,
+    stdout: Option<mpsc::Receiver<String>>,
+    /// The RPC URL the node printed, e.g. "http://127.0.0.1:38211".
+    pub rpc_url: String,
+}
+
+impl NodeProcess {
+    /// Starts `binary args...`, stderr to `log_path`, and waits (up to `timeout`) until
+    /// it prints an `http://127.0.0.1:PORT` address on stdout.
+    pub fn start(
+        binary: &Path,
+        args: &[String],
+        log_path: &Path,
+        timeout: Duration,
+    ) -> Result<NodeProcess, ProcessError> {
+        let mut process = NodeProcess {
+            child: None,
+            binary: binary.to_path_buf(),
+            args: args.to_vec(),
+            log_path: log_path.to_path_buf(),
+            stdout: None,
+            rpc_url: String::new(),
+        };
+        process.spawn(timeout)?;
+        Ok(process)
+    }
+
+    fn spawn(&mut self, timeout: Duration) -> Result<(), ProcessError> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log_path)
+            .map_err(|source| ProcessError::Spawn {
+                binary: self.binary.display().to_string(),
+                source,
+            })?;
+        let mut child = Command::new(&self.binary)
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .map_err(|source| ProcessError::Spawn {
+                binary: self.binary.display().to_string(),
+                source,
+            })?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        self.child = Some(child);
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(ProcessError::NotReady(
+                    timeout,
+                    self.log_path.display().to_string(),
+                ));
+            }
+            match receiver.recv_timeout(left.min(Duration::from_millis(200))) {
+                Ok(line) => {
+                    if let Some(url) = find_url(&line) {
+                        self.rpc_url = url;
+                        self.stdout = Some(receiver);
+                        return Ok(());
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if let Some(status) = self
+                        .child
+                        .as_mut()
+                        .and_then(|c| c.try_wait().ok().flatten())
+                    {
+                        return Err(ProcessError::Exited(
+                            status.to_string(),
+                            self.log_path.display().to_string(),
+                        ));
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = self
+                        .child
+                        .as_mut()
+                        .and_then(|c| c.wait().ok())
+                        .map(|s| s.to_string())
+                        .unwrap_or_default();
+                    return Err(ProcessError::Exited(
+                        status,
+                        self.log_path.display().to_string(),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// The process id, while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
+    /// Whether the process is running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().ok().flatten().is_none())
+    }
+
+    /// SIGKILL: the node gets no chance to flush anything.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM, then SIGKILL if it has not exited within `grace`.
+    pub fn terminate(&mut self, grace: Duration) {
+        if let Some(mut child) = self.child.take() {
+            // SAFETY: plain kill(2) on our own child's pid.
+            unsafe {
+                libc::kill(child.id() as i32, libc::SIGTERM);
+            }
+            let deadline = Instant::now() + grace;
+            while Instant::now() < deadline {
+                if child.try_wait().ok().flatten().is_some() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGSTOP: the process freezes (a hung node) until [`NodeProcess::resume`].
+    pub fn pause(&self) {
+        if let Some(child) = &self.child {
+            // SAFETY: plain kill(2) on our own child's pid.
+            unsafe {
+                libc::kill(child.id() as i32, libc::SIGSTOP);
+            }
+        }
+    }
+
+    /// SIGCONT after [`NodeProcess::pause`].
+    pub fn resume(&self) {
+        if let Some(child) = &self.child {
+            // SAFETY: plain kill(2) on our own child's pid.
+            unsafe {
+                libc::kill(child.id() as i32, libc::SIGCONT);
+            }
+        }
+    }
+
+    /// Starts the process again with the same arguments (after a kill).
+    pub fn restart(&mut self, timeout: Duration) -> Result<(), ProcessError> {
+        self.kill();
+        self.spawn(timeout)
+    }
+
+    /// Where its stderr goes.
+    pub fn log_path(&self) -> &Path {
+        &self.log_path
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn find_url(line: &str) -> Option<String> {
+    let start = line.find("http://127.0.0.1:")?;
+    let url: String = line[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    Some(url.trim_end_matches(['/', ',', ')']).to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_rpc_url() {
+        assert_eq!(
+            find_url("  JSON-RPC: http://127.0.0.1:9944  (WebSocket: ws://127.0.0.1:9944)")
+                .as_deref(),
+            Some("http://127.0.0.1:9944")
+        );
+        assert_eq!(
+            find_url("truffle node ready: rpc=http://127.0.0.1:1234 key=ab").as_deref(),
+            Some("http://127.0.0.1:1234")
+        );
+        assert_eq!(find_url("nothing here"), None);
+    }
+
+    #[test]
+    fn a_process_that_exits_is_reported() {
+        let dir = std::env::temp_dir().join(format!("truffle-testnet-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let result = NodeProcess::start(
+            Path::new("/bin/sh"),
+            &["-c".into(), "echo starting; exit 3".into()],
+            &dir.join("log"),
+            Duration::from_secs(5),
+        );
+        assert!(
+            matches!(result, Err(ProcessError::Exited(..))),
+            "{:?}",
+            result.err()
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

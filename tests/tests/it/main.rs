@@ -1,0 +1,3 @@
+//! Integration tests against real `truffle` processes on 127.0.0.1.
+
+mod single_node;

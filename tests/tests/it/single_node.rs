@@ -1,0 +1,201 @@
+//! A single-validator chain survives SIGKILL with every acknowledged transaction.
+
+use std::time::Duration;
+
+use truffle_genesis::dev_keys;
+use truffle_ledger::types::Role;
+use truffle_ledger::{Hash, Keypair, Payload};
+use truffle_node::TxStatus;
+use truffle_rpc::api::{ChainApiClient, SystemApiClient, TxApiClient};
+use truffle_tests::{chain_id, client, start_dev, wait_included, Wallet};
+
+/// Submits signed transactions to `truffle dev`, kills it with SIGKILL right after the
+/// last one is acknowledged as committed, restarts it, and checks that the height, the
+/// state root and every acknowledged transaction are exactly as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_chain_survives_sigkill() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("dev");
+    let mut node = start_dev(&data)?;
+    let rpc = client(&node.rpc_url)?;
+    let chain = chain_id(&rpc).await?;
+
+    // --- phase 1: the registrar (the dev validator) registers 40 members, and half of
+    // them apply to sell; all submitted without waiting, as a busy wallet would.
+    let mut registrar = Wallet::new(&rpc, dev_keys::validator(0)).await?;
+    let members: Vec<Keypair> = (0..40)
+        .map(|i| Keypair::from_name(&format!("crash-member-{i}")))
+        .collect();
+    let mut acknowledged: Vec<Hash> = Vec::new();
+    for member in &members {
+        let tx = registrar.sign(
+            chain,
+            Payload::RegisterAccount {
+                account: member.public(),
+                role: Role::Member,
+                birth_year: Some(1990),
+            },
+        );
+        acknowledged.push(rpc.submit(tx).await?);
+    }
+    let mut statuses = Vec::new();
+    for hash in &acknowledged {
+        statuses.push(wait_included(&rpc, *hash, Duration::from_secs(30)).await?);
+    }
+    let mut second_wave = Vec::new();
+    for member in members.iter().step_by(2) {
+        let mut wallet = Wallet::new(&rpc, member.clone()).await?;
+        let tx = wallet.sign(
+            chain,
+            Payload::ApplySeller {
+                shop_name: format!("shop of {}", &member.public().to_hex()[..8]),
+            },
+        );
+        second_wave.push(rpc.submit(tx).await?);
+    }
+    for hash in &second_wave {
+        statuses.push(wait_included(&rpc, *hash, Duration::from_secs(30)).await?);
+    }
+    acknowledged.extend(second_wave);
+    assert!(
+        statuses
+            .iter()
+            .all(|s| matches!(s, TxStatus::Committed { .. })),
+        "every transaction applies: {statuses:?}"
+    );
+    let head_before = rpc.get_header(None).await?;
+    let health_before = rpc.health().await?;
+    assert!(head_before.header.height >= 2);
+
+    // --- phase 2: SIGKILL right after the last acknowledgement, then restart.
+    node.kill();
+    node.restart(truffle_tests::START_TIMEOUT)?;
+    let rpc = client(&node.rpc_url)?;
+
+    // --- phase 3: nothing acknowledged is lost, nothing changed.
+    let head_after = rpc.get_header(Some(head_before.header.height)).await?;
+    assert_eq!(
+        head_after, head_before,
+        "the block at the old head is identical"
+    );
+    let latest = rpc.get_header(None).await?;
+    assert_eq!(
+        latest.header.height, head_before.header.height,
+        "no block appeared or vanished"
+    );
+    assert_eq!(latest.header.state_root, head_before.header.state_root);
+    for (hash, before) in acknowledged.iter().zip(&statuses) {
+        let after = rpc.status(*hash).await?;
+        let (
+            TxStatus::Committed {
+                height: h1,
+                index: i1,
+                ..
+            },
+            TxStatus::Committed {
+                height: h2,
+                index: i2,
+                ..
+            },
+        ) = (before, &after)
+        else {
+            panic!("transaction {hash} was {before:?}, now {after:?}");
+        };
+        assert_eq!((h1, i1), (h2, i2), "transaction {hash} moved");
+    }
+    let health_after = rpc.health().await?;
+    assert_eq!(health_after["height"], health_before["height"]);
+
+    // --- phase 4: the chain goes on after the restart (nonces and Raft log intact).
+    let mut registrar = Wallet::new(&rpc, dev_keys::validator(0)).await?;
+    let late = Keypair::from_name("crash-member-late");
+    let tx = registrar.sign(
+        chain,
+        Payload::RegisterAccount {
+            account: late.public(),
+            role: Role::Member,
+            birth_year: None,
+        },
+    );
+    let hash = rpc.submit(tx).await?;
+    let status = wait_included(&rpc, hash, Duration::from_secs(30)).await?;
+    assert!(
+        matches!(status, TxStatus::Committed { height, .. } if height == head_before.header.height + 1),
+        "{status:?}"
+    );
+    // A replay of an included transaction is answered with its hash, never applied twice.
+    let replay = rpc.get(hash).await?;
+    assert_eq!(rpc.submit(replay.encoded).await?, hash);
+    node.terminate(Duration::from_secs(10));
+    Ok(())
+}
+
+/// Bad input over RPC gets specific JSON-RPC errors and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_transactions_get_clear_errors() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let node = start_dev(&dir.path().join("dev"))?;
+    let rpc = client(&node.rpc_url)?;
+    let chain = chain_id(&rpc).await?;
+    let head = rpc.get_header(None).await?;
+
+    let code = |error: jsonrpsee::core::ClientError| match error {
+        jsonrpsee::core::ClientError::Call(object) => object.code(),
+        other => panic!("expected a call error, got {other}"),
+    };
+    assert_eq!(
+        code(rpc.submit("zz".into()).await.unwrap_err()),
+        -32602,
+        "not hex"
+    );
+    assert_eq!(
+        code(rpc.submit("00ff".into()).await.unwrap_err()),
+        1001,
+        "not a transaction"
+    );
+
+    let mut stranger = Wallet {
+        key: Keypair::from_name("stranger"),
+        nonce: 0,
+    };
+    let tx = stranger.sign(
+        chain,
+        Payload::ApplySeller {
+            shop_name: "x".into(),
+        },
+    );
+    assert_eq!(
+        code(rpc.submit(tx).await.unwrap_err()),
+        1005,
+        "unknown signer"
+    );
+
+    let mut registrar = Wallet {
+        key: dev_keys::validator(0),
+        nonce: 0,
+    };
+    let tx = registrar.sign(
+        Hash::of(b"another chain"),
+        Payload::ApplySeller {
+            shop_name: "x".into(),
+        },
+    );
+    assert_eq!(code(rpc.submit(tx).await.unwrap_err()), 1003, "wrong chain");
+
+    let mut forged = hex::decode(registrar.sign(
+        chain,
+        Payload::ApplySeller {
+            shop_name: "x".into(),
+        },
+    ))?;
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    assert_eq!(
+        code(rpc.submit(hex::encode(forged)).await.unwrap_err()),
+        1004,
+        "bad signature"
+    );
+
+    assert_eq!(rpc.get_header(None).await?, head, "nothing was applied");
+    Ok(())
+}
