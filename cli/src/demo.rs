@@ -31,7 +31,18 @@ pub(crate) const MEMBERS: [(&str, u16); 5] = [
 ];
 
 /// (seller index, brand, model, Korean name, English name, category, price, pieces)
-const CATALOGUE: &[(usize, &str, &str, &str, &str, &str, u64, usize)] = &[
+type CatalogueEntry = (
+    usize,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    u64,
+    usize,
+);
+
+const CATALOGUE: &[CatalogueEntry] = &[
     (
         0,
         "Nike",

@@ -17,6 +17,9 @@
 //! openraft's types stay behind this crate's adapters ([`types`]), so a move to a
 //! later openraft touches this crate only.
 
+// openraft's traits return its `StorageError` (224 bytes) by value; our adapters must too.
+#![allow(clippy::result_large_err)]
+
 mod log_store;
 pub mod network;
 mod state_machine;
@@ -32,7 +35,9 @@ use truffle_store::Store;
 
 pub use log_store::LogStore;
 pub use state_machine::{LedgerEvent, ServiceApplier, ServiceOutcome, StateMachine};
-pub use types::{node_id_of, ApplyResponse, AppCommand, Command, NodeId, Raft, TypeConfig, ValidatorNode};
+pub use types::{
+    node_id_of, AppCommand, ApplyResponse, Command, NodeId, Raft, TypeConfig, ValidatorNode,
+};
 
 /// Why consensus could not start or act.
 #[derive(Debug, thiserror::Error)]
@@ -88,7 +93,10 @@ impl Default for RaftTiming {
 }
 
 /// The openraft configuration for a timing.
-pub fn raft_config(chain_id: &Hash, timing: &RaftTiming) -> Result<Arc<openraft::Config>, ConsensusError> {
+pub fn raft_config(
+    chain_id: &Hash,
+    timing: &RaftTiming,
+) -> Result<Arc<openraft::Config>, ConsensusError> {
     let config = openraft::Config {
         cluster_name: format!("truffle-{}", &chain_id.to_hex()[..16]),
         heartbeat_interval: timing.heartbeat_ms,
@@ -143,7 +151,13 @@ pub fn open_parts(
     service: Arc<dyn ServiceApplier>,
 ) -> Result<ConsensusParts, ConsensusError> {
     let (events, _) = broadcast::channel(4_096);
-    let state_machine = StateMachine::open(store.clone(), genesis, snapshot_dir, service, events.clone())?;
+    let state_machine = StateMachine::open(
+        store.clone(),
+        genesis,
+        snapshot_dir,
+        service,
+        events.clone(),
+    )?;
     Ok(ConsensusParts {
         log_store: LogStore::new(store.clone()),
         state_machine,

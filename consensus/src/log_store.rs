@@ -40,7 +40,11 @@ pub(crate) fn encode_entry(entry: &Entry) -> Vec<u8> {
 
 /// Decodes an entry written by [`encode_entry`].
 pub(crate) fn decode_entry(bytes: &[u8]) -> Result<Entry, String> {
-    let len_bytes: [u8; 4] = bytes.get(..4).ok_or("short entry")?.try_into().expect("4 bytes");
+    let len_bytes: [u8; 4] = bytes
+        .get(..4)
+        .ok_or("short entry")?
+        .try_into()
+        .expect("4 bytes");
     let len = u32::from_le_bytes(len_bytes) as usize;
     let log_id_bytes = bytes.get(4..4 + len).ok_or("short entry")?;
     let log_id: LogId = serde_json::from_slice(log_id_bytes).map_err(|e| e.to_string())?;
@@ -75,7 +79,10 @@ impl LogStore {
         LogStore { store }
     }
 
-    fn read_json<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StorageError> {
+    fn read_json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &[u8],
+    ) -> Result<Option<T>, StorageError> {
         match self.store.raft_meta_get(key).map_err(read_error)? {
             Some(bytes) => Ok(Some(serde_json::from_slice(&bytes).map_err(read_error)?)),
             None => Ok(None),
@@ -140,14 +147,20 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
         let bytes = serde_json::to_vec(&committed).expect("log ids serialize");
-        self.store.raft_meta_put(COMMITTED_KEY, bytes).map_err(write_error)
+        self.store
+            .raft_meta_put(COMMITTED_KEY, bytes)
+            .map_err(write_error)
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
         Ok(self.read_json::<Option<LogId>>(COMMITTED_KEY)?.flatten())
     }
 
-    async fn append<I>(&mut self, entries: I, callback: LogFlushed<TypeConfig>) -> Result<(), StorageError>
+    async fn append<I>(
+        &mut self,
+        entries: I,
+        callback: LogFlushed<TypeConfig>,
+    ) -> Result<(), StorageError>
     where
         I: IntoIterator<Item = Entry> + Send,
         I::IntoIter: Send,
@@ -171,7 +184,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
-        self.store.raft_truncate_from(log_id.index).map_err(write_error)
+        self.store
+            .raft_truncate_from(log_id.index)
+            .map_err(write_error)
     }
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {

@@ -15,7 +15,10 @@ use tokio::sync::broadcast;
 use truffle_ledger::{execute_block, genesis_block, Block, GenesisState};
 use truffle_store::Store;
 
-use crate::types::{ApplyResponse, AppCommand, Entry, LogId, NodeId, StorageError, StoredMembership, TypeConfig, ValidatorNode};
+use crate::types::{
+    AppCommand, ApplyResponse, Entry, LogId, NodeId, StorageError, StoredMembership, TypeConfig,
+    ValidatorNode,
+};
 
 const APPLIED_KEY: &[u8] = b"raft_applied";
 const MEMBERSHIP_KEY: &[u8] = b"raft_membership";
@@ -86,7 +89,8 @@ impl SnapshotFiles {
         let meta_path = dir.join("current.meta");
         let data_path = dir.join("current.snap");
         let current = if meta_path.exists() && data_path.exists() {
-            let meta = serde_json::from_slice(&std::fs::read(&meta_path)?).map_err(std::io::Error::other)?;
+            let meta = serde_json::from_slice(&std::fs::read(&meta_path)?)
+                .map_err(std::io::Error::other)?;
             let bytes = std::fs::read(&data_path)?;
             Some(StoredSnapshot {
                 meta,
@@ -163,10 +167,17 @@ impl StateMachine {
     }
 
     fn applied_meta(log_id: &LogId) -> (&'static [u8], Vec<u8>) {
-        (APPLIED_KEY, serde_json::to_vec(&Some(*log_id)).expect("log ids serialize"))
+        (
+            APPLIED_KEY,
+            serde_json::to_vec(&Some(*log_id)).expect("log ids serialize"),
+        )
     }
 
-    fn apply_command(&mut self, log_id: &LogId, command: AppCommand) -> Result<ApplyResponse, StorageError> {
+    fn apply_command(
+        &mut self,
+        log_id: &LogId,
+        command: AppCommand,
+    ) -> Result<ApplyResponse, StorageError> {
         match command {
             AppCommand::Block(proposal) => {
                 let head = self
@@ -174,12 +185,15 @@ impl StateMachine {
                     .head()
                     .map_err(sm_read_error)?
                     .ok_or_else(|| sm_read_error("no genesis block"))?;
-                let executed = execute_block(&self.store, &head, &proposal).map_err(sm_write_error)?;
+                let executed =
+                    execute_block(&self.store, &head, &proposal).map_err(sm_write_error)?;
                 self.store
                     .commit_block(&executed, &[Self::applied_meta(log_id)])
                     .map_err(sm_write_error)?;
                 let height = executed.block.header.height;
-                let _ = self.events.send(LedgerEvent::Block(Arc::new(executed.block)));
+                let _ = self
+                    .events
+                    .send(LedgerEvent::Block(Arc::new(executed.block)));
                 Ok(ApplyResponse {
                     height: Some(height),
                     service: Vec::new(),
@@ -215,14 +229,16 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     type SnapshotBuilder = SnapshotBuilder;
 
     async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), StorageError> {
-        let applied: Option<LogId> = match self.store.get_meta(APPLIED_KEY).map_err(sm_read_error)? {
-            Some(bytes) => serde_json::from_slice(&bytes).map_err(sm_read_error)?,
-            None => None,
-        };
-        let membership: StoredMembership = match self.store.get_meta(MEMBERSHIP_KEY).map_err(sm_read_error)? {
-            Some(bytes) => serde_json::from_slice(&bytes).map_err(sm_read_error)?,
-            None => StoredMembership::default(),
-        };
+        let applied: Option<LogId> =
+            match self.store.get_meta(APPLIED_KEY).map_err(sm_read_error)? {
+                Some(bytes) => serde_json::from_slice(&bytes).map_err(sm_read_error)?,
+                None => None,
+            };
+        let membership: StoredMembership =
+            match self.store.get_meta(MEMBERSHIP_KEY).map_err(sm_read_error)? {
+                Some(bytes) => serde_json::from_slice(&bytes).map_err(sm_read_error)?,
+                None => StoredMembership::default(),
+            };
         Ok((applied, membership))
     }
 
@@ -299,7 +315,9 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             })
             .map_err(snapshot_error)?;
         tracing::info!(target: "consensus::sm", height = stats.height, records = stats.records, "snapshot installed");
-        let _ = self.events.send(LedgerEvent::SnapshotInstalled { height: stats.height });
+        let _ = self.events.send(LedgerEvent::SnapshotInstalled {
+            height: stats.height,
+        });
         Ok(())
     }
 
@@ -320,7 +338,12 @@ pub struct SnapshotBuilder {
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
         let (bytes, meta_entries) = self.store.export_snapshot().map_err(snapshot_error)?;
-        let find = |key: &[u8]| meta_entries.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        let find = |key: &[u8]| {
+            meta_entries
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
         let last_log_id: Option<LogId> = match find(APPLIED_KEY) {
             Some(bytes) => serde_json::from_slice(&bytes).map_err(snapshot_error)?,
             None => None,
@@ -345,7 +368,9 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
             meta: meta.clone(),
             bytes: Arc::new(bytes),
         };
-        self.snapshots.save(stored.clone()).map_err(snapshot_error)?;
+        self.snapshots
+            .save(stored.clone())
+            .map_err(snapshot_error)?;
         if let Some(log_id) = last_log_id {
             tracing::info!(target: "consensus::sm", index = log_id.index, bytes = stored.bytes.len(), "snapshot built");
         }

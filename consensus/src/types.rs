@@ -27,7 +27,12 @@ pub struct ValidatorNode {
 
 impl std::fmt::Display for ValidatorNode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}@{}", &self.key[..self.key.len().min(12)], self.p2p_address)
+        write!(
+            f,
+            "{}@{}",
+            &self.key[..self.key.len().min(12)],
+            self.p2p_address
+        )
     }
 }
 

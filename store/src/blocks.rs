@@ -40,7 +40,10 @@ impl Store {
             // change) is refused the second time; its index entry keeps pointing at the
             // inclusion that applied.
             let seen = indexed_here.contains(&receipt.tx_hash)
-                || self.db.get_cf(tx_index, receipt.tx_hash.as_bytes())?.is_some();
+                || self
+                    .db
+                    .get_cf(tx_index, receipt.tx_hash.as_bytes())?
+                    .is_some();
             if seen && !receipt.is_applied() {
                 continue;
             }

@@ -22,7 +22,7 @@ use truffle_ledger::state::Table;
 pub use blocks::TxLocation;
 pub use error::{StoreError, StoreResult};
 pub use raft_log::RaftLogRange;
-pub use snapshot::SnapshotStats;
+pub use snapshot::{MetaEntries, SnapshotStats};
 
 /// Column family names.
 pub mod cf {
@@ -165,7 +165,11 @@ impl Store {
 
     /// Applies changes to the replicated service family and `meta` entries atomically.
     /// Only the consensus state machine calls this, in log order.
-    pub fn service_write(&self, changes: &[(Vec<u8>, Option<Vec<u8>>)], meta: &[(&[u8], Vec<u8>)]) -> StoreResult<()> {
+    pub fn service_write(
+        &self,
+        changes: &[(Vec<u8>, Option<Vec<u8>>)],
+        meta: &[(&[u8], Vec<u8>)],
+    ) -> StoreResult<()> {
         let family = self.family(cf::SERVICE);
         let mut batch = WriteBatch::default();
         for (key, value) in changes {

@@ -12,6 +12,9 @@ use crate::error::{decode, StoreError, StoreResult};
 use crate::{cf, Store};
 
 const MAGIC: &[u8; 8] = b"TRFSNAP1";
+
+/// The `meta` entries held in a snapshot: (key, value) pairs.
+pub type MetaEntries = Vec<(Vec<u8>, Vec<u8>)>;
 const END: u8 = 0xFF;
 
 /// What an import wrote.
@@ -69,7 +72,7 @@ impl<'a> Reader<'a> {
 impl Store {
     /// A consistent copy of the replicated data, and the `meta` entries it holds (the
     /// consensus layer reads the Raft position of the copy from them).
-    pub fn export_snapshot(&self) -> StoreResult<(Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)> {
+    pub fn export_snapshot(&self) -> StoreResult<(Vec<u8>, MetaEntries)> {
         let snapshot = self.db.snapshot();
         let mut out = MAGIC.to_vec();
         let mut meta = Vec::new();

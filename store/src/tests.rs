@@ -131,7 +131,9 @@ fn snapshots_restore_state_and_refuse_damage() {
     let source = Store::open(source_dir.path()).unwrap();
     let head = build_chain(&source, 20);
     let (snapshot, meta) = source.export_snapshot().unwrap();
-    assert!(meta.iter().any(|(k, v)| k == b"applied" && *v == 19u64.to_be_bytes().to_vec()));
+    assert!(meta
+        .iter()
+        .any(|(k, v)| k == b"applied" && *v == 19u64.to_be_bytes().to_vec()));
 
     let target_dir = tempfile::tempdir().unwrap();
     let target = Store::open(target_dir.path()).unwrap();

@@ -57,7 +57,9 @@ pub(crate) enum RaftRequest {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(bound = "")]
 pub(crate) enum RaftReply {
-    AppendEntries(Result<openraft::raft::AppendEntriesResponse<NodeId>, openraft::error::RaftError<NodeId>>),
+    AppendEntries(
+        Result<openraft::raft::AppendEntriesResponse<NodeId>, openraft::error::RaftError<NodeId>>,
+    ),
     Vote(Result<openraft::raft::VoteResponse<NodeId>, openraft::error::RaftError<NodeId>>),
     InstallSnapshot(
         Result<
@@ -86,7 +88,11 @@ pub(crate) enum WireResponse {
 /// Handles the node's own messages (forwarded transactions, header votes...).
 pub trait AppHandler: Send + Sync + 'static {
     /// Answers a request from the validator `from`.
-    fn handle(&self, from: PublicKey, request: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, String>>;
+    fn handle(
+        &self,
+        from: PublicKey,
+        request: Vec<u8>,
+    ) -> BoxFuture<'static, Result<Vec<u8>, String>>;
 }
 
 /// Transport settings.
@@ -120,7 +126,7 @@ pub struct PeerInfo {
 pub(crate) enum SwarmCommand {
     Request {
         peer: PeerId,
-        request: WireRequest,
+        request: Box<WireRequest>,
         reply: oneshot::Sender<Result<WireResponse, P2pError>>,
     },
     SetValidators(Vec<(PublicKey, Multiaddr)>),
@@ -131,7 +137,8 @@ pub(crate) enum SwarmCommand {
 
 /// The libp2p peer id of a validator key.
 pub fn peer_id_of(key: &PublicKey) -> PeerId {
-    let public = libp2p::identity::ed25519::PublicKey::try_from_bytes(&key.0).expect("validator keys are valid points");
+    let public = libp2p::identity::ed25519::PublicKey::try_from_bytes(&key.0)
+        .expect("validator keys are valid points");
     libp2p::identity::PublicKey::from(public).to_peer_id()
 }
 
@@ -146,7 +153,10 @@ pub struct P2p {
 
 impl P2p {
     /// Starts the transport: listens, dials the validators, and serves requests.
-    pub fn start(config: P2pConfig, app: Arc<dyn AppHandler>) -> Result<P2p, crate::ConsensusError> {
+    pub fn start(
+        config: P2pConfig,
+        app: Arc<dyn AppHandler>,
+    ) -> Result<P2p, crate::ConsensusError> {
         let raft = Arc::new(OnceLock::new());
         let (commands, receiver) = mpsc::channel(1_024);
         let local_key = config.keypair.public();
@@ -169,12 +179,16 @@ impl P2p {
         self.local_key
     }
 
-    pub(crate) async fn request(&self, to: &PublicKey, request: WireRequest) -> Result<WireResponse, P2pError> {
+    pub(crate) async fn request(
+        &self,
+        to: &PublicKey,
+        request: WireRequest,
+    ) -> Result<WireResponse, P2pError> {
         let (reply, answer) = oneshot::channel();
         self.commands
             .send(SwarmCommand::Request {
                 peer: peer_id_of(to),
-                request,
+                request: Box::new(request),
                 reply,
             })
             .await
@@ -186,14 +200,19 @@ impl P2p {
     pub async fn request_app(&self, to: &PublicKey, request: Vec<u8>) -> Result<Vec<u8>, P2pError> {
         match self.request(to, WireRequest::App(request)).await? {
             WireResponse::App(Ok(bytes)) => Ok(bytes.into_vec()),
-            WireResponse::App(Err(reason)) | WireResponse::Refused(reason) => Err(P2pError::Refused(reason)),
+            WireResponse::App(Err(reason)) | WireResponse::Refused(reason) => {
+                Err(P2pError::Refused(reason))
+            }
             WireResponse::Raft(_) => Err(P2pError::Refused("unexpected raft reply".into())),
         }
     }
 
     /// Replaces the set of validators allowed to connect (after a validator-set change).
     pub async fn set_validators(&self, validators: Vec<(PublicKey, Multiaddr)>) {
-        let _ = self.commands.send(SwarmCommand::SetValidators(validators)).await;
+        let _ = self
+            .commands
+            .send(SwarmCommand::SetValidators(validators))
+            .await;
     }
 
     /// Fault injection: cuts all traffic with these validators until [`P2p::heal`].
@@ -207,14 +226,22 @@ impl P2p {
 
     /// Fault injection: restores traffic with every validator.
     pub async fn heal(&self) {
-        self.partitioned.lock().expect("partition lock poisoned").clear();
+        self.partitioned
+            .lock()
+            .expect("partition lock poisoned")
+            .clear();
         let _ = self.commands.send(SwarmCommand::Heal).await;
     }
 
     /// The validators the transport knows, and their state.
     pub async fn peers(&self) -> Vec<PeerInfo> {
         let (reply, answer) = oneshot::channel();
-        if self.commands.send(SwarmCommand::Peers(reply)).await.is_err() {
+        if self
+            .commands
+            .send(SwarmCommand::Peers(reply))
+            .await
+            .is_err()
+        {
             return Vec::new();
         }
         answer.await.unwrap_or_default()

@@ -1,10 +1,12 @@
 //! openraft's network traits over the libp2p transport.
 
-use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable};
+use openraft::error::{
+    InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
+};
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{
-    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, VoteRequest,
-    VoteResponse,
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
 };
 use openraft::AnyError;
 use truffle_ledger::PublicKey;
@@ -44,10 +46,14 @@ impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
     }
 }
 
-type RpcError<E = openraft::error::Infallible> = RPCError<NodeId, ValidatorNode, RaftError<NodeId, E>>;
+type RpcError<E = openraft::error::Infallible> =
+    RPCError<NodeId, ValidatorNode, RaftError<NodeId, E>>;
 
 impl NetworkClient {
-    async fn call<E: std::error::Error>(&self, request: RaftRequest) -> Result<RaftReply, RpcError<E>> {
+    async fn call<E: std::error::Error>(
+        &self,
+        request: RaftRequest,
+    ) -> Result<RaftReply, RpcError<E>> {
         let Some(key) = self.key else {
             return Err(RPCError::Unreachable(Unreachable::from(AnyError::error(
                 "membership holds a malformed key",
@@ -55,17 +61,25 @@ impl NetworkClient {
         };
         match self.p2p.request(&key, WireRequest::Raft(request)).await {
             Ok(WireResponse::Raft(reply)) => Ok(reply),
-            Ok(WireResponse::Refused(reason)) => Err(RPCError::Unreachable(Unreachable::from(AnyError::error(reason)))),
-            Ok(WireResponse::App(_)) => Err(RPCError::Network(NetworkError::from(AnyError::error("unexpected reply")))),
-            Err(error @ (P2pError::Unreachable(..) | P2pError::Stopped)) => {
-                Err(RPCError::Unreachable(Unreachable::from(AnyError::error(error.to_string()))))
-            }
-            Err(error) => Err(RPCError::Network(NetworkError::from(AnyError::error(error.to_string())))),
+            Ok(WireResponse::Refused(reason)) => Err(RPCError::Unreachable(Unreachable::from(
+                AnyError::error(reason),
+            ))),
+            Ok(WireResponse::App(_)) => Err(RPCError::Network(NetworkError::from(
+                AnyError::error("unexpected reply"),
+            ))),
+            Err(error @ (P2pError::Unreachable(..) | P2pError::Stopped)) => Err(
+                RPCError::Unreachable(Unreachable::from(AnyError::error(error.to_string()))),
+            ),
+            Err(error) => Err(RPCError::Network(NetworkError::from(AnyError::error(
+                error.to_string(),
+            )))),
         }
     }
 
     fn unexpected<E: std::error::Error>() -> RpcError<E> {
-        RPCError::Network(NetworkError::from(AnyError::error("reply of the wrong kind")))
+        RPCError::Network(NetworkError::from(AnyError::error(
+            "reply of the wrong kind",
+        )))
     }
 }
 
@@ -76,7 +90,9 @@ impl RaftNetwork<TypeConfig> for NetworkClient {
         _option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, RpcError> {
         match self.call(RaftRequest::AppendEntries(rpc)).await? {
-            RaftReply::AppendEntries(result) => result.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e))),
+            RaftReply::AppendEntries(result) => {
+                result.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
+            }
             _ => Err(Self::unexpected()),
         }
     }
@@ -94,9 +110,15 @@ impl RaftNetwork<TypeConfig> for NetworkClient {
         }
     }
 
-    async fn vote(&mut self, rpc: VoteRequest<NodeId>, _option: RPCOption) -> Result<VoteResponse<NodeId>, RpcError> {
+    async fn vote(
+        &mut self,
+        rpc: VoteRequest<NodeId>,
+        _option: RPCOption,
+    ) -> Result<VoteResponse<NodeId>, RpcError> {
         match self.call(RaftRequest::Vote(rpc)).await? {
-            RaftReply::Vote(result) => result.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e))),
+            RaftReply::Vote(result) => {
+                result.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
+            }
             _ => Err(Self::unexpected()),
         }
     }

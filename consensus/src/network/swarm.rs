@@ -7,13 +7,16 @@ use std::time::Duration;
 use futures::StreamExt;
 use libp2p::request_response::{self, cbor, OutboundRequestId, ProtocolSupport, ResponseChannel};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{allow_block_list, connection_limits, noise, tcp, yamux, Multiaddr, PeerId, StreamProtocol, Swarm};
+use libp2p::{
+    allow_block_list, connection_limits, noise, tcp, yamux, Multiaddr, PeerId, StreamProtocol,
+    Swarm,
+};
 use tokio::sync::{mpsc, oneshot};
 use truffle_ledger::PublicKey;
 
 use super::{
-    peer_id_of, AppHandler, P2pConfig, P2pError, PeerInfo, RaftReply, RaftRequest, SwarmCommand, WireRequest,
-    WireResponse, MAX_MESSAGE_BYTES,
+    peer_id_of, AppHandler, P2pConfig, P2pError, PeerInfo, RaftReply, RaftRequest, SwarmCommand,
+    WireRequest, WireResponse, MAX_MESSAGE_BYTES,
 };
 use crate::{ConsensusError, Raft};
 
@@ -49,13 +52,18 @@ pub(super) fn spawn(
 ) -> Result<(), ConsensusError> {
     let identity = libp2p::identity::Keypair::ed25519_from_bytes(config.keypair.seed())
         .map_err(|e| ConsensusError::P2p(e.to_string()))?;
-    let protocol = StreamProtocol::try_from_owned(format!("/truffle/{}/1", &config.chain_id.to_hex()[..16]))
-        .map_err(|e| ConsensusError::P2p(e.to_string()))?;
+    let protocol =
+        StreamProtocol::try_from_owned(format!("/truffle/{}/1", &config.chain_id.to_hex()[..16]))
+            .map_err(|e| ConsensusError::P2p(e.to_string()))?;
     let validator_count = config.validators.len() as u32;
     let request_timeout = config.request_timeout;
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(identity)
         .with_tokio()
-        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
         .map_err(|e| ConsensusError::P2p(e.to_string()))?
         .with_behaviour(|_| {
             let codec = cbor::codec::Codec::default()
@@ -138,7 +146,12 @@ impl State {
             .into_iter()
             .map(|(key, address)| (peer_id_of(&key), Peer { key, address }))
             .collect();
-        let removed: Vec<PeerId> = self.peers.keys().filter(|p| !wanted.contains_key(p)).copied().collect();
+        let removed: Vec<PeerId> = self
+            .peers
+            .keys()
+            .filter(|p| !wanted.contains_key(p))
+            .copied()
+            .collect();
         for peer in removed {
             self.swarm.behaviour_mut().allowed.disallow_peer(peer);
             let _ = self.swarm.disconnect_peer_id(peer);
@@ -168,21 +181,36 @@ impl State {
 
     fn on_command(&mut self, command: SwarmCommand) {
         match command {
-            SwarmCommand::Request { peer, request, reply } => {
+            SwarmCommand::Request {
+                peer,
+                request,
+                reply,
+            } => {
                 if self.partitioned.contains(&peer) {
-                    let _ = reply.send(Err(P2pError::Unreachable(peer.to_string(), "partitioned".into())));
+                    let _ = reply.send(Err(P2pError::Unreachable(
+                        peer.to_string(),
+                        "partitioned".into(),
+                    )));
                     return;
                 }
                 if !self.peers.contains_key(&peer) {
-                    let _ = reply.send(Err(P2pError::Unreachable(peer.to_string(), "not a validator".into())));
+                    let _ = reply.send(Err(P2pError::Unreachable(
+                        peer.to_string(),
+                        "not a validator".into(),
+                    )));
                     return;
                 }
-                let id = self.swarm.behaviour_mut().rpc.send_request(&peer, request);
+                let id = self.swarm.behaviour_mut().rpc.send_request(&peer, *request);
                 self.pending.insert(id, reply);
             }
             SwarmCommand::SetValidators(validators) => {
                 let local = *self.swarm.local_peer_id();
-                self.set_validators(validators.into_iter().filter(|(k, _)| peer_id_of(k) != local).collect());
+                self.set_validators(
+                    validators
+                        .into_iter()
+                        .filter(|(k, _)| peer_id_of(k) != local)
+                        .collect(),
+                );
             }
             SwarmCommand::Partition(keys) => {
                 for key in keys {
@@ -223,13 +251,11 @@ impl State {
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
-                num_established,
+                num_established: 0,
                 ..
             } => {
-                if num_established == 0 {
-                    self.connected.remove(&peer_id);
-                    tracing::debug!(target: "p2p", %peer_id, "disconnected");
-                }
+                self.connected.remove(&peer_id);
+                tracing::debug!(target: "p2p", %peer_id, "disconnected");
             }
             SwarmEvent::IncomingConnectionError { error, .. } => {
                 tracing::debug!(target: "p2p", %error, "incoming connection refused");
@@ -242,18 +268,29 @@ impl State {
     fn on_rpc(&mut self, event: request_response::Event<WireRequest, WireResponse>) {
         match event {
             request_response::Event::Message { peer, message, .. } => match message {
-                request_response::Message::Request { request, channel, .. } => self.serve(peer, request, channel),
-                request_response::Message::Response { request_id, response } => {
+                request_response::Message::Request {
+                    request, channel, ..
+                } => self.serve(peer, request, channel),
+                request_response::Message::Response {
+                    request_id,
+                    response,
+                } => {
                     if let Some(reply) = self.pending.remove(&request_id) {
                         let _ = reply.send(Ok(response));
                     }
                 }
             },
             request_response::Event::OutboundFailure {
-                peer, request_id, error, ..
+                peer,
+                request_id,
+                error,
+                ..
             } => {
                 if let Some(reply) = self.pending.remove(&request_id) {
-                    let _ = reply.send(Err(P2pError::Unreachable(peer.to_string(), error.to_string())));
+                    let _ = reply.send(Err(P2pError::Unreachable(
+                        peer.to_string(),
+                        error.to_string(),
+                    )));
                 }
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
@@ -264,7 +301,12 @@ impl State {
     }
 
     /// Answers a request in its own task, so a slow answer never stalls the swarm.
-    fn serve(&mut self, peer: PeerId, request: WireRequest, channel: ResponseChannel<WireResponse>) {
+    fn serve(
+        &mut self,
+        peer: PeerId,
+        request: WireRequest,
+        channel: ResponseChannel<WireResponse>,
+    ) {
         if self.partitioned.contains(&peer) {
             // Dropping the channel fails the request on the sender's side, as a cut link would.
             return;
@@ -282,13 +324,21 @@ impl State {
         let responses = self.responses.clone();
         tokio::spawn(async move {
             let response = match request {
-                WireRequest::App(bytes) => WireResponse::App(app.handle(from, bytes).await.map(serde_bytes::ByteBuf::from)),
+                WireRequest::App(bytes) => WireResponse::App(
+                    app.handle(from, bytes)
+                        .await
+                        .map(serde_bytes::ByteBuf::from),
+                ),
                 WireRequest::Raft(request) => match raft {
                     None => WireResponse::Refused("raft is not running yet".into()),
                     Some(raft) => WireResponse::Raft(match request {
-                        RaftRequest::AppendEntries(rpc) => RaftReply::AppendEntries(raft.append_entries(rpc).await),
+                        RaftRequest::AppendEntries(rpc) => {
+                            RaftReply::AppendEntries(raft.append_entries(rpc).await)
+                        }
                         RaftRequest::Vote(rpc) => RaftReply::Vote(raft.vote(rpc).await),
-                        RaftRequest::InstallSnapshot(rpc) => RaftReply::InstallSnapshot(raft.install_snapshot(rpc).await),
+                        RaftRequest::InstallSnapshot(rpc) => {
+                            RaftReply::InstallSnapshot(raft.install_snapshot(rpc).await)
+                        }
                     }),
                 },
             };

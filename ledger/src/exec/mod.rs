@@ -28,6 +28,7 @@ use crate::block::{
 use crate::crypto::{verify_many, PublicKey, SignatureCheck};
 use crate::error::{LedgerError, LedgerResult, Rejection};
 use crate::hash::Hash;
+use crate::limits;
 use crate::state::{
     compute_state_root, decode_record, encode_record, keys, Overlay, StateChanges, StateStore,
     StateView,
@@ -276,6 +277,10 @@ pub fn execute_block<S: StateStore>(
         };
         let outcome = if index >= exec.params.max_block_transactions as usize {
             Err(TxFailure::Rejected(Rejection::BlockFull))
+        } else if let Some(rejection) = oversized(tx) {
+            // The size limit is part of validity, not only of ingress: a leader's
+            // block is not trusted to hold only transactions that passed `decode`.
+            Err(TxFailure::Rejected(rejection))
         } else if tx.tx.chain_id != exec.chain_id {
             Err(TxFailure::Rejected(Rejection::WrongChain {
                 expected: exec.chain_id,
@@ -324,6 +329,15 @@ pub fn execute_block<S: StateStore>(
         },
         changes,
         tree_update,
+    })
+}
+
+/// `TooLarge` if the transaction's encoding is over the limit `decode` enforces.
+fn oversized(tx: &SignedTransaction) -> Option<Rejection> {
+    let size = borsh::object_length(tx).expect("measuring an encoding cannot fail");
+    (size > limits::MAX_TRANSACTION_BYTES).then_some(Rejection::TooLarge {
+        size: size as u64,
+        max: limits::MAX_TRANSACTION_BYTES as u64,
     })
 }
 
