@@ -71,6 +71,110 @@ pub(crate) enum Command {
     /// Read blocks, transactions, accounts and products from a node.
     #[command(subcommand)]
     Query(QueryCommand),
+    /// Start and control a cluster of local node processes (development and tests).
+    #[command(subcommand)]
+    Testnet(TestnetCommand),
+    /// Add or remove validators (admin-signed transactions; Raft membership follows).
+    #[command(subcommand)]
+    Validator(ValidatorCommand),
+}
+
+/// `truffle testnet ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum TestnetCommand {
+    /// Create keys and a genesis, start the nodes, wait for a leader, print addresses.
+    Up {
+        /// Number of validators.
+        #[arg(long, default_value_t = 3)]
+        nodes: usize,
+        /// The testnet folder (must not hold a testnet yet).
+        #[arg(long)]
+        dir: PathBuf,
+        /// Raft entries between snapshots.
+        #[arg(long = "snapshot.every-entries")]
+        snapshot_every_entries: Option<u64>,
+    },
+    /// Each node's role, leader, term, height and peers.
+    Status {
+        /// The testnet folder.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
+    /// SIGKILL a node.
+    Kill {
+        /// The testnet folder.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Node index.
+        node: usize,
+    },
+    /// Start a node again (after kill) with its data.
+    Restart {
+        /// The testnet folder.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Node index.
+        node: usize,
+    },
+    /// Cut the links between groups of nodes, e.g. `0,1 2` isolates node 2.
+    Partition {
+        /// The testnet folder.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Groups: comma-separated node indexes, one argument per group.
+        #[arg(required = true, num_args = 2..)]
+        groups: Vec<String>,
+    },
+    /// Restore every link.
+    Heal {
+        /// The testnet folder.
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Stop every node.
+    Down {
+        /// The testnet folder.
+        #[arg(long)]
+        dir: PathBuf,
+    },
+}
+
+/// `truffle validator ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum ValidatorCommand {
+    /// Add a validator (signed by an admin key).
+    Add {
+        /// Admin key file.
+        #[arg(long = "admin-key")]
+        admin_key: PathBuf,
+        /// The new validator's public key (hex).
+        #[arg(long)]
+        key: String,
+        /// Its name.
+        #[arg(long)]
+        name: String,
+        /// Its libp2p address, e.g. /ip4/127.0.0.1/tcp/30340.
+        #[arg(long = "p2p-address")]
+        p2p_address: String,
+        /// Node and output.
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
+    /// Remove a validator (signed by an admin key).
+    Remove {
+        /// Admin key file.
+        #[arg(long = "admin-key")]
+        admin_key: PathBuf,
+        /// The validator's public key (hex).
+        #[arg(long)]
+        key: String,
+        /// Node and output.
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
 }
 
 /// `truffle keys ...`
@@ -166,6 +270,13 @@ pub(crate) struct NodeRunArgs {
         help_heading = "Consensus"
     )]
     pub(crate) max_block_transactions: Option<usize>,
+    /// Most pooled transactions per signer.
+    #[arg(
+        long = "mempool.per-signer",
+        env = "TRUFFLE_MEMPOOL_PER_SIGNER",
+        help_heading = "Consensus"
+    )]
+    pub(crate) mempool_per_signer: Option<usize>,
     /// Raft heartbeat, ms.
     #[arg(
         long = "raft.heartbeat-ms",

@@ -99,6 +99,12 @@ pub struct Health {
     pub state_root: Hash,
     /// Highest height with a certificate.
     pub certified_height: Option<u64>,
+    /// Log index of this node's latest snapshot (built or installed).
+    pub snapshot_index: Option<u64>,
+    /// Log entries up to this index are purged from this node's log.
+    pub purged_index: Option<u64>,
+    /// Snapshots this node installed from the leader since it started.
+    pub snapshots_installed: u64,
     /// Validators known to the transport.
     pub peers: usize,
     /// Transactions waiting in this node's pool.
@@ -123,6 +129,7 @@ pub(crate) struct NodeInner {
     pub(crate) events: broadcast::Sender<LedgerEvent>,
     pub(crate) certifier: Certifier,
     pub(crate) certified_height: Mutex<Option<u64>>,
+    pub(crate) snapshots_installed: std::sync::atomic::AtomicU64,
     pub(crate) started: Instant,
     pub(crate) shutdown: Notify,
 }
@@ -271,6 +278,7 @@ impl Node {
             events,
             certifier,
             certified_height: Mutex::new(None),
+            snapshots_installed: std::sync::atomic::AtomicU64::new(0),
             started: Instant::now(),
             shutdown: Notify::new(),
         });
@@ -505,6 +513,12 @@ impl Node {
             head_hash: head.hash(),
             state_root: head.state_root,
             certified_height: *self.inner.certified_height.lock().expect("lock poisoned"),
+            snapshot_index: metrics.snapshot.map(|l| l.index),
+            purged_index: metrics.purged.map(|l| l.index),
+            snapshots_installed: self
+                .inner
+                .snapshots_installed
+                .load(std::sync::atomic::Ordering::Relaxed),
             peers: peers.len(),
             pending_transactions: self
                 .inner

@@ -17,6 +17,9 @@ pub(crate) async fn apply_events(node: Node) {
         match events.recv().await {
             Ok(LedgerEvent::Block(block)) => node.on_block_applied(&block),
             Ok(LedgerEvent::SnapshotInstalled { .. }) => {
+                node.inner
+                    .snapshots_installed
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let mut pool = node.inner.mempool.lock().expect("mempool lock poisoned");
                 pool.block_applied();
             }

@@ -3,7 +3,11 @@
 //! [`NodeProcess`] starts the `truffle` binary with arguments, waits until it prints
 //! its RPC address, and kills it (SIGKILL) or stops it (SIGTERM) on request — and
 //! always when dropped, so a failing test never leaves a node behind.
+//! [`Testnet`] does it for a whole cluster: keys, genesis, ports, processes, and the
+//! faults tests need (kill, restart, pause, partition, heal).
 
+mod cluster;
 mod process;
 
-pub use process::{truffle_binary, NodeProcess, ProcessError};
+pub use cluster::{NodeEntry, Result, Testnet, TestnetError, TestnetOptions, START_TIMEOUT};
+pub use process::{signal, truffle_binary, NodeProcess, ProcessError};

@@ -1,9 +1,7 @@
 //! One node process.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Why a process could not be started or used.
@@ -51,20 +49,21 @@ pub fn truffle_binary() -> Result<PathBuf, ProcessError> {
     )))
 }
 
-/// A running node process.
+/// A running node process. Its stdout and stderr go to a log file; it is ready when
+/// the log shows its RPC address.
 pub struct NodeProcess {
     child: Option<Child>,
     binary: PathBuf,
     args: Vec<String>,
     log_path: PathBuf,
-    stdout: Option<mpsc::Receiver<String>>,
     /// The RPC URL the node printed, e.g. "http://127.0.0.1:38211".
     pub rpc_url: String,
+    detached: bool,
 }
 
 impl NodeProcess {
-    /// Starts `binary args...`, stderr to `log_path`, and waits (up to `timeout`) until
-    /// it prints an `http://127.0.0.1:PORT` address on stdout.
+    /// Starts `binary args...` with output to `log_path`, and waits (up to `timeout`)
+    /// until it prints an `http://127.0.0.1:PORT` address.
     pub fn start(
         binary: &Path,
         args: &[String],
@@ -76,86 +75,70 @@ impl NodeProcess {
             binary: binary.to_path_buf(),
             args: args.to_vec(),
             log_path: log_path.to_path_buf(),
-            stdout: None,
             rpc_url: String::new(),
+            detached: false,
         };
         process.spawn(timeout)?;
         Ok(process)
     }
 
     fn spawn(&mut self, timeout: Duration) -> Result<(), ProcessError> {
+        let spawn_error = |source| ProcessError::Spawn {
+            binary: self.binary.display().to_string(),
+            source,
+        };
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.log_path)
-            .map_err(|source| ProcessError::Spawn {
-                binary: self.binary.display().to_string(),
-                source,
-            })?;
-        let mut child = Command::new(&self.binary)
+            .map_err(spawn_error)?;
+        let offset = log.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut command = Command::new(&self.binary);
+        command
             .args(&self.args)
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .map_err(|source| ProcessError::Spawn {
-                binary: self.binary.display().to_string(),
-                source,
-            })?;
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        self.child = Some(child);
+            .stdout(Stdio::from(log.try_clone().map_err(spawn_error)?))
+            .stderr(Stdio::from(log));
+        // Its own process group: a Ctrl-C meant for the launcher does not reach it.
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            command.process_group(0);
+        }
+        self.child = Some(command.spawn().map_err(spawn_error)?);
         let deadline = Instant::now() + timeout;
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            if let Some(url) = self.read_url_since(offset) {
+                self.rpc_url = url;
+                return Ok(());
+            }
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                self.child = None;
+                return Err(ProcessError::Exited(
+                    status.to_string(),
+                    self.log_path.display().to_string(),
+                ));
+            }
+            if Instant::now() > deadline {
                 return Err(ProcessError::NotReady(
                     timeout,
                     self.log_path.display().to_string(),
                 ));
             }
-            match receiver.recv_timeout(left.min(Duration::from_millis(200))) {
-                Ok(line) => {
-                    if let Some(url) = find_url(&line) {
-                        self.rpc_url = url;
-                        self.stdout = Some(receiver);
-                        return Ok(());
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if let Some(status) = self
-                        .child
-                        .as_mut()
-                        .and_then(|c| c.try_wait().ok().flatten())
-                    {
-                        return Err(ProcessError::Exited(
-                            status.to_string(),
-                            self.log_path.display().to_string(),
-                        ));
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    let status = self
-                        .child
-                        .as_mut()
-                        .and_then(|c| c.wait().ok())
-                        .map(|s| s.to_string())
-                        .unwrap_or_default();
-                    return Err(ProcessError::Exited(
-                        status,
-                        self.log_path.display().to_string(),
-                    ));
-                }
-            }
+            std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    fn read_url_since(&self, offset: u64) -> Option<String> {
+        let bytes = std::fs::read(&self.log_path).ok()?;
+        let text = String::from_utf8_lossy(bytes.get(offset as usize..)?);
+        text.lines()
+            .filter(|line| line.contains("JSON-RPC:") || line.contains("rpc=http"))
+            .find_map(find_url)
     }
 
     /// The process id, while running.
@@ -170,6 +153,12 @@ impl NodeProcess {
             .is_some_and(|c| c.try_wait().ok().flatten().is_none())
     }
 
+    /// Leaves the process running when this handle is dropped (for `truffle testnet up`).
+    pub fn detach(mut self) -> Option<u32> {
+        self.detached = true;
+        self.pid()
+    }
+
     /// SIGKILL: the node gets no chance to flush anything.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -181,10 +170,7 @@ impl NodeProcess {
     /// SIGTERM, then SIGKILL if it has not exited within `grace`.
     pub fn terminate(&mut self, grace: Duration) {
         if let Some(mut child) = self.child.take() {
-            // SAFETY: plain kill(2) on our own child's pid.
-            unsafe {
-                libc::kill(child.id() as i32, libc::SIGTERM);
-            }
+            signal(child.id(), libc::SIGTERM);
             let deadline = Instant::now() + grace;
             while Instant::now() < deadline {
                 if child.try_wait().ok().flatten().is_some() {
@@ -200,20 +186,14 @@ impl NodeProcess {
     /// SIGSTOP: the process freezes (a hung node) until [`NodeProcess::resume`].
     pub fn pause(&self) {
         if let Some(child) = &self.child {
-            // SAFETY: plain kill(2) on our own child's pid.
-            unsafe {
-                libc::kill(child.id() as i32, libc::SIGSTOP);
-            }
+            signal(child.id(), libc::SIGSTOP);
         }
     }
 
     /// SIGCONT after [`NodeProcess::pause`].
     pub fn resume(&self) {
         if let Some(child) = &self.child {
-            // SAFETY: plain kill(2) on our own child's pid.
-            unsafe {
-                libc::kill(child.id() as i32, libc::SIGCONT);
-            }
+            signal(child.id(), libc::SIGCONT);
         }
     }
 
@@ -223,7 +203,7 @@ impl NodeProcess {
         self.spawn(timeout)
     }
 
-    /// Where its stderr goes.
+    /// Where its output goes.
     pub fn log_path(&self) -> &Path {
         &self.log_path
     }
@@ -231,8 +211,20 @@ impl NodeProcess {
 
 impl Drop for NodeProcess {
     fn drop(&mut self) {
-        self.kill();
+        if !self.detached {
+            if let Some(child) = &self.child {
+                // A paused process must be resumed to die cleanly.
+                signal(child.id(), libc::SIGCONT);
+            }
+            self.kill();
+        }
     }
+}
+
+/// Sends a signal to a process.
+pub fn signal(pid: u32, signal: i32) -> bool {
+    // SAFETY: kill(2) has no memory effects; a stale pid at worst gets ESRCH.
+    unsafe { libc::kill(pid as i32, signal) == 0 }
 }
 
 fn find_url(line: &str) -> Option<String> {

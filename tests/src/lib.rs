@@ -91,3 +91,103 @@ pub async fn wait_included(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A started testnet in a temporary folder (the processes die with it).
+pub struct Cluster {
+    /// The nodes.
+    pub net: truffle_testnet::Testnet,
+    /// Keeps the folder alive.
+    pub dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    /// Creates and starts `options.nodes` validators and waits for a leader.
+    pub async fn start(options: truffle_testnet::TestnetOptions) -> anyhow::Result<Cluster> {
+        let dir = tempfile::tempdir()?;
+        let mut net = truffle_testnet::Testnet::create(&dir.path().join("net"), &options)?;
+        net.start_all()?;
+        let all: Vec<usize> = (0..options.nodes).collect();
+        net.wait_for_leader(&all, Duration::from_secs(30)).await?;
+        Ok(Cluster { net, dir })
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> Hash {
+        self.net.genesis.chain_id()
+    }
+
+    /// A client to node `index`.
+    pub fn client(&self, index: usize) -> HttpClient {
+        self.net.client(index)
+    }
+
+    /// Waits until the nodes in `among` have the same head (bounded by `timeout`);
+    /// returns its height.
+    pub async fn wait_converged(&self, among: &[usize], timeout: Duration) -> anyhow::Result<u64> {
+        use truffle_rpc::api::ChainApiClient;
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mut heads = Vec::new();
+            for index in among {
+                match self.client(*index).get_header(None).await {
+                    Ok(head) => heads.push((head.header.height, head.hash)),
+                    Err(_) => heads.push((0, Hash::ZERO)),
+                }
+            }
+            if heads.windows(2).all(|w| w[0] == w[1]) && heads[0].1 != Hash::ZERO {
+                return Ok(heads[0].0);
+            }
+            if Instant::now() > deadline {
+                bail!("nodes {among:?} did not converge within {timeout:?}: {heads:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Checks that the nodes in `among` hold identical headers at every height up to `height`.
+    pub async fn assert_same_chain(&self, among: &[usize], height: u64) -> anyhow::Result<()> {
+        use truffle_rpc::api::ChainApiClient;
+        let mut reference = Vec::new();
+        let mut from = 0;
+        while from <= height {
+            let headers = self.client(among[0]).get_headers(from, 1_000).await?;
+            if headers.is_empty() {
+                break;
+            }
+            from += headers.len() as u64;
+            reference.extend(headers);
+        }
+        reference.truncate(height as usize + 1);
+        for index in &among[1..] {
+            let mut from = 0;
+            let mut position = 0;
+            while from <= height {
+                let headers = self.client(*index).get_headers(from, 1_000).await?;
+                if headers.is_empty() {
+                    break;
+                }
+                for header in &headers {
+                    if position < reference.len() {
+                        if *header != reference[position] {
+                            bail!(
+                                "node {index} differs from node {} at height {}",
+                                among[0],
+                                header.header.height
+                            );
+                        }
+                        position += 1;
+                    }
+                }
+                from += headers.len() as u64;
+            }
+            if position != reference.len() {
+                bail!(
+                    "node {index} has {position} headers, node {} has {}",
+                    among[0],
+                    reference.len()
+                );
+            }
+        }
+        Ok(())
+    }
+}

@@ -5,7 +5,9 @@ mod genesis;
 mod keys;
 mod node;
 mod query;
+mod testnet;
 mod tx;
+mod validator;
 
 use tracing_subscriber::EnvFilter;
 
@@ -34,6 +36,8 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dev(args) => dev::run(args).await,
         Command::Tx(args) => tx::run(args).await,
         Command::Query(command) => query::run(command).await,
+        Command::Testnet(command) => testnet::run(command).await,
+        Command::Validator(command) => validator::run(command).await,
     }
 }
 

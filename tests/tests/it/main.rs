@@ -1,3 +1,5 @@
 //! Integration tests against real `truffle` processes on 127.0.0.1.
 
+mod cluster;
+mod faults;
 mod single_node;

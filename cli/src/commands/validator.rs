@@ -1,0 +1,54 @@
+use serde_json::json;
+use truffle_ledger::{Payload, PublicKey};
+use truffle_node::keyfile::read_key_file;
+
+use crate::args::ValidatorCommand;
+use crate::client::{connect, sign_and_submit};
+use crate::commands::tx::describe;
+use crate::output::print;
+
+pub(crate) async fn run(command: ValidatorCommand) -> anyhow::Result<()> {
+    let (admin_key, payload, rpc) = match command {
+        ValidatorCommand::Add {
+            admin_key,
+            key,
+            name,
+            p2p_address,
+            rpc,
+        } => (
+            admin_key,
+            Payload::AddValidator {
+                key: PublicKey::from_hex(&key)
+                    .map_err(|e| anyhow::anyhow!("invalid --key: {e}"))?,
+                name,
+                p2p_address,
+            },
+            rpc,
+        ),
+        ValidatorCommand::Remove {
+            admin_key,
+            key,
+            rpc,
+        } => (
+            admin_key,
+            Payload::RemoveValidator {
+                key: PublicKey::from_hex(&key)
+                    .map_err(|e| anyhow::anyhow!("invalid --key: {e}"))?,
+            },
+            rpc,
+        ),
+    };
+    let admin = read_key_file(&admin_key)?;
+    let client = connect(&rpc.rpc)?;
+    let (hash, status) = sign_and_submit(&client, &rpc.rpc, &admin, payload, None, true).await?;
+    let status = status.expect("waited for the block");
+    print(
+        rpc.output,
+        &json!({ "hash": hash, "status": status }),
+        || format!("{hash}: {}", describe(&status)),
+    );
+    if matches!(status, truffle_node::TxStatus::Rejected { .. }) {
+        anyhow::bail!("the validator change was rejected");
+    }
+    Ok(())
+}
