@@ -107,6 +107,8 @@ pub struct Health {
     pub snapshots_installed: u64,
     /// Validators known to the transport.
     pub peers: usize,
+    /// Raft ids of the voting members, as this node knows them.
+    pub voters: Vec<NodeId>,
     /// Transactions waiting in this node's pool.
     pub pending_transactions: usize,
     /// Seconds since start.
@@ -520,6 +522,7 @@ impl Node {
                 .snapshots_installed
                 .load(std::sync::atomic::Ordering::Relaxed),
             peers: peers.len(),
+            voters: metrics.membership_config.membership().voter_ids().collect(),
             pending_transactions: self
                 .inner
                 .mempool

@@ -383,3 +383,114 @@ async fn lagging_node_catches_up_by_snapshot() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// An admin adds a fourth validator with a signed transaction: the leader makes it a
+/// learner, then a voter; it converges and votes on headers. Removing it takes it out
+/// of the Raft voters again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validators_are_added_and_removed_by_admin_transactions() -> anyhow::Result<()> {
+    let cluster = Cluster::start(TestnetOptions::default()).await?;
+    let chain = cluster.chain_id();
+    let dir = cluster.dir.path().join("fourth");
+    std::fs::create_dir_all(&dir)?;
+    let key = Keypair::generate();
+    truffle_node::keyfile::write_key_file(&dir.join("key.json"), &key)?;
+    let p2p_port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let p2p_address = format!("/ip4/127.0.0.1/tcp/{p2p_port}");
+    let args: Vec<String> = [
+        "node",
+        "run",
+        "--chain",
+        cluster.net.genesis_path().to_str().expect("utf-8 path"),
+        "--key-file",
+        dir.join("key.json").to_str().expect("utf-8 path"),
+        "--data-dir",
+        dir.join("data").to_str().expect("utf-8 path"),
+        "--rpc.listen",
+        "127.0.0.1:0",
+        "--p2p.listen",
+        &p2p_address,
+        "--raft.heartbeat-ms",
+        "100",
+        "--raft.election-min-ms",
+        "400",
+        "--raft.election-max-ms",
+        "800",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let process = NodeProcess::start(
+        &truffle_binary()?,
+        &args,
+        &dir.join("node.log"),
+        truffle_tests::START_TIMEOUT,
+    )?;
+    let fourth = truffle_tests::client(&process.rpc_url)?;
+    let fourth_id = truffle_consensus::node_id_of(&key.public());
+
+    tracing_phase("--- the admin adds the fourth validator");
+    let mut admin = Wallet::new(&cluster.client(0), cluster.net.admin.clone()).await?;
+    let add = admin.sign(
+        chain,
+        Payload::AddValidator {
+            key: key.public(),
+            name: "fourth".into(),
+            p2p_address: p2p_address.clone(),
+        },
+    );
+    let hash = cluster.client(0).submit(add).await?;
+    assert_committed(&wait_included(&cluster.client(0), hash, Duration::from_secs(20)).await?);
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    loop {
+        let health: truffle_node::Health = serde_json::from_value(fourth.health().await?)?;
+        let leader: truffle_node::Health = cluster.net.health(0).await?;
+        if health.role == "follower"
+            && leader.voters.contains(&fourth_id)
+            && health.height == leader.height
+        {
+            break;
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the fourth node never joined: {health:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    tracing_phase("--- with four voters, blocks still commit and the fourth node has them");
+    let mut registrar = Wallet::new(&cluster.client(1), cluster.net.key(1).clone()).await?;
+    let hash = cluster
+        .client(1)
+        .submit(registrar.sign(chain, register("after-the-fourth")))
+        .await?;
+    assert_committed(&wait_included(&cluster.client(1), hash, Duration::from_secs(20)).await?);
+    assert_committed(&wait_included(&fourth, hash, Duration::from_secs(20)).await?);
+
+    tracing_phase("--- the admin removes it again");
+    let remove = admin.sign(chain, Payload::RemoveValidator { key: key.public() });
+    let hash = cluster.client(0).submit(remove).await?;
+    assert_committed(&wait_included(&cluster.client(0), hash, Duration::from_secs(20)).await?);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let leader: truffle_node::Health = cluster.net.health(0).await?;
+        if !leader.voters.contains(&fourth_id) && leader.voters.len() == 3 {
+            break;
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "still a voter: {leader:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let hash = cluster
+        .client(1)
+        .submit(registrar.sign(chain, register("after-removal")))
+        .await?;
+    assert_committed(&wait_included(&cluster.client(1), hash, Duration::from_secs(20)).await?);
+    drop(process);
+    Ok(())
+}

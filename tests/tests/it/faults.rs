@@ -14,9 +14,12 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use truffle_ledger::state::{decode_record, keys, StateView};
 use truffle_ledger::types::{
-    Counters, EntryWindow, Item, ItemLock, OwnershipRecord, ProductSpec, Raffle, RaffleSpec, RaffleStatus, Role,
+    Counters, EntryWindow, Item, ItemLock, OwnershipRecord, ProductSpec, Raffle, RaffleSpec,
+    RaffleStatus, Role,
 };
-use truffle_ledger::{BlockProposal, Hash, Keypair, MemoryChain, Outcome, Payload, PublicKey, Transaction};
+use truffle_ledger::{
+    BlockProposal, Hash, Keypair, MemoryChain, Outcome, Payload, PublicKey, Transaction,
+};
 use truffle_node::TxStatus;
 use truffle_rpc::api::{AccountApiClient, ChainApiClient, ProductApiClient, TxApiClient};
 use truffle_testnet::TestnetOptions;
@@ -33,7 +36,9 @@ struct Shared {
 
 impl Shared {
     fn pick_live(&self, rng: &mut StdRng) -> Option<usize> {
-        let live: Vec<usize> = (0..NODES).filter(|i| self.live.lock().unwrap()[*i]).collect();
+        let live: Vec<usize> = (0..NODES)
+            .filter(|i| self.live.lock().unwrap()[*i])
+            .collect();
         (!live.is_empty()).then(|| live[rng.gen_range(0..live.len())])
     }
     fn client(&self, index: usize) -> HttpClient {
@@ -56,7 +61,14 @@ struct Actor {
 
 /// Submits one transaction to a live node and follows it; `Some(true)` applied,
 /// `Some(false)` rejected in a block, `None` fate unknown (node died, timeout).
-async fn submit(shared: &Shared, rng: &mut StdRng, chain: Hash, actor: &mut Actor, payload: Payload, book: &mut Ledgerbook) -> Option<bool> {
+async fn submit(
+    shared: &Shared,
+    rng: &mut StdRng,
+    chain: Hash,
+    actor: &mut Actor,
+    payload: Payload,
+    book: &mut Ledgerbook,
+) -> Option<bool> {
     let node = shared.pick_live(rng)?;
     let client = shared.client(node);
     let signed = Transaction {
@@ -110,7 +122,9 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
-    eprintln!("randomized fault run: seed {seed} (TRUFFLE_FAULT_SEED={seed} replays it), {seconds} s");
+    eprintln!(
+        "randomized fault run: seed {seed} (TRUFFLE_FAULT_SEED={seed} replays it), {seconds} s"
+    );
 
     let mut cluster = Cluster::start(TestnetOptions {
         nodes: NODES,
@@ -151,14 +165,21 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
             role: Role::Member,
             birth_year: Some(1990),
         };
-        anyhow::ensure!(submit(&shared, &mut rng, chain, &mut registrar, payload, &mut book).await == Some(true));
+        anyhow::ensure!(
+            submit(&shared, &mut rng, chain, &mut registrar, payload, &mut book).await
+                == Some(true)
+        );
     }
     let apply = Payload::ApplySeller {
         shop_name: "fault shop".into(),
     };
-    anyhow::ensure!(submit(&shared, &mut rng, chain, &mut seller, apply, &mut book).await == Some(true));
+    anyhow::ensure!(
+        submit(&shared, &mut rng, chain, &mut seller, apply, &mut book).await == Some(true)
+    );
     let approve = Payload::ApproveSeller { account: setup_key };
-    anyhow::ensure!(submit(&shared, &mut rng, chain, &mut admin, approve, &mut book).await == Some(true));
+    anyhow::ensure!(
+        submit(&shared, &mut rng, chain, &mut admin, approve, &mut book).await == Some(true)
+    );
     let product = Payload::RegisterProduct(ProductSpec {
         brand: "Fault".into(),
         model: "F-1".into(),
@@ -172,7 +193,9 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
         serials: (0..40).map(|i| format!("F-{i:03}")).collect(),
         list_for_sale: false,
     });
-    anyhow::ensure!(submit(&shared, &mut rng, chain, &mut seller, product, &mut book).await == Some(true));
+    anyhow::ensure!(
+        submit(&shared, &mut rng, chain, &mut seller, product, &mut book).await == Some(true)
+    );
     let items: Vec<u64> = (1..=40).collect();
     let mut owners: HashMap<u64, usize> = HashMap::new(); // item -> actor index (0 = seller, 1.. = members)
     for item in &items {
@@ -196,7 +219,10 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
         let stop = stop.clone();
         let mut fault_rng = StdRng::seed_from_u64(seed ^ 0xFA17);
         let deadline = Instant::now() + Duration::from_secs(seconds);
-        let mut net = std::mem::replace(&mut cluster.net, truffle_testnet::Testnet::load(&cluster.dir.path().join("net"))?);
+        let mut net = std::mem::replace(
+            &mut cluster.net,
+            truffle_testnet::Testnet::load(&cluster.dir.path().join("net"))?,
+        );
         tokio::spawn(async move {
             let mut faults = Vec::new();
             let mut down: Option<usize> = None;
@@ -247,7 +273,9 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
     let mut drawn_attempted = BTreeSet::new();
     while !stop.load(Ordering::SeqCst) {
         let roll: f64 = rng.gen();
-        let Some(node) = shared.pick_live(&mut rng) else { continue };
+        let Some(node) = shared.pick_live(&mut rng) else {
+            continue;
+        };
         let height = match shared.client(node).get_header(None).await {
             Ok(head) => head.header.height,
             Err(_) => continue,
@@ -263,7 +291,11 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
                 item,
                 to: members[to - 1].key.public(),
             };
-            let actor = if owner == 0 { &mut seller } else { &mut members[owner - 1] };
+            let actor = if owner == 0 {
+                &mut seller
+            } else {
+                &mut members[owner - 1]
+            };
             match submit(&shared, &mut rng, chain, actor, payload, &mut book).await {
                 Some(true) => {
                     owners.insert(item, to);
@@ -271,7 +303,10 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
                 _ => {
                     // Ask the chain who owns it now (a lost answer may still have landed).
                     if let Ok(view) = shared.client(node).get_item(item).await {
-                        if let Some(position) = members.iter().position(|m| m.key.public() == view.item.owner) {
+                        if let Some(position) = members
+                            .iter()
+                            .position(|m| m.key.public() == view.item.owner)
+                        {
                             owners.insert(item, position + 1);
                         } else if view.item.owner == seller.key.public() {
                             owners.insert(item, 0);
@@ -280,7 +315,12 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
                 }
             }
         } else if roll < 0.75 {
-            let free: Vec<u64> = items.iter().copied().filter(|i| owners[i] == 0).take(2).collect();
+            let free: Vec<u64> = items
+                .iter()
+                .copied()
+                .filter(|i| owners[i] == 0)
+                .take(2)
+                .collect();
             if free.len() < 2 {
                 continue;
             }
@@ -293,11 +333,14 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
                 price: 10_000,
                 runners_up: 1,
                 min_age: None,
-                seed_commitment: truffle_ledger::tx::raffle_commitment(&Hash::of(b"never revealed")),
+                seed_commitment: truffle_ledger::tx::raffle_commitment(&Hash::of(
+                    b"never revealed",
+                )),
                 reveal_blocks: 2,
                 payment_window_ms: 60_000,
             });
-            if submit(&shared, &mut rng, chain, &mut seller, payload, &mut book).await == Some(true) {
+            if submit(&shared, &mut rng, chain, &mut seller, payload, &mut book).await == Some(true)
+            {
                 // The raffle id is the next one; ask the chain for the effect.
                 let hash = *book.applied.last().expect("just applied");
                 if let Ok(TxStatus::Committed {
@@ -312,20 +355,34 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
                 }
             }
         } else if roll < 0.9 {
-            let open: Vec<u64> = raffles.iter().filter(|(_, close)| *close > height).map(|(id, _)| *id).collect();
+            let open: Vec<u64> = raffles
+                .iter()
+                .filter(|(_, close)| *close > height)
+                .map(|(id, _)| *id)
+                .collect();
             if open.is_empty() {
                 continue;
             }
             let raffle = open[rng.gen_range(0..open.len())];
             let who = rng.gen_range(0..members.len());
-            let _ = submit(&shared, &mut rng, chain, &mut members[who], Payload::EnterRaffle { raffle }, &mut book).await;
+            let _ = submit(
+                &shared,
+                &mut rng,
+                chain,
+                &mut members[who],
+                Payload::EnterRaffle { raffle },
+                &mut book,
+            )
+            .await;
         } else {
             let due: Vec<u64> = raffles
                 .iter()
                 .filter(|(id, close)| *close + 3 < height && !drawn_attempted.contains(id))
                 .map(|(id, _)| *id)
                 .collect();
-            let Some(raffle) = due.first().copied() else { continue };
+            let Some(raffle) = due.first().copied() else {
+                continue;
+            };
             drawn_attempted.insert(raffle);
             // Two members draw the same raffle at once through different nodes.
             let (a, b) = (0, 1);
@@ -333,8 +390,22 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
             let mut rng_b = StdRng::seed_from_u64(rng.gen());
             let mut book_b = Ledgerbook::default();
             let (result_a, result_b) = tokio::join!(
-                submit(&shared, &mut rng, chain, &mut first[a], Payload::DrawRaffle { raffle }, &mut book),
-                submit(&shared, &mut rng_b, chain, &mut rest[b - 1], Payload::DrawRaffle { raffle }, &mut book_b),
+                submit(
+                    &shared,
+                    &mut rng,
+                    chain,
+                    &mut first[a],
+                    Payload::DrawRaffle { raffle },
+                    &mut book
+                ),
+                submit(
+                    &shared,
+                    &mut rng_b,
+                    chain,
+                    &mut rest[b - 1],
+                    Payload::DrawRaffle { raffle },
+                    &mut book_b
+                ),
             );
             book.applied.extend(book_b.applied);
             book.rejected.extend(book_b.rejected);
@@ -355,12 +426,21 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
         faults.join(", ")
     );
     anyhow::ensure!(faults.len() >= 10, "too few faults injected: {faults:?}");
-    anyhow::ensure!(book.applied.len() >= 50, "too little work got through: {}", book.applied.len());
+    anyhow::ensure!(
+        book.applied.len() >= 50,
+        "too little work got through: {}",
+        book.applied.len()
+    );
 
     // --- converge, then the checkers.
     let all: Vec<usize> = (0..NODES).collect();
-    cluster.net.wait_for_leader(&all, Duration::from_secs(30)).await?;
-    let height = cluster.wait_converged(&all, Duration::from_secs(60)).await?;
+    cluster
+        .net
+        .wait_for_leader(&all, Duration::from_secs(30))
+        .await?;
+    let height = cluster
+        .wait_converged(&all, Duration::from_secs(60))
+        .await?;
     cluster.assert_same_chain(&all, height).await?;
 
     // Checker 1: every acknowledged transaction is applied exactly once in the final chain.
@@ -373,7 +453,10 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
         let transactions: Vec<truffle_ledger::SignedTransaction> = block
             .transactions
             .iter()
-            .map(|t| truffle_ledger::SignedTransaction::decode(&hex::decode(&t.encoded).expect("hex")).expect("decodes"))
+            .map(|t| {
+                truffle_ledger::SignedTransaction::decode(&hex::decode(&t.encoded).expect("hex"))
+                    .expect("decodes")
+            })
             .collect();
         for (tx, receipt) in transactions.iter().zip(&block.receipts) {
             if let Outcome::Applied { .. } = receipt.outcome {
@@ -390,21 +473,37 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
             transactions,
         };
         let replayed = replay.apply(&proposal)?;
-        anyhow::ensure!(replayed.header == block.header.header, "re-execution differs at height {h}");
+        anyhow::ensure!(
+            replayed.header == block.header.header,
+            "re-execution differs at height {h}"
+        );
     }
     for hash in &book.applied {
-        anyhow::ensure!(applied_count.get(hash) == Some(&1), "acknowledged {hash} applied {:?} times", applied_count.get(hash));
+        anyhow::ensure!(
+            applied_count.get(hash) == Some(&1),
+            "acknowledged {hash} applied {:?} times",
+            applied_count.get(hash)
+        );
     }
 
     // Checker 2: no two nodes certified different blocks at the same height.
-    let validators: BTreeSet<PublicKey> = cluster.net.genesis.validators.iter().map(|v| v.key).collect();
+    let validators: BTreeSet<PublicKey> = cluster
+        .net
+        .genesis
+        .validators
+        .iter()
+        .map(|v| v.key)
+        .collect();
     let mut certified = 0;
     for index in &all {
         let node = cluster.client(*index);
         for h in 1..=height {
             if let Ok(certificate) = node.get_certificate(h).await {
                 let header = client.get_header(Some(h)).await?;
-                anyhow::ensure!(certificate.header_hash == header.hash, "node {index} certified another block at {h}");
+                anyhow::ensure!(
+                    certificate.header_hash == header.hash,
+                    "node {index} certified another block at {h}"
+                );
                 certificate
                     .verify(&header.header, &validators)
                     .map_err(|e| anyhow::anyhow!("node {index} height {h}: {e}"))?;
@@ -412,35 +511,62 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
             }
         }
     }
-    anyhow::ensure!(certified as u64 >= height, "too few certificates: {certified} for {height} heights");
+    anyhow::ensure!(
+        certified as u64 >= height,
+        "too few certificates: {certified} for {height} heights"
+    );
 
     // Checker 3: every item has exactly one owner with a consistent history; no raffle
     // was drawn twice.
     let state = replay.store();
-    let counters: Counters = decode_record("counters", &state.get(&keys::counters())?.expect("counters"))?;
+    let counters: Counters = decode_record(
+        "counters",
+        &state.get(&keys::counters())?.expect("counters"),
+    )?;
     for id in 1..counters.next_item {
         let item: Item = decode_record("item", &state.get(&keys::item(id))?.expect("item exists"))?;
         let mut previous: Option<PublicKey> = None;
         for sequence in 0..item.history_len {
             let record: OwnershipRecord = decode_record(
                 "ownership",
-                &state.get(&keys::ownership(id, sequence))?.expect("history is contiguous"),
+                &state
+                    .get(&keys::ownership(id, sequence))?
+                    .expect("history is contiguous"),
             )?;
-            anyhow::ensure!(record.sequence == sequence && Some(record.owner) != previous, "item {id} history broken");
+            anyhow::ensure!(
+                record.sequence == sequence && Some(record.owner) != previous,
+                "item {id} history broken"
+            );
             previous = Some(record.owner);
         }
-        anyhow::ensure!(previous == Some(item.owner), "item {id}: owner is not the last in its history");
-        anyhow::ensure!(state.get(&keys::ownership(id, item.history_len))?.is_none(), "item {id}: history too long");
+        anyhow::ensure!(
+            previous == Some(item.owner),
+            "item {id}: owner is not the last in its history"
+        );
+        anyhow::ensure!(
+            state.get(&keys::ownership(id, item.history_len))?.is_none(),
+            "item {id}: history too long"
+        );
         if let ItemLock::Raffle(raffle) = item.lock {
             anyhow::ensure!(state.get(&keys::raffle(raffle))?.is_some());
         }
     }
     for id in 1..counters.next_raffle {
-        let raffle: Raffle = decode_record("raffle", &state.get(&keys::raffle(id))?.expect("raffle exists"))?;
+        let raffle: Raffle = decode_record(
+            "raffle",
+            &state.get(&keys::raffle(id))?.expect("raffle exists"),
+        )?;
         let count = draws.get(&id).copied().unwrap_or(0);
         anyhow::ensure!(count <= 1, "raffle {id} drawn {count} times");
-        anyhow::ensure!((raffle.status == RaffleStatus::Drawn) == (count == 1), "raffle {id} status disagrees with its draws");
+        anyhow::ensure!(
+            (raffle.status == RaffleStatus::Drawn) == (count == 1),
+            "raffle {id} status disagrees with its draws"
+        );
     }
-    eprintln!("checked {height} blocks, {} applied transactions, {} raffles", applied_count.len(), counters.next_raffle - 1);
+    eprintln!(
+        "checked {height} blocks, {} applied transactions, {} raffles",
+        applied_count.len(),
+        counters.next_raffle - 1
+    );
     Ok(())
 }
