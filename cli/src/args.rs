@@ -77,6 +77,78 @@ pub(crate) enum Command {
     /// Add or remove validators (admin-signed transactions; Raft membership follows).
     #[command(subcommand)]
     Validator(ValidatorCommand),
+    /// Measure throughput, latency, resources and failover on a real cluster.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `truffle bench ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum BenchCommand {
+    /// Drive a workload through JSON-RPC and report tx/s, latency, CPU and memory.
+    Load {
+        /// Validators to start (a fresh local cluster) when no --target is given.
+        #[arg(long, default_value_t = 3)]
+        nodes: usize,
+        /// RPC URL of a running node (repeat for each node) instead of starting a cluster.
+        #[arg(long = "target")]
+        targets: Vec<String>,
+        /// Admin key file of the target cluster.
+        #[arg(long = "admin-key")]
+        admin_key: Option<PathBuf>,
+        /// A validator key file of the target cluster (registers the bench accounts; repeat).
+        #[arg(long = "registrar-key")]
+        registrar_keys: Vec<PathBuf>,
+        /// The workload.
+        #[arg(long, value_enum, default_value_t = WorkloadArg::RaffleEntries)]
+        workload: WorkloadArg,
+        /// Transactions in the measured phase (one account each).
+        #[arg(long, default_value_t = 20_000)]
+        transactions: usize,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 256)]
+        clients: usize,
+        /// Open-loop rate in tx/s (closed loop at full speed without it).
+        #[arg(long)]
+        rate: Option<f64>,
+        /// Seconds before a transaction counts as timed out.
+        #[arg(long = "timeout-secs", default_value_t = 30)]
+        timeout_secs: u64,
+        /// Folder for the started cluster (a temporary one by default).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
+    /// Kill the leader repeatedly and measure kill → first block of a new leader.
+    Failover {
+        /// Validators.
+        #[arg(long, default_value_t = 3)]
+        nodes: usize,
+        /// Trials.
+        #[arg(long, default_value_t = 10)]
+        trials: usize,
+        /// Folder for the cluster (a temporary one by default).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
+}
+
+/// Bench workloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum WorkloadArg {
+    /// Each account enters one raffle.
+    RaffleEntries,
+    /// Registrars register new members.
+    Registrations,
+    /// Accounts hand items on.
+    Transfers,
+    /// A third of each.
+    Mix,
 }
 
 /// `truffle testnet ...`

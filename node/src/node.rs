@@ -127,7 +127,10 @@ pub(crate) struct NodeInner {
     pub(crate) raft: Raft,
     pub(crate) p2p: P2p,
     pub(crate) mempool: Mutex<Mempool>,
-    pub(crate) mempool_notify: Notify,
+    /// Wakes the producer (a permit is kept if it is busy, so no arrival is missed).
+    pub(crate) producer_wake: Notify,
+    /// Wakes the forwarder, likewise.
+    pub(crate) forwarder_wake: Notify,
     pub(crate) events: broadcast::Sender<LedgerEvent>,
     pub(crate) certifier: Certifier,
     pub(crate) certified_height: Mutex<Option<u64>>,
@@ -276,7 +279,8 @@ impl Node {
             raft,
             p2p,
             mempool: Mutex::new(mempool),
-            mempool_notify: Notify::new(),
+            producer_wake: Notify::new(),
+            forwarder_wake: Notify::new(),
             events,
             certifier,
             certified_height: Mutex::new(None),
@@ -419,7 +423,8 @@ impl Node {
             .lock()
             .expect("mempool lock poisoned")
             .insert(hash, tx)?;
-        self.inner.mempool_notify.notify_waiters();
+        self.inner.producer_wake.notify_one();
+        self.inner.forwarder_wake.notify_one();
         Ok(hash)
     }
 

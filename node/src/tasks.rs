@@ -41,7 +41,7 @@ pub(crate) async fn produce_blocks(node: Node) {
     let max_batch = node.inner.config.max_block_transactions;
     loop {
         tokio::select! {
-            _ = node.inner.mempool_notify.notified() => {}
+            _ = node.inner.producer_wake.notified() => {}
             _ = tokio::time::sleep(Duration::from_millis(20)) => {}
             _ = node.inner.shutdown.notified() => return,
         }
@@ -67,14 +67,22 @@ pub(crate) async fn produce_blocks(node: Node) {
                     let proposer = node.clone();
                     tokio::spawn(async move {
                         let _permit = permit;
-                        if let Err(error) = committed.await {
-                            tracing::debug!(target: "producer", %error, "proposal failed; transactions return to the pool");
-                            proposer
-                                .inner
-                                .mempool
-                                .lock()
-                                .expect("mempool lock poisoned")
-                                .return_batch(&batch);
+                        match committed.await {
+                            // Followers learn the new commit index with the next message
+                            // from the leader; send it now rather than at the next heartbeat,
+                            // so clients reading from any node see the block at once.
+                            Ok(_) => {
+                                let _ = proposer.inner.raft.trigger().heartbeat().await;
+                            }
+                            Err(error) => {
+                                tracing::debug!(target: "producer", %error, "proposal failed; transactions return to the pool");
+                                proposer
+                                    .inner
+                                    .mempool
+                                    .lock()
+                                    .expect("mempool lock poisoned")
+                                    .return_batch(&batch);
+                            }
                         }
                     });
                 }
@@ -97,7 +105,7 @@ pub(crate) async fn produce_blocks(node: Node) {
 pub(crate) async fn forward_transactions(node: Node) {
     loop {
         tokio::select! {
-            _ = node.inner.mempool_notify.notified() => {}
+            _ = node.inner.forwarder_wake.notified() => {}
             _ = tokio::time::sleep(Duration::from_millis(200)) => {}
             _ = node.inner.shutdown.notified() => return,
         }

@@ -6,6 +6,7 @@
 //! [`Testnet`] does it for a whole cluster: keys, genesis, ports, processes, and the
 //! faults tests need (kill, restart, pause, partition, heal).
 
+pub mod bench;
 mod cluster;
 mod process;
 

@@ -1,5 +1,6 @@
 //! Subcommand implementations.
 
+mod bench;
 mod dev;
 mod genesis;
 mod keys;
@@ -38,6 +39,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Query(command) => query::run(command).await,
         Command::Testnet(command) => testnet::run(command).await,
         Command::Validator(command) => validator::run(command).await,
+        Command::Bench(command) => bench::run(command).await,
     }
 }
 

@@ -1,0 +1,83 @@
+use std::time::Duration;
+
+use truffle_node::keyfile::read_key_file;
+use truffle_testnet::bench::{run_failover, run_load, LoadOptions, Workload};
+
+use crate::args::{BenchCommand, WorkloadArg};
+use crate::output::print;
+
+fn folder(
+    dir: Option<std::path::PathBuf>,
+) -> anyhow::Result<(std::path::PathBuf, Option<tempfile::TempDir>)> {
+    match dir {
+        Some(dir) => Ok((dir, None)),
+        None => {
+            let temp = tempfile::tempdir()?;
+            Ok((temp.path().join("cluster"), Some(temp)))
+        }
+    }
+}
+
+pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Load {
+            nodes,
+            targets,
+            admin_key,
+            registrar_keys,
+            workload,
+            transactions,
+            clients,
+            rate,
+            timeout_secs,
+            dir,
+            output,
+        } => {
+            let (dir, _temp) = folder(dir)?;
+            let options = LoadOptions {
+                nodes,
+                targets,
+                admin_key: admin_key.map(|p| read_key_file(&p)).transpose()?,
+                registrar_keys: registrar_keys
+                    .iter()
+                    .map(|p| read_key_file(p))
+                    .collect::<Result<_, _>>()?,
+                transactions,
+                clients,
+                rate,
+                timeout: Duration::from_secs(timeout_secs),
+                workload: match workload {
+                    WorkloadArg::RaffleEntries => Workload::RaffleEntries,
+                    WorkloadArg::Registrations => Workload::Registrations,
+                    WorkloadArg::Transfers => Workload::Transfers,
+                    WorkloadArg::Mix => Workload::Mix,
+                },
+                dir,
+            };
+            let report = run_load(&options).await?;
+            print(output, &report, || report.table());
+        }
+        BenchCommand::Failover {
+            nodes,
+            trials,
+            dir,
+            output,
+        } => {
+            let (dir, _temp) = folder(dir)?;
+            let report = run_failover(nodes, trials, &dir).await?;
+            print(output, &report, || {
+                let trials: Vec<String> =
+                    report.trials_ms.iter().map(|t| format!("{t:.0}")).collect();
+                format!(
+                    "leader failover (kill → first block of a new leader), {} trials\n  median {:.0} ms   min {:.0} ms   max {:.0} ms\n  trials: {}",
+                    report.trials_ms.len(),
+                    report.median_ms,
+                    report.min_ms,
+                    report.max_ms,
+                    trials.join(", ")
+                )
+            });
+        }
+    }
+    Ok(())
+}

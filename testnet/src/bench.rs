@@ -1,0 +1,796 @@
+//! Load and failover measurements against a cluster of real node processes.
+//!
+//! The load generator starts (or targets) a cluster, creates funded, verified
+//! accounts, pre-signs the workload, then drives it through JSON-RPC from concurrent
+//! clients, closed-loop (each client waits for its transaction's block) or open-loop
+//! (a fixed submission rate). Commits are observed by following the chain's blocks,
+//! so latency is submit → the block that holds the transaction, as seen by a client.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jsonrpsee_http_client::HttpClient;
+use serde::Serialize;
+use tokio::sync::oneshot;
+use truffle_ledger::tx::raffle_commitment;
+use truffle_ledger::types::{EntryWindow, ProductSpec, RaffleSpec, Role};
+use truffle_ledger::{Effect, Hash, Keypair, Outcome, Payload, PublicKey, Transaction};
+use truffle_rpc::api::{AccountApiClient, ChainApiClient, SystemApiClient, TxApiClient};
+
+use crate::cluster::{Testnet, TestnetError, TestnetOptions};
+
+/// What the clients submit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Workload {
+    /// Each account enters one raffle (a hyped drop).
+    RaffleEntries,
+    /// Registrars register new members.
+    Registrations,
+    /// Accounts hand items to each other.
+    Transfers,
+    /// A third of each.
+    Mix,
+}
+
+/// How to load the cluster.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Validators to start (ignored with `targets`).
+    pub nodes: usize,
+    /// RPC URLs of a running cluster instead of starting one (its admin key and a
+    /// validator key are then needed: give `admin_key` and `registrar_keys`).
+    pub targets: Vec<String>,
+    /// Admin key of the target cluster.
+    pub admin_key: Option<Keypair>,
+    /// Registrar (validator operator) keys of the target cluster.
+    pub registrar_keys: Vec<Keypair>,
+    /// Transactions to submit in the measured phase (one per account for raffle entries).
+    pub transactions: usize,
+    /// Concurrent clients.
+    pub clients: usize,
+    /// Open-loop submission rate (tx/s); closed-loop at full speed when `None`.
+    pub rate: Option<f64>,
+    /// How long one transaction may take before it counts as timed out.
+    pub timeout: Duration,
+    /// The workload.
+    pub workload: Workload,
+    /// Folder for a started cluster.
+    pub dir: std::path::PathBuf,
+}
+
+/// Latency percentiles, ms.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Latency {
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Worst.
+    pub max: f64,
+}
+
+/// A node's resource use over the measured phase.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct NodeUsage {
+    /// Node index.
+    pub index: usize,
+    /// CPU seconds used during the phase.
+    pub cpu_secs: f64,
+    /// Average CPU use, % of one core.
+    pub cpu_percent: f64,
+    /// Peak resident memory since the node started, MiB.
+    pub peak_rss_mib: f64,
+    /// Resident memory at the end, MiB.
+    pub rss_mib: f64,
+}
+
+/// The result of a load run.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LoadReport {
+    /// The workload.
+    pub workload: String,
+    /// Validators.
+    pub nodes: usize,
+    /// Concurrent clients.
+    pub clients: usize,
+    /// Open-loop rate, if any.
+    pub target_rate: Option<f64>,
+    /// Transactions submitted.
+    pub submitted: usize,
+    /// Applied in a block.
+    pub committed: usize,
+    /// Refused (at submission or in a block).
+    pub rejected: usize,
+    /// Not in a block within the timeout.
+    pub timed_out: usize,
+    /// Wall time of the measured phase, s.
+    pub duration_secs: f64,
+    /// Committed transactions per second.
+    pub committed_per_sec: f64,
+    /// Submit-to-commit latency.
+    pub latency_ms: Latency,
+    /// Per-node CPU and memory (only for clusters this run started).
+    pub node_usage: Vec<NodeUsage>,
+}
+
+impl LoadReport {
+    /// A table for people.
+    pub fn table(&self) -> String {
+        let mut out = format!(
+            "workload {} · {} nodes · {} clients · {}\n\
+             submitted {:>8}   committed {:>8}   rejected {:>6}   timed out {:>6}\n\
+             committed/s {:>10.0}   over {:.1} s\n\
+             latency ms   p50 {:>7.1}   p90 {:>7.1}   p99 {:>7.1}   max {:>7.1}\n",
+            self.workload,
+            self.nodes,
+            self.clients,
+            match self.target_rate {
+                Some(rate) => format!("open loop at {rate:.0} tx/s"),
+                None => "closed loop".to_owned(),
+            },
+            self.submitted,
+            self.committed,
+            self.rejected,
+            self.timed_out,
+            self.committed_per_sec,
+            self.duration_secs,
+            self.latency_ms.p50,
+            self.latency_ms.p90,
+            self.latency_ms.p99,
+            self.latency_ms.max
+        );
+        for node in &self.node_usage {
+            out.push_str(&format!(
+                "node {}   cpu {:>6.1} s ({:>5.0}% of a core)   peak rss {:>7.1} MiB   rss {:>7.1} MiB\n",
+                node.index, node.cpu_secs, node.cpu_percent, node.peak_rss_mib, node.rss_mib
+            ));
+        }
+        out
+    }
+}
+
+fn rpc_error(index: usize, error: impl std::fmt::Display) -> TestnetError {
+    TestnetError::Rpc {
+        index,
+        reason: error.to_string(),
+    }
+}
+
+fn client(url: &str) -> HttpClient {
+    jsonrpsee_http_client::HttpClientBuilder::default()
+        .request_timeout(Duration::from_secs(30))
+        .max_concurrent_requests(1_024)
+        .build(url)
+        .expect("a valid URL")
+}
+
+/// Signs with locally tracked nonces.
+struct Signer {
+    chain_id: Hash,
+    nonces: HashMap<PublicKey, u64>,
+}
+
+impl Signer {
+    fn sign(&mut self, key: &Keypair, payload: Payload) -> truffle_ledger::SignedTransaction {
+        let nonce = self.nonces.entry(key.public()).or_insert(0);
+        let tx = Transaction {
+            chain_id: self.chain_id,
+            signer: key.public(),
+            nonce: *nonce,
+            payload,
+        }
+        .sign(key);
+        *nonce += 1;
+        tx
+    }
+}
+
+/// Submits transactions (pipelined, `window` at a time) and waits for all of them;
+/// every one must apply. Used to set a benchmark up.
+async fn apply_all(
+    clients: &[HttpClient],
+    txs: Vec<truffle_ledger::SignedTransaction>,
+) -> Result<Vec<Effect>, TestnetError> {
+    let mut effects = Vec::with_capacity(txs.len());
+    for chunk in txs.chunks(2_000) {
+        let mut hashes = Vec::with_capacity(chunk.len());
+        for (n, tx) in chunk.iter().enumerate() {
+            let index = n % clients.len();
+            let hash = clients[index]
+                .submit(hex::encode(tx.encode()))
+                .await
+                .map_err(|e| rpc_error(index, e))?;
+            hashes.push(hash);
+        }
+        for hash in hashes {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            loop {
+                match clients[0].status(hash).await.map_err(|e| rpc_error(0, e))? {
+                    truffle_node::TxStatus::Committed { effect, .. } => {
+                        effects.push(effect);
+                        break;
+                    }
+                    truffle_node::TxStatus::Rejected { rejection, .. } => {
+                        return Err(TestnetError::Invalid(format!(
+                            "setup transaction refused: {rejection}"
+                        )))
+                    }
+                    _ if Instant::now() > deadline => {
+                        return Err(TestnetError::Timeout(
+                            Duration::from_secs(120),
+                            format!("setup transaction {hash}"),
+                        ))
+                    }
+                    _ => tokio::time::sleep(Duration::from_millis(20)).await,
+                }
+            }
+        }
+    }
+    Ok(effects)
+}
+
+type Waiters = Arc<Mutex<HashMap<Hash, oneshot::Sender<(Instant, bool)>>>>;
+
+/// Follows the chain on one node; tells each waiter when its transaction lands.
+fn spawn_block_watcher(
+    client: HttpClient,
+    waiters: Waiters,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) {
+    tokio::spawn(async move {
+        let mut next = match client.get_header(None).await {
+            Ok(head) => head.header.height + 1,
+            Err(_) => 1,
+        };
+        while !stop.load(Ordering::Relaxed) {
+            match client.get_block(Some(next)).await {
+                Ok(block) => {
+                    let now = Instant::now();
+                    let mut waiters = waiters.lock().expect("waiters lock poisoned");
+                    for receipt in &block.receipts {
+                        if let Some(waiter) = waiters.remove(&receipt.tx_hash) {
+                            let applied = matches!(receipt.outcome, Outcome::Applied { .. });
+                            let _ = waiter.send((now, applied));
+                        }
+                    }
+                    next += 1;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(2)).await,
+            }
+        }
+    });
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// CPU ticks and memory of a process, from /proc.
+fn process_usage(pid: u32) -> Option<(f64, f64, f64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // SAFETY: sysconf has no memory effects.
+    let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib = |name: &str| -> f64 {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    Some((
+        ticks / per_sec,
+        kib("VmHWM:") / 1024.0,
+        kib("VmRSS:") / 1024.0,
+    ))
+}
+
+/// Runs a load measurement and returns its report.
+pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError> {
+    let mut own: Option<Testnet> = None;
+    let (urls, admin, registrars) = if options.targets.is_empty() {
+        let mut net = Testnet::create(
+            &options.dir,
+            &TestnetOptions {
+                nodes: options.nodes,
+                extra_args: vec!["--mempool.per-signer".into(), "1000000".into()],
+                ..TestnetOptions::default()
+            },
+        )?;
+        net.start_all()?;
+        let all: Vec<usize> = (0..options.nodes).collect();
+        net.wait_for_leader(&all, Duration::from_secs(30)).await?;
+        let urls: Vec<String> = all.iter().map(|i| net.rpc_url(*i)).collect();
+        let admin = net.admin.clone();
+        let registrars = all.iter().map(|i| net.key(*i).clone()).collect();
+        own = Some(net);
+        (urls, admin, registrars)
+    } else {
+        let admin = options
+            .admin_key
+            .clone()
+            .ok_or_else(|| TestnetError::Invalid("--admin-key is needed with --target".into()))?;
+        if options.registrar_keys.is_empty() {
+            return Err(TestnetError::Invalid(
+                "--registrar-key is needed with --target".into(),
+            ));
+        }
+        (
+            options.targets.clone(),
+            admin,
+            options.registrar_keys.clone(),
+        )
+    };
+    let clients: Vec<HttpClient> = urls.iter().map(|u| client(u)).collect();
+    let chain_id = clients[0]
+        .version()
+        .await
+        .map_err(|e| rpc_error(0, e))?
+        .chain_id;
+    let mut signer = Signer {
+        chain_id,
+        nonces: HashMap::new(),
+    };
+    for key in registrars.iter().chain(std::iter::once(&admin)) {
+        let nonce = clients[0]
+            .get_nonce(key.public())
+            .await
+            .map_err(|e| rpc_error(0, e))?;
+        signer.nonces.insert(key.public(), nonce);
+    }
+
+    // --- setup: a seller with a raffle and items; members.
+    let run_tag = Hash::of(&std::process::id().to_be_bytes()).to_hex()[..8].to_owned();
+    let members_needed = match options.workload {
+        Workload::Registrations => 0,
+        _ => options.transactions.max(2),
+    };
+    let seller = Keypair::from_name(&format!("bench-seller-{run_tag}"));
+    let members: Vec<Keypair> = (0..members_needed)
+        .map(|i| Keypair::from_name(&format!("bench-member-{run_tag}-{i}")))
+        .collect();
+    let mut setup = Vec::new();
+    for (n, key) in std::iter::once(&seller).chain(members.iter()).enumerate() {
+        let registrar = &registrars[n % registrars.len()];
+        setup.push(signer.sign(
+            registrar,
+            Payload::RegisterAccount {
+                account: key.public(),
+                role: Role::Member,
+                birth_year: Some(1990),
+            },
+        ));
+    }
+    apply_all(&clients, setup).await?;
+    apply_all(
+        &clients,
+        vec![signer.sign(
+            &seller,
+            Payload::ApplySeller {
+                shop_name: "bench".into(),
+            },
+        )],
+    )
+    .await?;
+    apply_all(
+        &clients,
+        vec![signer.sign(
+            &admin,
+            Payload::ApproveSeller {
+                account: seller.public(),
+            },
+        )],
+    )
+    .await?;
+    let items_needed = if matches!(options.workload, Workload::Transfers | Workload::Mix) {
+        members.len()
+    } else {
+        1
+    };
+    let mut first_items = Vec::new();
+    let mut registered = 0;
+    while registered < items_needed {
+        let count = (items_needed - registered).min(1_000);
+        let spec = ProductSpec {
+            brand: "Bench".into(),
+            model: format!("B-{run_tag}-{registered}"),
+            name_ko: "벤치마크 한정판".into(),
+            name_en: "Benchmark edition".into(),
+            category: "bench".into(),
+            release_date: 20_260_101,
+            price: 10_000,
+            description: String::new(),
+            image_hashes: vec![],
+            serials: (0..count).map(|i| format!("S{i:05}")).collect(),
+            list_for_sale: false,
+        };
+        let effects = apply_all(
+            &clients,
+            vec![signer.sign(&seller, Payload::RegisterProduct(spec))],
+        )
+        .await?;
+        if let Some(Effect::ProductRegistered {
+            first_item,
+            item_count,
+            ..
+        }) = effects.first()
+        {
+            first_items.push((*first_item, *item_count as u64));
+        }
+        registered += count;
+    }
+    let items: Vec<u64> = first_items
+        .iter()
+        .flat_map(|(first, count)| *first..first + count)
+        .collect();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let raffle_item = items[items.len() - 1];
+    let effects = apply_all(
+        &clients,
+        vec![signer.sign(
+            &seller,
+            Payload::CreateRaffle(RaffleSpec {
+                items: vec![raffle_item],
+                window: EntryWindow::Times {
+                    opens_ms: now_ms.saturating_sub(1_000),
+                    closes_ms: now_ms + 24 * 3_600_000,
+                },
+                price: 10_000,
+                runners_up: 0,
+                min_age: None,
+                seed_commitment: raffle_commitment(&Hash::of(run_tag.as_bytes())),
+                reveal_blocks: 10,
+                payment_window_ms: 3_600_000,
+            }),
+        )],
+    )
+    .await?;
+    let Some(Effect::RaffleCreated { raffle }) = effects.first().cloned() else {
+        return Err(TestnetError::Invalid(
+            "the bench raffle was not created".into(),
+        ));
+    };
+    if matches!(options.workload, Workload::Transfers | Workload::Mix) {
+        // Hand each member one item (the raffle prize stays escrowed).
+        let gifts: Vec<_> = members
+            .iter()
+            .zip(items.iter().filter(|i| **i != raffle_item))
+            .map(|(member, item)| {
+                signer.sign(
+                    &seller,
+                    Payload::TransferItem {
+                        item: *item,
+                        to: member.public(),
+                    },
+                )
+            })
+            .collect();
+        apply_all(&clients, gifts).await?;
+    }
+
+    // --- pre-sign the measured workload.
+    let mut work = Vec::with_capacity(options.transactions);
+    let owned: Vec<u64> = items
+        .iter()
+        .copied()
+        .filter(|i| *i != raffle_item)
+        .collect();
+    for n in 0..options.transactions {
+        let kind = match options.workload {
+            Workload::Mix => [
+                Workload::RaffleEntries,
+                Workload::Registrations,
+                Workload::Transfers,
+            ][n % 3],
+            other => other,
+        };
+        let tx = match kind {
+            Workload::RaffleEntries => {
+                signer.sign(&members[n % members.len()], Payload::EnterRaffle { raffle })
+            }
+            Workload::Transfers => {
+                let from = n % members.len();
+                let to = (from + 1) % members.len();
+                signer.sign(
+                    &members[from],
+                    Payload::TransferItem {
+                        item: owned[from],
+                        to: members[to].public(),
+                    },
+                )
+            }
+            _ => {
+                let registrar = &registrars[n % registrars.len()];
+                signer.sign(
+                    registrar,
+                    Payload::RegisterAccount {
+                        account: Keypair::from_name(&format!("bench-new-{run_tag}-{n}")).public(),
+                        role: Role::Member,
+                        birth_year: None,
+                    },
+                )
+            }
+        };
+        work.push(tx);
+    }
+    // One transaction per member: transfers never wait on each other's ownership.
+
+    // --- measured phase.
+    let waiters: Waiters = Arc::new(Mutex::new(HashMap::new()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    spawn_block_watcher(clients[0].clone(), waiters.clone(), stop.clone());
+    let usage_before: Vec<Option<(f64, f64, f64)>> = own
+        .as_ref()
+        .map(|net| {
+            net.nodes
+                .iter()
+                .map(|n| n.pid.and_then(process_usage))
+                .collect()
+        })
+        .unwrap_or_default();
+    let work = Arc::new(work);
+    let next = Arc::new(AtomicUsize::new(0));
+    let results: Arc<Mutex<Vec<Result<f64, &'static str>>>> =
+        Arc::new(Mutex::new(Vec::with_capacity(work.len())));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    let interval = options
+        .rate
+        .map(|rate| Duration::from_secs_f64(options.clients as f64 / rate.max(1.0)));
+    for c in 0..options.clients.max(1) {
+        let (work, next, results, waiters) =
+            (work.clone(), next.clone(), results.clone(), waiters.clone());
+        let client = clients[c % clients.len()].clone();
+        let timeout = options.timeout;
+        tasks.push(tokio::spawn(async move {
+            let mut ticker = interval.map(tokio::time::interval);
+            let mut in_flight = Vec::new();
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= work.len() {
+                    break;
+                }
+                if let Some(ticker) = ticker.as_mut() {
+                    ticker.tick().await;
+                }
+                let tx = &work[n];
+                let (sender, receiver) = oneshot::channel();
+                waiters
+                    .lock()
+                    .expect("waiters lock poisoned")
+                    .insert(tx.hash(), sender);
+                let submitted_at = Instant::now();
+                let outcome = client.submit(hex::encode(tx.encode())).await;
+                let wait = async move {
+                    if outcome.is_err() {
+                        return Err("rejected");
+                    }
+                    match tokio::time::timeout(timeout, receiver).await {
+                        Ok(Ok((at, true))) => {
+                            Ok(at.duration_since(submitted_at).as_secs_f64() * 1_000.0)
+                        }
+                        Ok(Ok((_, false))) => Err("rejected"),
+                        _ => Err("timed out"),
+                    }
+                };
+                if ticker.is_some() {
+                    // Open loop: do not wait before the next submission.
+                    let results = results.clone();
+                    in_flight.push(tokio::spawn(async move {
+                        let result = wait.await;
+                        results.lock().expect("results lock poisoned").push(result);
+                    }));
+                } else {
+                    let result = wait.await;
+                    results.lock().expect("results lock poisoned").push(result);
+                }
+            }
+            for task in in_flight {
+                let _ = task.await;
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+
+    let results = results.lock().expect("results lock poisoned").clone();
+    let mut latencies: Vec<f64> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().copied())
+        .collect();
+    latencies.sort_by(|a, b| a.partial_cmp(b).expect("latencies are finite"));
+    let node_usage = match own.as_ref() {
+        Some(net) => net
+            .nodes
+            .iter()
+            .zip(usage_before)
+            .filter_map(|(node, before)| {
+                let (cpu_after, peak, rss) = node.pid.and_then(process_usage)?;
+                let cpu = cpu_after - before.map(|b| b.0).unwrap_or(0.0);
+                Some(NodeUsage {
+                    index: node.index,
+                    cpu_secs: cpu,
+                    cpu_percent: 100.0 * cpu / elapsed,
+                    peak_rss_mib: peak,
+                    rss_mib: rss,
+                })
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let report = LoadReport {
+        workload: format!("{:?}", options.workload),
+        nodes: urls.len(),
+        clients: options.clients,
+        target_rate: options.rate,
+        submitted: results.len(),
+        committed: latencies.len(),
+        rejected: results
+            .iter()
+            .filter(|r| matches!(r, Err("rejected")))
+            .count(),
+        timed_out: results
+            .iter()
+            .filter(|r| matches!(r, Err("timed out")))
+            .count(),
+        duration_secs: elapsed,
+        committed_per_sec: latencies.len() as f64 / elapsed,
+        latency_ms: Latency {
+            p50: percentile(&latencies, 50.0),
+            p90: percentile(&latencies, 90.0),
+            p99: percentile(&latencies, 99.0),
+            max: latencies.last().copied().unwrap_or(0.0),
+        },
+        node_usage,
+    };
+    if let Some(mut net) = own {
+        net.down()?;
+    }
+    Ok(report)
+}
+
+/// The result of a failover measurement.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FailoverReport {
+    /// Kill-to-first-new-commit time of each trial, ms.
+    pub trials_ms: Vec<f64>,
+    /// Median, ms.
+    pub median_ms: f64,
+    /// Fastest, ms.
+    pub min_ms: f64,
+    /// Slowest, ms.
+    pub max_ms: f64,
+}
+
+/// Kills the leader `trials` times while clients keep submitting, and measures the
+/// time from SIGKILL to the first block proposed by another validator.
+pub async fn run_failover(
+    nodes: usize,
+    trials: usize,
+    dir: &std::path::Path,
+) -> Result<FailoverReport, TestnetError> {
+    let mut net = Testnet::create(
+        dir,
+        &TestnetOptions {
+            nodes,
+            extra_args: vec!["--mempool.per-signer".into(), "1000000".into()],
+            ..TestnetOptions::default()
+        },
+    )?;
+    net.start_all()?;
+    let all: Vec<usize> = (0..nodes).collect();
+    let chain_id = net.genesis.chain_id();
+    let mut trials_ms = Vec::new();
+    let mut signer = Signer {
+        chain_id,
+        nonces: HashMap::new(),
+    };
+    for trial in 0..trials {
+        let leader = net.wait_for_leader(&all, Duration::from_secs(30)).await?;
+        let survivors: Vec<usize> = all.iter().copied().filter(|i| *i != leader).collect();
+        // A steady trickle of transactions through the survivors, so that a new
+        // leader has something to commit at once.
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let feeder = {
+            let stop = stop.clone();
+            let urls: Vec<String> = survivors.iter().map(|i| net.rpc_url(*i)).collect();
+            let key = net.key(survivors[0]).clone();
+            let start_nonce = net
+                .client(survivors[0])
+                .get_nonce(key.public())
+                .await
+                .map_err(|e| rpc_error(survivors[0], e))?;
+            signer.nonces.insert(key.public(), start_nonce);
+            let txs: Vec<String> = (0..2_000)
+                .map(|n| {
+                    hex::encode(
+                        signer
+                            .sign(
+                                &key,
+                                Payload::RegisterAccount {
+                                    account: Keypair::from_name(&format!("failover-{trial}-{n}"))
+                                        .public(),
+                                    role: Role::Member,
+                                    birth_year: None,
+                                },
+                            )
+                            .encode(),
+                    )
+                })
+                .collect();
+            tokio::spawn(async move {
+                let clients: Vec<HttpClient> = urls.iter().map(|u| client(u)).collect();
+                for (n, tx) in txs.into_iter().enumerate() {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let _ = clients[n % clients.len()].submit(tx).await;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let watcher = net.client(survivors[0]);
+        let killed_key = net.nodes[leader].key;
+        let height_at_kill = watcher
+            .get_header(None)
+            .await
+            .map_err(|e| rpc_error(survivors[0], e))?
+            .header
+            .height;
+        let killed_at = Instant::now();
+        net.kill(leader)?;
+        let mut next = height_at_kill + 1;
+        let elapsed = loop {
+            if killed_at.elapsed() > Duration::from_secs(30) {
+                return Err(TestnetError::Timeout(
+                    Duration::from_secs(30),
+                    "no commit after the leader died".into(),
+                ));
+            }
+            match watcher.get_header(Some(next)).await {
+                Ok(header) if header.header.proposer != killed_key => break killed_at.elapsed(),
+                Ok(_) => next += 1,
+                Err(_) => tokio::time::sleep(Duration::from_millis(2)).await,
+            }
+        };
+        stop.store(true, Ordering::Relaxed);
+        let _ = feeder.await;
+        trials_ms.push(elapsed.as_secs_f64() * 1_000.0);
+        net.start(leader)?;
+        let _ = net.wait_for_leader(&all, Duration::from_secs(30)).await?;
+        // Let the restarted node catch up before the next trial.
+        tokio::time::sleep(Duration::from_millis(1_000)).await;
+        // The feeder's registrar may have lost a few transactions with the old leader;
+        // forget its nonce so the next trial asks the chain.
+        signer.nonces.clear();
+    }
+    net.down()?;
+    let mut sorted = trials_ms.clone();
+    sorted.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
+    Ok(FailoverReport {
+        median_ms: percentile(&sorted, 50.0),
+        min_ms: sorted.first().copied().unwrap_or(0.0),
+        max_ms: sorted.last().copied().unwrap_or(0.0),
+        trials_ms,
+    })
+}
