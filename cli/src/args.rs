@@ -80,6 +80,129 @@ pub(crate) enum Command {
     /// Measure throughput, latency, resources and failover on a real cluster.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Register, transfer, search limited editions; ownership histories.
+    #[command(subcommand)]
+    Product(crate::commands::catalog::ProductCommand),
+    /// Apply to sell; approve and revoke sellers (admin); seller standing.
+    #[command(subcommand)]
+    Seller(crate::commands::catalog::SellerCommand),
+    /// Banner campaigns: create (admin), list, stats (admin).
+    #[command(subcommand)]
+    Ad(crate::commands::catalog::AdCommand),
+    /// Member accounts: signup with a verified phone, login, profile, withdrawal.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Check, trusting no node, that an item is authentic, a raffle was drawn fairly, or
+    /// that the whole chain replays from genesis.
+    #[command(subcommand)]
+    Verify(VerifyCommand),
+}
+
+/// Where the session token is kept between commands.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct SessionArgs {
+    /// File holding the session token (mode 0600).
+    #[arg(
+        long = "session-file",
+        env = "TRUFFLE_SESSION_FILE",
+        default_value = ".truffle-session"
+    )]
+    pub(crate) session_file: PathBuf,
+    /// Node and output.
+    #[command(flatten)]
+    pub(crate) rpc: RpcArgs,
+}
+
+/// `truffle account ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum AccountCommand {
+    /// Verify a phone by SMS, then create the member (the wallet key is created if missing).
+    Signup {
+        /// Email (login name).
+        #[arg(long)]
+        email: String,
+        /// Real name.
+        #[arg(long)]
+        name: String,
+        /// female, male or other.
+        #[arg(long)]
+        gender: String,
+        /// Birth year.
+        #[arg(long = "birth-year")]
+        birth_year: u16,
+        /// Phone, e.g. 010-1234-5678.
+        #[arg(long)]
+        phone: String,
+        /// Postal address.
+        #[arg(long)]
+        address: Option<String>,
+        /// Wallet key file (created when it does not exist).
+        #[arg(long)]
+        key: PathBuf,
+        /// The SMS code (asked for on the terminal when omitted).
+        #[arg(long)]
+        code: Option<String>,
+        /// File holding the password (else TRUFFLE_PASSWORD).
+        #[arg(long = "password-file")]
+        password_file: Option<PathBuf>,
+        /// Node and output.
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
+    /// Log in; the session token goes to the session file.
+    Login {
+        /// Email.
+        #[arg(long)]
+        email: String,
+        /// File holding the password (else TRUFFLE_PASSWORD).
+        #[arg(long = "password-file")]
+        password_file: Option<PathBuf>,
+        /// Session file and node.
+        #[command(flatten)]
+        session: SessionArgs,
+    },
+    /// End the session on every node.
+    Logout {
+        /// Session file and node.
+        #[command(flatten)]
+        session: SessionArgs,
+    },
+    /// Show my profile.
+    Me {
+        /// Session file and node.
+        #[command(flatten)]
+        session: SessionArgs,
+    },
+    /// Change my profile or password.
+    Update {
+        /// New name.
+        #[arg(long)]
+        name: Option<String>,
+        /// New gender.
+        #[arg(long)]
+        gender: Option<String>,
+        /// New address ("" removes it).
+        #[arg(long)]
+        address: Option<String>,
+        /// File holding a new password (the current one comes from --password-file or TRUFFLE_PASSWORD).
+        #[arg(long = "new-password-file")]
+        new_password_file: Option<PathBuf>,
+        /// File holding the current password.
+        #[arg(long = "password-file")]
+        password_file: Option<PathBuf>,
+        /// Session file and node.
+        #[command(flatten)]
+        session: SessionArgs,
+    },
+    /// Withdraw: erase my personal data; the ledger keeps only my pseudonymous history.
+    Delete {
+        /// File holding the password (else TRUFFLE_PASSWORD).
+        #[arg(long = "password-file")]
+        password_file: Option<PathBuf>,
+        /// Session file and node.
+        #[command(flatten)]
+        session: SessionArgs,
+    },
 }
 
 /// `truffle bench ...`
@@ -301,6 +424,12 @@ pub(crate) enum GenesisCommand {
 pub(crate) enum NodeCommand {
     /// Run a node until interrupted.
     Run(Box<NodeRunArgs>),
+    /// Compact a stopped node's database, so that deleted data leaves its files.
+    Compact {
+        /// The node's data folder.
+        #[arg(long = "data-dir")]
+        data_dir: PathBuf,
+    },
 }
 
 /// Settings of a node; each overrides the config file, and env vars fill in for flags.
@@ -377,6 +506,48 @@ pub(crate) struct NodeRunArgs {
         help_heading = "Consensus"
     )]
     pub(crate) snapshot_every_entries: Option<u64>,
+    /// File with the cluster's vault key (64 hex characters) that seals personal data.
+    #[arg(
+        long = "vault-key-file",
+        env = "TRUFFLE_VAULT_KEY_FILE",
+        help_heading = "Members"
+    )]
+    pub(crate) vault_key_file: Option<PathBuf>,
+    /// URL of the SMS gateway (codes go to the log without one: development only).
+    #[arg(
+        long = "sms.gateway-url",
+        env = "TRUFFLE_SMS_GATEWAY_URL",
+        help_heading = "Members"
+    )]
+    pub(crate) sms_gateway_url: Option<String>,
+    /// File holding the SMS gateway's API key (or TRUFFLE_SMS_GATEWAY_KEY).
+    #[arg(
+        long = "sms.gateway-key-file",
+        env = "TRUFFLE_SMS_GATEWAY_KEY_FILE",
+        help_heading = "Members"
+    )]
+    pub(crate) sms_gateway_key_file: Option<PathBuf>,
+    /// How long a phone code is valid, seconds.
+    #[arg(
+        long = "members.code-ttl-secs",
+        env = "TRUFFLE_MEMBERS_CODE_TTL_SECS",
+        help_heading = "Members"
+    )]
+    pub(crate) phone_code_ttl_secs: Option<u64>,
+    /// Least time between two codes to one phone, seconds.
+    #[arg(
+        long = "members.resend-interval-secs",
+        env = "TRUFFLE_MEMBERS_RESEND_INTERVAL_SECS",
+        help_heading = "Members"
+    )]
+    pub(crate) phone_resend_interval_secs: Option<u64>,
+    /// How long a login session lasts, seconds.
+    #[arg(
+        long = "members.session-ttl-secs",
+        env = "TRUFFLE_MEMBERS_SESSION_TTL_SECS",
+        help_heading = "Members"
+    )]
+    pub(crate) session_ttl_secs: Option<u64>,
     /// Let `truffle testnet` cut and restore links (never on a real network).
     #[arg(
         long = "enable-fault-injection",
@@ -495,6 +666,57 @@ pub(crate) enum QueryCommand {
         /// Node and output.
         #[command(flatten)]
         rpc: RpcArgs,
+    },
+}
+
+/// What an auditor trusts (the genesis) and which node it asks.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct VerifyArgs {
+    /// The genesis spec: a JSON/TOML file, or the `dev`/`local` preset.
+    #[arg(long)]
+    pub(crate) genesis: String,
+    /// Refuse answers anchored below this height (a certified height seen before).
+    #[arg(long = "min-height")]
+    pub(crate) min_height: Option<u64>,
+    /// Node and output.
+    #[command(flatten)]
+    pub(crate) rpc: RpcArgs,
+}
+
+/// `truffle verify ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum VerifyCommand {
+    /// An item's authenticity, owner and ownership history (exit 1 unless all checks pass).
+    Item {
+        /// Item id, or BRAND/MODEL/SERIAL.
+        item: String,
+        /// Check the current owner only, not every ownership change.
+        #[arg(long = "no-history")]
+        no_history: bool,
+        /// Genesis, node and output.
+        #[command(flatten)]
+        verify: VerifyArgs,
+    },
+    /// Recompute a raffle's draw from its proven entries and compare the winners.
+    Raffle {
+        /// Raffle id.
+        id: u64,
+        /// Genesis, node and output.
+        #[command(flatten)]
+        verify: VerifyArgs,
+    },
+    /// Replay every block from genesis: hashes, links, bodies, certificates, signatures
+    /// and re-execution.
+    Chain {
+        /// Genesis, node and output.
+        #[command(flatten)]
+        verify: VerifyArgs,
+        /// Keep the replayed state and a checkpoint in this folder, and resume from them.
+        #[arg(long = "from-state")]
+        from_state: Option<PathBuf>,
+        /// Stop at this height (default: the node's latest certified block).
+        #[arg(long = "to-height")]
+        to_height: Option<u64>,
     },
 }
 

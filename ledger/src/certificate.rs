@@ -3,6 +3,12 @@
 //! Raft only survives crashes; it says nothing to someone who does not trust the node
 //! serving a block. A certificate does: anyone holding the validator keys can check
 //! that a majority of the validators applied the block and got this header.
+//!
+//! Which validators: the certificate of block `h` carries a strict majority of the set
+//! in force when `h` was applied, the set recorded in the state after block `h - 1`
+//! (`exec::validator_set_at(store, h - 1)`). A block that changes the set is certified
+//! by the set it replaces; the new set certifies from the next block on. See
+//! [`crate::verify`] for how an auditor follows the changes from genesis.
 
 use std::collections::BTreeSet;
 

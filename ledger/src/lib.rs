@@ -11,6 +11,7 @@
 //! - [`state`]: the storage trait, the Jellyfish Merkle tree and an in-memory store.
 //! - [`block`], [`merkle`], [`certificate`]: what auditors check.
 //! - [`draw`]: the raffle draw, a pure function of ledger data.
+//! - [`verify`]: what an auditor checks, from the genesis alone, in what a node serves.
 //!
 //! Nothing in this crate touches the network, a clock or a file.
 
@@ -27,6 +28,7 @@ pub mod merkle;
 pub mod state;
 pub mod tx;
 pub mod types;
+pub mod verify;
 
 pub use block::{Block, BlockHeader, BlockProposal, Effect, Outcome, Receipt};
 pub use certificate::{Certificate, HeaderVote};

@@ -149,6 +149,10 @@ pub mod keys {
     pub fn counters() -> Vec<u8> {
         key(Table::Meta, &[b"counters"])
     }
+    /// The validator set as one record ([`crate::types::ValidatorSet`]).
+    pub fn validator_set() -> Vec<u8> {
+        key(Table::Meta, &[b"validator_set"])
+    }
     /// An account.
     pub fn account(account: &PublicKey) -> Vec<u8> {
         key(Table::Account, &[&account.0])
@@ -216,6 +220,18 @@ pub mod keys {
     /// An ad campaign.
     pub fn ad(id: u64) -> Vec<u8> {
         key(Table::Ad, &[&id.to_be_bytes()])
+    }
+    /// Prefix of all products.
+    pub fn products_prefix() -> Vec<u8> {
+        key(Table::Product, &[])
+    }
+    /// Prefix of all ad campaigns.
+    pub fn ads_prefix() -> Vec<u8> {
+        key(Table::Ad, &[])
+    }
+    /// Prefix of all accounts.
+    pub fn accounts_prefix() -> Vec<u8> {
+        key(Table::Account, &[])
     }
     /// A validator.
     pub fn validator(validator: &PublicKey) -> Vec<u8> {

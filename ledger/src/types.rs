@@ -607,6 +607,21 @@ pub struct Validator {
     pub since_height: u64,
 }
 
+/// The validator set as one record, filed under `keys::validator_set()`, so that one
+/// state proof shows the whole set at any certified state root.
+///
+/// Each change links to the one before it (`previous_change`), down to the genesis set:
+/// an auditor walking the changes from genesis can tell when one is missing.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct ValidatorSet {
+    /// The validators' keys, sorted, without duplicates.
+    pub keys: Vec<PublicKey>,
+    /// Height of the block that made this the set (0: the genesis set).
+    pub changed_at: u64,
+    /// Height of the change before this one (`None` for the genesis set).
+    pub previous_change: Option<u64>,
+}
+
 /// Chain parameters fixed at genesis.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct ChainParams {

@@ -4,6 +4,11 @@
 //!
 //! A vote for a header that differs from the one this node applied at that height is
 //! evidence that two validators diverged: it is never counted, and it is logged loudly.
+//!
+//! Which validators certify block `h`: a strict majority of the set in force when `h`
+//! was applied, the set recorded after block `h - 1` ([`certifying_set`]). A block that
+//! changes the set is certified by the set it replaces; auditors check exactly this
+//! rule (`truffle_ledger::verify`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -11,6 +16,19 @@ use std::sync::Mutex;
 use truffle_ledger::certificate::{quorum, vote};
 use truffle_ledger::{BlockHeader, Certificate, Hash, HeaderVote, Keypair, PublicKey};
 use truffle_store::Store;
+
+/// The validators whose majority certifies the block at `height`: the set after its
+/// parent, read from the state tree's versioned values. Falls back to the current set
+/// when that version is not kept (a chain begun before the set record existed, or a
+/// state restored from a later snapshot).
+pub(crate) fn certifying_set(store: &Store, height: u64) -> BTreeSet<PublicKey> {
+    match truffle_ledger::exec::validator_set_at(store, height.saturating_sub(1)) {
+        Ok(Some(set)) => set.keys.into_iter().collect(),
+        _ => truffle_ledger::exec::current_validators(store)
+            .map(|set| set.into_iter().map(|v| v.key).collect())
+            .unwrap_or_default(),
+    }
+}
 
 /// Votes kept for heights this node has not applied yet.
 const MAX_EARLY_HEIGHTS: usize = 4_096;
@@ -235,6 +253,74 @@ mod tests {
             receipts_root: Hash::ZERO,
             state_root: Hash::ZERO,
         }
+    }
+
+    /// A block that adds a validator is certified by the set before it; the block after
+    /// it by the new set.
+    #[test]
+    fn the_set_after_the_parent_certifies() {
+        use truffle_ledger::exec::{execute_block, genesis_block, GenesisState};
+        use truffle_ledger::types::{ChainParams, Validator};
+        use truffle_ledger::{BlockProposal, Payload, Transaction};
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let v0 = Keypair::from_name("v0");
+        let v1 = Keypair::from_name("v1");
+        let admin = Keypair::from_name("admin");
+        let genesis = GenesisState {
+            chain_id: Hash::of(b"chain"),
+            time_ms: 1,
+            params: ChainParams::default(),
+            admins: vec![admin.public()],
+            validators: vec![Validator {
+                key: v0.public(),
+                name: "v0".into(),
+                p2p_address: "/ip4/127.0.0.1/tcp/1".into(),
+                since_height: 0,
+            }],
+        };
+        let executed = genesis_block(&store, &genesis).unwrap();
+        store.commit_block(&executed, &[]).unwrap();
+        let mut parent = executed.block.header;
+        let add = Transaction {
+            chain_id: genesis.chain_id,
+            signer: admin.public(),
+            nonce: 0,
+            payload: Payload::AddValidator {
+                key: v1.public(),
+                name: "v1".into(),
+                p2p_address: "/ip4/127.0.0.1/tcp/2".into(),
+            },
+        }
+        .sign(&admin);
+        for transactions in [vec![add], vec![]] {
+            let proposal = BlockProposal {
+                proposer: v0.public(),
+                time_ms: 2,
+                transactions,
+            };
+            let executed = execute_block(&store, &parent, &proposal).unwrap();
+            assert!(executed.block.receipts.iter().all(|r| r.is_applied()));
+            store.commit_block(&executed, &[]).unwrap();
+            parent = executed.block.header;
+        }
+        let before: BTreeSet<PublicKey> = [v0.public()].into();
+        let after: BTreeSet<PublicKey> = [v0.public(), v1.public()].into();
+        assert_eq!(certifying_set(&store, 1), before, "the change block");
+        assert_eq!(certifying_set(&store, 2), after, "the block after it");
+
+        let certifier = Certifier::new(v0.clone(), genesis.chain_id, store.clone());
+        let h1 = store.header(1).unwrap().unwrap();
+        let (_, certified) = certifier.on_applied(&h1, &certifying_set(&store, 1));
+        assert!(certified, "v0 alone certifies the change block");
+        let h2 = store.header(2).unwrap().unwrap();
+        let (_, certified) = certifier.on_applied(&h2, &certifying_set(&store, 2));
+        assert!(!certified, "the next block needs v1 too");
+        assert_eq!(
+            certifier.on_vote(2, h2.hash(), vote(&v1, &h2), &certifying_set(&store, 2)),
+            Ok(VoteOutcome::Certified)
+        );
     }
 
     #[test]

@@ -49,6 +49,18 @@ pub struct NodeConfig {
     pub rpc_max_connections: u32,
     /// Allows `testnet` to cut and restore links (never on a real network).
     pub enable_fault_injection: bool,
+    /// File holding the cluster's vault key (64 hex characters), shared by the validators.
+    pub vault_key_file: Option<PathBuf>,
+    /// URL of the SMS gateway; codes go to the log (development) without one.
+    pub sms_gateway_url: Option<String>,
+    /// File holding the SMS gateway's API key.
+    pub sms_gateway_key_file: Option<PathBuf>,
+    /// How long a phone code is valid, seconds.
+    pub phone_code_ttl_secs: u64,
+    /// Least time between two codes to one phone, seconds.
+    pub phone_resend_interval_secs: u64,
+    /// How long a login session lasts, seconds.
+    pub session_ttl_secs: u64,
 }
 
 impl Default for NodeConfig {
@@ -73,6 +85,12 @@ impl Default for NodeConfig {
             rpc_max_batch: 100,
             rpc_max_connections: 1_000,
             enable_fault_injection: false,
+            vault_key_file: None,
+            sms_gateway_url: None,
+            sms_gateway_key_file: None,
+            phone_code_ttl_secs: 300,
+            phone_resend_interval_secs: 60,
+            session_ttl_secs: 12 * 3600,
         }
     }
 }

@@ -13,6 +13,8 @@
 //! The RPC crate serves a [`Node`]; tests and the `testnet` launcher run it as a
 //! process through the CLI.
 
+pub mod ads;
+pub mod catalog;
 mod certifier;
 pub mod config;
 pub mod keyfile;
@@ -75,10 +77,78 @@ pub fn validator_key(
     ))
 }
 
+/// The cluster's vault key: from `vault_key_file` (64 hex characters), or, for the
+/// `dev` and `local` presets only, a well-known development key.
+pub fn vault_key(
+    config: &NodeConfig,
+    genesis: &truffle_genesis::GenesisSpec,
+) -> Result<services::vault::VaultKey, NodeError> {
+    if let Some(path) = &config.vault_key_file {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            NodeError::Config(format!(
+                "cannot read vault key file {}: {e}",
+                path.display()
+            ))
+        })?;
+        let secret: [u8; 32] = truffle_ledger::hash::parse_hex_array(&text)
+            .map_err(|e| NodeError::Config(format!("vault key file {}: {e}", path.display())))?;
+        return Ok(services::vault::VaultKey::from_secret(&secret));
+    }
+    if config.chain == "dev" || config.chain == "local" {
+        tracing::warn!(target: "node", "using the public development vault key: personal data is not protected");
+        let secret =
+            truffle_ledger::Hash::tagged(b"truffle/v1/dev-vault", &[genesis.chain_id().as_bytes()]);
+        return Ok(services::vault::VaultKey::from_secret(&secret.0));
+    }
+    Err(NodeError::Config(
+        "--vault-key-file is required: the 32-byte hex secret that seals members' personal data, shared by the validators".into(),
+    ))
+}
+
+/// The SMS sender a config names: the HTTP gateway when configured, else the console.
+pub fn sms_sender(config: &NodeConfig) -> Result<Arc<dyn services::sms::SmsSender>, NodeError> {
+    match &config.sms_gateway_url {
+        Some(url) => {
+            let key = match &config.sms_gateway_key_file {
+                Some(path) => std::fs::read_to_string(path)
+                    .map_err(|e| {
+                        NodeError::Config(format!(
+                            "cannot read SMS gateway key {}: {e}",
+                            path.display()
+                        ))
+                    })?
+                    .trim()
+                    .to_owned(),
+                None => std::env::var("TRUFFLE_SMS_GATEWAY_KEY").map_err(|_| {
+                    NodeError::Config(
+                        "the SMS gateway needs a key: --sms.gateway-key-file or TRUFFLE_SMS_GATEWAY_KEY"
+                            .into(),
+                    )
+                })?,
+            };
+            Ok(Arc::new(services::sms::HttpGatewaySender::new(
+                url.clone(),
+                key,
+            )))
+        }
+        None => Ok(Arc::new(services::sms::ConsoleSender)),
+    }
+}
+
 /// Starts a node with the standard services.
 pub async fn launch(config: NodeConfig) -> Result<Node, NodeError> {
     let genesis =
         truffle_genesis::load(&config.chain).map_err(|e| NodeError::Config(e.to_string()))?;
     let key = validator_key(&config, &genesis)?;
-    Node::launch(config, genesis, key, Arc::new(services::Services)).await
+    let policy = services::members::MemberPolicy {
+        code_ttl_ms: config.phone_code_ttl_secs * 1000,
+        resend_interval_ms: config.phone_resend_interval_secs * 1000,
+        session_ttl_ms: config.session_ttl_secs * 1000,
+    };
+    let members = services::members::Members::new(
+        vault_key(&config, &genesis)?,
+        sms_sender(&config)?,
+        policy,
+    );
+    Node::launch(config, genesis, key, Arc::new(services::Services), members).await
 }

@@ -29,6 +29,13 @@ pub enum NodeRequest {
         /// Last height.
         to: u64,
     },
+    /// A follower asks the leader to propose a service command for it.
+    ProposeService(Vec<u8>),
+    /// A follower asks the leader for a read index (the committed position a
+    /// linearizable read must wait for).
+    ReadIndex,
+    /// The banner impressions and clicks this validator counted.
+    AdCounts,
 }
 
 /// The answer to a [`NodeRequest`].
@@ -40,4 +47,15 @@ pub enum NodeResponse {
     VoteTaken,
     /// The certificates held, in height order.
     Certificates(Vec<Certificate>),
+    /// The service command was applied on the leader at this log index.
+    ServiceApplied {
+        /// The applier's answer.
+        reply: Vec<u8>,
+        /// Log index of the entry.
+        log_index: u64,
+    },
+    /// The leader's read index.
+    ReadIndex(u64),
+    /// This validator's banner counts, by campaign.
+    AdCounts(Vec<crate::ads::AdCount>),
 }

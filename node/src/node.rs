@@ -136,6 +136,10 @@ pub(crate) struct NodeInner {
     pub(crate) certified_height: Mutex<Option<u64>>,
     pub(crate) snapshots_installed: std::sync::atomic::AtomicU64,
     pub(crate) started: Instant,
+    pub(crate) registrar_nonce: Mutex<Option<u64>>,
+    pub(crate) members: crate::services::members::Members,
+    pub(crate) catalog: crate::catalog::Catalog,
+    pub(crate) ads: crate::ads::AdBoard,
     pub(crate) shutdown: Notify,
 }
 
@@ -184,6 +188,7 @@ impl Node {
         genesis: GenesisSpec,
         key: Keypair,
         services: Arc<dyn ServiceApplier>,
+        members: crate::services::members::Members,
     ) -> Result<Node, NodeError> {
         genesis
             .validate()
@@ -269,6 +274,11 @@ impl Node {
             Duration::from_secs(config.mempool_max_age_secs),
         );
         let certifier = Certifier::new(key.clone(), chain_id, store.clone());
+        let catalog = crate::catalog::Catalog::new(
+            store.clone(),
+            config.data_dir.join(crate::catalog::INDEX_DIR),
+        );
+        let ads = crate::ads::AdBoard::new(store.clone());
         let inner = Arc::new(NodeInner {
             config,
             genesis,
@@ -286,6 +296,10 @@ impl Node {
             certified_height: Mutex::new(None),
             snapshots_installed: std::sync::atomic::AtomicU64::new(0),
             started: Instant::now(),
+            registrar_nonce: Mutex::new(None),
+            members,
+            catalog,
+            ads,
             shutdown: Notify::new(),
         });
         let _ = router.node.set(Arc::downgrade(&inner));
@@ -299,6 +313,7 @@ impl Node {
         tokio::spawn(crate::tasks::produce_blocks(self.clone()));
         tokio::spawn(crate::tasks::forward_transactions(self.clone()));
         tokio::spawn(crate::tasks::housekeeping(self.clone()));
+        tokio::spawn(crate::catalog::follow(self.clone()));
     }
 
     /// The chain id.
@@ -612,7 +627,7 @@ impl Node {
                 if vote.validator != from {
                     return Err("a validator may only send its own vote".into());
                 }
-                let validators = self.validator_keys();
+                let validators = crate::certifier::certifying_set(&self.inner.store, height);
                 match self
                     .inner
                     .certifier
@@ -623,6 +638,28 @@ impl Node {
                     Err(error) => tracing::warn!(target: "certifier", %error, "vote refused"),
                 }
                 Ok(NodeResponse::VoteTaken)
+            }
+            NodeRequest::ProposeService(command) => {
+                if !self.is_leader() {
+                    return Err("not the leader".into());
+                }
+                let (reply, log_index) = self
+                    .propose_service_here(command)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(NodeResponse::ServiceApplied { reply, log_index })
+            }
+            NodeRequest::AdCounts => Ok(NodeResponse::AdCounts(
+                self.ads().local_counts().map_err(|e| e.to_string())?,
+            )),
+            NodeRequest::ReadIndex => {
+                let read = self
+                    .inner
+                    .raft
+                    .ensure_linearizable()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(NodeResponse::ReadIndex(read.map(|l| l.index).unwrap_or(0)))
             }
             NodeRequest::GetCertificates { from: first, to } => {
                 let last = to.min(first.saturating_add(MAX_CERTIFICATES_PER_REQUEST - 1));
@@ -695,15 +732,130 @@ impl Node {
         })
     }
 
-    /// Proposes a service command through Raft and returns the applier's answer.
+    /// Proposes a service command through Raft (via the leader when this node is a
+    /// follower) and returns the applier's answer once this node has applied it too, so
+    /// that a client reading from this node next sees its own write.
     pub async fn propose_service(&self, command: Vec<u8>) -> Result<Vec<u8>, NodeError> {
+        let (reply, log_index) = if self.is_leader() {
+            self.propose_service_here(command).await?
+        } else {
+            let leader = self.leader_key().ok_or_else(|| {
+                NodeError::Consensus("no leader is known right now; retry".into())
+            })?;
+            match self
+                .send_to_peer(&leader, &NodeRequest::ProposeService(command))
+                .await
+                .map_err(NodeError::Consensus)?
+            {
+                NodeResponse::ServiceApplied { reply, log_index } => (reply, log_index),
+                _ => {
+                    return Err(NodeError::Consensus(
+                        "unexpected answer from the leader".into(),
+                    ))
+                }
+            }
+        };
+        self.wait_applied(log_index).await?;
+        Ok(reply)
+    }
+
+    async fn propose_service_here(&self, command: Vec<u8>) -> Result<(Vec<u8>, u64), NodeError> {
         let response = self
             .inner
             .raft
             .client_write(Command::new(&AppCommand::Service(command)))
             .await
             .map_err(|e| NodeError::Consensus(e.to_string()))?;
-        Ok(response.data.service)
+        let _ = self.inner.raft.trigger().heartbeat().await;
+        Ok((response.data.service, response.log_id.index))
+    }
+
+    async fn wait_applied(&self, log_index: u64) -> Result<(), NodeError> {
+        self.inner
+            .raft
+            .wait(Some(Duration::from_secs(10)))
+            .applied_index_at_least(Some(log_index), "read your writes")
+            .await
+            .map(|_| ())
+            .map_err(|e| NodeError::Consensus(format!("this node is behind: {e}")))
+    }
+
+    /// Makes this node's state at least as new as everything committed when the call
+    /// began (a linearizable read barrier: the ReadIndex protocol through the leader).
+    pub async fn sync_with_leader(&self) -> Result<(), NodeError> {
+        if self.is_leader() {
+            self.inner
+                .raft
+                .ensure_linearizable()
+                .await
+                .map_err(|e| NodeError::Consensus(e.to_string()))?;
+            return Ok(());
+        }
+        let leader = self
+            .leader_key()
+            .ok_or_else(|| NodeError::Consensus("no leader is known right now; retry".into()))?;
+        match self
+            .send_to_peer(&leader, &NodeRequest::ReadIndex)
+            .await
+            .map_err(NodeError::Consensus)?
+        {
+            NodeResponse::ReadIndex(index) => self.wait_applied(index).await,
+            _ => Err(NodeError::Consensus(
+                "unexpected answer from the leader".into(),
+            )),
+        }
+    }
+
+    /// Signs `payload` with this validator's operator key (the registrar), submits it
+    /// and waits for its block.
+    pub async fn submit_as_registrar(
+        &self,
+        payload: truffle_ledger::Payload,
+    ) -> Result<TxStatus, NodeError> {
+        for _ in 0..3 {
+            let tx = {
+                let mut next = self.inner.registrar_nonce.lock().expect("lock poisoned");
+                let state = self.next_nonce(&self.inner.key.public())?;
+                let nonce = next.map(|n| n.max(state)).unwrap_or(state);
+                *next = Some(nonce + 1);
+                truffle_ledger::Transaction {
+                    chain_id: self.inner.chain_id,
+                    signer: self.inner.key.public(),
+                    nonce,
+                    payload: payload.clone(),
+                }
+                .sign(&self.inner.key)
+            };
+            let hash = match self.accept_transaction(tx) {
+                Ok(hash) => hash,
+                Err(SubmitError::Rejected(Rejection::NonceReplayed { .. })) => {
+                    *self.inner.registrar_nonce.lock().expect("lock poisoned") = None;
+                    continue;
+                }
+                Err(error) => return Err(NodeError::Consensus(error.to_string())),
+            };
+            let status = self
+                .wait_for_transaction(&hash, Duration::from_secs(20))
+                .await?;
+            match &status {
+                TxStatus::Rejected {
+                    rejection: Rejection::NonceReplayed { .. } | Rejection::NonceSkipped { .. },
+                    ..
+                } => {
+                    *self.inner.registrar_nonce.lock().expect("lock poisoned") = None;
+                    continue;
+                }
+                _ => return Ok(status),
+            }
+        }
+        Err(NodeError::Consensus(
+            "could not get the registrar's transaction in order; retry".into(),
+        ))
+    }
+
+    /// The members service.
+    pub fn members(&self) -> &crate::services::members::Members {
+        &self.inner.members
     }
 
     pub(crate) fn on_block_applied(&self, block: &Block) {
@@ -714,7 +866,8 @@ impl Node {
             }
             pool.block_applied();
         }
-        let validators = self.validator_keys();
+        // The set in force when this block was applied (after its parent) certifies it.
+        let validators = crate::certifier::certifying_set(&self.inner.store, block.header.height);
         let (vote, certified) = self.inner.certifier.on_applied(&block.header, &validators);
         if certified {
             self.note_certified(block.header.height);
@@ -725,6 +878,10 @@ impl Node {
             vote,
         };
         let own = self.inner.key.public();
+        if !validators.contains(&own) {
+            // Not a certifier of this block (it joined or left with it): others refuse the vote.
+            return;
+        }
         for validator in validators.into_iter().filter(|v| *v != own) {
             let node = self.clone();
             let request = NodeRequest::HeaderVote {

@@ -267,10 +267,12 @@ async fn fetch_missing_certificates(node: &Node) {
             node.send_to_peer(peer, &request).await
         {
             for certificate in &certificates {
+                let certifying =
+                    crate::certifier::certifying_set(&node.inner.store, certificate.height);
                 if node
                     .inner
                     .certifier
-                    .accept_certificate(certificate, &validators)
+                    .accept_certificate(certificate, &certifying)
                 {
                     node.note_certified(certificate.height);
                 }

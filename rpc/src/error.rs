@@ -6,10 +6,13 @@
 //! | -32700..-32600 | JSON-RPC itself (parse error, invalid request, method not found, invalid params) |
 //! | 1001..1099 | the ledger refused a transaction: 1000 + `Rejection::code()` |
 //! | 2001..2099 | the node: pool full, not found, unavailable |
+//! | 4001..4099 | catalog and ads: search, catalog transactions, admin queries |
+//! | 3001..3099 | members: phone verification, signup, login, sessions |
 
 use jsonrpsee::types::ErrorObjectOwned;
 use serde::Serialize;
 use truffle_ledger::Rejection;
+use truffle_node::services::members::MemberError;
 use truffle_node::{NodeError, SubmitError};
 
 /// Base of ledger rejection codes.
@@ -74,4 +77,93 @@ pub fn invalid_param(name: &str, reason: impl std::fmt::Display) -> ErrorObjectO
 /// A record that does not exist.
 pub fn not_found(what: impl std::fmt::Display) -> ErrorObjectOwned {
     self::error(NOT_FOUND, format!("{what} not found"))
+}
+
+/// A member request that failed. `data.restart_signup` tells a client to go back to the
+/// start of signup (the brief's failure path).
+pub fn member(error: MemberError) -> ErrorObjectOwned {
+    use MemberError as E;
+    let code = match &error {
+        E::InvalidPhone => 3_001,
+        E::CodeThrottled { .. } | E::ClientThrottled { .. } => 3_002,
+        E::WrongCode { .. } => 3_003,
+        E::CodeExpired => 3_004,
+        E::CodeExhausted => 3_005,
+        E::VerificationInvalid | E::NoCode => 3_006,
+        E::EmailTaken => 3_007,
+        E::PhoneTaken => 3_008,
+        E::WeakPassword { .. } => 3_009,
+        E::InvalidEmail => 3_010,
+        E::InvalidField { .. } => 3_011,
+        E::WrongCredentials => 3_012,
+        E::LoginThrottled { .. } => 3_013,
+        E::SessionInvalid => 3_014,
+        E::AccountTaken => 3_015,
+        E::WrongPassword => 3_016,
+        E::SmsFailed(_) => 3_017,
+        E::AccountNotActive(_) => 3_018,
+        E::Ledger(rejection) => return self::rejection(rejection),
+        E::Unavailable(_) => UNAVAILABLE,
+    };
+    let data = serde_json::json!({
+        "restart_signup": error.restarts_signup(),
+        "retry_after_secs": match &error {
+            E::CodeThrottled { retry_after_secs } | E::ClientThrottled { retry_after_secs } | E::LoginThrottled { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        },
+        "attempts_left": match &error { E::WrongCode { attempts_left } => Some(*attempts_left), _ => None },
+        "reasons": match &error { E::WeakPassword { reasons } => Some(reasons.clone()), _ => None },
+    });
+    error_with(code, error.to_string(), &data)
+}
+
+/// A catalog method got a transaction of another kind (`data.expected`, `data.got`).
+pub const WRONG_KIND: i32 = 4_001;
+/// The search query is out of bounds or malformed.
+pub const INVALID_SEARCH: i32 = 4_002;
+/// The catalog index is being (re)built; retry shortly.
+pub const CATALOG_NOT_READY: i32 = 4_003;
+/// An admin query was refused: bad signature, or the key is not an active admin.
+pub const ADMIN_REFUSED: i32 = 4_004;
+/// An admin query's time is too far from the node's clock; sign it again.
+pub const ADMIN_QUERY_EXPIRED: i32 = 4_005;
+
+/// A transaction whose kind is not the one the method submits.
+pub fn wrong_kind(method: &str, expected: &str, got: &str) -> ErrorObjectOwned {
+    error_with(
+        WRONG_KIND,
+        format!("{method} takes a {expected} transaction, not {got}"),
+        &serde_json::json!({ "expected": expected, "got": got }),
+    )
+}
+
+/// A catalog query that failed.
+pub fn catalog(error: truffle_node::catalog::CatalogError) -> ErrorObjectOwned {
+    use truffle_node::catalog::CatalogError as E;
+    match error {
+        E::InvalidQuery(reason) => self::error(INVALID_SEARCH, reason),
+        E::NotReady { indexed_height } => error_with(
+            CATALOG_NOT_READY,
+            E::NotReady { indexed_height }.to_string(),
+            &serde_json::json!({ "indexed_height": indexed_height }),
+        ),
+        E::NotFound { kind, id } => not_found(format!("{kind} {id}")),
+        other @ (E::Index(_) | E::Ledger(_)) => {
+            tracing::warn!(target: "rpc", error = %other, "catalog error");
+            self::error(UNAVAILABLE, format!("the node cannot answer now: {other}"))
+        }
+    }
+}
+
+/// An ad request that failed.
+pub fn ad(error: truffle_node::ads::AdError) -> ErrorObjectOwned {
+    use truffle_node::ads::{AdError as E, AdminQueryError as Q};
+    match error {
+        E::NotLive(ad) => not_found(format!("live ad campaign {ad}")),
+        E::Admin(refusal @ Q::Expired { .. }) => {
+            self::error(ADMIN_QUERY_EXPIRED, refusal.to_string())
+        }
+        E::Admin(refusal) => self::error(ADMIN_REFUSED, refusal.to_string()),
+        E::Ledger(other) => node(other.into()),
+    }
 }

@@ -14,6 +14,7 @@ pub fn routes(node: Node, limits: RpcLimits) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/", get(index))
+        .route("/ads/{id}/click", get(crate::click::click))
         .layer(axum::extract::DefaultBodyLimit::max(
             limits.max_request_bytes as usize,
         ))

@@ -8,6 +8,7 @@
 //! stable codes of [`error`].
 
 pub mod api;
+mod click;
 pub mod error;
 mod handlers;
 pub mod http;

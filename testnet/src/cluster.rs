@@ -7,6 +7,7 @@
 //! D/testnet.json        nodes: index, key, ports, pid
 //! D/genesis.json        the chain
 //! D/admin.json          the admin key
+//! D/vault.key           the vault key sealing members' personal data
 //! D/node-<i>/key.json   validator key
 //! D/node-<i>/data/      the node's data
 //! D/node-<i>/node.log   its output
@@ -152,6 +153,16 @@ impl Testnet {
         let ports = free_ports(options.nodes * 2)?;
         let admin = Keypair::generate();
         write_key_file(&dir.join("admin.json"), &admin).map_err(|e| io("admin key", e))?;
+        // The vault key seals members' personal data; every validator shares it.
+        std::fs::write(
+            dir.join("vault.key"),
+            Keypair::generate()
+                .seed()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>(),
+        )
+        .map_err(|e| io("vault key", e))?;
         let mut keys = Vec::new();
         let mut nodes = Vec::new();
         for index in 0..options.nodes {
@@ -254,6 +265,11 @@ impl Testnet {
     /// The validator key of node `index`.
     pub fn key(&self, index: usize) -> &Keypair {
         &self.keys[index]
+    }
+
+    /// The vault key file shared by the nodes.
+    pub fn vault_key_path(&self) -> PathBuf {
+        self.dir.join("vault.key")
     }
 
     /// The genesis file.
@@ -501,6 +517,8 @@ fn node_args(dir: &Path, node: &NodeEntry, options: &TestnetOptions) -> Vec<Stri
         "--raft.election-max-ms".to_owned(),
         options.election_timeout_ms.1.to_string(),
         "--enable-fault-injection".to_owned(),
+        "--vault-key-file".to_owned(),
+        dir.join("vault.key").display().to_string(),
     ];
     if let Some(every) = options.snapshot_every_entries {
         args.push("--snapshot.every-entries".to_owned());

@@ -28,11 +28,23 @@ pub(crate) fn build_config(args: &NodeRunArgs) -> anyhow::Result<NodeConfig> {
     set!(raft_election_min_ms);
     set!(raft_election_max_ms);
     set!(snapshot_every_entries);
+    set!(phone_code_ttl_secs);
+    set!(phone_resend_interval_secs);
+    set!(session_ttl_secs);
     if args.key_file.is_some() {
         config.key_file = args.key_file.clone();
     }
     if args.p2p_listen.is_some() {
         config.p2p_listen = args.p2p_listen.clone();
+    }
+    if args.vault_key_file.is_some() {
+        config.vault_key_file = args.vault_key_file.clone();
+    }
+    if args.sms_gateway_url.is_some() {
+        config.sms_gateway_url = args.sms_gateway_url.clone();
+    }
+    if args.sms_gateway_key_file.is_some() {
+        config.sms_gateway_key_file = args.sms_gateway_key_file.clone();
     }
     if args.enable_fault_injection {
         config.enable_fault_injection = true;
@@ -75,6 +87,20 @@ pub(crate) async fn run(command: NodeCommand) -> anyhow::Result<()> {
             tracing::info!("shutting down");
             server.stop();
             node.shutdown().await;
+            Ok(())
+        }
+        NodeCommand::Compact { data_dir } => {
+            let store = truffle_store::Store::open(&data_dir.join("db")).with_context(|| {
+                format!("cannot open {} (is the node stopped?)", data_dir.display())
+            })?;
+            let before = store.disk_size();
+            store.compact_all()?;
+            println!(
+                "compacted {}: {} → {} bytes of table files",
+                data_dir.display(),
+                before,
+                store.disk_size()
+            );
             Ok(())
         }
     }

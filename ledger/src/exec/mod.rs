@@ -18,6 +18,7 @@ mod raffles;
 mod validators;
 
 pub use validators::current as current_validators;
+pub use validators::set_at as validator_set_at;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use jmt::storage::TreeUpdateBatch;
@@ -36,6 +37,7 @@ use crate::state::{
 use crate::tx::{Payload, SignedTransaction};
 use crate::types::{
     Account, AccountStatus, ChainParams, Counters, Role, SellerStatus, TxRef, Validator,
+    ValidatorSet,
 };
 
 /// A block applied to a state, ready to persist.
@@ -214,6 +216,17 @@ pub fn genesis_block<S: StateStore>(
             exec.put_account(&new_account(validator.key, Role::Operator));
         }
     }
+    let mut set: Vec<PublicKey> = genesis.validators.iter().map(|v| v.key).collect();
+    set.sort_unstable();
+    set.dedup();
+    exec.write(
+        keys::validator_set(),
+        &ValidatorSet {
+            keys: set,
+            changed_at: 0,
+            previous_change: None,
+        },
+    );
     exec.state.commit_tx();
     let changes = exec.state.into_changes();
     let (state_root, tree_update) = compute_state_root(store, &changes, 0)?;

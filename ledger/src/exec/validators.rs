@@ -1,12 +1,18 @@
 //! The validator set. Changes take effect from the next block; the consensus layer
 //! follows them with a Raft membership change.
+//!
+//! Besides one record per validator, the set is kept as one record
+//! ([`ValidatorSet`] under `keys::validator_set()`), rewritten by every change, so a
+//! single state proof shows the set at any state root.
+
+use jmt::storage::TreeReader;
 
 use super::{require_role, Exec, TxResult};
 use crate::block::Effect;
 use crate::crypto::PublicKey;
-use crate::error::{LedgerResult, Rejection};
-use crate::state::{decode_record, keys, StateView};
-use crate::types::{Account, AccountStatus, Role, SellerStatus, Validator};
+use crate::error::{LedgerError, LedgerResult, Rejection};
+use crate::state::{decode_record, keys, tree_key, StateView};
+use crate::types::{Account, AccountStatus, Role, SellerStatus, Validator, ValidatorSet};
 
 fn rule(reason: impl Into<String>) -> Rejection {
     Rejection::ValidatorRule {
@@ -19,6 +25,47 @@ pub fn current<V: StateView + ?Sized>(view: &V) -> LedgerResult<Vec<Validator>> 
     view.scan_prefix(&keys::validators_prefix())?
         .iter()
         .map(|(_, bytes)| decode_record("validator", bytes))
+        .collect()
+}
+
+/// The validator set after the block at `height`, read from the tree's versioned
+/// values. `None` when the store holds no such version of the record (a node restored
+/// from a later snapshot, or a chain begun before the record existed).
+pub fn set_at<R: TreeReader>(reader: &R, height: u64) -> LedgerResult<Option<ValidatorSet>> {
+    let value = reader
+        .get_value_option(height, tree_key(&keys::validator_set()))
+        .map_err(|e| LedgerError::Tree(e.to_string()))?;
+    value
+        .map(|bytes| decode_record("validator set", &bytes))
+        .transpose()
+}
+
+/// Rewrites the set record after a change made by the current block.
+fn record_change<V: StateView + ?Sized>(exec: &mut Exec<'_, V>) -> LedgerResult<()> {
+    let keys = current_keys(exec)?;
+    let before: Option<ValidatorSet> = exec.read("validator set", &keys::validator_set())?;
+    let previous_change = match before {
+        // A second change in the same block keeps the link to the change before it.
+        Some(set) if set.changed_at == exec.height => set.previous_change,
+        Some(set) => Some(set.changed_at),
+        None => None,
+    };
+    exec.write(
+        keys::validator_set(),
+        &ValidatorSet {
+            keys,
+            changed_at: exec.height,
+            previous_change,
+        },
+    );
+    Ok(())
+}
+
+fn current_keys<V: StateView + ?Sized>(exec: &Exec<'_, V>) -> LedgerResult<Vec<PublicKey>> {
+    exec.state
+        .scan_prefix(&keys::validators_prefix())?
+        .iter()
+        .map(|(_, bytes)| decode_record::<Validator>("validator", bytes).map(|v| v.key))
         .collect()
 }
 
@@ -70,6 +117,7 @@ pub(super) fn add<V: StateView + ?Sized>(
             since_height: exec.height,
         },
     );
+    record_change(exec)?;
     Ok(Effect::Done)
 }
 
@@ -88,6 +136,7 @@ pub(super) fn remove<V: StateView + ?Sized>(
         return Err(rule("the last validator cannot be removed").into());
     }
     exec.state.delete(keys::validator(key));
+    record_change(exec)?;
     if let Some(mut account) = exec.account(key)? {
         account.status = AccountStatus::Suspended;
         exec.put_account(&account);

@@ -2,13 +2,22 @@
 //! in `handlers`; the `*ApiClient` traits give the CLI and tests a typed client.
 
 mod account;
+mod auth;
+mod catalog;
 mod chain;
 mod product;
+mod proof;
 mod system;
 mod tx;
 
 pub use account::{AccountApiClient, AccountApiServer};
+pub use auth::{AuthApiClient, AuthApiServer};
+pub use catalog::{
+    AdApiClient, AdApiServer, CatalogApiClient, CatalogApiServer, CatalogReceipt, SellerApiClient,
+    SellerApiServer, AD_STATS_METHOD,
+};
 pub use chain::{ChainApiClient, ChainApiServer};
 pub use product::{ProductApiClient, ProductApiServer};
+pub use proof::{ProofApiClient, ProofApiServer, ProofBundleView};
 pub use system::{SystemApiClient, SystemApiServer};
 pub use tx::{TxApiClient, TxApiServer};

@@ -1,6 +1,7 @@
 use jsonrpsee::core::{async_trait, RpcResult};
 use truffle_ledger::types::Account;
 use truffle_ledger::PublicKey;
+use truffle_node::services::members::{MemberView, SignedUp, SignupRequest, UpdateRequest};
 use truffle_node::Node;
 
 use crate::api::AccountApiServer;
@@ -14,6 +15,38 @@ pub(crate) struct AccountHandler {
 impl AccountApiServer for AccountHandler {
     fn get_nonce(&self, account: PublicKey) -> RpcResult<u64> {
         self.node.next_nonce(&account).map_err(error::node)
+    }
+
+    async fn signup(&self, request: SignupRequest) -> RpcResult<SignedUp> {
+        self.node
+            .members()
+            .signup(&self.node, request)
+            .await
+            .map_err(error::member)
+    }
+
+    async fn me(&self, session_token: String) -> RpcResult<MemberView> {
+        self.node
+            .members()
+            .me(&self.node, &session_token)
+            .await
+            .map_err(error::member)
+    }
+
+    async fn update(&self, session_token: String, changes: UpdateRequest) -> RpcResult<MemberView> {
+        self.node
+            .members()
+            .update(&self.node, &session_token, changes)
+            .await
+            .map_err(error::member)
+    }
+
+    async fn delete(&self, session_token: String, password: String) -> RpcResult<u64> {
+        self.node
+            .members()
+            .delete(&self.node, &session_token, &password)
+            .await
+            .map_err(error::member)
     }
 
     fn get(&self, account: PublicKey) -> RpcResult<Account> {

@@ -1,8 +1,11 @@
 //! The implementations of the API traits over a [`truffle_node::Node`].
 
 mod account;
+mod auth;
+mod catalog;
 mod chain;
 mod product;
+mod proof;
 mod system;
 mod tx;
 
@@ -10,7 +13,8 @@ use jsonrpsee::RpcModule;
 use truffle_node::Node;
 
 use crate::api::{
-    AccountApiServer, ChainApiServer, ProductApiServer, SystemApiServer, TxApiServer,
+    AccountApiServer, AuthApiServer, ChainApiServer, ProductApiServer, ProofApiServer,
+    SystemApiServer, TxApiServer,
 };
 
 /// Every namespace, ready to serve.
@@ -27,6 +31,25 @@ pub fn rpc_module(node: Node) -> RpcModule<()> {
         .expect("method names are unique");
     module
         .merge(product::ProductHandler { node: node.clone() }.into_rpc())
+        .expect("method names are unique");
+    {
+        use crate::api::{AdApiServer, CatalogApiServer, SellerApiServer};
+        let handler = || catalog::CatalogHandler { node: node.clone() };
+        module
+            .merge(CatalogApiServer::into_rpc(handler()))
+            .expect("method names are unique");
+        module
+            .merge(SellerApiServer::into_rpc(handler()))
+            .expect("method names are unique");
+        module
+            .merge(AdApiServer::into_rpc(handler()))
+            .expect("method names are unique");
+    }
+    module
+        .merge(proof::ProofHandler { node: node.clone() }.into_rpc())
+        .expect("method names are unique");
+    module
+        .merge(auth::AuthHandler { node: node.clone() }.into_rpc())
         .expect("method names are unique");
     module
         .merge(account::AccountHandler { node }.into_rpc())

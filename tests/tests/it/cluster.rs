@@ -267,6 +267,8 @@ async fn strangers_cannot_join() -> anyhow::Result<()> {
         "127.0.0.1:0",
         "--p2p.listen",
         "/ip4/127.0.0.1/tcp/0",
+        "--vault-key-file",
+        cluster.net.vault_key_path().to_str().expect("utf-8 path"),
     ]
     .iter()
     .map(|s| s.to_string())
@@ -418,6 +420,8 @@ async fn validators_are_added_and_removed_by_admin_transactions() -> anyhow::Res
         "400",
         "--raft.election-max-ms",
         "800",
+        "--vault-key-file",
+        cluster.net.vault_key_path().to_str().expect("utf-8 path"),
     ]
     .iter()
     .map(|s| s.to_string())

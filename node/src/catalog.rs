@@ -1,0 +1,984 @@
+//! The catalog read model: product search, ownership histories and seller standing,
+//! derived from applied blocks and always rebuildable from the ledger.
+//!
+//! ```text
+//!   LedgerEvent::Block ──► products the block touched ──► ProductDoc from the store
+//!                          (registrations, transfers,        ──► SearchIndex::upsert
+//!                           listings, orders, raffles)        ──► commit(height)
+//!   start / snapshot   ──► index missing, unreadable, ahead or far behind: rebuild
+//!                          from Table::Product; a little behind: replay stored blocks
+//! ```
+//!
+//! The index lives in `<data_dir>/index` and records the ledger height it reflects,
+//! committed atomically with the documents. Documents are derived from the store as it
+//! is when a block is processed (which may already be a later state): every later block
+//! that touches a product derives it again, so the index converges on the ledger.
+//!
+//! A raffle's entry window closes at the start of a block, without a transaction of its
+//! own; the follower notices it as the raffle leaving the ledger's pending-close table.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+use truffle_consensus::LedgerEvent;
+use truffle_index::{IndexError, ProductDoc, SearchIndex, SearchQuery, SearchResults};
+use truffle_ledger::state::{decode_record, keys, StateView};
+use truffle_ledger::types::{
+    Account, AccountStatus, Item, ItemLock, Order, OwnershipRecord, Product, Raffle, Role,
+    SellerStatus,
+};
+use truffle_ledger::{Block, Effect, LedgerError, Outcome, Payload, PublicKey};
+use truffle_store::{Store, StoreError};
+
+use crate::node::Node;
+
+/// Name of the index folder inside the node's data folder.
+pub const INDEX_DIR: &str = "index";
+/// A restarted node replays at most this many stored blocks into its index; further
+/// behind, it rebuilds the index from the ledger's products instead.
+pub const MAX_REPLAY_BLOCKS: u64 = 10_000;
+/// Blocks that change no product advance the index's height in memory; the height is
+/// committed to disk after this many such blocks (or [`IDLE_COMMIT`]).
+pub const HEIGHT_COMMIT_BLOCKS: u64 = 1_000;
+/// How long an advanced height may stay uncommitted.
+pub const IDLE_COMMIT: Duration = Duration::from_secs(5);
+/// Most sellers one `sellers` call returns.
+pub const MAX_SELLERS_PAGE: usize = 1_000;
+/// Products derived and upserted per batch during a rebuild.
+const REBUILD_BATCH: usize = 1_000;
+
+/// Why the catalog could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// The search query is out of bounds or malformed.
+    #[error("{0}")]
+    InvalidQuery(String),
+    /// The index is being built (after a start, a snapshot, or a deleted index folder).
+    #[error(
+        "the catalog index is being rebuilt (indexed height {indexed_height:?}); retry shortly"
+    )]
+    NotReady {
+        /// Height the index reflects so far.
+        indexed_height: Option<u64>,
+    },
+    /// No record of this kind has this id.
+    #[error("{kind} {id} not found")]
+    NotFound {
+        /// Record kind.
+        kind: &'static str,
+        /// Its id.
+        id: u64,
+    },
+    /// The search engine failed.
+    #[error("search index: {0}")]
+    Index(String),
+    /// The ledger's records could not be read.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+impl From<StoreError> for CatalogError {
+    fn from(error: StoreError) -> Self {
+        CatalogError::Ledger(error.into())
+    }
+}
+
+impl From<IndexError> for CatalogError {
+    fn from(error: IndexError) -> Self {
+        match error {
+            IndexError::QueryTooLong { .. } | IndexError::InvalidQuery(_) => {
+                CatalogError::InvalidQuery(error.to_string())
+            }
+            other => CatalogError::Index(other.to_string()),
+        }
+    }
+}
+
+/// Result of catalog queries.
+pub type CatalogResult<T> = Result<T, CatalogError>;
+
+/// Every owner a piece has had, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemHistory {
+    /// Item id.
+    pub item: u64,
+    /// Its product.
+    pub product: u64,
+    /// Brand of the product.
+    pub brand: String,
+    /// Model of the product.
+    pub model: String,
+    /// Serial number of the piece.
+    pub serial: String,
+    /// Its number k in the edition k/N.
+    pub edition: u32,
+    /// Edition size N.
+    pub edition_size: u32,
+    /// The current owner.
+    pub owner: PublicKey,
+    /// Every entry of the ownership history (the first is the registration), each with
+    /// the block height and hash of the transaction that made it.
+    pub owners: Vec<OwnershipRecord>,
+}
+
+/// The seller states a listing can ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SellerState {
+    /// Applied, waiting for an admin.
+    Applied,
+    /// Approved: may register products.
+    Approved,
+    /// Revoked (or withdrawn while a seller).
+    Revoked,
+}
+
+impl SellerState {
+    /// The state of a standing (`None` for accounts that never applied).
+    pub fn of(status: &SellerStatus) -> Option<SellerState> {
+        match status {
+            SellerStatus::None => None,
+            SellerStatus::Applied { .. } => Some(SellerState::Applied),
+            SellerStatus::Approved { .. } => Some(SellerState::Approved),
+            SellerStatus::Revoked { .. } => Some(SellerState::Revoked),
+        }
+    }
+}
+
+/// An account's standing as a seller.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellerStanding {
+    /// The account.
+    pub account: PublicKey,
+    /// Its role.
+    pub role: Role,
+    /// Whether it may sign.
+    pub status: AccountStatus,
+    /// Seller standing, with the shop name and the height of the last decision.
+    pub seller: SellerStatus,
+    /// Whether it may register products now (an active, approved member).
+    pub may_register: bool,
+}
+
+impl SellerStanding {
+    fn of(account: &Account) -> SellerStanding {
+        SellerStanding {
+            account: account.key,
+            role: account.role,
+            status: account.status,
+            seller: account.seller.clone(),
+            may_register: account.role == Role::Member
+                && account.status == AccountStatus::Active
+                && account.is_approved_seller(),
+        }
+    }
+}
+
+/// What the catalog's index holds, for operators.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogStatus {
+    /// Whether searches are answered.
+    pub ready: bool,
+    /// Height committed to the index on disk.
+    pub committed_height: Option<u64>,
+    /// Height the searchable documents reflect.
+    pub synced_height: Option<u64>,
+    /// Products searchable.
+    pub documents: u64,
+    /// Full rebuilds since start.
+    pub rebuilds: u64,
+    /// Duration of the last full rebuild, ms.
+    pub last_rebuild_ms: Option<u64>,
+}
+
+/// The catalog read model of a node. Cheap to clone.
+#[derive(Clone)]
+pub struct Catalog {
+    inner: Arc<CatalogInner>,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog")
+            .field("dir", &self.inner.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+struct CatalogInner {
+    store: Store,
+    dir: PathBuf,
+    index: RwLock<Option<SearchIndex>>,
+    /// Follower bookkeeping; holding it serializes updates.
+    follower: Mutex<Follower>,
+    ready: AtomicBool,
+    /// Height the searchable documents reflect; `u64::MAX` for none.
+    synced_height: AtomicU64,
+    sellers: RwLock<BTreeMap<PublicKey, SellerStanding>>,
+    rebuilds: AtomicU64,
+    last_rebuild_ms: AtomicU64,
+}
+
+#[derive(Default)]
+struct Follower {
+    /// Raffles waiting for their closing block, with the products of their prizes.
+    pending_raffles: BTreeMap<u64, Vec<u64>>,
+    /// Height last committed to disk.
+    committed: Option<u64>,
+    last_commit: Option<Instant>,
+}
+
+/// What a batch of blocks changed.
+#[derive(Default)]
+struct Touched {
+    products: BTreeSet<u64>,
+    items: BTreeSet<u64>,
+    accounts: BTreeSet<PublicKey>,
+}
+
+const NO_HEIGHT: u64 = u64::MAX;
+
+fn read<T: borsh::BorshDeserialize>(
+    store: &Store,
+    what: &'static str,
+    key: &[u8],
+) -> CatalogResult<Option<T>> {
+    match store.get(key)? {
+        Some(bytes) => Ok(Some(decode_record(what, &bytes)?)),
+        None => Ok(None),
+    }
+}
+
+fn shop_name(status: &SellerStatus) -> &str {
+    match status {
+        SellerStatus::None => "",
+        SellerStatus::Applied { shop_name }
+        | SellerStatus::Approved { shop_name, .. }
+        | SellerStatus::Revoked { shop_name, .. } => shop_name,
+    }
+}
+
+impl Catalog {
+    /// A catalog over `store` whose index lives in `dir`. Nothing is opened until the
+    /// follower starts ([`Catalog::prepare`]); until then searches answer
+    /// [`CatalogError::NotReady`].
+    pub fn new(store: Store, dir: PathBuf) -> Catalog {
+        Catalog {
+            inner: Arc::new(CatalogInner {
+                store,
+                dir,
+                index: RwLock::new(None),
+                follower: Mutex::new(Follower::default()),
+                ready: AtomicBool::new(false),
+                synced_height: AtomicU64::new(NO_HEIGHT),
+                sellers: RwLock::new(BTreeMap::new()),
+                rebuilds: AtomicU64::new(0),
+                last_rebuild_ms: AtomicU64::new(NO_HEIGHT),
+            }),
+        }
+    }
+
+    /// The index folder.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    fn synced_height(&self) -> Option<u64> {
+        match self.inner.synced_height.load(Ordering::Acquire) {
+            NO_HEIGHT => None,
+            height => Some(height),
+        }
+    }
+
+    fn head_height(&self) -> CatalogResult<u64> {
+        Ok(self.store().head()?.map(|h| h.height).unwrap_or(0))
+    }
+
+    // ----- queries -------------------------------------------------------------------
+
+    /// Runs a product search (Korean, English or mixed text, filters, sort, paging).
+    pub fn search(&self, query: &SearchQuery) -> CatalogResult<SearchResults> {
+        query.validate()?;
+        if !self.inner.ready.load(Ordering::Acquire) {
+            return Err(CatalogError::NotReady {
+                indexed_height: self.synced_height(),
+            });
+        }
+        let guard = self.inner.index.read().expect("index lock poisoned");
+        let index = guard.as_ref().ok_or(CatalogError::NotReady {
+            indexed_height: None,
+        })?;
+        let mut results = index.search(query)?;
+        results.indexed_height = self.synced_height().or(results.indexed_height);
+        Ok(results)
+    }
+
+    /// The search document of a product, derived from the ledger as it is now (with
+    /// the market state of its pieces).
+    pub fn product(&self, product: u64) -> CatalogResult<ProductDoc> {
+        let mut caches = DeriveCaches::default();
+        self.derive(product, &mut caches)?
+            .ok_or(CatalogError::NotFound {
+                kind: "product",
+                id: product,
+            })
+    }
+
+    /// Every owner of a piece, with the block height and transaction of each change.
+    pub fn history(&self, item: u64) -> CatalogResult<ItemHistory> {
+        let store = self.store();
+        let record: Item =
+            read(store, "item", &keys::item(item))?.ok_or(CatalogError::NotFound {
+                kind: "item",
+                id: item,
+            })?;
+        let product: Product = read(store, "product", &keys::product(record.product))?.ok_or(
+            CatalogError::NotFound {
+                kind: "product",
+                id: record.product,
+            },
+        )?;
+        let mut owners = Vec::with_capacity(record.history_len as usize);
+        for sequence in 0..record.history_len {
+            let entry: OwnershipRecord =
+                read(store, "ownership", &keys::ownership(item, sequence))?.ok_or_else(|| {
+                    LedgerError::Corrupt {
+                        what: "ownership",
+                        reason: format!("item {item} lacks history entry {sequence}"),
+                    }
+                })?;
+            owners.push(entry);
+        }
+        Ok(ItemHistory {
+            item,
+            product: record.product,
+            brand: product.brand,
+            model: product.model,
+            serial: record.serial,
+            edition: record.edition,
+            edition_size: record.edition_size,
+            owner: record.owner,
+            owners,
+        })
+    }
+
+    /// An account's seller standing, read from the ledger (`None`: no such account).
+    pub fn seller(&self, account: &PublicKey) -> CatalogResult<Option<SellerStanding>> {
+        let record: Option<Account> = read(self.store(), "account", &keys::account(account))?;
+        Ok(record.as_ref().map(SellerStanding::of))
+    }
+
+    /// Accounts that applied to sell, by key, optionally only those in `state`,
+    /// starting after `after`, at most `limit` (capped at [`MAX_SELLERS_PAGE`]).
+    pub fn sellers(
+        &self,
+        state: Option<SellerState>,
+        after: Option<PublicKey>,
+        limit: usize,
+    ) -> CatalogResult<Vec<SellerStanding>> {
+        if !self.inner.ready.load(Ordering::Acquire) {
+            return Err(CatalogError::NotReady {
+                indexed_height: self.synced_height(),
+            });
+        }
+        let sellers = self.inner.sellers.read().expect("sellers lock poisoned");
+        let range = match after {
+            Some(after) => {
+                sellers.range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+            }
+            None => sellers.range(..),
+        };
+        Ok(range
+            .map(|(_, standing)| standing)
+            .filter(|s| state.is_none() || SellerState::of(&s.seller) == state)
+            .take(limit.clamp(1, MAX_SELLERS_PAGE))
+            .cloned()
+            .collect())
+    }
+
+    /// What the index holds.
+    pub fn status(&self) -> CatalogStatus {
+        let documents = self
+            .inner
+            .index
+            .read()
+            .expect("index lock poisoned")
+            .as_ref()
+            .map(|i| i.num_docs())
+            .unwrap_or(0);
+        let committed_height = self
+            .inner
+            .follower
+            .try_lock()
+            .ok()
+            .and_then(|f| f.committed);
+        CatalogStatus {
+            ready: self.inner.ready.load(Ordering::Acquire),
+            committed_height,
+            synced_height: self.synced_height(),
+            documents,
+            rebuilds: self.inner.rebuilds.load(Ordering::Relaxed),
+            last_rebuild_ms: match self.inner.last_rebuild_ms.load(Ordering::Relaxed) {
+                NO_HEIGHT => None,
+                ms => Some(ms),
+            },
+        }
+    }
+
+    // ----- maintenance ---------------------------------------------------------------
+
+    /// Opens the index and brings it to the store's head: nothing to do when it is
+    /// current, a replay of the stored blocks when it is a little behind, a rebuild from
+    /// the ledger's products when it is missing, unreadable, ahead or far behind.
+    pub fn prepare(&self) -> CatalogResult<()> {
+        let mut follower = self.inner.follower.lock().expect("follower lock poisoned");
+        self.open_index()?;
+        self.load_sellers()?;
+        let head = self.head_height()?;
+        let indexed = self
+            .inner
+            .index
+            .read()
+            .expect("index lock poisoned")
+            .as_ref()
+            .and_then(|i| i.indexed_height());
+        follower.committed = indexed;
+        match indexed {
+            Some(height) if height == head => {
+                follower.pending_raffles = self.pending_raffles(&BTreeMap::new())?;
+                self.inner.synced_height.store(height, Ordering::Release);
+                self.inner.ready.store(true, Ordering::Release);
+                tracing::info!(target: "catalog", height, "search index is current");
+                Ok(())
+            }
+            Some(height) if height < head && head - height <= MAX_REPLAY_BLOCKS => {
+                match self.replay(&mut follower, height, head) {
+                    Ok(true) => Ok(()),
+                    Ok(false) => self.rebuild_locked(&mut follower, true),
+                    Err(error) => {
+                        tracing::warn!(target: "catalog", %error, "replay failed; rebuilding the search index");
+                        self.rebuild_locked(&mut follower, true)
+                    }
+                }
+            }
+            Some(height) => {
+                tracing::info!(target: "catalog", indexed = height, head, "search index is stale; rebuilding");
+                self.rebuild_locked(&mut follower, true)
+            }
+            None => {
+                tracing::info!(target: "catalog", head, "search index is empty; building it from the ledger");
+                self.rebuild_locked(&mut follower, true)
+            }
+        }
+    }
+
+    fn open_index(&self) -> CatalogResult<()> {
+        let mut slot = self.inner.index.write().expect("index lock poisoned");
+        if slot.is_some() {
+            return Ok(());
+        }
+        let dir = &self.inner.dir;
+        let index = match SearchIndex::open(dir) {
+            Ok(index) => index,
+            Err(IndexError::ForeignDirectory(_)) => {
+                // The folder is the node's own (`<data_dir>/index`): what is left in it
+                // without the index's marker file is debris of a broken index.
+                tracing::warn!(target: "catalog", dir = %dir.display(), "index folder holds no usable index; replacing it");
+                std::fs::remove_dir_all(dir).map_err(|e| {
+                    CatalogError::Index(format!("cannot empty {}: {e}", dir.display()))
+                })?;
+                SearchIndex::open(dir)?
+            }
+            Err(error) => return Err(error.into()),
+        };
+        if index.was_reset() {
+            tracing::warn!(target: "catalog", dir = %dir.display(), "search index was unreadable or of another version; rebuilding");
+        }
+        *slot = Some(index);
+        Ok(())
+    }
+
+    /// Rebuilds the index from the ledger's products. With `clear`, the index is emptied
+    /// first (searches answer "not ready" meanwhile); without, documents are replaced
+    /// in place (after a snapshot, whose state only ever adds products).
+    pub fn rebuild(&self, clear: bool) -> CatalogResult<()> {
+        let mut follower = self.inner.follower.lock().expect("follower lock poisoned");
+        self.open_index()?;
+        self.load_sellers()?;
+        self.rebuild_locked(&mut follower, clear)
+    }
+
+    fn rebuild_locked(&self, follower: &mut Follower, clear: bool) -> CatalogResult<()> {
+        let started = Instant::now();
+        let head = self.head_height()?;
+        if clear {
+            self.inner.ready.store(false, Ordering::Release);
+            self.inner.synced_height.store(NO_HEIGHT, Ordering::Release);
+            self.with_index(|index| index.clear())?;
+            follower.committed = None;
+        }
+        let products = self.store().scan_prefix(&keys::products_prefix())?;
+        let count = products.len();
+        let mut caches = DeriveCaches::default();
+        for chunk in products.chunks(REBUILD_BATCH) {
+            let mut docs = Vec::with_capacity(chunk.len());
+            for (_, bytes) in chunk {
+                let product: Product = decode_record("product", bytes)?;
+                docs.push(self.derive_from(&product, &mut caches)?);
+            }
+            self.with_index(|index| index.upsert(docs))?;
+            caches.raffles.clear();
+        }
+        follower.pending_raffles = self.pending_raffles(&BTreeMap::new())?;
+        self.commit(follower, head)?;
+        self.inner.ready.store(true, Ordering::Release);
+        let elapsed = started.elapsed();
+        self.inner.rebuilds.fetch_add(1, Ordering::Relaxed);
+        self.inner
+            .last_rebuild_ms
+            .store(elapsed.as_millis() as u64, Ordering::Relaxed);
+        tracing::info!(target: "catalog", products = count, height = head, ms = elapsed.as_millis() as u64, "search index rebuilt from the ledger");
+        Ok(())
+    }
+
+    /// Replays stored blocks `from + 1 ..= head` into the index. `false` when a block is
+    /// missing from the store (a node restored from a snapshot): rebuild instead.
+    fn replay(&self, follower: &mut Follower, from: u64, head: u64) -> CatalogResult<bool> {
+        let mut touched = Touched::default();
+        for height in from + 1..=head {
+            let Some(block) = self.store().block(height)? else {
+                return Ok(false);
+            };
+            self.touched_by(&block, &mut touched)?;
+        }
+        // Raffles that closed meanwhile (no transaction marks a close): their closing
+        // block is the parent of the block that closed them.
+        for (_, bytes) in self
+            .store()
+            .scan_prefix(&[truffle_ledger::state::Table::Raffle as u8])?
+        {
+            let raffle: Raffle = decode_record("raffle", &bytes)?;
+            if raffle
+                .closing_block
+                .is_some_and(|closing| closing.height >= from)
+            {
+                touched.items.extend(raffle.spec.items.iter().copied());
+            }
+        }
+        follower.pending_raffles = self.pending_raffles(&BTreeMap::new())?;
+        let count = self.apply_touched(touched)?;
+        self.commit(follower, head)?;
+        self.inner.ready.store(true, Ordering::Release);
+        tracing::info!(target: "catalog", from = from + 1, to = head, products = count, "search index caught up by replaying blocks");
+        Ok(true)
+    }
+
+    /// Brings the index up to the store's head after `blocks` were applied (blocks not
+    /// given are read from the store). Falls back to a rebuild when a block is missing.
+    pub fn apply_blocks(&self, blocks: &[Arc<Block>]) -> CatalogResult<()> {
+        let mut follower = self.inner.follower.lock().expect("follower lock poisoned");
+        let Some(synced) = self.synced_height() else {
+            return Ok(());
+        };
+        let head = self.head_height()?;
+        if head <= synced {
+            return Ok(());
+        }
+        let given: HashMap<u64, &Arc<Block>> =
+            blocks.iter().map(|b| (b.header.height, b)).collect();
+        let mut touched = Touched::default();
+        for height in synced + 1..=head {
+            let stored;
+            let block: &Block = match given.get(&height) {
+                Some(block) => block,
+                None => match self.store().block(height)? {
+                    Some(block) => {
+                        stored = block;
+                        &stored
+                    }
+                    None => {
+                        tracing::warn!(target: "catalog", height, "block missing from the store; rebuilding the search index");
+                        return self.rebuild_locked(&mut follower, false);
+                    }
+                },
+            };
+            self.touched_by(block, &mut touched)?;
+        }
+        let now_pending = self.pending_raffles(&follower.pending_raffles)?;
+        for (raffle, products) in &follower.pending_raffles {
+            if !now_pending.contains_key(raffle) {
+                touched.products.extend(products.iter().copied());
+            }
+        }
+        let changed = self.apply_touched(touched)?;
+        follower.pending_raffles = now_pending;
+        let due = follower
+            .committed
+            .is_none_or(|c| head - c >= HEIGHT_COMMIT_BLOCKS)
+            || follower
+                .last_commit
+                .is_none_or(|at| at.elapsed() >= IDLE_COMMIT);
+        if changed > 0 || due {
+            self.commit(&mut follower, head)?;
+        } else {
+            self.inner.synced_height.store(head, Ordering::Release);
+        }
+        Ok(())
+    }
+
+    /// Commits an advanced height that was kept in memory only.
+    pub fn flush(&self) -> CatalogResult<()> {
+        let mut follower = self.inner.follower.lock().expect("follower lock poisoned");
+        if let Some(synced) = self.synced_height() {
+            if follower.committed != Some(synced) {
+                self.commit(&mut follower, synced)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn commit(&self, follower: &mut Follower, height: u64) -> CatalogResult<()> {
+        self.with_index(|index| index.commit(height))?;
+        follower.committed = Some(height);
+        follower.last_commit = Some(Instant::now());
+        self.inner.synced_height.store(height, Ordering::Release);
+        Ok(())
+    }
+
+    fn with_index<T>(
+        &self,
+        f: impl FnOnce(&mut SearchIndex) -> truffle_index::Result<T>,
+    ) -> CatalogResult<T> {
+        let mut guard = self.inner.index.write().expect("index lock poisoned");
+        let index = guard
+            .as_mut()
+            .ok_or_else(|| CatalogError::Index("the index is not open".into()))?;
+        Ok(f(index)?)
+    }
+
+    /// Re-derives and upserts every product in `touched` (items mapped to their
+    /// products); updates seller standings. Returns the number of products upserted.
+    fn apply_touched(&self, mut touched: Touched) -> CatalogResult<usize> {
+        let store = self.store();
+        for item in &touched.items {
+            if let Some(record) = read::<Item>(store, "item", &keys::item(*item))? {
+                touched.products.insert(record.product);
+            }
+        }
+        for account in &touched.accounts {
+            let record: Option<Account> = read(store, "account", &keys::account(account))?;
+            let Some(record) = record else { continue };
+            let renamed = {
+                let mut sellers = self.inner.sellers.write().expect("sellers lock poisoned");
+                let before = sellers
+                    .get(account)
+                    .map(|s| shop_name(&s.seller).to_owned());
+                if record.seller == SellerStatus::None {
+                    sellers.remove(account);
+                } else {
+                    sellers.insert(*account, SellerStanding::of(&record));
+                }
+                before.is_some_and(|name| name != shop_name(&record.seller))
+            };
+            if renamed {
+                // A revoked seller re-approved under another shop name: its products
+                // show the new name (rare, so a scan is fine).
+                for (_, bytes) in store.scan_prefix(&keys::products_prefix())? {
+                    let product: Product = decode_record("product", &bytes)?;
+                    if product.seller == *account {
+                        touched.products.insert(product.id);
+                    }
+                }
+            }
+        }
+        let mut caches = DeriveCaches::default();
+        let mut docs = Vec::with_capacity(touched.products.len());
+        for product in &touched.products {
+            if let Some(doc) = self.derive(*product, &mut caches)? {
+                docs.push(doc);
+            }
+        }
+        let count = docs.len();
+        if count > 0 {
+            self.with_index(|index| index.upsert(docs))?;
+        }
+        Ok(count)
+    }
+
+    /// What an applied block changed: products registered, pieces moved, listed,
+    /// ordered, escrowed or released; accounts whose seller standing changed.
+    fn touched_by(&self, block: &Block, touched: &mut Touched) -> CatalogResult<()> {
+        let store = self.store();
+        let order_item = |order: u64| -> CatalogResult<Option<u64>> {
+            Ok(read::<Order>(store, "order", &keys::order(order))?.map(|o| o.item))
+        };
+        for (tx, receipt) in block.transactions.iter().zip(&block.receipts) {
+            let Outcome::Applied { effect } = &receipt.outcome else {
+                continue;
+            };
+            if let Effect::ProductRegistered { product, .. } = effect {
+                touched.products.insert(*product);
+            }
+            match &tx.tx.payload {
+                Payload::TransferItem { item, .. }
+                | Payload::ListItem { item, .. }
+                | Payload::CreateOrder { item } => {
+                    touched.items.insert(*item);
+                }
+                Payload::CreateRaffle(spec) => touched.items.extend(spec.items.iter().copied()),
+                Payload::DrawRaffle { raffle } => {
+                    if let Some(record) = read::<Raffle>(store, "raffle", &keys::raffle(*raffle))? {
+                        touched.items.extend(record.spec.items.iter().copied());
+                    }
+                }
+                Payload::SettlePayment { order, .. }
+                | Payload::CancelOrder { order, .. }
+                | Payload::ExpireOrder { order }
+                | Payload::RefundOrder { order, .. } => {
+                    touched.items.extend(order_item(*order)?);
+                }
+                Payload::WithdrawAccount { account } => {
+                    // Its unpaid orders were closed, releasing their pieces.
+                    for (key, _) in store.scan_prefix(&keys::account_orders_prefix(account))? {
+                        if let Some(order) = keys::trailing_u64(&key) {
+                            touched.items.extend(order_item(order)?);
+                        }
+                    }
+                    touched.accounts.insert(*account);
+                }
+                Payload::ApplySeller { .. } => {
+                    touched.accounts.insert(tx.tx.signer);
+                }
+                Payload::ApproveSeller { account }
+                | Payload::RevokeSeller { account }
+                | Payload::SetAccountSuspended { account, .. } => {
+                    touched.accounts.insert(*account);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The raffles now waiting for their closing block, with their prizes' products
+    /// (taken from `known` when already known).
+    fn pending_raffles(
+        &self,
+        known: &BTreeMap<u64, Vec<u64>>,
+    ) -> CatalogResult<BTreeMap<u64, Vec<u64>>> {
+        let store = self.store();
+        let mut out = BTreeMap::new();
+        for (key, _) in store.scan_prefix(&keys::pending_close_prefix())? {
+            let Some(raffle) = keys::trailing_u64(&key) else {
+                continue;
+            };
+            if let Some(products) = known.get(&raffle) {
+                out.insert(raffle, products.clone());
+                continue;
+            }
+            let Some(record) = read::<Raffle>(store, "raffle", &keys::raffle(raffle))? else {
+                continue;
+            };
+            let mut products = BTreeSet::new();
+            for item in &record.spec.items {
+                if let Some(item) = read::<Item>(store, "item", &keys::item(*item))? {
+                    products.insert(item.product);
+                }
+            }
+            out.insert(raffle, products.into_iter().collect());
+        }
+        Ok(out)
+    }
+
+    fn load_sellers(&self) -> CatalogResult<()> {
+        let mut sellers = BTreeMap::new();
+        for (_, bytes) in self.store().scan_prefix(&keys::accounts_prefix())? {
+            let account: Account = decode_record("account", &bytes)?;
+            if account.seller != SellerStatus::None {
+                sellers.insert(account.key, SellerStanding::of(&account));
+            }
+        }
+        *self.inner.sellers.write().expect("sellers lock poisoned") = sellers;
+        Ok(())
+    }
+
+    fn derive(&self, product: u64, caches: &mut DeriveCaches) -> CatalogResult<Option<ProductDoc>> {
+        let Some(record) = read::<Product>(self.store(), "product", &keys::product(product))?
+        else {
+            return Ok(None);
+        };
+        self.derive_from(&record, caches).map(Some)
+    }
+
+    /// A product's document from its pieces, the raffles escrowing them, and its
+    /// seller's shop name, as the store holds them now.
+    fn derive_from(
+        &self,
+        product: &Product,
+        caches: &mut DeriveCaches,
+    ) -> CatalogResult<ProductDoc> {
+        let store = self.store();
+        let mut items = Vec::with_capacity(product.edition_size as usize);
+        for k in 0..u64::from(product.edition_size) {
+            let id = product.first_item + k;
+            let item: Item =
+                read(store, "item", &keys::item(id))?.ok_or_else(|| LedgerError::Corrupt {
+                    what: "item",
+                    reason: format!("product {} lacks item {id}", product.id),
+                })?;
+            items.push(item);
+        }
+        if let std::collections::hash_map::Entry::Vacant(entry) = caches.shops.entry(product.seller)
+        {
+            let account: Option<Account> = read(store, "account", &keys::account(&product.seller))?;
+            entry.insert(
+                account
+                    .map(|a| shop_name(&a.seller).to_owned())
+                    .unwrap_or_default(),
+            );
+        }
+        let mut raffle_ids: Vec<u64> = items
+            .iter()
+            .filter_map(|item| match item.lock {
+                ItemLock::Raffle(raffle) => Some(raffle),
+                _ => None,
+            })
+            .collect();
+        raffle_ids.sort_unstable();
+        raffle_ids.dedup();
+        for raffle in &raffle_ids {
+            if let std::collections::hash_map::Entry::Vacant(entry) = caches.raffles.entry(*raffle)
+            {
+                entry.insert(read(store, "raffle", &keys::raffle(*raffle))?);
+            }
+        }
+        let raffles = raffle_ids
+            .iter()
+            .filter_map(|id| caches.raffles.get(id).and_then(Option::as_ref));
+        let shop = caches
+            .shops
+            .get(&product.seller)
+            .map(String::as_str)
+            .unwrap_or("");
+        Ok(ProductDoc::from_ledger(product, shop, &items, raffles))
+    }
+}
+
+#[derive(Default)]
+struct DeriveCaches {
+    raffles: HashMap<u64, Option<Raffle>>,
+    shops: HashMap<PublicKey, String>,
+}
+
+/// Keeps the node's catalog up to date: prepares the index, then follows applied
+/// blocks and snapshots.
+pub(crate) async fn follow(node: Node) {
+    let catalog = node.catalog().clone();
+    // Subscribe before preparing, so that no block applied meanwhile is missed.
+    let mut events = node.subscribe();
+    loop {
+        let c = catalog.clone();
+        match tokio::task::spawn_blocking(move || c.prepare()).await {
+            Ok(Ok(())) => break,
+            Ok(Err(error)) => {
+                tracing::error!(target: "catalog", %error, "cannot prepare the search index; retrying")
+            }
+            Err(error) => {
+                tracing::error!(target: "catalog", %error, "search index preparation panicked; retrying")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = node.inner.shutdown.notified() => return,
+        }
+    }
+    let mut retry = false;
+    let mut rebuild = false;
+    loop {
+        let mut blocks = Vec::new();
+        let pause = if retry {
+            Duration::from_secs(1)
+        } else {
+            IDLE_COMMIT
+        };
+        let event = tokio::select! {
+            event = events.recv() => Some(event),
+            _ = tokio::time::sleep(pause) => None,
+            _ = node.inner.shutdown.notified() => {
+                let c = catalog.clone();
+                let _ = tokio::task::spawn_blocking(move || c.flush()).await;
+                return;
+            }
+        };
+        match event {
+            None if !retry => {
+                // Idle: commit a height advanced in memory only.
+                let c = catalog.clone();
+                if let Ok(Err(error)) = tokio::task::spawn_blocking(move || c.flush()).await {
+                    tracing::warn!(target: "catalog", %error, "cannot commit the search index");
+                }
+                continue;
+            }
+            None => {}
+            Some(Ok(LedgerEvent::Block(block))) => blocks.push(block),
+            Some(Ok(LedgerEvent::SnapshotInstalled { .. })) => rebuild = true,
+            Some(Ok(_)) => continue,
+            // Missed blocks are read back from the store.
+            Some(Err(broadcast::error::RecvError::Lagged(_))) => {}
+            Some(Err(broadcast::error::RecvError::Closed)) => return,
+        }
+        // Take whatever else is queued: one commit for all of it.
+        loop {
+            match events.try_recv() {
+                Ok(LedgerEvent::Block(block)) => blocks.push(block),
+                Ok(LedgerEvent::SnapshotInstalled { .. }) => rebuild = true,
+                Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => {}
+                Err(_) => break,
+            }
+        }
+        let c = catalog.clone();
+        let full = rebuild;
+        let outcome = tokio::task::spawn_blocking(move || {
+            if full {
+                c.rebuild(false)
+            } else {
+                c.apply_blocks(&blocks)
+            }
+        })
+        .await;
+        match outcome {
+            Ok(Ok(())) => {
+                retry = false;
+                rebuild = false;
+            }
+            Ok(Err(error)) => {
+                tracing::warn!(target: "catalog", %error, "search index update failed; will retry");
+                retry = true;
+            }
+            Err(error) => {
+                tracing::error!(target: "catalog", %error, "search index update panicked; will retry");
+                retry = true;
+            }
+        }
+    }
+}
+
+impl Node {
+    /// The catalog read model: search, ownership histories, seller standing.
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
+    }
+}
+
+#[cfg(test)]
+#[path = "catalog_tests.rs"]
+mod tests;

@@ -1,0 +1,1033 @@
+//! Members: phone verification, signup, login, sessions, profile, withdrawal.
+//!
+//! Flows 1–6 of the brief. Everything replicated goes through [`ServiceCommand`]s (the
+//! node proposes, every node applies); the ledger learns only that a verified member
+//! with this key exists (a `RegisterAccount` signed by this validator's registrar key)
+//! and, on withdrawal, that it left. Throttles of requests per client address and of
+//! failed logins are kept per node, in memory.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use rand::{Rng, RngCore};
+use serde::{Deserialize, Serialize};
+use truffle_ledger::types::{AccountStatus, Gender, Role, SellerStatus};
+use truffle_ledger::{Hash, Payload, PublicKey, Rejection};
+
+use super::sms::SmsSender;
+use super::vault::{Profile, VaultKey};
+use super::{Member, ServiceCommand, ServiceReply, ServiceState};
+use crate::node::{Node, TxStatus};
+
+/// How long a session lasts.
+pub const SESSION_TTL_MS: u64 = 12 * 3_600_000;
+/// Failed logins per account before it is throttled for a while.
+pub const MAX_LOGIN_FAILURES_PER_ACCOUNT: usize = 5;
+/// Failed logins per client address before it is throttled for a while.
+pub const MAX_LOGIN_FAILURES_PER_CLIENT: usize = 20;
+/// The window of both login throttles.
+pub const LOGIN_WINDOW_MS: u64 = 15 * 60 * 1000;
+/// Code requests per client address per hour.
+pub const MAX_CODE_REQUESTS_PER_CLIENT: usize = 10;
+/// The youngest age at which one may sign up.
+pub const MIN_SIGNUP_AGE: u16 = 14;
+
+/// Why a member request failed. Each maps to a stable JSON-RPC code at the edge.
+#[derive(Debug, thiserror::Error)]
+pub enum MemberError {
+    /// The phone number is not a phone number.
+    #[error("invalid phone number: use the form 010-1234-5678 or +821012345678")]
+    InvalidPhone,
+    /// The email is not an email.
+    #[error("invalid email address")]
+    InvalidEmail,
+    /// A field is out of bounds.
+    #[error("invalid {field}: {reason}")]
+    InvalidField {
+        /// Field.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The password is too weak.
+    #[error("the password is too weak: {}", reasons.join("; "))]
+    WeakPassword {
+        /// What to change.
+        reasons: Vec<String>,
+    },
+    /// Codes to this phone are throttled.
+    #[error("a code was sent recently; retry in {retry_after_secs} s")]
+    CodeThrottled {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
+    /// Requests from this client are throttled.
+    #[error("too many requests from this address; retry in {retry_after_secs} s")]
+    ClientThrottled {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
+    /// The SMS could not be sent.
+    #[error("the verification SMS could not be sent ({0}); retry shortly")]
+    SmsFailed(String),
+    /// No code was requested for this phone.
+    #[error("no code was requested for this phone: start signup again")]
+    NoCode,
+    /// Wrong code.
+    #[error("wrong code; {attempts_left} attempts left")]
+    WrongCode {
+        /// Attempts left.
+        attempts_left: u8,
+    },
+    /// The code expired.
+    #[error("the code expired: start signup again")]
+    CodeExpired,
+    /// Too many wrong codes.
+    #[error("too many wrong codes: start signup again")]
+    CodeExhausted,
+    /// The verification token is unknown, used or expired.
+    #[error("the phone verification is not valid (used or expired): start signup again")]
+    VerificationInvalid,
+    /// The email belongs to another member.
+    #[error("this email is already registered")]
+    EmailTaken,
+    /// The phone belongs to another member.
+    #[error("this phone number is already registered")]
+    PhoneTaken,
+    /// The wallet key already has an account.
+    #[error("this wallet key already has an account")]
+    AccountTaken,
+    /// Email or password wrong (deliberately not saying which).
+    #[error("wrong email or password")]
+    WrongCredentials,
+    /// Too many failed logins.
+    #[error("too many failed logins; retry in {retry_after_secs} s")]
+    LoginThrottled {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
+    /// The session token is unknown, expired or revoked.
+    #[error("not logged in (the session expired or was ended): log in again")]
+    SessionInvalid,
+    /// The current password given is wrong.
+    #[error("the current password is wrong")]
+    WrongPassword,
+    /// The account cannot log in.
+    #[error("the account is {0:?}")]
+    AccountNotActive(AccountStatus),
+    /// The ledger refused the registration or withdrawal.
+    #[error("the ledger refused: {0}")]
+    Ledger(Rejection),
+    /// The node cannot serve this now.
+    #[error("the node cannot serve this now: {0}")]
+    Unavailable(String),
+}
+
+impl MemberError {
+    /// Whether the client must go back to the start of signup (the brief's failure path).
+    pub fn restarts_signup(&self) -> bool {
+        matches!(
+            self,
+            MemberError::NoCode
+                | MemberError::CodeExpired
+                | MemberError::CodeExhausted
+                | MemberError::VerificationInvalid
+        )
+    }
+}
+
+impl From<crate::NodeError> for MemberError {
+    fn from(error: crate::NodeError) -> Self {
+        MemberError::Unavailable(error.to_string())
+    }
+}
+
+type Result<T> = std::result::Result<T, MemberError>;
+
+/// A code was sent.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CodeSent {
+    /// Seconds the code stays valid.
+    pub expires_in_secs: u64,
+    /// Seconds before another code can be requested.
+    pub resend_after_secs: u64,
+}
+
+/// The phone is verified.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PhoneVerified {
+    /// Single-use token that signup (or a phone change) consumes.
+    pub verification_token: String,
+    /// Seconds it stays valid.
+    pub expires_in_secs: u64,
+}
+
+/// What signup needs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SignupRequest {
+    /// Email (login name).
+    pub email: String,
+    /// Password.
+    pub password: String,
+    /// Real name.
+    pub name: String,
+    /// Gender.
+    pub gender: Gender,
+    /// Birth year.
+    pub birth_year: u16,
+    /// Postal address.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// The phone that was verified.
+    pub phone: String,
+    /// The token from `auth_verifyPhoneCode`.
+    pub verification_token: String,
+    /// The wallet's ed25519 public key (the node never sees the private key).
+    pub public_key: PublicKey,
+}
+
+/// A new member.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SignedUp {
+    /// The ledger account.
+    pub account: PublicKey,
+    /// Block that registered it.
+    pub height: u64,
+}
+
+/// A session.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LoggedIn {
+    /// Bearer token for the member's requests (keep it secret).
+    pub session_token: String,
+    /// The account.
+    pub account: PublicKey,
+    /// When it expires, ms since the epoch.
+    pub expires_at_ms: u64,
+}
+
+/// The member's own view of their data (My Page).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MemberView {
+    /// The ledger account.
+    pub account: PublicKey,
+    /// Email.
+    pub email: String,
+    /// Phone.
+    pub phone: String,
+    /// Name.
+    pub name: String,
+    /// Gender.
+    pub gender: Gender,
+    /// Birth year.
+    pub birth_year: u16,
+    /// Address.
+    pub address: Option<String>,
+    /// Ledger role.
+    pub role: Role,
+    /// Ledger status.
+    pub status: AccountStatus,
+    /// Seller standing.
+    pub seller: SellerStatus,
+    /// Block that registered the account.
+    pub registered_height: u64,
+    /// When the member signed up, ms since the epoch.
+    pub member_since_ms: u64,
+}
+
+/// Changes to a profile; absent fields stay as they are.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct UpdateRequest {
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New gender.
+    #[serde(default)]
+    pub gender: Option<Gender>,
+    /// New address ("" removes it).
+    #[serde(default)]
+    pub address: Option<String>,
+    /// New password (needs `current_password`).
+    #[serde(default)]
+    pub new_password: Option<String>,
+    /// The current password.
+    #[serde(default)]
+    pub current_password: Option<String>,
+    /// New phone (needs `phone_verification_token` for it).
+    #[serde(default)]
+    pub new_phone: Option<String>,
+    /// Token from verifying the new phone.
+    #[serde(default)]
+    pub phone_verification_token: Option<String>,
+}
+
+#[derive(Default)]
+struct Throttles {
+    code_requests: HashMap<IpAddr, Vec<u64>>,
+    login_failures_by_account: HashMap<Hash, Vec<u64>>,
+    login_failures_by_client: HashMap<IpAddr, Vec<u64>>,
+}
+
+/// Returns the seconds to wait if `events` in the last `window_ms` reached `max`.
+fn over_limit(events: &mut Vec<u64>, now: u64, window_ms: u64, max: usize) -> Option<u64> {
+    events.retain(|t| now < t + window_ms);
+    (events.len() >= max).then(|| (events[0] + window_ms - now).div_ceil(1000))
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn current_year() -> u16 {
+    truffle_ledger::tx::age_in_years(0, now_ms()) as u16
+}
+
+/// `010-1234-5678`, `01012345678`, `+82 10 1234 5678` → `+821012345678`.
+pub fn normalize_phone(input: &str) -> Result<String> {
+    let compact: String = input
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
+        .collect();
+    let digits = compact.strip_prefix('+').unwrap_or(&compact);
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(MemberError::InvalidPhone);
+    }
+    let e164 = if compact.starts_with('+') {
+        format!("+{digits}")
+    } else if digits.starts_with("01") && (10..=11).contains(&digits.len()) {
+        format!("+82{}", &digits[1..])
+    } else {
+        return Err(MemberError::InvalidPhone);
+    };
+    if !(9..=16).contains(&e164.len()) {
+        return Err(MemberError::InvalidPhone);
+    }
+    Ok(e164)
+}
+
+/// Trimmed, lower-case, and shaped like an address.
+pub fn normalize_email(input: &str) -> Result<String> {
+    let email = input.trim().to_lowercase();
+    let Some((local, domain)) = email.split_once('@') else {
+        return Err(MemberError::InvalidEmail);
+    };
+    let valid = !local.is_empty()
+        && local.len() <= 64
+        && email.len() <= 254
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(email)
+    } else {
+        Err(MemberError::InvalidEmail)
+    }
+}
+
+const COMMON_PASSWORDS: &[&str] = &[
+    "password",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "qwerty",
+    "qwertyuiop",
+    "iloveyou",
+    "truffle",
+    "abcd1234",
+    "password1",
+    "passw0rd",
+    "admin1234",
+    "letmein",
+    "welcome",
+    "sunshine",
+    "q1w2e3r4",
+];
+
+/// Minimum strength: 10+ characters mixing 3 of lower, upper, digit, symbol (or 16+
+/// mixing 2), not a common password, not containing the email's name.
+pub fn check_password(password: &str, email: &str) -> Result<()> {
+    let mut reasons = Vec::new();
+    let length = password.chars().count();
+    if length < 10 {
+        reasons.push("use at least 10 characters".to_owned());
+    }
+    if length > 128 {
+        reasons.push("use at most 128 characters".to_owned());
+    }
+    let classes = [
+        password.chars().any(|c| c.is_lowercase()),
+        password.chars().any(|c| c.is_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_alphanumeric()),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if classes < 3 && !(length >= 16 && classes >= 2) {
+        reasons.push("mix at least three of lower-case, upper-case, digits and symbols".to_owned());
+    }
+    let lower = password.to_lowercase();
+    if COMMON_PASSWORDS.iter().any(|common| lower.contains(common)) {
+        reasons.push("avoid common passwords".to_owned());
+    }
+    if let Some((local, _)) = email.split_once('@') {
+        if local.len() >= 4 && lower.contains(local) {
+            reasons.push("do not include your email's name".to_owned());
+        }
+    }
+    if reasons.is_empty() {
+        Ok(())
+    } else {
+        Err(MemberError::WeakPassword { reasons })
+    }
+}
+
+fn check_text(field: &'static str, value: &str, min: usize, max: usize) -> Result<()> {
+    let count = value.trim().chars().count();
+    if count < min || count > max || value.chars().any(|c| c.is_control()) {
+        return Err(MemberError::InvalidField {
+            field,
+            reason: format!("must be {min} to {max} characters, without control characters"),
+        });
+    }
+    Ok(())
+}
+
+fn parse_token(token: &str) -> Option<Hash> {
+    let bytes: [u8; 32] = truffle_ledger::hash::parse_hex_array(token).ok()?;
+    Some(Hash::of(&bytes))
+}
+
+fn new_token() -> (String, Hash) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    (hex::encode(bytes), Hash::of(&bytes))
+}
+
+async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let mut salt = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut salt);
+        Argon2::default()
+            .hash_password_with_salt(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|e| MemberError::Unavailable(format!("password hashing failed: {e}")))
+    })
+    .await
+    .map_err(|e| MemberError::Unavailable(e.to_string()))?
+}
+
+async fn password_matches(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .verify_password(password.as_bytes(), hash.as_str())
+            .is_ok()
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A hash that matches nothing, verified when the email is unknown so that a wrong
+/// email and a wrong password take the same time.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2m5w5m0k0sQqW3c3yhrq0+4Y1NwaH1sR3c3d2ZkQ2c0";
+
+/// Timing policy of the members service.
+#[derive(Clone, Copy, Debug)]
+pub struct MemberPolicy {
+    /// How long a phone code is valid, ms.
+    pub code_ttl_ms: u64,
+    /// Least time between two codes to one phone, ms.
+    pub resend_interval_ms: u64,
+    /// How long a session lasts, ms.
+    pub session_ttl_ms: u64,
+}
+
+impl Default for MemberPolicy {
+    fn default() -> Self {
+        MemberPolicy {
+            code_ttl_ms: 5 * 60 * 1000,
+            resend_interval_ms: 60 * 1000,
+            session_ttl_ms: SESSION_TTL_MS,
+        }
+    }
+}
+
+/// The members service of a node.
+pub struct Members {
+    vault: VaultKey,
+    sms: Arc<dyn SmsSender>,
+    policy: MemberPolicy,
+    throttles: Mutex<Throttles>,
+}
+
+impl Members {
+    /// A members service sealing with `vault` and sending codes with `sms`.
+    pub fn new(vault: VaultKey, sms: Arc<dyn SmsSender>, policy: MemberPolicy) -> Members {
+        Members {
+            vault,
+            sms,
+            policy,
+            throttles: Mutex::new(Throttles::default()),
+        }
+    }
+
+    /// The vault key (other services seal and look up with it too).
+    pub fn vault(&self) -> &VaultKey {
+        &self.vault
+    }
+
+    async fn propose(&self, node: &Node, command: ServiceCommand) -> Result<ServiceReply> {
+        let reply = node
+            .propose_service(borsh::to_vec(&command).expect("encoding to a Vec cannot fail"))
+            .await?;
+        borsh::from_slice(&reply)
+            .map_err(|e| MemberError::Unavailable(format!("bad service reply: {e}")))
+    }
+
+    /// Sends a 6-digit code to a phone (flow 2, first step).
+    pub async fn request_code(&self, node: &Node, phone: &str, client: IpAddr) -> Result<CodeSent> {
+        let phone = normalize_phone(phone)?;
+        let now = now_ms();
+        {
+            let mut throttles = self.throttles.lock().expect("throttle lock poisoned");
+            let events = throttles.code_requests.entry(client).or_default();
+            if let Some(retry_after_secs) =
+                over_limit(events, now, 3_600_000, MAX_CODE_REQUESTS_PER_CLIENT)
+            {
+                return Err(MemberError::ClientThrottled { retry_after_secs });
+            }
+            events.push(now);
+        }
+        let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
+        let phone_mac = self.vault.mac("phone", phone.as_bytes());
+        let code_mac = self.code_mac(&phone_mac, &code);
+        match self
+            .propose(
+                node,
+                ServiceCommand::IssueCode {
+                    phone_mac,
+                    code_mac,
+                    now_ms: now,
+                    expires_at_ms: now + self.policy.code_ttl_ms,
+                    resend_interval_ms: self.policy.resend_interval_ms,
+                },
+            )
+            .await?
+        {
+            ServiceReply::CodeIssued { expires_at_ms } => {
+                self.sms
+                    .send(
+                        &phone,
+                        &format!("[Truffle] 인증번호 {code} (5분 안에 입력해 주세요)"),
+                    )
+                    .await
+                    .map_err(|e| MemberError::SmsFailed(e.to_string()))?;
+                Ok(CodeSent {
+                    expires_in_secs: (expires_at_ms - now) / 1000,
+                    resend_after_secs: self.policy.resend_interval_ms / 1000,
+                })
+            }
+            ServiceReply::Throttled { retry_after_ms } => Err(MemberError::CodeThrottled {
+                retry_after_secs: retry_after_ms.div_ceil(1000),
+            }),
+            other => Err(MemberError::Unavailable(format!(
+                "unexpected reply {other:?}"
+            ))),
+        }
+    }
+
+    fn code_mac(&self, phone_mac: &Hash, code: &str) -> Hash {
+        let mut input = phone_mac.0.to_vec();
+        input.extend_from_slice(code.as_bytes());
+        self.vault.mac("code", &input)
+    }
+
+    /// Checks a code; on success returns a single-use verification token (flow 2).
+    /// Expired and exhausted codes send the client back to the start of signup.
+    pub async fn verify_code(&self, node: &Node, phone: &str, code: &str) -> Result<PhoneVerified> {
+        let phone = normalize_phone(phone)?;
+        let code = code.trim();
+        if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
+            return Err(MemberError::InvalidField {
+                field: "code",
+                reason: "the code has 6 digits".into(),
+            });
+        }
+        let phone_mac = self.vault.mac("phone", phone.as_bytes());
+        let (token, token_hash) = new_token();
+        let now = now_ms();
+        match self
+            .propose(
+                node,
+                ServiceCommand::CheckCode {
+                    phone_mac,
+                    code_mac: self.code_mac(&phone_mac, code),
+                    now_ms: now,
+                    token_hash,
+                },
+            )
+            .await?
+        {
+            ServiceReply::Verified { expires_at_ms } => Ok(PhoneVerified {
+                verification_token: token,
+                expires_in_secs: (expires_at_ms - now) / 1000,
+            }),
+            ServiceReply::WrongCode { attempts_left } => {
+                Err(MemberError::WrongCode { attempts_left })
+            }
+            ServiceReply::CodeExpired => Err(MemberError::CodeExpired),
+            ServiceReply::CodeExhausted => Err(MemberError::CodeExhausted),
+            ServiceReply::NoCode => Err(MemberError::NoCode),
+            other => Err(MemberError::Unavailable(format!(
+                "unexpected reply {other:?}"
+            ))),
+        }
+    }
+
+    /// Creates a member: private record (sealed) and ledger account (flow 2, last step).
+    pub async fn signup(&self, node: &Node, request: SignupRequest) -> Result<SignedUp> {
+        let email = normalize_email(&request.email)?;
+        let phone = normalize_phone(&request.phone)?;
+        check_password(&request.password, &email)?;
+        check_text("name", &request.name, 1, 50)?;
+        if let Some(address) = &request.address {
+            check_text("address", address, 0, 200)?;
+        }
+        let year = current_year();
+        if request.birth_year < 1900 || request.birth_year + MIN_SIGNUP_AGE > year {
+            return Err(MemberError::InvalidField {
+                field: "birth_year",
+                reason: format!("members must be at least {MIN_SIGNUP_AGE}"),
+            });
+        }
+        request
+            .public_key
+            .check_usable()
+            .map_err(|e| MemberError::InvalidField {
+                field: "public_key",
+                reason: e.to_string(),
+            })?;
+        let token_hash =
+            parse_token(&request.verification_token).ok_or(MemberError::VerificationInvalid)?;
+        if node.account(&request.public_key)?.is_some() {
+            return Err(MemberError::AccountTaken);
+        }
+        let password_hash = hash_password(request.password.clone()).await?;
+        let profile = Profile {
+            name: request.name.trim().to_owned(),
+            email: email.clone(),
+            phone: phone.clone(),
+            gender: request.gender,
+            birth_year: request.birth_year,
+            address: request
+                .address
+                .as_ref()
+                .map(|a| a.trim().to_owned())
+                .filter(|a| !a.is_empty()),
+        };
+        let account = request.public_key;
+        let member = Member {
+            account,
+            email_mac: self.vault.mac("email", email.as_bytes()),
+            phone_mac: self.vault.mac("phone", phone.as_bytes()),
+            password_hash,
+            sealed: self.vault.seal(&account, &profile),
+            created_ms: now_ms(),
+        };
+        match self
+            .propose(
+                node,
+                ServiceCommand::CreateMember {
+                    member,
+                    token_hash,
+                    now_ms: now_ms(),
+                },
+            )
+            .await?
+        {
+            ServiceReply::Done => {}
+            ServiceReply::TokenInvalid => return Err(MemberError::VerificationInvalid),
+            ServiceReply::EmailTaken => return Err(MemberError::EmailTaken),
+            ServiceReply::PhoneTaken => return Err(MemberError::PhoneTaken),
+            ServiceReply::AccountTaken => return Err(MemberError::AccountTaken),
+            other => {
+                return Err(MemberError::Unavailable(format!(
+                    "unexpected reply {other:?}"
+                )))
+            }
+        }
+        let registration = node
+            .submit_as_registrar(Payload::RegisterAccount {
+                account,
+                role: Role::Member,
+                birth_year: Some(request.birth_year),
+            })
+            .await;
+        match registration {
+            Ok(TxStatus::Committed { height, .. }) => Ok(SignedUp { account, height }),
+            outcome => {
+                // The ledger did not take the account: erase the private record again.
+                let _ = self
+                    .propose(node, ServiceCommand::RollbackMember { account })
+                    .await;
+                match outcome {
+                    Ok(TxStatus::Rejected { rejection, .. }) => Err(MemberError::Ledger(rejection)),
+                    Ok(other) => Err(MemberError::Unavailable(format!(
+                        "registration not in a block: {other:?}"
+                    ))),
+                    Err(error) => Err(error.into()),
+                }
+            }
+        }
+    }
+
+    /// Email and password → a session token every node accepts (flow 1).
+    pub async fn login(
+        &self,
+        node: &Node,
+        email: &str,
+        password: &str,
+        client: IpAddr,
+    ) -> Result<LoggedIn> {
+        let email = normalize_email(email).map_err(|_| MemberError::WrongCredentials)?;
+        let email_mac = self.vault.mac("email", email.as_bytes());
+        let now = now_ms();
+        {
+            let mut throttles = self.throttles.lock().expect("throttle lock poisoned");
+            if let Some(retry_after_secs) = over_limit(
+                throttles
+                    .login_failures_by_account
+                    .entry(email_mac)
+                    .or_default(),
+                now,
+                LOGIN_WINDOW_MS,
+                MAX_LOGIN_FAILURES_PER_ACCOUNT,
+            ) {
+                return Err(MemberError::LoginThrottled { retry_after_secs });
+            }
+            if let Some(retry_after_secs) = over_limit(
+                throttles
+                    .login_failures_by_client
+                    .entry(client)
+                    .or_default(),
+                now,
+                LOGIN_WINDOW_MS,
+                MAX_LOGIN_FAILURES_PER_CLIENT,
+            ) {
+                return Err(MemberError::LoginThrottled { retry_after_secs });
+            }
+        }
+        node.sync_with_leader().await?;
+        let member = ServiceState::new(node.store())
+            .member_by_email(&email_mac)
+            .map_err(MemberError::Unavailable)?;
+        let hash = member
+            .as_ref()
+            .map(|m| m.password_hash.clone())
+            .unwrap_or_else(|| DUMMY_HASH.to_owned());
+        let matches = password_matches(password.to_owned(), hash).await;
+        let Some(member) = member.filter(|_| matches) else {
+            let mut throttles = self.throttles.lock().expect("throttle lock poisoned");
+            throttles
+                .login_failures_by_account
+                .entry(email_mac)
+                .or_default()
+                .push(now);
+            throttles
+                .login_failures_by_client
+                .entry(client)
+                .or_default()
+                .push(now);
+            return Err(MemberError::WrongCredentials);
+        };
+        let account = node
+            .account(&member.account)?
+            .ok_or_else(|| MemberError::Unavailable("the member has no ledger account".into()))?;
+        if account.status != AccountStatus::Active {
+            return Err(MemberError::AccountNotActive(account.status));
+        }
+        let (token, token_hash) = new_token();
+        let expires_at_ms = now + self.policy.session_ttl_ms;
+        match self
+            .propose(
+                node,
+                ServiceCommand::CreateSession {
+                    token_hash,
+                    account: member.account,
+                    expires_at_ms,
+                },
+            )
+            .await?
+        {
+            ServiceReply::Done => Ok(LoggedIn {
+                session_token: token,
+                account: member.account,
+                expires_at_ms,
+            }),
+            _ => Err(MemberError::WrongCredentials),
+        }
+    }
+
+    /// The member behind a session token, as of the latest committed state.
+    pub async fn session(&self, node: &Node, token: &str) -> Result<Member> {
+        let token_hash = parse_token(token).ok_or(MemberError::SessionInvalid)?;
+        node.sync_with_leader().await?;
+        let state = ServiceState::new(node.store());
+        let session = state
+            .session(&token_hash)
+            .map_err(MemberError::Unavailable)?
+            .filter(|s| now_ms() < s.expires_at_ms)
+            .ok_or(MemberError::SessionInvalid)?;
+        state
+            .member(&session.account)
+            .map_err(MemberError::Unavailable)?
+            .ok_or(MemberError::SessionInvalid)
+    }
+
+    /// Ends a session on every node (flow 3).
+    pub async fn logout(&self, node: &Node, token: &str) -> Result<()> {
+        self.session(node, token).await?;
+        let token_hash = parse_token(token).ok_or(MemberError::SessionInvalid)?;
+        self.propose(node, ServiceCommand::RevokeSession { token_hash })
+            .await?;
+        Ok(())
+    }
+
+    /// The member's own data (flow 6).
+    pub async fn me(&self, node: &Node, token: &str) -> Result<MemberView> {
+        let member = self.session(node, token).await?;
+        self.view(node, &member)
+    }
+
+    fn view(&self, node: &Node, member: &Member) -> Result<MemberView> {
+        let profile = self
+            .vault
+            .open(&member.account, &member.sealed)
+            .map_err(|e| MemberError::Unavailable(e.to_string()))?;
+        let account = node
+            .account(&member.account)?
+            .ok_or_else(|| MemberError::Unavailable("the member has no ledger account".into()))?;
+        Ok(MemberView {
+            account: member.account,
+            email: profile.email,
+            phone: profile.phone,
+            name: profile.name,
+            gender: profile.gender,
+            birth_year: profile.birth_year,
+            address: profile.address,
+            role: account.role,
+            status: account.status,
+            seller: account.seller,
+            registered_height: account.registered_height,
+            member_since_ms: member.created_ms,
+        })
+    }
+
+    /// The member's profile for other services of this node (recommendations, ads).
+    pub fn profile(&self, node: &Node, account: &PublicKey) -> Result<Option<Profile>> {
+        let Some(member) = ServiceState::new(node.store())
+            .member(account)
+            .map_err(MemberError::Unavailable)?
+        else {
+            return Ok(None);
+        };
+        Ok(self.vault.open(account, &member.sealed).ok())
+    }
+
+    /// Changes profile data, the password (with the current one) or the phone (with a
+    /// new verification) (flow 4).
+    pub async fn update(
+        &self,
+        node: &Node,
+        token: &str,
+        request: UpdateRequest,
+    ) -> Result<MemberView> {
+        let member = self.session(node, token).await?;
+        let mut profile = self
+            .vault
+            .open(&member.account, &member.sealed)
+            .map_err(|e| MemberError::Unavailable(e.to_string()))?;
+        if let Some(name) = &request.name {
+            check_text("name", name, 1, 50)?;
+            profile.name = name.trim().to_owned();
+        }
+        if let Some(gender) = request.gender {
+            profile.gender = gender;
+        }
+        if let Some(address) = &request.address {
+            check_text("address", address, 0, 200)?;
+            profile.address = Some(address.trim().to_owned()).filter(|a| !a.is_empty());
+        }
+        let password_hash = match &request.new_password {
+            Some(new_password) => {
+                let current = request
+                    .current_password
+                    .clone()
+                    .ok_or(MemberError::WrongPassword)?;
+                if !password_matches(current, member.password_hash.clone()).await {
+                    return Err(MemberError::WrongPassword);
+                }
+                check_password(new_password, &profile.email)?;
+                Some(hash_password(new_password.clone()).await?)
+            }
+            None => None,
+        };
+        let new_phone = match &request.new_phone {
+            Some(phone) => {
+                let phone = normalize_phone(phone)?;
+                let token_hash = request
+                    .phone_verification_token
+                    .as_deref()
+                    .and_then(parse_token)
+                    .ok_or(MemberError::VerificationInvalid)?;
+                profile.phone = phone.clone();
+                Some((self.vault.mac("phone", phone.as_bytes()), token_hash))
+            }
+            None => None,
+        };
+        let sealed = self
+            .vault
+            .reseal(&member.account, &member.sealed, &profile)
+            .map_err(|e| MemberError::Unavailable(e.to_string()))?;
+        match self
+            .propose(
+                node,
+                ServiceCommand::UpdateMember {
+                    account: member.account,
+                    sealed,
+                    password_hash,
+                    new_phone,
+                    now_ms: now_ms(),
+                },
+            )
+            .await?
+        {
+            ServiceReply::Done => {}
+            ServiceReply::TokenInvalid => return Err(MemberError::VerificationInvalid),
+            ServiceReply::PhoneTaken => return Err(MemberError::PhoneTaken),
+            other => {
+                return Err(MemberError::Unavailable(format!(
+                    "unexpected reply {other:?}"
+                )))
+            }
+        }
+        let member = ServiceState::new(node.store())
+            .member(&member.account)
+            .map_err(MemberError::Unavailable)?
+            .ok_or(MemberError::SessionInvalid)?;
+        self.view(node, &member)
+    }
+
+    /// Withdrawal (flow 5): the ledger account is withdrawn (history stays,
+    /// pseudonymous; open entries and orders are cancelled by the ledger's rules), then
+    /// the private record, its data key and every session are erased on every node.
+    pub async fn delete(&self, node: &Node, token: &str, password: &str) -> Result<u64> {
+        let member = self.session(node, token).await?;
+        if !password_matches(password.to_owned(), member.password_hash.clone()).await {
+            return Err(MemberError::WrongPassword);
+        }
+        let height = match node
+            .submit_as_registrar(Payload::WithdrawAccount {
+                account: member.account,
+            })
+            .await?
+        {
+            TxStatus::Committed { height, .. } => height,
+            TxStatus::Rejected { rejection, .. } => return Err(MemberError::Ledger(rejection)),
+            other => {
+                return Err(MemberError::Unavailable(format!(
+                    "withdrawal not in a block: {other:?}"
+                )))
+            }
+        };
+        self.propose(
+            node,
+            ServiceCommand::DeleteMember {
+                account: member.account,
+            },
+        )
+        .await?;
+        // A fresh snapshot lets the log holding the old sealed record be purged.
+        let _ = node.raft().trigger().snapshot().await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        Ok(height)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_normalize_to_e164() {
+        assert_eq!(normalize_phone("010-1234-5678").unwrap(), "+821012345678");
+        assert_eq!(normalize_phone("01012345678").unwrap(), "+821012345678");
+        assert_eq!(
+            normalize_phone("+82 10 1234 5678").unwrap(),
+            "+821012345678"
+        );
+        assert!(normalize_phone("1234").is_err());
+        assert!(normalize_phone("010-12a4-5678").is_err());
+        assert!(normalize_phone("").is_err());
+    }
+
+    #[test]
+    fn emails_and_passwords() {
+        assert_eq!(
+            normalize_email("  Minji@Example.COM ").unwrap(),
+            "minji@example.com"
+        );
+        assert!(normalize_email("no-at-sign").is_err());
+        assert!(normalize_email("a@nodot").is_err());
+        assert!(normalize_email("a b@example.com").is_err());
+        assert!(
+            check_password("Truffle-Raffle-2026", "minji@example.com").is_err(),
+            "contains truffle"
+        );
+        assert!(check_password("Str0ng&Secret", "minji@example.com").is_ok());
+        assert!(check_password("short1A!", "minji@example.com").is_err());
+        assert!(check_password("alllowercaseletters", "x@example.com").is_err());
+        assert!(
+            check_password("Minji-Secret-77", "minji@example.com").is_err(),
+            "contains the email's name"
+        );
+        let Err(MemberError::WeakPassword { reasons }) =
+            check_password("password", "x@example.com")
+        else {
+            panic!("weak")
+        };
+        assert!(reasons.len() >= 2);
+    }
+
+    #[test]
+    fn throttle_windows() {
+        let mut events = Vec::new();
+        for t in 0..5 {
+            assert_eq!(over_limit(&mut events, t * 1000, 60_000, 5), None);
+            events.push(t * 1000);
+        }
+        assert_eq!(over_limit(&mut events, 5_000, 60_000, 5), Some(55));
+        assert_eq!(
+            over_limit(&mut events, 61_000, 60_000, 5),
+            None,
+            "the window slides"
+        );
+    }
+
+    #[tokio::test]
+    async fn argon2id_hashes_verify() {
+        let hash = hash_password("Str0ng&Secret".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(password_matches("Str0ng&Secret".into(), hash.clone()).await);
+        assert!(!password_matches("Str0ng&Secreu".into(), hash).await);
+        assert!(!password_matches("anything".into(), DUMMY_HASH.into()).await);
+    }
+}

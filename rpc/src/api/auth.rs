@@ -1,0 +1,26 @@
+//! `auth_*`: phone verification and sessions.
+
+use jsonrpsee::core::RpcResult;
+use jsonrpsee::proc_macros::rpc;
+use truffle_node::services::members::{CodeSent, LoggedIn, PhoneVerified};
+
+/// Phone verification and sessions.
+#[rpc(server, client, namespace = "auth")]
+pub trait AuthApi {
+    /// Sends a 6-digit code by SMS (throttled per phone and per client address).
+    #[method(name = "requestPhoneCode", with_extensions)]
+    async fn request_phone_code(&self, phone: String) -> RpcResult<CodeSent>;
+
+    /// Checks the code; returns a short-lived, single-use verification token for signup.
+    /// Errors 3004/3005/3006 mean: go back to the start of signup.
+    #[method(name = "verifyPhoneCode")]
+    async fn verify_phone_code(&self, phone: String, code: String) -> RpcResult<PhoneVerified>;
+
+    /// Email and password → a session token that every node accepts.
+    #[method(name = "login", with_extensions)]
+    async fn login(&self, email: String, password: String) -> RpcResult<LoggedIn>;
+
+    /// Ends the session on every node.
+    #[method(name = "logout")]
+    async fn logout(&self, session_token: String) -> RpcResult<()>;
+}
