@@ -289,6 +289,35 @@ fn bench_apply_block(c: &mut Criterion) {
         b.iter(|| verify_many(black_box(&checks)))
     });
     group.finish();
+
+    // The state root of one block of raffle entries, computed the two ways jmt allows,
+    // in the same run: key by key (the path before this change, and still the path of
+    // blocks that delete) and batched.
+    let executed = execute_block(chain.store(), chain.head(), &workload.enter).expect("execute");
+    let version = chain.head().height + 1;
+    let mut group = c.benchmark_group("state_root");
+    group.throughput(Throughput::Elements(executed.changes.len() as u64));
+    group.sample_size(20);
+    group.bench_function("key_by_key", |b| {
+        b.iter(|| {
+            let tree = truffle_ledger::state::StateTree::new(chain.store());
+            tree.put_value_set(
+                executed
+                    .changes
+                    .iter()
+                    .map(|(k, v)| (truffle_ledger::state::tree_key(k), v.clone())),
+                version,
+            )
+            .expect("root")
+        })
+    });
+    group.bench_function("batched", |b| {
+        b.iter(|| {
+            truffle_ledger::state::compute_state_root(chain.store(), black_box(&executed.changes), version)
+                .expect("root")
+        })
+    });
+    group.finish();
 }
 
 // What `criterion_group!`/`criterion_main!` expand to, written out: the macro's
