@@ -24,6 +24,7 @@ mod log_store;
 pub mod network;
 mod state_machine;
 pub mod types;
+mod verified;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -38,6 +39,7 @@ pub use state_machine::{LedgerEvent, ServiceApplier, ServiceOutcome, StateMachin
 pub use types::{
     node_id_of, AppCommand, ApplyResponse, Command, NodeId, Raft, TypeConfig, ValidatorNode,
 };
+pub use verified::VerifiedSignatures;
 
 /// Why consensus could not start or act.
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +151,7 @@ pub fn open_parts(
     genesis: &GenesisState,
     snapshot_dir: PathBuf,
     service: Arc<dyn ServiceApplier>,
+    verified: VerifiedSignatures,
 ) -> Result<ConsensusParts, ConsensusError> {
     let (events, _) = broadcast::channel(4_096);
     let state_machine = StateMachine::open(
@@ -157,6 +160,7 @@ pub fn open_parts(
         snapshot_dir,
         service,
         events.clone(),
+        verified,
     )?;
     Ok(ConsensusParts {
         log_store: LogStore::new(store.clone()),

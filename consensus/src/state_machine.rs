@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use openraft::storage::{RaftStateMachine, Snapshot, SnapshotMeta};
 use openraft::{AnyError, EntryPayload, RaftSnapshotBuilder, StorageIOError};
 use tokio::sync::broadcast;
-use truffle_ledger::{execute_block, genesis_block, Block, GenesisState};
+use truffle_ledger::{execute_block_with, genesis_block, Block, GenesisState, Signatures};
 use truffle_store::Store;
 
 use crate::types::{
@@ -129,6 +129,7 @@ impl SnapshotFiles {
 /// The ledger as openraft's state machine.
 pub struct StateMachine {
     store: Store,
+    verified: crate::VerifiedSignatures,
     events: broadcast::Sender<LedgerEvent>,
     service: Arc<dyn ServiceApplier>,
     snapshots: SnapshotFiles,
@@ -143,6 +144,7 @@ impl StateMachine {
         snapshot_dir: PathBuf,
         service: Arc<dyn ServiceApplier>,
         events: broadcast::Sender<LedgerEvent>,
+        verified: crate::VerifiedSignatures,
     ) -> Result<StateMachine, crate::ConsensusError> {
         match store.head()? {
             Some(head) if head.chain_id != genesis.chain_id => {
@@ -160,6 +162,7 @@ impl StateMachine {
         let snapshots = SnapshotFiles::open(snapshot_dir)?;
         Ok(StateMachine {
             store,
+            verified,
             events,
             service,
             snapshots,
@@ -185,8 +188,15 @@ impl StateMachine {
                     .head()
                     .map_err(sm_read_error)?
                     .ok_or_else(|| sm_read_error("no genesis block"))?;
-                let executed =
-                    execute_block(&self.store, &head, &proposal).map_err(sm_write_error)?;
+                // The leader verified (at ingress) every transaction it proposes: it need
+                // not do it again. Followers verify the whole block in one batch.
+                let signatures = if self.verified.contains_all(&proposal.transactions) {
+                    Signatures::AllVerifiedStrictly
+                } else {
+                    Signatures::Verify
+                };
+                let executed = execute_block_with(&self.store, &head, &proposal, signatures)
+                    .map_err(sm_write_error)?;
                 self.store
                     .commit_block(&executed, &[Self::applied_meta(log_id)])
                     .map_err(sm_write_error)?;

@@ -313,8 +313,12 @@ fn bench_apply_block(c: &mut Criterion) {
     });
     group.bench_function("batched", |b| {
         b.iter(|| {
-            truffle_ledger::state::compute_state_root(chain.store(), black_box(&executed.changes), version)
-                .expect("root")
+            truffle_ledger::state::compute_state_root(
+                chain.store(),
+                black_box(&executed.changes),
+                version,
+            )
+            .expect("root")
         })
     });
     group.finish();

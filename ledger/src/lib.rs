@@ -34,7 +34,9 @@ pub use block::{Block, BlockHeader, BlockProposal, Effect, Outcome, Receipt};
 pub use certificate::{Certificate, HeaderVote};
 pub use crypto::{Keypair, PublicKey, Signature};
 pub use error::{LedgerError, LedgerResult, Rejection};
-pub use exec::{execute_block, genesis_block, ExecutedBlock, GenesisState};
+pub use exec::{
+    execute_block, execute_block_with, genesis_block, ExecutedBlock, GenesisState, Signatures,
+};
 pub use hash::Hash;
 pub use memory_chain::MemoryChain;
 pub use tx::{Payload, SignedTransaction, Transaction};

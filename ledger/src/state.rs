@@ -607,14 +607,21 @@ mod tests {
             let count = next() % 300;
             for _ in 0..count {
                 let id = next() % 500;
-                let value = if version % 7 == 3 && next() % 5 == 0 { None } else { Some(next().to_be_bytes().to_vec()) };
+                let value = if version % 7 == 3 && next() % 5 == 0 {
+                    None
+                } else {
+                    Some(next().to_be_bytes().to_vec())
+                };
                 changes.insert(keys::item(id), value);
             }
             let (root, batch) = compute_state_root(&by_batch, &changes, version).unwrap();
             by_batch.commit(&changes, &batch);
             let tree = StateTree::new(&one_by_one);
             let (single_root, single_batch) = tree
-                .put_value_set(changes.iter().map(|(k, v)| (tree_key(k), v.clone())), version)
+                .put_value_set(
+                    changes.iter().map(|(k, v)| (tree_key(k), v.clone())),
+                    version,
+                )
                 .unwrap();
             one_by_one.commit(&changes, &single_batch);
             assert_eq!(root, Hash(single_root.0), "version {version}");
@@ -622,7 +629,12 @@ mod tests {
         // Proofs from the batch-built tree verify.
         let (value, proof) = prove(&by_batch, &keys::item(3), 39).unwrap();
         let root = state_root_at(&by_batch, 39).unwrap();
-        assert!(verify_proof(&root, &keys::item(3), value.as_deref(), &proof));
+        assert!(verify_proof(
+            &root,
+            &keys::item(3),
+            value.as_deref(),
+            &proof
+        ));
     }
 
     #[test]

@@ -138,6 +138,7 @@ pub(crate) struct NodeInner {
     pub(crate) started: Instant,
     pub(crate) registrar_nonce: Mutex<Option<u64>>,
     pub(crate) members: crate::services::members::Members,
+    pub(crate) verified: truffle_consensus::VerifiedSignatures,
     pub(crate) catalog: crate::catalog::Catalog,
     pub(crate) ads: crate::ads::AdBoard,
     pub(crate) shutdown: Notify,
@@ -197,11 +198,14 @@ impl Node {
         let genesis_state = genesis.to_state();
         std::fs::create_dir_all(&config.data_dir)?;
         let store = Store::open(&config.data_dir.join("db"))?;
+        // Signatures verified at ingress are not verified again when their block applies.
+        let verified = truffle_consensus::VerifiedSignatures::new(1 << 18);
         let parts = open_parts(
             &store,
             &genesis_state,
             config.data_dir.join("snapshots"),
             services,
+            verified.clone(),
         )?;
         let events = parts.events.clone();
 
@@ -298,6 +302,7 @@ impl Node {
             started: Instant::now(),
             registrar_nonce: Mutex::new(None),
             members,
+            verified,
             catalog,
             ads,
             shutdown: Notify::new(),
@@ -402,6 +407,7 @@ impl Node {
     /// Checks and pools a transaction (from a client or a peer).
     pub fn accept_transaction(&self, tx: SignedTransaction) -> Result<Hash, SubmitError> {
         let hash = tx.check_stateless(&self.inner.chain_id)?;
+        self.inner.verified.insert(hash, tx.signature);
         // Cheap stateful checks up front, so that clients hear at once about the
         // mistakes that would only make a block refuse the transaction.
         let account = self

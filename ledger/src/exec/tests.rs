@@ -3925,3 +3925,44 @@ fn oversized_transactions_are_refused_inside_blocks_too() {
     assert!(fx.block(vec![tx]).receipts[0].is_applied());
     assert_eq!(fx.counters().next_item, 601);
 }
+
+/// A node that verified every signature at ingress and skips them reaches the same
+/// block as a node that verifies them in a batch.
+#[test]
+fn skipping_strictly_verified_signatures_gives_the_same_block() {
+    let fx = Fixture::new();
+    let txs: Vec<SignedTransaction> = [&fx.alice, &fx.bob, &fx.carol, &fx.dave, &fx.erin]
+        .iter()
+        .map(|member| {
+            fx.chain
+                .sign(
+                    member,
+                    Payload::ApplySeller {
+                        shop_name: "shop".into(),
+                    },
+                )
+                .unwrap()
+        })
+        .collect();
+    for tx in &txs {
+        tx.tx
+            .signer
+            .verify(tx.hash().as_bytes(), &tx.signature)
+            .unwrap();
+    }
+    let proposal = BlockProposal {
+        proposer: fx.operator.public(),
+        time_ms: fx.time_ms,
+        transactions: txs,
+    };
+    let verified = super::execute_block(fx.chain.store(), fx.chain.head(), &proposal).unwrap();
+    let skipped = super::execute_block_with(
+        fx.chain.store(),
+        fx.chain.head(),
+        &proposal,
+        super::Signatures::AllVerifiedStrictly,
+    )
+    .unwrap();
+    assert_eq!(verified.block, skipped.block);
+    assert!(verified.block.receipts.iter().all(|r| r.is_applied()));
+}
