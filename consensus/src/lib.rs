@@ -153,7 +153,9 @@ pub fn open_parts(
     service: Arc<dyn ServiceApplier>,
     verified: VerifiedSignatures,
 ) -> Result<ConsensusParts, ConsensusError> {
-    let (events, _) = broadcast::channel(4_096);
+    // Blocks are shared (Arc) with every subscriber; a lagging one loses the oldest rather
+    // than pinning thousands of blocks in memory.
+    let (events, _) = broadcast::channel(256);
     let state_machine = StateMachine::open(
         store.clone(),
         genesis,

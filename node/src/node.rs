@@ -199,7 +199,7 @@ impl Node {
         std::fs::create_dir_all(&config.data_dir)?;
         let store = Store::open(&config.data_dir.join("db"))?;
         // Signatures verified at ingress are not verified again when their block applies.
-        let verified = truffle_consensus::VerifiedSignatures::new(1 << 18);
+        let verified = truffle_consensus::VerifiedSignatures::new(1 << 16);
         let parts = open_parts(
             &store,
             &genesis_state,
