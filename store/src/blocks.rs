@@ -2,7 +2,7 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use rocksdb::{Direction, IteratorMode, WriteBatch};
-use truffle_ledger::{Block, BlockHeader, Certificate, ExecutedBlock, Hash};
+use truffle_ledger::{Block, BlockHeader, Certificate, ExecutedBlock, Hash, Receipt};
 
 use crate::error::{decode, encode, StoreResult};
 use crate::{cf, Store};
@@ -52,7 +52,13 @@ impl Store {
                 height: block.header.height,
                 index: index as u32,
             };
-            batch.put_cf(tx_index, receipt.tx_hash.as_bytes(), encode(&location));
+            // The receipt rides along, so that following a transaction never decodes
+            // its whole block.
+            batch.put_cf(
+                tx_index,
+                receipt.tx_hash.as_bytes(),
+                encode(&(location, receipt)),
+            );
         }
         let meta_family = self.family(cf::META);
         batch.put_cf(meta_family, HEAD_KEY, encode(&block.header));
