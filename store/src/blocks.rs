@@ -153,11 +153,16 @@ impl Store {
 
     /// Where a transaction was included.
     pub fn tx_location(&self, tx_hash: &Hash) -> StoreResult<Option<TxLocation>> {
+        Ok(self.tx_receipt(tx_hash)?.map(|(location, _)| location))
+    }
+
+    /// Where a transaction was included, and its receipt.
+    pub fn tx_receipt(&self, tx_hash: &Hash) -> StoreResult<Option<(TxLocation, Receipt)>> {
         match self
             .db
             .get_cf(self.family(cf::TX_INDEX), tx_hash.as_bytes())?
         {
-            Some(bytes) => Ok(Some(decode("tx location", &bytes)?)),
+            Some(bytes) => Ok(Some(decode("tx index entry", &bytes)?)),
             None => Ok(None),
         }
     }
