@@ -96,6 +96,15 @@ pub(crate) enum Command {
     /// that the whole chain replays from genesis.
     #[command(subcommand)]
     Verify(VerifyCommand),
+    /// Chat with the other member about an item or an order: open, send, history, watch.
+    #[command(subcommand)]
+    Chat(crate::commands::chat::ChatCommand),
+    /// Raffles: create with a committed secret, enter, reveal, draw, show the checkable draw.
+    #[command(subcommand)]
+    Raffle(crate::commands::market::RaffleCommand),
+    /// Orders: create, pay through the payment provider, refund (admin), history.
+    #[command(subcommand)]
+    Order(crate::commands::market::OrderCommand),
 }
 
 /// Where the session token is kept between commands.
@@ -199,6 +208,18 @@ pub(crate) enum AccountCommand {
         /// File holding the password (else TRUFFLE_PASSWORD).
         #[arg(long = "password-file")]
         password_file: Option<PathBuf>,
+        /// Session file and node.
+        #[command(flatten)]
+        session: SessionArgs,
+    },
+    /// Get a one-time code to link my KakaoTalk chat with the Truffle channel.
+    KakaoCode {
+        /// Session file and node.
+        #[command(flatten)]
+        session: SessionArgs,
+    },
+    /// Remove the link to my KakaoTalk chat.
+    KakaoUnlink {
         /// Session file and node.
         #[command(flatten)]
         session: SessionArgs,
@@ -555,6 +576,32 @@ pub(crate) struct NodeRunArgs {
         help_heading = "Testing"
     )]
     pub(crate) enable_fault_injection: bool,
+    /// File holding the secret path segment of the Kakao skill webhook
+    /// (POST /kakao/skill/{secret}); without one the webhook answers 404.
+    #[arg(
+        long = "kakao.secret-file",
+        env = "TRUFFLE_KAKAO_SECRET_FILE",
+        help_heading = "Kakao"
+    )]
+    pub(crate) kakao_secret_file: Option<PathBuf>,
+    /// A Kakao i Open Builder bot id allowed to call the webhook (repeat for several).
+    #[arg(
+        long = "kakao.bot-id",
+        env = "TRUFFLE_KAKAO_BOT_IDS",
+        value_delimiter = ',',
+        help_heading = "Kakao"
+    )]
+    pub(crate) kakao_bot_ids: Vec<String>,
+    /// The Truffle site the bot links to (items, raffles, orders, the link page).
+    #[arg(
+        long = "kakao.site-url",
+        env = "TRUFFLE_KAKAO_SITE_URL",
+        help_heading = "Kakao"
+    )]
+    pub(crate) kakao_site_url: Option<String>,
+    /// Payments, order expiry and raffle draws.
+    #[command(flatten)]
+    pub(crate) market: crate::commands::market::MarketArgs,
 }
 
 /// `truffle dev`

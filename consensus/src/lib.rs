@@ -109,7 +109,8 @@ pub fn raft_config(
         // Blocks can be large: keep replication messages well under the transport limit.
         max_payload_entries: 64,
         snapshot_max_chunk_size: 3 * 1024 * 1024,
-        install_snapshot_timeout: 10_000,
+        // Installing rebuilds the state tree from the records before answering.
+        install_snapshot_timeout: 60_000,
         ..Default::default()
     };
     config

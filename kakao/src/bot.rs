@@ -96,6 +96,8 @@ const RAFFLE_LIST_LIMIT: usize = CAROUSEL_LIST_CARDS_MAX * LIST_CARD_ITEMS_CAROU
 const QUERY_MAX_CHARS: usize = 50;
 /// Longest serial accepted; anything longer is not one.
 const SERIAL_MAX_CHARS: usize = 64;
+/// Longest `brand/model/serial` accepted.
+const QUALIFIED_SERIAL_MAX_CHARS: usize = 3 * SERIAL_MAX_CHARS;
 /// Link codes are this many digits (issued by the site).
 const LINK_CODE_DIGITS: usize = 6;
 
@@ -546,10 +548,17 @@ impl<D: BotData> SkillBot<D> {
                 "확인할 시리얼 번호를 함께 보내 주세요.\n예) ‘정품 확인 ABC-123’",
             ));
         };
-        let well_formed = serial.chars().count() <= SERIAL_MAX_CHARS
-            && serial
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        // A plain serial, or `brand/model/serial` (which the ledger's index answers
+        // directly; a brand may hold spaces, "New Balance").
+        let well_formed = if serial.contains('/') {
+            serial.chars().count() <= QUALIFIED_SERIAL_MAX_CHARS
+                && crate::intent::is_qualified_serial(serial)
+        } else {
+            serial.chars().count() <= SERIAL_MAX_CHARS
+                && serial
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        };
         if !well_formed {
             return Ok(self.text_with_menu(
                 "시리얼 번호는 영문·숫자·하이픈(-)으로 되어 있어요. 상품 태그의 번호를 그대로 보내 주세요.",

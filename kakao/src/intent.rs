@@ -356,10 +356,32 @@ fn find_digits(text: &str) -> Option<String> {
 /// that is at least 3 long and has a digit ("시리얼 ABC-123 진품이야?" → "ABC-123").
 /// Korean particles glued to it ("ABC-123은") end the run by not being ASCII.
 fn find_serial(text: &str) -> Option<String> {
+    // A fully qualified serial ("Nike/DD1391-100/DD1391-0001") names the brand and model
+    // too, which lets the ledger's serial index answer directly: taken whole.
+    if let Some(qualified) = text
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')))
+        .find(|w| is_qualified_serial(w))
+    {
+        return Some(qualified.to_owned());
+    }
     text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
         .map(|run| run.trim_matches(['-', '_']))
         .find(|run| run.len() >= 3 && run.chars().any(|c| c.is_ascii_digit()))
         .map(str::to_owned)
+}
+
+/// Whether `text` is `brand/model/serial`: three non-empty parts of ASCII letters,
+/// digits, `-`, `_`, `.` and spaces, the last one holding a digit.
+pub fn is_qualified_serial(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('/').collect();
+    parts.len() == 3
+        && parts.iter().all(|p| {
+            !p.trim().is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' '))
+        })
+        && parts[2].chars().any(|c| c.is_ascii_digit())
 }
 
 /// Whether `text` alone looks like a serial number ("ABC-123", "NK-DUNK-0042"): one
@@ -441,6 +463,12 @@ mod tests {
                 },
             ),
             ("정품 확인", Command::Verify { serial: None }),
+            (
+                "정품 확인 Nike/DD1391-100/DD1391-0001",
+                Command::Verify {
+                    serial: Some("Nike/DD1391-100/DD1391-0001".into()),
+                },
+            ),
             (
                 "연동 123456",
                 Command::Link {

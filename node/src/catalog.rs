@@ -59,9 +59,7 @@ pub enum CatalogError {
     #[error("{0}")]
     InvalidQuery(String),
     /// The index is being built (after a start, a snapshot, or a deleted index folder).
-    #[error(
-        "the catalog index is being rebuilt (indexed height {indexed_height:?}); retry shortly"
-    )]
+    #[error("the search index is being built from the ledger; retry shortly")]
     NotReady {
         /// Height the index reflects so far.
         indexed_height: Option<u64>,
@@ -587,7 +585,8 @@ impl Catalog {
     pub fn apply_blocks(&self, blocks: &[Arc<Block>]) -> CatalogResult<()> {
         let mut follower = self.inner.follower.lock().expect("follower lock poisoned");
         let Some(synced) = self.synced_height() else {
-            return Ok(());
+            // A rebuild that emptied the index failed midway: build it again.
+            return self.rebuild_locked(&mut follower, true);
         };
         let head = self.head_height()?;
         if head <= synced {

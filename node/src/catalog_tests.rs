@@ -492,11 +492,17 @@ fn measure() {
     );
     let started = Instant::now();
     catalog.apply_blocks(&[transfers]).unwrap();
-    println!("follow one block of {PER_BLOCK} transfers: {:?}", started.elapsed());
+    println!(
+        "follow one block of {PER_BLOCK} transfers: {:?}",
+        started.elapsed()
+    );
     let empty = chain.block(vec![]);
     let started = Instant::now();
     catalog.apply_blocks(&[empty]).unwrap();
-    println!("follow one block that touches no product: {:?}", started.elapsed());
+    println!(
+        "follow one block that touches no product: {:?}",
+        started.elapsed()
+    );
     catalog.flush().unwrap();
     drop(catalog);
 

@@ -61,6 +61,31 @@ pub struct NodeConfig {
     pub phone_resend_interval_secs: u64,
     /// How long a login session lasts, seconds.
     pub session_ttl_secs: u64,
+    /// File holding the secret path segment of the Kakao skill webhook
+    /// (`POST /kakao/skill/{secret}`); the webhook answers 404 to everything without one.
+    pub kakao_secret_file: Option<PathBuf>,
+    /// Kakao i Open Builder bot ids allowed to call the webhook (others get 403).
+    pub kakao_bot_ids: Vec<String>,
+    /// The Truffle site the bot links to (`<site>/items/{id}`, ...); defaults to this
+    /// node's RPC address.
+    pub kakao_site_url: Option<String>,
+    /// Hosts (`host` or `host:port`) the webhook may POST callback answers to.
+    pub kakao_callback_hosts: Vec<String>,
+    /// How long the webhook waits for an answer before switching to callback mode
+    /// (when the block allows it), ms; 0 answers in callback mode whenever allowed.
+    pub kakao_answer_budget_ms: u64,
+    /// How long a Kakao link code is valid, seconds.
+    pub kakao_link_code_ttl_secs: u64,
+    /// How long chat messages are kept, seconds.
+    pub chat_retention_secs: u64,
+    /// Most chat messages a member may send per window.
+    pub chat_rate_max_messages: u32,
+    /// The window of the chat rate limit, seconds.
+    pub chat_rate_window_secs: u64,
+    /// How often the leader prunes expired chat messages and link codes, seconds.
+    pub chat_prune_interval_secs: u64,
+    /// Payments (provider, webhook), order expiry and raffle draws (`[market]`).
+    pub market: crate::market::MarketConfig,
 }
 
 impl Default for NodeConfig {
@@ -91,6 +116,17 @@ impl Default for NodeConfig {
             phone_code_ttl_secs: 300,
             phone_resend_interval_secs: 60,
             session_ttl_secs: 12 * 3600,
+            kakao_secret_file: None,
+            kakao_bot_ids: Vec::new(),
+            kakao_site_url: None,
+            kakao_callback_hosts: vec!["bot-api.kakao.com".into()],
+            kakao_answer_budget_ms: 3_000,
+            kakao_link_code_ttl_secs: 300,
+            chat_retention_secs: 90 * 24 * 3600,
+            chat_rate_max_messages: 30,
+            chat_rate_window_secs: 60,
+            chat_prune_interval_secs: 600,
+            market: crate::market::MarketConfig::default(),
         }
     }
 }

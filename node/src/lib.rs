@@ -16,8 +16,11 @@
 pub mod ads;
 pub mod catalog;
 mod certifier;
+pub mod chat;
 pub mod config;
+pub mod kakao;
 pub mod keyfile;
+pub mod market;
 mod mempool;
 pub mod messages;
 mod node;

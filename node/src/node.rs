@@ -141,6 +141,9 @@ pub(crate) struct NodeInner {
     pub(crate) verified: truffle_consensus::VerifiedSignatures,
     pub(crate) catalog: crate::catalog::Catalog,
     pub(crate) ads: crate::ads::AdBoard,
+    pub(crate) market: crate::market::Market,
+    pub(crate) chat: crate::chat::ChatHub,
+    pub(crate) kakao: crate::kakao::Kakao,
     pub(crate) shutdown: Notify,
 }
 
@@ -231,7 +234,10 @@ impl Node {
                     .iter()
                     .filter_map(|(k, a)| a.parse().ok().map(|a| (*k, a)))
                     .collect(),
-                request_timeout: Duration::from_secs(5),
+                // The last chunk of a snapshot is answered only once the receiver has
+                // rebuilt its state from it: seconds on a loaded machine. Dead peers fail
+                // fast anyway (the connection closes), so a long timeout costs nothing.
+                request_timeout: Duration::from_secs(60),
             },
             router.clone(),
         )?;
@@ -283,6 +289,9 @@ impl Node {
             config.data_dir.join(crate::catalog::INDEX_DIR),
         );
         let ads = crate::ads::AdBoard::new(store.clone());
+        let market = crate::market::Market::new(&config, &chain_id, &key, store.clone())?;
+        let chat = crate::chat::ChatHub::new(&config);
+        let kakao = crate::kakao::Kakao::new(&config)?;
         let inner = Arc::new(NodeInner {
             config,
             genesis,
@@ -305,6 +314,9 @@ impl Node {
             verified,
             catalog,
             ads,
+            market,
+            chat,
+            kakao,
             shutdown: Notify::new(),
         });
         let _ = router.node.set(Arc::downgrade(&inner));
@@ -319,6 +331,8 @@ impl Node {
         tokio::spawn(crate::tasks::forward_transactions(self.clone()));
         tokio::spawn(crate::tasks::housekeeping(self.clone()));
         tokio::spawn(crate::catalog::follow(self.clone()));
+        tokio::spawn(crate::market::run(self.clone()));
+        tokio::spawn(crate::chat::run(self.clone()));
     }
 
     /// The chain id.
@@ -451,11 +465,7 @@ impl Node {
 
     /// Where a transaction stands.
     pub fn transaction_status(&self, hash: &Hash) -> Result<TxStatus, NodeError> {
-        if let Some(location) = self.inner.store.tx_location(hash)? {
-            let block = self.inner.store.block(location.height)?.ok_or_else(|| {
-                NodeError::Config(format!("indexed block {} is missing", location.height))
-            })?;
-            let receipt = &block.receipts[location.index as usize];
+        if let Some((location, receipt)) = self.inner.store.tx_receipt(hash)? {
             return Ok(match &receipt.outcome {
                 Outcome::Applied { effect } => TxStatus::Committed {
                     height: location.height,

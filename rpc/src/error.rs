@@ -8,6 +8,8 @@
 //! | 2001..2099 | the node: pool full, not found, unavailable |
 //! | 4001..4099 | catalog and ads: search, catalog transactions, admin queries |
 //! | 3001..3099 | members: phone verification, signup, login, sessions |
+//! | 5001..5099 | raffles, orders and payments ([`crate::market_errors`]) |
+//! | 6001..6099 | KakaoTalk link and member chat ([`crate::chat_errors`]) |
 
 use jsonrpsee::types::ErrorObjectOwned;
 use serde::Serialize;

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use truffle_node::Node;
@@ -13,8 +13,13 @@ use crate::RpcLimits;
 pub fn routes(node: Node, limits: RpcLimits) -> Router {
     Router::new()
         .route("/health", get(health))
-        .route("/", get(index))
+        .merge(crate::web::routes())
         .route("/ads/{id}/click", get(crate::click::click))
+        .merge(crate::payments_http::routes())
+        .route(
+            "/kakao/skill/{secret}",
+            axum::routing::post(crate::kakao_http::skill),
+        )
         .layer(axum::extract::DefaultBodyLimit::max(
             limits.max_request_bytes as usize,
         ))
@@ -34,22 +39,4 @@ async fn health(State(node): State<Node>) -> Response {
         }
         Err(error) => (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
     }
-}
-
-/// A status page: which chain, which height, how to reach the API.
-async fn index(State(node): State<Node>) -> Response {
-    let head = match node.head() {
-        Ok(head) => head,
-        Err(error) => return (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
-    };
-    Html(format!(
-        "<!doctype html><html lang=\"ko\"><head><meta charset=\"utf-8\"><title>Truffle</title></head>\
-         <body><h1>Truffle</h1><p>chain <code>{}</code> ({})</p><p>height {} · block <code>{}</code></p>\
-         <p>JSON-RPC: POST / · WebSocket: ws on /</p></body></html>",
-        node.chain_id(),
-        node.genesis().chain_name,
-        head.height,
-        head.hash()
-    ))
-    .into_response()
 }

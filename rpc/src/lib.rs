@@ -8,11 +8,16 @@
 //! stable codes of [`error`].
 
 pub mod api;
+pub mod chat_errors;
 mod click;
 pub mod error;
 mod handlers;
 pub mod http;
+mod kakao_http;
+pub mod market_errors;
+mod payments_http;
 pub mod views;
+mod web;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -89,6 +94,7 @@ pub async fn serve(
 ) -> std::io::Result<RpcServer> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let local_addr = listener.local_addr()?;
+    node.market().set_listen_address(local_addr);
     let (stop_handle, handle) = stop_channel();
     let methods: Methods = rpc_module(node.clone()).into();
     let config = ServerConfig::builder()

@@ -248,11 +248,11 @@ fn spawn_block_watcher(
             Err(_) => 1,
         };
         while !stop.load(Ordering::Relaxed) {
-            match client.get_block(Some(next)).await {
-                Ok(block) => {
+            match client.get_receipts(next).await {
+                Ok(receipts) => {
                     let now = Instant::now();
                     let mut waiters = waiters.lock().expect("waiters lock poisoned");
-                    for receipt in &block.receipts {
+                    for receipt in &receipts {
                         if let Some(waiter) = waiters.remove(&receipt.tx_hash) {
                             let applied = matches!(receipt.outcome, Outcome::Applied { .. });
                             let _ = waiter.send((now, applied));

@@ -1,6 +1,9 @@
 //! Helpers for the cross-crate integration tests in `tests/it`: start real `truffle`
 //! processes, talk to them over JSON-RPC, sign transactions like a wallet does.
 
+pub mod kakao;
+pub mod members;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 

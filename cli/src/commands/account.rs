@@ -232,6 +232,10 @@ pub(crate) async fn run(command: AccountCommand) -> anyhow::Result<()> {
             let _ = std::fs::remove_file(&session.session_file);
             println!("withdrawn in block {height}; your personal data is erased");
         }
+        AccountCommand::KakaoCode { session } => crate::commands::chat::kakao_code(session).await?,
+        AccountCommand::KakaoUnlink { session } => {
+            crate::commands::chat::kakao_unlink(session).await?
+        }
     }
     Ok(())
 }

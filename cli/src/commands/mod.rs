@@ -2,10 +2,12 @@
 
 mod account;
 mod bench;
+pub(crate) mod chat;
 pub(crate) mod catalog;
 mod dev;
 mod genesis;
 mod keys;
+pub(crate) mod market;
 mod node;
 mod query;
 mod testnet;
@@ -54,6 +56,9 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ad(command) => catalog::run_ad(command).await,
         Command::Account(command) => account::run(command).await,
         Command::Verify(command) => verify::run(command).await,
+        Command::Chat(command) => chat::run(command).await,
+        Command::Raffle(command) => market::run_raffle(command).await,
+        Command::Order(command) => market::run_order(command).await,
     }
 }
 

@@ -49,6 +49,16 @@ pub(crate) fn build_config(args: &NodeRunArgs) -> anyhow::Result<NodeConfig> {
     if args.enable_fault_injection {
         config.enable_fault_injection = true;
     }
+    if args.kakao_secret_file.is_some() {
+        config.kakao_secret_file = args.kakao_secret_file.clone();
+    }
+    if !args.kakao_bot_ids.is_empty() {
+        config.kakao_bot_ids = args.kakao_bot_ids.clone();
+    }
+    if args.kakao_site_url.is_some() {
+        config.kakao_site_url = args.kakao_site_url.clone();
+    }
+    args.market.apply(&mut config.market);
     Ok(config)
 }
 

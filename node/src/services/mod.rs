@@ -171,6 +171,10 @@ pub enum ServiceCommand {
         /// blake3 of the session token.
         token_hash: Hash,
     },
+    /// Kakao link codes and bindings (its own reply type, [`crate::kakao::KakaoReply`]).
+    Kakao(crate::kakao::KakaoCommand),
+    /// Member chat (its own reply type, [`crate::chat::ChatReply`]).
+    Chat(crate::chat::ChatCommand),
 }
 
 /// What a service command did.
@@ -435,6 +439,8 @@ impl Services {
             changes.push((key(SESSION, &[token_hash]), None));
             changes.push((session_key, None));
         }
+        crate::kakao::forget_member(store, account, changes)?;
+        crate::chat::forget_member(store, account, changes)?;
         Ok(ServiceReply::Done)
     }
 
@@ -564,6 +570,8 @@ impl ServiceApplier for Services {
                 changes.push((key(SESSION, &[&token_hash.0]), None));
                 ServiceReply::Done
             }
+            ServiceCommand::Kakao(command) => return crate::kakao::link::apply(store, command),
+            ServiceCommand::Chat(command) => return crate::chat::apply::apply(store, command),
         };
         Ok(ServiceOutcome {
             changes,

@@ -21,6 +21,11 @@ pub trait ChainApi {
     #[method(name = "getCertificate")]
     fn get_certificate(&self, height: u64) -> RpcResult<Certificate>;
 
+    /// The receipts of the block at `height` (transaction hashes and outcomes) — what a
+    /// client following its transactions needs, without the transactions themselves.
+    #[method(name = "getReceipts")]
+    fn get_receipts(&self, height: u64) -> RpcResult<Vec<truffle_ledger::Receipt>>;
+
     /// Headers from `from`, at most `limit` (at most 1000).
     #[method(name = "getHeaders")]
     fn get_headers(&self, from: u64, limit: u32) -> RpcResult<Vec<HeaderView>>;

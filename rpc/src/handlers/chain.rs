@@ -45,6 +45,16 @@ impl ChainApiServer for ChainHandler {
         Ok(BlockView::from(&block))
     }
 
+    fn get_receipts(&self, height: u64) -> RpcResult<Vec<truffle_ledger::Receipt>> {
+        let block = self
+            .node
+            .store()
+            .block(height)
+            .map_err(|e| error::node(e.into()))?
+            .ok_or_else(|| error::not_found(format!("block {height}")))?;
+        Ok(block.receipts)
+    }
+
     fn get_certificate(&self, height: u64) -> RpcResult<Certificate> {
         self.node
             .store()

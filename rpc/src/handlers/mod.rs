@@ -4,8 +4,12 @@ mod account;
 mod auth;
 mod catalog;
 mod chain;
+mod chat;
 mod product;
+mod kakao;
+mod order;
 mod proof;
+mod raffle;
 mod system;
 mod tx;
 
@@ -50,6 +54,25 @@ pub fn rpc_module(node: Node) -> RpcModule<()> {
         .expect("method names are unique");
     module
         .merge(auth::AuthHandler { node: node.clone() }.into_rpc())
+        .expect("method names are unique");
+    module
+        .merge(
+            crate::api::ChatApiServer::into_rpc(chat::ChatHandler { node: node.clone() }),
+        )
+        .expect("method names are unique");
+    module
+        .merge(
+            crate::api::KakaoAccountApiServer::into_rpc(kakao::KakaoHandler { node: node.clone() }),
+        )
+        .expect("method names are unique");
+    module
+        .merge(crate::api::RaffleApiServer::into_rpc(raffle::RaffleHandler { node: node.clone() }))
+        .expect("method names are unique");
+    module
+        .merge(crate::api::OrderApiServer::into_rpc(order::OrderHandler { node: node.clone() }))
+        .expect("method names are unique");
+    module
+        .merge(crate::api::PaymentApiServer::into_rpc(order::OrderHandler { node: node.clone() }))
         .expect("method names are unique");
     module
         .merge(account::AccountHandler { node }.into_rpc())

@@ -2,7 +2,11 @@
 
 mod accounts;
 mod catalog;
+mod chat;
 mod cluster;
 mod faults;
+mod kakao;
+mod payments;
+mod raffles;
 mod single_node;
 mod verify;

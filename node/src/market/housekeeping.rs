@@ -1,0 +1,264 @@
+//! The leader's chores: expire unpaid orders, draw raffles that are ready.
+//!
+//! - An order still pending after its `expires_at_ms` is expired (`ExpireOrder`, which
+//!   anyone may sign): a raffle prize passes to the next runner-up, a listing goes back
+//!   on sale.
+//! - A closed raffle is drawn (`DrawRaffle`) once the seller revealed the secret, or
+//!   once the reveal deadline passed (the draw then falls back to the closing block's
+//!   hash and records that the seller missed the reveal).
+//! - Windows close and deadlines pass only when blocks come: on an idle chain the
+//!   leader submits a draw attempt every few seconds for a raffle whose time window is
+//!   over or which waits for a reveal, so that the closing block and the deadline come.
+//!   The ledger refuses the early attempts, which changes nothing else.
+//!
+//! Only the leader does this, so validators do not race each other with the same
+//! transactions; the ledger would refuse the duplicates anyway.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use truffle_ledger::state::{decode_record, keys, StateView, Table};
+use truffle_ledger::types::{Counters, EntryWindow, Order, OrderStatus, Raffle, RaffleStatus};
+use truffle_ledger::Payload;
+
+use super::settle::submit_operator;
+use crate::ads::now_ms;
+use crate::node::{Node, TxStatus};
+
+/// Most orders expired in one round.
+const MAX_EXPIRIES_PER_ROUND: usize = 50;
+/// Least time between two attempts that only make a block come for a raffle.
+const NUDGE_INTERVAL: Duration = Duration::from_secs(2);
+/// Grace after `expires_at_ms` before expiring, so clocks a little apart agree.
+const EXPIRY_GRACE_MS: u64 = 200;
+
+/// Remembers where to start looking and when raffles were last nudged.
+#[derive(Default)]
+struct Chores {
+    /// No order below this id is pending.
+    first_open_order: u64,
+    /// Last nudge per raffle.
+    nudged: HashMap<u64, Instant>,
+}
+
+fn counters(node: &Node) -> Option<Counters> {
+    let bytes = node.store().get(&keys::counters()).ok()??;
+    decode_record("counters", &bytes).ok()
+}
+
+async fn expire_orders(node: &Node, chores: &mut Chores) {
+    let Some(counters) = counters(node) else {
+        return;
+    };
+    let now = now_ms();
+    let mut first_open = None;
+    let mut expired = 0;
+    for id in chores.first_open_order..counters.next_order {
+        let order: Option<Order> = node
+            .store()
+            .get(&keys::order(id))
+            .ok()
+            .flatten()
+            .and_then(|bytes| decode_record("order", &bytes).ok());
+        let Some(order) = order else { continue };
+        if order.status != OrderStatus::Pending {
+            continue;
+        }
+        first_open.get_or_insert(id);
+        if now <= order.expires_at_ms.saturating_add(EXPIRY_GRACE_MS)
+            || expired >= MAX_EXPIRIES_PER_ROUND
+        {
+            continue;
+        }
+        expired += 1;
+        match submit_operator(node, Payload::ExpireOrder { order: id }).await {
+            Ok(TxStatus::Committed { effect, .. }) => {
+                tracing::info!(target: "market", order = id, ?effect, "unpaid order expired")
+            }
+            Ok(other) => tracing::debug!(target: "market", order = id, ?other, "order not expired"),
+            Err(error) => {
+                tracing::debug!(target: "market", order = id, %error, "order expiry failed");
+                return;
+            }
+        }
+    }
+    chores.first_open_order = first_open.unwrap_or(counters.next_order);
+}
+
+/// What to do about a raffle now.
+enum RaffleChore {
+    /// Draw it.
+    Draw,
+    /// Make a block come (the window is over or the reveal deadline is ahead).
+    Nudge,
+    /// Nothing.
+    Wait,
+}
+
+fn chore(raffle: &Raffle, height: u64, head_time_ms: u64, now: u64) -> RaffleChore {
+    match raffle.status {
+        RaffleStatus::Drawn => RaffleChore::Wait,
+        RaffleStatus::Open => {
+            let over_by_time = matches!(raffle.spec.window, EntryWindow::Times { closes_ms, .. } if now >= closes_ms);
+            if over_by_time || raffle.spec.window.is_closed_at(height, head_time_ms) {
+                RaffleChore::Nudge
+            } else {
+                RaffleChore::Wait
+            }
+        }
+        RaffleStatus::Closed => {
+            let deadline = raffle
+                .closing_block
+                .map(|c| c.height.saturating_add(raffle.spec.reveal_blocks))
+                .unwrap_or(u64::MAX);
+            if raffle.revealed_secret.is_some() || height > deadline {
+                RaffleChore::Draw
+            } else {
+                RaffleChore::Nudge
+            }
+        }
+    }
+}
+
+async fn draw_raffles(node: &Node, chores: &mut Chores) {
+    let Ok(Some(head)) = node.store().head() else {
+        return;
+    };
+    let Ok(raffles) = node.store().scan_prefix(&[Table::Raffle as u8]) else {
+        return;
+    };
+    let now = now_ms();
+    for (_, bytes) in raffles {
+        let Ok(raffle) = decode_record::<Raffle>("raffle", &bytes) else {
+            continue;
+        };
+        let nudge_due = chores
+            .nudged
+            .get(&raffle.id)
+            .is_none_or(|at| at.elapsed() >= NUDGE_INTERVAL);
+        match chore(&raffle, head.height, head.time_ms, now) {
+            RaffleChore::Wait => {
+                chores.nudged.remove(&raffle.id);
+                continue;
+            }
+            RaffleChore::Nudge if !nudge_due => continue,
+            RaffleChore::Nudge => {
+                chores.nudged.insert(raffle.id, Instant::now());
+            }
+            RaffleChore::Draw => {}
+        }
+        match submit_operator(node, Payload::DrawRaffle { raffle: raffle.id }).await {
+            Ok(TxStatus::Committed { effect, .. }) => {
+                tracing::info!(target: "market", raffle = raffle.id, ?effect, "raffle drawn")
+            }
+            Ok(other) => {
+                tracing::debug!(target: "market", raffle = raffle.id, ?other, "raffle not drawn yet")
+            }
+            Err(error) => {
+                tracing::debug!(target: "market", raffle = raffle.id, %error, "draw attempt failed");
+                return;
+            }
+        }
+    }
+}
+
+/// Runs the chores on the leader, every `housekeeping_interval_ms`.
+pub(crate) async fn housekeeping_loop(node: Node) {
+    let config = node.market().config().clone();
+    if !config.auto_expire_orders && !config.auto_draw_raffles {
+        return;
+    }
+    let interval = Duration::from_millis(config.housekeeping_interval_ms.max(100));
+    let mut chores = Chores::default();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = node.inner.shutdown.notified() => return,
+        }
+        if !node.is_leader() {
+            continue;
+        }
+        if config.auto_expire_orders {
+            expire_orders(&node, &mut chores).await;
+        }
+        if config.auto_draw_raffles {
+            draw_raffles(&node, &mut chores).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use truffle_ledger::types::{ClosingBlock, RaffleSpec, TxRef};
+    use truffle_ledger::{Hash, Keypair};
+
+    fn raffle(window: EntryWindow) -> Raffle {
+        Raffle {
+            id: 1,
+            seller: Keypair::from_name("s").public(),
+            spec: RaffleSpec {
+                items: vec![1],
+                window,
+                price: 1000,
+                runners_up: 0,
+                min_age: None,
+                seed_commitment: Hash::ZERO,
+                reveal_blocks: 3,
+                payment_window_ms: 60_000,
+            },
+            created: TxRef {
+                height: 1,
+                index: 0,
+                tx_hash: Hash::ZERO,
+            },
+            status: RaffleStatus::Open,
+            entry_count: 0,
+            closing_block: None,
+            revealed_secret: None,
+            seller_missed_reveal: false,
+            result: None,
+            runners_up_used: 0,
+        }
+    }
+
+    #[test]
+    fn raffles_are_drawn_when_revealed_or_past_the_deadline() {
+        let by_height = raffle(EntryWindow::Heights {
+            opens: 1,
+            closes: 10,
+        });
+        assert!(matches!(chore(&by_height, 5, 0, 0), RaffleChore::Wait));
+        assert!(matches!(chore(&by_height, 10, 0, 0), RaffleChore::Nudge));
+        let by_time = raffle(EntryWindow::Times {
+            opens_ms: 0,
+            closes_ms: 5_000,
+        });
+        assert!(matches!(
+            chore(&by_time, 5, 1_000, 4_999),
+            RaffleChore::Wait
+        ));
+        assert!(
+            matches!(chore(&by_time, 5, 1_000, 5_000), RaffleChore::Nudge),
+            "idle chain"
+        );
+        let mut closed = by_height.clone();
+        closed.status = RaffleStatus::Closed;
+        closed.closing_block = Some(ClosingBlock {
+            height: 10,
+            hash: Hash::ZERO,
+        });
+        assert!(
+            matches!(chore(&closed, 13, 0, 0), RaffleChore::Nudge),
+            "waiting for the reveal"
+        );
+        assert!(
+            matches!(chore(&closed, 14, 0, 0), RaffleChore::Draw),
+            "deadline passed"
+        );
+        closed.revealed_secret = Some(Hash::ZERO);
+        assert!(matches!(chore(&closed, 11, 0, 0), RaffleChore::Draw));
+        closed.status = RaffleStatus::Drawn;
+        assert!(matches!(chore(&closed, 20, 0, 0), RaffleChore::Wait));
+    }
+}

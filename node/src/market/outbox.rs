@@ -1,0 +1,238 @@
+//! The payment outbox: verified provider events, kept in the node's local column family
+//! until the ledger has settled (or refused) them.
+//!
+//! A webhook is acknowledged only after its event is here and the write-ahead log is
+//! synced, so a crash after the acknowledgement loses nothing: the node settles pending
+//! entries again on start. Entries are keyed by (provider, event id); a delivery of an
+//! event already here is a duplicate and changes nothing. Settling twice is harmless
+//! too, because the ledger refuses a second `SettlePayment` with the same event id.
+//!
+//! ```text
+//! market/outbox/<id>                     → OutboxEntry
+//! market/pending/<received ms><id>       → ()   while the entry is pending
+//! market/by-order/<order><id>            → ()   every entry of an order
+//! ```
+
+use std::sync::Mutex;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+use truffle_ledger::Hash;
+use truffle_store::Store;
+
+use crate::NodeError;
+
+const OUTBOX: &[u8] = b"market/outbox/";
+const PENDING: &[u8] = b"market/pending/";
+const BY_ORDER: &[u8] = b"market/by-order/";
+
+/// Where a payment event stands on this node.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum SettlementState {
+    /// Received; the ledger has not settled it yet.
+    Pending,
+    /// Settled on the ledger: the order is paid by this payment.
+    Settled {
+        /// Height of the settlement's block.
+        height: u64,
+    },
+    /// The payment could not buy the order and was cancelled (refunded) at the provider.
+    Refunded {
+        /// Why.
+        reason: String,
+    },
+    /// The order failed (for example, the amount did not match): payment cancelled,
+    /// order cancelled.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+    /// Nothing to settle (another status, or not an order of this chain).
+    Ignored {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl SettlementState {
+    /// Whether nothing more will happen to the entry.
+    pub fn is_final(&self) -> bool {
+        !matches!(self, SettlementState::Pending)
+    }
+}
+
+/// How the node learnt of the payment.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum EventSource {
+    /// A signed webhook.
+    Webhook,
+    /// The provider's answer to the node's confirmation.
+    Confirmation,
+}
+
+/// A verified payment event and what became of it.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// Provider name.
+    pub provider: String,
+    /// The provider's event id (the ledger's idempotency key).
+    pub event_id: String,
+    /// Webhook or confirmation.
+    pub source: EventSource,
+    /// The provider's payment id.
+    pub payment_key: String,
+    /// The provider's order id.
+    pub order_ref: String,
+    /// The ledger order, when the order id is one of this chain's.
+    pub order: Option<u64>,
+    /// The payment status the event reports (`DONE`, `CANCELED`...).
+    pub status: String,
+    /// The amount paid, in won.
+    pub amount: u64,
+    /// When this node received it, ms.
+    pub received_ms: u64,
+    /// Where it stands.
+    pub state: SettlementState,
+    /// Settlement attempts so far.
+    pub attempts: u32,
+    /// Why the last attempt did not finish.
+    pub last_error: Option<String>,
+    /// When the entry last changed, ms.
+    pub updated_ms: u64,
+}
+
+impl OutboxEntry {
+    fn id(&self) -> Hash {
+        entry_id(&self.provider, &self.event_id)
+    }
+}
+
+fn entry_id(provider: &str, event_id: &str) -> Hash {
+    Hash::tagged(
+        b"truffle/v1/payment-outbox",
+        &[provider.as_bytes(), &[0], event_id.as_bytes()],
+    )
+}
+
+fn key(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = prefix.to_vec();
+    for part in parts {
+        out.extend_from_slice(part);
+    }
+    out
+}
+
+/// The outbox over the node's local family.
+pub(crate) struct Outbox {
+    store: Store,
+    /// Makes "insert unless present" atomic between concurrent deliveries.
+    lock: Mutex<()>,
+}
+
+impl Outbox {
+    pub(crate) fn new(store: Store) -> Outbox {
+        Outbox {
+            store,
+            lock: Mutex::new(()),
+        }
+    }
+
+    fn get(&self, id: &Hash) -> Result<Option<OutboxEntry>, NodeError> {
+        match self.store.local_get(&key(OUTBOX, &[&id.0]))? {
+            Some(bytes) => Ok(Some(borsh::from_slice(&bytes).map_err(|e| {
+                NodeError::Config(format!("corrupt payment outbox entry: {e}"))
+            })?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores a new event durably (WAL synced). Returns the stored entry and whether it
+    /// is new (false: a duplicate delivery; nothing changed).
+    pub(crate) fn insert(&self, entry: OutboxEntry) -> Result<(OutboxEntry, bool), NodeError> {
+        let _guard = self.lock.lock().expect("outbox lock poisoned");
+        let id = entry.id();
+        if let Some(existing) = self.get(&id)? {
+            return Ok((existing, false));
+        }
+        let mut writes = vec![(
+            key(OUTBOX, &[&id.0]),
+            Some(borsh::to_vec(&entry).expect("encoding to a Vec cannot fail")),
+        )];
+        if !entry.state.is_final() {
+            writes.push((
+                key(PENDING, &[&entry.received_ms.to_be_bytes(), &id.0]),
+                Some(Vec::new()),
+            ));
+        }
+        if let Some(order) = entry.order {
+            writes.push((
+                key(BY_ORDER, &[&order.to_be_bytes(), &id.0]),
+                Some(Vec::new()),
+            ));
+        }
+        self.store.local_write(&writes)?;
+        self.store.sync()?;
+        Ok((entry, true))
+    }
+
+    /// Records what became of an entry (its pending mark goes once it is final).
+    pub(crate) fn update(&self, entry: &OutboxEntry) -> Result<(), NodeError> {
+        let _guard = self.lock.lock().expect("outbox lock poisoned");
+        let id = entry.id();
+        let mut writes = vec![(
+            key(OUTBOX, &[&id.0]),
+            Some(borsh::to_vec(entry).expect("encoding to a Vec cannot fail")),
+        )];
+        if entry.state.is_final() {
+            writes.push((
+                key(PENDING, &[&entry.received_ms.to_be_bytes(), &id.0]),
+                None,
+            ));
+        }
+        self.store.local_write(&writes)?;
+        self.store.sync()?;
+        Ok(())
+    }
+
+    /// Pending entries, oldest first.
+    pub(crate) fn pending(&self) -> Result<Vec<OutboxEntry>, NodeError> {
+        let mut out = Vec::new();
+        for (pending_key, _) in self.store.local_scan(PENDING)? {
+            let Some(id) = pending_key
+                .get(PENDING.len() + 8..)
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            else {
+                continue;
+            };
+            if let Some(entry) = self.get(&Hash(id))? {
+                out.push(entry);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every entry of an order, in no particular order.
+    pub(crate) fn for_order(&self, order: u64) -> Result<Vec<OutboxEntry>, NodeError> {
+        let mut out = Vec::new();
+        for (order_key, _) in self
+            .store
+            .local_scan(&key(BY_ORDER, &[&order.to_be_bytes()]))?
+        {
+            let Some(id) = order_key
+                .get(BY_ORDER.len() + 8..)
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            else {
+                continue;
+            };
+            if let Some(entry) = self.get(&Hash(id))? {
+                out.push(entry);
+            }
+        }
+        out.sort_by_key(|e| e.received_ms);
+        Ok(out)
+    }
+}

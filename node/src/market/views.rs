@@ -1,0 +1,685 @@
+//! What the market shows: orders with their items, a member's payment history, raffles
+//! with their phase, entries and a draw recomputed from ledger data alone.
+
+use serde::{Deserialize, Serialize};
+use truffle_ledger::draw::{draw_positions, draw_seed};
+use truffle_ledger::state::{decode_record, keys, StateView, Table};
+use truffle_ledger::tx::raffle_commitment;
+use truffle_ledger::types::{
+    ClosingBlock, DrawResult, Item, Order, OrderSource, OrderStatus, PaymentRecord, Product,
+    Raffle, RaffleEntry, RaffleStatus, RefundRecord, TxRef,
+};
+use truffle_ledger::{Hash, PublicKey};
+
+use super::{Market, MarketError, OutboxEntry};
+use crate::node::Node;
+
+/// Largest page of any market listing.
+pub const MAX_PAGE_SIZE: u32 = 100;
+/// Page size when none is given.
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+
+/// Which page of a listing: `page` from 1, `page_size` 1 to [`MAX_PAGE_SIZE`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PageRequest {
+    /// Page number, from 1 (default 1).
+    pub page: Option<u32>,
+    /// Items per page (default 20, at most 100).
+    pub page_size: Option<u32>,
+}
+
+impl PageRequest {
+    fn resolve(self) -> Result<(u32, u32), MarketError> {
+        let page = self.page.unwrap_or(1);
+        let size = self.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        if page == 0 {
+            return Err(MarketError::InvalidPage("pages count from 1".into()));
+        }
+        if size == 0 || size > MAX_PAGE_SIZE {
+            return Err(MarketError::InvalidPage(format!(
+                "page_size is 1 to {MAX_PAGE_SIZE}"
+            )));
+        }
+        Ok((page, size))
+    }
+}
+
+/// One page of a listing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// Items in the whole listing.
+    pub total: u64,
+    /// This page's number, from 1.
+    pub page: u32,
+    /// Items per page.
+    pub page_size: u32,
+    /// The items of this page.
+    pub items: Vec<T>,
+}
+
+fn paginate<T>(all: Vec<T>, request: PageRequest) -> Result<Page<T>, MarketError> {
+    let (page, page_size) = request.resolve()?;
+    let total = all.len() as u64;
+    let skip = (u64::from(page - 1) * u64::from(page_size)).min(total) as usize;
+    let items = all
+        .into_iter()
+        .skip(skip)
+        .take(page_size as usize)
+        .collect();
+    Ok(Page {
+        total,
+        page,
+        page_size,
+        items,
+    })
+}
+
+/// A piece as an order shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemSummary {
+    /// Item id.
+    pub id: u64,
+    /// Its product.
+    pub product: u64,
+    /// Brand.
+    pub brand: String,
+    /// Product name (Korean, else English).
+    pub name: String,
+    /// k of k/N.
+    pub edition: u32,
+    /// N.
+    pub edition_size: u32,
+    /// Serial number.
+    pub serial: String,
+    /// Current owner.
+    pub owner: PublicKey,
+}
+
+/// An order with its item and this node's record of payments received for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderView {
+    /// The ledger's order record.
+    #[serde(flatten)]
+    pub order: Order,
+    /// The provider's order id for it.
+    pub order_ref: String,
+    /// The piece.
+    pub item_summary: Option<ItemSummary>,
+    /// Pending, but its payment window has passed (it will be expired).
+    pub overdue: bool,
+    /// Payment events this node received for the order and what became of them.
+    pub settlements: Vec<OutboxEntry>,
+}
+
+/// Which side of an order a member is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryRole {
+    /// The member pays.
+    Buyer,
+    /// The member is paid.
+    Seller,
+}
+
+/// One order in a member's payment history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// Order id.
+    pub order: u64,
+    /// The member's side.
+    pub role: HistoryRole,
+    /// Where it stands.
+    pub status: OrderStatus,
+    /// Amount, in won.
+    pub amount: u64,
+    /// Listing or raffle.
+    pub source: OrderSource,
+    /// The piece.
+    pub item: Option<ItemSummary>,
+    /// When it was ordered (or won).
+    pub created: TxRef,
+    /// The payment, once settled.
+    pub payment: Option<PaymentRecord>,
+    /// The refund, if any.
+    pub refund: Option<RefundRecord>,
+    /// Why it was cancelled or expired.
+    pub closed_reason: Option<String>,
+    /// Payment deadline (block time, ms).
+    pub expires_at_ms: u64,
+    /// Height of its latest recorded change (order, payment or refund): the sort key.
+    pub last_height: u64,
+}
+
+/// Where a raffle is in its life, as of this node's latest block and clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RafflePhase {
+    /// The entry window has not opened.
+    Upcoming,
+    /// Entries are accepted.
+    AcceptingEntries,
+    /// The window is over; the next block closes entry.
+    Closing,
+    /// Entry closed; the seller may reveal the secret until the reveal deadline.
+    AwaitingReveal,
+    /// Anyone may draw (the seller revealed, or the deadline passed).
+    ReadyToDraw,
+    /// Drawn.
+    Drawn,
+}
+
+/// A raffle with its phase.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaffleView {
+    /// The ledger's raffle record.
+    #[serde(flatten)]
+    pub raffle: Raffle,
+    /// Where it is in its life.
+    pub phase: RafflePhase,
+    /// Last height at which the seller may reveal, once entry closed.
+    pub reveal_deadline: Option<u64>,
+}
+
+/// The draw recomputed from the ledger's entries, closing block and secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recomputed {
+    /// The seed.
+    pub seed: Hash,
+    /// Winners, in prize order.
+    pub winners: Vec<PublicKey>,
+    /// Runners-up, in order.
+    pub runners_up: Vec<PublicKey>,
+}
+
+/// Everything needed to check a raffle's draw, and the check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaffleOutcome {
+    /// Raffle id.
+    pub raffle: u64,
+    /// Status.
+    pub status: RaffleStatus,
+    /// Phase.
+    pub phase: RafflePhase,
+    /// The seller's commitment, fixed at creation.
+    pub seed_commitment: Hash,
+    /// The block that closed entry (its hash is half of the seed).
+    pub closing_block: Option<ClosingBlock>,
+    /// Last height at which the seller may reveal.
+    pub reveal_deadline: Option<u64>,
+    /// The seller's secret, once revealed.
+    pub revealed_secret: Option<Hash>,
+    /// Whether the revealed secret matches the commitment.
+    pub secret_matches_commitment: Option<bool>,
+    /// The seller missed the deadline; the seed is the closing block's hash alone.
+    pub seller_missed_reveal: bool,
+    /// Entries.
+    pub entries: u32,
+    /// Entries taking part (not cancelled by a withdrawal).
+    pub eligible_entries: u32,
+    /// Prizes (item ids), in order.
+    pub items: Vec<u64>,
+    /// The draw as recorded on the ledger.
+    pub recorded: Option<DrawResult>,
+    /// The draw recomputed by this node from the entries, closing block and secret.
+    pub recomputed: Option<Recomputed>,
+    /// Whether the recomputation matches the record.
+    pub matches: Option<bool>,
+}
+
+/// What came of a member's entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum EntryOutcome {
+    /// Not drawn yet.
+    Waiting,
+    /// Won this prize.
+    Won {
+        /// The item.
+        item: u64,
+    },
+    /// Drawn as runner-up at this rank (1 = first).
+    RunnerUp {
+        /// Rank.
+        rank: u32,
+    },
+    /// Not drawn.
+    NotSelected,
+    /// The entry was cancelled (withdrawal).
+    Cancelled,
+}
+
+/// A member's raffle entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyEntry {
+    /// Raffle id.
+    pub raffle: u64,
+    /// The raffle's phase.
+    pub phase: RafflePhase,
+    /// Position in entry order.
+    pub position: u32,
+    /// The entering transaction.
+    pub tx: TxRef,
+    /// What came of it.
+    pub outcome: EntryOutcome,
+    /// What a winner pays, in won.
+    pub price: u64,
+    /// Prizes.
+    pub items: Vec<u64>,
+}
+
+fn read<T: borsh::BorshDeserialize>(
+    store: &truffle_store::Store,
+    what: &'static str,
+    key: &[u8],
+) -> Result<Option<T>, MarketError> {
+    match store.get(key)? {
+        Some(bytes) => Ok(Some(decode_record(what, &bytes)?)),
+        None => Ok(None),
+    }
+}
+
+impl Market {
+    /// An order record from the ledger.
+    pub fn ledger_order(&self, order: u64) -> Result<Option<Order>, MarketError> {
+        read(&self.store, "order", &keys::order(order))
+    }
+
+    pub(crate) fn item_summary(&self, item: u64) -> Result<Option<ItemSummary>, MarketError> {
+        let Some(item) = read::<Item>(&self.store, "item", &keys::item(item))? else {
+            return Ok(None);
+        };
+        let product = read::<Product>(&self.store, "product", &keys::product(item.product))?;
+        let (brand, name) = product
+            .map(|p| {
+                let name = if p.name_ko.is_empty() {
+                    p.name_en
+                } else {
+                    p.name_ko
+                };
+                (p.brand, name)
+            })
+            .unwrap_or_default();
+        Ok(Some(ItemSummary {
+            id: item.id,
+            product: item.product,
+            brand,
+            name,
+            edition: item.edition,
+            edition_size: item.edition_size,
+            serial: item.serial,
+            owner: item.owner,
+        }))
+    }
+
+    /// An order with its item and this node's settlement records.
+    pub fn order(&self, order: u64) -> Result<OrderView, MarketError> {
+        let record = self.ledger_order(order)?.ok_or(MarketError::NotFound {
+            kind: "order",
+            id: order,
+        })?;
+        Ok(OrderView {
+            order_ref: self.order_ref(order),
+            item_summary: self.item_summary(record.item)?,
+            overdue: record.status == OrderStatus::Pending
+                && crate::ads::now_ms() > record.expires_at_ms,
+            settlements: self.settlements(order)?,
+            order: record,
+        })
+    }
+
+    /// An account's orders (as buyer and seller): newest activity first.
+    pub fn history(
+        &self,
+        account: &PublicKey,
+        page: PageRequest,
+    ) -> Result<Page<HistoryEntry>, MarketError> {
+        page.resolve()?;
+        let mut entries = Vec::new();
+        for (key, _) in self
+            .store
+            .scan_prefix(&keys::account_orders_prefix(account))?
+        {
+            let Some(id) = keys::trailing_u64(&key) else {
+                continue;
+            };
+            let Some(order) = self.ledger_order(id)? else {
+                continue;
+            };
+            let role = if order.buyer == *account {
+                HistoryRole::Buyer
+            } else {
+                HistoryRole::Seller
+            };
+            let last_height = [
+                Some(order.created.height),
+                order.payment.as_ref().map(|p| p.settled.height),
+                order.refund.as_ref().map(|r| r.refunded.height),
+            ]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(0);
+            entries.push(HistoryEntry {
+                order: order.id,
+                role,
+                status: order.status,
+                amount: order.amount,
+                source: order.source,
+                item: self.item_summary(order.item)?,
+                created: order.created,
+                payment: order.payment,
+                refund: order.refund,
+                closed_reason: order.closed_reason,
+                expires_at_ms: order.expires_at_ms,
+                last_height,
+            });
+        }
+        entries.sort_by(|a, b| (b.last_height, b.order).cmp(&(a.last_height, a.order)));
+        paginate(entries, page)
+    }
+
+    /// A raffle record from the ledger.
+    pub fn ledger_raffle(&self, raffle: u64) -> Result<Option<Raffle>, MarketError> {
+        read(&self.store, "raffle", &keys::raffle(raffle))
+    }
+
+    fn view(&self, raffle: Raffle, head: (u64, u64)) -> RaffleView {
+        let (height, _) = head;
+        let reveal_deadline = raffle
+            .closing_block
+            .map(|c| c.height.saturating_add(raffle.spec.reveal_blocks));
+        let now = crate::ads::now_ms();
+        let phase = match raffle.status {
+            RaffleStatus::Drawn => RafflePhase::Drawn,
+            RaffleStatus::Closed => {
+                if raffle.revealed_secret.is_some() || reveal_deadline.is_some_and(|d| height > d) {
+                    RafflePhase::ReadyToDraw
+                } else {
+                    RafflePhase::AwaitingReveal
+                }
+            }
+            RaffleStatus::Open => {
+                // The next block: one higher, at about this node's clock.
+                let window = raffle.spec.window;
+                if window.is_closed_at(height, head.1) {
+                    RafflePhase::Closing
+                } else if window.is_open_at(height + 1, now) {
+                    RafflePhase::AcceptingEntries
+                } else if window.is_closed_at(height + 1, now) {
+                    RafflePhase::Closing
+                } else {
+                    RafflePhase::Upcoming
+                }
+            }
+        };
+        RaffleView {
+            raffle,
+            phase,
+            reveal_deadline,
+        }
+    }
+
+    fn head(&self) -> Result<(u64, u64), MarketError> {
+        let head = self
+            .store
+            .head()?
+            .ok_or_else(|| MarketError::Unavailable("the store has no genesis block".into()))?;
+        Ok((head.height, head.time_ms))
+    }
+
+    /// A raffle with its phase.
+    pub fn raffle(&self, raffle: u64) -> Result<RaffleView, MarketError> {
+        let record = self.ledger_raffle(raffle)?.ok_or(MarketError::NotFound {
+            kind: "raffle",
+            id: raffle,
+        })?;
+        Ok(self.view(record, self.head()?))
+    }
+
+    /// Raffles, newest first, optionally only those with `status`.
+    pub fn raffles(
+        &self,
+        status: Option<RaffleStatus>,
+        page: PageRequest,
+    ) -> Result<Page<RaffleView>, MarketError> {
+        page.resolve()?;
+        let head = self.head()?;
+        let mut all = Vec::new();
+        for (_, bytes) in self.store.scan_prefix(&[Table::Raffle as u8])? {
+            let raffle: Raffle = decode_record("raffle", &bytes)?;
+            if status.is_none_or(|s| s == raffle.status) {
+                all.push(raffle);
+            }
+        }
+        all.reverse();
+        let page = paginate(all, page)?;
+        Ok(Page {
+            total: page.total,
+            page: page.page,
+            page_size: page.page_size,
+            items: page.items.into_iter().map(|r| self.view(r, head)).collect(),
+        })
+    }
+
+    fn all_entries(&self, raffle: u64) -> Result<Vec<RaffleEntry>, MarketError> {
+        self.store
+            .scan_prefix(&keys::raffle_entries_prefix(raffle))?
+            .iter()
+            .map(|(_, bytes)| decode_record("raffle entry", bytes).map_err(MarketError::from))
+            .collect()
+    }
+
+    /// A raffle's entries in entry order (the order the draw uses).
+    pub fn raffle_entries(
+        &self,
+        raffle: u64,
+        page: PageRequest,
+    ) -> Result<Page<RaffleEntry>, MarketError> {
+        page.resolve()?;
+        if self.ledger_raffle(raffle)?.is_none() {
+            return Err(MarketError::NotFound {
+                kind: "raffle",
+                id: raffle,
+            });
+        }
+        paginate(self.all_entries(raffle)?, page)
+    }
+
+    /// The draw's inputs, the recorded result and the result recomputed from the ledger.
+    pub fn raffle_outcome(&self, raffle: u64) -> Result<RaffleOutcome, MarketError> {
+        let view = self.raffle(raffle)?;
+        let record = &view.raffle;
+        let entries = self.all_entries(raffle)?;
+        let eligible: Vec<PublicKey> = entries
+            .iter()
+            .filter(|e| !e.cancelled)
+            .map(|e| e.entrant)
+            .collect();
+        let recomputed = match (&record.result, record.closing_block) {
+            (Some(_), Some(closing)) => {
+                let seed = draw_seed(raffle, &closing.hash, record.revealed_secret.as_ref());
+                let prizes = record.spec.items.len();
+                let picked: Vec<PublicKey> = draw_positions(
+                    &seed,
+                    eligible.len(),
+                    prizes + record.spec.runners_up as usize,
+                )
+                .into_iter()
+                .map(|p| eligible[p])
+                .collect();
+                Some(Recomputed {
+                    seed,
+                    winners: picked.iter().take(prizes).copied().collect(),
+                    runners_up: picked.iter().skip(prizes).copied().collect(),
+                })
+            }
+            _ => None,
+        };
+        let matches = match (&record.result, &recomputed) {
+            (Some(result), Some(again)) => Some(
+                result.seed == again.seed
+                    && result.winners == again.winners
+                    && result.runners_up == again.runners_up,
+            ),
+            _ => None,
+        };
+        Ok(RaffleOutcome {
+            raffle,
+            status: record.status,
+            phase: view.phase,
+            seed_commitment: record.spec.seed_commitment,
+            closing_block: record.closing_block,
+            reveal_deadline: view.reveal_deadline,
+            revealed_secret: record.revealed_secret,
+            secret_matches_commitment: record
+                .revealed_secret
+                .map(|s| raffle_commitment(&s) == record.spec.seed_commitment),
+            seller_missed_reveal: record.seller_missed_reveal,
+            entries: record.entry_count,
+            eligible_entries: eligible.len() as u32,
+            items: record.spec.items.clone(),
+            recorded: record.result.clone(),
+            recomputed,
+            matches,
+        })
+    }
+
+    /// An account's raffle entries, newest raffle first.
+    pub fn entries_of(
+        &self,
+        account: &PublicKey,
+        page: PageRequest,
+    ) -> Result<Page<MyEntry>, MarketError> {
+        page.resolve()?;
+        let head = self.head()?;
+        let mut all = Vec::new();
+        for (key, _) in self
+            .store
+            .scan_prefix(&keys::account_entries_prefix(account))?
+        {
+            let Some(raffle_id) = keys::trailing_u64(&key) else {
+                continue;
+            };
+            let Some(raffle) = self.ledger_raffle(raffle_id)? else {
+                continue;
+            };
+            let Some(position) = read::<u32>(
+                &self.store,
+                "raffle entrant",
+                &keys::raffle_entrant(raffle_id, account),
+            )?
+            else {
+                continue;
+            };
+            let Some(entry) = read::<RaffleEntry>(
+                &self.store,
+                "raffle entry",
+                &keys::raffle_entry(raffle_id, position),
+            )?
+            else {
+                continue;
+            };
+            let outcome = if entry.cancelled {
+                EntryOutcome::Cancelled
+            } else {
+                match &raffle.result {
+                    None => EntryOutcome::Waiting,
+                    Some(result) => {
+                        if let Some(index) = result.winners.iter().position(|w| w == account) {
+                            EntryOutcome::Won {
+                                item: raffle.spec.items[index],
+                            }
+                        } else if let Some(rank) =
+                            result.runners_up.iter().position(|r| r == account)
+                        {
+                            EntryOutcome::RunnerUp {
+                                rank: rank as u32 + 1,
+                            }
+                        } else {
+                            EntryOutcome::NotSelected
+                        }
+                    }
+                }
+            };
+            let view = self.view(raffle, head);
+            all.push(MyEntry {
+                raffle: raffle_id,
+                phase: view.phase,
+                position,
+                tx: entry.tx,
+                outcome,
+                price: view.raffle.spec.price,
+                items: view.raffle.spec.items,
+            });
+        }
+        all.reverse();
+        paginate(all, page)
+    }
+}
+
+impl Node {
+    /// The logged-in member's payment history (orders, payments, refunds; newest first).
+    pub async fn payment_history(
+        &self,
+        session_token: &str,
+        page: PageRequest,
+    ) -> Result<Page<HistoryEntry>, MarketError> {
+        let member = self.members().session(self, session_token).await?;
+        self.market().history(&member.account, page)
+    }
+
+    /// The logged-in member's raffle entries.
+    pub async fn my_raffle_entries(
+        &self,
+        session_token: &str,
+        page: PageRequest,
+    ) -> Result<Page<MyEntry>, MarketError> {
+        let member = self.members().session(self, session_token).await?;
+        self.market().entries_of(&member.account, page)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_bounded_and_slice() {
+        let all: Vec<u32> = (0..45).collect();
+        let page = paginate(
+            all.clone(),
+            PageRequest {
+                page: Some(3),
+                page_size: Some(20),
+            },
+        )
+        .unwrap();
+        assert_eq!((page.total, page.items.len(), page.items[0]), (45, 5, 40));
+        let past = paginate(
+            all.clone(),
+            PageRequest {
+                page: Some(9),
+                page_size: None,
+            },
+        )
+        .unwrap();
+        assert!(past.items.is_empty());
+        assert!(paginate(
+            all.clone(),
+            PageRequest {
+                page: Some(0),
+                page_size: None
+            }
+        )
+        .is_err());
+        assert!(paginate(
+            all,
+            PageRequest {
+                page: None,
+                page_size: Some(101)
+            }
+        )
+        .is_err());
+    }
+}

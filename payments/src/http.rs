@@ -1,0 +1,436 @@
+//! A Toss Payments–style REST gateway.
+//!
+//! ```text
+//! POST {base}/v1/payments/confirm            {paymentKey, orderId, amount}
+//! GET  {base}/v1/payments/{paymentKey}
+//! POST {base}/v1/payments/{paymentKey}/cancel {cancelReason[, cancelAmount]}
+//! ```
+//!
+//! Every call authenticates with HTTP Basic auth (the secret key as user name, an
+//! empty password); calls that change money carry an `Idempotency-Key` header, so a
+//! retry after a timeout is harmless. Errors come back as `{code, message}` with a 4xx
+//! or 5xx status. The checkout itself happens in the provider's widget in the customer's
+//! browser: [`PaymentProvider::checkout`] returns the widget's parameters and calls
+//! nothing. Webhooks are checked with a separately configured secret ([`crate::webhook`]).
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::{PaymentError, PaymentResult};
+use crate::provider::{verify_signed_event, PaymentProvider};
+use crate::types::{
+    CancelRequest, Checkout, CheckoutRequest, ConfirmRequest, Payment, WebhookEvent,
+};
+
+/// How to reach and authenticate with a REST gateway.
+#[derive(Clone)]
+pub struct HttpProviderConfig {
+    /// The provider's name as recorded on the ledger, e.g. `toss`.
+    pub name: String,
+    /// Base URL, e.g. `https://api.tosspayments.com`.
+    pub base_url: String,
+    /// The secret API key (Basic auth user name).
+    pub secret_key: String,
+    /// The shared secret webhooks are signed with.
+    pub webhook_secret: Vec<u8>,
+    /// Tolerance of webhook timestamps, seconds.
+    pub webhook_tolerance_secs: u64,
+    /// The widget's public client key, handed to the customer's browser.
+    pub client_key: Option<String>,
+    /// Timeout of one call.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for HttpProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpProviderConfig")
+            .field("name", &self.name)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A REST gateway client.
+#[derive(Debug)]
+pub struct HttpProvider {
+    config: HttpProviderConfig,
+    http: reqwest::Client,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    code: Option<String>,
+    message: Option<String>,
+}
+
+/// Toss error codes that mean "the confirmed amount is not the authorized one".
+const AMOUNT_CODES: [&str; 2] = ["NOT_MATCHES_AMOUNT", "INVALID_AMOUNT"];
+
+impl HttpProvider {
+    /// A client for `config`.
+    pub fn new(config: HttpProviderConfig) -> PaymentResult<HttpProvider> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .build()
+            .map_err(|e| PaymentError::Transport(e.to_string()))?;
+        Ok(HttpProvider { config, http })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.config.base_url.trim_end_matches('/'))
+    }
+
+    async fn call(
+        &self,
+        request: reqwest::RequestBuilder,
+        idempotency_key: Option<&str>,
+    ) -> PaymentResult<Payment> {
+        let mut request = request
+            .basic_auth(&self.config.secret_key, Some(""))
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(key) = idempotency_key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| PaymentError::Transport(e.to_string()))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| PaymentError::Transport(e.to_string()))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes)
+                .map_err(|e| PaymentError::InvalidResponse(e.to_string()));
+        }
+        let error: ErrorBody = serde_json::from_slice(&bytes).unwrap_or(ErrorBody {
+            code: None,
+            message: None,
+        });
+        let code = error
+            .code
+            .unwrap_or_else(|| format!("HTTP_{}", status.as_u16()));
+        let message = error
+            .message
+            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect());
+        Err(PaymentError::Refused {
+            code,
+            message,
+            status: status.as_u16(),
+        })
+    }
+}
+
+impl PaymentProvider for HttpProvider {
+    fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    fn checkout<'a>(
+        &'a self,
+        request: &'a CheckoutRequest,
+    ) -> BoxFuture<'a, PaymentResult<Checkout>> {
+        Box::pin(async move {
+            Ok(Checkout {
+                provider: self.config.name.clone(),
+                order_id: request.order_id.clone(),
+                order_name: request.order_name.clone(),
+                amount: request.amount,
+                payment_key: None,
+                checkout_url: None,
+                widget: Some(json!({
+                    "clientKey": self.config.client_key,
+                    "customerKey": request.customer_key,
+                    "orderId": request.order_id,
+                    "orderName": request.order_name,
+                    "amount": { "currency": "KRW", "value": request.amount },
+                    "successUrl": request.success_url,
+                    "failUrl": request.fail_url,
+                })),
+                status: None,
+            })
+        })
+    }
+
+    fn confirm<'a>(&'a self, request: &'a ConfirmRequest) -> BoxFuture<'a, PaymentResult<Payment>> {
+        Box::pin(async move {
+            let call = self
+                .http
+                .post(self.url("/v1/payments/confirm"))
+                .json(&json!({
+                    "paymentKey": request.payment_key,
+                    "orderId": request.order_id,
+                    "amount": request.amount,
+                }));
+            match self.call(call, Some(&request.idempotency_key)).await {
+                Ok(payment) if payment.order_id != request.order_id => {
+                    Err(PaymentError::InvalidResponse(format!(
+                        "confirmed payment belongs to order {}, not {}",
+                        payment.order_id, request.order_id
+                    )))
+                }
+                Ok(payment) if payment.total_amount != request.amount => {
+                    Err(PaymentError::AmountMismatch {
+                        expected: request.amount,
+                        authorized: payment.total_amount,
+                    })
+                }
+                Ok(payment) => Ok(payment),
+                Err(PaymentError::Refused { code, .. })
+                    if AMOUNT_CODES.contains(&code.as_str()) =>
+                {
+                    // Ask what was authorized, to say so.
+                    let authorized = self
+                        .payment(&request.payment_key)
+                        .await
+                        .map(|p| p.total_amount)
+                        .unwrap_or(0);
+                    Err(PaymentError::AmountMismatch {
+                        expected: request.amount,
+                        authorized,
+                    })
+                }
+                Err(PaymentError::Refused { code, .. }) if code == "ALREADY_PROCESSED_PAYMENT" => {
+                    // A retried confirmation: the payment's state is the answer.
+                    let payment = self.payment(&request.payment_key).await?;
+                    if payment.total_amount != request.amount {
+                        return Err(PaymentError::AmountMismatch {
+                            expected: request.amount,
+                            authorized: payment.total_amount,
+                        });
+                    }
+                    Ok(payment)
+                }
+                Err(PaymentError::Refused { code, .. }) if code == "NOT_FOUND_PAYMENT" => {
+                    Err(PaymentError::UnknownPayment(request.payment_key.clone()))
+                }
+                Err(other) => Err(other),
+            }
+        })
+    }
+
+    fn payment<'a>(&'a self, payment_key: &'a str) -> BoxFuture<'a, PaymentResult<Payment>> {
+        Box::pin(async move {
+            let call = self
+                .http
+                .get(self.url(&format!("/v1/payments/{payment_key}")));
+            match self.call(call, None).await {
+                Err(PaymentError::Refused { code, .. }) if code == "NOT_FOUND_PAYMENT" => {
+                    Err(PaymentError::UnknownPayment(payment_key.to_owned()))
+                }
+                other => other,
+            }
+        })
+    }
+
+    fn cancel<'a>(&'a self, request: &'a CancelRequest) -> BoxFuture<'a, PaymentResult<Payment>> {
+        Box::pin(async move {
+            let mut body = json!({ "cancelReason": request.reason });
+            if let Some(amount) = request.amount {
+                body["cancelAmount"] = json!(amount);
+            }
+            let call = self
+                .http
+                .post(self.url(&format!("/v1/payments/{}/cancel", request.payment_key)))
+                .json(&body);
+            match self.call(call, Some(&request.idempotency_key)).await {
+                Err(PaymentError::Refused { code, .. }) if code == "ALREADY_CANCELED_PAYMENT" => {
+                    self.payment(&request.payment_key).await
+                }
+                other => other,
+            }
+        })
+    }
+
+    fn verify_webhook(
+        &self,
+        signature: Option<&str>,
+        body: &[u8],
+        now_ms: u64,
+    ) -> PaymentResult<WebhookEvent> {
+        verify_signed_event(
+            &self.config.webhook_secret,
+            self.config.webhook_tolerance_secs,
+            signature,
+            body,
+            now_ms,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use axum::extract::{Path, State};
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::{get, post};
+    use axum::{Json, Router};
+    use serde_json::Value;
+
+    use super::*;
+    use crate::types::PaymentStatus;
+
+    /// What the fake gateway saw: (path, authorization, idempotency key, body).
+    type Seen = Arc<Mutex<Vec<(String, String, String, Value)>>>;
+
+    fn payment(key: &str, amount: u64, status: &str) -> Value {
+        json!({"paymentKey": key, "orderId": "truffle-x-1", "orderName": "덩크", "status": status,
+               "totalAmount": amount, "balanceAmount": amount, "approvedAt": null, "cancels": null})
+    }
+
+    async fn fake_toss(seen: Seen) -> String {
+        fn record(seen: &Seen, path: &str, headers: &HeaderMap, body: Value) {
+            let header = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            seen.lock().unwrap().push((
+                path.to_owned(),
+                header("authorization"),
+                header("idempotency-key"),
+                body,
+            ));
+        }
+        async fn confirm(
+            State(seen): State<Seen>,
+            headers: HeaderMap,
+            Json(body): Json<Value>,
+        ) -> (StatusCode, Json<Value>) {
+            record(&seen, "confirm", &headers, body.clone());
+            if body["amount"] != json!(15_000) {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    Json(json!({"code": "NOT_MATCHES_AMOUNT", "message": "금액 불일치"})),
+                );
+            }
+            (StatusCode::OK, Json(payment("pk_1", 15_000, "DONE")))
+        }
+        async fn lookup(Path(key): Path<String>) -> (StatusCode, Json<Value>) {
+            if key == "pk_1" {
+                (StatusCode::OK, Json(payment("pk_1", 15_000, "DONE")))
+            } else {
+                (
+                    StatusCode::NOT_FOUND,
+                    Json(json!({"code": "NOT_FOUND_PAYMENT", "message": "없음"})),
+                )
+            }
+        }
+        async fn cancel(
+            State(seen): State<Seen>,
+            Path(key): Path<String>,
+            headers: HeaderMap,
+            Json(body): Json<Value>,
+        ) -> (StatusCode, Json<Value>) {
+            record(&seen, "cancel", &headers, body);
+            (StatusCode::OK, Json(payment(&key, 15_000, "CANCELED")))
+        }
+        let app = Router::new()
+            .route("/v1/payments/confirm", post(confirm))
+            .route("/v1/payments/{key}", get(lookup))
+            .route("/v1/payments/{key}/cancel", post(cancel))
+            .with_state(seen);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{address}")
+    }
+
+    fn provider(base_url: String) -> HttpProvider {
+        HttpProvider::new(HttpProviderConfig {
+            name: "toss".into(),
+            base_url,
+            secret_key: "test_sk_abc".into(),
+            webhook_secret: b"whsec".to_vec(),
+            webhook_tolerance_secs: 300,
+            client_key: Some("test_ck".into()),
+            timeout: Duration::from_secs(5),
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn confirms_with_basic_auth_and_idempotency_keys() {
+        let seen: Seen = Arc::default();
+        let toss = provider(fake_toss(seen.clone()).await);
+        let confirm = ConfirmRequest {
+            payment_key: "pk_1".into(),
+            order_id: "truffle-x-1".into(),
+            amount: 15_000,
+            idempotency_key: "confirm-pk_1".into(),
+        };
+        let paid = toss.confirm(&confirm).await.unwrap();
+        assert_eq!(paid.status, PaymentStatus::Done);
+        {
+            let seen = seen.lock().unwrap();
+            let (_, auth, idempotency, body) = &seen[0];
+            // base64("test_sk_abc:")
+            assert_eq!(auth, "Basic dGVzdF9za19hYmM6");
+            assert_eq!(idempotency, "confirm-pk_1");
+            assert_eq!(body["paymentKey"], "pk_1");
+            assert_eq!(body["amount"], 15_000);
+        }
+        let wrong = ConfirmRequest {
+            amount: 1_500,
+            ..confirm
+        };
+        assert_eq!(
+            toss.confirm(&wrong).await,
+            Err(PaymentError::AmountMismatch {
+                expected: 1_500,
+                authorized: 15_000
+            })
+        );
+        assert!(matches!(
+            toss.payment("pk_404").await,
+            Err(PaymentError::UnknownPayment(_))
+        ));
+        let cancelled = toss
+            .cancel(&CancelRequest {
+                payment_key: "pk_1".into(),
+                reason: "환불".into(),
+                amount: None,
+                idempotency_key: "refund-7".into(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(cancelled.status, PaymentStatus::Canceled);
+        let seen = seen.lock().unwrap();
+        let (path, _, idempotency, body) = seen.last().unwrap();
+        assert_eq!(
+            (path.as_str(), idempotency.as_str()),
+            ("cancel", "refund-7")
+        );
+        assert_eq!(body["cancelReason"], "환불");
+        assert!(body.get("cancelAmount").is_none());
+    }
+
+    #[tokio::test]
+    async fn unreachable_gateways_are_retryable_and_checkouts_are_widget_parameters() {
+        let toss = provider("http://127.0.0.1:9".into());
+        let error = toss.payment("pk_1").await.unwrap_err();
+        assert!(error.is_retryable(), "{error}");
+        let checkout = toss
+            .checkout(&CheckoutRequest {
+                order_id: "truffle-x-1".into(),
+                order_name: "덩크".into(),
+                amount: 15_000,
+                customer_key: "c".into(),
+                success_url: Some("https://shop.example/ok".into()),
+                fail_url: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(checkout.payment_key, None);
+        let widget = checkout.widget.unwrap();
+        assert_eq!(widget["amount"]["value"], 15_000);
+        assert_eq!(widget["clientKey"], "test_ck");
+    }
+}

@@ -1,0 +1,93 @@
+use jsonrpsee::core::{async_trait, RpcResult, SubscriptionResult};
+use jsonrpsee::{PendingSubscriptionSink, SubscriptionMessage};
+use truffle_ledger::{Hash, PublicKey};
+use truffle_node::chat::{ChatMessage, ChatSubject, HistoryPage, RoomView};
+use truffle_node::Node;
+
+use crate::api::ChatApiServer;
+use crate::chat_errors;
+
+pub(crate) struct ChatHandler {
+    pub(crate) node: Node,
+}
+
+#[async_trait]
+impl ChatApiServer for ChatHandler {
+    async fn open_room(
+        &self,
+        session_token: String,
+        subject: ChatSubject,
+        counterpart: Option<PublicKey>,
+    ) -> RpcResult<RoomView> {
+        self.node
+            .chat()
+            .open_room(&self.node, &session_token, subject, counterpart)
+            .await
+            .map_err(chat_errors::chat)
+    }
+
+    async fn rooms(&self, session_token: String) -> RpcResult<Vec<RoomView>> {
+        self.node
+            .chat()
+            .rooms(&self.node, &session_token)
+            .await
+            .map_err(chat_errors::chat)
+    }
+
+    async fn send(&self, session_token: String, room: Hash, text: String) -> RpcResult<ChatMessage> {
+        self.node
+            .chat()
+            .send(&self.node, &session_token, room, &text)
+            .await
+            .map_err(chat_errors::chat)
+    }
+
+    async fn history(
+        &self,
+        session_token: String,
+        room: Hash,
+        before: Option<u64>,
+        limit: Option<u32>,
+    ) -> RpcResult<HistoryPage> {
+        self.node
+            .chat()
+            .history(&self.node, &session_token, room, before, limit)
+            .await
+            .map_err(chat_errors::chat)
+    }
+
+    async fn subscribe_room(
+        &self,
+        pending: PendingSubscriptionSink,
+        session_token: String,
+        room: Hash,
+    ) -> SubscriptionResult {
+        let mut subscription = match self
+            .node
+            .chat()
+            .subscribe(&self.node, &session_token, room)
+            .await
+        {
+            Ok(subscription) => subscription,
+            Err(error) => {
+                pending.reject(chat_errors::chat(error)).await;
+                return Ok(());
+            }
+        };
+        let sink = pending.accept().await?;
+        loop {
+            tokio::select! {
+                _ = sink.closed() => return Ok(()),
+                message = subscription.next() => match message {
+                    Some(message) => {
+                        let raw = serde_json::value::to_raw_value(message.as_ref())?;
+                        if sink.send(SubscriptionMessage::from(raw)).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                    None => return Ok(()),
+                },
+            }
+        }
+    }
+}

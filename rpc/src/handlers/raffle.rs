@@ -1,0 +1,54 @@
+use jsonrpsee::core::{async_trait, RpcResult};
+use truffle_ledger::types::{RaffleEntry, RaffleStatus};
+use truffle_node::market::{MyEntry, Page, PageRequest, RaffleOutcome, RaffleView};
+use truffle_node::Node;
+
+use crate::api::RaffleApiServer;
+use crate::market_errors as error_market;
+
+pub(crate) struct RaffleHandler {
+    pub(crate) node: Node,
+}
+
+#[async_trait]
+impl RaffleApiServer for RaffleHandler {
+    fn get(&self, raffle: u64) -> RpcResult<RaffleView> {
+        self.node.market().raffle(raffle).map_err(error_market::market)
+    }
+
+    fn list(
+        &self,
+        status: Option<RaffleStatus>,
+        page: Option<PageRequest>,
+    ) -> RpcResult<Page<RaffleView>> {
+        self.node
+            .market()
+            .raffles(status, page.unwrap_or_default())
+            .map_err(error_market::market)
+    }
+
+    fn entries(&self, raffle: u64, page: Option<PageRequest>) -> RpcResult<Page<RaffleEntry>> {
+        self.node
+            .market()
+            .raffle_entries(raffle, page.unwrap_or_default())
+            .map_err(error_market::market)
+    }
+
+    fn result(&self, raffle: u64) -> RpcResult<RaffleOutcome> {
+        self.node
+            .market()
+            .raffle_outcome(raffle)
+            .map_err(error_market::market)
+    }
+
+    async fn my_entries(
+        &self,
+        session_token: String,
+        page: Option<PageRequest>,
+    ) -> RpcResult<Page<MyEntry>> {
+        self.node
+            .my_raffle_entries(&session_token, page.unwrap_or_default())
+            .await
+            .map_err(error_market::market)
+    }
+}

@@ -1,0 +1,64 @@
+//! The browser pages (`truffle-web`): `GET /` the app, `GET /assets/...` its files, and
+//! `GET /genesis.json` the chain's genesis spec, from which the pages check proof
+//! bundles (they hash it to the chain id and pin that id on first use).
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use truffle_node::Node;
+
+/// The pages' routes.
+pub(crate) fn routes() -> Router<Node> {
+    Router::new()
+        .route("/", get(file))
+        .route("/assets/{*path}", get(file))
+        .route("/genesis.json", get(genesis))
+}
+
+async fn file(request: Request) -> Response {
+    let Some(asset) = truffle_web::asset(request.uri().path()) else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    let etag = HeaderValue::from_static(asset.etag);
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static(asset.mime)),
+        (header::ETAG, etag.clone()),
+        // Revalidate every time: a new node binary serves new pages at once.
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(truffle_web::CONTENT_SECURITY_POLICY),
+        ),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    ];
+    if request.headers().get(header::IF_NONE_MATCH) == Some(&etag) {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    (headers, asset.bytes).into_response()
+}
+
+async fn genesis(State(node): State<Node>) -> Response {
+    (
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))],
+        Json(node.genesis().clone()),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_app_is_served_at_the_root() {
+        assert!(truffle_web::asset("/").is_some());
+    }
+}

@@ -1,0 +1,410 @@
+//! Golden vectors shared with the JavaScript tests (`web/tests/js/`): the browser's
+//! borsh encoder, signer and proof verifier must agree byte for byte with the ledger.
+//!
+//! - `tests/golden/transactions.json`: transactions of every payload kind, as serde JSON
+//!   (what the pages build), with the signer's seed, the signing hash and the signed
+//!   borsh hex the ledger produces.
+//! - `tests/golden/proofs.json`: a genesis spec, and item and history proof bundles
+//!   from a small certified chain (with two validator-set changes), with the verdicts.
+//!
+//! The tests compare the ledger's output with the committed files; run them with
+//! `TRUFFLE_UPDATE_GOLDEN=1` to rewrite the files after a deliberate format change.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+use truffle_ledger::block::BlockProposal;
+use truffle_ledger::certificate::{self, Certificate};
+use truffle_ledger::tx::raffle_commitment;
+use truffle_ledger::types::{
+    AdSpec, EntryWindow, Gender, ProductSpec, RaffleSpec, Role, ValidatorSet,
+};
+use truffle_ledger::verify::{self, build, ArchiveChain, ItemQuery, TrustRoot};
+use truffle_ledger::{Hash, Keypair, Payload, PublicKey, SignedTransaction, Transaction};
+
+fn golden_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("golden")
+        .join(name)
+}
+
+/// Compares `value` with the committed file, or rewrites it when asked to.
+fn check_golden(name: &str, value: &Value) {
+    let path = golden_path(name);
+    let text = serde_json::to_string_pretty(value).expect("JSON") + "\n";
+    if std::env::var_os("TRUFFLE_UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &text).expect("write golden file");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e}; run with TRUFFLE_UPDATE_GOLDEN=1",
+            path.display()
+        )
+    });
+    let committed: Value = serde_json::from_str(&committed).expect("golden JSON");
+    assert!(
+        committed == *value,
+        "{} differs from what the ledger produces now; if the change is deliberate, \
+         rerun with TRUFFLE_UPDATE_GOLDEN=1 and update the JavaScript side",
+        path.display()
+    );
+}
+
+fn seed(byte: u8) -> [u8; 32] {
+    [byte; 32]
+}
+
+fn key(byte: u8) -> PublicKey {
+    Keypair::from_seed(&seed(byte)).public()
+}
+
+/// One payload of every kind, with the edge values of each field type.
+fn payloads() -> Vec<Payload> {
+    vec![
+        Payload::RegisterAccount {
+            account: key(2),
+            role: Role::Member,
+            birth_year: Some(1995),
+        },
+        Payload::SetAccountSuspended {
+            account: key(2),
+            suspended: true,
+        },
+        Payload::WithdrawAccount { account: key(1) },
+        Payload::ApplySeller {
+            shop_name: "스니커즈 라운지 shop".into(),
+        },
+        Payload::ApproveSeller { account: key(2) },
+        Payload::RevokeSeller { account: key(2) },
+        Payload::RegisterProduct(ProductSpec {
+            brand: "Nike".into(),
+            model: "DD1391-100".into(),
+            name_ko: "나이키 덩크 로우 레트로 범고래".into(),
+            name_en: "Nike Dunk Low Retro Panda".into(),
+            category: "sneakers".into(),
+            release_date: 20_240_301,
+            price: 129_000,
+            description: "정품 — limited".into(),
+            image_hashes: vec![Hash::of(b"front"), Hash::of(b"back")],
+            serials: vec!["DD1391-0001".into(), "DD1391-0002".into()],
+            list_for_sale: true,
+        }),
+        Payload::TransferItem {
+            item: 7,
+            to: key(2),
+        },
+        Payload::ListItem {
+            item: 7,
+            price: Some(9_007_199_254_740_991),
+        },
+        Payload::ListItem {
+            item: 7,
+            price: None,
+        },
+        Payload::CreateRaffle(RaffleSpec {
+            items: vec![1, 2, 300],
+            window: EntryWindow::Times {
+                opens_ms: 1_767_225_600_000,
+                closes_ms: 1_767_830_400_000,
+            },
+            price: 219_000,
+            runners_up: 3,
+            min_age: Some(19),
+            seed_commitment: raffle_commitment(&Hash::of(b"secret")),
+            reveal_blocks: 1_000,
+            payment_window_ms: 86_400_000,
+        }),
+        Payload::CreateRaffle(RaffleSpec {
+            items: vec![9],
+            window: EntryWindow::Heights {
+                opens: 10,
+                closes: 20,
+            },
+            price: 1,
+            runners_up: 0,
+            min_age: None,
+            seed_commitment: Hash::ZERO,
+            reveal_blocks: 5,
+            payment_window_ms: 60_000,
+        }),
+        Payload::EnterRaffle { raffle: 3 },
+        Payload::RevealRaffleSecret {
+            raffle: 3,
+            secret: Hash::of(b"secret"),
+        },
+        Payload::DrawRaffle { raffle: 3 },
+        Payload::CreateOrder { item: 12 },
+        Payload::SettlePayment {
+            order: 4,
+            provider: "sandbox".into(),
+            payment_key: "pay_123".into(),
+            event_id: "evt_1".into(),
+            amount: 219_000,
+        },
+        Payload::CancelOrder {
+            order: 4,
+            reason: "변심".into(),
+        },
+        Payload::ExpireOrder { order: 4 },
+        Payload::RefundOrder {
+            order: 4,
+            reason: "defect".into(),
+        },
+        Payload::CreateAd(AdSpec {
+            title: "한정판 스니커즈 위크".into(),
+            image_url: "https://truffle.example/a.png".into(),
+            landing_url: "https://truffle.example/events/1".into(),
+            placement: "main".into(),
+            starts_at_ms: 1,
+            ends_at_ms: 2,
+            target_gender: Some(Gender::Female),
+            target_min_age: Some(20),
+            target_max_age: None,
+        }),
+        Payload::SetAdActive {
+            ad: 1,
+            active: false,
+        },
+        Payload::AddValidator {
+            key: key(3),
+            name: "validator-3".into(),
+            p2p_address: "/ip4/127.0.0.1/tcp/30336".into(),
+        },
+        Payload::RemoveValidator { key: key(3) },
+    ]
+}
+
+#[test]
+fn transactions_match_the_golden_file() {
+    let chain_id = truffle_genesis::dev().chain_id();
+    let signer = Keypair::from_seed(&seed(1));
+    let cases: Vec<Value> = payloads()
+        .into_iter()
+        .enumerate()
+        .map(|(i, payload)| {
+            let tx = Transaction {
+                chain_id,
+                signer: signer.public(),
+                nonce: if i == 0 { u64::MAX } else { i as u64 },
+                payload,
+            };
+            let signing_hash = tx.signing_hash();
+            let signed = tx.clone().sign(&signer);
+            // The ledger decodes its own output: the vectors are valid transactions.
+            assert_eq!(SignedTransaction::decode(&signed.encode()).unwrap(), signed);
+            json!({
+                "kind": tx.payload.kind(),
+                "chain_id": chain_id,
+                "signer_seed": hex::encode(seed(1)),
+                "signer": signer.public(),
+                "nonce": tx.nonce.to_string(),
+                "payload": serde_json::to_value(&tx.payload).unwrap(),
+                "unsigned": hex::encode(borsh::to_vec(&tx).unwrap()),
+                "signing_hash": signing_hash,
+                "signed": hex::encode(signed.encode()),
+            })
+        })
+        .collect();
+    let kinds: std::collections::BTreeSet<&str> =
+        cases.iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.len(), 22, "every payload kind has a vector");
+    check_golden("transactions.json", &json!({ "cases": cases }));
+}
+
+/// A small certified chain: three validators, two set changes, one edition, an item
+/// handed on twice.
+struct Fixture {
+    chain: ArchiveChain,
+    signers: HashMap<PublicKey, Keypair>,
+    nonces: HashMap<PublicKey, u64>,
+    chain_id: Hash,
+    time_ms: u64,
+}
+
+impl Fixture {
+    fn sign(&mut self, key: &Keypair, payload: Payload) -> SignedTransaction {
+        let nonce = self.nonces.entry(key.public()).or_insert(0);
+        let tx = Transaction {
+            chain_id: self.chain_id,
+            signer: key.public(),
+            nonce: *nonce,
+            payload,
+        }
+        .sign(key);
+        *nonce += 1;
+        tx
+    }
+
+    fn block(&mut self, transactions: Vec<SignedTransaction>) -> u64 {
+        self.time_ms += 1_000;
+        let proposal = BlockProposal {
+            proposer: truffle_genesis::dev_keys::validator(0).public(),
+            time_ms: self.time_ms,
+            transactions,
+        };
+        let block = self.chain.apply(&proposal).unwrap();
+        assert!(block.receipts.iter().all(|r| r.is_applied()), "{block:?}");
+        let set: ValidatorSet = self
+            .chain
+            .validator_set_after(block.header.height - 1)
+            .unwrap()
+            .unwrap();
+        let votes = set
+            .keys
+            .iter()
+            .map(|k| certificate::vote(&self.signers[k], &block.header))
+            .collect();
+        self.chain.add_certificate(Certificate {
+            height: block.header.height,
+            header_hash: block.header.hash(),
+            votes,
+        });
+        block.header.height
+    }
+}
+
+#[test]
+fn proofs_match_the_golden_file() {
+    let spec = truffle_genesis::local_spec("truffle-golden", 3, 30_333);
+    let genesis = spec.to_state();
+    let admin = truffle_genesis::dev_keys::admin();
+    let validators: Vec<Keypair> = (0..4).map(truffle_genesis::dev_keys::validator).collect();
+    let mut fx = Fixture {
+        chain: ArchiveChain::new(&genesis).unwrap(),
+        signers: validators.iter().map(|k| (k.public(), k.clone())).collect(),
+        nonces: HashMap::new(),
+        chain_id: genesis.chain_id,
+        time_ms: spec.genesis_time_ms,
+    };
+    let seller = Keypair::from_seed(&seed(10));
+    let buyers = [Keypair::from_seed(&seed(11)), Keypair::from_seed(&seed(12))];
+
+    let mut txs = Vec::new();
+    for account in [&seller, &buyers[0], &buyers[1]] {
+        txs.push(fx.sign(
+            &admin,
+            Payload::RegisterAccount {
+                account: account.public(),
+                role: Role::Member,
+                birth_year: Some(1990),
+            },
+        ));
+    }
+    fx.block(txs);
+    let tx = fx.sign(
+        &seller,
+        Payload::ApplySeller {
+            shop_name: "골든 샵".into(),
+        },
+    );
+    fx.block(vec![tx]);
+    let tx = fx.sign(
+        &admin,
+        Payload::ApproveSeller {
+            account: seller.public(),
+        },
+    );
+    fx.block(vec![tx]);
+    let tx = fx.sign(
+        &seller,
+        Payload::RegisterProduct(ProductSpec {
+            brand: "Nike".into(),
+            model: "DD1391-100".into(),
+            name_ko: "나이키 덩크 로우".into(),
+            name_en: "Nike Dunk Low".into(),
+            category: "sneakers".into(),
+            release_date: 20_260_101,
+            price: 129_000,
+            description: "한정판".into(),
+            image_hashes: vec![Hash::of(b"image")],
+            serials: vec!["DD-0001".into(), "DD-0002".into(), "DD-0003".into()],
+            list_for_sale: false,
+        }),
+    );
+    fx.block(vec![tx]);
+    // Validator 3 joins, then validator 1 leaves: the verifier must follow both.
+    let tx = fx.sign(
+        &admin,
+        Payload::AddValidator {
+            key: validators[3].public(),
+            name: "validator-3".into(),
+            p2p_address: "/ip4/127.0.0.1/tcp/30336".into(),
+        },
+    );
+    fx.block(vec![tx]);
+    let tx = fx.sign(
+        &admin,
+        Payload::RemoveValidator {
+            key: validators[1].public(),
+        },
+    );
+    fx.block(vec![tx]);
+    // Piece 2 goes seller -> buyer 0 -> buyer 1, in a block with another transaction.
+    let item = 2u64;
+    let other = fx.sign(
+        &seller,
+        Payload::TransferItem {
+            item: 3,
+            to: buyers[1].public(),
+        },
+    );
+    let tx = fx.sign(
+        &seller,
+        Payload::TransferItem {
+            item,
+            to: buyers[0].public(),
+        },
+    );
+    fx.block(vec![other, tx]);
+    let tx = fx.sign(
+        &buyers[0],
+        Payload::TransferItem {
+            item,
+            to: buyers[1].public(),
+        },
+    );
+    let anchor_height = fx.block(vec![tx]);
+
+    let trust = TrustRoot::from(&genesis);
+    let query = ItemQuery::Id(item);
+    let item_proof = build::item_proof(&fx.chain, anchor_height, &query).unwrap();
+    let history_proof = build::history_proof(&fx.chain, anchor_height, &query).unwrap();
+    let verdict = verify::verify_history(&trust, &query, &history_proof, Default::default())
+        .expect("the fixture verifies");
+    verify::verify_item(&trust, &query, &item_proof, Default::default()).unwrap();
+    assert_eq!(verdict.history.len(), 3);
+
+    check_golden(
+        "proofs.json",
+        &json!({
+            "genesis": spec,
+            "chain_id": genesis.chain_id,
+            "item": item,
+            "anchor_height": anchor_height,
+            "item_proof": hex::encode(verify::encode_bundle(&item_proof)),
+            "history_proof": hex::encode(verify::encode_bundle(&history_proof)),
+            "verdict": {
+                "owner": verdict.item.owner,
+                "seller": verdict.item.seller,
+                "serial": verdict.item.item.serial,
+                "edition": verdict.item.item.edition,
+                "edition_size": verdict.item.item.edition_size,
+                "product_id": verdict.item.product.id,
+                "brand": verdict.item.product.brand,
+                "model": verdict.item.product.model,
+                "history": verdict.history.iter().map(|s| json!({
+                    "sequence": s.sequence,
+                    "owner": s.owner,
+                    "signer": s.signer,
+                    "acquisition": s.acquisition,
+                    "height": s.tx.height,
+                    "index": s.tx.index,
+                    "tx_hash": s.tx.tx_hash,
+                })).collect::<Vec<_>>(),
+            },
+        }),
+    );
+}

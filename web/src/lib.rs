@@ -1,0 +1,114 @@
+//! The browser pages of a Truffle node: a single-page app (Korean by default, with an
+//! English switch) embedded in the binary and served on the node's RPC port.
+//!
+//! - `static/index.html` is served at `/`; everything else under `static/` at its own
+//!   path (`/assets/app.css`, `/assets/js/app.js`, ...).
+//! - `static/assets/js/vendor.js` is the audited crypto libraries (`@noble/curves`,
+//!   `@noble/hashes`, `@noble/ciphers`) bundled by `npm run build` from the versions
+//!   pinned in `package-lock.json`; `scripts/setup.sh` builds it, and `build.rs` refuses
+//!   to compile without it.
+//! - The pages talk to the node only through JSON-RPC (`POST /`). Keys are generated,
+//!   encrypted and used in the browser: the node never sees a member's private key.
+//!
+//! This crate has no dependencies: the RPC crate serves [`asset`] with its own router.
+
+include!(concat!(env!("OUT_DIR"), "/assets.rs"));
+
+/// An embedded file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Asset {
+    /// Its MIME type, with the charset for text.
+    pub mime: &'static str,
+    /// A fingerprint of its bytes, quoted, for `ETag` / `If-None-Match`.
+    pub etag: &'static str,
+    /// The bytes.
+    pub bytes: &'static [u8],
+}
+
+/// The file served at URL path `path` (`/` is the app's page), if any.
+pub fn asset(path: &str) -> Option<Asset> {
+    let path = if path == "/" { "/index.html" } else { path };
+    FILES
+        .iter()
+        .find(|(url, ..)| *url == path)
+        .map(|(_, mime, etag, bytes)| Asset { mime, etag, bytes })
+}
+
+/// Every embedded URL path.
+pub fn paths() -> impl Iterator<Item = &'static str> {
+    FILES.iter().map(|(url, ..)| *url)
+}
+
+/// The `Content-Security-Policy` of the pages: scripts, styles and connections from
+/// the node only; banner images may come from any https origin (their URLs are fixed
+/// on the ledger); no framing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' https: data:; connect-src 'self'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+
+#[cfg(test)]
+mod golden;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_app_and_its_modules_are_embedded() {
+        let index = asset("/").expect("the app page");
+        assert!(index.mime.starts_with("text/html"));
+        let html = std::str::from_utf8(index.bytes).unwrap();
+        assert!(html.contains("/assets/js/app.js"));
+        assert_eq!(asset("/index.html"), Some(index));
+        for path in [
+            "/assets/app.css",
+            "/assets/js/app.js",
+            "/assets/js/vendor.js",
+        ] {
+            let file = asset(path).unwrap_or_else(|| panic!("{path} is embedded"));
+            assert!(!file.bytes.is_empty());
+        }
+        assert!(asset("/assets/js/vendor.js")
+            .unwrap()
+            .mime
+            .starts_with("text/javascript"));
+        assert_eq!(asset("/nope"), None);
+        assert_eq!(asset("/assets/../index.html"), None);
+    }
+
+    #[test]
+    fn every_module_import_resolves_to_an_embedded_file() {
+        // `import ... from "./x.js"` in each module must name a file we serve, or the
+        // page would fail at load time in the browser only.
+        for path in paths().filter(|p| p.ends_with(".js") && !p.ends_with("vendor.js")) {
+            let text = std::str::from_utf8(asset(path).unwrap().bytes).unwrap();
+            let dir = &path[..path.rfind('/').unwrap()];
+            for line in text.lines() {
+                let line = line.trim();
+                if !(line.starts_with("import ") || line.starts_with("export ")) {
+                    continue;
+                }
+                let Some(start) = line.find("from \"") else {
+                    continue;
+                };
+                let target = &line[start + 6..];
+                let target = &target[..target.find('"').unwrap()];
+                let mut parts: Vec<&str> = dir.split('/').collect();
+                for part in target.split('/') {
+                    match part {
+                        "." => {}
+                        ".." => {
+                            parts.pop();
+                        }
+                        other => parts.push(other),
+                    }
+                }
+                let resolved = parts.join("/");
+                assert!(
+                    asset(&resolved).is_some(),
+                    "{path} imports {target} ({resolved}), which is not embedded"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+// The single-page app: layout, language switch and hash routes (`#/search?q=…`), so the
+// node serves one page at `/` and JSON-RPC stays on `POST /`.
+
+import { lang, setLang, t } from "./i18n.js";
+import { fill, h, showError, status } from "./ui.js";
+import { clearSession, session, token } from "./session.js";
+import { rpc } from "./rpc.js";
+import { flash, go, setRenderer, takeFlash } from "./nav.js";
+import { renderHome } from "./pages/home.js";
+import { renderLogin, renderMe, renderSignup, renderUpdate } from "./pages/account.js";
+import { renderItem, renderProduct, renderSearch } from "./pages/catalog.js";
+import { renderOrder, renderRaffle } from "./pages/raffle.js";
+import { renderSeller } from "./pages/seller.js";
+
+const ROUTES = [
+  [/^\/?$/, renderHome],
+  [/^\/login$/, renderLogin],
+  [/^\/signup$/, renderSignup],
+  [/^\/me$/, renderMe],
+  [/^\/me\/edit$/, renderUpdate],
+  [/^\/search$/, renderSearch],
+  [/^\/product\/(\d+)$/, renderProduct],
+  [/^\/item\/(\d+)$/, renderItem],
+  [/^\/raffle\/(\d+)$/, renderRaffle],
+  [/^\/seller$/, renderSeller],
+  [/^\/order\/(\d+)$/, renderOrder],
+];
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, "") || "/";
+  const [path, query = ""] = raw.split("?");
+  return { path, query: new URLSearchParams(query) };
+}
+
+function navLink(href, label, current) {
+  return h("a", { href: `#${href}`, "aria-current": current ? "page" : false }, label);
+}
+
+function header(path) {
+  const loggedIn = !!session();
+  const nav = h("nav", { "aria-label": t("app.name") },
+    h("ul",
+      h("li", navLink("/", t("nav.main"), path === "/" || path === "")),
+      h("li", navLink("/search", t("nav.search"), path === "/search")),
+      loggedIn ? h("li", navLink("/me", t("nav.me"), path.startsWith("/me"))) : null,
+      loggedIn ? h("li", navLink("/seller", t("nav.seller"), path === "/seller")) : null,
+      loggedIn
+        ? h("li", h("button.link#logout", { type: "button", on: { click: logout } }, t("nav.logout")))
+        : h("li", navLink("/login", t("nav.login"), path === "/login")),
+      loggedIn ? null : h("li", navLink("/signup", t("nav.signup"), path === "/signup"))));
+  const langButton = h("button.lang#lang", {
+    type: "button",
+    lang: lang() === "ko" ? "en" : "ko",
+    "aria-label": t("nav.language.label"),
+    on: { click: () => { setLang(lang() === "ko" ? "en" : "ko"); render(); } },
+  }, t("nav.language"));
+  return h("header.site",
+    h("a.skip", { href: "#main", on: { click: (e) => { e.preventDefault(); document.getElementById("main").focus(); } } }, t("nav.skip")),
+    h("div.bar",
+      h("a.brand", { href: "#/" }, h("span.logo", { "aria-hidden": "true" }, "◆"), t("app.name")),
+      langButton),
+    nav);
+}
+
+async function logout() {
+  const current = token();
+  clearSession();
+  if (current) {
+    try {
+      await rpc("auth_logout", [current]);
+    } catch {
+      // The session is gone from this tab either way.
+    }
+  }
+  flash(t("logout.done"));
+  go("/");
+}
+
+let renderCount = 0;
+
+async function render() {
+  const { path, query } = parseHash();
+  document.documentElement.lang = lang();
+  document.title = t("app.name");
+  const main = h("main#main", { tabindex: "-1" });
+  const flashEl = h("div.flash", { "aria-live": "polite" });
+  const flashText = takeFlash();
+  if (flashText) flashEl.append(status("ok", flashText));
+  fill(document.body, header(path), flashEl, main,
+    h("footer.site", h("p", t("app.tagline")), h("p.chain#chain-info")));
+  const ticket = ++renderCount;
+  const route = ROUTES.find(([pattern]) => pattern.test(path));
+  try {
+    if (!route) {
+      main.append(h("h1", "404"));
+    } else {
+      const match = route[0].exec(path);
+      await route[1](main, { params: match.slice(1), query, isCurrent: () => ticket === renderCount });
+    }
+  } catch (error) {
+    if (ticket === renderCount) showError(main, error);
+  }
+  if (ticket === renderCount && renderCount > 1) {
+    const heading = main.querySelector("h1");
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus({ preventScroll: false });
+    }
+  }
+  footerInfo();
+}
+
+async function footerInfo() {
+  try {
+    const version = await rpc("system_version");
+    const el = document.getElementById("chain-info");
+    if (el) el.textContent = `${version.chain_name} · ${version.chain_id.slice(0, 12)}… · truffle ${version.version}`;
+  } catch {
+    // The footer is informational only.
+  }
+}
+
+setRenderer(render);
+window.addEventListener("hashchange", render);
+document.documentElement.lang = lang();
+render();

@@ -1,0 +1,140 @@
+// Pieces several pages share: product cards, raffle cards, the payment panel.
+
+import { dateTime, lang, t, won } from "../i18n.js";
+import { rpc } from "../rpc.js";
+import { busy, fill, h, status } from "../ui.js";
+import { session, token } from "../session.js";
+
+export function productName(p) {
+  if (lang() === "en") return p.name_en || p.name_ko;
+  return p.name_ko || p.name_en;
+}
+
+/** A link card for a product (a search hit's `product`, or a ledger product record). */
+export function productCard(p, { highlight } = {}) {
+  const id = p.product_id ?? p.id;
+  const name = highlight ? (lang() === "en" ? highlight.name_en || highlight.name_ko : highlight.name_ko || highlight.name_en) : null;
+  return h("li.card",
+    h("a.card-link", { href: `#/product/${id}` },
+      h("div.thumb", { "aria-hidden": "true" }, (p.brand || "?").slice(0, 2).toUpperCase()),
+      h("div.card-body",
+        h("p.brand", p.brand),
+        h("h3.name", name ? highlightNodes(name) : productName(p)),
+        h("p.price", won(p.price)),
+        h("p.badges",
+          h("span.badge", t("product.edition", { n: p.edition_size })),
+          p.has_open_raffle ? h("span.badge.raffle", t("product.raffle")) : null,
+          p.available ? h("span.badge.ok", t("product.available", { n: p.available })) : null))));
+}
+
+let highlightNodes = (text) => text;
+export function setHighlighter(fn) {
+  highlightNodes = fn;
+}
+
+export function cardList(cards, emptyText) {
+  if (!cards.length) return h("p.empty", emptyText);
+  return h("ul.cards", cards);
+}
+
+/** When a raffle's entry window closes, as text. */
+export function windowText(window) {
+  if (window.by === "times") return `${dateTime(window.opens_ms)} – ${dateTime(window.closes_ms)}`;
+  return `${t("common.block", { h: window.opens })} – ${t("common.block", { h: window.closes })}`;
+}
+
+export function phaseText(raffle) {
+  if (raffle.phase) return t(`raffle.phase.${raffle.phase}`);
+  return t(`raffle.status.${raffle.status}`);
+}
+
+/** A raffle card with its first prize's product. */
+export async function raffleCard(raffle) {
+  let product = null;
+  try {
+    product = (await rpc("product_getItem", [raffle.spec.items[0]])).product;
+  } catch {
+    // Shown without the product's name.
+  }
+  return h("li.card",
+    h("a.card-link", { href: `#/raffle/${raffle.id}` },
+      h("div.thumb.raffle", { "aria-hidden": "true" }, "R"),
+      h("div.card-body",
+        h("p.brand", product ? product.brand : t("raffle.title", { id: raffle.id })),
+        h("h3.name", product ? productName(product) : t("raffle.title", { id: raffle.id })),
+        h("p.price", `${t("raffle.price")} ${won(raffle.spec.price)}`),
+        h("p.badges",
+          h("span.badge.raffle", phaseText(raffle)),
+          h("span.badge", t("raffle.entries", { n: raffle.entry_count })),
+          raffle.spec.window.by === "times" ? h("span.badge", `${t("raffle.closes")} ${dateTime(raffle.spec.window.closes_ms)}`) : null))));
+}
+
+/**
+ * The payment of an order: its state, and for the buyer of a pending order a button that
+ * opens the provider's checkout (`payment_start`) in a new tab, then follows the order
+ * (`order_get`) until it is paid.
+ */
+export function paymentPanel(orderId, { onPaid } = {}) {
+  const box = h("section.panel.pay", { "aria-labelledby": `pay-${orderId}` },
+    h("h2", { id: `pay-${orderId}` }, t("pay.order", { id: orderId })));
+  const body = h("div");
+  const statusEl = h("div", { "aria-live": "polite" });
+  box.append(body, statusEl);
+  let polling = null;
+
+  const show = (order) => {
+    const mine = session() && order.buyer === session().account;
+    fill(body, 
+      h("dl.facts",
+        h("dt", t("pay.amount")), h("dd.amount", won(order.amount)),
+        h("dt", t("raffle.status")), h("dd.order-status", { "data-status": order.status }, t(`pay.status.${order.status}`)),
+        order.status === "pending" ? [h("dt", t("pay.deadline")), h("dd", dateTime(order.expires_at_ms))] : null,
+        order.item_summary ? [h("dt", t("item.title")), h("dd", h("a", { href: `#/item/${order.item}` },
+          `${order.item_summary.brand} ${order.item_summary.name} #${order.item_summary.edition}/${order.item_summary.edition_size}`))] : null));
+    if (order.status === "paid") {
+      fill(statusEl, status("ok", t("pay.paid")));
+      if (polling) clearInterval(polling);
+      polling = null;
+      if (onPaid) onPaid(order);
+    } else if (order.status === "pending" && mine) {
+      const button = h("button.primary.pay-start", { type: "button" }, t("pay.start"));
+      button.addEventListener("click", () => start(button));
+      body.append(button);
+    }
+  };
+
+  const refresh = async () => {
+    if (polling && !document.body.contains(box)) {
+      clearInterval(polling); // The member left the page.
+      polling = null;
+      return;
+    }
+    show(await rpc("order_get", [orderId]));
+  };
+
+  const start = async (button) => {
+    // Open the tab now, while the click still counts as the user's: browsers block
+    // windows opened later. It is pointed at the checkout once the node answers.
+    const tab = window.open("", "_blank");
+    let checkout;
+    try {
+      checkout = await busy(button, statusEl, () => rpc("payment_start", [token(), orderId]));
+    } catch {
+      if (tab) tab.close();
+      return;
+    }
+    const url = checkout.checkout_url;
+    if (!url) {
+      if (tab) tab.close();
+      fill(statusEl, status("error", "This provider needs its payment widget; the sandbox provider is not enabled on this node."));
+      return;
+    }
+    if (tab) tab.location.href = url;
+    fill(statusEl, status("info", t("pay.popup")),
+      h("p", h("a", { href: url, target: "_blank", rel: "noopener" }, t("pay.openAgain"))));
+    if (!polling) polling = setInterval(() => refresh().catch(() => {}), 1500);
+  };
+
+  refresh().catch((error) => fill(statusEl, status("error", error.message)));
+  return box;
+}

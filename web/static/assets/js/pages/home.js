@@ -1,0 +1,82 @@
+// Main page: banners (clicks go through /ads/{id}/click), open raffles, recommendations
+// for the logged-in member, popular items.
+
+import { t } from "../i18n.js";
+import { rpc } from "../rpc.js";
+import { fill, h, showError } from "../ui.js";
+import { me } from "../session.js";
+import { cardList, productCard, raffleCard } from "./common.js";
+
+function section(id, title, note) {
+  const body = h("div.section-body", h("p.loading", t("common.loading")));
+  const el = h(`section.block#${id}`, { "aria-labelledby": `${id}-title` },
+    h("h2", { id: `${id}-title` }, title), note ? h("p.note", note) : null, body);
+  return { el, body, noteSlot: el };
+}
+
+function banner(ad) {
+  const img = h("img", { src: ad.image_url, alt: "", loading: "lazy" });
+  img.addEventListener("error", () => img.remove());
+  // The click path counts the click and redirects to the landing page fixed on the ledger.
+  return h("li.banner",
+    h("a", { href: ad.click_url, "data-ad": ad.id },
+      img,
+      h("span.banner-label", t("ads.label")),
+      h("span.banner-title", ad.title)));
+}
+
+export async function renderHome(main) {
+  main.append(h("h1.visually-hidden", t("app.name")));
+  const hero = h("div.hero", h("p.hero-title", t("app.name")), h("p.hero-text", t("app.tagline")),
+    h("form.hero-search", { role: "search", on: { submit: (e) => {
+      e.preventDefault();
+      const q = e.target.elements.q.value.trim();
+      location.hash = `/search?q=${encodeURIComponent(q)}`;
+    } } },
+    h("label.visually-hidden", { for: "home-q" }, t("search.query")),
+    h("input#home-q", { name: "q", type: "search", placeholder: t("search.placeholder") }),
+    h("button", { type: "submit" }, t("search.button"))));
+  const banners = section("banners", t("main.banners"));
+  const raffles = section("raffles", t("main.raffles"));
+  const recommend = section("recommend", t("main.recommend"));
+  const popular = section("popular", t("main.popular"), t("main.popular.note"));
+  main.append(hero, banners.el, raffles.el, recommend.el, popular.el);
+
+  let member = null;
+  try {
+    member = await me();
+  } catch {
+    // Shown as a guest.
+  }
+
+  const tasks = [
+    (async () => {
+      const viewer = member ? { gender: member.gender, birth_year: member.birth_year } : null;
+      const ads = await rpc("ad_list", ["main", viewer]);
+      fill(banners.body, ads.length ? h("ul.banners", ads.map(banner)) : h("p.empty", t("common.none")));
+    })().catch((e) => showError(banners.body, e)),
+
+    (async () => {
+      const page = await rpc("raffle_list", ["open", { page: 1, page_size: 6 }]);
+      const cards = await Promise.all(page.items.map(raffleCard));
+      fill(raffles.body, cardList(cards, t("main.noRaffles")));
+    })().catch((e) => showError(raffles.body, e)),
+
+    (async () => {
+      // No recommendation RPC yet (issue 5/6): the newest registrations, and say so.
+      const note = member ? t("main.recommend.fallback") : t("main.recommend.guest");
+      const results = await rpc("product_search", [{ text: "", sort: "newest", page: 1, page_size: 6 }]);
+      const hits = results.hits.map((hit) => hit.product);
+      fill(recommend.body, h("p.note.fallback", note), cardList(hits.map((p) => productCard(p)), t("search.none")));
+    })().catch((e) => showError(recommend.body, e)),
+
+    (async () => {
+      const results = await rpc("product_search", [{ text: "", sort: "newest", page: 1, page_size: 100 }]);
+      const ranked = results.hits.map((hit) => hit.product)
+        .sort((a, b) => b.sold - a.sold || Number(b.has_open_raffle) - Number(a.has_open_raffle) || b.product_id - a.product_id)
+        .slice(0, 6);
+      fill(popular.body, cardList(ranked.map((p) => productCard(p)), t("search.none")));
+    })().catch((e) => showError(popular.body, e)),
+  ];
+  await Promise.all(tasks);
+}

@@ -1,0 +1,135 @@
+// A raffle: prizes, rules, entering, the phase, the result (recomputed by the node and
+// compared with the ledger's record), the winner's checkout; for its seller, revealing
+// the committed secret and drawing.
+
+import { dateTime, errorMessage, t, won } from "../i18n.js";
+import { rpc } from "../rpc.js";
+import { busy, h, shortKey, status } from "../ui.js";
+import { remembered, session, signAndSubmit, token } from "../session.js";
+import { go } from "../nav.js";
+import { paymentPanel, phaseText, productName, windowText } from "./common.js";
+
+function entryOutcome(entry) {
+  const o = entry.outcome;
+  if (o.outcome === "won") return status("ok", t("raffle.won"));
+  if (o.outcome === "runner_up") return status("info", t("raffle.runnerUp", { rank: o.rank }));
+  if (o.outcome === "not_selected") return status("info", t("raffle.lost"));
+  if (o.outcome === "waiting") return status("info", `${t("raffle.entered")} ${t("raffle.waiting")}`);
+  return status("info", t("me.outcome.cancelled"));
+}
+
+export async function renderRaffle(main, { params: [id], isCurrent }) {
+  const raffleId = Number(id);
+  const raffle = await rpc("raffle_get", [raffleId]);
+  const prizes = await Promise.all(raffle.spec.items.map((item) => rpc("product_getItem", [item]).catch(() => null)));
+  const first = prizes.find(Boolean);
+  const actions = h("div.actions#raffle-actions", { "aria-live": "polite" });
+  const result = h("section.panel#raffle-result", { "aria-labelledby": "result-title", hidden: true });
+  main.append(
+    h("h1", first ? `${productName(first.product)}` : t("raffle.title", { id: raffleId })),
+    h("p.sub", t("raffle.title", { id: raffleId }), " · ", h("span.phase", { "data-phase": raffle.phase }, phaseText(raffle))),
+    h("dl.facts",
+      h("dt", t("raffle.price")), h("dd", won(raffle.spec.price)),
+      h("dt", t("raffle.window")), h("dd.window", windowText(raffle.spec.window)),
+      h("dt", t("raffle.entryCount")), h("dd.entry-count", String(raffle.entry_count)),
+      h("dt", t("raffle.prizes", { n: raffle.spec.items.length })),
+      h("dd", h("ul.inline", prizes.map((p, i) => h("li", p
+        ? h("a", { href: `#/item/${p.item.id}` }, `${p.product.brand} ${t("product.piece", { k: p.item.edition, n: p.item.edition_size })}`)
+        : `#${raffle.spec.items[i]}`)))),
+      raffle.spec.min_age ? [h("dt", t("raffle.age")), h("dd", t("raffle.minAge", { n: raffle.spec.min_age }))] : null,
+      h("dt", t("product.seller")), h("dd", h("span", { title: raffle.seller }, shortKey(raffle.seller)))),
+    actions, result);
+
+  const account = session() && session().account;
+  let mine = null;
+  if (account) {
+    const entries = await rpc("raffle_myEntries", [token(), { page: 1, page_size: 100 }]);
+    mine = entries.items.find((e) => e.raffle === raffleId) || null;
+  }
+  if (!isCurrent()) return;
+
+  // Entering.
+  if (mine) {
+    actions.append(entryOutcome(mine));
+  } else if (raffle.phase === "accepting_entries") {
+    if (!account) {
+      actions.append(h("p", h("a.button.primary", { href: "#/login" }, t("raffle.loginToEnter"))));
+    } else {
+      const button = h("button.primary#enter", { type: "button" }, t("raffle.enter"));
+      const statusEl = h("div");
+      button.addEventListener("click", async () => {
+        try {
+          await busy(button, statusEl, () => signAndSubmit({ enter_raffle: { raffle: raffleId } }), t("wallet.signing"));
+          go(`/raffle/${raffleId}`);
+        } catch {
+          // Shown by busy().
+        }
+      });
+      actions.append(button, statusEl);
+    }
+  }
+
+  // The seller's part: reveal the committed secret, then draw.
+  if (account && account === raffle.seller && raffle.status !== "drawn") {
+    const secrets = remembered("raffle-secrets");
+    const statusEl = h("div");
+    if (raffle.phase === "awaiting_reveal" && !raffle.revealed_secret) {
+      if (secrets[raffleId]) {
+        const reveal = h("button.primary#reveal", { type: "button" }, t("raffle.reveal"));
+        reveal.addEventListener("click", async () => {
+          try {
+            await busy(reveal, statusEl, () => signAndSubmit({ reveal_raffle_secret: { raffle: raffleId, secret: secrets[raffleId] } }), t("wallet.signing"));
+            go(`/raffle/${raffleId}`);
+          } catch {
+            // Shown by busy().
+          }
+        });
+        actions.append(reveal, statusEl);
+      } else {
+        actions.append(status("info", t("raffle.secretMissing")));
+      }
+    }
+    if (raffle.phase === "ready_to_draw") {
+      const draw = h("button.primary#draw", { type: "button" }, t("raffle.draw"));
+      draw.addEventListener("click", async () => {
+        try {
+          await busy(draw, statusEl, () => signAndSubmit({ draw_raffle: { raffle: raffleId } }), t("wallet.signing"));
+          go(`/raffle/${raffleId}`);
+        } catch {
+          // Shown by busy(); the node may have drawn it already.
+        }
+      });
+      actions.append(draw, statusEl);
+    }
+  }
+
+  // The result, and the winner's checkout.
+  if (raffle.status === "drawn") {
+    result.hidden = false;
+    result.append(h("h2#result-title", t("raffle.result")));
+    try {
+      const outcome = await rpc("raffle_result", [raffleId]);
+      const winners = (outcome.recorded && outcome.recorded.winners) || [];
+      result.append(
+        outcome.matches === true ? status("ok", t("raffle.seedCheck")) : null,
+        outcome.matches === false ? status("error", t("raffle.seedMismatch")) : null,
+        h("h3", t("raffle.winners")),
+        h("ol.winners", winners.map((w) => h("li", { title: w }, w === account ? `${t("common.you")} (${shortKey(w)})` : shortKey(w)))));
+    } catch (error) {
+      result.append(status("error", errorMessage(error)));
+    }
+    if (mine && mine.outcome.outcome === "won") {
+      const history = await rpc("payment_history", [token(), { page: 1, page_size: 100 }]);
+      const order = history.items.find((e) => e.role === "buyer" && e.source && e.source.kind === "raffle"
+        && e.source.raffle === raffleId && e.item && e.item.id === mine.outcome.item);
+      if (order) result.append(paymentPanel(order.order));
+    }
+  }
+}
+
+export async function renderOrder(main, { params: [id] }) {
+  main.append(h("h1", t("pay.title")), paymentPanel(Number(id)),
+    h("p", h("a", { href: "#/me" }, t("nav.me"))));
+}
+
+export { dateTime };
