@@ -24,6 +24,7 @@ pub mod market;
 mod mempool;
 pub mod messages;
 mod node;
+pub mod recommend;
 pub mod services;
 mod tasks;
 

@@ -11,6 +11,7 @@ mod order;
 mod product;
 mod proof;
 mod raffle;
+mod recommend;
 mod system;
 mod tx;
 
@@ -21,11 +22,12 @@ pub use catalog::{
     SellerApiServer, AD_STATS_METHOD,
 };
 pub use chain::{ChainApiClient, ChainApiServer};
-pub use product::{ProductApiClient, ProductApiServer};
-pub use proof::{ProofApiClient, ProofApiServer, ProofBundleView};
-pub use system::{SystemApiClient, SystemApiServer};
-pub use tx::{TxApiClient, TxApiServer};
 pub use chat::{ChatApiClient, ChatApiServer};
 pub use kakao::{KakaoAccountApiClient, KakaoAccountApiServer};
 pub use order::{OrderApiClient, OrderApiServer, PaymentApiClient, PaymentApiServer};
+pub use product::{ProductApiClient, ProductApiServer};
+pub use proof::{ProofApiClient, ProofApiServer, ProofBundleView};
 pub use raffle::{RaffleApiClient, RaffleApiServer};
+pub use recommend::{RecommendApiClient, RecommendApiServer};
+pub use system::{SystemApiClient, SystemApiServer};
+pub use tx::{TxApiClient, TxApiServer};

@@ -5,11 +5,12 @@ mod auth;
 mod catalog;
 mod chain;
 mod chat;
-mod product;
 mod kakao;
 mod order;
+mod product;
 mod proof;
 mod raffle;
+mod recommend;
 mod system;
 mod tx;
 
@@ -53,26 +54,37 @@ pub fn rpc_module(node: Node) -> RpcModule<()> {
         .merge(proof::ProofHandler { node: node.clone() }.into_rpc())
         .expect("method names are unique");
     module
+        .merge(crate::api::RecommendApiServer::into_rpc(
+            recommend::RecommendHandler { node: node.clone() },
+        ))
+        .expect("method names are unique");
+    module
         .merge(auth::AuthHandler { node: node.clone() }.into_rpc())
         .expect("method names are unique");
     module
-        .merge(
-            crate::api::ChatApiServer::into_rpc(chat::ChatHandler { node: node.clone() }),
-        )
+        .merge(crate::api::ChatApiServer::into_rpc(chat::ChatHandler {
+            node: node.clone(),
+        }))
         .expect("method names are unique");
     module
-        .merge(
-            crate::api::KakaoAccountApiServer::into_rpc(kakao::KakaoHandler { node: node.clone() }),
-        )
+        .merge(crate::api::KakaoAccountApiServer::into_rpc(
+            kakao::KakaoHandler { node: node.clone() },
+        ))
         .expect("method names are unique");
     module
-        .merge(crate::api::RaffleApiServer::into_rpc(raffle::RaffleHandler { node: node.clone() }))
+        .merge(crate::api::RaffleApiServer::into_rpc(
+            raffle::RaffleHandler { node: node.clone() },
+        ))
         .expect("method names are unique");
     module
-        .merge(crate::api::OrderApiServer::into_rpc(order::OrderHandler { node: node.clone() }))
+        .merge(crate::api::OrderApiServer::into_rpc(order::OrderHandler {
+            node: node.clone(),
+        }))
         .expect("method names are unique");
     module
-        .merge(crate::api::PaymentApiServer::into_rpc(order::OrderHandler { node: node.clone() }))
+        .merge(crate::api::PaymentApiServer::into_rpc(
+            order::OrderHandler { node: node.clone() },
+        ))
         .expect("method names are unique");
     module
         .merge(account::AccountHandler { node }.into_rpc())

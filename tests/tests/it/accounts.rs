@@ -315,6 +315,13 @@ async fn member_flows_and_their_failure_paths() -> anyhow::Result<()> {
     );
     assert!(data["retry_after_secs"].as_u64().unwrap() > 0);
 
+    eprintln!("--- recommendations need a live session (flow 7; ranking is unit-tested in node::recommend)");
+    use truffle_rpc::api::RecommendApiClient;
+    let picks = rpc.for_member(session.session_token.clone(), Some(5)).await?;
+    assert!(picks.len() <= 5);
+    let (status, _) = code_of(rpc.for_member("00".repeat(32), Some(5)).await.unwrap_err());
+    assert_eq!(status, 3014);
+
     eprintln!("--- profile: view, update, password change needs the current one");
     let me = rpc.me(session.session_token.clone()).await?;
     assert_eq!(
