@@ -15,11 +15,13 @@ fn main() {
     println!("cargo:rerun-if-changed=static");
     println!("cargo:rerun-if-changed=build.rs");
     if !vendor.is_file() {
-        panic!(
-            "\n\n  truffle-web: {} is missing.\n  The pages embed the audited crypto libraries (@noble/curves, @noble/hashes, \
-             @noble/ciphers) bundled by npm.\n  Run `scripts/setup.sh`, or `cd web && npm ci && npm run build`, then build again.\n\n",
+        eprintln!(
+            "\n  truffle-web: {} is missing.\n  The pages embed the audited crypto libraries \
+             (@noble/curves, @noble/hashes, @noble/ciphers) bundled by npm.\n  Run \
+             `scripts/setup.sh`, or `cd web && npm ci && npm run build`, then build again.\n",
             vendor.display()
         );
+        std::process::exit(1);
     }
 
     let mut files = Vec::new();

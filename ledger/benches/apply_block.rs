@@ -266,6 +266,18 @@ fn bench_apply_block(c: &mut Criterion) {
             execute_block(chain.store(), chain.head(), black_box(&workload.enter)).expect("execute")
         })
     });
+    // The leader applying its own proposal: every signature was verified at ingress.
+    group.bench_function("enter_raffle/execute_preverified", |b| {
+        b.iter(|| {
+            truffle_ledger::execute_block_with(
+                chain.store(),
+                chain.head(),
+                black_box(&workload.enter),
+                truffle_ledger::Signatures::AllVerifiedStrictly,
+            )
+            .expect("execute")
+        })
+    });
 
     let hashes: Vec<Hash> = workload
         .enter

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use truffle_kakao::{
     callback_body, parse_payload, BotConfig, CallbackResult, CallbackStatus, KakaoUserKey,
-    SkillBot, SkillPayload, SkillResponse, UserKeyKind,
+    SkillBot, SkillResponse, UserKeyKind,
 };
 use truffle_ledger::Hash;
 
@@ -412,7 +412,9 @@ impl Kakao {
             let within_budget = if self.answer_budget.is_zero() {
                 None
             } else {
-                tokio::time::timeout(self.answer_budget, &mut task).await.ok()
+                tokio::time::timeout(self.answer_budget, &mut task)
+                    .await
+                    .ok()
             };
             match within_budget {
                 Some(Ok(answer)) => return WebhookReply::answer(&answer),
@@ -453,15 +455,6 @@ impl Kakao {
             self.bot_config.site_url.clone(),
         );
         SkillBot::new(data, self.bot_config.clone()).expect("the bot config was checked")
-    }
-
-    /// The bot's answer to a payload on this node, computed here (for tools and tests;
-    /// the webhook goes through [`Kakao::handle_skill`]).
-    pub async fn answer(&self, node: &Node, payload: SkillPayload) -> SkillResponse {
-        let bot = self.bot(node);
-        tokio::task::spawn_blocking(move || bot.answer(&payload))
-            .await
-            .unwrap_or_else(|_| apology())
     }
 }
 
@@ -600,5 +593,69 @@ impl Node {
         self.members()
             .vault()
             .mac("kakao-user", format!("{kind}:{}", user.value).as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kakao(secret: Option<&str>, hosts: &[&str]) -> Kakao {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = NodeConfig {
+            kakao_site_url: Some("https://truffle.example".into()),
+            kakao_bot_ids: vec!["bot-1".into()],
+            kakao_callback_hosts: hosts.iter().map(|h| h.to_string()).collect(),
+            ..NodeConfig::default()
+        };
+        if let Some(secret) = secret {
+            let path = dir.path().join("secret");
+            std::fs::write(&path, format!("{secret}\n")).unwrap();
+            config.kakao_secret_file = Some(path);
+        }
+        Kakao::new(&config).unwrap()
+    }
+
+    #[test]
+    fn secrets_match_exactly_and_are_checked_at_start() {
+        let k = kakao(Some("s3cret-path-segment-0001"), &[]);
+        assert!(k.enabled());
+        assert!(k.secret_matches("s3cret-path-segment-0001"));
+        assert!(!k.secret_matches("s3cret-path-segment-000"));
+        assert!(!k.secret_matches(""));
+        let off = kakao(None, &[]);
+        assert!(!off.enabled());
+        assert!(!off.secret_matches(""));
+        for bad in ["short", "has space in the secret!!"] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("secret");
+            std::fs::write(&path, bad).unwrap();
+            let config = NodeConfig {
+                kakao_secret_file: Some(path),
+                ..NodeConfig::default()
+            };
+            assert!(Kakao::new(&config).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn callbacks_go_only_to_allowed_hosts() {
+        let k = kakao(None, &["bot-api.kakao.com", "127.0.0.1:8080"]);
+        assert!(k.callback_allowed("https://bot-api.kakao.com/v1/callback/abc"));
+        assert!(k.callback_allowed("https://BOT-API.kakao.com:443/v1/callback/abc"));
+        assert!(k.callback_allowed("http://127.0.0.1:8080/cb"));
+        assert!(
+            !k.callback_allowed("http://bot-api.kakao.com/v1/callback/abc"),
+            "TLS"
+        );
+        assert!(
+            !k.callback_allowed("http://127.0.0.1:8081/cb"),
+            "another port"
+        );
+        assert!(!k.callback_allowed("https://evil.example/v1/callback/abc"));
+        assert!(!k.callback_allowed("https://bot-api.kakao.com@evil.example/x"));
+        assert!(!k.callback_allowed("https://bot-api.kakao.com.evil.example/x"));
+        assert!(!k.callback_allowed("ftp://bot-api.kakao.com/x"));
+        assert!(!k.callback_allowed("bot-api.kakao.com/x"));
     }
 }

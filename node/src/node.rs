@@ -438,22 +438,24 @@ impl Node {
             }
             .into());
         }
-        let already_included = self
+        let applied_before = self
             .inner
             .store
-            .tx_location(&hash)
+            .tx_receipt(&hash)
             .map_err(|e| SubmitError::Unavailable(e.to_string()))?
-            .is_some();
-        if tx.tx.nonce < account.nonce && !already_included {
+            .is_some_and(|(_, receipt)| receipt.is_applied());
+        if applied_before {
+            // Resubmitting an applied transaction is harmless: answer with its hash.
+            return Ok(hash);
+        }
+        // A transaction a block refused left its nonce unused: it may apply now (the
+        // raffle opened, the seller was approved), so it is pooled again.
+        if tx.tx.nonce < account.nonce {
             return Err(Rejection::NonceReplayed {
                 expected: account.nonce,
                 got: tx.tx.nonce,
             }
             .into());
-        }
-        if already_included {
-            // Resubmitting an included transaction is harmless: answer with its hash.
-            return Ok(hash);
         }
         self.inner
             .mempool
@@ -748,6 +750,15 @@ impl Node {
                 .height
                 .ok_or_else(|| "a block entry produced no block".to_owned())
         })
+    }
+
+    /// Proposes a block without transactions (leader only): time-based rules (a raffle's
+    /// window, a reveal deadline) need blocks to happen even when nobody transacts.
+    pub async fn propose_empty_block(&self) -> Result<u64, String> {
+        if !self.is_leader() {
+            return Err("only the leader proposes blocks".into());
+        }
+        self.enqueue_proposal(Vec::new()).await?.await
     }
 
     /// Proposes a service command through Raft (via the leader when this node is a

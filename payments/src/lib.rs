@@ -27,8 +27,8 @@ pub use error::{PaymentError, PaymentResult, SignatureError};
 pub use http::{HttpProvider, HttpProviderConfig};
 pub use provider::{verify_signed_event, PaymentProvider};
 pub use sandbox::{
-    Delivery, MemorySandboxStore, Sandbox, SandboxRecord, SandboxStore, MAX_DELIVERY_ATTEMPTS,
-    SANDBOX,
+    Delivery, Entries, MemorySandboxStore, Sandbox, SandboxRecord, SandboxStore,
+    MAX_DELIVERY_ATTEMPTS, SANDBOX,
 };
 pub use types::{
     iso8601, CancelRecord, CancelRequest, Checkout, CheckoutRequest, ConfirmRequest, Payment,

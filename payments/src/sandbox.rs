@@ -42,6 +42,9 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 const PAYMENT_PREFIX: &[u8] = b"payment/";
 const ORDER_PREFIX: &[u8] = b"order/";
 
+/// Keys and values in key order, as [`SandboxStore::scan`] returns them.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Where the sandbox keeps its payments: byte keys and values, durable across restarts
 /// in the node (its local column family), in memory in unit tests.
 pub trait SandboxStore: Send + Sync + 'static {
@@ -50,7 +53,7 @@ pub trait SandboxStore: Send + Sync + 'static {
     /// Writes keys atomically.
     fn put(&self, writes: &[(Vec<u8>, Vec<u8>)]) -> Result<(), String>;
     /// Every (key, value) under a prefix, in key order.
-    fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String>;
+    fn scan(&self, prefix: &[u8]) -> Result<Entries, String>;
 }
 
 /// A [`SandboxStore`] in memory.
@@ -68,7 +71,7 @@ impl SandboxStore for MemorySandboxStore {
         }
         Ok(())
     }
-    fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+    fn scan(&self, prefix: &[u8]) -> Result<Entries, String> {
         Ok(self
             .0
             .lock()

@@ -40,7 +40,11 @@ pub fn kakao(error: KakaoError) -> ErrorObjectOwned {
         ),
         KakaoError::Unavailable(reason) => {
             tracing::warn!(target: "rpc", %reason, "kakao error");
-            error_with(UNAVAILABLE, format!("the node cannot answer now: {reason}"), &())
+            error_with(
+                UNAVAILABLE,
+                format!("the node cannot answer now: {reason}"),
+                &(),
+            )
         }
     }
 }
@@ -53,7 +57,10 @@ pub fn chat(error: ChatError) -> ErrorObjectOwned {
         E::Member(error) => return member(error),
         E::NoRoom => (CHAT_NO_ROOM, serde_json::Value::Null),
         E::UnknownSubject(what) => (CHAT_UNKNOWN_SUBJECT, serde_json::json!({ "subject": what })),
-        E::BadCounterpart(reason) => (CHAT_BAD_COUNTERPART, serde_json::json!({ "reason": reason })),
+        E::BadCounterpart(reason) => (
+            CHAT_BAD_COUNTERPART,
+            serde_json::json!({ "reason": reason }),
+        ),
         E::MessageSize { max_chars } => (
             CHAT_MESSAGE_SIZE,
             serde_json::json!({ "max_chars": max_chars }),

@@ -48,7 +48,9 @@ pub fn market(failure: MarketError) -> ErrorObjectOwned {
     match failure {
         E::Member(member) => error::member(member),
         E::NotFound { kind, id } => error::not_found(format!("{kind} {id}")),
-        E::NotYourOrder { order } => error_with(NOT_YOUR_ORDER, message, &json!({ "order": order })),
+        E::NotYourOrder { order } => {
+            error_with(NOT_YOUR_ORDER, message, &json!({ "order": order }))
+        }
         E::NotPayable { order, status, .. } => error_with(
             NOT_PAYABLE,
             message,

@@ -20,7 +20,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use truffle_node::market::WebhookError;
 use truffle_node::Node;
-use truffle_payments::{PaymentError, Sandbox, SandboxRecord};
+use truffle_payments::{PaymentError, SandboxRecord};
 
 /// Largest webhook body accepted.
 pub(crate) const WEBHOOK_MAX_BYTES: usize = 64 * 1024;
@@ -62,10 +62,11 @@ async fn webhook(State(node): State<Node>, headers: HeaderMap, body: Bytes) -> R
     }
 }
 
-fn sandbox(node: &Node) -> Result<&std::sync::Arc<Sandbox>, Response> {
-    node.market()
-        .sandbox()
-        .ok_or_else(|| text(StatusCode::NOT_FOUND, "the sandbox gateway is not enabled on this node"))
+fn no_sandbox() -> Response {
+    text(
+        StatusCode::NOT_FOUND,
+        "the sandbox gateway is not enabled on this node",
+    )
 }
 
 fn payment_error(error: PaymentError) -> Response {
@@ -123,9 +124,8 @@ fn page(record: &SandboxRecord, note: &str) -> Response {
 }
 
 async fn checkout_page(State(node): State<Node>, Path(key): Path<String>) -> Response {
-    let sandbox = match sandbox(&node) {
-        Ok(sandbox) => sandbox,
-        Err(response) => return response,
+    let Some(sandbox) = node.market().sandbox() else {
+        return no_sandbox();
     };
     match sandbox.record(&key) {
         Ok(record) => page(&record, ""),
@@ -134,7 +134,10 @@ async fn checkout_page(State(node): State<Node>, Path(key): Path<String>) -> Res
 }
 
 /// The `amount` field of a JSON or form body, if any.
-fn amount_field(headers: &HeaderMap, body: &[u8]) -> Result<Option<u64>, Response> {
+/// Why an `amount` field is refused.
+const BAD_AMOUNT: &str = "amount must be a positive integer (won)";
+
+fn amount_field(headers: &HeaderMap, body: &[u8]) -> Result<Option<u64>, &'static str> {
     if body.is_empty() {
         return Ok(None);
     }
@@ -142,7 +145,7 @@ fn amount_field(headers: &HeaderMap, body: &[u8]) -> Result<Option<u64>, Respons
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let bad = || text(StatusCode::BAD_REQUEST, "amount must be a positive integer (won)");
+    let bad = || BAD_AMOUNT;
     if content_type.starts_with("application/json") {
         let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| bad())?;
         return match value.get("amount") {
@@ -172,13 +175,12 @@ async fn pay(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let sandbox = match sandbox(&node) {
-        Ok(sandbox) => sandbox,
-        Err(response) => return response,
+    let Some(sandbox) = node.market().sandbox() else {
+        return no_sandbox();
     };
     let amount = match amount_field(&headers, &body) {
         Ok(amount) => amount,
-        Err(response) => return response,
+        Err(reason) => return text(StatusCode::BAD_REQUEST, reason),
     };
     match sandbox.pay(&key, amount) {
         Ok(payment) if wants_html(&headers) => match sandbox.record(&key) {
@@ -191,9 +193,8 @@ async fn pay(
 }
 
 async fn abort(State(node): State<Node>, Path(key): Path<String>) -> Response {
-    let sandbox = match sandbox(&node) {
-        Ok(sandbox) => sandbox,
-        Err(response) => return response,
+    let Some(sandbox) = node.market().sandbox() else {
+        return no_sandbox();
     };
     match sandbox.abort(&key) {
         Ok(payment) => Json(payment).into_response(),
@@ -202,9 +203,8 @@ async fn abort(State(node): State<Node>, Path(key): Path<String>) -> Response {
 }
 
 async fn sandbox_payment(State(node): State<Node>, Path(key): Path<String>) -> Response {
-    let sandbox = match sandbox(&node) {
-        Ok(sandbox) => sandbox,
-        Err(response) => return response,
+    let Some(sandbox) = node.market().sandbox() else {
+        return no_sandbox();
     };
     match sandbox.record(&key) {
         Ok(record) => Json(record).into_response(),
@@ -213,9 +213,8 @@ async fn sandbox_payment(State(node): State<Node>, Path(key): Path<String>) -> R
 }
 
 async fn redeliver(State(node): State<Node>, Path(key): Path<String>) -> Response {
-    let sandbox = match sandbox(&node) {
-        Ok(sandbox) => sandbox,
-        Err(response) => return response,
+    let Some(sandbox) = node.market().sandbox() else {
+        return no_sandbox();
     };
     match sandbox.redeliver(&key).await {
         Ok(delivery) => Json(delivery).into_response(),
@@ -231,7 +230,10 @@ mod tests {
     fn amounts_read_from_json_and_forms() {
         let mut json = HeaderMap::new();
         json.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
-        assert_eq!(amount_field(&json, br#"{"amount": 500}"#).unwrap(), Some(500));
+        assert_eq!(
+            amount_field(&json, br#"{"amount": 500}"#).unwrap(),
+            Some(500)
+        );
         assert_eq!(amount_field(&json, b"{}").unwrap(), None);
         assert!(amount_field(&json, br#"{"amount": -1}"#).is_err());
         let form = HeaderMap::new();

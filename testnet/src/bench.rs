@@ -114,6 +114,10 @@ pub struct LoadReport {
     pub committed_per_sec: f64,
     /// Submit-to-commit latency.
     pub latency_ms: Latency,
+    /// Blocks produced during the measured phase.
+    pub blocks: u64,
+    /// Average transactions per block.
+    pub transactions_per_block: f64,
     /// Per-node CPU and memory (only for clusters this run started).
     pub node_usage: Vec<NodeUsage>,
 }
@@ -124,7 +128,7 @@ impl LoadReport {
         let mut out = format!(
             "workload {} · {} nodes · {} clients · {}\n\
              submitted {:>8}   committed {:>8}   rejected {:>6}   timed out {:>6}\n\
-             committed/s {:>10.0}   over {:.1} s\n\
+             committed/s {:>10.0}   over {:.1} s   {} blocks, {:.0} tx/block\n\
              latency ms   p50 {:>7.1}   p90 {:>7.1}   p99 {:>7.1}   max {:>7.1}\n",
             self.workload,
             self.nodes,
@@ -139,6 +143,8 @@ impl LoadReport {
             self.timed_out,
             self.committed_per_sec,
             self.duration_secs,
+            self.blocks,
+            self.transactions_per_block,
             self.latency_ms.p50,
             self.latency_ms.p90,
             self.latency_ms.p99,
@@ -548,6 +554,12 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
     let next = Arc::new(AtomicUsize::new(0));
     let results: Arc<Mutex<Vec<Result<f64, &'static str>>>> =
         Arc::new(Mutex::new(Vec::with_capacity(work.len())));
+    let height_before = clients[0]
+        .get_header(None)
+        .await
+        .map_err(|e| rpc_error(0, e))?
+        .header
+        .height;
     let started = Instant::now();
     let mut tasks = Vec::new();
     let interval = options
@@ -611,6 +623,13 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
     }
     let elapsed = started.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
+    let blocks = clients[0]
+        .get_header(None)
+        .await
+        .map_err(|e| rpc_error(0, e))?
+        .header
+        .height
+        .saturating_sub(height_before);
 
     let results = results.lock().expect("results lock poisoned").clone();
     let mut latencies: Vec<f64> = results
@@ -654,6 +673,8 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
             .count(),
         duration_secs: elapsed,
         committed_per_sec: latencies.len() as f64 / elapsed,
+        blocks,
+        transactions_per_block: results.len() as f64 / blocks.max(1) as f64,
         latency_ms: Latency {
             p50: percentile(&latencies, 50.0),
             p90: percentile(&latencies, 90.0),

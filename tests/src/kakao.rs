@@ -182,7 +182,9 @@ impl FakeKakao {
             Json(body): Json<Value>,
         ) -> Json<Value> {
             kakao.received.lock().unwrap().push((token, body));
-            Json(json!({"taskId": "task-1", "status": "SUCCESS", "message": "", "timestamp": 1_700_000_000}))
+            Json(
+                json!({"taskId": "task-1", "status": "SUCCESS", "message": "", "timestamp": 1_700_000_000}),
+            )
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;

@@ -115,7 +115,11 @@ fn room_text(room: &RoomView) -> String {
         "room {}\n  about {subject} with {}{}\n  messages so far: {}",
         room.room,
         room.counterpart,
-        if room.closed { " (closed: read-only)" } else { "" },
+        if room.closed {
+            " (closed: read-only)"
+        } else {
+            ""
+        },
         room.next_seq
     )
 }
@@ -214,10 +218,10 @@ pub(crate) async fn run(command: ChatCommand) -> anyhow::Result<()> {
                 .build(&url)
                 .await
                 .with_context(|| format!("cannot open a WebSocket to {url}"))?;
-            let mut subscription: Subscription<ChatMessage> =
-                client.subscribe_room(token, room)
-                    .await
-                    .map_err(|e| explain(e, &session.rpc.rpc))?;
+            let mut subscription: Subscription<ChatMessage> = client
+                .subscribe_room(token, room)
+                .await
+                .map_err(|e| explain(e, &session.rpc.rpc))?;
             eprintln!("watching room {room} (Ctrl-C to stop)");
             loop {
                 tokio::select! {

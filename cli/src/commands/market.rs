@@ -212,16 +212,26 @@ pub(crate) enum ProviderArg {
 #[command(next_help_heading = "Payments")]
 pub(crate) struct MarketArgs {
     /// Payment provider.
-    #[arg(long = "payments.provider", env = "TRUFFLE_PAYMENTS_PROVIDER", value_enum)]
+    #[arg(
+        long = "payments.provider",
+        env = "TRUFFLE_PAYMENTS_PROVIDER",
+        value_enum
+    )]
     pub(crate) provider: Option<ProviderArg>,
     /// Base URL of the HTTP provider, e.g. https://api.tosspayments.com.
     #[arg(long = "payments.base-url", env = "TRUFFLE_PAYMENTS_BASE_URL")]
     pub(crate) base_url: Option<String>,
     /// Name recorded on the ledger for the HTTP provider's payments (default toss).
-    #[arg(long = "payments.provider-name", env = "TRUFFLE_PAYMENTS_PROVIDER_NAME")]
+    #[arg(
+        long = "payments.provider-name",
+        env = "TRUFFLE_PAYMENTS_PROVIDER_NAME"
+    )]
     pub(crate) provider_name: Option<String>,
     /// File holding the provider's secret key (or TRUFFLE_PAYMENTS_SECRET_KEY).
-    #[arg(long = "payments.secret-key-file", env = "TRUFFLE_PAYMENTS_SECRET_KEY_FILE")]
+    #[arg(
+        long = "payments.secret-key-file",
+        env = "TRUFFLE_PAYMENTS_SECRET_KEY_FILE"
+    )]
     pub(crate) secret_key_file: Option<PathBuf>,
     /// The widget's public client key.
     #[arg(long = "payments.client-key", env = "TRUFFLE_PAYMENTS_CLIENT_KEY")]
@@ -242,7 +252,10 @@ pub(crate) struct MarketArgs {
     #[arg(long = "payments.public-url", env = "TRUFFLE_PAYMENTS_PUBLIC_URL")]
     pub(crate) public_url: Option<String>,
     /// Testing: hold received payment events this long before settling them, ms.
-    #[arg(long = "payments.settle-delay-ms", env = "TRUFFLE_PAYMENTS_SETTLE_DELAY_MS")]
+    #[arg(
+        long = "payments.settle-delay-ms",
+        env = "TRUFFLE_PAYMENTS_SETTLE_DELAY_MS"
+    )]
     pub(crate) settle_delay_ms: Option<u64>,
     /// Whether the leader expires unpaid orders.
     #[arg(long = "orders.auto-expire", env = "TRUFFLE_ORDERS_AUTO_EXPIRE", action = clap::ArgAction::Set)]
@@ -314,7 +327,10 @@ fn default_payment_window_ms() -> u64 {
 fn read_structured<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+    {
         return toml::from_str(&text).with_context(|| format!("{} is not valid", path.display()));
     }
     serde_json::from_str(&text).or_else(|json_error| {
@@ -375,9 +391,11 @@ async fn submit(rpc: &RpcArgs, key: &Path, payload: Payload) -> anyhow::Result<T
     let client = connect(&rpc.rpc)?;
     let (hash, status) = sign_and_submit(&client, &rpc.rpc, &key, payload, None, true).await?;
     let status = status.expect("waited for the block");
-    print(rpc.output, &json!({ "hash": hash, "status": status }), || {
-        format!("{hash}: {}", describe(&status))
-    });
+    print(
+        rpc.output,
+        &json!({ "hash": hash, "status": status }),
+        || format!("{hash}: {}", describe(&status)),
+    );
     if let TxStatus::Rejected { rejection, .. } = &status {
         bail!("the transaction was rejected: {rejection}");
     }
@@ -436,8 +454,9 @@ async fn create_raffle(file: &Path, key_path: &Path, rpc: &RpcArgs) -> anyhow::R
     } = status
     {
         let path = secret_path(key_path, &raffle.to_string());
-        std::fs::rename(&pending, &path)
-            .with_context(|| format!("cannot rename {} to {}", pending.display(), path.display()))?;
+        std::fs::rename(&pending, &path).with_context(|| {
+            format!("cannot rename {} to {}", pending.display(), path.display())
+        })?;
         eprintln!(
             "raffle {raffle} created; its secret is in {} — reveal it with `truffle raffle reveal {raffle} --key {}` after entry closes",
             path.display(),
@@ -462,7 +481,12 @@ pub(crate) async fn run_raffle(command: RaffleCommand) -> anyhow::Result<()> {
         } => {
             let path = secret_file.unwrap_or_else(|| secret_path(&key, &id.to_string()));
             let secret = read_secret(&path)?;
-            submit(&rpc, &key, Payload::RevealRaffleSecret { raffle: id, secret }).await?;
+            submit(
+                &rpc,
+                &key,
+                Payload::RevealRaffleSecret { raffle: id, secret },
+            )
+            .await?;
         }
         RaffleCommand::Draw { id, key, rpc } => {
             submit(&rpc, &key, Payload::DrawRaffle { raffle: id }).await?;
@@ -473,9 +497,12 @@ pub(crate) async fn run_raffle(command: RaffleCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| explain(e, &rpc.rpc))?;
             let result = client.result(id).await.map_err(|e| explain(e, &rpc.rpc))?;
-            print(rpc.output, &json!({ "raffle": raffle, "result": result }), || {
-                let spec = &raffle.raffle.spec;
-                let mut text = format!(
+            print(
+                rpc.output,
+                &json!({ "raffle": raffle, "result": result }),
+                || {
+                    let spec = &raffle.raffle.spec;
+                    let mut text = format!(
                     "raffle {id} by {} — {:?}, {} entries, items {:?} at {} won, {} runner(s)-up\n  window {}\n  commitment {}",
                     raffle.raffle.seller,
                     raffle.phase,
@@ -486,35 +513,40 @@ pub(crate) async fn run_raffle(command: RaffleCommand) -> anyhow::Result<()> {
                     serde_json::to_string(&spec.window).expect("serializes"),
                     spec.seed_commitment
                 );
-                if let Some(closing) = result.closing_block {
-                    text.push_str(&format!(
-                        "\n  closed by block {} ({}); reveal until height {}",
-                        closing.height,
-                        closing.hash,
-                        result.reveal_deadline.unwrap_or(0)
-                    ));
-                }
-                if let Some(secret) = result.revealed_secret {
-                    text.push_str(&format!(
-                        "\n  secret {secret} (matches the commitment: {})",
-                        result.secret_matches_commitment.unwrap_or(false)
-                    ));
-                }
-                if let Some(recorded) = &result.recorded {
-                    text.push_str(&format!("\n  seed {}", recorded.seed));
-                    for (item, winner) in spec.items.iter().zip(&recorded.winners) {
-                        text.push_str(&format!("\n  item {item}: {winner}"));
+                    if let Some(closing) = result.closing_block {
+                        text.push_str(&format!(
+                            "\n  closed by block {} ({}); reveal until height {}",
+                            closing.height,
+                            closing.hash,
+                            result.reveal_deadline.unwrap_or(0)
+                        ));
                     }
-                    for (rank, runner) in recorded.runners_up.iter().enumerate() {
-                        text.push_str(&format!("\n  runner-up {}: {runner}", rank + 1));
+                    if let Some(secret) = result.revealed_secret {
+                        text.push_str(&format!(
+                            "\n  secret {secret} (matches the commitment: {})",
+                            result.secret_matches_commitment.unwrap_or(false)
+                        ));
                     }
-                    text.push_str(&format!(
-                        "\n  recomputed from the ledger's entries: {}",
-                        if result.matches == Some(true) { "matches" } else { "DOES NOT MATCH" }
-                    ));
-                }
-                text
-            });
+                    if let Some(recorded) = &result.recorded {
+                        text.push_str(&format!("\n  seed {}", recorded.seed));
+                        for (item, winner) in spec.items.iter().zip(&recorded.winners) {
+                            text.push_str(&format!("\n  item {item}: {winner}"));
+                        }
+                        for (rank, runner) in recorded.runners_up.iter().enumerate() {
+                            text.push_str(&format!("\n  runner-up {}: {runner}", rank + 1));
+                        }
+                        text.push_str(&format!(
+                            "\n  recomputed from the ledger's entries: {}",
+                            if result.matches == Some(true) {
+                                "matches"
+                            } else {
+                                "DOES NOT MATCH"
+                            }
+                        ));
+                    }
+                    text
+                },
+            );
         }
         RaffleCommand::List {
             status,
@@ -604,7 +636,10 @@ pub(crate) async fn run_order(command: OrderCommand) -> anyhow::Result<()> {
                 if let Some(refund) = &order.order.refund {
                     text.push_str(&format!(
                         "\n  refunded {} won in block {}: {} (ownership reversed: {})",
-                        refund.amount, refund.refunded.height, refund.reason, refund.ownership_reversed
+                        refund.amount,
+                        refund.refunded.height,
+                        refund.reason,
+                        refund.ownership_reversed
                     ));
                 }
                 if let Some(reason) = &order.order.closed_reason {
@@ -617,10 +652,7 @@ pub(crate) async fn run_order(command: OrderCommand) -> anyhow::Result<()> {
             let token = read_session(&session)?;
             let url = &session.rpc.rpc;
             let client = connect(url)?;
-            let checkout = client
-                .start(token, id)
-                .await
-                .map_err(|e| explain(e, url))?;
+            let checkout = client.start(token, id).await.map_err(|e| explain(e, url))?;
             let Some(checkout_url) = checkout.checkout_url.clone() else {
                 print(session.rpc.output, &checkout, || {
                     format!(
@@ -762,17 +794,25 @@ mod tests {
 
     #[test]
     fn raffle_files_and_secret_paths() {
-        let file: RaffleFile = toml::from_str(
-            "items = [1, 2]\nprice = 159000\nrunners_up = 2\nentry_blocks = 30\n",
-        )
-        .unwrap();
+        let file: RaffleFile =
+            toml::from_str("items = [1, 2]\nprice = 159000\nrunners_up = 2\nentry_blocks = 30\n")
+                .unwrap();
         assert_eq!((file.reveal_blocks, file.entry_blocks), (20, Some(30)));
         let file: RaffleFile = toml::from_str(
             "items = [1]\nprice = 1\n[window]\nby = \"heights\"\nopens = 5\ncloses = 9\n",
         )
         .unwrap();
-        assert_eq!(file.window, Some(EntryWindow::Heights { opens: 5, closes: 9 }));
-        assert!(toml::from_str::<RaffleFile>("items = [1]\nprice = 1\nseed_commitment = \"00\"\n").is_err());
+        assert_eq!(
+            file.window,
+            Some(EntryWindow::Heights {
+                opens: 5,
+                closes: 9
+            })
+        );
+        assert!(
+            toml::from_str::<RaffleFile>("items = [1]\nprice = 1\nseed_commitment = \"00\"\n")
+                .is_err()
+        );
         assert_eq!(
             secret_path(Path::new("/keys/seller.json"), "7"),
             PathBuf::from("/keys/seller.raffle-7.secret")
@@ -782,7 +822,10 @@ mod tests {
         let secret = Hash::of(b"secret");
         write_secret(&path, &secret).unwrap();
         assert_eq!(read_secret(&path).unwrap(), secret);
-        assert!(write_secret(&path, &secret).is_err(), "never overwrites a secret");
+        assert!(
+            write_secret(&path, &secret).is_err(),
+            "never overwrites a secret"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -803,7 +846,10 @@ mod tests {
         let mut config = MarketConfig::default();
         args.apply(&mut config);
         assert_eq!(config.payment_provider, ProviderKind::Http);
-        assert_eq!(config.payment_base_url.as_deref(), Some("https://api.tosspayments.com"));
+        assert_eq!(
+            config.payment_base_url.as_deref(),
+            Some("https://api.tosspayments.com")
+        );
         assert_eq!(config.settle_delay_ms, 5);
         assert!(!config.auto_draw_raffles);
         assert!(config.auto_expire_orders, "untouched");

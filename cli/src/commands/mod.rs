@@ -2,8 +2,8 @@
 
 mod account;
 mod bench;
-pub(crate) mod chat;
 pub(crate) mod catalog;
+pub(crate) mod chat;
 mod dev;
 mod genesis;
 mod keys;

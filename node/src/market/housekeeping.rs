@@ -7,9 +7,10 @@
 //!   once the reveal deadline passed (the draw then falls back to the closing block's
 //!   hash and records that the seller missed the reveal).
 //! - Windows close and deadlines pass only when blocks come: on an idle chain the
-//!   leader submits a draw attempt every few seconds for a raffle whose time window is
+//!   leader proposes an empty block every few seconds for a raffle whose time window is
 //!   over or which waits for a reveal, so that the closing block and the deadline come.
-//!   The ledger refuses the early attempts, which changes nothing else.
+//! - A draw or expiry the ledger refused is not sent again until this validator's
+//!   operator nonce has moved on.
 //!
 //! Only the leader does this, so validators do not race each other with the same
 //! transactions; the ledger would refuse the duplicates anyway.
@@ -29,6 +30,9 @@ use crate::node::{Node, TxStatus};
 const MAX_EXPIRIES_PER_ROUND: usize = 50;
 /// Least time between two attempts that only make a block come for a raffle.
 const NUDGE_INTERVAL: Duration = Duration::from_secs(2);
+/// Least time between two nudges while a raffle waits for its seller's reveal: on an
+/// idle chain each reveal block then lasts this long.
+const REVEAL_NUDGE_INTERVAL: Duration = Duration::from_secs(5);
 /// Grace after `expires_at_ms` before expiring, so clocks a little apart agree.
 const EXPIRY_GRACE_MS: u64 = 200;
 
@@ -39,6 +43,37 @@ struct Chores {
     first_open_order: u64,
     /// Last nudge per raffle.
     nudged: HashMap<u64, Instant>,
+    /// Empty blocks proposed so far to move the chain's clock.
+    nudges: u64,
+    /// Encoded payloads the ledger refused, with the operator nonce they were signed at.
+    refused: HashMap<Vec<u8>, u64>,
+}
+
+impl Chores {
+    fn new() -> Chores {
+        Chores::default()
+    }
+}
+
+/// Submits a chore, unless the identical transaction was refused at the current nonce.
+async fn chore_transaction(node: &Node, chores: &mut Chores, payload: Payload) -> Option<TxStatus> {
+    let nonce = node.next_nonce(&node.key().public()).unwrap_or(0);
+    let encoded = borsh::to_vec(&payload).expect("encoding to a Vec cannot fail");
+    if chores.refused.get(&encoded) == Some(&nonce) {
+        return None;
+    }
+    match submit_operator(node, payload).await {
+        Ok(status) => {
+            if matches!(status, TxStatus::Rejected { .. }) {
+                chores.refused.insert(encoded, nonce);
+            }
+            Some(status)
+        }
+        Err(error) => {
+            tracing::debug!(target: "market", %error, "chore not submitted");
+            None
+        }
+    }
 }
 
 fn counters(node: &Node) -> Option<Counters> {
@@ -71,15 +106,14 @@ async fn expire_orders(node: &Node, chores: &mut Chores) {
             continue;
         }
         expired += 1;
-        match submit_operator(node, Payload::ExpireOrder { order: id }).await {
-            Ok(TxStatus::Committed { effect, .. }) => {
+        match chore_transaction(node, chores, Payload::ExpireOrder { order: id }).await {
+            Some(TxStatus::Committed { effect, .. }) => {
                 tracing::info!(target: "market", order = id, ?effect, "unpaid order expired")
             }
-            Ok(other) => tracing::debug!(target: "market", order = id, ?other, "order not expired"),
-            Err(error) => {
-                tracing::debug!(target: "market", order = id, %error, "order expiry failed");
-                return;
+            Some(other) => {
+                tracing::debug!(target: "market", order = id, ?other, "order not expired")
             }
+            None => {}
         }
     }
     chores.first_open_order = first_open.unwrap_or(counters.next_order);
@@ -132,10 +166,14 @@ async fn draw_raffles(node: &Node, chores: &mut Chores) {
         let Ok(raffle) = decode_record::<Raffle>("raffle", &bytes) else {
             continue;
         };
-        let nudge_due = chores
-            .nudged
-            .get(&raffle.id)
-            .is_none_or(|at| at.elapsed() >= NUDGE_INTERVAL);
+        let nudge_due = chores.nudged.get(&raffle.id).is_none_or(|at| {
+            let interval = if raffle.status == RaffleStatus::Closed {
+                REVEAL_NUDGE_INTERVAL
+            } else {
+                NUDGE_INTERVAL
+            };
+            at.elapsed() >= interval
+        });
         match chore(&raffle, head.height, head.time_ms, now) {
             RaffleChore::Wait => {
                 chores.nudged.remove(&raffle.id);
@@ -144,19 +182,23 @@ async fn draw_raffles(node: &Node, chores: &mut Chores) {
             RaffleChore::Nudge if !nudge_due => continue,
             RaffleChore::Nudge => {
                 chores.nudged.insert(raffle.id, Instant::now());
+                chores.nudges += 1;
+                // An empty block: only its height and time matter.
+                if let Err(error) = node.propose_empty_block().await {
+                    tracing::debug!(target: "market", %error, "empty block not proposed");
+                }
             }
-            RaffleChore::Draw => {}
-        }
-        match submit_operator(node, Payload::DrawRaffle { raffle: raffle.id }).await {
-            Ok(TxStatus::Committed { effect, .. }) => {
-                tracing::info!(target: "market", raffle = raffle.id, ?effect, "raffle drawn")
-            }
-            Ok(other) => {
-                tracing::debug!(target: "market", raffle = raffle.id, ?other, "raffle not drawn yet")
-            }
-            Err(error) => {
-                tracing::debug!(target: "market", raffle = raffle.id, %error, "draw attempt failed");
-                return;
+            RaffleChore::Draw => {
+                let draw = Payload::DrawRaffle { raffle: raffle.id };
+                match chore_transaction(node, chores, draw).await {
+                    Some(TxStatus::Committed { effect, .. }) => {
+                        tracing::info!(target: "market", raffle = raffle.id, ?effect, "raffle drawn")
+                    }
+                    Some(other) => {
+                        tracing::debug!(target: "market", raffle = raffle.id, ?other, "raffle not drawn")
+                    }
+                    None => {}
+                }
             }
         }
     }
@@ -169,7 +211,7 @@ pub(crate) async fn housekeeping_loop(node: Node) {
         return;
     }
     let interval = Duration::from_millis(config.housekeeping_interval_ms.max(100));
-    let mut chores = Chores::default();
+    let mut chores = Chores::new();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}

@@ -192,7 +192,7 @@ impl SandboxStore for LocalSandboxStore {
         self.0.local_write(&writes).map_err(|e| e.to_string())?;
         self.0.sync().map_err(|e| e.to_string())
     }
-    fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+    fn scan(&self, prefix: &[u8]) -> Result<truffle_payments::Entries, String> {
         Ok(self
             .0
             .local_scan(&prefixed(prefix))

@@ -236,3 +236,58 @@ impl Outbox {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(event_id: &str, order: Option<u64>, received_ms: u64) -> OutboxEntry {
+        OutboxEntry {
+            provider: "sandbox".into(),
+            event_id: event_id.into(),
+            source: EventSource::Webhook,
+            payment_key: "sbx_1".into(),
+            order_ref: "truffle-00000000-1".into(),
+            order,
+            status: "DONE".into(),
+            amount: 1_000,
+            received_ms,
+            state: SettlementState::Pending,
+            attempts: 0,
+            last_error: None,
+            updated_ms: received_ms,
+        }
+    }
+
+    #[test]
+    fn events_are_stored_once_and_leave_pending_when_final() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(Store::open(&dir.path().join("db")).unwrap());
+        let (_, new) = outbox.insert(entry("evt_1", Some(1), 20)).unwrap();
+        assert!(new);
+        let (stored, new) = outbox.insert(entry("evt_1", Some(1), 99)).unwrap();
+        assert!(!new, "a redelivery is a duplicate");
+        assert_eq!(stored.received_ms, 20, "the first delivery is kept");
+        outbox.insert(entry("evt_0", None, 10)).unwrap();
+        let pending = outbox.pending().unwrap();
+        assert_eq!(
+            pending
+                .iter()
+                .map(|e| e.event_id.as_str())
+                .collect::<Vec<_>>(),
+            ["evt_0", "evt_1"],
+            "oldest first"
+        );
+        let mut settled = stored;
+        settled.state = SettlementState::Settled { height: 7 };
+        outbox.update(&settled).unwrap();
+        assert_eq!(outbox.pending().unwrap().len(), 1);
+        assert_eq!(outbox.for_order(1).unwrap()[0].state, settled.state);
+        assert!(outbox.for_order(2).unwrap().is_empty());
+        // A reopened store (a restart) still has everything.
+        drop(outbox);
+        let outbox = Outbox::new(Store::open(&dir.path().join("db")).unwrap());
+        assert_eq!(outbox.pending().unwrap()[0].event_id, "evt_0");
+        assert!(!outbox.insert(entry("evt_1", Some(1), 5)).unwrap().1);
+    }
+}

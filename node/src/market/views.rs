@@ -375,7 +375,7 @@ impl Market {
                 last_height,
             });
         }
-        entries.sort_by(|a, b| (b.last_height, b.order).cmp(&(a.last_height, a.order)));
+        entries.sort_by_key(|e| std::cmp::Reverse((e.last_height, e.order)));
         paginate(entries, page)
     }
 

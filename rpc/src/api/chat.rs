@@ -28,7 +28,8 @@ pub trait ChatApi {
     /// Sends a message (1 to 1000 characters; rate-limited per member). Returns it as
     /// stored, with its sequence number and time.
     #[method(name = "send")]
-    async fn send(&self, session_token: String, room: Hash, text: String) -> RpcResult<ChatMessage>;
+    async fn send(&self, session_token: String, room: Hash, text: String)
+        -> RpcResult<ChatMessage>;
 
     /// Messages before sequence number `before` (the newest when omitted), at most
     /// `limit` (1..=100, default 50), oldest first; `before` of the result pages back.

@@ -32,7 +32,11 @@ pub trait OrderApi {
     /// block (`timeout_ms`, default 10000, at most 60000). Ownership goes back to the
     /// seller when the buyer still holds the item as the sale left it.
     #[method(name = "refund")]
-    async fn refund(&self, transaction: String, timeout_ms: Option<u64>) -> RpcResult<RefundReceipt>;
+    async fn refund(
+        &self,
+        transaction: String,
+        timeout_ms: Option<u64>,
+    ) -> RpcResult<RefundReceipt>;
 }
 
 /// Payments.
@@ -47,10 +51,19 @@ pub trait PaymentApi {
     /// provider's success redirect) for exactly the order's amount, settles it and
     /// returns the order (paid, unless settlement is still under way).
     #[method(name = "confirm")]
-    async fn confirm(&self, session_token: String, order: u64, payment_key: String) -> RpcResult<OrderView>;
+    async fn confirm(
+        &self,
+        session_token: String,
+        order: u64,
+        payment_key: String,
+    ) -> RpcResult<OrderView>;
 
     /// The logged-in member's orders as buyer and seller with their payments and
     /// refunds, latest activity first, paged.
     #[method(name = "history")]
-    async fn history(&self, session_token: String, page: Option<PageRequest>) -> RpcResult<Page<HistoryEntry>>;
+    async fn history(
+        &self,
+        session_token: String,
+        page: Option<PageRequest>,
+    ) -> RpcResult<Page<HistoryEntry>>;
 }

@@ -23,7 +23,11 @@ pub trait RaffleApi {
     /// Raffles, newest first, optionally only `open`, `closed` or `drawn` ones; `page`
     /// from 1, `page_size` up to 100 (default 20).
     #[method(name = "list")]
-    fn list(&self, status: Option<RaffleStatus>, page: Option<PageRequest>) -> RpcResult<Page<RaffleView>>;
+    fn list(
+        &self,
+        status: Option<RaffleStatus>,
+        page: Option<PageRequest>,
+    ) -> RpcResult<Page<RaffleView>>;
 
     /// A raffle's entries in entry order (the order the draw picks from), paged.
     #[method(name = "entries")]
@@ -38,5 +42,9 @@ pub trait RaffleApi {
     /// The logged-in member's entries, newest raffle first, each with its outcome
     /// (waiting, won, runner-up, not selected).
     #[method(name = "myEntries")]
-    async fn my_entries(&self, session_token: String, page: Option<PageRequest>) -> RpcResult<Page<MyEntry>>;
+    async fn my_entries(
+        &self,
+        session_token: String,
+        page: Option<PageRequest>,
+    ) -> RpcResult<Page<MyEntry>>;
 }

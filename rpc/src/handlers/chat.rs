@@ -34,7 +34,12 @@ impl ChatApiServer for ChatHandler {
             .map_err(chat_errors::chat)
     }
 
-    async fn send(&self, session_token: String, room: Hash, text: String) -> RpcResult<ChatMessage> {
+    async fn send(
+        &self,
+        session_token: String,
+        room: Hash,
+        text: String,
+    ) -> RpcResult<ChatMessage> {
         self.node
             .chat()
             .send(&self.node, &session_token, room, &text)

@@ -7,8 +7,8 @@ use truffle_node::Node;
 use truffle_payments::Checkout;
 
 use crate::api::{OrderApiServer, PaymentApiServer};
-use crate::market_errors as error_market;
 use crate::error;
+use crate::market_errors as error_market;
 
 /// Default and largest wait for a refund's block.
 const DEFAULT_WAIT_MS: u64 = 10_000;
@@ -29,10 +29,17 @@ fn decode_transaction(transaction: &str) -> RpcResult<SignedTransaction> {
 #[async_trait]
 impl OrderApiServer for OrderHandler {
     fn get(&self, order: u64) -> RpcResult<OrderView> {
-        self.node.market().order(order).map_err(error_market::market)
+        self.node
+            .market()
+            .order(order)
+            .map_err(error_market::market)
     }
 
-    async fn refund(&self, transaction: String, timeout_ms: Option<u64>) -> RpcResult<RefundReceipt> {
+    async fn refund(
+        &self,
+        transaction: String,
+        timeout_ms: Option<u64>,
+    ) -> RpcResult<RefundReceipt> {
         let tx = decode_transaction(&transaction)?;
         let timeout = Duration::from_millis(timeout_ms.unwrap_or(DEFAULT_WAIT_MS).min(MAX_WAIT_MS));
         self.node

@@ -13,7 +13,10 @@ pub(crate) struct RaffleHandler {
 #[async_trait]
 impl RaffleApiServer for RaffleHandler {
     fn get(&self, raffle: u64) -> RpcResult<RaffleView> {
-        self.node.market().raffle(raffle).map_err(error_market::market)
+        self.node
+            .market()
+            .raffle(raffle)
+            .map_err(error_market::market)
     }
 
     fn list(

@@ -317,7 +317,9 @@ async fn member_flows_and_their_failure_paths() -> anyhow::Result<()> {
 
     eprintln!("--- recommendations need a live session (flow 7; ranking is unit-tested in node::recommend)");
     use truffle_rpc::api::RecommendApiClient;
-    let picks = rpc.for_member(session.session_token.clone(), Some(5)).await?;
+    let picks = rpc
+        .for_member(session.session_token.clone(), Some(5))
+        .await?;
     assert!(picks.len() <= 5);
     let (status, _) = code_of(rpc.for_member("00".repeat(32), Some(5)).await.unwrap_err());
     assert_eq!(status, 3014);

@@ -17,12 +17,11 @@ use truffle_ledger::Payload;
 use truffle_rpc::api::{AccountApiClient, KakaoAccountApiClient};
 use truffle_testnet::{truffle_binary, NodeProcess};
 use truffle_tests::kakao::{
-    assert_valid, button, fixture, fixtures_dir, payload, test_console, text_of, FakeKakao,
-    Skill, BOT_ID, SECRET,
+    assert_valid, button, fixture, fixtures_dir, payload, test_console, text_of, FakeKakao, Skill,
+    BOT_ID, SECRET,
 };
 use truffle_tests::members::{
-    apply_tx, gateway_args, list_product, open_raffle, order, pause, sign_up, FakeGateway,
-    PASSWORD,
+    apply_tx, gateway_args, list_product, open_raffle, order, pause, sign_up, FakeGateway, PASSWORD,
 };
 use truffle_tests::{chain_id, client, START_TIMEOUT};
 
@@ -150,7 +149,12 @@ async fn kakao_skill_webhook_answers_members_within_kakaos_limits() -> anyhow::R
         chain,
         &admin,
         &seller.key,
-        ("Jordan", "DZ5485-612", JORDAN, "Air Jordan 1 High OG Chicago"),
+        (
+            "Jordan",
+            "DZ5485-612",
+            JORDAN,
+            "Air Jordan 1 High OG Chicago",
+        ),
         289_000,
         3,
         false,
@@ -161,7 +165,9 @@ async fn kakao_skill_webhook_answers_members_within_kakaos_limits() -> anyhow::R
     let raffle = open_raffle(&rpc, chain, &seller.key, dunk.first_item + 1, 129_000).await?;
     apply_tx(&rpc, chain, &buyer.key, Payload::EnterRaffle { raffle }).await?;
 
-    eprintln!("--- HTTP refusals: wrong secret 404, bot not allowed 403, too large 413, unreadable 400");
+    eprintln!(
+        "--- HTTP refusals: wrong secret 404, bot not allowed 403, too large 413, unreadable 400"
+    );
     let help = fixture("help_quick_reply.json")?;
     for wrong in ["wrong-secret-0000000000", "", &SECRET[..SECRET.len() - 1]] {
         let (status, _) = skill.post_raw(wrong, help.clone()).await?;
@@ -169,7 +175,10 @@ async fn kakao_skill_webhook_answers_members_within_kakaos_limits() -> anyhow::R
     }
     let big = vec![b' '; 70 * 1024];
     assert_eq!(
-        skill.post_raw("wrong-secret-0000000000", big.clone()).await?.0,
+        skill
+            .post_raw("wrong-secret-0000000000", big.clone())
+            .await?
+            .0,
         404,
         "the secret is checked before the size"
     );
@@ -180,7 +189,10 @@ async fn kakao_skill_webhook_answers_members_within_kakaos_limits() -> anyhow::R
     let mut stranger = payload("도움말", USER_A);
     stranger["bot"]["id"] = json!("5e0000000000000000000bad");
     assert_eq!(
-        skill.post_raw(SECRET, serde_json::to_vec(&stranger)?).await?.0,
+        skill
+            .post_raw(SECRET, serde_json::to_vec(&stranger)?)
+            .await?
+            .0,
         403
     );
     // A payload without a bot id is not from an allowed bot either.
@@ -225,7 +237,9 @@ async fn kakao_skill_webhook_answers_members_within_kakaos_limits() -> anyhow::R
     eprintln!("--- search through the catalog (Korean, English), with item page links");
     let mut found = None;
     for _ in 0..100 {
-        let answer = skill.ask("search", &payload("나이키 덩크 찾아줘", USER_B)).await?;
+        let answer = skill
+            .ask("search", &payload("나이키 덩크 찾아줘", USER_B))
+            .await?;
         if text_of(&answer).contains(DUNK) {
             found = Some(answer);
             break;
@@ -247,13 +261,19 @@ async fn kakao_skill_webhook_answers_members_within_kakaos_limits() -> anyhow::R
     let answer = skill
         .ask(
             "search quick reply",
-            &button("‘시카고’ 검색", USER_B, json!({"action": "search", "query": "시카고"})),
+            &button(
+                "‘시카고’ 검색",
+                USER_B,
+                json!({"action": "search", "query": "시카고"}),
+            ),
         )
         .await?;
     assert!(text_of(&answer).contains(JORDAN), "{answer}");
 
     eprintln!("--- raffles from the ledger, and a list item press with clientExtra");
-    let answer = skill.ask("raffles", &payload("이번 주 응모 뭐 있어?", USER_B)).await?;
+    let answer = skill
+        .ask("raffles", &payload("이번 주 응모 뭐 있어?", USER_B))
+        .await?;
     let text = text_of(&answer);
     assert!(text.contains(DUNK), "{text}");
     assert!(
@@ -263,7 +283,11 @@ async fn kakao_skill_webhook_answers_members_within_kakaos_limits() -> anyhow::R
     let answer = skill
         .ask(
             "raffle detail",
-            &button("자세히 보기", USER_B, json!({"action": "raffle_detail", "raffle": raffle})),
+            &button(
+                "자세히 보기",
+                USER_B,
+                json!({"action": "raffle_detail", "raffle": raffle}),
+            ),
         )
         .await?;
     let card = &answer["template"]["outputs"][0]["basicCard"];
@@ -280,7 +304,10 @@ async fn kakao_skill_webhook_answers_members_within_kakaos_limits() -> anyhow::R
         (
             "qualified",
             payload(
-                &format!("정품 확인 Nike/DD1391-100/{}", dunk.serials[2].to_lowercase()),
+                &format!(
+                    "정품 확인 Nike/DD1391-100/{}",
+                    dunk.serials[2].to_lowercase()
+                ),
                 USER_B,
             ),
         ),
@@ -303,17 +330,21 @@ async fn kakao_skill_webhook_answers_members_within_kakaos_limits() -> anyhow::R
             "{what}"
         );
     }
-    for fake in ["정품 확인 DD1391-100-9999", "정품 확인 Nike/DD1391-100/DD1391-100-9999"] {
+    for fake in [
+        "정품 확인 DD1391-100-9999",
+        "정품 확인 Nike/DD1391-100/DD1391-100-9999",
+    ] {
         let answer = skill.ask(fake, &payload(fake, USER_B)).await?;
         assert_eq!(
-            answer["template"]["outputs"][0]["basicCard"]["title"],
-            "등록 기록이 없는 시리얼이에요",
+            answer["template"]["outputs"][0]["basicCard"]["title"], "등록 기록이 없는 시리얼이에요",
             "{fake}"
         );
     }
 
     eprintln!("--- a fallback, and a bare product name");
-    let answer = skill.ask("fallback", &payload("오늘 날씨 어때", USER_B)).await?;
+    let answer = skill
+        .ask("fallback", &payload("오늘 날씨 어때", USER_B))
+        .await?;
     assert!(text_of(&answer).contains("무슨 말씀인지"));
     let answer = skill.ask("bare name", &payload("시카고", USER_B)).await?;
     assert!(text_of(&answer).contains(JORDAN), "{answer}");
@@ -339,18 +370,28 @@ async fn kakao_skill_webhook_answers_members_within_kakaos_limits() -> anyhow::R
     p["userRequest"]["callbackUrl"] = json!(format!("http://{kakao_address}/v1/callback/tok-3"));
     assert!(skill.ask("help", &p).await?.get("useCallback").is_none());
     pause(Duration::from_millis(300)).await;
-    assert_eq!(kakao.count(), 1, "only the search went through the callback");
+    assert_eq!(
+        kakao.count(),
+        1,
+        "only the search went through the callback"
+    );
 
     eprintln!("--- unlinked users get a prompt to link, never a member's data");
     let private = [DUNK, JORDAN, "김**플", "박*른", "결제 대기"];
     let assert_prompt = |what: &str, answer: &serde_json::Value| {
         let text = text_of(answer);
-        assert!(text.contains("카카오톡 계정 연동이 필요해요"), "{what}: {text}");
+        assert!(
+            text.contains("카카오톡 계정 연동이 필요해요"),
+            "{what}: {text}"
+        );
         for marker in private {
             assert!(!text.contains(marker), "{what}: leaked {marker:?}: {text}");
         }
     };
-    assert_prompt("unlinked orders", &skill.ask("a", &payload("내 주문", USER_A)).await?);
+    assert_prompt(
+        "unlinked orders",
+        &skill.ask("a", &payload("내 주문", USER_A)).await?,
+    );
     assert_prompt(
         "unlinked entries",
         &skill.ask("a", &payload("내 응모 결과", USER_A)).await?,
@@ -384,15 +425,27 @@ async fn kakao_skill_webhook_answers_members_within_kakaos_limits() -> anyhow::R
     let text = text_of(&answer);
     assert!(!text.contains(JORDAN), "another member's order: {text}");
     assert!(!text.contains(&format!("/orders/{other_order}")));
-    let answer = skill.ask("my entries", &payload("당첨됐어?", USER_A)).await?;
+    let answer = skill
+        .ask("my entries", &payload("당첨됐어?", USER_A))
+        .await?;
     let text = text_of(&answer);
-    assert!(text.contains("김**플님의 응모 결과") && text.contains("추첨 대기"), "{text}");
+    assert!(
+        text.contains("김**플님의 응모 결과") && text.contains("추첨 대기"),
+        "{text}"
+    );
     // The admin console with the same user key sees the same member.
-    let answer = skill.ask("console orders", &test_console("내 주문", USER_A)).await?;
+    let answer = skill
+        .ask("console orders", &test_console("내 주문", USER_A))
+        .await?;
     assert!(text_of(&answer).contains(DUNK));
 
-    eprintln!("--- other users: still a prompt, even with a forged clientExtra; the code is used up");
-    assert_prompt("other user", &skill.ask("b", &payload("내 주문", USER_B)).await?);
+    eprintln!(
+        "--- other users: still a prompt, even with a forged clientExtra; the code is used up"
+    );
+    assert_prompt(
+        "other user",
+        &skill.ask("b", &payload("내 주문", USER_B)).await?,
+    );
     let forged = button(
         "내 주문",
         USER_B,
@@ -403,12 +456,18 @@ async fn kakao_skill_webhook_answers_members_within_kakaos_limits() -> anyhow::R
         .ask("reused code", &payload(&issued.code, USER_B))
         .await?;
     assert!(text_of(&answer).contains("코드가 맞지 않아요"));
-    assert_prompt("still other", &skill.ask("b", &payload("내 주문", USER_B)).await?);
+    assert_prompt(
+        "still other",
+        &skill.ask("b", &payload("내 주문", USER_B)).await?,
+    );
 
     eprintln!("--- unlink from the chat, relink, unlink from the site");
     let answer = skill.ask("unlink", &payload("연동 해제", USER_A)).await?;
     assert!(text_of(&answer).contains("연동을 해제했어요"));
-    assert_prompt("unlinked", &skill.ask("a", &payload("내 주문", USER_A)).await?);
+    assert_prompt(
+        "unlinked",
+        &skill.ask("a", &payload("내 주문", USER_A)).await?,
+    );
     assert!(!rpc.kakao_status(buyer.session.clone()).await?.linked);
     let again = rpc.kakao_link_code(buyer.session.clone()).await?;
     secrets.push(again.code.clone());
@@ -416,14 +475,20 @@ async fn kakao_skill_webhook_answers_members_within_kakaos_limits() -> anyhow::R
     assert!(text_of(&answer).contains("연동이 완료"));
     assert!(rpc.kakao_unlink(buyer.session.clone()).await?);
     assert!(!rpc.kakao_unlink(buyer.session.clone()).await?);
-    assert_prompt("site unlink", &skill.ask("a", &payload("내 주문", USER_A)).await?);
+    assert_prompt(
+        "site unlink",
+        &skill.ask("a", &payload("내 주문", USER_A)).await?,
+    );
 
     eprintln!("--- an expired code; too many wrong codes");
     let expiring = rpc.kakao_link_code(buyer.session.clone()).await?;
     secrets.push(expiring.code.clone());
     pause(Duration::from_millis(3_300)).await;
     let answer = skill
-        .ask("expired", &payload(&format!("연동 {}", expiring.code), USER_A))
+        .ask(
+            "expired",
+            &payload(&format!("연동 {}", expiring.code), USER_A),
+        )
         .await?;
     assert!(text_of(&answer).contains("만료"), "{answer}");
     for n in 0..5 {
@@ -431,8 +496,13 @@ async fn kakao_skill_webhook_answers_members_within_kakaos_limits() -> anyhow::R
         let answer = skill.ask("wrong", &payload(&wrong, USER_C)).await?;
         assert!(text_of(&answer).contains("코드가 맞지 않아요"), "{answer}");
     }
-    let answer = skill.ask("throttled", &payload("연동 123456", USER_C)).await?;
-    assert!(text_of(&answer).contains("연동 시도가 너무 많아요"), "{answer}");
+    let answer = skill
+        .ask("throttled", &payload("연동 123456", USER_C))
+        .await?;
+    assert!(
+        text_of(&answer).contains("연동 시도가 너무 많아요"),
+        "{answer}"
+    );
 
     eprintln!("--- too many codes for one account: 6001");
     let mut throttled = None;
@@ -458,11 +528,16 @@ async fn kakao_skill_webhook_answers_members_within_kakaos_limits() -> anyhow::R
     eprintln!("--- withdrawal drops the member's link");
     let issued = rpc.kakao_link_code(other.session.clone()).await?;
     secrets.push(issued.code.clone());
-    let answer = skill.ask("link other", &payload(&issued.code, USER_D)).await?;
+    let answer = skill
+        .ask("link other", &payload(&issued.code, USER_D))
+        .await?;
     assert!(text_of(&answer).contains("박*른"), "{answer}");
     assert!(text_of(&skill.ask("d", &payload("내 주문", USER_D)).await?).contains(JORDAN));
     rpc.delete(other.session.clone(), PASSWORD.into()).await?;
-    assert_prompt("withdrawn", &skill.ask("d", &payload("내 주문", USER_D)).await?);
+    assert_prompt(
+        "withdrawn",
+        &skill.ask("d", &payload("내 주문", USER_D)).await?,
+    );
 
     eprintln!("--- no secret in the trace-level log; no Kakao user key or code in the data files");
     node.terminate(Duration::from_secs(10));

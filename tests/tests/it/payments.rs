@@ -98,13 +98,12 @@ impl Sms {
             .rev()
             .find(|(to, _)| to == e164)
             .context("no code was sent")?;
-        Ok(text
-            .chars()
+        text.chars()
             .collect::<Vec<_>>()
             .windows(6)
             .map(|w| w.iter().collect::<String>())
             .find(|w| w.chars().all(|c| c.is_ascii_digit()))
-            .context("the message holds no code")?)
+            .context("the message holds no code")
     }
 }
 
@@ -169,6 +168,8 @@ pub(crate) struct Market {
     pub(crate) registrar: Keypair,
     /// An admin.
     pub(crate) admin: Keypair,
+    /// Nudges sent (each a different refused transaction, so each makes a block).
+    nudges: std::sync::atomic::AtomicU64,
 }
 
 impl Market {
@@ -187,6 +188,7 @@ impl Market {
             phone_block,
             registrar: dev_keys::validator(0),
             admin: dev_keys::admin(),
+            nudges: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -254,9 +256,15 @@ impl Market {
     pub(crate) async fn submit(&self, key: &Keypair, payload: Payload) -> anyhow::Result<TxStatus> {
         let mut wallet = Wallet::new(&self.rpc, key.clone()).await?;
         let tx = wallet.sign(self.chain, payload);
-        let status = self.rpc.submit_and_wait(tx, Some(WAIT.as_millis() as u64)).await?;
+        let status = self
+            .rpc
+            .submit_and_wait(tx, Some(WAIT.as_millis() as u64))
+            .await?;
         ensure!(
-            matches!(status, TxStatus::Committed { .. } | TxStatus::Rejected { .. }),
+            matches!(
+                status,
+                TxStatus::Committed { .. } | TxStatus::Rejected { .. }
+            ),
             "not in a block within {WAIT:?}: {status:?}"
         );
         Ok(status)
@@ -272,7 +280,11 @@ impl Market {
     }
 
     /// Like [`Market::submit`], and the transaction must be refused; returns why.
-    pub(crate) async fn refuse(&self, key: &Keypair, payload: Payload) -> anyhow::Result<Rejection> {
+    pub(crate) async fn refuse(
+        &self,
+        key: &Keypair,
+        payload: Payload,
+    ) -> anyhow::Result<Rejection> {
         let kind = payload.kind();
         match self.submit(key, payload).await? {
             TxStatus::Rejected { rejection, .. } => Ok(rejection),
@@ -284,8 +296,13 @@ impl Market {
     pub(crate) async fn seller(&self) -> anyhow::Result<Keypair> {
         let seller = Keypair::generate();
         self.register(&[&seller], 1980).await?;
-        self.apply(&seller, Payload::ApplySeller { shop_name: "한정판 상점".into() })
-            .await?;
+        self.apply(
+            &seller,
+            Payload::ApplySeller {
+                shop_name: "한정판 상점".into(),
+            },
+        )
+        .await?;
         self.apply(
             &self.admin,
             Payload::ApproveSeller {
@@ -337,14 +354,22 @@ impl Market {
     }
 
     /// Pays a checkout on the sandbox page (an `amount` simulates a tampered checkout).
-    pub(crate) async fn sandbox_pay(&self, checkout_url: &str, amount: Option<u64>) -> anyhow::Result<Value> {
+    pub(crate) async fn sandbox_pay(
+        &self,
+        checkout_url: &str,
+        amount: Option<u64>,
+    ) -> anyhow::Result<Value> {
         let response = self
             .http
             .post(format!("{checkout_url}/pay"))
             .json(&json!({ "amount": amount }))
             .send()
             .await?;
-        ensure!(response.status().is_success(), "sandbox pay: {}", response.status());
+        ensure!(
+            response.status().is_success(),
+            "sandbox pay: {}",
+            response.status()
+        );
         Ok(response.json().await?)
     }
 
@@ -355,12 +380,20 @@ impl Market {
             .get(format!("{}/sandbox/payments/{payment_key}", self.url))
             .send()
             .await?;
-        ensure!(response.status().is_success(), "sandbox record: {}", response.status());
+        ensure!(
+            response.status().is_success(),
+            "sandbox record: {}",
+            response.status()
+        );
         Ok(response.json().await?)
     }
 
     /// POSTs a webhook; returns the HTTP status and the body.
-    pub(crate) async fn post_webhook(&self, body: Vec<u8>, signature: Option<&str>) -> anyhow::Result<(u16, Value)> {
+    pub(crate) async fn post_webhook(
+        &self,
+        body: Vec<u8>,
+        signature: Option<&str>,
+    ) -> anyhow::Result<(u16, Value)> {
         let mut request = self
             .http
             .post(format!("{}/payments/webhook", self.url))
@@ -393,14 +426,40 @@ impl Market {
                 return Ok(view.order.status);
             }
             if Instant::now() > deadline {
-                bail!("order {order} is still {:?} after {WAIT:?}: {view:?}", view.order.status);
+                bail!(
+                    "order {order} is still {:?} after {WAIT:?}: {view:?}",
+                    view.order.status
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
-    /// Waits until a raffle has `status`, making blocks come with refused draw
-    /// attempts by `nudger` when `nudge` is set (heights only advance with blocks).
+    /// Makes one block come: a draw of a raffle that does not exist, signed by `key`.
+    /// Refused, so the nonce stays; the raffle id differs every time, because the node
+    /// answers a byte-identical resubmission of a refused transaction with the old
+    /// receipt instead of making a block.
+    pub(crate) async fn nudge(&self, key: &Keypair) -> anyhow::Result<()> {
+        let n = self
+            .nudges
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let rejection = self
+            .refuse(
+                key,
+                Payload::DrawRaffle {
+                    raffle: u64::MAX - n,
+                },
+            )
+            .await?;
+        ensure!(
+            matches!(rejection, Rejection::UnknownRecord { .. }),
+            "{rejection}"
+        );
+        Ok(())
+    }
+
+    /// Waits until a raffle has `status`, making blocks come with nudges by `nudge`
+    /// when given (heights only advance with blocks).
     pub(crate) async fn wait_raffle(
         &self,
         raffle: u64,
@@ -417,9 +476,7 @@ impl Market {
                 bail!("raffle {raffle} is not {status:?} after {WAIT:?}: {view:?}");
             }
             match nudge {
-                Some(key) => {
-                    self.submit(key, Payload::DrawRaffle { raffle }).await?;
-                }
+                Some(key) => self.nudge(key).await?,
                 None => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
@@ -453,7 +510,10 @@ impl Market {
 }
 
 /// The sandbox's latest delivered event of a payment: (body, signature header, event).
-async fn delivered_event(market: &Market, payment_key: &str) -> anyhow::Result<(Vec<u8>, String, WebhookEvent)> {
+async fn delivered_event(
+    market: &Market,
+    payment_key: &str,
+) -> anyhow::Result<(Vec<u8>, String, WebhookEvent)> {
     let deadline = Instant::now() + WAIT;
     loop {
         let record = market.sandbox_record(payment_key).await?;
@@ -461,13 +521,22 @@ async fn delivered_event(market: &Market, payment_key: &str) -> anyhow::Result<(
             .as_array()
             .and_then(|d| d.iter().rev().find(|d| d["delivered"] == true))
         {
-            let body = delivery["body"].as_str().context("body")?.as_bytes().to_vec();
-            let signature = delivery["signature"].as_str().context("signature")?.to_owned();
+            let body = delivery["body"]
+                .as_str()
+                .context("body")?
+                .as_bytes()
+                .to_vec();
+            let signature = delivery["signature"]
+                .as_str()
+                .context("signature")?
+                .to_owned();
             let event: WebhookEvent = serde_json::from_slice(&body)?;
             return Ok((body, signature, event));
         }
         if Instant::now() > deadline {
-            bail!("the sandbox did not deliver the event of {payment_key} within {WAIT:?}: {record}");
+            bail!(
+                "the sandbox did not deliver the event of {payment_key} within {WAIT:?}: {record}"
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -480,7 +549,11 @@ async fn sandbox_status(market: &Market, payment_key: &str) -> anyhow::Result<Pa
 }
 
 /// Waits until the sandbox reports `status` for a payment.
-async fn wait_sandbox(market: &Market, payment_key: &str, status: PaymentStatus) -> anyhow::Result<()> {
+async fn wait_sandbox(
+    market: &Market,
+    payment_key: &str,
+    status: PaymentStatus,
+) -> anyhow::Result<()> {
     let deadline = Instant::now() + WAIT;
     while sandbox_status(market, payment_key).await? != status {
         if Instant::now() > deadline {
@@ -509,16 +582,34 @@ async fn payments_settle_once_refunds_reverse_and_mismatches_fail() -> anyhow::R
     let order = market.order(&buyer.key, items[0]).await?;
 
     eprintln!("--- only the buyer may start the payment; the checkout is the order's amount");
-    let error = market.rpc.start(other.session.clone(), order).await.unwrap_err();
+    let error = market
+        .rpc
+        .start(other.session.clone(), order)
+        .await
+        .unwrap_err();
     assert_eq!(code(&error), 5001);
-    let error = market.rpc.start("not-a-session".into(), order).await.unwrap_err();
+    let error = market
+        .rpc
+        .start("not-a-session".into(), order)
+        .await
+        .unwrap_err();
     assert_eq!(code(&error), 3014);
     let checkout = market.rpc.start(buyer.session.clone(), order).await?;
-    assert_eq!((checkout.provider.as_str(), checkout.amount), ("sandbox", 150_000));
-    let payment_key = checkout.payment_key.clone().context("the sandbox issues a key")?;
+    assert_eq!(
+        (checkout.provider.as_str(), checkout.amount),
+        ("sandbox", 150_000)
+    );
+    let payment_key = checkout
+        .payment_key
+        .clone()
+        .context("the sandbox issues a key")?;
     let checkout_url = checkout.checkout_url.clone().context("a checkout page")?;
     let again = market.rpc.start(buyer.session.clone(), order).await?;
-    assert_eq!(again.payment_key.as_deref(), Some(payment_key.as_str()), "one open checkout");
+    assert_eq!(
+        again.payment_key.as_deref(),
+        Some(payment_key.as_str()),
+        "one open checkout"
+    );
     let page = market.http.get(&checkout_url).send().await?.text().await?;
     assert!(page.contains("₩150,000"), "{page}");
 
@@ -540,15 +631,28 @@ async fn payments_settle_once_refunds_reverse_and_mismatches_fail() -> anyhow::R
     };
     let body = serde_json::to_vec(&forged)?;
     let wrong_secret = webhook::sign(b"not-the-secret", now_ms() / 1000, &body);
-    assert_eq!(market.post_webhook(body.clone(), Some(&wrong_secret)).await?.0, 401);
+    assert_eq!(
+        market
+            .post_webhook(body.clone(), Some(&wrong_secret))
+            .await?
+            .0,
+        401
+    );
     assert_eq!(market.post_webhook(body.clone(), None).await?.0, 401);
     let (stale_body, stale) = Market::sign_event(&forged, now_ms() / 1000 - 600);
     assert_eq!(market.post_webhook(stale_body, Some(&stale)).await?.0, 401);
     let (_, good) = Market::sign_event(&forged, now_ms() / 1000);
     let mut tampered = body.clone();
-    let at = tampered.windows(6).position(|w| w == b"150000").context("amount")?;
+    let at = tampered
+        .windows(6)
+        .position(|w| w == b"150000")
+        .context("amount")?;
     tampered[at] = b'9';
-    assert_eq!(market.post_webhook(tampered, Some(&good)).await?.0, 401, "the body was changed after signing");
+    assert_eq!(
+        market.post_webhook(tampered, Some(&good)).await?.0,
+        401,
+        "the body was changed after signing"
+    );
     let huge = vec![b' '; 70 * 1024];
     assert_eq!(market.post_webhook(huge, Some(&good)).await?.0, 413);
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -562,13 +666,23 @@ async fn payments_settle_once_refunds_reverse_and_mismatches_fail() -> anyhow::R
     let view = OrderApiClient::get(&market.rpc, order).await?;
     let payment = view.order.payment.clone().context("a payment record")?;
     assert_eq!(
-        (payment.provider.as_str(), payment.payment_key.as_str(), payment.amount),
+        (
+            payment.provider.as_str(),
+            payment.payment_key.as_str(),
+            payment.amount
+        ),
         ("sandbox", payment_key.as_str(), 150_000)
     );
     let item = market.rpc.get_item(items[0]).await?.item;
     assert_eq!(item.owner, buyer.key.public());
-    assert_eq!(item.owner_since, payment.settled, "ownership moved by the settlement itself");
-    assert!(matches!(view.settlements[0].state, SettlementState::Settled { .. }));
+    assert_eq!(
+        item.owner_since, payment.settled,
+        "ownership moved by the settlement itself"
+    );
+    assert!(matches!(
+        view.settlements[0].state,
+        SettlementState::Settled { .. }
+    ));
 
     eprintln!("--- replays: the same request, a redelivery, a new event id: settled once");
     let (body, signature, event) = delivered_event(&market, &payment_key).await?;
@@ -576,7 +690,10 @@ async fn payments_settle_once_refunds_reverse_and_mismatches_fail() -> anyhow::R
     assert_eq!((status, answer["duplicate"].as_bool()), (200, Some(true)));
     let redelivered = market
         .http
-        .post(format!("{}/sandbox/payments/{payment_key}/redeliver", market.url))
+        .post(format!(
+            "{}/sandbox/payments/{payment_key}/redeliver",
+            market.url
+        ))
         .send()
         .await?
         .json::<Value>()
@@ -591,7 +708,11 @@ async fn payments_settle_once_refunds_reverse_and_mismatches_fail() -> anyhow::R
         .rpc
         .confirm(buyer.session.clone(), order, payment_key.clone())
         .await?;
-    assert_eq!(confirmed.order.status, OrderStatus::Paid, "confirming again changes nothing");
+    assert_eq!(
+        confirmed.order.status,
+        OrderStatus::Paid,
+        "confirming again changes nothing"
+    );
     let deadline = Instant::now() + WAIT;
     while OrderApiClient::get(&market.rpc, order)
         .await?
@@ -611,7 +732,13 @@ async fn payments_settle_once_refunds_reverse_and_mismatches_fail() -> anyhow::R
     assert_eq!(history.items[0].status, OrderStatus::Paid);
     let error = market
         .rpc
-        .history(buyer.session.clone(), Some(PageRequest { page: Some(0), page_size: None }))
+        .history(
+            buyer.session.clone(),
+            Some(PageRequest {
+                page: Some(0),
+                page_size: None,
+            }),
+        )
         .await
         .unwrap_err();
     assert_eq!(code(&error), 5006);
@@ -631,21 +758,52 @@ async fn payments_settle_once_refunds_reverse_and_mismatches_fail() -> anyhow::R
         hex::encode(tx.encode())
     };
     let nonce = market.rpc.get_nonce(buyer.key.public()).await?;
-    let error = market.rpc.refund(refund(&buyer.key, nonce), None).await.unwrap_err();
+    let error = market
+        .rpc
+        .refund(refund(&buyer.key, nonce), None)
+        .await
+        .unwrap_err();
     assert_eq!(code(&error), 1009, "{error}");
-    assert_eq!(sandbox_status(&market, &payment_key).await?, PaymentStatus::Done, "nothing refunded");
+    assert_eq!(
+        sandbox_status(&market, &payment_key).await?,
+        PaymentStatus::Done,
+        "nothing refunded"
+    );
     let admin = dev_keys::admin();
     let nonce = market.rpc.get_nonce(admin.public()).await?;
-    let receipt = market.rpc.refund(refund(&admin, nonce), Some(WAIT.as_millis() as u64)).await?;
-    assert!(matches!(receipt.status, TxStatus::Committed { .. }), "{:?}", receipt.status);
+    let receipt = market
+        .rpc
+        .refund(refund(&admin, nonce), Some(WAIT.as_millis() as u64))
+        .await?;
+    assert!(
+        matches!(receipt.status, TxStatus::Committed { .. }),
+        "{:?}",
+        receipt.status
+    );
     assert_eq!(receipt.provider_payment.status, PaymentStatus::Canceled);
     assert_eq!(receipt.order.order.status, OrderStatus::Refunded);
-    let record = receipt.order.order.refund.clone().context("a refund record")?;
+    let record = receipt
+        .order
+        .order
+        .refund
+        .clone()
+        .context("a refund record")?;
     assert!(record.ownership_reversed);
-    assert_eq!(market.rpc.get_item(items[0]).await?.item.owner, seller.public());
+    assert_eq!(
+        market.rpc.get_item(items[0]).await?.item.owner,
+        seller.public()
+    );
     let nonce = market.rpc.get_nonce(admin.public()).await?;
-    let error = market.rpc.refund(refund(&admin, nonce), None).await.unwrap_err();
-    assert_eq!(code(&error), 5007, "a refunded order cannot be refunded again");
+    let error = market
+        .rpc
+        .refund(refund(&admin, nonce), None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code(&error),
+        5007,
+        "a refunded order cannot be refunded again"
+    );
     let history = market.rpc.history(buyer.session.clone(), None).await?;
     assert_eq!(history.items[0].status, OrderStatus::Refunded);
     assert!(history.items[0].refund.is_some());
@@ -655,29 +813,98 @@ async fn payments_settle_once_refunds_reverse_and_mismatches_fail() -> anyhow::R
     let checkout = market.rpc.start(buyer.session.clone(), order2).await?;
     let key2 = checkout.payment_key.clone().context("key")?;
     market
-        .sandbox_pay(checkout.checkout_url.as_deref().context("url")?, Some(1_000))
+        .sandbox_pay(
+            checkout.checkout_url.as_deref().context("url")?,
+            Some(1_000),
+        )
         .await?;
     assert_eq!(market.settled(order2).await?, OrderStatus::Cancelled);
     let view = OrderApiClient::get(&market.rpc, order2).await?;
     assert!(
-        view.order.closed_reason.as_deref().unwrap_or_default().contains("1000 won were paid"),
+        view.order
+            .closed_reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("1000 won were paid"),
         "{:?}",
         view.order.closed_reason
     );
-    assert!(matches!(view.settlements[0].state, SettlementState::Failed { .. }));
+    assert!(matches!(
+        view.settlements[0].state,
+        SettlementState::Failed { .. }
+    ));
     wait_sandbox(&market, &key2, PaymentStatus::Canceled).await?;
     let item = market.rpc.get_item(items[1]).await?.item;
-    assert_eq!((item.owner, item.lock, item.listing_price), (seller.public(), ItemLock::Free, Some(150_000)));
+    assert_eq!(
+        (item.owner, item.lock, item.listing_price),
+        (seller.public(), ItemLock::Free, Some(150_000))
+    );
     assert_eq!(market.applied_settlements(order2).await?, 0);
-    let error = market.rpc.start(buyer.session.clone(), order2).await.unwrap_err();
+    let error = market
+        .rpc
+        .start(buyer.session.clone(), order2)
+        .await
+        .unwrap_err();
     assert_eq!(code(&error), 5002, "a failed order cannot be paid");
+
+    eprintln!("--- the CLI: order, pay in the sandbox, show, refund");
+    let buyer_key = dir.path().join("buyer.json");
+    let admin_key = dir.path().join("admin.json");
+    let session_file = dir.path().join("buyer.session");
+    truffle_node::keyfile::write_key_file(&buyer_key, &buyer.key)?;
+    truffle_node::keyfile::write_key_file(&admin_key, &dev_keys::admin())?;
+    std::fs::write(&session_file, &buyer.session)?;
+    let cli = |args: &[&str]| -> anyhow::Result<Value> {
+        let output = std::process::Command::new(truffle_binary()?)
+            .args(args)
+            .args(["--rpc", &market.url, "--output", "json"])
+            .output()?;
+        ensure!(output.status.success(), "truffle {args:?}: {output:?}");
+        Ok(serde_json::from_slice(&output.stdout)?)
+    };
+    let path = |p: &Path| p.to_str().expect("utf-8").to_owned();
+    let created = cli(&[
+        "order",
+        "create",
+        &items[2].to_string(),
+        "--key",
+        &path(&buyer_key),
+    ])?;
+    let order3 = created["status"]["effect"]["order"]
+        .as_u64()
+        .context("order id")?;
+    let paid = cli(&[
+        "order",
+        "pay",
+        &order3.to_string(),
+        "--session-file",
+        &path(&session_file),
+    ])?;
+    assert_eq!(paid["status"], "paid", "{paid}");
+    let shown = cli(&["order", "show", &order3.to_string()])?;
+    assert_eq!(shown["payment"]["provider"], "sandbox");
+    let refunded = cli(&[
+        "order",
+        "refund",
+        &order3.to_string(),
+        "--reason",
+        "불량",
+        "--key",
+        &path(&admin_key),
+    ])?;
+    assert_eq!(refunded["order"]["status"], "refunded", "{refunded}");
+    assert_eq!(refunded["provider_payment"]["status"], "CANCELED");
+    let history = cli(&["order", "history", "--session-file", &path(&session_file)])?;
+    assert_eq!(history["total"], 3);
+    assert_eq!(history["items"][0]["order"], order3, "newest first");
     Ok(())
 }
 
 /// An unpaid raffle prize expires to the runner-up; the winner's late payment is
 /// refunded; an unpaid prize without runners-up goes back to the seller.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unpaid_prizes_expire_to_the_runner_up_and_late_payments_are_refunded() -> anyhow::Result<()> {
+async fn unpaid_prizes_expire_to_the_runner_up_and_late_payments_are_refunded() -> anyhow::Result<()>
+{
     let dir = tempfile::tempdir()?;
     let sms = Sms::default();
     let args = sms.start(dir.path()).await?;
@@ -710,17 +937,45 @@ async fn unpaid_prizes_expire_to_the_runner_up_and_late_payments_are_refunded() 
         Effect::RaffleCreated { raffle } => Ok(raffle),
         other => Err(anyhow::anyhow!("unexpected {other:?}")),
     };
-    let with_runner = raffle(market.apply(&seller, Payload::CreateRaffle(spec(items[0], 1))).await?)?;
-    let alone = raffle(market.apply(&seller, Payload::CreateRaffle(spec(items[1], 0))).await?)?;
-    market.apply(&first.key, Payload::EnterRaffle { raffle: with_runner }).await?;
-    market.apply(&second.key, Payload::EnterRaffle { raffle: with_runner }).await?;
-    market.apply(&lone, Payload::EnterRaffle { raffle: alone }).await?;
+    let with_runner = raffle(
+        market
+            .apply(&seller, Payload::CreateRaffle(spec(items[0], 1)))
+            .await?,
+    )?;
+    let alone = raffle(
+        market
+            .apply(&seller, Payload::CreateRaffle(spec(items[1], 0)))
+            .await?,
+    )?;
+    market
+        .apply(
+            &first.key,
+            Payload::EnterRaffle {
+                raffle: with_runner,
+            },
+        )
+        .await?;
+    market
+        .apply(
+            &second.key,
+            Payload::EnterRaffle {
+                raffle: with_runner,
+            },
+        )
+        .await?;
+    market
+        .apply(&lone, Payload::EnterRaffle { raffle: alone })
+        .await?;
     for raffle in [with_runner, alone] {
-        market.wait_raffle(raffle, RaffleStatus::Closed, None).await?;
+        market
+            .wait_raffle(raffle, RaffleStatus::Closed, None)
+            .await?;
         market
             .apply(&seller, Payload::RevealRaffleSecret { raffle, secret })
             .await?;
-        market.wait_raffle(raffle, RaffleStatus::Drawn, None).await?;
+        market
+            .wait_raffle(raffle, RaffleStatus::Drawn, None)
+            .await?;
     }
     let result = market.rpc.result(with_runner).await?;
     let recorded = result.recorded.clone().context("drawn")?;
@@ -744,7 +999,10 @@ async fn unpaid_prizes_expire_to_the_runner_up_and_late_payments_are_refunded() 
     let deadline = Instant::now() + Duration::from_secs(60) + WAIT;
     loop {
         let a = OrderApiClient::get(&market.rpc, won).await?.order.status;
-        let b = OrderApiClient::get(&market.rpc, lone_order).await?.order.status;
+        let b = OrderApiClient::get(&market.rpc, lone_order)
+            .await?
+            .order
+            .status;
         if a == OrderStatus::Expired && b == OrderStatus::Expired {
             break;
         }
@@ -752,22 +1010,37 @@ async fn unpaid_prizes_expire_to_the_runner_up_and_late_payments_are_refunded() 
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let lone_item = market.rpc.get_item(items[1]).await?.item;
-    assert_eq!((lone_item.owner, lone_item.lock), (seller.public(), ItemLock::Free), "back to the seller");
-    let error = market.rpc.start(winner.session.clone(), won).await.unwrap_err();
+    assert_eq!(
+        (lone_item.owner, lone_item.lock),
+        (seller.public(), ItemLock::Free),
+        "back to the seller"
+    );
+    let error = market
+        .rpc
+        .start(winner.session.clone(), won)
+        .await
+        .unwrap_err();
     assert_eq!(code(&error), 5002);
 
     eprintln!("--- the prize passed to the runner-up; the winner's late payment is refunded");
     let runner_history = market.rpc.history(runner.session.clone(), None).await?;
     let passed = runner_history.items[0].order;
     assert_eq!(runner_history.items[0].status, OrderStatus::Pending);
-    assert_eq!(market.rpc.get_item(items[0]).await?.item.lock, ItemLock::Order(passed));
+    assert_eq!(
+        market.rpc.get_item(items[0]).await?.item.lock,
+        ItemLock::Order(passed)
+    );
     market
         .sandbox_pay(checkout.checkout_url.as_deref().context("url")?, None)
         .await?;
     wait_sandbox(&market, &late_key, PaymentStatus::Canceled).await?;
     let view = OrderApiClient::get(&market.rpc, won).await?;
     assert_eq!(view.order.status, OrderStatus::Expired);
-    assert!(matches!(view.settlements[0].state, SettlementState::Refunded { .. }), "{:?}", view.settlements);
+    assert!(
+        matches!(view.settlements[0].state, SettlementState::Refunded { .. }),
+        "{:?}",
+        view.settlements
+    );
 
     eprintln!("--- the runner-up pays and gets the piece");
     let checkout = market.rpc.start(runner.session.clone(), passed).await?;
@@ -775,7 +1048,10 @@ async fn unpaid_prizes_expire_to_the_runner_up_and_late_payments_are_refunded() 
         .sandbox_pay(checkout.checkout_url.as_deref().context("url")?, None)
         .await?;
     assert_eq!(market.settled(passed).await?, OrderStatus::Paid);
-    assert_eq!(market.rpc.get_item(items[0]).await?.item.owner, runner.key.public());
+    assert_eq!(
+        market.rpc.get_item(items[0]).await?.item.owner,
+        runner.key.public()
+    );
     assert_eq!(market.applied_settlements(won).await?, 0);
     Ok(())
 }
@@ -814,7 +1090,10 @@ async fn a_crash_between_confirmation_and_settlement_settles_exactly_once() -> a
     let node = start_node(dir.path(), &args, "node-restarted.log")?;
     market.reconnect(&node.rpc_url)?;
     assert_eq!(market.settled(order).await?, OrderStatus::Paid);
-    assert_eq!(market.rpc.get_item(items[0]).await?.item.owner, buyer.key.public());
+    assert_eq!(
+        market.rpc.get_item(items[0]).await?.item.owner,
+        buyer.key.public()
+    );
 
     eprintln!("--- replays after the restart: duplicates, and still one settlement");
     let (status, answer) = market.post_webhook(body, Some(&signature)).await?;
@@ -833,11 +1112,19 @@ async fn a_crash_between_confirmation_and_settlement_settles_exactly_once() -> a
                 .all(|s| matches!(s.state, SettlementState::Settled { .. })));
             break;
         }
-        ensure!(Instant::now() < deadline, "settlements: {:?}", view.settlements);
+        ensure!(
+            Instant::now() < deadline,
+            "settlements: {:?}",
+            view.settlements
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(market.applied_settlements(order).await?, 1);
-    assert_eq!(sandbox_status(&market, &payment_key).await?, PaymentStatus::Done, "not refunded");
+    assert_eq!(
+        sandbox_status(&market, &payment_key).await?,
+        PaymentStatus::Done,
+        "not refunded"
+    );
     Ok(())
 }
 
@@ -872,10 +1159,16 @@ async fn two_buyers_race_for_the_last_piece_on_a_cluster() -> anyhow::Result<()>
         async move {
             let mut wallet = Wallet::new(&rpc, key).await?;
             let tx = wallet.sign(chain, Payload::CreateOrder { item: last_piece });
-            anyhow::Ok(rpc.submit_and_wait(tx, Some(WAIT.as_millis() as u64)).await?)
+            anyhow::Ok(
+                rpc.submit_and_wait(tx, Some(WAIT.as_millis() as u64))
+                    .await?,
+            )
         }
     };
-    let (first, second) = tokio::join!(sign(&a.key, cluster.client(0)), sign(&b.key, cluster.client(1)));
+    let (first, second) = tokio::join!(
+        sign(&a.key, cluster.client(0)),
+        sign(&b.key, cluster.client(1))
+    );
     let outcomes = [(&a, 0usize, first?), (&b, 1usize, second?)];
     let taken: Vec<_> = outcomes
         .iter()
@@ -883,7 +1176,11 @@ async fn two_buyers_race_for_the_last_piece_on_a_cluster() -> anyhow::Result<()>
         .collect();
     assert_eq!(taken.len(), 1, "exactly one order: {outcomes:?}");
     let (winner, node, status) = taken[0];
-    let TxStatus::Committed { effect: Effect::OrderCreated { order }, .. } = status else {
+    let TxStatus::Committed {
+        effect: Effect::OrderCreated { order },
+        ..
+    } = status
+    else {
         bail!("unexpected {status:?}");
     };
     let order = *order;
@@ -892,14 +1189,28 @@ async fn two_buyers_race_for_the_last_piece_on_a_cluster() -> anyhow::Result<()>
         .find(|(_, _, s)| !matches!(s, TxStatus::Committed { .. }))
         .context("a loser")?;
     assert!(
-        matches!(refused, TxStatus::Rejected { rejection: Rejection::ItemLocked { .. } | Rejection::NotListed { .. }, .. }),
+        matches!(
+            refused,
+            TxStatus::Rejected {
+                rejection: Rejection::ItemLocked { .. } | Rejection::NotListed { .. },
+                ..
+            }
+        ),
         "{refused:?}"
     );
 
     eprintln!("--- the winner pays through its node's provider; every node sees the sale");
     market.reconnect(&cluster.net.rpc_url(*node))?;
-    let error = market.rpc.start(loser.session.clone(), order).await.unwrap_err();
-    assert_eq!(code(&error), 5001, "the loser cannot pay the winner's order");
+    let error = market
+        .rpc
+        .start(loser.session.clone(), order)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code(&error),
+        5001,
+        "the loser cannot pay the winner's order"
+    );
     let checkout = market.rpc.start(winner.session.clone(), order).await?;
     market
         .sandbox_pay(checkout.checkout_url.as_deref().context("url")?, None)
@@ -913,16 +1224,24 @@ async fn two_buyers_race_for_the_last_piece_on_a_cluster() -> anyhow::Result<()>
             if item.owner == winner.key.public() {
                 break;
             }
-            ensure!(Instant::now() < deadline, "node {index} does not show the sale");
+            ensure!(
+                Instant::now() < deadline,
+                "node {index} does not show the sale"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    let rejection = market
-        .refuse(&loser.key, Payload::CreateOrder { item: items[0] })
-        .await?;
-    assert!(matches!(rejection, Rejection::NotListed { .. }), "{rejection:?}");
+    let sold = market.rpc.get_item(items[0]).await?.item;
+    assert_eq!(
+        (sold.lock, sold.listing_price),
+        (ItemLock::Free, None),
+        "no longer for sale"
+    );
     let loser_history = market.rpc.history(loser.session.clone(), None).await?;
-    assert_eq!(loser_history.total, 0, "the loser has no order and was never charged");
+    assert_eq!(
+        loser_history.total, 0,
+        "the loser has no order and was never charged"
+    );
     assert_eq!(market.applied_settlements(order).await?, 1);
     Ok(())
 }

@@ -38,7 +38,10 @@ fn created(effect: Effect) -> anyhow::Result<u64> {
 /// Asserts a refusal is the raffle rule `code` whose message contains `reason`.
 fn refused_with(rejection: &Rejection, code: u16, reason: &str) {
     assert_eq!(rejection.code(), code, "{rejection}");
-    assert!(rejection.to_string().contains(reason), "{rejection} (wanted {reason:?})");
+    assert!(
+        rejection.to_string().contains(reason),
+        "{rejection} (wanted {reason:?})"
+    );
 }
 
 async fn head(market: &Market) -> anyhow::Result<u64> {
@@ -56,9 +59,14 @@ async fn raffle_rules_are_enforced_with_clear_reasons() -> anyhow::Result<()> {
     let mut market = Market::new(&node.rpc_url, sms, 8100).await?;
     let seller = market.seller().await?;
     let items = market.product(&seller, 1, 189_000, false).await?;
+    // A refused transaction leaves the nonce unused, and a byte-identical resubmission
+    // answers with the old receipt: each refusal below uses a signer that has not sent
+    // that same payload at that nonce before.
     let adult = Keypair::generate();
+    let eager = Keypair::generate();
+    let latecomer = Keypair::generate();
     let young = Keypair::generate();
-    market.register(&[&adult], 1990).await?;
+    market.register(&[&adult, &eager, &latecomer], 1990).await?;
     market.register(&[&young], 2015).await?;
     let member = market.signup("entrant").await?;
     let secret = Hash::of(b"the seller's secret");
@@ -71,51 +79,93 @@ async fn raffle_rules_are_enforced_with_clear_reasons() -> anyhow::Result<()> {
     };
     let raffle = created(
         market
-            .apply(&seller, Payload::CreateRaffle(spec(items.clone(), window, &secret)))
+            .apply(
+                &seller,
+                Payload::CreateRaffle(spec(items.clone(), window, &secret)),
+            )
             .await?,
     )?;
     let rejection = market
-        .refuse(&seller, Payload::CreateRaffle(spec(items.clone(), window, &secret)))
+        .refuse(
+            &seller,
+            Payload::CreateRaffle(spec(items.clone(), window, &secret)),
+        )
         .await?;
-    assert!(matches!(rejection, Rejection::ItemLocked { .. }), "a prize is escrowed once: {rejection}");
-    assert_eq!(RaffleApiClient::get(&market.rpc, raffle).await?.phase, RafflePhase::Upcoming);
+    assert!(
+        matches!(rejection, Rejection::ItemLocked { .. }),
+        "a prize is escrowed once: {rejection}"
+    );
+    assert_eq!(
+        RaffleApiClient::get(&market.rpc, raffle).await?.phase,
+        RafflePhase::Upcoming
+    );
 
     eprintln!("--- entries: too early, then once per member, only the eligible");
-    let early = market.refuse(&adult, Payload::EnterRaffle { raffle }).await?;
+    let early = market
+        .refuse(&eager, Payload::EnterRaffle { raffle })
+        .await?;
     refused_with(&early, 21, "entry has not opened yet");
-    for height in h..=head(&market).await? {
-        let block = market.rpc.get_block(Some(height)).await?;
-        eprintln!("DEBUG {height}: {:?}", block.transactions.iter().map(|t| t.kind.clone()).collect::<Vec<_>>());
-    }
-    market.apply(&adult, Payload::EnterRaffle { raffle }).await?;
-    let twice = market.refuse(&adult, Payload::EnterRaffle { raffle }).await?;
+    market
+        .apply(&adult, Payload::EnterRaffle { raffle })
+        .await?;
+    let twice = market
+        .refuse(&adult, Payload::EnterRaffle { raffle })
+        .await?;
     refused_with(&twice, 23, "already entered");
-    let own = market.refuse(&seller, Payload::EnterRaffle { raffle }).await?;
+    let own = market
+        .refuse(&seller, Payload::EnterRaffle { raffle })
+        .await?;
     refused_with(&own, 22, "a seller cannot enter its own raffle");
-    let minor = market.refuse(&young, Payload::EnterRaffle { raffle }).await?;
+    let minor = market
+        .refuse(&young, Payload::EnterRaffle { raffle })
+        .await?;
     refused_with(&minor, 22, "at least 19");
-    market.apply(&member.key, Payload::EnterRaffle { raffle }).await?;
-    assert_eq!(RaffleApiClient::get(&market.rpc, raffle).await?.phase, RafflePhase::AcceptingEntries);
+    market
+        .apply(&member.key, Payload::EnterRaffle { raffle })
+        .await?;
+    assert_eq!(
+        RaffleApiClient::get(&market.rpc, raffle).await?.phase,
+        RafflePhase::AcceptingEntries
+    );
     let listed = market.rpc.list(Some(RaffleStatus::Open), None).await?;
     assert!(listed.items.iter().any(|r| r.raffle.id == raffle));
 
     eprintln!("--- a draw before close is refused; the window closes");
-    let before_close = market.refuse(&adult, Payload::DrawRaffle { raffle }).await?;
+    let before_close = market
+        .refuse(&adult, Payload::DrawRaffle { raffle })
+        .await?;
     refused_with(&before_close, 21, "entry has not closed yet");
     let reveal_early = market
-        .refuse(&seller, Payload::RevealRaffleSecret { raffle, secret })
+        .refuse(
+            &seller,
+            Payload::RevealRaffleSecret {
+                raffle,
+                secret: Hash::of(b"too early"),
+            },
+        )
         .await?;
     refused_with(&reveal_early, 21, "entry has not closed yet");
-    market.wait_raffle(raffle, RaffleStatus::Closed, Some(&adult)).await?;
-    let late = market.refuse(&young, Payload::EnterRaffle { raffle }).await?;
+    market
+        .wait_raffle(raffle, RaffleStatus::Closed, Some(&adult))
+        .await?;
+    let late = market
+        .refuse(&latecomer, Payload::EnterRaffle { raffle })
+        .await?;
     refused_with(&late, 21, "entry is closed");
     let view = RaffleApiClient::get(&market.rpc, raffle).await?;
     assert_eq!(view.phase, RafflePhase::AwaitingReveal);
     let closing = view.raffle.closing_block.context("a closing block")?;
-    assert!(closing.height >= h + 14, "closed by the first block past the window");
+    assert!(
+        closing.height >= h + 14,
+        "closed by the first block past the window"
+    );
 
-    eprintln!("--- before the reveal the draw waits; a wrong secret or another signer cannot reveal");
-    let waiting = market.refuse(&adult, Payload::DrawRaffle { raffle }).await?;
+    eprintln!(
+        "--- before the reveal the draw waits; a wrong secret or another signer cannot reveal"
+    );
+    let waiting = market
+        .refuse(&member.key, Payload::DrawRaffle { raffle })
+        .await?;
     refused_with(&waiting, 21, "waiting for the seller's reveal until height");
     let wrong = market
         .refuse(
@@ -134,14 +184,21 @@ async fn raffle_rules_are_enforced_with_clear_reasons() -> anyhow::Result<()> {
     market
         .apply(&seller, Payload::RevealRaffleSecret { raffle, secret })
         .await?;
-    assert_eq!(RaffleApiClient::get(&market.rpc, raffle).await?.phase, RafflePhase::ReadyToDraw);
+    assert_eq!(
+        RaffleApiClient::get(&market.rpc, raffle).await?.phase,
+        RafflePhase::ReadyToDraw
+    );
 
     eprintln!("--- drawn once; the winner holds an order; a second draw is refused");
-    let Effect::RaffleDrawn { orders, .. } = market.apply(&adult, Payload::DrawRaffle { raffle }).await? else {
+    let Effect::RaffleDrawn { orders, .. } =
+        market.apply(&young, Payload::DrawRaffle { raffle }).await?
+    else {
         bail!("not drawn");
     };
     assert_eq!(orders.len(), 1);
-    let again = market.refuse(&adult, Payload::DrawRaffle { raffle }).await?;
+    let again = market
+        .refuse(&young, Payload::DrawRaffle { raffle })
+        .await?;
     refused_with(&again, 21, "already drawn");
     let reveal_again = market
         .refuse(&seller, Payload::RevealRaffleSecret { raffle, secret })
@@ -152,7 +209,10 @@ async fn raffle_rules_are_enforced_with_clear_reasons() -> anyhow::Result<()> {
     let recorded = result.recorded.context("recorded")?;
     let order = OrderApiClient::get(&market.rpc, orders[0]).await?;
     assert_eq!(order.order.buyer, recorded.winners[0]);
-    assert_eq!((order.order.status, order.order.amount), (OrderStatus::Pending, 189_000));
+    assert_eq!(
+        (order.order.status, order.order.amount),
+        (OrderStatus::Pending, 189_000)
+    );
     assert_eq!(order.order.source, OrderSource::Raffle { raffle });
 
     eprintln!("--- my entries show the outcome; listings page and filter");
@@ -166,38 +226,74 @@ async fn raffle_rules_are_enforced_with_clear_reasons() -> anyhow::Result<()> {
     }
     let drawn = market.rpc.list(Some(RaffleStatus::Drawn), None).await?;
     assert_eq!(drawn.items.first().map(|r| r.raffle.id), Some(raffle));
-    assert!(market.rpc.list(Some(RaffleStatus::Open), None).await?.items.is_empty());
+    assert!(market
+        .rpc
+        .list(Some(RaffleStatus::Open), None)
+        .await?
+        .items
+        .is_empty());
     let error = market
         .rpc
-        .list(None, Some(PageRequest { page: Some(1), page_size: Some(101) }))
+        .list(
+            None,
+            Some(PageRequest {
+                page: Some(1),
+                page_size: Some(101),
+            }),
+        )
         .await
         .unwrap_err();
     assert_eq!(code(&error), 5006);
-    assert_eq!(code(&RaffleApiClient::get(&market.rpc, 9_999).await.unwrap_err()), 2002);
+    assert_eq!(
+        code(&RaffleApiClient::get(&market.rpc, 9_999).await.unwrap_err()),
+        2002
+    );
     let entries = market
         .rpc
-        .entries(raffle, Some(PageRequest { page: Some(2), page_size: Some(1) }))
+        .entries(
+            raffle,
+            Some(PageRequest {
+                page: Some(2),
+                page_size: Some(1),
+            }),
+        )
         .await?;
-    assert_eq!((entries.total, entries.items[0].entrant), (2, member.key.public()));
+    assert_eq!(
+        (entries.total, entries.items[0].entrant),
+        (2, member.key.public())
+    );
     Ok(())
 }
 
 /// Recomputes a draw as an outsider would: entries from `raffle_entries` (paged), the
 /// closing block's hash from `chain_getHeader`, the revealed secret from the raffle.
-async fn recompute(market: &Market, raffle: u64) -> anyhow::Result<(Vec<PublicKey>, Vec<PublicKey>)> {
+async fn recompute(
+    market: &Market,
+    raffle: u64,
+) -> anyhow::Result<(Vec<PublicKey>, Vec<PublicKey>)> {
     let view = RaffleApiClient::get(&market.rpc, raffle).await?;
     let mut eligible = Vec::new();
     let mut page = 1;
     loop {
         let entries = market
             .rpc
-            .entries(raffle, Some(PageRequest { page: Some(page), page_size: Some(5) }))
+            .entries(
+                raffle,
+                Some(PageRequest {
+                    page: Some(page),
+                    page_size: Some(5),
+                }),
+            )
             .await?;
         if entries.items.is_empty() {
             break;
         }
         for (offset, entry) in entries.items.iter().enumerate() {
-            assert_eq!(entry.position as usize, (page as usize - 1) * 5 + offset, "entry order");
+            assert_eq!(
+                entry.position as usize,
+                (page as usize - 1) * 5 + offset,
+                "entry order"
+            );
             if !entry.cancelled {
                 eligible.push(entry.entrant);
             }
@@ -206,16 +302,23 @@ async fn recompute(market: &Market, raffle: u64) -> anyhow::Result<(Vec<PublicKe
     }
     let closing = view.raffle.closing_block.context("closed")?;
     let header = market.rpc.get_header(Some(closing.height)).await?;
-    assert_eq!(header.hash, closing.hash, "the closing block is the chain's block");
+    assert_eq!(
+        header.hash, closing.hash,
+        "the closing block is the chain's block"
+    );
     if let Some(secret) = &view.raffle.revealed_secret {
         assert_eq!(raffle_commitment(secret), view.raffle.spec.seed_commitment);
     }
     let seed = draw_seed(raffle, &header.hash, view.raffle.revealed_secret.as_ref());
     let prizes = view.raffle.spec.items.len();
-    let picked: Vec<PublicKey> = draw_positions(&seed, eligible.len(), prizes + view.raffle.spec.runners_up as usize)
-        .into_iter()
-        .map(|p| eligible[p])
-        .collect();
+    let picked: Vec<PublicKey> = draw_positions(
+        &seed,
+        eligible.len(),
+        prizes + view.raffle.spec.runners_up as usize,
+    )
+    .into_iter()
+    .map(|p| eligible[p])
+    .collect();
     Ok((
         picked.iter().take(prizes).copied().collect(),
         picked.iter().skip(prizes).copied().collect(),
@@ -235,29 +338,60 @@ async fn draws_recompute_from_ledger_data_alone() -> anyhow::Result<()> {
     let seller = market.seller().await?;
     let items = market.product(&seller, 4, 189_000, false).await?;
     let entrants: Vec<Keypair> = (0..12).map(|_| Keypair::generate()).collect();
-    market.register(&entrants.iter().collect::<Vec<_>>(), 1990).await?;
+    market
+        .register(&entrants.iter().collect::<Vec<_>>(), 1990)
+        .await?;
 
     eprintln!("--- three prizes, two runners-up, twelve entrants; the seller reveals");
     let secret = Hash::of(b"revealed");
     let h = head(&market).await?;
-    let mut revealed = spec(items[..3].to_vec(), EntryWindow::Heights { opens: h + 2, closes: h + 40 }, &secret);
+    let mut revealed = spec(
+        items[..3].to_vec(),
+        EntryWindow::Heights {
+            opens: h + 2,
+            closes: h + 40,
+        },
+        &secret,
+    );
     revealed.runners_up = 2;
-    let raffle = created(market.apply(&seller, Payload::CreateRaffle(revealed)).await?)?;
-    let mut blind = spec(vec![items[3]], EntryWindow::Heights { opens: h + 2, closes: h + 40 }, &Hash::of(b"kept"));
+    let raffle = created(
+        market
+            .apply(&seller, Payload::CreateRaffle(revealed))
+            .await?,
+    )?;
+    let mut blind = spec(
+        vec![items[3]],
+        EntryWindow::Heights {
+            opens: h + 2,
+            closes: h + 40,
+        },
+        &Hash::of(b"kept"),
+    );
     blind.reveal_blocks = 8;
     let unrevealed = created(market.apply(&seller, Payload::CreateRaffle(blind)).await?)?;
     for entrant in &entrants {
-        market.apply(entrant, Payload::EnterRaffle { raffle }).await?;
+        market
+            .apply(entrant, Payload::EnterRaffle { raffle })
+            .await?;
     }
     for entrant in &entrants[..3] {
-        market.apply(entrant, Payload::EnterRaffle { raffle: unrevealed }).await?;
+        market
+            .apply(entrant, Payload::EnterRaffle { raffle: unrevealed })
+            .await?;
     }
-    market.wait_raffle(raffle, RaffleStatus::Closed, Some(&entrants[0])).await?;
-    market.wait_raffle(unrevealed, RaffleStatus::Closed, Some(&entrants[0])).await?;
+    market
+        .wait_raffle(raffle, RaffleStatus::Closed, Some(&entrants[0]))
+        .await?;
+    market
+        .wait_raffle(unrevealed, RaffleStatus::Closed, Some(&entrants[0]))
+        .await?;
     market
         .apply(&seller, Payload::RevealRaffleSecret { raffle, secret })
         .await?;
-    let Effect::RaffleDrawn { orders, .. } = market.apply(&entrants[5], Payload::DrawRaffle { raffle }).await? else {
+    let Effect::RaffleDrawn { orders, .. } = market
+        .apply(&entrants[5], Payload::DrawRaffle { raffle })
+        .await?
+    else {
         bail!("not drawn");
     };
 
@@ -265,25 +399,39 @@ async fn draws_recompute_from_ledger_data_alone() -> anyhow::Result<()> {
     let (winners, runners_up) = recompute(&market, raffle).await?;
     let result = market.rpc.result(raffle).await?;
     let recorded = result.recorded.clone().context("recorded")?;
-    assert_eq!((&recorded.winners, &recorded.runners_up), (&winners, &runners_up));
+    assert_eq!(
+        (&recorded.winners, &recorded.runners_up),
+        (&winners, &runners_up)
+    );
     assert_eq!(winners.len(), 3);
     assert_eq!(runners_up.len(), 2);
     assert!(recorded.seller_revealed);
-    assert_eq!((result.matches, result.secret_matches_commitment), (Some(true), Some(true)));
+    assert_eq!(
+        (result.matches, result.secret_matches_commitment),
+        (Some(true), Some(true))
+    );
     assert_eq!(result.revealed_secret, Some(secret));
     for (index, order) in orders.iter().enumerate() {
         let view = OrderApiClient::get(&market.rpc, *order).await?;
-        assert_eq!((view.order.buyer, view.order.item), (winners[index], items[index]));
+        assert_eq!(
+            (view.order.buyer, view.order.item),
+            (winners[index], items[index])
+        );
     }
 
-    eprintln!("--- the seller never reveals: refused until the deadline, then drawn from the block alone");
+    eprintln!(
+        "--- the seller never reveals: refused until the deadline, then drawn from the block alone"
+    );
     let waiting = market
         .refuse(&entrants[0], Payload::DrawRaffle { raffle: unrevealed })
         .await?;
     refused_with(&waiting, 21, "waiting for the seller's reveal");
-    let deadline = RaffleApiClient::get(&market.rpc, unrevealed).await?.reveal_deadline.context("deadline")?;
-    while head(&market).await? <= deadline {
-        market.submit(&entrants[0], Payload::DrawRaffle { raffle: unrevealed }).await?;
+    let deadline = RaffleApiClient::get(&market.rpc, unrevealed)
+        .await?
+        .reveal_deadline
+        .context("deadline")?;
+    while head(&market).await? < deadline {
+        market.nudge(&entrants[0]).await?;
     }
     let late_reveal = market
         .refuse(
@@ -294,53 +442,96 @@ async fn draws_recompute_from_ledger_data_alone() -> anyhow::Result<()> {
             },
         )
         .await;
-    // Drawn by the last attempt, or not yet: too late either way.
-    assert_eq!(late_reveal?.code(), 21);
-    market.wait_raffle(unrevealed, RaffleStatus::Drawn, Some(&entrants[1])).await?;
+    refused_with(&late_reveal?, 21, "the reveal deadline");
+    market
+        .apply(&entrants[1], Payload::DrawRaffle { raffle: unrevealed })
+        .await?;
     let result = market.rpc.result(unrevealed).await?;
     assert!(result.seller_missed_reveal);
     assert_eq!(result.revealed_secret, None);
     let recorded = result.recorded.clone().context("recorded")?;
     assert!(!recorded.seller_revealed);
     let (winners, runners_up) = recompute(&market, unrevealed).await?;
-    assert_eq!((recorded.winners, recorded.runners_up), (winners, runners_up));
+    assert_eq!(
+        (recorded.winners, recorded.runners_up),
+        (winners, runners_up)
+    );
     assert_eq!(result.matches, Some(true));
 
     eprintln!("--- the CLI keeps the secret next to the key (0600) and commits to it");
     let key_path = dir.path().join("seller.json");
     truffle_node::keyfile::write_key_file(&key_path, &seller)?;
     let spec_path = dir.path().join("raffle.toml");
-    std::fs::write(&spec_path, format!("items = [{}]\nprice = 1000\nentry_blocks = 5\n", items[0] + 100))?;
+    std::fs::write(
+        &spec_path,
+        format!(
+            "items = [{}]\nprice = 1000\nentry_blocks = 5\n",
+            items[0] + 100
+        ),
+    )?;
     let run = |args: &[&str]| {
         std::process::Command::new(truffle_binary().expect("binary"))
             .args(args)
             .args(["--rpc", &market.url])
             .output()
     };
-    let output = run(&["raffle", "create", spec_path.to_str().context("utf-8")?, "--key", key_path.to_str().context("utf-8")?])?;
+    let output = run(&[
+        "raffle",
+        "create",
+        spec_path.to_str().context("utf-8")?,
+        "--key",
+        key_path.to_str().context("utf-8")?,
+    ])?;
     // Item 100 past the last does not exist: the ledger refuses, and the secret stays
     // pending on disk (never lost before the outcome is known).
     assert!(!output.status.success());
     let pending: Vec<_> = std::fs::read_dir(dir.path())?
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with("seller.raffle-pending-"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("seller.raffle-pending-")
+        })
         .collect();
     assert_eq!(pending.len(), 1, "{output:?}");
     let product = market.product(&seller, 1, 1_000, false).await?;
-    std::fs::write(&spec_path, format!("items = [{}]\nprice = 1000\nentry_blocks = 5\n", product[0]))?;
-    let output = run(&["raffle", "create", spec_path.to_str().context("utf-8")?, "--key", key_path.to_str().context("utf-8")?, "--output", "json"])?;
+    std::fs::write(
+        &spec_path,
+        format!("items = [{}]\nprice = 1000\nentry_blocks = 5\n", product[0]),
+    )?;
+    let output = run(&[
+        "raffle",
+        "create",
+        spec_path.to_str().context("utf-8")?,
+        "--key",
+        key_path.to_str().context("utf-8")?,
+        "--output",
+        "json",
+    ])?;
     assert!(output.status.success(), "{output:?}");
     let status: serde_json::Value = serde_json::from_slice(&output.stdout)?;
-    let id = status["status"]["effect"]["raffle"].as_u64().context("raffle id")?;
+    let id = status["status"]["effect"]["raffle"]
+        .as_u64()
+        .context("raffle id")?;
     let secret_path = dir.path().join(format!("seller.raffle-{id}.secret"));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&secret_path)?.permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&secret_path)?.permissions().mode() & 0o777,
+            0o600
+        );
     }
     let secret = Hash::from_hex(std::fs::read_to_string(&secret_path)?.trim())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    assert_eq!(RaffleApiClient::get(&market.rpc, id).await?.raffle.spec.seed_commitment, raffle_commitment(&secret));
+    assert_eq!(
+        RaffleApiClient::get(&market.rpc, id)
+            .await?
+            .raffle
+            .spec
+            .seed_commitment,
+        raffle_commitment(&secret)
+    );
     let output = run(&["raffle", "show", &id.to_string()])?;
     assert!(output.status.success(), "{output:?}");
     tokio::time::sleep(Duration::from_millis(10)).await;

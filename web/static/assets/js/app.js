@@ -2,7 +2,7 @@
 // node serves one page at `/` and JSON-RPC stays on `POST /`.
 
 import { lang, setLang, t } from "./i18n.js";
-import { fill, h, showError, status } from "./ui.js";
+import { add, fill, h, showError, status } from "./ui.js";
 import { clearSession, session, token } from "./session.js";
 import { rpc } from "./rpc.js";
 import { flash, go, setRenderer, takeFlash } from "./nav.js";
@@ -85,14 +85,14 @@ async function render() {
   const main = h("main#main", { tabindex: "-1" });
   const flashEl = h("div.flash", { "aria-live": "polite" });
   const flashText = takeFlash();
-  if (flashText) flashEl.append(status("ok", flashText));
+  if (flashText) add(flashEl, status("ok", flashText));
   fill(document.body, header(path), flashEl, main,
     h("footer.site", h("p", t("app.tagline")), h("p.chain#chain-info")));
   const ticket = ++renderCount;
   const route = ROUTES.find(([pattern]) => pattern.test(path));
   try {
     if (!route) {
-      main.append(h("h1", "404"));
+      add(main, h("h1", "404"));
     } else {
       const match = route[0].exec(path);
       await route[1](main, { params: match.slice(1), query, isCurrent: () => ticket === renderCount });

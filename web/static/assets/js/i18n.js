@@ -17,6 +17,9 @@ const KO = {
   "main.banners": "기획전", "main.raffles": "진행 중인 래플", "main.recommend": "회원님을 위한 추천",
   "main.recommend.fallback": "추천 기능이 아직 없어 최신 등록 상품을 보여 드립니다.",
   "main.recommend.guest": "로그인하면 회원님께 맞춘 추천을 볼 수 있습니다. 지금은 최신 등록 상품입니다.",
+  "main.recommend.visitor": "비회원에게는 전체 인기 상품을 추천합니다. 로그인하면 회원님께 맞춘 추천을 볼 수 있습니다.",
+  "main.reason.cohort": "{age}대 {gender} 회원 인기", "main.reason.bought_together": "함께 구매한 상품",
+  "main.reason.similar": "관심 상품과 비슷함", "main.reason.popular": "인기",
   "main.popular": "인기 상품", "main.popular.note": "판매된 수량 기준",
   "main.noRaffles": "지금 응모할 수 있는 래플이 없습니다.",
   "raffle.title": "래플 #{id}", "raffle.enter": "응모하기", "raffle.entered": "응모했습니다.",
@@ -40,7 +43,8 @@ const KO = {
   "pay.paid": "결제가 완료되어 소유권이 이전되었습니다.", "pay.deadline": "결제 기한",
   "pay.status.pending": "결제 대기", "pay.status.paid": "결제 완료", "pay.status.expired": "기한 만료",
   "pay.status.cancelled": "취소됨", "pay.status.refunded": "환불됨", "pay.openAgain": "결제 창 다시 열기",
-  "search.title": "검색", "search.query": "검색어", "search.placeholder": "브랜드, 상품명, 모델 (예: 나이키 덩크)",
+  "pay.noCheckout": "이 노드의 결제사는 결제 위젯이 필요합니다. 이 페이지는 결제 페이지를 주는 결제사(샌드박스 등)만 지원합니다.",
+  "search.title": "검색", "search.query": "검색어", "search.placeholder": "브랜드·상품명·모델 검색",
   "search.button": "검색", "search.filters": "상세 조건", "search.brand": "브랜드", "search.category": "카테고리",
   "search.minPrice": "최저 가격(원)", "search.maxPrice": "최고 가격(원)", "search.sort": "정렬",
   "search.sort.relevance": "정확도순", "search.sort.newest": "최신순", "search.sort.price_asc": "낮은 가격순",
@@ -50,7 +54,7 @@ const KO = {
   "search.none": "검색 결과가 없습니다.", "search.prev": "이전", "search.next": "다음",
   "search.page": "{page} / {pages} 페이지",
   "product.edition": "한정 {n}개", "product.available": "구매 가능 {n}", "product.sold": "판매 {n}",
-  "product.raffle": "래플 진행 중", "product.pieces": "개별 상품", "product.piece": "{k}/{n}번",
+  "product.raffle": "래플 진행 중", "product.pieces": "개별 상품", "product.editionSize": "한정 수량", "product.piece": "{k}/{n}번",
   "product.serial": "시리얼", "product.seller": "판매자", "product.released": "출시일",
   "product.listed": "판매가 {price}", "product.notListed": "판매하지 않음", "product.buy": "구매하기",
   "product.shop": "상점",
@@ -161,6 +165,9 @@ const EN = {
   "main.banners": "Featured", "main.raffles": "Open raffles", "main.recommend": "Recommended for you",
   "main.recommend.fallback": "Recommendations are not available yet; showing the newest items.",
   "main.recommend.guest": "Log in for recommendations; showing the newest items for now.",
+  "main.recommend.visitor": "Popular with everyone; log in for recommendations made for you.",
+  "main.reason.cohort": "Popular with {gender} members in their {age}s", "main.reason.bought_together": "Bought together",
+  "main.reason.similar": "Like what you liked", "main.reason.popular": "Popular",
   "main.popular": "Popular", "main.popular.note": "by pieces sold",
   "main.noRaffles": "No raffle is open right now.",
   "raffle.title": "Raffle #{id}", "raffle.enter": "Enter", "raffle.entered": "You are entered.",
@@ -183,7 +190,8 @@ const EN = {
   "pay.paid": "Paid: the item is now yours.", "pay.deadline": "Pay by",
   "pay.status.pending": "Awaiting payment", "pay.status.paid": "Paid", "pay.status.expired": "Expired",
   "pay.status.cancelled": "Cancelled", "pay.status.refunded": "Refunded", "pay.openAgain": "Open the checkout again",
-  "search.title": "Search", "search.query": "Search", "search.placeholder": "Brand, name or model (e.g. Nike Dunk)",
+  "pay.noCheckout": "This node's payment provider needs its payment widget; these pages support providers with a checkout page (such as the sandbox).",
+  "search.title": "Search", "search.query": "Search", "search.placeholder": "Brand, name or model",
   "search.button": "Search", "search.filters": "Filters", "search.brand": "Brand", "search.category": "Category",
   "search.minPrice": "Min price (₩)", "search.maxPrice": "Max price (₩)", "search.sort": "Sort",
   "search.sort.relevance": "Relevance", "search.sort.newest": "Newest", "search.sort.price_asc": "Price: low to high",
@@ -192,7 +200,7 @@ const EN = {
   "search.results": "{n} results", "search.relaxed": "Nothing matched every word; showing partial matches.",
   "search.none": "No results.", "search.prev": "Previous", "search.next": "Next", "search.page": "Page {page} of {pages}",
   "product.edition": "Limited to {n}", "product.available": "{n} for sale", "product.sold": "{n} sold",
-  "product.raffle": "Raffle open", "product.pieces": "Pieces", "product.piece": "No. {k}/{n}",
+  "product.raffle": "Raffle open", "product.pieces": "Pieces", "product.editionSize": "Edition size", "product.piece": "No. {k}/{n}",
   "product.serial": "Serial", "product.seller": "Seller", "product.released": "Released",
   "product.listed": "Price {price}", "product.notListed": "Not for sale", "product.buy": "Buy",
   "product.shop": "Shop",
@@ -280,7 +288,7 @@ const EN = {
   "error.4003": "The search index is being rebuilt; try again shortly.",
 };
 
-const DICTIONARIES = { ko: KO, en: EN };
+export const DICTIONARIES = { ko: KO, en: EN };
 const LANG_KEY = "truffle.lang";
 
 export function lang() {

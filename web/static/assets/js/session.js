@@ -9,7 +9,7 @@ import { t } from "./i18n.js";
 import { encodeSigned, encodeTransaction, signingHash } from "./ledger.js";
 import { toHex } from "./borsh.js";
 import { openSeed, signWithSeed, storedRecord, WalletLocked } from "./wallet.js";
-import { dialog, field, h, input } from "./ui.js";
+import { dialog, field, h, input, status } from "./ui.js";
 
 const TOKEN_KEY = "truffle.session";
 let unlocked = null; // { publicKey, seed }
@@ -77,7 +77,7 @@ async function unlockedSeed() {
       return seed;
     } catch (error) {
       if (!(error instanceof WalletLocked)) throw error;
-      note = t("wallet.wrongPassword");
+      note = h("div", h("p", t("wallet.unlockNote")), status("error", t("wallet.wrongPassword")));
     }
   }
 }

@@ -31,6 +31,12 @@ export function h(spec, attrs = {}, ...children) {
   return el;
 }
 
+/** Appends children, skipping null/undefined/false (unlike Element.append). */
+export function add(el, ...children) {
+  append(el, children);
+  return el;
+}
+
 /** Replaces an element's children, skipping null/undefined/false (unlike replaceChildren). */
 export function fill(el, ...children) {
   el.textContent = "";
@@ -119,12 +125,12 @@ export function dialog(title, note, fields, submitLabel) {
     const statusEl = h("div.dialog-status", { "aria-live": "polite" });
     const form = h("form", { method: "dialog" },
       h("h2", { id: "dialog-title" }, title),
-      note ? h("p", note) : null,
+      note instanceof Node ? note : note ? h("p", note) : null,
       fields,
       statusEl,
       h("div.actions",
         h("button.secondary", { type: "button", on: { click: () => close(null) } }, t("common.cancel")),
-        h("button", { type: "submit" }, submitLabel)));
+        h("button.primary", { type: "submit" }, submitLabel)));
     const el = h("dialog", { "aria-labelledby": "dialog-title" }, form);
     const close = (value) => {
       el.close();

@@ -3,7 +3,7 @@
 
 import { dateTime, errorMessage, t, won } from "../i18n.js";
 import { RpcError, rpc } from "../rpc.js";
-import { busy, dialog, field, fill, h, input, select, shortKey, status } from "../ui.js";
+import { add, busy, dialog, field, fill, h, input, select, shortKey, status } from "../ui.js";
 import { clearSession, keepUnlocked, me, session, setSession, token } from "../session.js";
 import { forgetRecord, generateKey, openSeed, rewrap, sealSeed, storeRecord, storedRecord } from "../wallet.js";
 import { flash, go } from "../nav.js";
@@ -12,7 +12,7 @@ function requireLogin(main) {
   if (session()) return true;
   flash(t("error.3014"));
   go("/login");
-  main.append(status("info", t("error.3014")));
+  add(main, status("info", t("error.3014")));
   return false;
 }
 
@@ -83,7 +83,7 @@ export async function renderLogin(main) {
       // busy() showed the error.
     }
   });
-  main.append(h("section.narrow", h("h1", t("login.title")), el, extra,
+  add(main, h("section.narrow", h("h1", t("login.title")), el, extra,
     h("p", t("login.noAccount"), " ", h("a", { href: "#/signup" }, t("nav.signup")))));
 }
 
@@ -91,12 +91,12 @@ export async function renderLogin(main) {
 
 export async function renderSignup(main) {
   const container = h("section.narrow");
-  main.append(container);
+  add(main, container);
   const state = { phone: "", token: null };
   const heading = h("h1", t("signup.title"));
   const steps = h("ol.steps", { "aria-label": t("signup.title") });
   const body = h("div");
-  container.append(heading, steps, body);
+  add(container, heading, steps, body);
 
   const showSteps = (current) => {
     fill(steps, ...[1, 2, 3].map((n) => h("li", {
@@ -239,7 +239,8 @@ export async function renderMe(main) {
       [t("me.account"), h("code", { title: member.account }, shortKey(member.account)), "account"],
       [t("me.since"), dateTime(member.member_since_ms)],
     ]),
-    h("p.actions", h("a.button", { href: "#/me/edit" }, t("me.edit"))));
+    h("p.actions", h("a.button", { href: "#/me/edit" }, t("me.edit")),
+      h("button.secondary", { type: "button", on: { click: () => exportKey(member.account) } }, t("me.exportKey"))));
 
   const payments = h("section.panel#payments", { "aria-labelledby": "payments-title" },
     h("h2#payments-title", t("me.payments")), h("p.loading", t("common.loading")));
@@ -252,24 +253,22 @@ export async function renderMe(main) {
   const withdrawStatus = h("div", { "aria-live": "polite" });
   const withdrawButton = h("button.danger", { type: "button" }, t("me.withdrawConfirm"));
   withdrawButton.addEventListener("click", () => withdraw(member, withdrawButton, withdrawStatus));
-  const exportButton = h("button.secondary", { type: "button", on: { click: () => exportKey(member.account) } }, t("me.exportKey"));
-  danger.append(withdrawStatus, h("p.actions", exportButton, " ", withdrawButton));
+  add(danger, withdrawStatus, h("p.actions", withdrawButton));
 
-  main.append(h("h1", t("me.title")), profile, payments, entries, owned, danger);
+  add(main, h("h1", t("me.title")), profile, payments, entries, owned, danger);
 
   const history = rpc("payment_history", [token(), { page: 1, page_size: 100 }]);
   await Promise.all([
     history.then((page) => {
-      const rows = page.items.map((e) => h("tr",
-        h("td", t(`me.role.${e.role}`)),
-        h("td", e.item ? h("a", { href: `#/item/${e.item.id}` }, `${e.item.brand} ${e.item.name} #${e.item.edition}/${e.item.edition_size}`) : `#${e.order}`),
-        h("td.num", won(e.amount)),
-        h("td", { "data-status": e.status }, t(`pay.status.${e.status}`),
-          e.status === "pending" && e.role === "buyer" ? [" ", h("a.pay-link", { href: `#/order/${e.order}` }, t("me.pay"))] : null),
-        h("td", e.payment ? `${e.payment.provider} · ${e.payment.payment_key}` : "")));
-      fill(payments, payments.firstChild, rows.length
-        ? h("div.table-wrap", h("table", h("thead", h("tr", ["", t("item.title"), t("pay.amount"), t("raffle.status"), t("pay.title")].map((c) => h("th", { scope: "col" }, c)))), h("tbody", rows)))
-        : h("p.empty", t("me.noPayments")));
+      const rows = page.items.map((e) => h("li.row-card",
+        h("p.row-head",
+          h("span.badge", t(`me.role.${e.role}`)), " ",
+          h("span.badge.pay-state", { "data-status": e.status }, t(`pay.status.${e.status}`)),
+          h("strong.amount", won(e.amount))),
+        h("p", e.item ? h("a", { href: `#/item/${e.item.id}` }, `${e.item.brand} ${e.item.name} #${e.item.edition}/${e.item.edition_size}`) : `#${e.order}`),
+        e.payment ? h("p.small", `${e.payment.provider} · `, h("code", e.payment.payment_key)) : null,
+        e.status === "pending" && e.role === "buyer" ? h("p", h("a.button.primary.pay-link", { href: `#/order/${e.order}` }, t("me.pay"))) : null));
+      fill(payments, payments.firstChild, rows.length ? h("ul.rows", rows) : h("p.empty", t("me.noPayments")));
       return page;
     }).catch((e) => fill(payments, payments.firstChild, status("error", errorMessage(e)))),
 
@@ -304,7 +303,7 @@ function exportKey(account) {
   }
   const blob = new Blob([JSON.stringify(record, null, 2)], { type: "application/json" });
   const link = h("a", { href: URL.createObjectURL(blob), download: `truffle-wallet-${account.slice(0, 8)}.json` });
-  document.body.append(link);
+  add(document.body, link);
   link.click();
   link.remove();
 }
@@ -364,5 +363,5 @@ export async function renderUpdate(main) {
       // Shown by busy().
     }
   });
-  main.append(h("section.narrow", h("h1", t("update.title")), el));
+  add(main, h("section.narrow", h("h1", t("update.title")), el));
 }

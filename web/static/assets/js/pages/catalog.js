@@ -3,7 +3,7 @@
 
 import { dateTime, errorMessage, lang, t, won } from "../i18n.js";
 import { rpc } from "../rpc.js";
-import { busy, field, fill, h, highlighted, input, select, shortKey, status } from "../ui.js";
+import { add, busy, field, fill, h, highlighted, input, select, shortKey, status } from "../ui.js";
 import { session, signAndSubmit } from "../session.js";
 import { verifyHistoryBundle } from "../verify.js";
 import { genesisChainId } from "../ledger.js";
@@ -71,7 +71,7 @@ export async function renderSearch(main, { query: params }) {
     go(`/search?${next.toString()}`);
   });
   const results = h("section#results", { "aria-labelledby": "results-title", "aria-live": "polite" });
-  main.append(h("h1", t("search.title")), formEl, results);
+  add(main, h("h1", t("search.title")), formEl, results);
 
   let page;
   try {
@@ -123,15 +123,16 @@ export async function renderProduct(main, { params: [id] }) {
         }
       });
     }
-    return h("tr",
-      h("th", { scope: "row" }, h("a", { href: `#/item/${item.id}` }, t("product.piece", { k: item.edition, n: item.edition_size }))),
-      h("td", item.serial),
-      h("td", ownerText(item.owner)),
-      h("td", item.lock.kind === "raffle" ? h("a", { href: `#/raffle/${item.lock.id}` }, lockText(item.lock)) : lockText(item.lock)),
-      h("td.num", item.listing_price ? won(item.listing_price) : t("product.notListed")),
-      h("td", buy));
+    return h("li.row-card",
+      h("p.row-head",
+        h("a.piece", { href: `#/item/${item.id}` }, t("product.piece", { k: item.edition, n: item.edition_size })),
+        h("span.small", `${t("product.serial")} ${item.serial}`),
+        h("strong.amount", item.listing_price ? won(item.listing_price) : t("product.notListed"))),
+      h("p.small", `${t("common.owner")} `, ownerText(item.owner), " · ",
+        item.lock.kind === "raffle" ? h("a", { href: `#/raffle/${item.lock.id}` }, lockText(item.lock)) : lockText(item.lock)),
+      buy ? h("p", buy) : null);
   });
-  main.append(
+  add(main, 
     h("p.crumbs", h("a", { href: "#/search" }, t("nav.search"))),
     h("h1", h("span.brand", p.brand), " ", productName(p)),
     h("p.sub", lang() === "en" ? p.name_ko : p.name_en),
@@ -140,16 +141,14 @@ export async function renderProduct(main, { params: [id] }) {
       h("dt", t("seller.category")), h("dd", p.category),
       h("dt", t("product.released")), h("dd", String(p.release_date).replace(/(\d{4})(\d{2})(\d{2})/, "$1-$2-$3")),
       h("dt", t("seller.price")), h("dd", won(p.price)),
-      h("dt", t("product.edition", { n: p.edition_size })), h("dd", ""),
+      h("dt", t("product.editionSize")), h("dd", String(p.edition_size)),
       h("dt", t("product.seller")), h("dd", ownerText(p.seller)),
       h("dt", t("item.tx")), h("dd", h("code", `${t("common.block", { h: p.registered.height })} · ${p.registered.tx_hash.slice(0, 16)}…`))),
     h("p.description", p.description),
     statusEl,
     h("section", { "aria-labelledby": "pieces-title" },
       h("h2#pieces-title", t("product.pieces")),
-      h("div.table-wrap", h("table.pieces",
-        h("thead", h("tr", [t("product.piece", { k: "k", n: "N" }), t("product.serial"), t("common.owner"), t("raffle.status"), t("seller.price"), ""].map((c) => h("th", { scope: "col" }, c)))),
-        h("tbody", rows)))));
+      h("ul.rows.pieces", rows)));
 }
 
 // ---- Item: history and the badge ------------------------------------------------------------
@@ -191,7 +190,7 @@ export async function renderItem(main, { params: [id] }) {
     }));
   };
   renderHistory(null);
-  main.append(
+  add(main, 
     h("p.crumbs", h("a", { href: `#/product/${product.id}` }, `${product.brand} ${productName(product)}`)),
     h("h1", `${productName(product)} ${t("product.piece", { k: item.edition, n: item.edition_size })}`),
     badge,

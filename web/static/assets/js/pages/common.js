@@ -2,7 +2,7 @@
 
 import { dateTime, lang, t, won } from "../i18n.js";
 import { rpc } from "../rpc.js";
-import { busy, fill, h, status } from "../ui.js";
+import { add, busy, fill, h, status } from "../ui.js";
 import { session, token } from "../session.js";
 
 export function productName(p) {
@@ -11,7 +11,7 @@ export function productName(p) {
 }
 
 /** A link card for a product (a search hit's `product`, or a ledger product record). */
-export function productCard(p, { highlight } = {}) {
+export function productCard(p, { highlight, reason } = {}) {
   const id = p.product_id ?? p.id;
   const name = highlight ? (lang() === "en" ? highlight.name_en || highlight.name_ko : highlight.name_ko || highlight.name_en) : null;
   return h("li.card",
@@ -22,7 +22,8 @@ export function productCard(p, { highlight } = {}) {
         h("h3.name", name ? highlightNodes(name) : productName(p)),
         h("p.price", won(p.price)),
         h("p.badges",
-          h("span.badge", t("product.edition", { n: p.edition_size })),
+          p.edition_size ? h("span.badge", t("product.edition", { n: p.edition_size })) : null,
+          reason ? h("span.badge.reason", reason) : null,
           p.has_open_raffle ? h("span.badge.raffle", t("product.raffle")) : null,
           p.available ? h("span.badge.ok", t("product.available", { n: p.available })) : null))));
 }
@@ -79,7 +80,7 @@ export function paymentPanel(orderId, { onPaid } = {}) {
     h("h2", { id: `pay-${orderId}` }, t("pay.order", { id: orderId })));
   const body = h("div");
   const statusEl = h("div", { "aria-live": "polite" });
-  box.append(body, statusEl);
+  add(box, body, statusEl);
   let polling = null;
 
   const show = (order) => {
@@ -99,7 +100,7 @@ export function paymentPanel(orderId, { onPaid } = {}) {
     } else if (order.status === "pending" && mine) {
       const button = h("button.primary.pay-start", { type: "button" }, t("pay.start"));
       button.addEventListener("click", () => start(button));
-      body.append(button);
+      add(body, button);
     }
   };
 
@@ -126,7 +127,7 @@ export function paymentPanel(orderId, { onPaid } = {}) {
     const url = checkout.checkout_url;
     if (!url) {
       if (tab) tab.close();
-      fill(statusEl, status("error", "This provider needs its payment widget; the sandbox provider is not enabled on this node."));
+      fill(statusEl, status("error", t("pay.noCheckout")));
       return;
     }
     if (tab) tab.location.href = url;

@@ -2,9 +2,9 @@
 // for the logged-in member, popular items.
 
 import { t } from "../i18n.js";
-import { rpc } from "../rpc.js";
-import { fill, h, showError } from "../ui.js";
-import { me } from "../session.js";
+import { isMissingMethod, rpc } from "../rpc.js";
+import { add, fill, h, showError } from "../ui.js";
+import { me, token } from "../session.js";
 import { cardList, productCard, raffleCard } from "./common.js";
 
 function section(id, title, note) {
@@ -25,8 +25,18 @@ function banner(ad) {
       h("span.banner-title", ad.title)));
 }
 
+function reasonText(reason) {
+  if (!reason) return null;
+  if (reason.kind === "cohort") {
+    return t("main.reason.cohort", { gender: t(`signup.gender.${reason.gender}`), age: reason.age_band });
+  }
+  if (reason.kind === "bought_together") return t("main.reason.bought_together");
+  if (reason.kind === "similar") return t("main.reason.similar");
+  return t("main.reason.popular");
+}
+
 export async function renderHome(main) {
-  main.append(h("h1.visually-hidden", t("app.name")));
+  add(main, h("h1.visually-hidden", t("app.name")));
   const hero = h("div.hero", h("p.hero-title", t("app.name")), h("p.hero-text", t("app.tagline")),
     h("form.hero-search", { role: "search", on: { submit: (e) => {
       e.preventDefault();
@@ -40,7 +50,7 @@ export async function renderHome(main) {
   const raffles = section("raffles", t("main.raffles"));
   const recommend = section("recommend", t("main.recommend"));
   const popular = section("popular", t("main.popular"), t("main.popular.note"));
-  main.append(hero, banners.el, raffles.el, recommend.el, popular.el);
+  add(main, hero, banners.el, raffles.el, recommend.el, popular.el);
 
   let member = null;
   try {
@@ -63,11 +73,24 @@ export async function renderHome(main) {
     })().catch((e) => showError(raffles.body, e)),
 
     (async () => {
-      // No recommendation RPC yet (issue 5/6): the newest registrations, and say so.
-      const note = member ? t("main.recommend.fallback") : t("main.recommend.guest");
-      const results = await rpc("product_search", [{ text: "", sort: "newest", page: 1, page_size: 6 }]);
-      const hits = results.hits.map((hit) => hit.product);
-      fill(recommend.body, h("p.note.fallback", note), cardList(hits.map((p) => productCard(p)), t("search.none")));
+      // recommend_forMember (cohort, bought-together, similar) for a member,
+      // recommend_forVisitor for a guest; on a node without them, the newest
+      // registrations, and the page says so.
+      let note = null;
+      let cards;
+      try {
+        const recs = member
+          ? await rpc("recommend_forMember", [token(), 6])
+          : await rpc("recommend_forVisitor", [null, null, 6]);
+        cards = recs.map((r) => productCard({ ...r, product_id: r.product }, { reason: reasonText(r.reasons[0]) }));
+        if (!member) note = t("main.recommend.visitor");
+      } catch (error) {
+        if (!isMissingMethod(error)) throw error;
+        note = member ? t("main.recommend.fallback") : t("main.recommend.guest");
+        const results = await rpc("product_search", [{ text: "", sort: "newest", page: 1, page_size: 6 }]);
+        cards = results.hits.map((hit) => productCard(hit.product));
+      }
+      fill(recommend.body, note ? h("p.note.fallback", note) : null, cardList(cards, t("search.none")));
     })().catch((e) => showError(recommend.body, e)),
 
     (async () => {

@@ -4,7 +4,7 @@
 
 import { dateTime, errorMessage, t, won } from "../i18n.js";
 import { rpc } from "../rpc.js";
-import { busy, h, shortKey, status } from "../ui.js";
+import { add, busy, h, shortKey, status } from "../ui.js";
 import { remembered, session, signAndSubmit, token } from "../session.js";
 import { go } from "../nav.js";
 import { paymentPanel, phaseText, productName, windowText } from "./common.js";
@@ -25,7 +25,7 @@ export async function renderRaffle(main, { params: [id], isCurrent }) {
   const first = prizes.find(Boolean);
   const actions = h("div.actions#raffle-actions", { "aria-live": "polite" });
   const result = h("section.panel#raffle-result", { "aria-labelledby": "result-title", hidden: true });
-  main.append(
+  add(main, 
     h("h1", first ? `${productName(first.product)}` : t("raffle.title", { id: raffleId })),
     h("p.sub", t("raffle.title", { id: raffleId }), " · ", h("span.phase", { "data-phase": raffle.phase }, phaseText(raffle))),
     h("dl.facts",
@@ -50,10 +50,10 @@ export async function renderRaffle(main, { params: [id], isCurrent }) {
 
   // Entering.
   if (mine) {
-    actions.append(entryOutcome(mine));
+    add(actions, entryOutcome(mine));
   } else if (raffle.phase === "accepting_entries") {
     if (!account) {
-      actions.append(h("p", h("a.button.primary", { href: "#/login" }, t("raffle.loginToEnter"))));
+      add(actions, h("p", h("a.button.primary", { href: "#/login" }, t("raffle.loginToEnter"))));
     } else {
       const button = h("button.primary#enter", { type: "button" }, t("raffle.enter"));
       const statusEl = h("div");
@@ -65,7 +65,7 @@ export async function renderRaffle(main, { params: [id], isCurrent }) {
           // Shown by busy().
         }
       });
-      actions.append(button, statusEl);
+      add(actions, button, statusEl);
     }
   }
 
@@ -84,9 +84,9 @@ export async function renderRaffle(main, { params: [id], isCurrent }) {
             // Shown by busy().
           }
         });
-        actions.append(reveal, statusEl);
+        add(actions, reveal, statusEl);
       } else {
-        actions.append(status("info", t("raffle.secretMissing")));
+        add(actions, status("info", t("raffle.secretMissing")));
       }
     }
     if (raffle.phase === "ready_to_draw") {
@@ -99,36 +99,36 @@ export async function renderRaffle(main, { params: [id], isCurrent }) {
           // Shown by busy(); the node may have drawn it already.
         }
       });
-      actions.append(draw, statusEl);
+      add(actions, draw, statusEl);
     }
   }
 
   // The result, and the winner's checkout.
   if (raffle.status === "drawn") {
     result.hidden = false;
-    result.append(h("h2#result-title", t("raffle.result")));
+    add(result, h("h2#result-title", t("raffle.result")));
     try {
       const outcome = await rpc("raffle_result", [raffleId]);
       const winners = (outcome.recorded && outcome.recorded.winners) || [];
-      result.append(
+      add(result, 
         outcome.matches === true ? status("ok", t("raffle.seedCheck")) : null,
         outcome.matches === false ? status("error", t("raffle.seedMismatch")) : null,
         h("h3", t("raffle.winners")),
         h("ol.winners", winners.map((w) => h("li", { title: w }, w === account ? `${t("common.you")} (${shortKey(w)})` : shortKey(w)))));
     } catch (error) {
-      result.append(status("error", errorMessage(error)));
+      add(result, status("error", errorMessage(error)));
     }
     if (mine && mine.outcome.outcome === "won") {
       const history = await rpc("payment_history", [token(), { page: 1, page_size: 100 }]);
       const order = history.items.find((e) => e.role === "buyer" && e.source && e.source.kind === "raffle"
         && e.source.raffle === raffleId && e.item && e.item.id === mine.outcome.item);
-      if (order) result.append(paymentPanel(order.order));
+      if (order) add(result, paymentPanel(order.order));
     }
   }
 }
 
 export async function renderOrder(main, { params: [id] }) {
-  main.append(h("h1", t("pay.title")), paymentPanel(Number(id)),
+  add(main, h("h1", t("pay.title")), paymentPanel(Number(id)),
     h("p", h("a", { href: "#/me" }, t("nav.me"))));
 }
 

@@ -2,9 +2,9 @@
 // create a raffle (the draw secret is generated and kept here; only its commitment goes
 // on the ledger), see my raffles and sales.
 
-import { dateTime, errorMessage, t, won } from "../i18n.js";
+import { errorMessage, t, won } from "../i18n.js";
 import { rpc } from "../rpc.js";
-import { busy, field, fill, h, input, status } from "../ui.js";
+import { add, busy, field, fill, h, input, status } from "../ui.js";
 import { remember, remembered, session, signAndSubmit, token } from "../session.js";
 import { plainHash, raffleCommitment } from "../ledger.js";
 import { toHex } from "../borsh.js";
@@ -80,7 +80,7 @@ function registerForm(onRegistered) {
       }, t("wallet.signing"));
       remember("products", receipt.product, { items: receipt.items, at: Date.now() });
       fill(statusEl, status("ok", t("seller.registered", { id: receipt.product, n: receipt.items.length })),
-        h("p", h("a", { href: `#/product/${receipt.product}` }, `#${receipt.product}`)));
+        h("p", h("a", { href: `#/product/${receipt.product}` }, `${nameKo.value.trim()} (#${receipt.product})`)));
       onRegistered(receipt);
     } catch {
       // Shown by busy().
@@ -88,7 +88,7 @@ function registerForm(onRegistered) {
   });
 }
 
-function raffleForm() {
+function raffleForm(onCreated) {
   const items = input({ name: "items", inputmode: "numeric", placeholder: "12, 13" });
   const minutes = input({ type: "number", name: "minutes", min: "0.5", step: "0.5", value: "60", inputmode: "decimal" });
   const price = input({ type: "number", name: "price", min: "1", inputmode: "numeric" });
@@ -123,6 +123,7 @@ function raffleForm() {
       remember("raffle-secrets", raffleId, toHex(secret));
       fill(statusEl, status("ok", t("seller.raffleCreated", { id: raffleId })),
         h("p", h("a#new-raffle", { href: `#/raffle/${raffleId}` }, t("raffle.title", { id: raffleId }))));
+      onCreated();
     } catch {
       // Shown by busy().
     }
@@ -138,50 +139,52 @@ export async function renderSeller(main) {
   }
   const account = session().account;
   const standing = await rpc("seller_get", [account]);
-  main.append(h("h1", t("seller.title")));
+  add(main, h("h1", t("seller.title")));
   const state = standing.seller.state;
   if (state === "none") {
-    main.append(applyForm());
+    add(main, applyForm());
     return;
   }
   if (state === "applied") {
-    main.append(status("info", t("seller.pending")));
+    add(main, status("info", t("seller.pending")));
     return;
   }
   if (state === "revoked") {
-    main.append(status("error", t("seller.revoked")));
+    add(main, status("error", t("seller.revoked")));
     return;
   }
-  main.append(status("ok", t("seller.approved", { shop: standing.seller.shop_name })));
-  const raffle = raffleForm();
-  main.append(registerForm((receipt) => raffle.setItems(receipt.items.slice(0, 1))), raffle);
-
-  const mine = h("section.panel#my-raffles", { "aria-labelledby": "my-raffles-title" }, h("h2#my-raffles-title", t("seller.myRaffles")));
-  const products = h("section.panel#my-products", { "aria-labelledby": "my-products-title" }, h("h2#my-products-title", t("seller.myProducts")));
-  const sales = h("section.panel#sales", { "aria-labelledby": "sales-title" }, h("h2#sales-title", t("seller.sales")));
-  main.append(mine, products, sales);
-
-  const productIds = Object.keys(remembered("products"));
-  products.append(productIds.length
-    ? h("ul.list", productIds.map((id) => h("li", h("a", { href: `#/product/${id}` }, `#${id}`))))
-    : h("p.empty", t("common.none")));
-
-  await Promise.all([
+  add(main, status("ok", t("seller.approved", { shop: standing.seller.shop_name })));
+  const mine = h("section.panel#my-raffles", { "aria-labelledby": "my-raffles-title" });
+  const products = h("section.panel#my-products", { "aria-labelledby": "my-products-title" });
+  const sales = h("section.panel#sales", { "aria-labelledby": "sales-title" });
+  const loadLists = () => Promise.all([
+    (async () => {
+      const ids = Object.keys(remembered("products"));
+      fill(products, h("h2#my-products-title", t("seller.myProducts")), ids.length
+        ? h("ul.list", ids.map((id) => h("li", h("a", { href: `#/product/${id}` }, `#${id}`))))
+        : h("p.empty", t("common.none")));
+    })(),
     rpc("raffle_list", [null, { page: 1, page_size: 100 }]).then((page) => {
       const own = page.items.filter((r) => r.seller === account);
-      mine.append(own.length
+      fill(mine, h("h2#my-raffles-title", t("seller.myRaffles")), own.length
         ? h("ul.list", own.map((r) => h("li", h("a", { href: `#/raffle/${r.id}` }, t("raffle.title", { id: r.id })),
           ` · ${phaseText(r)} · ${t("raffle.entries", { n: r.entry_count })} · ${windowText(r.spec.window)}`)))
         : h("p.empty", t("common.none")));
-    }).catch((e) => mine.append(status("error", errorMessage(e)))),
+    }).catch((e) => fill(mine, h("h2#my-raffles-title", t("seller.myRaffles")), status("error", errorMessage(e)))),
     rpc("payment_history", [token(), { page: 1, page_size: 100 }]).then((page) => {
       const sold = page.items.filter((e) => e.role === "seller");
-      sales.append(sold.length
-        ? h("div.table-wrap", h("table", h("tbody", sold.map((e) => h("tr",
-          h("td", e.item ? h("a", { href: `#/item/${e.item.id}` }, `${e.item.brand} ${e.item.name} #${e.item.edition}/${e.item.edition_size}`) : `#${e.order}`),
-          h("td.num", won(e.amount)), h("td", t(`pay.status.${e.status}`)),
-          h("td", e.payment ? e.payment.provider : ""))))))
+      fill(sales, h("h2#sales-title", t("seller.sales")), sold.length
+        ? h("ul.rows", sold.map((e) => h("li.row-card",
+          h("p.row-head", h("span.badge.pay-state", { "data-status": e.status }, t(`pay.status.${e.status}`)), h("strong.amount", won(e.amount))),
+          h("p", e.item ? h("a", { href: `#/item/${e.item.id}` }, `${e.item.brand} ${e.item.name} #${e.item.edition}/${e.item.edition_size}`) : `#${e.order}`),
+          e.payment ? h("p.small", e.payment.provider) : null)))
         : h("p.empty", t("seller.noSales")));
-    }).catch((e) => sales.append(status("error", errorMessage(e)))),
+    }).catch((e) => fill(sales, h("h2#sales-title", t("seller.sales")), status("error", errorMessage(e)))),
   ]);
+  const raffle = raffleForm(() => loadLists());
+  add(main, registerForm((receipt) => {
+    raffle.setItems(receipt.items.slice(0, 1));
+    loadLists();
+  }), raffle, mine, products, sales);
+  await loadLists();
 }
