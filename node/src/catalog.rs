@@ -297,6 +297,25 @@ impl Catalog {
         }
     }
 
+    /// Waits (at most `timeout`) until the read model reflects every block applied
+    /// when the call began, so that a client sees its own committed writes. Returns
+    /// whether it caught up; callers answer with what they have either way.
+    pub async fn catch_up(&self, timeout: Duration) -> bool {
+        let Ok(target) = self.head_height() else {
+            return false;
+        };
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if self.synced_height().is_some_and(|h| h >= target) {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     fn head_height(&self) -> CatalogResult<u64> {
         Ok(self.store().head()?.map(|h| h.height).unwrap_or(0))
     }

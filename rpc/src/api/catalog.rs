@@ -35,7 +35,7 @@ pub trait CatalogApi {
     /// availability), sort and paging. Returns the total, the page's hits with
     /// highlights and where each product was registered on the ledger.
     #[method(name = "search")]
-    fn search(&self, query: SearchQuery) -> RpcResult<SearchResults>;
+    async fn search(&self, query: SearchQuery) -> RpcResult<SearchResults>;
 
     /// Every owner a piece has had, oldest first, each with the height and hash of the
     /// transaction that made it the owner.
@@ -76,7 +76,7 @@ pub trait SellerApi {
     /// `revoked` ones; paged by `after` (the last key of the previous page) and `limit`
     /// (default 100, at most 1000).
     #[method(name = "list")]
-    fn list(
+    async fn list(
         &self,
         status: Option<SellerState>,
         after: Option<PublicKey>,

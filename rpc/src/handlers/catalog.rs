@@ -20,6 +20,9 @@ const DEFAULT_SELLERS: u32 = 100;
 /// Longest placement name accepted (the ledger's limit).
 const MAX_PLACEMENT_CHARS: usize = 32;
 
+/// How long a read waits for the read model to include the blocks applied before it.
+const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub(crate) struct CatalogHandler {
     pub(crate) node: Node,
 }
@@ -65,7 +68,9 @@ impl CatalogHandler {
 
 #[async_trait]
 impl CatalogApiServer for CatalogHandler {
-    fn search(&self, query: SearchQuery) -> RpcResult<SearchResults> {
+    async fn search(&self, query: SearchQuery) -> RpcResult<SearchResults> {
+        // Read your writes: include the blocks applied before this call.
+        self.node.catalog().catch_up(CATCH_UP).await;
         self.node.catalog().search(&query).map_err(error::catalog)
     }
 
@@ -154,12 +159,13 @@ impl SellerApiServer for CatalogHandler {
             .ok_or_else(|| error::not_found(format!("account {account}")))
     }
 
-    fn list(
+    async fn list(
         &self,
         status: Option<SellerState>,
         after: Option<PublicKey>,
         limit: Option<u32>,
     ) -> RpcResult<Vec<SellerStanding>> {
+        self.node.catalog().catch_up(CATCH_UP).await;
         self.node
             .catalog()
             .sellers(status, after, limit.unwrap_or(DEFAULT_SELLERS) as usize)
