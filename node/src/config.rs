@@ -105,7 +105,7 @@ impl Default for NodeConfig {
             raft_heartbeat_ms: 150,
             raft_election_min_ms: 600,
             raft_election_max_ms: 1_200,
-            snapshot_every_entries: 2_000,
+            snapshot_every_entries: 10_000,
             rpc_max_request_bytes: 1024 * 1024,
             rpc_max_batch: 100,
             rpc_max_connections: 1_000,

@@ -199,6 +199,14 @@ impl Mempool {
         out
     }
 
+    /// Forgets where transactions were forwarded: after a leader change they go to the
+    /// new leader at once instead of after the retry pause.
+    pub(crate) fn forget_forwarding(&mut self) {
+        for pending in self.pending.values_mut() {
+            pending.forwarded = None;
+        }
+    }
+
     /// Drops transactions older than the pool's age limit; returns their hashes.
     pub(crate) fn expire(&mut self) -> Vec<Hash> {
         let now = Instant::now();

@@ -103,6 +103,7 @@ pub(crate) async fn produce_blocks(node: Node) {
 /// On followers: hands pooled transactions to the leader, again after a pause if
 /// they have not landed in a block (the leader may have changed meanwhile).
 pub(crate) async fn forward_transactions(node: Node) {
+    let mut last_leader = None;
     loop {
         tokio::select! {
             _ = node.inner.forwarder_wake.notified() => {}
@@ -115,6 +116,16 @@ pub(crate) async fn forward_transactions(node: Node) {
         let Some(leader) = node.leader_key() else {
             continue;
         };
+        if last_leader != Some(leader) {
+            // Transactions handed to a leader that is gone may never be proposed: hand
+            // them to the new one now rather than after the retry pause.
+            node.inner
+                .mempool
+                .lock()
+                .expect("mempool lock poisoned")
+                .forget_forwarding();
+            last_leader = Some(leader);
+        }
         if leader == node.key().public() {
             continue;
         }
