@@ -3,13 +3,8 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use axum::{Json, Router};
 use jsonrpsee::core::ClientError;
 use jsonrpsee_http_client::HttpClient;
 use truffle_ledger::types::{AccountStatus, Gender};
@@ -17,67 +12,8 @@ use truffle_ledger::Keypair;
 use truffle_node::services::members::{SignupRequest, UpdateRequest};
 use truffle_rpc::api::{AccountApiClient, AuthApiClient};
 use truffle_testnet::{truffle_binary, NodeProcess, TestnetOptions};
+use truffle_tests::members::{gateway_args, FakeGateway};
 use truffle_tests::{client, Cluster, START_TIMEOUT};
-
-const GATEWAY_KEY: &str = "test-gateway-key";
-
-/// A local SMS gateway that records what it is asked to send.
-#[derive(Clone, Default)]
-struct FakeGateway {
-    sent: Arc<Mutex<Vec<(String, String)>>>,
-}
-
-impl FakeGateway {
-    async fn start(self) -> anyhow::Result<SocketAddr> {
-        async fn receive(
-            State(gateway): State<FakeGateway>,
-            headers: HeaderMap,
-            Json(body): Json<serde_json::Value>,
-        ) -> StatusCode {
-            if headers.get("authorization").and_then(|v| v.to_str().ok())
-                != Some(&format!("Bearer {GATEWAY_KEY}"))
-            {
-                return StatusCode::UNAUTHORIZED;
-            }
-            let to = body["to"].as_str().unwrap_or_default().to_owned();
-            let text = body["text"].as_str().unwrap_or_default().to_owned();
-            gateway.sent.lock().unwrap().push((to, text));
-            StatusCode::OK
-        }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let address = listener.local_addr()?;
-        let app = Router::new().route("/sms", post(receive)).with_state(self);
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Ok(address)
-    }
-
-    /// The last code sent to `phone` (E.164).
-    fn code_for(&self, phone: &str) -> String {
-        let sent = self.sent.lock().unwrap();
-        let (_, text) = sent
-            .iter()
-            .rev()
-            .find(|(to, _)| to == phone)
-            .expect("a code was sent");
-        regex_lite::Regex::new(r"\d{6}")
-            .unwrap()
-            .find(text)
-            .expect("the message holds a code")
-            .as_str()
-            .to_owned()
-    }
-}
-
-fn gateway_args(dir: &Path, gateway: SocketAddr) -> anyhow::Result<Vec<String>> {
-    let key_file = dir.join("gateway.key");
-    std::fs::write(&key_file, GATEWAY_KEY)?;
-    Ok(vec![
-        "--sms.gateway-url".into(),
-        format!("http://{gateway}/sms"),
-        "--sms.gateway-key-file".into(),
-        key_file.display().to_string(),
-    ])
-}
 
 /// A single dev node with the fake gateway, short code and session lifetimes, and
 /// everything logged at trace level.
@@ -140,7 +76,7 @@ async fn verified_token(
     e164: &str,
 ) -> anyhow::Result<String> {
     rpc.request_phone_code(phone.into()).await?;
-    let code = gateway.code_for(e164);
+    let code = gateway.code_for(e164)?;
     Ok(rpc
         .verify_phone_code(phone.into(), code)
         .await?
@@ -174,7 +110,7 @@ async fn member_flows_and_their_failure_paths() -> anyhow::Result<()> {
     let phone = "010-2000-0001";
     let e164 = "+821020000001";
     rpc.request_phone_code(phone.into()).await?;
-    let code = gateway.code_for(e164);
+    let code = gateway.code_for(e164)?;
     secrets.push(code.clone());
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for left in (1..5).rev() {
@@ -210,7 +146,7 @@ async fn member_flows_and_their_failure_paths() -> anyhow::Result<()> {
     assert!(data["retry_after_secs"].as_u64().unwrap() >= 1);
     tokio::time::sleep(Duration::from_millis(2_100)).await;
     rpc.request_phone_code(phone.into()).await?;
-    let code = gateway.code_for(e164);
+    let code = gateway.code_for(e164)?;
     secrets.push(code.clone());
     tokio::time::sleep(Duration::from_millis(3_100)).await;
     let (status, data) = code_of(rpc.verify_phone_code(phone.into(), code).await.unwrap_err());
