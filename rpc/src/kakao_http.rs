@@ -4,7 +4,8 @@
 //! the node has no Kakao secret), then the size (413 over the skill body limit, from
 //! `Content-Length` before reading and from the bytes read), then the node answers
 //! (400 for a body that is not a skill payload, 403 for a bot not allowed, else 200 with
-//! a Kakao response). The secret never reaches a log.
+//! a Kakao response). Refusals read what the client still sends first (see
+//! [`crate::body`]). The secret never reaches a log.
 
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
@@ -13,6 +14,8 @@ use axum::response::{IntoResponse, Response};
 use truffle_node::kakao::{WebhookReply, MAX_BODY_BYTES};
 use truffle_node::Node;
 
+use crate::body::{read_limited, BodyError};
+
 /// The webhook's handler.
 pub(crate) async fn skill(
     State(node): State<Node>,
@@ -20,6 +23,7 @@ pub(crate) async fn skill(
     request: Request,
 ) -> Response {
     if !node.kakao().secret_matches(&secret) {
+        crate::body::discard(request.into_body()).await;
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
     let declared = request
@@ -28,21 +32,17 @@ pub(crate) async fn skill(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
+        crate::body::discard(request.into_body()).await;
         return too_large();
     }
-    let body = match axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await {
+    let body = match read_limited(request.into_body(), MAX_BODY_BYTES).await {
         Ok(body) => body,
-        Err(error) => {
-            // Over the limit, or the client hung up mid-body.
-            let over = std::error::Error::source(&error)
-                .is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
-            if over {
-                return too_large();
-            }
+        Err(BodyError::TooLarge) => return too_large(),
+        Err(BodyError::Unreadable) => {
             return json(WebhookReply {
                 status: 400,
                 body: br#"{"error":"the request body could not be read"}"#.to_vec(),
-            });
+            })
         }
     };
     json(node.kakao().handle_skill(&node, &body).await)

@@ -8,6 +8,7 @@
 //! stable codes of [`error`].
 
 pub mod api;
+mod body;
 pub mod chat_errors;
 mod click;
 pub mod error;

@@ -12,7 +12,7 @@
 //!   `POST /sandbox/payments/{key}/redeliver` (sends the latest event again, now).
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -22,16 +22,15 @@ use truffle_node::market::WebhookError;
 use truffle_node::Node;
 use truffle_payments::{PaymentError, SandboxRecord};
 
+use crate::body::{read_limited, BodyError};
+
 /// Largest webhook body accepted.
 pub(crate) const WEBHOOK_MAX_BYTES: usize = 64 * 1024;
 
 /// The payment routes.
 pub(crate) fn routes() -> Router<Node> {
     Router::new()
-        .route(
-            "/payments/webhook",
-            post(webhook).layer(axum::extract::DefaultBodyLimit::max(WEBHOOK_MAX_BYTES)),
-        )
+        .route("/payments/webhook", post(webhook))
         .route("/sandbox/checkout/{key}", get(checkout_page))
         .route("/sandbox/checkout/{key}/pay", post(pay))
         .route("/sandbox/checkout/{key}/abort", post(abort))
@@ -43,8 +42,36 @@ fn text(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
-async fn webhook(State(node): State<Node>, headers: HeaderMap, body: Bytes) -> Response {
-    let signature = headers
+async fn webhook(State(node): State<Node>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let body = if declared.is_some_and(|len| len > WEBHOOK_MAX_BYTES) {
+        crate::body::discard(body).await;
+        Err(BodyError::TooLarge)
+    } else {
+        read_limited(body, WEBHOOK_MAX_BYTES).await
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => {
+            return text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body is over {WEBHOOK_MAX_BYTES} bytes"),
+            )
+        }
+        Err(BodyError::Unreadable) => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
+            )
+        }
+    };
+    let signature = parts
+        .headers
         .get(truffle_payments::webhook::SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok());
     match node.market().receive_webhook(signature, &body) {
