@@ -492,6 +492,20 @@ pub(crate) struct NodeRunArgs {
         help_heading = "Consensus"
     )]
     pub(crate) max_block_transactions: Option<usize>,
+    /// Block proposals the leader keeps in flight at once.
+    #[arg(
+        long = "block.max-in-flight",
+        env = "TRUFFLE_BLOCK_MAX_IN_FLIGHT",
+        help_heading = "Consensus"
+    )]
+    pub(crate) max_proposals_in_flight: Option<usize>,
+    /// Longest wait, ms, for a fuller block while another proposal is in flight.
+    #[arg(
+        long = "block.batch-wait-ms",
+        env = "TRUFFLE_BLOCK_BATCH_WAIT_MS",
+        help_heading = "Consensus"
+    )]
+    pub(crate) block_batch_wait_ms: Option<u64>,
     /// Most pooled transactions per signer.
     #[arg(
         long = "mempool.per-signer",

@@ -189,9 +189,13 @@ impl StateMachine {
                     .map_err(sm_read_error)?
                     .ok_or_else(|| sm_read_error("no genesis block"))?;
                 // The leader verified (at ingress) every transaction it proposes: it need
-                // not do it again. Followers verify the whole block in one batch.
-                let signatures = if self.verified.contains_all(&proposal.transactions) {
+                // not do it again. Followers verified those submitted to them, and
+                // verify the rest in one batch.
+                let known = self.verified.known(&proposal.transactions);
+                let signatures = if known.iter().all(|&k| k) {
                     Signatures::AllVerifiedStrictly
+                } else if known.iter().any(|&k| k) {
+                    Signatures::PartlyVerifiedStrictly(known)
                 } else {
                     Signatures::Verify
                 };

@@ -46,6 +46,15 @@ impl VerifiedSignatures {
         }
     }
 
+    /// For each transaction, whether its exact signature is in the set.
+    pub fn known(&self, transactions: &[SignedTransaction]) -> Vec<bool> {
+        let inner = self.inner.lock().expect("verified-signature lock poisoned");
+        transactions
+            .iter()
+            .map(|tx| inner.entries.get(&tx.hash()) == Some(&tx.signature))
+            .collect()
+    }
+
     /// Whether every transaction's exact signature is in the set.
     pub fn contains_all(&self, transactions: &[SignedTransaction]) -> bool {
         let inner = self.inner.lock().expect("verified-signature lock poisoned");
@@ -84,11 +93,20 @@ mod tests {
         forged.signature.0[0] ^= 1;
         assert!(!set.contains_all(&[forged]));
         set.insert(c.hash(), c.signature);
-        assert!(!set.contains_all(&[a]), "the oldest entry was dropped");
-        assert!(set.contains_all(&[b, c]));
+        assert!(
+            !set.contains_all(std::slice::from_ref(&a)),
+            "the oldest entry was dropped"
+        );
+        assert!(set.contains_all(&[b.clone(), c.clone()]));
         assert!(
             set.contains_all(&[]),
             "an empty block has nothing to verify"
+        );
+        let mut forged_c = c.clone();
+        forged_c.signature.0[0] ^= 1;
+        assert_eq!(
+            set.known(&[b.clone(), forged_c, a.clone(), c]),
+            [true, false, false, true]
         );
     }
 }

@@ -27,6 +27,9 @@ pub struct NodeConfig {
     pub max_block_transactions: usize,
     /// Proposals the leader keeps in flight at once.
     pub max_proposals_in_flight: usize,
+    /// While another proposal is in flight, how long (ms) the leader may wait for the
+    /// pool to fill a block: fewer, larger blocks under load; no wait when idle.
+    pub block_batch_wait_ms: u64,
     /// Capacity of the transaction pool.
     pub mempool_capacity: usize,
     /// Most pooled transactions per signer.
@@ -99,6 +102,7 @@ impl Default for NodeConfig {
             p2p_listen: None,
             max_block_transactions: 5_000,
             max_proposals_in_flight: 4,
+            block_batch_wait_ms: 0,
             mempool_capacity: 200_000,
             mempool_per_signer: 64,
             mempool_max_age_secs: 120,

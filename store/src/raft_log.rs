@@ -22,12 +22,25 @@ impl Store {
         &self,
         entries: impl IntoIterator<Item = (u64, Vec<u8>)>,
     ) -> StoreResult<()> {
+        self.write(self.raft_append_batch(entries), true)
+    }
+
+    /// Appends entries (index, bytes), readable at once, durable after the next
+    /// [`Store::sync`] (or any synced write).
+    pub fn raft_append_unsynced(
+        &self,
+        entries: impl IntoIterator<Item = (u64, Vec<u8>)>,
+    ) -> StoreResult<()> {
+        self.write(self.raft_append_batch(entries), false)
+    }
+
+    fn raft_append_batch(&self, entries: impl IntoIterator<Item = (u64, Vec<u8>)>) -> WriteBatch {
         let family = self.family(cf::RAFT_LOG);
         let mut batch = WriteBatch::default();
         for (index, bytes) in entries {
             batch.put_cf(family, index.to_be_bytes(), bytes);
         }
-        self.write(batch, true)
+        batch
     }
 
     /// Entries with `start <= index < end`, in order.

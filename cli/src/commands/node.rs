@@ -23,6 +23,8 @@ pub(crate) fn build_config(args: &NodeRunArgs) -> anyhow::Result<NodeConfig> {
     set!(validator_index);
     set!(rpc_listen);
     set!(max_block_transactions);
+    set!(max_proposals_in_flight);
+    set!(block_batch_wait_ms);
     set!(mempool_per_signer);
     set!(raft_heartbeat_ms);
     set!(raft_election_min_ms);

@@ -3966,3 +3966,60 @@ fn skipping_strictly_verified_signatures_gives_the_same_block() {
     assert_eq!(verified.block, skipped.block);
     assert!(verified.block.receipts.iter().all(|r| r.is_applied()));
 }
+
+/// A node that verified some signatures at ingress verifies only the others, and still
+/// refuses a bad signature among them; its block equals a fully verifying node's.
+#[test]
+fn partly_verified_blocks_verify_the_rest() {
+    let fx = Fixture::new();
+    let mut txs: Vec<SignedTransaction> = [&fx.alice, &fx.bob, &fx.carol, &fx.dave, &fx.erin]
+        .iter()
+        .map(|member| {
+            fx.chain
+                .sign(
+                    member,
+                    Payload::ApplySeller {
+                        shop_name: "shop".into(),
+                    },
+                )
+                .unwrap()
+        })
+        .collect();
+    txs[3].signature.0[10] ^= 0x40;
+    let proposal = BlockProposal {
+        proposer: fx.operator.public(),
+        time_ms: fx.time_ms,
+        transactions: txs,
+    };
+    let verified = super::execute_block(fx.chain.store(), fx.chain.head(), &proposal).unwrap();
+    let refused: Vec<bool> = verified
+        .block
+        .receipts
+        .iter()
+        .map(|r| !r.is_applied())
+        .collect();
+    assert_eq!(refused, [false, false, false, true, false]);
+    for known in [
+        vec![true, false, true, false, false],
+        vec![false; 5],
+        vec![true], // the wrong length: everything is verified
+    ] {
+        let partly = super::execute_block_with(
+            fx.chain.store(),
+            fx.chain.head(),
+            &proposal,
+            super::Signatures::PartlyVerifiedStrictly(known.clone()),
+        )
+        .unwrap();
+        assert_eq!(verified.block, partly.block, "{known:?}");
+    }
+    // The flags are trusted: a signature marked as verified is not checked again.
+    let trusted = super::execute_block_with(
+        fx.chain.store(),
+        fx.chain.head(),
+        &proposal,
+        super::Signatures::PartlyVerifiedStrictly(vec![false, false, false, true, false]),
+    )
+    .unwrap();
+    assert!(trusted.block.receipts.iter().all(|r| r.is_applied()));
+}
