@@ -65,7 +65,10 @@ impl Store {
         for (key, value) in meta {
             batch.put_cf(meta_family, key, value);
         }
-        self.write(batch, false)
+        self.write(batch, false)?;
+        self.tree_nodes
+            .insert_all(executed.tree_update.node_batch.nodes());
+        Ok(())
     }
 
     /// Writes `meta` entries alone (for Raft entries that carry no block).
