@@ -65,10 +65,7 @@ impl Store {
         for (key, value) in meta {
             batch.put_cf(meta_family, key, value);
         }
-        self.write(batch, false)?;
-        self.tree_nodes
-            .insert_all(executed.tree_update.node_batch.nodes());
-        Ok(())
+        self.write(batch, false)
     }
 
     /// Writes `meta` entries alone (for Raft entries that carry no block).

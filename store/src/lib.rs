@@ -9,7 +9,6 @@
 
 mod blocks;
 mod error;
-mod node_cache;
 mod raft_log;
 mod snapshot;
 mod state;
@@ -63,7 +62,6 @@ pub mod cf {
 #[derive(Clone)]
 pub struct Store {
     db: Arc<DB>,
-    tree_nodes: Arc<node_cache::NodeCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -143,10 +141,7 @@ impl Store {
             ColumnFamilyDescriptor::new(name, cf_options)
         });
         let db = DB::open_cf_descriptors(&options, path, families)?;
-        Ok(Store {
-            db: Arc::new(db),
-            tree_nodes: Arc::new(node_cache::NodeCache::new(node_cache::CAPACITY)),
-        })
+        Ok(Store { db: Arc::new(db) })
     }
 
     pub(crate) fn family(&self, name: &str) -> &ColumnFamily {

@@ -165,15 +165,12 @@ impl Store {
             batch.delete_range_cf(self.family(name), wipe_from, wipe_to);
         }
         self.write(batch, false)?;
-        self.tree_nodes.clear();
         let mut batch = WriteBatch::default();
         for (id, key, value) in &entries {
             batch.put_cf(self.family(&families[*id]), key, value);
         }
         self.stage_nodes(&mut batch, &tree.node_batch);
         self.write(batch, true)?;
-        // The rebuilt tree may reuse keys of the old one with other contents.
-        self.tree_nodes.clear();
         Ok(SnapshotStats {
             records: entries.len() as u64,
             height: head.height,

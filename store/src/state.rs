@@ -55,18 +55,11 @@ impl StateView for Store {
 
 impl TreeReader for Store {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        if let Some(node) = self.tree_nodes.get(node_key) {
-            return Ok(Some(node));
-        }
         match self
             .db
             .get_cf(self.family(cf::TREE_NODES), encode(node_key))?
         {
-            Some(bytes) => {
-                let node: Node = decode("tree node", &bytes)?;
-                self.tree_nodes.insert(node_key.clone(), node.clone());
-                Ok(Some(node))
-            }
+            Some(bytes) => Ok(Some(decode("tree node", &bytes)?)),
             None => Ok(None),
         }
     }
