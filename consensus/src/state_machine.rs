@@ -70,32 +70,24 @@ fn snapshot_error(e: impl ToString) -> StorageError {
     StorageIOError::write_snapshot(None, AnyError::error(e.to_string())).into()
 }
 
-#[derive(Clone, Debug)]
-struct StoredSnapshot {
-    meta: SnapshotMeta<NodeId, ValidatorNode>,
-    bytes: Arc<Vec<u8>>,
-}
-
-/// Snapshots kept on disk: `current.snap` and `current.meta` in one folder.
+/// Snapshots kept on disk: `current.snap` and `current.meta` in one folder. Only the
+/// meta stays in memory: the data grows with the chain (it carries the block history),
+/// and is read from the file when a follower needs it.
 #[derive(Clone, Debug)]
 struct SnapshotFiles {
     dir: PathBuf,
-    current: Arc<Mutex<Option<StoredSnapshot>>>,
+    current: Arc<Mutex<Option<SnapshotMeta<NodeId, ValidatorNode>>>>,
 }
 
 impl SnapshotFiles {
     fn open(dir: PathBuf) -> std::io::Result<SnapshotFiles> {
         std::fs::create_dir_all(&dir)?;
         let meta_path = dir.join("current.meta");
-        let data_path = dir.join("current.snap");
-        let current = if meta_path.exists() && data_path.exists() {
-            let meta = serde_json::from_slice(&std::fs::read(&meta_path)?)
-                .map_err(std::io::Error::other)?;
-            let bytes = std::fs::read(&data_path)?;
-            Some(StoredSnapshot {
-                meta,
-                bytes: Arc::new(bytes),
-            })
+        let current = if meta_path.exists() && dir.join("current.snap").exists() {
+            Some(
+                serde_json::from_slice(&std::fs::read(&meta_path)?)
+                    .map_err(std::io::Error::other)?,
+            )
         } else {
             None
         };
@@ -105,24 +97,40 @@ impl SnapshotFiles {
         })
     }
 
-    fn save(&self, snapshot: StoredSnapshot) -> std::io::Result<()> {
+    /// Replaces the current snapshot (data first, then meta; each synced and renamed).
+    fn save(
+        &self,
+        meta: &SnapshotMeta<NodeId, ValidatorNode>,
+        bytes: &[u8],
+    ) -> std::io::Result<()> {
         let write = |name: &str, bytes: &[u8]| -> std::io::Result<()> {
             let tmp = self.dir.join(format!("{name}.tmp"));
             std::fs::write(&tmp, bytes)?;
             std::fs::File::open(&tmp)?.sync_all()?;
             std::fs::rename(&tmp, self.dir.join(name))
         };
-        write("current.snap", &snapshot.bytes)?;
+        // Under the lock, so that a reader never pairs one snapshot's meta with
+        // another's data.
+        let mut current = self.current.lock().expect("snapshot lock poisoned");
+        write("current.snap", bytes)?;
         write(
             "current.meta",
-            &serde_json::to_vec(&snapshot.meta).expect("snapshot meta serializes"),
+            &serde_json::to_vec(meta).expect("snapshot meta serializes"),
         )?;
-        *self.current.lock().expect("snapshot lock poisoned") = Some(snapshot);
+        *current = Some(meta.clone());
         Ok(())
     }
 
-    fn current(&self) -> Option<StoredSnapshot> {
-        self.current.lock().expect("snapshot lock poisoned").clone()
+    /// The current snapshot's meta and data, read from disk.
+    fn current(&self) -> std::io::Result<Option<(SnapshotMeta<NodeId, ValidatorNode>, Vec<u8>)>> {
+        let current = self.current.lock().expect("snapshot lock poisoned");
+        match current.as_ref() {
+            Some(meta) => Ok(Some((
+                meta.clone(),
+                std::fs::read(self.dir.join("current.snap"))?,
+            ))),
+            None => Ok(None),
+        }
     }
 }
 
@@ -322,12 +330,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         self.store
             .put_meta(&[(APPLIED_KEY, applied), (MEMBERSHIP_KEY, membership)])
             .map_err(snapshot_error)?;
-        self.snapshots
-            .save(StoredSnapshot {
-                meta: meta.clone(),
-                bytes: Arc::new(bytes),
-            })
-            .map_err(snapshot_error)?;
+        self.snapshots.save(meta, &bytes).map_err(snapshot_error)?;
+        drop(bytes);
         tracing::info!(target: "consensus::sm", height = stats.height, records = stats.records, "snapshot installed");
         let _ = self.events.send(LedgerEvent::SnapshotInstalled {
             height: stats.height,
@@ -336,10 +340,14 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
-        Ok(self.snapshots.current().map(|stored| Snapshot {
-            meta: stored.meta,
-            snapshot: Box::new(Cursor::new(stored.bytes.as_ref().clone())),
-        }))
+        Ok(self
+            .snapshots
+            .current()
+            .map_err(snapshot_error)?
+            .map(|(meta, bytes)| Snapshot {
+                meta,
+                snapshot: Box::new(Cursor::new(bytes)),
+            }))
     }
 }
 
@@ -378,19 +386,50 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
             last_membership,
             snapshot_id,
         };
-        let stored = StoredSnapshot {
-            meta: meta.clone(),
-            bytes: Arc::new(bytes),
-        };
-        self.snapshots
-            .save(stored.clone())
-            .map_err(snapshot_error)?;
+        self.snapshots.save(&meta, &bytes).map_err(snapshot_error)?;
         if let Some(log_id) = last_log_id {
-            tracing::info!(target: "consensus::sm", index = log_id.index, bytes = stored.bytes.len(), "snapshot built");
+            tracing::info!(target: "consensus::sm", index = log_id.index, bytes = bytes.len(), "snapshot built");
         }
         Ok(Snapshot {
             meta,
-            snapshot: Box::new(Cursor::new(stored.bytes.as_ref().clone())),
+            snapshot: Box::new(Cursor::new(bytes)),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(id: &str) -> SnapshotMeta<NodeId, ValidatorNode> {
+        SnapshotMeta {
+            last_log_id: None,
+            last_membership: StoredMembership::default(),
+            snapshot_id: id.into(),
+        }
+    }
+
+    /// The data lives in the file (read on demand), the meta in memory, and both
+    /// survive reopening.
+    #[test]
+    fn snapshot_files_keep_the_data_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = SnapshotFiles::open(dir.path().to_path_buf()).unwrap();
+        assert!(files.current().unwrap().is_none());
+        files.save(&meta("a"), b"first").unwrap();
+        assert_eq!(
+            files.current().unwrap(),
+            Some((meta("a"), b"first".to_vec()))
+        );
+        files.save(&meta("b"), b"second").unwrap();
+        let reopened = SnapshotFiles::open(dir.path().to_path_buf()).unwrap();
+        assert_eq!(
+            reopened.current().unwrap(),
+            Some((meta("b"), b"second".to_vec()))
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("current.snap")).unwrap(),
+            b"second"
+        );
     }
 }

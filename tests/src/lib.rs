@@ -32,6 +32,27 @@ pub fn start_dev(data_dir: &Path) -> anyhow::Result<NodeProcess> {
     Ok(NodeProcess::start(&binary, &args, &log, START_TIMEOUT)?)
 }
 
+/// Waits (up to 30 s) until the node at `rpc_url` knows a leader: a single validator
+/// prints its address before it has elected itself, and a busy machine can stretch that.
+pub async fn wait_for_leader_at(rpc_url: &str) -> anyhow::Result<()> {
+    let rpc = client(rpc_url)?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let health = rpc.health().await.ok();
+        let leader = health
+            .as_ref()
+            .and_then(|h| h.get("leader_id"))
+            .is_some_and(|id| !id.is_null());
+        if leader {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("no leader at {rpc_url} after 30 s (last health: {health:?})");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// A JSON-RPC client to `url`.
 pub fn client(url: &str) -> anyhow::Result<HttpClient> {
     Ok(HttpClientBuilder::default()

@@ -103,6 +103,7 @@ async fn member_flows_and_their_failure_paths() -> anyhow::Result<()> {
     let gateway = FakeGateway::default();
     let address = gateway.clone().start().await?;
     let mut node = start_node(dir.path(), address)?;
+    truffle_tests::wait_for_leader_at(&node.rpc_url).await?;
     let rpc = client(&node.rpc_url)?;
     let mut secrets: Vec<String> = Vec::new();
 

@@ -392,6 +392,7 @@ async fn chat_limits_retention_and_withdrawal() -> anyhow::Result<()> {
     let gateway = FakeGateway::default();
     let gateway_address = gateway.clone().start().await?;
     let mut node = start_node(dir.path(), gateway_address)?;
+    truffle_tests::wait_for_leader_at(&node.rpc_url).await?;
     let rpc = client(&node.rpc_url)?;
     let chain = chain_id(&rpc).await?;
     let buyer = sign_up(&rpc, &gateway, 21, "정구매").await?;

@@ -123,6 +123,7 @@ async fn kakao_skill_webhook_answers_members_within_kakaos_limits() -> anyhow::R
     let kakao = FakeKakao::default();
     let kakao_address = kakao.clone().start().await?;
     let mut node = start_node(dir.path(), gateway_address, kakao_address)?;
+    truffle_tests::wait_for_leader_at(&node.rpc_url).await?;
     let rpc = client(&node.rpc_url)?;
     let chain = chain_id(&rpc).await?;
     let skill = Skill::new(&node.rpc_url);

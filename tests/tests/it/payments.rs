@@ -572,6 +572,7 @@ async fn payments_settle_once_refunds_reverse_and_mismatches_fail() -> anyhow::R
     let sms = Sms::default();
     let args = sms.start(dir.path()).await?;
     let node = start_node(dir.path(), &args, "node.log")?;
+    truffle_tests::wait_for_leader_at(&node.rpc_url).await?;
     let mut market = Market::new(&node.rpc_url, sms, 7100).await?;
 
     eprintln!("--- a seller lists three pieces; a buyer orders one");
@@ -912,6 +913,7 @@ async fn unpaid_prizes_expire_to_the_runner_up_and_late_payments_are_refunded() 
     let sms = Sms::default();
     let args = sms.start(dir.path()).await?;
     let node = start_node(dir.path(), &args, "node.log")?;
+    truffle_tests::wait_for_leader_at(&node.rpc_url).await?;
     let mut market = Market::new(&node.rpc_url, sms, 7200).await?;
     let seller = market.seller().await?;
     let items = market.product(&seller, 2, 99_000, false).await?;
@@ -1070,6 +1072,7 @@ async fn a_crash_between_confirmation_and_settlement_settles_exactly_once() -> a
     let mut held = args.clone();
     held.extend(["--payments.settle-delay-ms".into(), "600000".into()]);
     let mut node = start_node(dir.path(), &held, "node.log")?;
+    truffle_tests::wait_for_leader_at(&node.rpc_url).await?;
     let mut market = Market::new(&node.rpc_url, sms, 7300).await?;
     let seller = market.seller().await?;
     let items = market.product(&seller, 1, 42_000, true).await?;
@@ -1091,6 +1094,7 @@ async fn a_crash_between_confirmation_and_settlement_settles_exactly_once() -> a
     eprintln!("--- SIGKILL, restart without the hold");
     node.kill();
     let node = start_node(dir.path(), &args, "node-restarted.log")?;
+    truffle_tests::wait_for_leader_at(&node.rpc_url).await?;
     market.reconnect(&node.rpc_url)?;
     assert_eq!(market.settled(order).await?, OrderStatus::Paid);
     assert_eq!(

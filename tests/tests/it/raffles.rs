@@ -56,6 +56,7 @@ async fn raffle_rules_are_enforced_with_clear_reasons() -> anyhow::Result<()> {
     let mut args = sms.start(dir.path()).await?;
     args.extend(["--raffles.auto-draw".into(), "false".into()]);
     let node = start_node(dir.path(), &args, "node.log")?;
+    truffle_tests::wait_for_leader_at(&node.rpc_url).await?;
     let mut market = Market::new(&node.rpc_url, sms, 8100).await?;
     let seller = market.seller().await?;
     let items = market.product(&seller, 1, 189_000, false).await?;
@@ -334,6 +335,7 @@ async fn draws_recompute_from_ledger_data_alone() -> anyhow::Result<()> {
     let mut args = sms.start(dir.path()).await?;
     args.extend(["--raffles.auto-draw".into(), "false".into()]);
     let node = start_node(dir.path(), &args, "node.log")?;
+    truffle_tests::wait_for_leader_at(&node.rpc_url).await?;
     let market = Market::new(&node.rpc_url, sms, 8200).await?;
     let seller = market.seller().await?;
     let items = market.product(&seller, 4, 189_000, false).await?;
