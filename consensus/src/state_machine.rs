@@ -70,13 +70,16 @@ fn snapshot_error(e: impl ToString) -> StorageError {
     StorageIOError::write_snapshot(None, AnyError::error(e.to_string())).into()
 }
 
+/// What openraft knows of a snapshot.
+type Meta = SnapshotMeta<NodeId, ValidatorNode>;
+
 /// Snapshots kept on disk: `current.snap` and `current.meta` in one folder. Only the
 /// meta stays in memory: the data grows with the chain (it carries the block history),
 /// and is read from the file when a follower needs it.
 #[derive(Clone, Debug)]
 struct SnapshotFiles {
     dir: PathBuf,
-    current: Arc<Mutex<Option<SnapshotMeta<NodeId, ValidatorNode>>>>,
+    current: Arc<Mutex<Option<Meta>>>,
 }
 
 impl SnapshotFiles {
@@ -122,7 +125,7 @@ impl SnapshotFiles {
     }
 
     /// The current snapshot's meta and data, read from disk.
-    fn current(&self) -> std::io::Result<Option<(SnapshotMeta<NodeId, ValidatorNode>, Vec<u8>)>> {
+    fn current(&self) -> std::io::Result<Option<(Meta, Vec<u8>)>> {
         let current = self.current.lock().expect("snapshot lock poisoned");
         match current.as_ref() {
             Some(meta) => Ok(Some((
@@ -401,7 +404,7 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
 mod tests {
     use super::*;
 
-    fn meta(id: &str) -> SnapshotMeta<NodeId, ValidatorNode> {
+    fn meta(id: &str) -> Meta {
         SnapshotMeta {
             last_log_id: None,
             last_membership: StoredMembership::default(),
