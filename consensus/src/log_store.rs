@@ -222,17 +222,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         // One batch, written but not yet synced; the syncer reports the flush.
         match self.store.raft_append_unsynced(rows) {
             Ok(()) => {
-                if let Err(unsent) = self.syncer.queue.send((self.store.clone(), callback)) {
-                    // The syncer is gone (it never is while a clone lives): sync here.
-                    let synced = self.store.sync();
-                    let reported = synced
-                        .as_ref()
-                        .map(|_| ())
-                        .map_err(|e| std::io::Error::other(e.to_string()));
-                    (unsent.0).1.log_io_completed(reported);
-                    synced.map_err(write_error)?;
-                }
-                Ok(())
+                // The syncer lives as long as any clone of this log, so the queue is open.
+                self.syncer
+                    .queue
+                    .send((self.store.clone(), callback))
+                    .map_err(|_| write_error("the log syncer stopped"))
             }
             Err(e) => {
                 callback.log_io_completed(Err(std::io::Error::other(e.to_string())));

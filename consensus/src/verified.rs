@@ -54,14 +54,6 @@ impl VerifiedSignatures {
             .map(|tx| inner.entries.get(&tx.hash()) == Some(&tx.signature))
             .collect()
     }
-
-    /// Whether every transaction's exact signature is in the set.
-    pub fn contains_all(&self, transactions: &[SignedTransaction]) -> bool {
-        let inner = self.inner.lock().expect("verified-signature lock poisoned");
-        transactions
-            .iter()
-            .all(|tx| inner.entries.get(&tx.hash()) == Some(&tx.signature))
-    }
 }
 
 #[cfg(test)]
@@ -88,18 +80,19 @@ mod tests {
         let (a, b, c) = (tx(0), tx(1), tx(2));
         set.insert(a.hash(), a.signature);
         set.insert(b.hash(), b.signature);
-        assert!(set.contains_all(&[a.clone(), b.clone()]));
+        assert_eq!(set.known(&[a.clone(), b.clone()]), [true, true]);
         let mut forged = a.clone();
         forged.signature.0[0] ^= 1;
-        assert!(!set.contains_all(&[forged]));
+        assert_eq!(set.known(&[forged]), [false]);
         set.insert(c.hash(), c.signature);
-        assert!(
-            !set.contains_all(std::slice::from_ref(&a)),
+        assert_eq!(
+            set.known(std::slice::from_ref(&a)),
+            [false],
             "the oldest entry was dropped"
         );
-        assert!(set.contains_all(&[b.clone(), c.clone()]));
+        assert_eq!(set.known(&[b.clone(), c.clone()]), [true, true]);
         assert!(
-            set.contains_all(&[]),
+            set.known(&[]).is_empty(),
             "an empty block has nothing to verify"
         );
         let mut forged_c = c.clone();

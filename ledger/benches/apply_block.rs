@@ -267,34 +267,33 @@ fn bench_apply_block(c: &mut Criterion) {
         })
     });
     // The leader applying its own proposal: every signature was verified at ingress.
-    group.bench_function("enter_raffle/execute_preverified", |b| {
-        b.iter(|| {
-            truffle_ledger::execute_block_with(
-                chain.store(),
-                chain.head(),
-                black_box(&workload.enter),
-                truffle_ledger::Signatures::AllVerifiedStrictly,
-            )
-            .expect("execute")
-        })
-    });
-
     // A follower: it verified at ingress the third of the block submitted to it, and
     // verifies the other two thirds in one batch.
     let third_known: Vec<bool> = (0..workload.enter.transactions.len())
         .map(|i| i % 3 == 0)
         .collect();
-    group.bench_function("enter_raffle/execute_third_preverified", |b| {
-        b.iter(|| {
-            truffle_ledger::execute_block_with(
-                chain.store(),
-                chain.head(),
-                black_box(&workload.enter),
-                truffle_ledger::Signatures::PartlyVerifiedStrictly(third_known.clone()),
-            )
-            .expect("execute")
-        })
-    });
+    for (name, signatures) in [
+        (
+            "enter_raffle/execute_preverified",
+            truffle_ledger::Signatures::AllVerifiedStrictly,
+        ),
+        (
+            "enter_raffle/execute_third_preverified",
+            truffle_ledger::Signatures::PartlyVerifiedStrictly(third_known),
+        ),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                truffle_ledger::execute_block_with(
+                    chain.store(),
+                    chain.head(),
+                    black_box(&workload.enter),
+                    signatures.clone(),
+                )
+                .expect("execute")
+            })
+        });
+    }
 
     let hashes: Vec<Hash> = workload
         .enter

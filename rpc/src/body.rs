@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap};
 use http_body_util::BodyExt;
 
 /// Most bytes discarded from a refused request before answering anyway.
@@ -26,8 +27,26 @@ pub(crate) enum BodyError {
     Unreadable,
 }
 
+/// Reads a request's whole body when it is at most `max` bytes, refusing at once (after
+/// draining) when `Content-Length` already declares more.
+pub(crate) async fn read_request_limited(
+    headers: &HeaderMap,
+    body: Body,
+    max: usize,
+) -> Result<Bytes, BodyError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > max) {
+        discard(body).await;
+        return Err(BodyError::TooLarge);
+    }
+    read_limited(body, max).await
+}
+
 /// Reads the whole body when it is at most `max` bytes.
-pub(crate) async fn read_limited(body: Body, max: usize) -> Result<Bytes, BodyError> {
+async fn read_limited(body: Body, max: usize) -> Result<Bytes, BodyError> {
     let mut body = body;
     let mut collected = Vec::new();
     while let Some(frame) = body.frame().await {

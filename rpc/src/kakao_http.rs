@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use truffle_node::kakao::{WebhookReply, MAX_BODY_BYTES};
 use truffle_node::Node;
 
-use crate::body::{read_limited, BodyError};
+use crate::body::{read_request_limited, BodyError};
 
 /// The webhook's handler.
 pub(crate) async fn skill(
@@ -26,16 +26,8 @@ pub(crate) async fn skill(
         crate::body::discard(request.into_body()).await;
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
-        crate::body::discard(request.into_body()).await;
-        return too_large();
-    }
-    let body = match read_limited(request.into_body(), MAX_BODY_BYTES).await {
+    let (parts, body) = request.into_parts();
+    let body = match read_request_limited(&parts.headers, body, MAX_BODY_BYTES).await {
         Ok(body) => body,
         Err(BodyError::TooLarge) => return too_large(),
         Err(BodyError::Unreadable) => {

@@ -22,7 +22,7 @@ use truffle_node::market::WebhookError;
 use truffle_node::Node;
 use truffle_payments::{PaymentError, SandboxRecord};
 
-use crate::body::{read_limited, BodyError};
+use crate::body::{read_request_limited, BodyError};
 
 /// Largest webhook body accepted.
 pub(crate) const WEBHOOK_MAX_BYTES: usize = 64 * 1024;
@@ -44,18 +44,7 @@ fn text(status: StatusCode, message: impl Into<String>) -> Response {
 
 async fn webhook(State(node): State<Node>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    let body = if declared.is_some_and(|len| len > WEBHOOK_MAX_BYTES) {
-        crate::body::discard(body).await;
-        Err(BodyError::TooLarge)
-    } else {
-        read_limited(body, WEBHOOK_MAX_BYTES).await
-    };
-    let body = match body {
+    let body = match read_request_limited(&parts.headers, body, WEBHOOK_MAX_BYTES).await {
         Ok(body) => body,
         Err(BodyError::TooLarge) => {
             return text(

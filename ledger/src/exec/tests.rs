@@ -3926,12 +3926,9 @@ fn oversized_transactions_are_refused_inside_blocks_too() {
     assert_eq!(fx.counters().next_item, 601);
 }
 
-/// A node that verified every signature at ingress and skips them reaches the same
-/// block as a node that verifies them in a batch.
-#[test]
-fn skipping_strictly_verified_signatures_gives_the_same_block() {
-    let fx = Fixture::new();
-    let txs: Vec<SignedTransaction> = [&fx.alice, &fx.bob, &fx.carol, &fx.dave, &fx.erin]
+/// Each of the five members applies to sell: five independent, valid transactions.
+fn seller_applications(fx: &Fixture) -> Vec<SignedTransaction> {
+    [&fx.alice, &fx.bob, &fx.carol, &fx.dave, &fx.erin]
         .iter()
         .map(|member| {
             fx.chain
@@ -3943,7 +3940,15 @@ fn skipping_strictly_verified_signatures_gives_the_same_block() {
                 )
                 .unwrap()
         })
-        .collect();
+        .collect()
+}
+
+/// A node that verified every signature at ingress and skips them reaches the same
+/// block as a node that verifies them in a batch.
+#[test]
+fn skipping_strictly_verified_signatures_gives_the_same_block() {
+    let fx = Fixture::new();
+    let txs = seller_applications(&fx);
     for tx in &txs {
         tx.tx
             .signer
@@ -3972,19 +3977,7 @@ fn skipping_strictly_verified_signatures_gives_the_same_block() {
 #[test]
 fn partly_verified_blocks_verify_the_rest() {
     let fx = Fixture::new();
-    let mut txs: Vec<SignedTransaction> = [&fx.alice, &fx.bob, &fx.carol, &fx.dave, &fx.erin]
-        .iter()
-        .map(|member| {
-            fx.chain
-                .sign(
-                    member,
-                    Payload::ApplySeller {
-                        shop_name: "shop".into(),
-                    },
-                )
-                .unwrap()
-        })
-        .collect();
+    let mut txs = seller_applications(&fx);
     txs[3].signature.0[10] ^= 0x40;
     let proposal = BlockProposal {
         proposer: fx.operator.public(),

@@ -477,13 +477,14 @@ async fn draws_recompute_from_ledger_data_alone() -> anyhow::Result<()> {
             .args(["--rpc", &market.url])
             .output()
     };
-    let output = run(&[
-        "raffle",
-        "create",
-        spec_path.to_str().context("utf-8")?,
-        "--key",
-        key_path.to_str().context("utf-8")?,
-    ])?;
+    let spec = spec_path.to_str().context("utf-8")?;
+    let key = key_path.to_str().context("utf-8")?;
+    let create = |extra: &[&str]| {
+        let mut args = vec!["raffle", "create", spec, "--key", key];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let output = create(&[])?;
     // Item 100 past the last does not exist: the ledger refuses, and the secret stays
     // pending on disk (never lost before the outcome is known).
     assert!(!output.status.success());
@@ -501,15 +502,7 @@ async fn draws_recompute_from_ledger_data_alone() -> anyhow::Result<()> {
         &spec_path,
         format!("items = [{}]\nprice = 1000\nentry_blocks = 5\n", product[0]),
     )?;
-    let output = run(&[
-        "raffle",
-        "create",
-        spec_path.to_str().context("utf-8")?,
-        "--key",
-        key_path.to_str().context("utf-8")?,
-        "--output",
-        "json",
-    ])?;
+    let output = create(&["--output", "json"])?;
     assert!(output.status.success(), "{output:?}");
     let status: serde_json::Value = serde_json::from_slice(&output.stdout)?;
     let id = status["status"]["effect"]["raffle"]
