@@ -30,7 +30,7 @@ pub(crate) struct LoggingArgs {
     )]
     pub(crate) filter: String,
     /// Log format.
-    #[arg(long = "log.format", env = "TRUFFLE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    #[arg(long = "log.format", alias = "log-format", env = "TRUFFLE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub(crate) format: LogFormat,
 }
 
@@ -61,6 +61,9 @@ pub(crate) enum Command {
     /// Create and inspect genesis specs.
     #[command(subcommand)]
     Genesis(GenesisCommand),
+    /// Print the documented default configuration, or check a configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Run a validator node.
     #[command(subcommand)]
     Node(NodeCommand),
@@ -440,6 +443,16 @@ pub(crate) enum GenesisCommand {
     },
 }
 
+/// `truffle config ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Print the configuration file with every key, its meaning and its default.
+    Default,
+    /// Load a configuration as `node run` would (file, TRUFFLE_* variables, flags),
+    /// validate it and print the result.
+    Check(Box<NodeRunArgs>),
+}
+
 /// `truffle node ...`
 #[derive(Debug, Subcommand)]
 pub(crate) enum NodeCommand {
@@ -478,6 +491,20 @@ pub(crate) struct NodeRunArgs {
     /// JSON-RPC, WebSocket and pages address.
     #[arg(long = "rpc.listen", env = "TRUFFLE_RPC_LISTEN", help_heading = "RPC")]
     pub(crate) rpc_listen: Option<SocketAddr>,
+    /// Loopback address for the `admin_*` methods (then refused on --rpc.listen).
+    #[arg(
+        long = "rpc.admin-listen",
+        env = "TRUFFLE_RPC_ADMIN_LISTEN",
+        help_heading = "RPC"
+    )]
+    pub(crate) rpc_admin_listen: Option<SocketAddr>,
+    /// File with the operator's token for `admin_*` methods (default <data-dir>/admin.token).
+    #[arg(
+        long = "admin-token-file",
+        env = "TRUFFLE_ADMIN_TOKEN_FILE",
+        help_heading = "RPC"
+    )]
+    pub(crate) admin_token_file: Option<PathBuf>,
     /// libp2p listen address, e.g. /ip4/127.0.0.1/tcp/30333.
     #[arg(
         long = "p2p.listen",

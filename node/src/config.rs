@@ -50,6 +50,13 @@ pub struct NodeConfig {
     pub rpc_max_batch: u32,
     /// Most concurrent RPC connections.
     pub rpc_max_connections: u32,
+    /// A second, loopback-only address for the `admin_*` methods; when set, they are
+    /// refused on `rpc_listen`.
+    pub rpc_admin_listen: Option<SocketAddr>,
+    /// File holding the operator's token for `admin_*` methods (sent as
+    /// `Authorization: Bearer <token>`); default `<data_dir>/admin.token`, created with
+    /// a random token at first start.
+    pub admin_token_file: Option<PathBuf>,
     /// Allows `testnet` to cut and restore links (never on a real network).
     pub enable_fault_injection: bool,
     /// File holding the cluster's vault key (64 hex characters), shared by the validators.
@@ -113,6 +120,8 @@ impl Default for NodeConfig {
             rpc_max_request_bytes: 1024 * 1024,
             rpc_max_batch: 100,
             rpc_max_connections: 1_000,
+            rpc_admin_listen: None,
+            admin_token_file: None,
             enable_fault_injection: false,
             vault_key_file: None,
             sms_gateway_url: None,
@@ -135,19 +144,352 @@ impl Default for NodeConfig {
     }
 }
 
+/// Why a configuration cannot be used: the key and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration: {key}: {reason}")]
+pub struct ConfigError {
+    /// The key (`market.` prefix for the `[market]` table), or the file.
+    pub key: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, reason: impl Into<String>) -> ConfigError {
+        ConfigError {
+            key: key.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Prefix of the environment variables that set configuration keys: `TRUFFLE_<KEY>`,
+/// and `TRUFFLE_MARKET__<KEY>` for the `[market]` table.
+pub const ENV_PREFIX: &str = "TRUFFLE_";
+
+/// The documented configuration file with every key at its default value
+/// (`truffle config default` prints it).
+pub const DEFAULT_TOML: &str = include_str!("../config.default.toml");
+
 impl NodeConfig {
-    /// Reads a TOML config file (unknown keys are errors: a typo must not pass silently).
-    pub fn from_toml_file(path: &std::path::Path) -> Result<NodeConfig, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        toml::from_str(&text)
-            .map_err(|e| format!("{} is not a valid node config: {e}", path.display()))
+    /// Defaults, overridden by the file (if any), overridden by `TRUFFLE_*` variables
+    /// among `env` that name a key. Not yet validated: flags may still change it.
+    pub fn load(
+        file: Option<&std::path::Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<NodeConfig, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError::new(&path.display().to_string(), format!("cannot read: {e}"))
+                })?;
+                // The file alone first, so that its mistakes are reported at its lines.
+                parse(&text).map_err(|e| ConfigError {
+                    reason: format!("{} (in {})", e.reason, path.display()),
+                    ..e
+                })?;
+                text.parse::<toml::Table>().map_err(|e| {
+                    ConfigError::new(&path.display().to_string(), format!("not TOML: {e}"))
+                })?
+            }
+            None => toml::Table::new(),
+        };
+        apply_env(&mut table, env)?;
+        let text =
+            toml::to_string(&table).map_err(|e| ConfigError::new("config", e.to_string()))?;
+        parse(&text)
+    }
+
+    /// Checks the values that parse but cannot work together.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("max_block_transactions", self.max_block_transactions as u64),
+            (
+                "max_proposals_in_flight",
+                self.max_proposals_in_flight as u64,
+            ),
+            ("mempool_capacity", self.mempool_capacity as u64),
+            ("mempool_per_signer", self.mempool_per_signer as u64),
+            ("mempool_max_age_secs", self.mempool_max_age_secs),
+            ("raft_heartbeat_ms", self.raft_heartbeat_ms),
+            ("snapshot_every_entries", self.snapshot_every_entries),
+            (
+                "rpc_max_request_bytes",
+                u64::from(self.rpc_max_request_bytes),
+            ),
+            ("rpc_max_batch", u64::from(self.rpc_max_batch)),
+            ("rpc_max_connections", u64::from(self.rpc_max_connections)),
+            ("phone_code_ttl_secs", self.phone_code_ttl_secs),
+            ("session_ttl_secs", self.session_ttl_secs),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                return Err(ConfigError::new(key, "must be greater than 0"));
+            }
+        }
+        if self.raft_election_min_ms >= self.raft_election_max_ms {
+            return Err(ConfigError::new(
+                "raft_election_min_ms",
+                format!(
+                    "must be below raft_election_max_ms ({} >= {})",
+                    self.raft_election_min_ms, self.raft_election_max_ms
+                ),
+            ));
+        }
+        if self.raft_heartbeat_ms * 2 > self.raft_election_min_ms {
+            return Err(ConfigError::new(
+                "raft_heartbeat_ms",
+                format!(
+                    "must be at most half of raft_election_min_ms ({}), or followers start \
+                     elections while the leader is healthy",
+                    self.raft_election_min_ms
+                ),
+            ));
+        }
+        if let Some(admin) = self.rpc_admin_listen {
+            if !admin.ip().is_loopback() {
+                return Err(ConfigError::new(
+                    "rpc_admin_listen",
+                    format!("{admin} is not a loopback address; admin methods stay on this host"),
+                ));
+            }
+            if admin == self.rpc_listen && admin.port() != 0 {
+                return Err(ConfigError::new(
+                    "rpc_admin_listen",
+                    "must differ from rpc_listen",
+                ));
+            }
+        }
+        if self.chain.trim().is_empty() {
+            return Err(ConfigError::new(
+                "chain",
+                "must name dev, local or a genesis file",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Deserialises a configuration, naming the key of the first mistake.
+fn parse(text: &str) -> Result<NodeConfig, ConfigError> {
+    toml::from_str(text).map_err(|error| {
+        let reason = error.message().trim().to_owned();
+        let key = error
+            .span()
+            .and_then(|span| key_at(text, span.start))
+            .unwrap_or_else(|| "config".to_owned());
+        ConfigError { key, reason }
+    })
+}
+
+/// The dotted key whose line holds byte `offset` of `text` (`market.x` under `[market]`).
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset)?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next()?;
+    let key = line.split('=').next()?.trim().trim_matches('"');
+    if key.is_empty() || key.starts_with('[') {
+        return None;
+    }
+    let table = before[..line_start]
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix('[').and_then(|l| l.strip_suffix(']')));
+    Some(match table {
+        Some(table) => format!("{table}.{key}"),
+        None => key.to_owned(),
+    })
+}
+
+/// Sets the keys named by `TRUFFLE_*` variables. A value is read as a TOML value
+/// (`300`, `true`, `["a", "b"]`), else taken as a string (`127.0.0.1:9944`).
+fn apply_env(
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    let top = crate::config::struct_fields::<NodeConfig>();
+    let market = crate::config::struct_fields::<crate::market::MarketConfig>();
+    let mut vars: Vec<(String, String)> = env
+        .into_iter()
+        .filter(|(name, _)| name.starts_with(ENV_PREFIX))
+        .collect();
+    vars.sort();
+    for (name, raw) in vars {
+        let key = name[ENV_PREFIX.len()..].to_ascii_lowercase();
+        let (target, field) = match key.strip_prefix("market__") {
+            Some(field) if market.contains(&field) => {
+                let entry = table
+                    .entry("market")
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                let toml::Value::Table(market) = entry else {
+                    return Err(ConfigError::new("market", "must be a table"));
+                };
+                (market, field.to_owned())
+            }
+            // Variables that are not keys (TRUFFLE_LOG, flag variables, secrets) are
+            // for other readers.
+            _ if top.contains(&key.as_str()) && key != "market" => (&mut *table, key),
+            _ => continue,
+        };
+        let value = format!("v = {raw}")
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or(toml::Value::String(raw));
+        target.insert(field, value);
+    }
+    Ok(())
+}
+
+/// The field names of a struct that derives `Deserialize`, as serde sees them.
+pub fn struct_fields<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(FieldNames(&mut fields));
+    fields
+}
+
+/// A deserializer that only records the field list serde hands to `deserialize_struct`.
+struct FieldNames<'a>(&'a mut &'static [&'static str]);
+
+impl<'de> serde::Deserializer<'de> for FieldNames<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("only structs have field names"))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = fields;
+        Err(serde::de::Error::custom("field names recorded"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+        byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+        identifier ignored_any
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn load_valid(
+        file: Option<&std::path::Path>,
+        vars: Vec<(String, String)>,
+    ) -> Result<NodeConfig, ConfigError> {
+        let config = NodeConfig::load(file, vars)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn env(vars: &[(&str, &str)]) -> Vec<(String, String)> {
+        vars.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn comparable(config: &NodeConfig) -> toml::Value {
+        toml::Value::try_from(config).unwrap()
+    }
+
+    #[test]
+    fn the_documented_default_file_is_the_default_and_names_every_key() {
+        let parsed: NodeConfig = toml::from_str(DEFAULT_TOML).unwrap();
+        assert_eq!(comparable(&parsed), comparable(&NodeConfig::default()));
+        let documented = |key: &str| {
+            DEFAULT_TOML.lines().any(|line| {
+                let line = line.trim_start_matches('#').trim_start();
+                line.starts_with(&format!("{key} ="))
+            })
+        };
+        let top = struct_fields::<NodeConfig>();
+        assert!(top.len() > 30, "{top:?}");
+        for key in top.iter().filter(|k| **k != "market") {
+            assert!(documented(key), "{key} is missing from config.default.toml");
+        }
+        for key in struct_fields::<crate::market::MarketConfig>() {
+            assert!(
+                documented(key),
+                "market.{key} is missing from config.default.toml"
+            );
+        }
+        assert!(DEFAULT_TOML.contains("[market]"));
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_ignores_other_variables() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("node.toml");
+        std::fs::write(
+            &file,
+            "chain = \"local\"\nraft_heartbeat_ms = 200\nmempool_capacity = 7\n[market]\nsettle_delay_ms = 5\n",
+        )
+        .unwrap();
+        let config = load_valid(
+            Some(&file),
+            env(&[
+                ("TRUFFLE_RAFT_HEARTBEAT_MS", "100"),
+                ("TRUFFLE_RPC_LISTEN", "127.0.0.1:9100"),
+                ("TRUFFLE_KAKAO_BOT_IDS", "[\"a\", \"b\"]"),
+                ("TRUFFLE_MARKET__AUTO_DRAW_RAFFLES", "false"),
+                ("TRUFFLE_LOG", "debug"),
+                ("TRUFFLE_PAYMENTS_SECRET_KEY", "not-a-key"),
+                ("HOME", "/root"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.chain, "local", "from the file");
+        assert_eq!(config.mempool_capacity, 7, "from the file");
+        assert_eq!(
+            config.raft_heartbeat_ms, 100,
+            "the variable wins over the file"
+        );
+        assert_eq!(config.rpc_listen.port(), 9100, "a string value");
+        assert_eq!(config.kakao_bot_ids, vec!["a", "b"]);
+        assert!(!config.market.auto_draw_raffles);
+        assert_eq!(config.market.settle_delay_ms, 5, "the file's table is kept");
+    }
+
+    #[test]
+    fn invalid_values_name_the_key_and_the_reason() {
+        let error = load_valid(None, env(&[("TRUFFLE_RAFT_HEARTBEAT_MS", "often")])).unwrap_err();
+        assert_eq!(error.key, "raft_heartbeat_ms", "{error}");
+        let error = load_valid(None, env(&[("TRUFFLE_RAFT_ELECTION_MIN_MS", "5000")])).unwrap_err();
+        assert_eq!(error.key, "raft_election_min_ms");
+        assert!(
+            error.reason.contains("below raft_election_max_ms"),
+            "{error}"
+        );
+        let error = load_valid(None, env(&[("TRUFFLE_MEMPOOL_CAPACITY", "0")])).unwrap_err();
+        assert_eq!(error.key, "mempool_capacity");
+        let error =
+            load_valid(None, env(&[("TRUFFLE_RPC_ADMIN_LISTEN", "0.0.0.0:9945")])).unwrap_err();
+        assert_eq!(error.key, "rpc_admin_listen");
+        assert!(error.to_string().contains("loopback"), "{error}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("node.toml");
+        std::fs::write(&file, "mempool_capacity = \"lots\"\n").unwrap();
+        let error = load_valid(Some(&file), env(&[])).unwrap_err();
+        assert_eq!(error.key, "mempool_capacity", "{error}");
+        std::fs::write(&file, "chain = \"dev\"\n[market]\nauto_draw_raffles = 3\n").unwrap();
+        let error = load_valid(Some(&file), env(&[])).unwrap_err();
+        assert_eq!(error.key, "market.auto_draw_raffles", "{error}");
+        assert!(error.to_string().contains("node.toml"), "{error}");
+        let error =
+            load_valid(None, env(&[("TRUFFLE_MARKET__SETTLE_DELAY_MS", "-1")])).unwrap_err();
+        assert_eq!(error.key, "market.settle_delay_ms", "{error}");
+        let error = load_valid(None, env(&[("TRUFFLE_CHIAN", "dev")]));
+        assert!(
+            error.is_ok(),
+            "a variable that names no key is someone else's"
+        );
+    }
 
     #[test]
     fn toml_overrides_defaults_and_rejects_typos() {

@@ -146,6 +146,8 @@ pub(crate) struct NodeInner {
     pub(crate) chat: crate::chat::ChatHub,
     pub(crate) kakao: crate::kakao::Kakao,
     pub(crate) shutdown: Notify,
+    pub(crate) metrics: Arc<crate::metrics::NodeMetrics>,
+    pub(crate) operator_token: crate::operator::OperatorToken,
 }
 
 /// A running node. Cheap to clone.
@@ -200,7 +202,11 @@ impl Node {
             .map_err(|e| NodeError::Config(e.to_string()))?;
         let chain_id = genesis.chain_id();
         let genesis_state = genesis.to_state();
+        config
+            .validate()
+            .map_err(|e| NodeError::Config(e.to_string()))?;
         std::fs::create_dir_all(&config.data_dir)?;
+        let operator_token = crate::operator::OperatorToken::load_or_create(&config)?;
         let store = Store::open(&config.data_dir.join("db"))?;
         // Signatures verified at ingress are not verified again when their block applies.
         let verified = truffle_consensus::VerifiedSignatures::new(1 << 16);
@@ -320,6 +326,8 @@ impl Node {
             chat,
             kakao,
             shutdown: Notify::new(),
+            metrics: Arc::new(crate::metrics::NodeMetrics::default()),
+            operator_token,
         });
         let _ = router.node.set(Arc::downgrade(&inner));
         let node = Node { inner };
@@ -332,6 +340,7 @@ impl Node {
         tokio::spawn(crate::tasks::produce_blocks(self.clone()));
         tokio::spawn(crate::tasks::forward_transactions(self.clone()));
         tokio::spawn(crate::tasks::housekeeping(self.clone()));
+        tokio::spawn(crate::tasks::watch_leader(self.clone()));
         tokio::spawn(crate::catalog::follow(self.clone()));
         tokio::spawn(crate::market::run(self.clone()));
         tokio::spawn(crate::chat::run(self.clone()));
@@ -422,6 +431,16 @@ impl Node {
 
     /// Checks and pools a transaction (from a client or a peer).
     pub fn accept_transaction(&self, tx: SignedTransaction) -> Result<Hash, SubmitError> {
+        let result = self.pool_transaction(tx);
+        self.inner.metrics.on_submitted(&result);
+        match &result {
+            Ok(hash) => tracing::debug!(target: "node::mempool", tx = %hash, "pooled"),
+            Err(error) => tracing::debug!(target: "node::mempool", %error, "refused"),
+        }
+        result
+    }
+
+    fn pool_transaction(&self, tx: SignedTransaction) -> Result<Hash, SubmitError> {
         let hash = tx.check_stateless(&self.inner.chain_id)?;
         self.inner.verified.insert(hash, tx.signature);
         // Cheap stateful checks up front, so that clients hear at once about the
@@ -572,6 +591,35 @@ impl Node {
             uptime_secs: self.inner.started.elapsed().as_secs(),
             chain_id: self.inner.chain_id,
         })
+    }
+
+    /// The node's metrics.
+    pub fn metrics(&self) -> &crate::metrics::NodeMetrics {
+        &self.inner.metrics
+    }
+
+    /// The operator's credential for `admin_*` methods.
+    pub fn operator_token(&self) -> &crate::operator::OperatorToken {
+        &self.inner.operator_token
+    }
+
+    /// Highest height with a certificate.
+    pub fn certified_height(&self) -> Option<u64> {
+        *self.inner.certified_height.lock().expect("lock poisoned")
+    }
+
+    /// Transactions waiting in this node's pool.
+    pub fn pending_transactions(&self) -> usize {
+        self.inner
+            .mempool
+            .lock()
+            .expect("mempool lock poisoned")
+            .len()
+    }
+
+    /// Time since the node started.
+    pub fn uptime(&self) -> Duration {
+        self.inner.started.elapsed()
     }
 
     /// The validators the transport knows.
@@ -925,6 +973,7 @@ impl Node {
     }
 
     pub(crate) fn on_block_applied(&self, block: &Block) {
+        self.inner.metrics.on_block(block);
         {
             let mut pool = self.inner.mempool.lock().expect("mempool lock poisoned");
             for receipt in &block.receipts {

@@ -32,6 +32,19 @@ pub(crate) async fn apply_events(node: Node) {
     }
 }
 
+/// Counts leader changes as Raft reports them (not only when scraped).
+pub(crate) async fn watch_leader(node: Node) {
+    let mut raft = node.raft().metrics();
+    loop {
+        let leader = raft.borrow_and_update().current_leader;
+        node.metrics().on_leader(leader);
+        tokio::select! {
+            changed = raft.changed() => if changed.is_err() { return },
+            _ = node.inner.shutdown.notified() => return,
+        }
+    }
+}
+
 /// On the leader: takes batches from the pool and proposes them as blocks, keeping a
 /// few proposals in flight so that batching and replication overlap.
 pub(crate) async fn produce_blocks(node: Node) {

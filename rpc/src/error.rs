@@ -29,6 +29,8 @@ pub const UNAVAILABLE: i32 = 2_003;
 pub const INVALID_PARAMS: i32 = -32_602;
 /// The method is disabled on this node.
 pub const DISABLED: i32 = 2_004;
+/// An `admin_*` method without the operator's token, or off the admin address.
+pub const OPERATOR_REFUSED: i32 = 2_005;
 
 /// Builds an error with structured data.
 pub fn error_with<T: Serialize>(

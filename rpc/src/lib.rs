@@ -16,18 +16,23 @@ mod handlers;
 pub mod http;
 mod kakao_http;
 pub mod market_errors;
+pub mod middleware;
 mod payments_http;
 pub mod views;
 mod web;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::body::Body;
+use jsonrpsee::server::middleware::rpc::RpcServiceBuilder;
 use jsonrpsee::server::{
     serve_with_graceful_shutdown, stop_channel, BatchRequestConfig, ServerConfig, ServerHandle,
 };
 use jsonrpsee::Methods;
+use middleware::{Listener, OperatorAuthenticated, RpcGate, RpcMetrics};
+use prometheus_client::registry::Registry;
 use tower::{Service, ServiceExt};
 use truffle_node::Node;
 
@@ -61,6 +66,8 @@ impl Default for RpcLimits {
 pub struct RpcServer {
     /// Where it listens.
     pub local_addr: SocketAddr,
+    /// Where the `admin_*` methods are served, when the node has a separate address.
+    pub admin_addr: Option<SocketAddr>,
     handle: ServerHandle,
 }
 
@@ -87,7 +94,18 @@ fn is_rpc<B>(request: &hyper::Request<B>) -> bool {
             .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
-/// Serves the node's API on `listen` until stopped.
+/// Whether the request carries the operator's token as `Authorization: Bearer <token>`.
+fn carries_operator_token<B>(request: &hyper::Request<B>, node: &Node) -> bool {
+    request
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|token| node.operator_token().matches(token))
+}
+
+/// Serves the node's API on `listen` (and the `admin_*` methods on the node's admin
+/// address, if it has one) until stopped.
 pub async fn serve(
     node: Node,
     listen: SocketAddr,
@@ -95,64 +113,97 @@ pub async fn serve(
 ) -> std::io::Result<RpcServer> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let local_addr = listener.local_addr()?;
+    let mut listeners = vec![(listener, Listener::Public)];
+    let mut admin_addr = None;
+    if let Some(admin) = node.config().rpc_admin_listen {
+        let listener = tokio::net::TcpListener::bind(admin).await?;
+        admin_addr = Some(listener.local_addr()?);
+        listeners.push((listener, Listener::Admin));
+    }
     node.market().set_listen_address(local_addr);
     let (stop_handle, handle) = stop_channel();
-    let methods: Methods = rpc_module(node.clone()).into();
+    let module = rpc_module(node.clone());
+    let rpc_metrics = Arc::new(RpcMetrics::new(module.method_names().map(str::to_owned)));
+    let mut registry = Registry::with_prefix("truffle");
+    node.metrics().register(&mut registry);
+    rpc_metrics.register(&mut registry);
+    let methods: Methods = module.into();
+    let separate_admin = admin_addr.is_some();
     let config = ServerConfig::builder()
         .max_request_body_size(limits.max_request_bytes)
         .max_response_body_size(limits.max_response_bytes)
         .max_connections(limits.max_connections)
         .set_batch_request_config(BatchRequestConfig::Limit(limits.max_batch))
         .build();
-    let builder = jsonrpsee::server::Server::builder()
-        .set_config(config)
-        .to_service_builder();
-    let router = http::routes(node, limits);
+    let builder =
+        jsonrpsee::server::Server::builder()
+            .set_config(config)
+            .set_rpc_middleware(RpcServiceBuilder::new().layer_fn(move |service| {
+                RpcGate::new(service, rpc_metrics.clone(), separate_admin)
+            }))
+            .to_service_builder();
+    let router = http::routes(node.clone(), limits, Arc::new(registry));
 
-    tokio::spawn(async move {
-        loop {
-            let (socket, remote) = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok(accepted) => accepted,
-                    Err(error) => {
-                        tracing::warn!(target: "rpc", %error, "accept failed");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-                _ = stop_handle.clone().shutdown() => break,
-            };
-            let rpc = builder.clone().build(methods.clone(), stop_handle.clone());
-            let router = router.clone();
-            let service =
-                tower::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-                    request.extensions_mut().insert(ClientAddr(remote));
-                    let mut rpc = rpc.clone();
-                    let router = router.clone();
-                    async move {
-                        if is_rpc(&request) {
-                            match rpc.call(request).await {
-                                Ok(response) => Ok::<_, Infallible>(response.map(Body::new)),
-                                Err(error) => {
-                                    tracing::debug!(target: "rpc", %error, "request failed");
-                                    Ok(hyper::Response::builder()
-                                        .status(500)
-                                        .body(Body::from("internal error"))
-                                        .expect("a valid response"))
-                                }
-                            }
-                        } else {
-                            let response = router.oneshot(request.map(Body::new)).await?;
-                            Ok(response)
+    for (listener, kind) in listeners {
+        let builder = builder.clone();
+        let methods = methods.clone();
+        let router = router.clone();
+        let stop_handle = stop_handle.clone();
+        let node = node.clone();
+        tokio::spawn(async move {
+            loop {
+                let (socket, remote) = tokio::select! {
+                    accepted = listener.accept() => match accepted {
+                        Ok(accepted) => accepted,
+                        Err(error) => {
+                            tracing::warn!(target: "rpc", %error, "accept failed");
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                            continue;
                         }
-                    }
-                });
-            tokio::spawn(serve_with_graceful_shutdown(
-                socket,
-                service,
-                stop_handle.clone().shutdown(),
-            ));
-        }
-    });
-    Ok(RpcServer { local_addr, handle })
+                    },
+                    _ = stop_handle.clone().shutdown() => break,
+                };
+                let rpc = builder.clone().build(methods.clone(), stop_handle.clone());
+                let router = router.clone();
+                let node = node.clone();
+                let service =
+                    tower::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+                        let authenticated = carries_operator_token(&request, &node);
+                        let extensions = request.extensions_mut();
+                        extensions.insert(ClientAddr(remote));
+                        extensions.insert(kind);
+                        extensions.insert(OperatorAuthenticated(authenticated));
+                        let mut rpc = rpc.clone();
+                        let router = router.clone();
+                        async move {
+                            if is_rpc(&request) {
+                                match rpc.call(request).await {
+                                    Ok(response) => Ok::<_, Infallible>(response.map(Body::new)),
+                                    Err(error) => {
+                                        tracing::debug!(target: "rpc", %error, "request failed");
+                                        Ok(hyper::Response::builder()
+                                            .status(500)
+                                            .body(Body::from("internal error"))
+                                            .expect("a valid response"))
+                                    }
+                                }
+                            } else {
+                                let response = router.oneshot(request.map(Body::new)).await?;
+                                Ok(response)
+                            }
+                        }
+                    });
+                tokio::spawn(serve_with_graceful_shutdown(
+                    socket,
+                    service,
+                    stop_handle.clone().shutdown(),
+                ));
+            }
+        });
+    }
+    Ok(RpcServer {
+        local_addr,
+        admin_addr,
+        handle,
+    })
 }

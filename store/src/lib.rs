@@ -248,14 +248,46 @@ impl Store {
         Ok(())
     }
 
-    /// Approximate size of the live data on disk, in bytes.
+    /// Approximate size of the live data on disk (table files of every family), bytes.
     pub fn disk_size(&self) -> u64 {
-        self.db
-            .property_int_value(rocksdb::properties::TOTAL_SST_FILES_SIZE)
-            .ok()
-            .flatten()
-            .unwrap_or(0)
+        self.rocksdb_stats().sst_bytes
     }
+
+    /// Sizes and compaction figures, summed over the column families.
+    pub fn rocksdb_stats(&self) -> RocksDbStats {
+        let sum = |property: &rocksdb::properties::PropName| -> u64 {
+            all_families()
+                .iter()
+                .filter_map(|name| self.db.cf_handle(name))
+                .filter_map(|family| self.db.property_int_value_cf(family, property).ok())
+                .flatten()
+                .sum()
+        };
+        RocksDbStats {
+            sst_bytes: sum(rocksdb::properties::TOTAL_SST_FILES_SIZE),
+            memtable_bytes: sum(rocksdb::properties::CUR_SIZE_ALL_MEM_TABLES),
+            pending_compaction_bytes: sum(rocksdb::properties::ESTIMATE_PENDING_COMPACTION_BYTES),
+            running_compactions: self
+                .db
+                .property_int_value(rocksdb::properties::NUM_RUNNING_COMPACTIONS)
+                .ok()
+                .flatten()
+                .unwrap_or(0),
+        }
+    }
+}
+
+/// RocksDB figures an operator watches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RocksDbStats {
+    /// Table files, bytes.
+    pub sst_bytes: u64,
+    /// Memtables, bytes.
+    pub memtable_bytes: u64,
+    /// What compaction estimates it still has to rewrite, bytes.
+    pub pending_compaction_bytes: u64,
+    /// Compactions running now (database-wide).
+    pub running_compactions: u64,
 }
 
 #[cfg(test)]

@@ -44,6 +44,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Keys(command) => keys::run(command),
         Command::Genesis(command) => genesis::run(command),
+        Command::Config(command) => node::run_config(command),
         Command::Node(command) => node::run(command).await,
         Command::Dev(args) => dev::run(args).await,
         Command::Tx(args) => tx::run(args).await,

@@ -2,15 +2,12 @@ use anyhow::Context;
 use truffle_node::NodeConfig;
 use truffle_rpc::RpcLimits;
 
-use crate::args::{NodeCommand, NodeRunArgs};
+use crate::args::{ConfigCommand, NodeCommand, NodeRunArgs};
 use crate::commands::shutdown_signal;
 
 /// The config file (or defaults), overridden by each flag or env var given.
 pub(crate) fn build_config(args: &NodeRunArgs) -> anyhow::Result<NodeConfig> {
-    let mut config = match &args.config {
-        Some(path) => NodeConfig::from_toml_file(path).map_err(anyhow::Error::msg)?,
-        None => NodeConfig::default(),
-    };
+    let mut config = NodeConfig::load(args.config.as_deref(), std::env::vars())?;
     macro_rules! set {
         ($field:ident) => {
             if let Some(value) = &args.$field {
@@ -60,7 +57,14 @@ pub(crate) fn build_config(args: &NodeRunArgs) -> anyhow::Result<NodeConfig> {
     if args.kakao_site_url.is_some() {
         config.kakao_site_url = args.kakao_site_url.clone();
     }
+    if args.rpc_admin_listen.is_some() {
+        config.rpc_admin_listen = args.rpc_admin_listen;
+    }
+    if args.admin_token_file.is_some() {
+        config.admin_token_file = args.admin_token_file.clone();
+    }
     args.market.apply(&mut config.market);
+    config.validate()?;
     Ok(config)
 }
 
@@ -82,6 +86,17 @@ pub(crate) async fn start(
         .await
         .with_context(|| format!("cannot listen for RPC on {rpc_listen}"))?;
     Ok((node, server))
+}
+
+pub(crate) fn run_config(command: ConfigCommand) -> anyhow::Result<()> {
+    match command {
+        ConfigCommand::Default => print!("{}", truffle_node::config::DEFAULT_TOML),
+        ConfigCommand::Check(args) => {
+            let config = build_config(&args)?;
+            print!("{}", toml::to_string(&config)?);
+        }
+    }
+    Ok(())
 }
 
 pub(crate) async fn run(command: NodeCommand) -> anyhow::Result<()> {

@@ -1,6 +1,7 @@
 //! The implementations of the API traits over a [`truffle_node::Node`].
 
 mod account;
+mod admin;
 mod auth;
 mod catalog;
 mod chain;
@@ -25,6 +26,11 @@ use crate::api::{
 /// Every namespace, ready to serve.
 pub fn rpc_module(node: Node) -> RpcModule<()> {
     let mut module = RpcModule::new(());
+    module
+        .merge(crate::api::AdminApiServer::into_rpc(admin::AdminHandler {
+            node: node.clone(),
+        }))
+        .expect("method names are unique");
     module
         .merge(system::SystemHandler { node: node.clone() }.into_rpc())
         .expect("method names are unique");
