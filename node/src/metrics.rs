@@ -387,7 +387,7 @@ impl NodeMetrics {
                 };
                 matched.push(index);
             }
-            for (peer, matched_log) in replication.iter() {
+            for (peer, matched_log) in replication.iter().filter(|(peer, _)| **peer != raft.id) {
                 let lag = last_log.saturating_sub(matched_log.map_or(0, |l| l.index));
                 gauge_u64(
                     &self.raft_replication_lag.get_or_create(&PeerLabels {

@@ -104,12 +104,17 @@ pub(crate) async fn run(command: NodeCommand) -> anyhow::Result<()> {
         NodeCommand::Run(args) => {
             let config = build_config(&args)?;
             let (node, server) = start(config).await?;
+            let admin = server
+                .admin_addr
+                .map(|addr| format!(" admin=http://{addr}"))
+                .unwrap_or_default();
             println!(
-                "truffle node ready: rpc=http://{} key={} chain={}",
+                "truffle node ready: rpc=http://{} key={} chain={}{admin}",
                 server.local_addr,
                 node.key().public(),
                 node.chain_id()
             );
+            tracing::info!(token_file = %node.operator_token().path().display(), "admin_* methods need the operator's token");
             shutdown_signal().await;
             tracing::info!("shutting down");
             server.stop();
