@@ -210,8 +210,26 @@ impl StateMachine {
                 } else {
                     Signatures::Verify
                 };
+                let span = tracing::debug_span!(
+                    target: "consensus::sm",
+                    "apply",
+                    index = log_id.index,
+                    height = head.height + 1
+                );
+                let _entered = span.enter();
                 let executed = execute_block_with(&self.store, &head, &proposal, signatures)
                     .map_err(sm_write_error)?;
+                if tracing::enabled!(target: "consensus::sm", tracing::Level::TRACE) {
+                    for receipt in &executed.block.receipts {
+                        tracing::trace!(target: "consensus::sm", tx = %receipt.tx_hash, applied = receipt.is_applied(), "executed");
+                    }
+                }
+                tracing::debug!(
+                    target: "consensus::sm",
+                    txs = executed.block.receipts.len(),
+                    rejected = executed.block.receipts.iter().filter(|r| !r.is_applied()).count(),
+                    "block applied"
+                );
                 self.store
                     .commit_block(&executed, &[Self::applied_meta(log_id)])
                     .map_err(sm_write_error)?;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{broadcast, Semaphore};
+use tracing::Instrument;
 use truffle_consensus::{node_id_of, LedgerEvent, ValidatorNode};
 
 use crate::messages::{NodeRequest, NodeResponse, MAX_CERTIFICATES_PER_REQUEST, MAX_FORWARD_BATCH};
@@ -89,18 +90,29 @@ pub(crate) async fn produce_blocks(node: Node) {
             if batch.is_empty() {
                 break;
             }
+            let span = tracing::debug_span!(target: "producer", "propose", txs = batch.len());
+            if tracing::enabled!(target: "producer", tracing::Level::TRACE) {
+                for tx in &batch {
+                    tracing::trace!(target: "producer", parent: &span, tx = %tx.hash(), "proposed");
+                }
+            }
             // Queue in order here (Raft keeps the order of queued entries); only the
             // wait for the commit runs in its own task, so proposals overlap.
-            match node.enqueue_proposal(batch.clone()).await {
+            match node
+                .enqueue_proposal(batch.clone())
+                .instrument(span.clone())
+                .await
+            {
                 Ok(committed) => {
                     let proposer = node.clone();
                     tokio::spawn(async move {
                         let _permit = permit;
-                        match committed.await {
+                        match committed.instrument(span).await {
                             // Followers learn the new commit index with the next message
                             // from the leader; send it now rather than at the next heartbeat,
                             // so clients reading from any node see the block at once.
-                            Ok(_) => {
+                            Ok(height) => {
+                                tracing::debug!(target: "producer", height, "proposal committed");
                                 let _ = proposer.inner.raft.trigger().heartbeat().await;
                             }
                             Err(error) => {

@@ -301,6 +301,8 @@ async fn an_admin_address_keeps_admin_methods_off_the_public_port() -> anyhow::R
             "/ip4/127.0.0.1/tcp/0",
             "--rpc.admin-listen",
             admin,
+            "--log-format",
+            "json",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -332,6 +334,23 @@ async fn an_admin_address_keeps_admin_methods_off_the_public_port() -> anyhow::R
         .context("the ready line names the admin address")?
         .to_owned();
     assert!(admin_url.starts_with("http://127.0.0.1:"), "{admin_url}");
+    // `--log-format json`: one JSON object per log line, for log shippers.
+    let json_lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|line| line.starts_with('{'))
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    assert!(
+        json_lines.iter().any(|line| line["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("operator's token"))
+            && line["level"] == "INFO"),
+        "{log}"
+    );
+    assert!(
+        !log.lines().any(|l| l.contains(" INFO ")),
+        "no text-format lines: {log}"
+    );
     assert_ne!(admin_url, url);
     let token = std::fs::read_to_string(data.join("admin.token"))?;
 
@@ -345,5 +364,57 @@ async fn an_admin_address_keeps_admin_methods_off_the_public_port() -> anyhow::R
     ));
     let admin = client_with_token(&admin_url, Some(token.trim()))?;
     admin.compact().await?;
+    Ok(())
+}
+
+/// `truffle config default` prints a file a node accepts as is; `truffle config check`
+/// applies `TRUFFLE_*` variables over the file and flags over both, and names the key
+/// of a bad value.
+#[test]
+fn config_commands_print_the_defaults_and_name_bad_keys() -> anyhow::Result<()> {
+    let binary = truffle_binary()?;
+    let dir = tempfile::tempdir()?;
+    let printed = std::process::Command::new(&binary)
+        .args(["config", "default"])
+        .output()?;
+    assert!(printed.status.success());
+    let file = dir.path().join("node.toml");
+    std::fs::write(&file, &printed.stdout)?;
+
+    let check = |envs: &[(&str, &str)], flags: &[&str]| -> anyhow::Result<std::process::Output> {
+        let mut command = std::process::Command::new(&binary);
+        command
+            .args(["config", "check", "--config"])
+            .arg(&file)
+            .args(flags)
+            .env_clear()
+            .envs(envs.iter().copied());
+        Ok(command.output()?)
+    };
+    let effective = check(
+        &[
+            ("TRUFFLE_MEMPOOL_CAPACITY", "77"),
+            ("TRUFFLE_RAFT_HEARTBEAT_MS", "90"),
+        ],
+        &["--raft.heartbeat-ms", "120"],
+    )?;
+    assert!(effective.status.success(), "{effective:?}");
+    let effective: toml::Table = String::from_utf8(effective.stdout)?.parse()?;
+    assert_eq!(
+        effective["mempool_capacity"].as_integer(),
+        Some(77),
+        "the variable"
+    );
+    assert_eq!(
+        effective["raft_heartbeat_ms"].as_integer(),
+        Some(120),
+        "the flag wins"
+    );
+    assert_eq!(effective["chain"].as_str(), Some("dev"), "the file");
+
+    let bad = check(&[("TRUFFLE_SESSION_TTL_SECS", "soon")], &[])?;
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("session_ttl_secs"), "{stderr}");
     Ok(())
 }
