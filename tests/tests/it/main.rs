@@ -6,6 +6,7 @@ mod chat;
 mod cluster;
 mod faults;
 mod kakao;
+mod openrpc;
 mod payments;
 mod raffles;
 mod single_node;
