@@ -138,39 +138,66 @@ const CHAT: &[i32] = &[
 pub(crate) fn all() -> Vec<MethodDoc> {
     let mut all = vec![
         // system_*
-        call("system_health", "Role, leader, term, committed and applied positions, head, peers.")
-            .returns("health", "Health")
-            .errors(&[e::UNAVAILABLE]),
+        call(
+            "system_health",
+            "Role, leader, term, committed and applied positions, head, peers.",
+        )
+        .returns("health", "Health")
+        .errors(&[e::UNAVAILABLE]),
         call("system_version", "Software version and chain.").returns("version", "VersionView"),
-        call("system_peers", "The validators this node's transport knows, and whether each is connected.")
-            .returns("peers", "[PeerInfo]"),
-        call("system_partition", "Fault injection (testnet only): cut links to these validator keys.")
-            .param("keys", "[PublicKey]")
-            .errors(&[e::DISABLED]),
-        call("system_heal", "Fault injection (testnet only): restore all links.")
-            .errors(&[e::DISABLED]),
+        call(
+            "system_peers",
+            "The validators this node's transport knows, and whether each is connected.",
+        )
+        .returns("peers", "[PeerInfo]"),
+        call(
+            "system_partition",
+            "Fault injection (testnet only): cut links to these validator keys.",
+        )
+        .param("keys", "[PublicKey]")
+        .errors(&[e::DISABLED]),
+        call(
+            "system_heal",
+            "Fault injection (testnet only): restore all links.",
+        )
+        .errors(&[e::DISABLED]),
         // chain_*
-        call("chain_getHeader", "The header at `height`, or the latest when omitted.")
-            .param("height", "u64?")
-            .returns("header", "HeaderView")
-            .errors(LOOKUP),
-        call("chain_getBlock", "The block at `height`, or the latest when omitted.")
-            .param("height", "u64?")
-            .returns("block", "BlockView")
-            .errors(LOOKUP),
-        call("chain_getCertificate", "The certificate of the block at `height` (a majority of validator signatures).")
-            .param("height", "u64")
-            .returns("certificate", "Certificate")
-            .errors(LOOKUP),
-        call("chain_getReceipts", "The receipts of the block at `height` (transaction hashes and outcomes).")
-            .param("height", "u64")
-            .returns("receipts", "[Receipt]")
-            .errors(LOOKUP),
-        call("chain_getHeaders", "Headers from `from`, at most `limit` (at most 1000).")
-            .param("from", "u64")
-            .param("limit", "u32")
-            .returns("headers", "[HeaderView]")
-            .errors(&[e::UNAVAILABLE]),
+        call(
+            "chain_getHeader",
+            "The header at `height`, or the latest when omitted.",
+        )
+        .param("height", "u64?")
+        .returns("header", "HeaderView")
+        .errors(LOOKUP),
+        call(
+            "chain_getBlock",
+            "The block at `height`, or the latest when omitted.",
+        )
+        .param("height", "u64?")
+        .returns("block", "BlockView")
+        .errors(LOOKUP),
+        call(
+            "chain_getCertificate",
+            "The certificate of the block at `height` (a majority of validator signatures).",
+        )
+        .param("height", "u64")
+        .returns("certificate", "Certificate")
+        .errors(LOOKUP),
+        call(
+            "chain_getReceipts",
+            "The receipts of the block at `height` (transaction hashes and outcomes).",
+        )
+        .param("height", "u64")
+        .returns("receipts", "[Receipt]")
+        .errors(LOOKUP),
+        call(
+            "chain_getHeaders",
+            "Headers from `from`, at most `limit` (at most 1000).",
+        )
+        .param("from", "u64")
+        .param("limit", "u32")
+        .returns("headers", "[HeaderView]")
+        .errors(&[e::UNAVAILABLE]),
     ];
     all.extend(subscription(
         "chain_subscribeNewHeads",

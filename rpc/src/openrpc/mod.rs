@@ -181,15 +181,17 @@ mod tests {
             p2p_listen: Some("/ip4/127.0.0.1/tcp/0".into()),
             ..truffle_node::NodeConfig::default()
         };
-        let node = truffle_node::launch(config).await.expect("a dev node starts");
+        let node = truffle_node::launch(config)
+            .await
+            .expect("a dev node starts");
         (crate::rpc_module(node.clone()), node, dir)
     }
 
-    /// The documented methods are exactly the registered ones (and `rpc.discover` serves
-    /// the document), and every documented
-    /// parameter name is one the method reads: each is sent alone, by name, with a value
-    /// no parameter type accepts, and must be refused, unlike the same value under a
-    /// name the method does not read (ignored: "missing field", or a call that runs).
+    /// The documented methods are exactly the registered ones, every documented parameter
+    /// name is one the method reads, and `rpc.discover` serves the document. A name is
+    /// probed alone with a value no parameter type accepts: it must be refused, unlike the
+    /// same value under a name the method does not read (ignored: "missing field", or a
+    /// call that runs).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn document_matches_the_registered_methods_and_their_parameters() {
         let (module, node, _dir) = dev_module().await;
@@ -197,13 +199,6 @@ mod tests {
         let documented = documented_names();
         let missing: Vec<_> = registered.difference(&documented).collect();
         let extra: Vec<_> = documented.difference(&registered).collect();
-        assert!(
-            missing.is_empty() && extra.is_empty(),
-            "the OpenRPC document drifted from rpc_module: registered but not documented \
-             {missing:?} (add an entry in rpc/src/openrpc/methods.rs), documented but not \
-             registered {extra:?}"
-        );
-
         let call = |method: &'static str, params: Value| {
             let request = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
             let module = &module;
@@ -215,9 +210,17 @@ mod tests {
                 serde_json::from_str::<Value>(response.get()).expect("JSON")
             }
         };
+        // serde's message without its position, which moves with the name's length.
+        let reason = |response: &Value| {
+            let data = response["error"]["data"].as_str().unwrap_or_default();
+            data.split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        };
         let mut failures = Vec::new();
         for method in methods::all() {
-            if method.kind == methods::Kind::Unsubscribe {
+            if method.kind == methods::Kind::Unsubscribe || !registered.contains(method.name) {
                 continue;
             }
             // What the method makes of a name it does not read: it ignores it.
@@ -225,7 +228,7 @@ mod tests {
             for param in &method.params {
                 let response = call(method.name, json!({ param.name: -1.5 })).await;
                 let refused = response["error"]["code"] == json!(crate::error::INVALID_PARAMS);
-                if !refused || response == ignored {
+                if !refused || reason(&response) == reason(&ignored) {
                     failures.push(format!("{}({}): {response}", method.name, param.name));
                 }
             }
@@ -236,8 +239,12 @@ mod tests {
             .expect("rpc.discover answers");
         node.shutdown().await;
         assert!(
-            failures.is_empty(),
-            "documented parameters the methods do not read:\n{}",
+            missing.is_empty() && extra.is_empty() && failures.is_empty(),
+            "the OpenRPC reference drifted from rpc_module (fix rpc/src/openrpc/methods.rs, \
+             then regenerate docs/openrpc.json):\n\
+             registered but not documented: {missing:?}\n\
+             documented but not registered: {extra:?}\n\
+             documented parameters the methods do not read:\n{}",
             failures.join("\n")
         );
         assert_eq!(served, document(), "rpc.discover serves the document");

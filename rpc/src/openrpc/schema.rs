@@ -193,12 +193,21 @@ pub(crate) fn components() -> Map<String, Value> {
     };
 
     // Keys, hashes and raw bytes.
-    add("Hash", hex("A blake3 digest, 32 bytes in lowercase hex.", 32));
+    add(
+        "Hash",
+        hex("A blake3 digest, 32 bytes in lowercase hex.", 32),
+    );
     add(
         "PublicKey",
-        hex("An ed25519 public key (an account id), 32 bytes in hex.", 32),
+        hex(
+            "An ed25519 public key (an account id), 32 bytes in hex.",
+            32,
+        ),
     );
-    add("Signature", hex("An ed25519 signature, 64 bytes in hex.", 64));
+    add(
+        "Signature",
+        hex("An ed25519 signature, 64 bytes in hex.", 64),
+    );
     add(
         "HexBytes",
         json!({ "type": "string", "pattern": "^([0-9a-fA-F]{2})*$",
@@ -282,10 +291,7 @@ pub(crate) fn components() -> Map<String, Value> {
                 ("raffle_created", &[("raffle", "u64")]),
                 ("raffle_drawn", &[("raffle", "u64"), ("orders", "[u64]")]),
                 ("order_created", &[("order", "u64")]),
-                (
-                    "order_closed",
-                    &[("order", "u64"), ("next_order", "u64?")],
-                ),
+                ("order_closed", &[("order", "u64"), ("next_order", "u64?")]),
                 ("ad_created", &[("ad", "u64")]),
             ],
         ),
@@ -1295,7 +1301,9 @@ mod tests {
         let mut targets = Vec::new();
         refs(&Value::Object(all.clone()), &mut targets);
         for target in targets {
-            let name = target.strip_prefix(SCHEMA_PREFIX).expect("a local reference");
+            let name = target
+                .strip_prefix(SCHEMA_PREFIX)
+                .expect("a local reference");
             assert!(all.contains_key(name), "{target} is not defined");
         }
     }

@@ -146,7 +146,10 @@ async fn the_reference_matches_a_real_node() -> anyhow::Result<()> {
         ("chain_getBlock", json!({ "height": 1 })),
         ("chain_getReceipts", json!([1])),
         ("seller_list", json!([])),
-        ("recommend_forVisitor", json!({ "gender": "female", "birth_year": 1995 })),
+        (
+            "recommend_forVisitor",
+            json!({ "gender": "female", "birth_year": 1995 }),
+        ),
         ("ad_list", json!(["main"])),
         ("tx_status", json!([Hash::ZERO])),
     ] {
@@ -175,7 +178,13 @@ async fn the_reference_matches_a_real_node() -> anyhow::Result<()> {
         check(name, &value);
     }
     let raffles = result(
-        call(&http, &url, "raffle_list", json!({ "page": { "page_size": 5 } })).await,
+        call(
+            &http,
+            &url,
+            "raffle_list",
+            json!({ "page": { "page_size": 5 } }),
+        )
+        .await,
         "raffle_list",
     )?;
     check("raffle_list", &raffles);
@@ -203,15 +212,31 @@ async fn the_reference_matches_a_real_node() -> anyhow::Result<()> {
 
     // Real failures carry codes the reference lists for their method.
     for (name, params, expected) in [
-        ("product_get", json!([u64::MAX]), truffle_rpc::error::NOT_FOUND),
-        ("chain_getHeader", json!([u64::MAX]), truffle_rpc::error::NOT_FOUND),
-        ("tx_submit", json!(["not hex"]), truffle_rpc::error::INVALID_PARAMS),
+        (
+            "product_get",
+            json!([u64::MAX]),
+            truffle_rpc::error::NOT_FOUND,
+        ),
+        (
+            "chain_getHeader",
+            json!([u64::MAX]),
+            truffle_rpc::error::NOT_FOUND,
+        ),
+        (
+            "tx_submit",
+            json!(["not hex"]),
+            truffle_rpc::error::INVALID_PARAMS,
+        ),
         (
             "raffle_list",
             json!({ "page": { "page_size": 0 } }),
             truffle_rpc::market_errors::INVALID_PAGE,
         ),
-        ("account_me", json!(["no-such-session"]), truffle_rpc::error::SESSION_INVALID),
+        (
+            "account_me",
+            json!(["no-such-session"]),
+            truffle_rpc::error::SESSION_INVALID,
+        ),
     ] {
         let response = call(&http, &url, name, params).await;
         let code = response["error"]["code"]
