@@ -194,6 +194,55 @@ async fn the_reference_matches_a_real_node() -> anyhow::Result<()> {
         let value = result(call(&http, &url, name, json!([raffle_id])).await, name)?;
         check(name, &value);
     }
+    let proofs = [
+        ("proof_history", json!([item_id])),
+        ("proof_raffle", json!([raffle_id])),
+        (
+            "proof_absence",
+            json!(["Nike", "DD1391-100", "NO-SUCH-SERIAL"]),
+        ),
+        (
+            "recommend_similar",
+            json!({ "product": product_id, "limit": 3 }),
+        ),
+    ];
+    for (name, params) in proofs {
+        let value = result(call(&http, &url, name, params).await, name)?;
+        check(name, &value);
+    }
+    // A committed transaction of the demo, its status and a certificate.
+    let block = result(
+        call(&http, &url, "chain_getBlock", json!([1])).await,
+        "chain_getBlock",
+    )?;
+    let tx_hash = block["transactions"][0]["hash"].clone();
+    anyhow::ensure!(tx_hash.is_string(), "block 1 has transactions: {block}");
+    for name in ["tx_get", "tx_status"] {
+        let value = result(call(&http, &url, name, json!([tx_hash])).await, name)?;
+        check(name, &value);
+    }
+    let health = result(
+        call(&http, &url, "system_health", json!([])).await,
+        "system_health",
+    )?;
+    if let Some(certified) = health["certified_height"].as_u64() {
+        let value = result(
+            call(&http, &url, "chain_getCertificate", json!([certified])).await,
+            "chain_getCertificate",
+        )?;
+        check("chain_getCertificate", &value);
+    }
+    let headers = result(
+        call(
+            &http,
+            &url,
+            "chain_getHeaders",
+            json!({ "from": 0, "limit": 3 }),
+        )
+        .await,
+        "chain_getHeaders",
+    )?;
+    check("chain_getHeaders", &headers);
     let seller = Keypair::from_name("demo-seller-sneakers").public();
     for name in ["account_get", "seller_get"] {
         let value = result(call(&http, &url, name, json!([seller])).await, name)?;
