@@ -4,11 +4,19 @@
 
 use std::collections::BTreeSet;
 
+use std::time::Duration;
+
 use anyhow::{bail, Context};
+use jsonrpsee::core::client::SubscriptionClientT;
+use jsonrpsee::rpc_params;
+use jsonrpsee_ws_client::WsClientBuilder;
 use serde_json::{json, Value};
-use truffle_ledger::{Hash, Keypair};
+use truffle_genesis::dev_keys;
+use truffle_ledger::types::Role;
+use truffle_ledger::{Hash, Keypair, Payload};
+use truffle_rpc::api::TxApiClient;
 use truffle_testnet::{truffle_binary, NodeProcess};
-use truffle_tests::{wait_for_leader_at, START_TIMEOUT};
+use truffle_tests::{chain_id, client, wait_for_leader_at, Wallet, START_TIMEOUT};
 
 /// One JSON-RPC call, raw: the whole response object (`result` or `error`).
 async fn call(http: &reqwest::Client, url: &str, method: &str, params: Value) -> Value {
@@ -46,6 +54,19 @@ fn result_problems(document: &Value, name: &str, value: &Value) -> Vec<String> {
     validator
         .iter_errors(value)
         .map(|error| format!("{name}: {error} at {}", error.instance_path()))
+        .collect()
+}
+
+/// The documented schema of the items a subscription method sends.
+fn item_problems(document: &Value, name: &str, value: &Value) -> Vec<String> {
+    let root = json!({
+        "allOf": [method(document, name)["x-subscription"]["item"]],
+        "components": document["components"],
+    });
+    let validator = jsonschema::draft7::new(&root).expect("a valid JSON Schema");
+    validator
+        .iter_errors(value)
+        .map(|error| format!("{name} item: {error} at {}", error.instance_path()))
         .collect()
 }
 
@@ -258,6 +279,35 @@ async fn the_reference_matches_a_real_node() -> anyhow::Result<()> {
     let mut changed = product.clone();
     changed["new_field"] = json!(1);
     assert!(!result_problems(&document, "product_get", &changed).is_empty());
+
+    // A subscription over WebSocket, with the documented names, sends documented items:
+    // a registration by the dev validator makes a block.
+    let ws = WsClientBuilder::default()
+        .build(url.replace("http://", "ws://"))
+        .await?;
+    let subscribe = "chain_subscribeNewHeads";
+    let unsubscribe = method(&document, subscribe)["x-subscription"]["unsubscribe"]
+        .as_str()
+        .context("an unsubscribe method")?;
+    let mut heads = ws
+        .subscribe::<Value, _>(subscribe, rpc_params![], unsubscribe)
+        .await?;
+    let http_client = client(&url)?;
+    let mut registrar = Wallet::new(&http_client, dev_keys::validator(0)).await?;
+    let payload = Payload::RegisterAccount {
+        account: Keypair::from_name("openrpc-member").public(),
+        role: Role::Member,
+        birth_year: None,
+    };
+    let chain = chain_id(&http_client).await?;
+    http_client.submit(registrar.sign(chain, payload)).await?;
+    let head = tokio::time::timeout(Duration::from_secs(30), heads.next())
+        .await
+        .context("no new head within 30 s")?
+        .context("the subscription ended")??;
+    let problems = item_problems(&document, subscribe, &head);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    heads.unsubscribe().await?;
 
     // Real failures carry codes the reference lists for their method.
     for (name, params, expected) in [
