@@ -83,29 +83,66 @@ pub fn not_found(what: impl std::fmt::Display) -> ErrorObjectOwned {
     self::error(NOT_FOUND, format!("{what} not found"))
 }
 
+/// The phone number is not a Korean mobile number.
+pub const INVALID_PHONE: i32 = 3_001;
+/// Too many codes for this phone or client address (`data.retry_after_secs`).
+pub const CODE_THROTTLED: i32 = 3_002;
+/// Wrong verification code (`data.attempts_left`).
+pub const WRONG_CODE: i32 = 3_003;
+/// The verification code expired: restart signup.
+pub const CODE_EXPIRED: i32 = 3_004;
+/// Too many wrong codes: restart signup.
+pub const CODE_EXHAUSTED: i32 = 3_005;
+/// No code was requested, or the verification token is used or expired: restart signup.
+pub const VERIFICATION_INVALID: i32 = 3_006;
+/// The email is already registered.
+pub const EMAIL_TAKEN: i32 = 3_007;
+/// The phone number is already registered.
+pub const PHONE_TAKEN: i32 = 3_008;
+/// The password is too weak (`data.reasons`).
+pub const WEAK_PASSWORD: i32 = 3_009;
+/// The email address is malformed.
+pub const INVALID_EMAIL: i32 = 3_010;
+/// A profile field is out of bounds.
+pub const INVALID_FIELD: i32 = 3_011;
+/// Wrong email or password.
+pub const WRONG_CREDENTIALS: i32 = 3_012;
+/// Too many failed logins (`data.retry_after_secs`).
+pub const LOGIN_THROTTLED: i32 = 3_013;
+/// Not logged in: the session expired or was ended.
+pub const SESSION_INVALID: i32 = 3_014;
+/// The wallet key already has an account.
+pub const ACCOUNT_TAKEN: i32 = 3_015;
+/// The current password is wrong.
+pub const WRONG_PASSWORD: i32 = 3_016;
+/// The verification SMS could not be sent; retry shortly.
+pub const SMS_FAILED: i32 = 3_017;
+/// The account is suspended or withdrawn.
+pub const ACCOUNT_NOT_ACTIVE: i32 = 3_018;
+
 /// A member request that failed. `data.restart_signup` tells a client to go back to the
 /// start of signup (the brief's failure path).
 pub fn member(error: MemberError) -> ErrorObjectOwned {
     use MemberError as E;
     let code = match &error {
-        E::InvalidPhone => 3_001,
-        E::CodeThrottled { .. } | E::ClientThrottled { .. } => 3_002,
-        E::WrongCode { .. } => 3_003,
-        E::CodeExpired => 3_004,
-        E::CodeExhausted => 3_005,
-        E::VerificationInvalid | E::NoCode => 3_006,
-        E::EmailTaken => 3_007,
-        E::PhoneTaken => 3_008,
-        E::WeakPassword { .. } => 3_009,
-        E::InvalidEmail => 3_010,
-        E::InvalidField { .. } => 3_011,
-        E::WrongCredentials => 3_012,
-        E::LoginThrottled { .. } => 3_013,
-        E::SessionInvalid => 3_014,
-        E::AccountTaken => 3_015,
-        E::WrongPassword => 3_016,
-        E::SmsFailed(_) => 3_017,
-        E::AccountNotActive(_) => 3_018,
+        E::InvalidPhone => INVALID_PHONE,
+        E::CodeThrottled { .. } | E::ClientThrottled { .. } => CODE_THROTTLED,
+        E::WrongCode { .. } => WRONG_CODE,
+        E::CodeExpired => CODE_EXPIRED,
+        E::CodeExhausted => CODE_EXHAUSTED,
+        E::VerificationInvalid | E::NoCode => VERIFICATION_INVALID,
+        E::EmailTaken => EMAIL_TAKEN,
+        E::PhoneTaken => PHONE_TAKEN,
+        E::WeakPassword { .. } => WEAK_PASSWORD,
+        E::InvalidEmail => INVALID_EMAIL,
+        E::InvalidField { .. } => INVALID_FIELD,
+        E::WrongCredentials => WRONG_CREDENTIALS,
+        E::LoginThrottled { .. } => LOGIN_THROTTLED,
+        E::SessionInvalid => SESSION_INVALID,
+        E::AccountTaken => ACCOUNT_TAKEN,
+        E::WrongPassword => WRONG_PASSWORD,
+        E::SmsFailed(_) => SMS_FAILED,
+        E::AccountNotActive(_) => ACCOUNT_NOT_ACTIVE,
         E::Ledger(rejection) => return self::rejection(rejection),
         E::Unavailable(_) => UNAVAILABLE,
     };

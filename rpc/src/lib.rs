@@ -1,7 +1,8 @@
 //! The JSON-RPC API and HTTP routes of a Truffle node, on one port.
 //!
 //! - `POST /` and WebSocket upgrades on `/`: JSON-RPC 2.0 (jsonrpsee), one namespace
-//!   per trait in [`api`]: `system_*`, `chain_*`, `tx_*`, `account_*`.
+//!   per trait in [`api`]: `system_*`, `chain_*`, `tx_*`, `account_*`..., and
+//!   `rpc.discover`, the OpenRPC reference of them all ([`openrpc`]).
 //! - Other paths: plain HTTP routes in [`http`] (health for load balancers, pages).
 //!
 //! Request bodies, responses, batches and connections are bounded; errors carry the
@@ -17,6 +18,7 @@ pub mod http;
 mod kakao_http;
 pub mod market_errors;
 pub mod middleware;
+pub mod openrpc;
 mod payments_http;
 pub mod views;
 mod web;

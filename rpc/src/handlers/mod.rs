@@ -95,5 +95,6 @@ pub fn rpc_module(node: Node) -> RpcModule<()> {
     module
         .merge(account::AccountHandler { node }.into_rpc())
         .expect("method names are unique");
+    crate::openrpc::register(&mut module);
     module
 }

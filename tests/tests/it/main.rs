@@ -6,6 +6,7 @@ mod chat;
 mod cluster;
 mod faults;
 mod kakao;
+mod openrpc;
 mod operations;
 mod payments;
 mod raffles;

@@ -1,0 +1,316 @@
+//! The error codes of the API as OpenRPC error objects, from the constants of
+//! [`crate::error`], [`crate::market_errors`] and [`crate::chat_errors`] and from the
+//! ledger's own [`Rejection::code`].
+
+use serde_json::{json, Map, Value};
+use truffle_ledger::types::{AccountStatus, ItemLock, OrderStatus, RaffleStatus};
+use truffle_ledger::{Hash, PublicKey, Rejection};
+
+use crate::chat_errors as chat;
+use crate::error as e;
+use crate::market_errors as market;
+
+/// One documented error: a stable name (its key in `components.errors`), the code and
+/// what it means.
+pub(crate) struct ErrorDoc {
+    /// Key in `components.errors`.
+    pub(crate) name: String,
+    /// The JSON-RPC error code.
+    pub(crate) code: i32,
+    /// What it means, for a client.
+    pub(crate) message: String,
+}
+
+/// Every code the node's own errors use, by constant.
+// One line per code reads as the table it is.
+#[rustfmt::skip]
+const NODE_ERRORS: &[(&str, i32, &str)] = &[
+    ("INVALID_PARAMS", e::INVALID_PARAMS, "A parameter is missing, of the wrong type, or malformed (bad hex, wrong length)."),
+    ("POOL_FULL", e::POOL_FULL, "The transaction pool cannot take the transaction now; retry later."),
+    ("NOT_FOUND", e::NOT_FOUND, "The requested record does not exist."),
+    ("UNAVAILABLE", e::UNAVAILABLE, "The node cannot answer now (storage or consensus trouble)."),
+    ("DISABLED", e::DISABLED, "The method is disabled on this node."),
+    ("OPERATOR_REFUSED", e::OPERATOR_REFUSED, "An admin_* method without the operator's token (Authorization: Bearer), or off the node's admin address."),
+    ("INVALID_PHONE", e::INVALID_PHONE, "The phone number is not a Korean mobile number."),
+    ("CODE_THROTTLED", e::CODE_THROTTLED, "Too many codes for this phone or client (data.retry_after_secs)."),
+    ("WRONG_CODE", e::WRONG_CODE, "Wrong verification code (data.attempts_left)."),
+    ("CODE_EXPIRED", e::CODE_EXPIRED, "The verification code expired: restart signup."),
+    ("CODE_EXHAUSTED", e::CODE_EXHAUSTED, "Too many wrong codes: restart signup."),
+    ("VERIFICATION_INVALID", e::VERIFICATION_INVALID, "No code was requested, or the verification token is used or expired: restart signup."),
+    ("EMAIL_TAKEN", e::EMAIL_TAKEN, "The email is already registered."),
+    ("PHONE_TAKEN", e::PHONE_TAKEN, "The phone number is already registered."),
+    ("WEAK_PASSWORD", e::WEAK_PASSWORD, "The password is too weak (data.reasons)."),
+    ("INVALID_EMAIL", e::INVALID_EMAIL, "The email address is malformed."),
+    ("INVALID_FIELD", e::INVALID_FIELD, "A profile field is out of bounds."),
+    ("WRONG_CREDENTIALS", e::WRONG_CREDENTIALS, "Wrong email or password."),
+    ("LOGIN_THROTTLED", e::LOGIN_THROTTLED, "Too many failed logins (data.retry_after_secs)."),
+    ("SESSION_INVALID", e::SESSION_INVALID, "Not logged in: the session expired or was ended."),
+    ("ACCOUNT_TAKEN", e::ACCOUNT_TAKEN, "The wallet key already has an account."),
+    ("WRONG_PASSWORD", e::WRONG_PASSWORD, "The current password is wrong."),
+    ("SMS_FAILED", e::SMS_FAILED, "The verification SMS could not be sent; retry shortly."),
+    ("ACCOUNT_NOT_ACTIVE", e::ACCOUNT_NOT_ACTIVE, "The account is suspended or withdrawn."),
+    ("WRONG_KIND", e::WRONG_KIND, "The method got a transaction of another kind (data.expected, data.got)."),
+    ("INVALID_SEARCH", e::INVALID_SEARCH, "The search query is out of bounds or malformed."),
+    ("CATALOG_NOT_READY", e::CATALOG_NOT_READY, "The catalog index is being built; retry shortly (data.indexed_height)."),
+    ("ADMIN_REFUSED", e::ADMIN_REFUSED, "The admin query was refused: bad signature, or not an active admin."),
+    ("ADMIN_QUERY_EXPIRED", e::ADMIN_QUERY_EXPIRED, "The admin query's time is too far from the node's clock; sign it again."),
+    ("NOT_YOUR_ORDER", market::NOT_YOUR_ORDER, "The order is another member's."),
+    ("NOT_PAYABLE", market::NOT_PAYABLE, "The order cannot be paid: not pending, or its payment window closed (data.status)."),
+    ("PAYMENTS_DISABLED", market::PAYMENTS_DISABLED, "This node takes no payments (no provider configured)."),
+    ("PROVIDER_FAILED", market::PROVIDER_FAILED, "The payment provider failed or refused (data.provider_code, data.retryable)."),
+    ("AMOUNT_MISMATCH", market::AMOUNT_MISMATCH, "The amount paid is not the order's: the order failed, the payment is cancelled."),
+    ("INVALID_PAGE", market::INVALID_PAGE, "Page out of bounds (page from 1, page size 1 to 100)."),
+    ("REFUND_REFUSED", market::REFUND_REFUSED, "The refund was refused before anything moved."),
+    ("REFUND_INCOMPLETE", market::REFUND_INCOMPLETE, "The provider refunded the payment but the ledger did not record the refund."),
+    ("MARKET_WRONG_KIND", market::WRONG_KIND, "The method got a transaction of another kind (data.expected, data.got)."),
+    ("KAKAO_CODE_THROTTLED", chat::KAKAO_CODE_THROTTLED, "Too many Kakao link codes for this account (data.retry_after_secs)."),
+    ("CHAT_NO_ROOM", chat::CHAT_NO_ROOM, "No such room, or the caller is not one of its two members."),
+    ("CHAT_UNKNOWN_SUBJECT", chat::CHAT_UNKNOWN_SUBJECT, "The item or order of the room does not exist."),
+    ("CHAT_BAD_COUNTERPART", chat::CHAT_BAD_COUNTERPART, "The counterpart cannot be in this room (data.reason)."),
+    ("CHAT_MESSAGE_SIZE", chat::CHAT_MESSAGE_SIZE, "The message is empty or too long (data.max_chars)."),
+    ("CHAT_RATE_LIMITED", chat::CHAT_RATE_LIMITED, "Too many messages from this member (data.retry_after_secs)."),
+    ("CHAT_ROOM_CLOSED", chat::CHAT_ROOM_CLOSED, "The room is read-only: a member withdrew."),
+    ("CHAT_TOO_MANY_ROOMS", chat::CHAT_TOO_MANY_ROOMS, "The member is in too many rooms (data.max)."),
+    ("CHAT_BAD_QUERY", chat::CHAT_BAD_QUERY, "The history query is out of bounds (limit 1 to 100)."),
+    ("CHAT_TOO_MANY_SUBSCRIPTIONS", chat::CHAT_TOO_MANY_SUBSCRIPTIONS, "Too many live subscriptions for this member on this node (data.max)."),
+];
+
+/// One value of every [`Rejection`] variant, so that each ledger rule's code comes from
+/// [`Rejection::code`] itself. The match in [`rule_name`] stops compiling when a
+/// variant is added, which brings the author here.
+pub(crate) fn rejection_samples() -> Vec<Rejection> {
+    let key = PublicKey([0; 32]);
+    let text = String::new;
+    vec![
+        Rejection::Malformed { reason: text() },
+        Rejection::TooLarge { size: 0, max: 0 },
+        Rejection::WrongChain {
+            expected: Hash::ZERO,
+            got: Hash::ZERO,
+        },
+        Rejection::BadSignature,
+        Rejection::UnknownSigner { signer: key },
+        Rejection::SignerNotActive {
+            status: AccountStatus::Suspended,
+        },
+        Rejection::NonceReplayed {
+            expected: 0,
+            got: 0,
+        },
+        Rejection::NonceSkipped {
+            expected: 0,
+            got: 0,
+        },
+        Rejection::Unauthorized {
+            action: text(),
+            required: text(),
+        },
+        Rejection::InvalidField {
+            field: text(),
+            reason: text(),
+        },
+        Rejection::AccountExists { account: key },
+        Rejection::UnknownAccount { account: key },
+        Rejection::AccountNotActive {
+            account: key,
+            status: AccountStatus::Suspended,
+        },
+        Rejection::SellerNotApproved,
+        Rejection::SellerApplication { reason: text() },
+        Rejection::UnknownRecord {
+            kind: text(),
+            id: 0,
+        },
+        Rejection::DuplicateSerial {
+            serial: text(),
+            item: 0,
+        },
+        Rejection::NotOwner {
+            item: 0,
+            owner: key,
+        },
+        Rejection::ItemLocked {
+            item: 0,
+            lock: ItemLock::Free,
+        },
+        Rejection::NotListed { item: 0 },
+        Rejection::RaffleRule {
+            raffle: 0,
+            status: RaffleStatus::Open,
+            reason: text(),
+        },
+        Rejection::NotEligible {
+            raffle: 0,
+            reason: text(),
+        },
+        Rejection::AlreadyEntered { raffle: 0 },
+        Rejection::OrderRule {
+            order: 0,
+            status: OrderStatus::Pending,
+            reason: text(),
+        },
+        Rejection::AmountMismatch {
+            expected: 0,
+            got: 0,
+        },
+        Rejection::PaymentEventReused {
+            event_id: text(),
+            order: 0,
+        },
+        Rejection::ValidatorRule { reason: text() },
+        Rejection::BlockFull,
+    ]
+}
+
+/// The rule's serde name (`nonce_replayed`), exhaustively, so a new variant without a
+/// sample fails to compile here rather than go undocumented.
+fn rule_name(rejection: &Rejection) -> String {
+    use Rejection as R;
+    match rejection {
+        R::Malformed { .. }
+        | R::TooLarge { .. }
+        | R::WrongChain { .. }
+        | R::BadSignature
+        | R::UnknownSigner { .. }
+        | R::SignerNotActive { .. }
+        | R::NonceReplayed { .. }
+        | R::NonceSkipped { .. }
+        | R::Unauthorized { .. }
+        | R::InvalidField { .. }
+        | R::AccountExists { .. }
+        | R::UnknownAccount { .. }
+        | R::AccountNotActive { .. }
+        | R::SellerNotApproved
+        | R::SellerApplication { .. }
+        | R::UnknownRecord { .. }
+        | R::DuplicateSerial { .. }
+        | R::NotOwner { .. }
+        | R::ItemLocked { .. }
+        | R::NotListed { .. }
+        | R::RaffleRule { .. }
+        | R::NotEligible { .. }
+        | R::AlreadyEntered { .. }
+        | R::OrderRule { .. }
+        | R::AmountMismatch { .. }
+        | R::PaymentEventReused { .. }
+        | R::ValidatorRule { .. }
+        | R::BlockFull => serde_json::to_value(rejection).expect("a rejection serializes")["code"]
+            .as_str()
+            .expect("rejections are tagged by code")
+            .to_owned(),
+    }
+}
+
+/// The codes of every ledger rule: what a method that submits a transaction can return.
+pub(crate) fn ledger_codes() -> Vec<i32> {
+    rejection_samples()
+        .iter()
+        .map(|r| e::LEDGER_BASE + i32::from(r.code()))
+        .collect()
+}
+
+/// Every documented error.
+pub(crate) fn catalogue() -> Vec<ErrorDoc> {
+    let mut all: Vec<ErrorDoc> = NODE_ERRORS
+        .iter()
+        .map(|(name, code, message)| ErrorDoc {
+            name: (*name).to_owned(),
+            code: *code,
+            message: (*message).to_owned(),
+        })
+        .collect();
+    for rejection in rejection_samples() {
+        let rule = rule_name(&rejection);
+        all.push(ErrorDoc {
+            name: format!("LEDGER_{}", rule.to_uppercase()),
+            code: e::LEDGER_BASE + i32::from(rejection.code()),
+            message: format!(
+                "The ledger refused the transaction: rule `{rule}` (data: the rejection)."
+            ),
+        });
+    }
+    all
+}
+
+/// `components.errors`: every documented error by name.
+pub(crate) fn components() -> Map<String, Value> {
+    catalogue()
+        .into_iter()
+        .map(|doc| {
+            (
+                doc.name,
+                json!({ "code": doc.code, "message": doc.message }),
+            )
+        })
+        .collect()
+}
+
+/// The name of the documented error with `code`; panics for an undocumented code, so a
+/// method's entry cannot list a code the catalogue lacks.
+pub(crate) fn name_of(code: i32) -> String {
+    catalogue()
+        .into_iter()
+        .find(|doc| doc.code == code)
+        .map(|doc| doc.name)
+        .unwrap_or_else(|| panic!("error code {code} is not in the catalogue"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_are_unique() {
+        let all = catalogue();
+        let mut codes: Vec<i32> = all.iter().map(|d| d.code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len(), "two errors share a code");
+        assert_eq!(components().len(), all.len(), "two errors share a name");
+    }
+
+    /// A code constant added to the error modules without a catalogue entry would go
+    /// undocumented; their source is the list of constants.
+    #[test]
+    fn every_code_constant_is_documented() {
+        let sources = [
+            include_str!("../error.rs"),
+            include_str!("../market_errors.rs"),
+            include_str!("../chat_errors.rs"),
+        ];
+        let documented: Vec<i32> = catalogue().iter().map(|doc| doc.code).collect();
+        let mut seen = 0;
+        for line in sources.iter().flat_map(|source| source.lines()) {
+            let Some(rest) = line.strip_prefix("pub const ") else {
+                continue;
+            };
+            let Some((name, value)) = rest.split_once(": i32 = ") else {
+                continue;
+            };
+            if name == "LEDGER_BASE" {
+                continue;
+            }
+            let code: i32 = value
+                .trim_end_matches(';')
+                .replace('_', "")
+                .parse()
+                .unwrap_or_else(|e| panic!("{name} = {value}: {e}"));
+            assert!(
+                documented.contains(&code),
+                "{name} ({code}) has no catalogue entry"
+            );
+            seen += 1;
+        }
+        assert!(
+            seen >= NODE_ERRORS.len(),
+            "found only {seen} code constants"
+        );
+    }
+
+    #[test]
+    fn ledger_codes_stay_in_their_range() {
+        for code in ledger_codes() {
+            assert!((1_001..=1_099).contains(&code), "ledger code {code}");
+        }
+    }
+}

@@ -1,0 +1,511 @@
+//! One entry per JSON-RPC method: the reference's single source. Adding a method to an
+//! API trait means adding its entry to [`all`] (the tests name what is missing).
+
+use crate::chat_errors as chat;
+use crate::error as e;
+use crate::market_errors as market;
+
+use super::errors::ledger_codes;
+
+/// What a method is to a client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A plain call.
+    Call,
+    /// Opens a subscription; the node then sends `notification`s.
+    Subscribe {
+        /// The notification method carrying each item.
+        notification: &'static str,
+        /// The type of each item, in the notation of [`super::schema::ty`].
+        item: &'static str,
+        /// The method that ends it.
+        unsubscribe: &'static str,
+    },
+    /// Ends a subscription (its id is the only, positional, parameter).
+    Unsubscribe,
+}
+
+/// One parameter: its name as jsonrpsee reads it by name (the Rust argument's name).
+#[derive(Clone, Debug)]
+pub(crate) struct ParamDoc {
+    /// The name.
+    pub(crate) name: &'static str,
+    /// Its type in the notation of [`super::schema::ty`]; a trailing `?` makes it
+    /// optional (`Option<T>` in the trait).
+    pub(crate) notation: &'static str,
+}
+
+impl ParamDoc {
+    /// Whether a call must give it.
+    pub(crate) fn required(&self) -> bool {
+        !self.notation.ends_with('?')
+    }
+}
+
+/// One method.
+#[derive(Clone, Debug)]
+pub(crate) struct MethodDoc {
+    /// The full method name, e.g. `chain_getHeader`.
+    pub(crate) name: &'static str,
+    /// One line, from the trait's doc comment.
+    pub(crate) summary: &'static str,
+    /// Parameters, in the trait's order (that is also the by-position order).
+    pub(crate) params: Vec<ParamDoc>,
+    /// The result's name and type notation.
+    pub(crate) result: (&'static str, &'static str),
+    /// Error codes it can return besides invalid params (added to any method with
+    /// parameters).
+    pub(crate) errors: Vec<i32>,
+    /// Call, subscribe or unsubscribe.
+    pub(crate) kind: Kind,
+}
+
+impl MethodDoc {
+    fn param(mut self, name: &'static str, notation: &'static str) -> Self {
+        self.params.push(ParamDoc { name, notation });
+        self
+    }
+
+    fn returns(mut self, name: &'static str, notation: &'static str) -> Self {
+        self.result = (name, notation);
+        self
+    }
+
+    fn errors(mut self, codes: &[i32]) -> Self {
+        self.errors.extend_from_slice(codes);
+        self
+    }
+
+    fn ledger(mut self) -> Self {
+        self.errors.extend(ledger_codes());
+        self
+    }
+}
+
+fn call(name: &'static str, summary: &'static str) -> MethodDoc {
+    MethodDoc {
+        name,
+        summary,
+        params: Vec::new(),
+        result: ("result", "null"),
+        errors: Vec::new(),
+        kind: Kind::Call,
+    }
+}
+
+/// A subscribe method and its unsubscribe method.
+fn subscription(
+    name: &'static str,
+    summary: &'static str,
+    notification: &'static str,
+    item: &'static str,
+    unsubscribe: &'static str,
+) -> [MethodDoc; 2] {
+    let subscribe = MethodDoc {
+        kind: Kind::Subscribe {
+            notification,
+            item,
+            unsubscribe,
+        },
+        ..call(name, summary).returns("subscription", "SubscriptionId")
+    };
+    let end = MethodDoc {
+        kind: Kind::Unsubscribe,
+        ..call(unsubscribe, "Ends the subscription; `true` if it was open.")
+            .param("subscription", "SubscriptionId")
+            .returns("closed", "bool")
+    };
+    [subscribe, end]
+}
+
+/// Errors of any method that reads a session.
+const SESSION: &[i32] = &[e::SESSION_INVALID, e::ACCOUNT_NOT_ACTIVE, e::UNAVAILABLE];
+/// Errors of a lookup.
+const LOOKUP: &[i32] = &[e::NOT_FOUND, e::UNAVAILABLE];
+/// Errors of a submission, besides the ledger's rules.
+const SUBMIT: &[i32] = &[e::POOL_FULL, e::UNAVAILABLE];
+/// Errors of the market's member methods.
+const MARKET: &[i32] = &[e::NOT_FOUND, market::INVALID_PAGE, e::UNAVAILABLE];
+/// Errors of a chat method.
+const CHAT: &[i32] = &[
+    chat::CHAT_NO_ROOM,
+    e::SESSION_INVALID,
+    e::ACCOUNT_NOT_ACTIVE,
+    e::UNAVAILABLE,
+];
+
+/// Every method the node serves, namespace by namespace.
+pub(crate) fn all() -> Vec<MethodDoc> {
+    let mut all = vec![
+        // system_*
+        call(
+            "system_health",
+            "Role, leader, term, committed and applied positions, head, peers.",
+        )
+        .returns("health", "Health")
+        .errors(&[e::UNAVAILABLE]),
+        call("system_version", "Software version and chain.").returns("version", "VersionView"),
+        // admin_* (the operator's token: `Authorization: Bearer`)
+        call(
+            "admin_compact",
+            "Flushes and compacts every column family now, while the node keeps running (operator only).",
+        )
+        .returns("report", "CompactionReport")
+        .errors(&[e::OPERATOR_REFUSED, e::UNAVAILABLE]),
+        call(
+            "system_peers",
+            "The validators this node's transport knows, and whether each is connected.",
+        )
+        .returns("peers", "[PeerInfo]"),
+        call(
+            "system_partition",
+            "Fault injection (testnet only): cut links to these validator keys.",
+        )
+        .param("keys", "[PublicKey]")
+        .errors(&[e::DISABLED]),
+        call(
+            "system_heal",
+            "Fault injection (testnet only): restore all links.",
+        )
+        .errors(&[e::DISABLED]),
+        // chain_*
+        call(
+            "chain_getHeader",
+            "The header at `height`, or the latest when omitted.",
+        )
+        .param("height", "u64?")
+        .returns("header", "HeaderView")
+        .errors(LOOKUP),
+        call(
+            "chain_getBlock",
+            "The block at `height`, or the latest when omitted.",
+        )
+        .param("height", "u64?")
+        .returns("block", "BlockView")
+        .errors(LOOKUP),
+        call(
+            "chain_getCertificate",
+            "The certificate of the block at `height` (a majority of validator signatures).",
+        )
+        .param("height", "u64")
+        .returns("certificate", "Certificate")
+        .errors(LOOKUP),
+        call(
+            "chain_getReceipts",
+            "The receipts of the block at `height` (transaction hashes and outcomes).",
+        )
+        .param("height", "u64")
+        .returns("receipts", "[Receipt]")
+        .errors(LOOKUP),
+        call(
+            "chain_getHeaders",
+            "Headers from `from`, at most `limit` (at most 1000).",
+        )
+        .param("from", "u64")
+        .param("limit", "u32")
+        .returns("headers", "[HeaderView]")
+        .errors(&[e::UNAVAILABLE]),
+    ];
+    all.extend(subscription(
+        "chain_subscribeNewHeads",
+        "Every new header, as blocks are applied.",
+        "chain_newHead",
+        "HeaderView",
+        "chain_unsubscribeNewHeads",
+    ));
+    all.extend([
+        // tx_*
+        call("tx_submit", "Submits a signed transaction (hex of its borsh encoding); returns its hash.")
+            .param("transaction", "HexBytes")
+            .returns("hash", "Hash")
+            .errors(SUBMIT)
+            .ledger(),
+        call("tx_submitAndWait", "Submits and waits until the transaction is in a block (or `timeout_ms`, at most 60000, passes).")
+            .param("transaction", "HexBytes")
+            .param("timeout_ms", "u64?")
+            .returns("status", "TxStatus")
+            .errors(SUBMIT)
+            .ledger(),
+        call("tx_status", "Where a transaction stands: pending, committed, rejected or unknown.")
+            .param("hash", "Hash")
+            .returns("status", "TxStatus")
+            .errors(&[e::UNAVAILABLE]),
+        call("tx_get", "A committed or rejected transaction.")
+            .param("hash", "Hash")
+            .returns("transaction", "TransactionView")
+            .errors(LOOKUP),
+        // account_*
+        call("account_getNonce", "The nonce the account's next transaction must carry (0 for unknown accounts).")
+            .param("account", "PublicKey")
+            .returns("nonce", "u64")
+            .errors(&[e::UNAVAILABLE]),
+        call("account_get", "The account's ledger record: key, role, status, seller standing.")
+            .param("account", "PublicKey")
+            .returns("account", "Account")
+            .errors(LOOKUP),
+        call("account_signup", "Creates a member with a verified phone (consumes the verification token).")
+            .param("request", "SignupRequest")
+            .returns("signed_up", "SignedUp")
+            .errors(&[
+                e::INVALID_PHONE, e::VERIFICATION_INVALID, e::EMAIL_TAKEN, e::PHONE_TAKEN,
+                e::WEAK_PASSWORD, e::INVALID_EMAIL, e::INVALID_FIELD, e::ACCOUNT_TAKEN,
+                e::UNAVAILABLE,
+            ])
+            .ledger(),
+        call("account_me", "The logged-in member's data (My Page).")
+            .param("session_token", "string")
+            .returns("member", "MemberView")
+            .errors(SESSION),
+        call("account_update", "Changes profile data; a new password needs the current one, a new phone a new verification token.")
+            .param("session_token", "string")
+            .param("changes", "UpdateRequest")
+            .returns("member", "MemberView")
+            .errors(SESSION)
+            .errors(&[
+                e::INVALID_PHONE, e::VERIFICATION_INVALID, e::PHONE_TAKEN, e::WEAK_PASSWORD,
+                e::INVALID_FIELD, e::WRONG_PASSWORD,
+            ]),
+        call("account_delete", "Withdraws the member (needs the password); returns the block height.")
+            .param("session_token", "string")
+            .param("password", "string")
+            .returns("height", "u64")
+            .errors(SESSION)
+            .errors(&[e::WRONG_PASSWORD])
+            .ledger(),
+        call("account_kakaoLinkCode", "A one-time 6-digit code (valid a few minutes) to send to the Truffle KakaoTalk channel.")
+            .param("session_token", "string")
+            .returns("code", "LinkCodeIssued")
+            .errors(SESSION)
+            .errors(&[chat::KAKAO_CODE_THROTTLED]),
+        call("account_kakaoUnlink", "Removes the link to a Kakao user; `true` if there was one.")
+            .param("session_token", "string")
+            .returns("unlinked", "bool")
+            .errors(SESSION),
+        call("account_kakaoStatus", "Whether the account is linked to a Kakao user.")
+            .param("session_token", "string")
+            .returns("status", "KakaoLinkStatus")
+            .errors(SESSION),
+        // auth_*
+        call("auth_requestPhoneCode", "Sends a 6-digit code by SMS (throttled per phone and per client address).")
+            .param("phone", "string")
+            .returns("sent", "CodeSent")
+            .errors(&[e::INVALID_PHONE, e::CODE_THROTTLED, e::SMS_FAILED, e::PHONE_TAKEN, e::UNAVAILABLE]),
+        call("auth_verifyPhoneCode", "Checks the code; returns a short-lived, single-use verification token for signup.")
+            .param("phone", "string")
+            .param("code", "string")
+            .returns("verified", "PhoneVerified")
+            .errors(&[
+                e::INVALID_PHONE, e::WRONG_CODE, e::CODE_EXPIRED, e::CODE_EXHAUSTED,
+                e::VERIFICATION_INVALID, e::UNAVAILABLE,
+            ]),
+        call("auth_login", "Email and password → a session token that every node accepts.")
+            .param("email", "string")
+            .param("password", "string")
+            .returns("session", "LoggedIn")
+            .errors(&[e::WRONG_CREDENTIALS, e::LOGIN_THROTTLED, e::ACCOUNT_NOT_ACTIVE, e::UNAVAILABLE]),
+        call("auth_logout", "Ends the session on every node.")
+            .param("session_token", "string")
+            .errors(SESSION),
+        // product_*, seller_*, ad_*
+        call("product_get", "A product with its pieces, their owners and status.")
+            .param("product", "u64")
+            .returns("product", "ProductView")
+            .errors(LOOKUP),
+        call("product_getItem", "One piece: its product, owner and status.")
+            .param("item", "u64")
+            .returns("item", "ItemView")
+            .errors(LOOKUP),
+        call("product_search", "Searches products: Korean, English or mixed text, filters, sort and paging.")
+            .param("query", "SearchQuery")
+            .returns("results", "SearchResults")
+            .errors(&[e::INVALID_SEARCH, e::CATALOG_NOT_READY, e::UNAVAILABLE]),
+        call("product_history", "Every owner a piece has had, oldest first, each with the transaction that made it the owner.")
+            .param("item", "u64")
+            .returns("history", "ItemHistory")
+            .errors(&[e::NOT_FOUND, e::CATALOG_NOT_READY, e::UNAVAILABLE]),
+        call("product_register", "Submits a seller-signed `register_product` transaction, waits for its block and returns the product and piece ids.")
+            .param("transaction", "HexBytes")
+            .param("timeout_ms", "u64?")
+            .returns("receipt", "CatalogReceipt")
+            .errors(&[e::WRONG_KIND])
+            .errors(SUBMIT)
+            .ledger(),
+        call("product_transfer", "Submits an owner-signed `transfer_item` transaction and waits for its block, like `product_register`.")
+            .param("transaction", "HexBytes")
+            .param("timeout_ms", "u64?")
+            .returns("receipt", "CatalogReceipt")
+            .errors(&[e::WRONG_KIND])
+            .errors(SUBMIT)
+            .ledger(),
+        call("seller_get", "An account's seller standing.")
+            .param("account", "PublicKey")
+            .returns("standing", "SellerStanding")
+            .errors(LOOKUP),
+        call("seller_list", "Accounts that applied to sell, by key, optionally by status; paged by `after` and `limit` (default 100, at most 1000).")
+            .param("status", "SellerState?")
+            .param("after", "PublicKey?")
+            .param("limit", "u32?")
+            .returns("sellers", "[SellerStanding]")
+            .errors(&[e::UNAVAILABLE]),
+        call("ad_list", "The live campaigns of a page that target the viewer; counts an impression for each.")
+            .param("placement", "string")
+            .param("viewer", "AdViewer?")
+            .returns("banners", "[AdBanner]")
+            .errors(&[e::UNAVAILABLE]),
+        call("ad_stats", "Impressions and clicks of every campaign, summed over the validators that answer (admin only).")
+            .param("query", "AdminQuery")
+            .returns("stats", "AdStats")
+            .errors(&[e::ADMIN_REFUSED, e::ADMIN_QUERY_EXPIRED, e::UNAVAILABLE]),
+        // proof_*
+        call("proof_item", "An item's authenticity and owner, by id or by serial: an `ItemProof`.")
+            .param("query", "ItemQuery")
+            .returns("proof", "ProofBundleView")
+            .errors(LOOKUP),
+        call("proof_history", "An item with every ownership change, each in a certified block: a `HistoryProof`.")
+            .param("query", "ItemQuery")
+            .returns("proof", "ProofBundleView")
+            .errors(LOOKUP),
+        call("proof_raffle", "A raffle, all its entries and its closing block: a `RaffleProof`.")
+            .param("raffle", "u64")
+            .returns("proof", "ProofBundleView")
+            .errors(LOOKUP),
+        call("proof_absence", "Whether a serial number is registered; for one never registered, an `AbsenceProof`.")
+            .param("brand", "string")
+            .param("model", "string")
+            .param("serial", "string")
+            .returns("proof", "ProofBundleView")
+            .errors(&[e::UNAVAILABLE]),
+        // recommend_*
+        call("recommend_forMember", "For the logged-in member: their cohort, what members who bought the same things bought, products like theirs.")
+            .param("session_token", "string")
+            .param("limit", "u32?")
+            .returns("recommendations", "[Recommendation]")
+            .errors(SESSION),
+        call("recommend_forVisitor", "For a visitor, optionally by gender and birth year (nothing is stored).")
+            .param("gender", "Gender?")
+            .param("birth_year", "u16?")
+            .param("limit", "u32?")
+            .returns("recommendations", "[Recommendation]")
+            .errors(&[e::UNAVAILABLE]),
+        call("recommend_similar", "Products like this one (brand, category, price).")
+            .param("product", "u64")
+            .param("limit", "u32?")
+            .returns("recommendations", "[Recommendation]")
+            .errors(LOOKUP),
+        // chat_*
+        call("chat_openRoom", "Opens the caller's room about `subject` with `counterpart`, or returns the existing one.")
+            .param("session_token", "string")
+            .param("subject", "ChatSubject")
+            .param("counterpart", "PublicKey?")
+            .returns("room", "RoomView")
+            .errors(CHAT)
+            .errors(&[chat::CHAT_UNKNOWN_SUBJECT, chat::CHAT_BAD_COUNTERPART, chat::CHAT_TOO_MANY_ROOMS]),
+        call("chat_rooms", "The caller's rooms, newest first.")
+            .param("session_token", "string")
+            .returns("rooms", "[RoomView]")
+            .errors(CHAT),
+        call("chat_send", "Sends a message (1 to 1000 characters; rate-limited per member); returns it as stored.")
+            .param("session_token", "string")
+            .param("room", "Hash")
+            .param("text", "string")
+            .returns("message", "ChatMessage")
+            .errors(CHAT)
+            .errors(&[chat::CHAT_MESSAGE_SIZE, chat::CHAT_RATE_LIMITED, chat::CHAT_ROOM_CLOSED]),
+        call("chat_history", "Messages before sequence number `before` (the newest when omitted), at most `limit` (1..=100, default 50), oldest first.")
+            .param("session_token", "string")
+            .param("room", "Hash")
+            .param("before", "u64?")
+            .param("limit", "u32?")
+            .returns("page", "HistoryPage")
+            .errors(CHAT)
+            .errors(&[chat::CHAT_BAD_QUERY]),
+    ]);
+    let [subscribe, unsubscribe] = subscription(
+        "chat_subscribe",
+        "Every new message of the room as this node applies it (WebSocket only).",
+        "chat_message",
+        "ChatMessage",
+        "chat_unsubscribe",
+    );
+    all.push(
+        subscribe
+            .param("session_token", "string")
+            .param("room", "Hash")
+            .errors(CHAT)
+            .errors(&[chat::CHAT_TOO_MANY_SUBSCRIPTIONS]),
+    );
+    all.push(unsubscribe);
+    all.extend([
+        // raffle_*
+        call("raffle_get", "A raffle: its rules, entry count, closing block, revealed secret, draw result, and its phase.")
+            .param("raffle", "u64")
+            .returns("raffle", "RaffleView")
+            .errors(LOOKUP),
+        call("raffle_list", "Raffles, newest first, optionally only `open`, `closed` or `drawn` ones; paged.")
+            .param("status", "RaffleStatus?")
+            .param("page", "PageRequest?")
+            .returns("page", "RafflePage")
+            .errors(MARKET),
+        call("raffle_entries", "A raffle's entries in entry order (the order the draw picks from), paged.")
+            .param("raffle", "u64")
+            .param("page", "PageRequest?")
+            .returns("page", "RaffleEntryPage")
+            .errors(MARKET),
+        call("raffle_result", "The draw's inputs and result, recorded and recomputed by this node, and whether they match.")
+            .param("raffle", "u64")
+            .returns("outcome", "RaffleOutcome")
+            .errors(LOOKUP),
+        call("raffle_myEntries", "The logged-in member's entries, newest raffle first, each with its outcome.")
+            .param("session_token", "string")
+            .param("page", "PageRequest?")
+            .returns("page", "MyEntryPage")
+            .errors(SESSION)
+            .errors(&[market::INVALID_PAGE]),
+        // order_*, payment_*
+        call("order_get", "An order: item, buyer, seller, amount, status, deadline, payment and refund records, payment events.")
+            .param("order", "u64")
+            .returns("order", "OrderView")
+            .errors(LOOKUP),
+        call("order_refund", "Refunds a paid order with an admin- (or operator-) signed `refund_order` transaction and waits for its block.")
+            .param("transaction", "HexBytes")
+            .param("timeout_ms", "u64?")
+            .returns("receipt", "RefundReceipt")
+            .errors(&[
+                e::NOT_FOUND, market::WRONG_KIND, market::REFUND_REFUSED, market::REFUND_INCOMPLETE,
+                market::PROVIDER_FAILED, market::PAYMENTS_DISABLED,
+            ])
+            .errors(SUBMIT)
+            .ledger(),
+        call("payment_start", "Opens the provider's checkout for an order the session's member must pay.")
+            .param("session_token", "string")
+            .param("order", "u64")
+            .returns("checkout", "Checkout")
+            .errors(SESSION)
+            .errors(&[
+                e::NOT_FOUND, market::NOT_YOUR_ORDER, market::NOT_PAYABLE,
+                market::PAYMENTS_DISABLED, market::PROVIDER_FAILED,
+            ]),
+        call("payment_confirm", "Confirms the payment made at the provider for exactly the order's amount, settles it and returns the order.")
+            .param("session_token", "string")
+            .param("order", "u64")
+            .param("payment_key", "string")
+            .returns("order", "OrderView")
+            .errors(SESSION)
+            .errors(&[
+                e::NOT_FOUND, market::NOT_YOUR_ORDER, market::NOT_PAYABLE,
+                market::PAYMENTS_DISABLED, market::PROVIDER_FAILED, market::AMOUNT_MISMATCH,
+                e::POOL_FULL,
+            ])
+            .ledger(),
+        call("payment_history", "The logged-in member's orders as buyer and seller with their payments and refunds, latest first, paged.")
+            .param("session_token", "string")
+            .param("page", "PageRequest?")
+            .returns("page", "HistoryEntryPage")
+            .errors(SESSION)
+            .errors(&[market::INVALID_PAGE]),
+        // rpc.discover
+        call(super::DISCOVER_METHOD, "This document: the OpenRPC reference of every method.")
+            .returns("openrpc", "object"),
+    ]);
+    all
+}
