@@ -3,7 +3,7 @@ use truffle_node::NodeConfig;
 use truffle_rpc::RpcLimits;
 
 use crate::args::{NodeCommand, NodeRunArgs};
-use crate::commands::shutdown_signal;
+use crate::commands::{run_until_signalled, Signals};
 
 /// The config file (or defaults), overridden by each flag or env var given.
 pub(crate) fn build_config(args: &NodeRunArgs) -> anyhow::Result<NodeConfig> {
@@ -88,6 +88,9 @@ pub(crate) async fn run(command: NodeCommand) -> anyhow::Result<()> {
     match command {
         NodeCommand::Run(args) => {
             let config = build_config(&args)?;
+            // Before the node starts: a signal during startup is then a shutdown
+            // request too, not a kill that skips the flush.
+            let signals = Signals::listen()?;
             let (node, server) = start(config).await?;
             println!(
                 "truffle node ready: rpc=http://{} key={} chain={}",
@@ -95,11 +98,7 @@ pub(crate) async fn run(command: NodeCommand) -> anyhow::Result<()> {
                 node.key().public(),
                 node.chain_id()
             );
-            shutdown_signal().await;
-            tracing::info!("shutting down");
-            server.stop();
-            node.shutdown().await;
-            Ok(())
+            run_until_signalled(signals, node, server).await
         }
         NodeCommand::Compact { data_dir } => {
             let store = truffle_store::Store::open(&data_dir.join("db")).with_context(|| {
