@@ -22,6 +22,19 @@ const VOTE_KEY: &[u8] = b"vote";
 const COMMITTED_KEY: &[u8] = b"committed";
 const PURGED_KEY: &[u8] = b"purged";
 
+/// The index up to which the log in `store` is purged (behind a snapshot), if any.
+pub fn purged_log_index(store: &Store) -> Result<Option<u64>, crate::ConsensusError> {
+    match store.raft_meta_get(PURGED_KEY)? {
+        Some(bytes) => {
+            let log_id: LogId = serde_json::from_slice(&bytes).map_err(|e| {
+                crate::ConsensusError::Raft(format!("unreadable purged log id: {e}"))
+            })?;
+            Ok(Some(log_id.index))
+        }
+        None => Ok(None),
+    }
+}
+
 /// Encodes an entry for the log.
 pub(crate) fn encode_entry(entry: &Entry) -> Vec<u8> {
     let log_id = serde_json::to_vec(&entry.log_id).expect("log ids serialize");

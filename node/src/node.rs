@@ -146,6 +146,8 @@ pub(crate) struct NodeInner {
     pub(crate) chat: crate::chat::ChatHub,
     pub(crate) kakao: crate::kakao::Kakao,
     pub(crate) shutdown: ShutdownSignal,
+    /// Set while a backup runs: one checkpoint at a time.
+    pub(crate) backup_running: std::sync::atomic::AtomicBool,
 }
 
 /// Tells the node's tasks to stop. Unlike a bare [`Notify::notify_waiters`], a task
@@ -352,6 +354,7 @@ impl Node {
             chat,
             kakao,
             shutdown: ShutdownSignal::default(),
+            backup_running: std::sync::atomic::AtomicBool::new(false),
         });
         let _ = router.node.set(Arc::downgrade(&inner));
         let node = Node { inner };
