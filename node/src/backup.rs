@@ -185,7 +185,10 @@ pub fn validate_target(to: &Path, data_dir: &Path) -> Result<(), BackupError> {
             to.display()
         )));
     }
-    if to.components().any(|c| c == std::path::Component::ParentDir) {
+    if to
+        .components()
+        .any(|c| c == std::path::Component::ParentDir)
+    {
         return Err(BackupError::InvalidTarget(format!(
             "{} must not contain '..'",
             to.display()
@@ -336,9 +339,8 @@ fn take_snapshot_files(
             None
         }
     };
-    let consistent = index.is_some_and(|s| {
-        applied.is_some_and(|a| s <= a) && purged.is_none_or(|p| p <= s)
-    });
+    let consistent =
+        index.is_some_and(|s| applied.is_some_and(|a| s <= a) && purged.is_none_or(|p| p <= s));
     if !consistent {
         tracing::info!(target: "backup", ?index, ?applied, ?purged, "snapshot left out; the restored node builds one at start");
         std::fs::remove_dir_all(&target).map_err(io_error(&target))?;
@@ -543,11 +545,7 @@ pub fn restore(
                 }
             }
         }
-        let aside = PathBuf::from(format!(
-            "{}.pre-restore-{}",
-            data_dir.display(),
-            now_ms()
-        ));
+        let aside = PathBuf::from(format!("{}.pre-restore-{}", data_dir.display(), now_ms()));
         std::fs::rename(data_dir, &aside).map_err(io_error(data_dir))?;
         tracing::info!(target: "backup", from = %data_dir.display(), to = %aside.display(), "previous data moved aside");
         moved_aside = Some(aside);
@@ -593,7 +591,10 @@ mod tests {
         assert!(validate_target(Path::new("relative/backup"), &data).is_err());
         assert!(validate_target(&data.join("backup"), &data).is_err());
         assert!(validate_target(&data, &data).is_err());
-        assert!(validate_target(dir.path(), &data).is_err(), "holds the data");
+        assert!(
+            validate_target(dir.path(), &data).is_err(),
+            "holds the data"
+        );
         assert!(validate_target(&dir.path().join("a/../data/x"), &data).is_err());
         let occupied = dir.path().join("occupied");
         std::fs::create_dir_all(&occupied).unwrap();

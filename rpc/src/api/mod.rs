@@ -2,6 +2,7 @@
 //! in `handlers`; the `*ApiClient` traits give the CLI and tests a typed client.
 
 mod account;
+mod admin;
 mod auth;
 mod catalog;
 mod chain;
@@ -16,6 +17,7 @@ mod system;
 mod tx;
 
 pub use account::{AccountApiClient, AccountApiServer};
+pub use admin::{AdminApiClient, AdminApiServer};
 pub use auth::{AuthApiClient, AuthApiServer};
 pub use catalog::{
     AdApiClient, AdApiServer, CatalogApiClient, CatalogApiServer, CatalogReceipt, SellerApiClient,

@@ -1,6 +1,7 @@
 //! The implementations of the API traits over a [`truffle_node::Node`].
 
 mod account;
+mod admin;
 mod auth;
 mod catalog;
 mod chain;
@@ -85,6 +86,11 @@ pub fn rpc_module(node: Node) -> RpcModule<()> {
         .merge(crate::api::PaymentApiServer::into_rpc(
             order::OrderHandler { node: node.clone() },
         ))
+        .expect("method names are unique");
+    module
+        .merge(crate::api::AdminApiServer::into_rpc(admin::AdminHandler {
+            node: node.clone(),
+        }))
         .expect("method names are unique");
     module
         .merge(account::AccountHandler { node }.into_rpc())
