@@ -175,6 +175,10 @@ async fn sigterm_under_load_keeps_every_acknowledged_transaction() -> anyhow::Re
         cluster.net.health(leader).await?.leader_id,
         "same leader"
     );
+    for index in all {
+        let log = std::fs::read_to_string(cluster.net.log_path(index))?;
+        assert!(!log.contains("panicked"), "node {index} panicked");
+    }
     Ok(())
 }
 
