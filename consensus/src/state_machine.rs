@@ -454,6 +454,25 @@ mod tests {
         }
     }
 
+    /// A backup keeps a snapshot pair only when the data is the one the meta names.
+    #[test]
+    fn snapshot_files_are_checked_as_a_pair() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(check_snapshot_files(dir.path()).unwrap(), None);
+        let files = SnapshotFiles::open(dir.path().to_path_buf()).unwrap();
+        let id = |bytes: &[u8]| format!("7-{}", &truffle_ledger::Hash::of(bytes).to_hex()[..16]);
+        files.save(&meta(&id(b"first")), b"first").unwrap();
+        assert_eq!(check_snapshot_files(dir.path()).unwrap(), Some(0));
+        // Data of one snapshot with the meta of another: refused.
+        std::fs::write(dir.path().join(SNAPSHOT_FILES[0]), b"second").unwrap();
+        assert!(check_snapshot_files(dir.path()).is_err());
+        std::fs::remove_file(dir.path().join(SNAPSHOT_FILES[0])).unwrap();
+        assert!(
+            check_snapshot_files(dir.path()).is_err(),
+            "meta without data"
+        );
+    }
+
     /// The data lives in the file (read on demand), the meta in memory, and both
     /// survive reopening.
     #[test]
