@@ -34,7 +34,7 @@ use tokio::sync::broadcast;
 use truffle_ledger::{GenesisState, Hash};
 use truffle_store::Store;
 
-pub use log_store::{purged_log_index, LogStore};
+pub use log_store::{keep_newer_vote, purged_log_index, LogStore};
 pub use state_machine::{
     applied_log_index, check_snapshot_files, LedgerEvent, ServiceApplier, ServiceOutcome,
     StateMachine, SNAPSHOT_FILES,

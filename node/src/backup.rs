@@ -526,6 +526,7 @@ pub fn restore(
     }
 
     let mut moved_aside = None;
+    let mut previous_db = None;
     if !is_empty_dir(data_dir)? {
         if !options.force {
             return Err(BackupError::TargetNotEmpty(data_dir.to_path_buf()));
@@ -547,6 +548,9 @@ pub fn restore(
         }
         let aside = PathBuf::from(format!("{}.pre-restore-{}", data_dir.display(), now_ms()));
         std::fs::rename(data_dir, &aside).map_err(io_error(data_dir))?;
+        if aside.join(DB_DIR).join("CURRENT").exists() {
+            previous_db = Some(aside.join(DB_DIR));
+        }
         tracing::info!(target: "backup", from = %data_dir.display(), to = %aside.display(), "previous data moved aside");
         moved_aside = Some(aside);
     }
@@ -569,6 +573,22 @@ pub fn restore(
     }
     // The restored database must open; a failure here is better found now than at start.
     let restored = Store::open(&data_dir.join(DB_DIR))?;
+    // The log rolls back, the vote need not: with the replaced database at hand, its
+    // newer vote stays, so this member cannot vote twice in one term.
+    if let Some(previous) = &previous_db {
+        match Store::open_read_only(previous)
+            .map_err(BackupError::from)
+            .and_then(|old| Ok(truffle_consensus::keep_newer_vote(&old, &restored)?))
+        {
+            Ok(true) => {
+                tracing::info!(target: "backup", "kept the newer Raft vote of the replaced data")
+            }
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(target: "backup", %error, "could not read the replaced data's vote; the backup's stands")
+            }
+        }
+    }
     drop(restored);
     tracing::info!(target: "backup", data = %data_dir.display(), height = manifest.height, linked, copied, "backup restored");
     Ok(RestoreReport {
