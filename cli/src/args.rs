@@ -464,6 +464,62 @@ pub(crate) enum NodeCommand {
         #[arg(long = "data-dir")]
         data_dir: PathBuf,
     },
+    /// Take an online backup of a running node (through its admin RPC): a consistent
+    /// RocksDB checkpoint, the Raft snapshot files and a manifest, written by the node
+    /// into a folder on its own machine. The search index is not included: a restored
+    /// node rebuilds it from the ledger at start.
+    Backup(NodeBackupArgs),
+    /// Restore a stopped node's data folder from a backup; the node then starts as
+    /// usual and catches up from the leader.
+    ///
+    /// SAFETY: a restore rolls this member's Raft log and vote back to the backup. That
+    /// is safe while the other members hold a majority of up-to-date logs: restore one
+    /// member at a time, and only with the rest of the cluster running.
+    #[command(verbatim_doc_comment)]
+    Restore(NodeRestoreArgs),
+}
+
+/// `truffle node backup`
+#[derive(Debug, Args)]
+pub(crate) struct NodeBackupArgs {
+    /// Where the node writes the backup: an absolute folder on the node's machine,
+    /// outside its data folder, that does not exist yet or is empty.
+    #[arg(long)]
+    pub(crate) to: PathBuf,
+    /// The node's JSON-RPC URL.
+    #[arg(long, env = "TRUFFLE_RPC", default_value = "http://127.0.0.1:9944")]
+    pub(crate) rpc: String,
+    /// The operator token file (sent as `Authorization: Bearer <token>`).
+    #[arg(
+        long = "admin-token-file",
+        env = "TRUFFLE_ADMIN_TOKEN_FILE",
+        conflicts_with = "data_dir"
+    )]
+    pub(crate) admin_token_file: Option<PathBuf>,
+    /// The node's data folder, to read its `admin.token` (when no token file is given).
+    #[arg(long = "data-dir")]
+    pub(crate) data_dir: Option<PathBuf>,
+}
+
+/// `truffle node restore`
+#[derive(Debug, Args)]
+pub(crate) struct NodeRestoreArgs {
+    /// The backup folder (as written by `truffle node backup`).
+    #[arg(long)]
+    pub(crate) from: PathBuf,
+    /// The stopped node's data folder.
+    #[arg(long = "data-dir")]
+    pub(crate) data_dir: PathBuf,
+    /// Replace a data folder that holds data: it is moved aside to
+    /// `<data-dir>.pre-restore-<ms>`, never deleted.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// The node's key file: refuse a backup taken from another node.
+    #[arg(long = "key-file")]
+    pub(crate) key_file: Option<PathBuf>,
+    /// The chain (`dev`, `local` or a genesis file): refuse a backup of another chain.
+    #[arg(long)]
+    pub(crate) chain: Option<String>,
 }
 
 /// Settings of a node; each overrides the config file, and env vars fill in for flags.

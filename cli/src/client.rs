@@ -14,6 +14,29 @@ pub(crate) fn connect(url: &str) -> anyhow::Result<HttpClient> {
         .with_context(|| format!("cannot use RPC URL {url}"))
 }
 
+/// Connects to the node at `url`, sending the operator's token (if any) as
+/// `Authorization: Bearer <token>` with every request, for the `admin_*` methods.
+pub(crate) fn connect_with_token(
+    url: &str,
+    token: Option<&str>,
+    timeout: Duration,
+) -> anyhow::Result<HttpClient> {
+    let mut headers = jsonrpsee_http_client::HeaderMap::new();
+    if let Some(token) = token {
+        let mut value = jsonrpsee_http_client::HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| {
+                anyhow::anyhow!("the admin token holds characters a header cannot carry")
+            })?;
+        value.set_sensitive(true);
+        headers.insert("authorization", value);
+    }
+    HttpClientBuilder::default()
+        .request_timeout(timeout)
+        .set_headers(headers)
+        .build(url)
+        .with_context(|| format!("cannot use RPC URL {url}"))
+}
+
 /// Turns a JSON-RPC error into a message a person can act on.
 pub(crate) fn explain(error: jsonrpsee::core::ClientError, url: &str) -> anyhow::Error {
     match error {

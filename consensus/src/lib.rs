@@ -34,8 +34,11 @@ use tokio::sync::broadcast;
 use truffle_ledger::{GenesisState, Hash};
 use truffle_store::Store;
 
-pub use log_store::LogStore;
-pub use state_machine::{LedgerEvent, ServiceApplier, ServiceOutcome, StateMachine};
+pub use log_store::{keep_newer_vote, purged_log_index, LogStore};
+pub use state_machine::{
+    applied_log_index, check_snapshot_files, LedgerEvent, ServiceApplier, ServiceOutcome,
+    StateMachine, SNAPSHOT_FILES,
+};
 pub use types::{
     node_id_of, AppCommand, ApplyResponse, Command, NodeId, Raft, TypeConfig, ValidatorNode,
 };

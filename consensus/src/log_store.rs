@@ -22,6 +22,45 @@ const VOTE_KEY: &[u8] = b"vote";
 const COMMITTED_KEY: &[u8] = b"committed";
 const PURGED_KEY: &[u8] = b"purged";
 
+/// The index up to which the log in `store` is purged (behind a snapshot), if any.
+pub fn purged_log_index(store: &Store) -> Result<Option<u64>, crate::ConsensusError> {
+    match store.raft_meta_get(PURGED_KEY)? {
+        Some(bytes) => {
+            let log_id: LogId = serde_json::from_slice(&bytes).map_err(|e| {
+                crate::ConsensusError::Raft(format!("unreadable purged log id: {e}"))
+            })?;
+            Ok(Some(log_id.index))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Copies the vote stored in `old` into `restored` when it is newer (a higher term, or
+/// the same term decided): a member restored from a backup must not vote again in a
+/// term it already voted in. Returns whether it copied.
+pub fn keep_newer_vote(old: &Store, restored: &Store) -> Result<bool, crate::ConsensusError> {
+    let read = |store: &Store| -> Result<Option<Vote>, crate::ConsensusError> {
+        match store.raft_meta_get(VOTE_KEY)? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| crate::ConsensusError::Raft(format!("unreadable vote: {e}"))),
+            None => Ok(None),
+        }
+    };
+    let Some(previous) = read(old)? else {
+        return Ok(false);
+    };
+    let newer = match read(restored)? {
+        None => true,
+        Some(current) => previous > current,
+    };
+    if newer {
+        let bytes = serde_json::to_vec(&previous).expect("votes serialize");
+        restored.raft_meta_put(VOTE_KEY, bytes)?;
+    }
+    Ok(newer)
+}
+
 /// Encodes an entry for the log.
 pub(crate) fn encode_entry(entry: &Entry) -> Vec<u8> {
     let log_id = serde_json::to_vec(&entry.log_id).expect("log ids serialize");
@@ -269,6 +308,33 @@ mod tests {
             .await
             .expect("the append is reported flushed")
             .unwrap();
+    }
+
+    /// A restored database takes the newer vote of the one it replaces, never an older one.
+    #[tokio::test]
+    async fn restores_keep_the_newer_vote() {
+        use openraft::storage::RaftLogStorage;
+        let dir = tempfile::tempdir().unwrap();
+        let old = Store::open(&dir.path().join("old")).unwrap();
+        let restored = Store::open(&dir.path().join("restored")).unwrap();
+        assert!(
+            !keep_newer_vote(&old, &restored).unwrap(),
+            "nothing to keep"
+        );
+        let mut restored_log = LogStore::new(restored.clone());
+        restored_log.save_vote(&Vote::new(3, 1)).await.unwrap();
+        let mut old_log = LogStore::new(old.clone());
+        old_log.save_vote(&Vote::new(2, 1)).await.unwrap();
+        assert!(
+            !keep_newer_vote(&old, &restored).unwrap(),
+            "older: kept out"
+        );
+        old_log.save_vote(&Vote::new(5, 2)).await.unwrap();
+        assert!(keep_newer_vote(&old, &restored).unwrap());
+        assert_eq!(
+            restored_log.read_vote().await.unwrap(),
+            Some(Vote::new(5, 2))
+        );
     }
 
     /// Appends are readable when `append` returns, reported flushed by the syncer, and

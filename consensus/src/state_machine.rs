@@ -23,6 +23,48 @@ use crate::types::{
 const APPLIED_KEY: &[u8] = b"raft_applied";
 const MEMBERSHIP_KEY: &[u8] = b"raft_membership";
 
+/// The files of the current snapshot inside the snapshot folder: data, then meta.
+pub const SNAPSHOT_FILES: [&str; 2] = ["current.snap", "current.meta"];
+
+/// The last log index applied to the state in `store`, if any.
+pub fn applied_log_index(store: &Store) -> Result<Option<u64>, crate::ConsensusError> {
+    match store.get_meta(APPLIED_KEY)? {
+        Some(bytes) => {
+            let log_id: Option<LogId> = serde_json::from_slice(&bytes).map_err(|e| {
+                crate::ConsensusError::Raft(format!("unreadable applied log id: {e}"))
+            })?;
+            Ok(log_id.map(|l| l.index))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Checks the snapshot files in `dir` belong together (the data hashes to what the
+/// meta's id names: the files are replaced one after the other, so a copy taken
+/// meanwhile could pair one snapshot's meta with another's data) and returns the log
+/// index the snapshot covers. `None` when `dir` holds no snapshot.
+pub fn check_snapshot_files(dir: &std::path::Path) -> Result<Option<u64>, crate::ConsensusError> {
+    let [data_name, meta_name] = SNAPSHOT_FILES;
+    let (data_path, meta_path) = (dir.join(data_name), dir.join(meta_name));
+    if !data_path.exists() && !meta_path.exists() {
+        return Ok(None);
+    }
+    let meta: Meta = serde_json::from_slice(&std::fs::read(&meta_path)?)
+        .map_err(|e| crate::ConsensusError::Raft(format!("unreadable snapshot meta: {e}")))?;
+    let bytes = std::fs::read(&data_path)?;
+    let digest = truffle_ledger::Hash::of(&bytes).to_hex();
+    match meta.snapshot_id.split_once('-') {
+        Some((_, prefix)) if digest.starts_with(prefix) && !prefix.is_empty() => {}
+        _ => {
+            return Err(crate::ConsensusError::Raft(format!(
+                "snapshot data does not match its meta (id {})",
+                meta.snapshot_id
+            )))
+        }
+    }
+    Ok(Some(meta.last_log_id.map(|l| l.index).unwrap_or(0)))
+}
+
 /// What the state machine tells the rest of the node.
 #[derive(Clone, Debug)]
 pub enum LedgerEvent {
@@ -85,8 +127,8 @@ struct SnapshotFiles {
 impl SnapshotFiles {
     fn open(dir: PathBuf) -> std::io::Result<SnapshotFiles> {
         std::fs::create_dir_all(&dir)?;
-        let meta_path = dir.join("current.meta");
-        let current = if meta_path.exists() && dir.join("current.snap").exists() {
+        let meta_path = dir.join(SNAPSHOT_FILES[1]);
+        let current = if meta_path.exists() && dir.join(SNAPSHOT_FILES[0]).exists() {
             Some(
                 serde_json::from_slice(&std::fs::read(&meta_path)?)
                     .map_err(std::io::Error::other)?,
@@ -428,6 +470,25 @@ mod tests {
             last_membership: StoredMembership::default(),
             snapshot_id: id.into(),
         }
+    }
+
+    /// A backup keeps a snapshot pair only when the data is the one the meta names.
+    #[test]
+    fn snapshot_files_are_checked_as_a_pair() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(check_snapshot_files(dir.path()).unwrap(), None);
+        let files = SnapshotFiles::open(dir.path().to_path_buf()).unwrap();
+        let id = |bytes: &[u8]| format!("7-{}", &truffle_ledger::Hash::of(bytes).to_hex()[..16]);
+        files.save(&meta(&id(b"first")), b"first").unwrap();
+        assert_eq!(check_snapshot_files(dir.path()).unwrap(), Some(0));
+        // Data of one snapshot with the meta of another: refused.
+        std::fs::write(dir.path().join(SNAPSHOT_FILES[0]), b"second").unwrap();
+        assert!(check_snapshot_files(dir.path()).is_err());
+        std::fs::remove_file(dir.path().join(SNAPSHOT_FILES[0])).unwrap();
+        assert!(
+            check_snapshot_files(dir.path()).is_err(),
+            "meta without data"
+        );
     }
 
     /// The data lives in the file (read on demand), the meta in memory, and both

@@ -14,6 +14,7 @@
 //! process through the CLI.
 
 pub mod ads;
+pub mod backup;
 pub mod catalog;
 mod certifier;
 pub mod chat;

@@ -145,9 +145,43 @@ pub(crate) struct NodeInner {
     pub(crate) market: crate::market::Market,
     pub(crate) chat: crate::chat::ChatHub,
     pub(crate) kakao: crate::kakao::Kakao,
-    pub(crate) shutdown: Notify,
+    pub(crate) shutdown: ShutdownSignal,
+    /// Set while a backup runs: one checkpoint at a time.
+    pub(crate) backup_running: std::sync::atomic::AtomicBool,
     pub(crate) metrics: Arc<crate::metrics::NodeMetrics>,
     pub(crate) operator_token: crate::operator::OperatorToken,
+}
+
+/// Tells the node's tasks to stop. Unlike a bare [`Notify::notify_waiters`], a task
+/// that is busy when shutdown begins still sees it at its next `notified()`.
+#[derive(Default)]
+pub(crate) struct ShutdownSignal {
+    stopping: std::sync::atomic::AtomicBool,
+    notify: Notify,
+}
+
+impl ShutdownSignal {
+    /// Resolves once shutdown has begun (at once if it already has).
+    pub(crate) async fn notified(&self) {
+        let notified = self.notify.notified();
+        tokio::pin!(notified);
+        // Registered before the flag is read, so a trigger in between is not lost.
+        notified.as_mut().enable();
+        if self.stopping.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
+        notified.await;
+    }
+
+    fn trigger(&self) {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.notify.notify_waiters();
+    }
+
+    fn is_triggered(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::Acquire)
+    }
 }
 
 /// A running node. Cheap to clone.
@@ -325,7 +359,8 @@ impl Node {
             market,
             chat,
             kakao,
-            shutdown: Notify::new(),
+            shutdown: ShutdownSignal::default(),
+            backup_running: std::sync::atomic::AtomicBool::new(false),
             metrics: Arc::new(crate::metrics::NodeMetrics::default()),
             operator_token,
         });
@@ -649,10 +684,37 @@ impl Node {
         Ok(())
     }
 
-    /// Stops Raft and the node's tasks.
-    pub async fn shutdown(&self) {
-        self.inner.shutdown.notify_waiters();
-        let _ = self.inner.raft.shutdown().await;
+    /// Stops the node's tasks and Raft, then makes the database durable: the write-ahead
+    /// log synced and the memtables flushed, so every entry Raft acknowledged is on disk
+    /// and the next start replays nothing. Each step is logged; calling it again does
+    /// nothing.
+    pub async fn shutdown(&self) -> Result<(), NodeError> {
+        if self.inner.shutdown.is_triggered() {
+            return Ok(());
+        }
+        tracing::info!(target: "node", "shutdown: stopping the producer, forwarder and read models");
+        self.inner.shutdown.trigger();
+        tracing::info!(target: "node", "shutdown: stopping raft");
+        // openraft stops its core task; appends already written wait in the log
+        // syncer, and the sync below covers them whether or not it ran.
+        if let Err(error) = self.inner.raft.shutdown().await {
+            tracing::warn!(target: "node", %error, "raft did not stop cleanly");
+        }
+        tracing::info!(target: "node", "shutdown: flushing the database");
+        self.inner.store.flush_all()?;
+        let metrics = self.inner.raft.metrics().borrow().clone();
+        tracing::info!(
+            target: "node",
+            last_log_index = metrics.last_log_index,
+            applied_index = metrics.last_applied.map(|l| l.index),
+            "shutdown: database flushed; raft log and state are on disk"
+        );
+        Ok(())
+    }
+
+    /// Whether [`Node::shutdown`] has begun.
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.shutdown.is_triggered()
     }
 
     /// The current validator keys.

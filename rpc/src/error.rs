@@ -10,6 +10,7 @@
 //! | 3001..3099 | members: phone verification, signup, login, sessions |
 //! | 5001..5099 | raffles, orders and payments ([`crate::market_errors`]) |
 //! | 6001..6099 | KakaoTalk link and member chat ([`crate::chat_errors`]) |
+//! | 7001..7099 | node operations (`admin_*`: backups) |
 
 use jsonrpsee::types::ErrorObjectOwned;
 use serde::Serialize;
@@ -31,6 +32,13 @@ pub const INVALID_PARAMS: i32 = -32_602;
 pub const DISABLED: i32 = 2_004;
 /// An `admin_*` method without the operator's token, or off the admin address.
 pub const OPERATOR_REFUSED: i32 = 2_005;
+
+/// `admin_backup`'s target folder is not acceptable (relative, in the data folder, not empty).
+pub const BACKUP_TARGET_INVALID: i32 = 7_001;
+/// Another backup of the node is running.
+pub const BACKUP_BUSY: i32 = 7_002;
+/// The backup could not be written.
+pub const BACKUP_FAILED: i32 = 7_003;
 
 /// Builds an error with structured data.
 pub fn error_with<T: Serialize>(

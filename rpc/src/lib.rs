@@ -25,6 +25,7 @@ mod web;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -71,12 +72,56 @@ pub struct RpcServer {
     /// Where the `admin_*` methods are served, when the node has a separate address.
     pub admin_addr: Option<SocketAddr>,
     handle: ServerHandle,
+    /// The accept loops (one per listener); each ends once its listener is closed and
+    /// every connection it accepted has finished.
+    accepts: Vec<tokio::task::JoinHandle<()>>,
+    open_connections: Arc<AtomicUsize>,
 }
 
 impl RpcServer {
-    /// Stops accepting connections and closes the open ones.
+    /// Stops accepting connections and closes the open ones once their requests are
+    /// answered (without waiting).
     pub fn stop(&self) {
         let _ = self.handle.stop();
+    }
+
+    /// Stops accepting connections (the listening sockets are closed, so new clients
+    /// are refused and go to another node), lets the requests in flight finish, and
+    /// waits up to `grace` for every connection to close. Returns how many were still
+    /// open when the grace period ended (0: everything in flight was answered).
+    pub async fn shutdown(mut self, grace: std::time::Duration) -> usize {
+        self.stop();
+        let all = futures::future::join_all(self.accepts.iter_mut());
+        match tokio::time::timeout(grace, all).await {
+            Ok(_) => 0,
+            Err(_) => {
+                for accept in &self.accepts {
+                    accept.abort();
+                }
+                self.open_connections.load(Ordering::Acquire)
+            }
+        }
+    }
+
+    /// Connections open right now (HTTP keep-alive and requests in flight).
+    pub fn open_connections(&self) -> usize {
+        self.open_connections.load(Ordering::Acquire)
+    }
+}
+
+/// Counts a connection as open until dropped.
+struct ConnectionGuard(Arc<AtomicUsize>);
+
+impl ConnectionGuard {
+    fn new(count: &Arc<AtomicUsize>) -> ConnectionGuard {
+        count.fetch_add(1, Ordering::AcqRel);
+        ConnectionGuard(count.clone())
+    }
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -145,16 +190,22 @@ pub async fn serve(
             }))
             .to_service_builder();
     let router = http::routes(node.clone(), limits, Arc::new(registry));
+    let open_connections = Arc::new(AtomicUsize::new(0));
 
+    let mut accepts = Vec::new();
     for (listener, kind) in listeners {
         let builder = builder.clone();
         let methods = methods.clone();
         let router = router.clone();
         let stop_handle = stop_handle.clone();
         let node = node.clone();
-        tokio::spawn(async move {
+        let counter = open_connections.clone();
+        accepts.push(tokio::spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
             loop {
                 let (socket, remote) = tokio::select! {
+                    // Reap finished connections as they end, so the set stays small.
+                    Some(_) = connections.join_next(), if !connections.is_empty() => continue,
                     accepted = listener.accept() => match accepted {
                         Ok(accepted) => accepted,
                         Err(error) => {
@@ -195,17 +246,26 @@ pub async fn serve(
                             }
                         }
                     });
-                tokio::spawn(serve_with_graceful_shutdown(
-                    socket,
-                    service,
-                    stop_handle.clone().shutdown(),
-                ));
+                let guard = ConnectionGuard::new(&counter);
+                let stopped = stop_handle.clone().shutdown();
+                connections.spawn(async move {
+                    let _guard = guard;
+                    // On stop, hyper answers the request in flight, then closes the
+                    // connection (idle keep-alive connections close at once).
+                    let _ = serve_with_graceful_shutdown(socket, service, stopped).await;
+                });
             }
-        });
+            // Closing the listener now refuses new clients while the open connections
+            // finish their requests.
+            drop(listener);
+            while connections.join_next().await.is_some() {}
+        }));
     }
     Ok(RpcServer {
         local_addr,
         admin_addr,
         handle,
+        accepts,
+        open_connections,
     })
 }

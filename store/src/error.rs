@@ -22,6 +22,20 @@ pub enum StoreError {
     /// A snapshot is unusable.
     #[error("snapshot: {0}")]
     Snapshot(String),
+    /// A checkpoint's target folder already holds files.
+    #[error("{} exists and is not empty", .0.display())]
+    TargetNotEmpty(std::path::PathBuf),
+    /// Another process (a running node) holds the database.
+    #[error("the database in {} is in use (is the node still running?)", .0.display())]
+    InUse(std::path::PathBuf),
+    /// A file system operation failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
 }
 
 /// Result alias of the store crate.

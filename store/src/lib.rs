@@ -98,35 +98,36 @@ fn all_families() -> Vec<String> {
 /// The block cache shared by every column family.
 const BLOCK_CACHE_BYTES: usize = 32 << 20;
 
-impl Store {
-    /// Opens (or creates) the database in `path`.
-    pub fn open(path: &Path) -> StoreResult<Store> {
-        // Memory is bounded for the whole database, not per column family: with some 30
-        // families, RocksDB's per-family defaults (64 MiB memtables each) would let a
-        // node grow past a gigabyte under load.
-        let cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES);
-        let mut table_options = rocksdb::BlockBasedOptions::default();
-        table_options.set_block_cache(&cache);
-        table_options.set_bloom_filter(10.0, false);
-        table_options.set_cache_index_and_filter_blocks(true);
-        // Partitioned indexes and filters: the state tree's keys are random, so a
-        // table's single index block is large (hundreds of KiB) and, evicted from the
-        // bounded cache, was read and decompressed again for nearly every tree-node
-        // read (45% of a loaded node's CPU). Partitions are cached like data blocks;
-        // only the small top level stays pinned.
-        table_options.set_index_type(rocksdb::BlockBasedIndexType::TwoLevelIndexSearch);
-        table_options.set_partition_filters(true);
-        table_options.set_pin_top_level_index_and_filter(true);
-        table_options.set_pin_l0_filter_and_index_blocks_in_cache(true);
-        let mut options = Options::default();
-        options.create_if_missing(true);
-        options.create_missing_column_families(true);
-        options.set_compression_type(rocksdb::DBCompressionType::Lz4);
-        options.increase_parallelism(2);
-        options.set_max_open_files(512);
-        options.set_db_write_buffer_size(64 << 20);
-        options.set_max_total_wal_size(128 << 20);
-        let families = all_families().into_iter().map(|name| {
+/// The database options and the column families, shared by every way of opening.
+fn db_options() -> (Options, Vec<ColumnFamilyDescriptor>) {
+    // Memory is bounded for the whole database, not per column family: with some 30
+    // families, RocksDB's per-family defaults (64 MiB memtables each) would let a
+    // node grow past a gigabyte under load.
+    let cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES);
+    let mut table_options = rocksdb::BlockBasedOptions::default();
+    table_options.set_block_cache(&cache);
+    table_options.set_bloom_filter(10.0, false);
+    table_options.set_cache_index_and_filter_blocks(true);
+    // Partitioned indexes and filters: the state tree's keys are random, so a
+    // table's single index block is large (hundreds of KiB) and, evicted from the
+    // bounded cache, was read and decompressed again for nearly every tree-node
+    // read (45% of a loaded node's CPU). Partitions are cached like data blocks;
+    // only the small top level stays pinned.
+    table_options.set_index_type(rocksdb::BlockBasedIndexType::TwoLevelIndexSearch);
+    table_options.set_partition_filters(true);
+    table_options.set_pin_top_level_index_and_filter(true);
+    table_options.set_pin_l0_filter_and_index_blocks_in_cache(true);
+    let mut options = Options::default();
+    options.create_if_missing(true);
+    options.create_missing_column_families(true);
+    options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+    options.increase_parallelism(2);
+    options.set_max_open_files(512);
+    options.set_db_write_buffer_size(64 << 20);
+    options.set_max_total_wal_size(128 << 20);
+    let families = all_families()
+        .into_iter()
+        .map(|name| {
             let mut cf_options = Options::default();
             // Tree nodes are mostly hashes: compressing them saves nothing.
             let compression = if name == cf::TREE_NODES {
@@ -139,9 +140,83 @@ impl Store {
             cf_options.set_max_write_buffer_number(2);
             cf_options.set_block_based_table_factory(&table_options);
             ColumnFamilyDescriptor::new(name, cf_options)
-        });
+        })
+        .collect();
+    (options, families)
+}
+
+impl Store {
+    /// Opens (or creates) the database in `path`.
+    pub fn open(path: &Path) -> StoreResult<Store> {
+        let (options, families) = db_options();
         let db = DB::open_cf_descriptors(&options, path, families)?;
         Ok(Store { db: Arc::new(db) })
+    }
+
+    /// Opens the database in `path` without writing to it and without taking its lock
+    /// (for reading a backup's checkpoint; the files must not change meanwhile).
+    pub fn open_read_only(path: &Path) -> StoreResult<Store> {
+        let (options, families) = db_options();
+        let db = DB::open_cf_descriptors_read_only(&options, path, families, false)?;
+        Ok(Store { db: Arc::new(db) })
+    }
+
+    /// Fails with [`StoreError::InUse`] when a process holds the database in `path`.
+    /// A missing database is not in use. The check opens the database briefly, so it
+    /// is meant for folders about to be replaced (restore), not for live ones.
+    pub fn ensure_not_in_use(path: &Path) -> StoreResult<()> {
+        if !path.join("CURRENT").exists() {
+            return Ok(());
+        }
+        match Store::open(path) {
+            Ok(_) => Ok(()),
+            // RocksDB reports its LOCK file held as an IO error mentioning the lock.
+            Err(StoreError::Rocks(error)) if error.to_string().to_lowercase().contains("lock") => {
+                Err(StoreError::InUse(path.to_path_buf()))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Writes a consistent point-in-time copy of the whole database to `dir` (hard
+    /// links to the table files where the file system allows, after flushing the
+    /// memtables). `dir` must not exist or be empty; it is created.
+    pub fn checkpoint(&self, dir: &Path) -> StoreResult<()> {
+        match std::fs::read_dir(dir) {
+            Ok(mut entries) => {
+                if entries.next().is_some() {
+                    return Err(StoreError::TargetNotEmpty(dir.to_path_buf()));
+                }
+                // RocksDB creates the folder itself and refuses one that exists.
+                std::fs::remove_dir(dir).map_err(|e| StoreError::Io {
+                    path: dir.to_path_buf(),
+                    source: e,
+                })?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(StoreError::Io {
+                    path: dir.to_path_buf(),
+                    source: e,
+                })
+            }
+        }
+        let checkpoint = rocksdb::checkpoint::Checkpoint::new(&self.db)?;
+        checkpoint.create_checkpoint(dir)?;
+        Ok(())
+    }
+
+    /// Makes everything written so far durable and empties the memtables into table
+    /// files, so the next start has no write-ahead log to replay (clean shutdown).
+    pub fn flush_all(&self) -> StoreResult<()> {
+        self.db.flush_wal(true)?;
+        let families: Vec<&ColumnFamily> = all_families()
+            .iter()
+            .map(|name| self.family(name))
+            .collect();
+        self.db
+            .flush_cfs_opt(&families, &rocksdb::FlushOptions::default())?;
+        Ok(())
     }
 
     pub(crate) fn family(&self, name: &str) -> &ColumnFamily {

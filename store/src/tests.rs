@@ -197,3 +197,115 @@ fn pruning_keeps_the_latest_root_provable() {
         &proof
     ));
 }
+
+/// A checkpoint holds exactly what was written before it: later writes to the live
+/// database do not reach it, and it opens as a database of its own.
+#[test]
+fn checkpoint_is_a_point_in_time_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let head = build_chain(&store, 3);
+    store
+        .local_write(&[(b"before".to_vec(), Some(b"1".to_vec()))])
+        .unwrap();
+    store
+        .raft_append((1..=5).map(|i| (i, vec![i as u8])))
+        .unwrap();
+
+    let target = dir.path().join("backup");
+    store.checkpoint(&target).unwrap();
+
+    // More writes after the checkpoint: a block, local data, log entries.
+    let genesis = genesis();
+    let registrar = Keypair::from_name("validator-0");
+    let tx = Transaction {
+        chain_id: genesis.chain_id,
+        signer: registrar.public(),
+        nonce: 3,
+        payload: Payload::RegisterAccount {
+            account: Keypair::from_name("after-checkpoint").public(),
+            role: truffle_ledger::types::Role::Member,
+            birth_year: None,
+        },
+    }
+    .sign(&registrar);
+    let proposal = BlockProposal {
+        proposer: registrar.public(),
+        time_ms: 9_000,
+        transactions: vec![tx],
+    };
+    let executed = execute_block(&store, &head, &proposal).unwrap();
+    store.commit_block(&executed, &[]).unwrap();
+    store
+        .local_write(&[
+            (b"after".to_vec(), Some(b"2".to_vec())),
+            (b"before".to_vec(), None),
+        ])
+        .unwrap();
+    store.raft_append([(6, vec![6])]).unwrap();
+    assert_eq!(store.head().unwrap().unwrap().height, head.height + 1);
+
+    let copy = Store::open_read_only(&target).unwrap();
+    assert_eq!(
+        copy.head().unwrap().unwrap(),
+        head,
+        "the head at checkpoint time"
+    );
+    assert!(copy.block(head.height + 1).unwrap().is_none());
+    assert_eq!(copy.local_get(b"before").unwrap(), Some(b"1".to_vec()));
+    assert_eq!(copy.local_get(b"after").unwrap(), None);
+    assert_eq!(copy.raft_last_entry().unwrap().map(|(i, _)| i), Some(5));
+    assert!(copy
+        .get(&keys::account(&Keypair::from_name("member-2").public()))
+        .unwrap()
+        .is_some());
+    assert!(copy
+        .get(&keys::account(
+            &Keypair::from_name("after-checkpoint").public()
+        ))
+        .unwrap()
+        .is_none());
+    assert_eq!(state_root_at(&copy, head.height).unwrap(), head.state_root);
+    drop(copy);
+    // The checkpoint also opens read-write, as a restored node opens it.
+    let reopened = Store::open(&target).unwrap();
+    assert_eq!(reopened.head().unwrap().unwrap(), head);
+}
+
+/// A checkpoint never writes into a folder that holds files; an empty one is fine.
+#[test]
+fn checkpoint_refuses_a_non_empty_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    build_chain(&store, 1);
+    let occupied = dir.path().join("occupied");
+    std::fs::create_dir_all(&occupied).unwrap();
+    std::fs::write(occupied.join("keep.txt"), b"mine").unwrap();
+    let error = store.checkpoint(&occupied).unwrap_err();
+    assert!(
+        matches!(error, crate::StoreError::TargetNotEmpty(_)),
+        "{error}"
+    );
+    assert_eq!(std::fs::read(occupied.join("keep.txt")).unwrap(), b"mine");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    store.checkpoint(&empty).unwrap();
+    assert!(Store::open_read_only(&empty)
+        .unwrap()
+        .head()
+        .unwrap()
+        .is_some());
+}
+
+/// A database held by a live handle is reported in use; once released, it is not.
+#[test]
+fn a_held_database_is_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    Store::ensure_not_in_use(&path).unwrap();
+    let store = Store::open(&path).unwrap();
+    let error = Store::ensure_not_in_use(&path).unwrap_err();
+    assert!(matches!(error, crate::StoreError::InUse(_)), "{error}");
+    drop(store);
+    Store::ensure_not_in_use(&path).unwrap();
+}

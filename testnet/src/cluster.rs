@@ -355,6 +355,33 @@ impl Testnet {
         self.save()
     }
 
+    /// SIGTERM to node `index` (a graceful shutdown), waiting up to `grace` for it to
+    /// exit; returns its exit status, or `None` if it had to be SIGKILLed.
+    pub fn terminate(
+        &mut self,
+        index: usize,
+        grace: Duration,
+    ) -> Result<Option<std::process::ExitStatus>> {
+        self.check_index(index)?;
+        let status = match self.processes[index].as_mut() {
+            Some(process) => process.terminate_with_status(grace),
+            None => {
+                return Err(TestnetError::Invalid(format!(
+                    "node {index} was not started by this handle"
+                )))
+            }
+        };
+        self.processes[index] = None;
+        self.nodes[index].pid = None;
+        self.save()?;
+        Ok(status)
+    }
+
+    /// The `truffle` binary this testnet runs.
+    pub fn binary(&self) -> &Path {
+        &self.binary
+    }
+
     /// SIGKILL, then start again with the same data.
     pub fn restart(&mut self, index: usize) -> Result<()> {
         self.kill(index)?;

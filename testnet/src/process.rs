@@ -1,7 +1,7 @@
 //! One node process.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// Why a process could not be started or used.
@@ -169,17 +169,35 @@ impl NodeProcess {
 
     /// SIGTERM, then SIGKILL if it has not exited within `grace`.
     pub fn terminate(&mut self, grace: Duration) {
-        if let Some(mut child) = self.child.take() {
-            signal(child.id(), libc::SIGTERM);
-            let deadline = Instant::now() + grace;
-            while Instant::now() < deadline {
-                if child.try_wait().ok().flatten().is_some() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
+        self.terminate_with_status(grace);
+    }
+
+    /// SIGTERM, then waits up to `grace` for the process to exit and returns how it
+    /// exited; `None` when it had to be killed (or was not running).
+    pub fn terminate_with_status(&mut self, grace: Duration) -> Option<ExitStatus> {
+        let pid = self.pid()?;
+        signal(pid, libc::SIGTERM);
+        let status = self.wait_for_exit(grace);
+        if status.is_none() {
+            self.kill();
+        }
+        status
+    }
+
+    /// Waits up to `timeout` for the process to exit by itself; returns its status,
+    /// or `None` if it is still running (or was not).
+    pub fn wait_for_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let child = self.child.as_mut()?;
+            if let Some(status) = child.try_wait().ok().flatten() {
+                self.child = None;
+                return Some(status);
             }
-            let _ = child.kill();
-            let _ = child.wait();
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 

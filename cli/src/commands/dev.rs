@@ -2,7 +2,7 @@ use anyhow::Context;
 use truffle_node::NodeConfig;
 
 use crate::args::DevArgs;
-use crate::commands::{node, shutdown_signal};
+use crate::commands::{node, run_until_signalled, Signals};
 
 pub(crate) async fn run(args: DevArgs) -> anyhow::Result<()> {
     if args.reset && args.data_dir.exists() {
@@ -21,6 +21,7 @@ pub(crate) async fn run(args: DevArgs) -> anyhow::Result<()> {
         raft_election_max_ms: 300,
         ..NodeConfig::default()
     };
+    let signals = Signals::listen()?;
     let (node, server) = node::start(config).await?;
     // A single voter elects itself within one election timeout.
     let mut waited = 0;
@@ -48,8 +49,5 @@ pub(crate) async fn run(args: DevArgs) -> anyhow::Result<()> {
         truffle_genesis::dev_keys::admin().public()
     );
     println!("Press Ctrl-C to stop.");
-    shutdown_signal().await;
-    server.stop();
-    node.shutdown().await;
-    Ok(())
+    run_until_signalled(signals, node, server).await
 }

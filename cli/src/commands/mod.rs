@@ -63,6 +63,90 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Exit code after a second signal cut a shutdown short (128 + SIGINT, as shells do).
+pub(crate) const EXIT_INTERRUPTED: i32 = 130;
+
+/// How long a stopping node lets the RPC requests in flight finish.
+pub(crate) const RPC_DRAIN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// SIGINT and SIGTERM, listened to from the start, so that no signal is missed
+/// between the first one and the watch for a second one.
+pub(crate) struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Starts listening (replacing the default action, which would kill the process).
+    pub(crate) fn listen() -> anyhow::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals {
+                interrupt: signal(SignalKind::interrupt())
+                    .map_err(|e| anyhow::anyhow!("cannot listen for SIGINT: {e}"))?,
+                terminate: signal(SignalKind::terminate())
+                    .map_err(|e| anyhow::anyhow!("cannot listen for SIGTERM: {e}"))?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Signals {})
+        }
+    }
+
+    /// The next signal's name.
+    pub(crate) async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.interrupt.recv() => "SIGINT",
+                _ = self.terminate.recv() => "SIGTERM",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
+    }
+}
+
+/// Waits for the first SIGINT or SIGTERM, then stops gracefully: no new RPC
+/// connections, requests in flight answered (up to [`RPC_DRAIN_GRACE`]), the node's
+/// tasks and Raft stopped, the database flushed. A second signal meanwhile exits at
+/// once with [`EXIT_INTERRUPTED`].
+pub(crate) async fn run_until_signalled(
+    mut signals: Signals,
+    node: truffle_node::Node,
+    server: truffle_rpc::RpcServer,
+) -> anyhow::Result<()> {
+    let first = signals.next().await;
+    tracing::info!(target: "truffle", signal = first, "shutting down gracefully (send it again to exit at once)");
+    tokio::spawn(async move {
+        let second = signals.next().await;
+        // Not through tracing alone: the operator asked twice and must see why it ended.
+        eprintln!("{second} again: exiting at once without finishing the shutdown");
+        tracing::warn!(target: "truffle", signal = second, "second signal: exiting at once");
+        std::process::exit(EXIT_INTERRUPTED);
+    });
+    tracing::info!(target: "truffle", open_connections = server.open_connections(), "shutdown: RPC no longer accepts connections; answering requests in flight");
+    let started = std::time::Instant::now();
+    let left = server.shutdown(RPC_DRAIN_GRACE).await;
+    if left == 0 {
+        tracing::info!(target: "truffle", elapsed_ms = started.elapsed().as_millis() as u64, "shutdown: every request in flight was answered");
+    } else {
+        tracing::warn!(target: "truffle", connections = left, grace_secs = RPC_DRAIN_GRACE.as_secs(), "shutdown: connections still busy after the grace period are closed");
+    }
+    node.shutdown()
+        .await
+        .map_err(|e| anyhow::anyhow!("the node did not shut down cleanly: {e}"))?;
+    tracing::info!(target: "truffle", elapsed_ms = started.elapsed().as_millis() as u64, "shutdown complete");
+    Ok(())
+}
+
 /// Waits for Ctrl-C or SIGTERM.
 pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]

@@ -2,8 +2,8 @@ use anyhow::Context;
 use truffle_node::NodeConfig;
 use truffle_rpc::RpcLimits;
 
-use crate::args::{ConfigCommand, NodeCommand, NodeRunArgs};
-use crate::commands::shutdown_signal;
+use crate::args::{ConfigCommand, NodeBackupArgs, NodeCommand, NodeRestoreArgs, NodeRunArgs};
+use crate::commands::{run_until_signalled, Signals};
 
 /// The config file (or defaults), overridden by each flag or env var given.
 pub(crate) fn build_config(args: &NodeRunArgs) -> anyhow::Result<NodeConfig> {
@@ -103,6 +103,9 @@ pub(crate) async fn run(command: NodeCommand) -> anyhow::Result<()> {
     match command {
         NodeCommand::Run(args) => {
             let config = build_config(&args)?;
+            // Before the node starts: a signal during startup is then a shutdown
+            // request too, not a kill that skips the flush.
+            let signals = Signals::listen()?;
             let (node, server) = start(config).await?;
             let admin = server
                 .admin_addr
@@ -115,12 +118,10 @@ pub(crate) async fn run(command: NodeCommand) -> anyhow::Result<()> {
                 node.chain_id()
             );
             tracing::info!(token_file = %node.operator_token().path().display(), "admin_* methods need the operator's token");
-            shutdown_signal().await;
-            tracing::info!("shutting down");
-            server.stop();
-            node.shutdown().await;
-            Ok(())
+            run_until_signalled(signals, node, server).await
         }
+        NodeCommand::Backup(args) => backup(args).await,
+        NodeCommand::Restore(args) => restore(args),
         NodeCommand::Compact { data_dir } => {
             let store = truffle_store::Store::open(&data_dir.join("db")).with_context(|| {
                 format!("cannot open {} (is the node stopped?)", data_dir.display())
@@ -136,6 +137,115 @@ pub(crate) async fn run(command: NodeCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The operator token to send: from `--admin-token-file`, else `<data-dir>/admin.token`;
+/// none when no such file exists (nodes without admin gating accept that).
+fn admin_token(args: &NodeBackupArgs) -> anyhow::Result<Option<String>> {
+    let (path, named) = match (&args.admin_token_file, &args.data_dir) {
+        (Some(file), _) => (file.clone(), true),
+        (None, Some(dir)) => (dir.join(truffle_node::backup::ADMIN_TOKEN_FILE), false),
+        (None, None) => return Ok(None),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let token = text.trim().to_owned();
+            anyhow::ensure!(
+                !token.is_empty(),
+                "the admin token file {} is empty",
+                path.display()
+            );
+            Ok(Some(token))
+        }
+        // A file named explicitly must exist; the data folder's is optional.
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound && !named => Ok(None),
+        Err(error) => Err(anyhow::anyhow!(
+            "cannot read the admin token file {}: {error}",
+            path.display()
+        )),
+    }
+}
+
+async fn backup(args: NodeBackupArgs) -> anyhow::Result<()> {
+    use truffle_rpc::api::AdminApiClient;
+    anyhow::ensure!(
+        args.to.is_absolute(),
+        "--to must be an absolute path (the node writes it on its own machine): {}",
+        args.to.display()
+    );
+    let token = admin_token(&args)?;
+    // A checkpoint of a large database takes a while; the node answers once complete.
+    let client = crate::client::connect_with_token(
+        &args.rpc,
+        token.as_deref(),
+        std::time::Duration::from_secs(600),
+    )?;
+    let to = args
+        .to
+        .to_str()
+        .ok_or_else(|| anyhow::anyhow!("--to must be valid UTF-8"))?
+        .to_owned();
+    let manifest = client
+        .backup(to)
+        .await
+        .map_err(|e| crate::client::explain(e, &args.rpc))?;
+    println!(
+        "backup written to {}: chain {} node {} height {} applied index {} snapshot {} ({} files; the search index is rebuilt at start)",
+        args.to.display(),
+        manifest.chain_id,
+        manifest.node_key,
+        manifest.height,
+        manifest.applied_index.map(|i| i.to_string()).unwrap_or_else(|| "none".into()),
+        manifest.snapshot_index.map(|i| format!("at index {i}")).unwrap_or_else(|| "not included".into()),
+        manifest.files.len()
+    );
+    Ok(())
+}
+
+fn restore(args: NodeRestoreArgs) -> anyhow::Result<()> {
+    let expect_node_key = match &args.key_file {
+        Some(path) => Some(
+            truffle_node::keyfile::read_key_file(path)
+                .with_context(|| format!("cannot read the key file {}", path.display()))?
+                .public(),
+        ),
+        None => None,
+    };
+    let expect_chain_id = match &args.chain {
+        Some(chain) => Some(
+            truffle_genesis::load(chain)
+                .map_err(|e| anyhow::anyhow!("cannot load the chain {chain}: {e}"))?
+                .chain_id(),
+        ),
+        None => None,
+    };
+    let options = truffle_node::backup::RestoreOptions {
+        force: args.force,
+        expect_node_key,
+        expect_chain_id,
+    };
+    let report =
+        truffle_node::backup::restore(&args.from, &args.data_dir, &options).with_context(|| {
+            format!(
+                "cannot restore {} from {}",
+                args.data_dir.display(),
+                args.from.display()
+            )
+        })?;
+    if let Some(aside) = &report.moved_aside {
+        println!("previous data moved aside to {}", aside.display());
+    }
+    println!(
+        "restored {} from {}: chain {} node {} height {} ({} files linked, {} copied). Start the node: it catches up from the leader and rebuilds its search index.",
+        args.data_dir.display(),
+        args.from.display(),
+        report.manifest.chain_id,
+        report.manifest.node_key,
+        report.manifest.height,
+        report.linked,
+        report.copied
+    );
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use serde::{Deserialize, Serialize};
+use truffle_node::backup::BackupManifest;
 
 /// What a forced compaction did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,4 +24,10 @@ pub trait AdminApi {
     /// while the node keeps running.
     #[method(name = "compact")]
     async fn compact(&self) -> RpcResult<CompactionReport>;
+
+    /// Writes an online backup of this node to `to`: an absolute folder on the node's
+    /// machine, outside its data folder, missing or empty. Returns the manifest once
+    /// the backup is complete.
+    #[method(name = "backup")]
+    async fn backup(&self, to: String) -> RpcResult<BackupManifest>;
 }

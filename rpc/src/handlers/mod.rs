@@ -27,11 +27,6 @@ use crate::api::{
 pub fn rpc_module(node: Node) -> RpcModule<()> {
     let mut module = RpcModule::new(());
     module
-        .merge(crate::api::AdminApiServer::into_rpc(admin::AdminHandler {
-            node: node.clone(),
-        }))
-        .expect("method names are unique");
-    module
         .merge(system::SystemHandler { node: node.clone() }.into_rpc())
         .expect("method names are unique");
     module
@@ -91,6 +86,11 @@ pub fn rpc_module(node: Node) -> RpcModule<()> {
         .merge(crate::api::PaymentApiServer::into_rpc(
             order::OrderHandler { node: node.clone() },
         ))
+        .expect("method names are unique");
+    module
+        .merge(crate::api::AdminApiServer::into_rpc(admin::AdminHandler {
+            node: node.clone(),
+        }))
         .expect("method names are unique");
     module
         .merge(account::AccountHandler { node }.into_rpc())

@@ -153,6 +153,13 @@ pub(crate) fn all() -> Vec<MethodDoc> {
         .returns("report", "CompactionReport")
         .errors(&[e::OPERATOR_REFUSED, e::UNAVAILABLE]),
         call(
+            "admin_backup",
+            "Writes an online backup (RocksDB checkpoint, snapshot, manifest) to an absolute, empty folder outside the data folder (operator only).",
+        )
+        .param("to", "string")
+        .returns("manifest", "BackupManifest")
+        .errors(&[e::OPERATOR_REFUSED, e::BACKUP_TARGET_INVALID, e::BACKUP_BUSY, e::BACKUP_FAILED]),
+        call(
             "system_peers",
             "The validators this node's transport knows, and whether each is connected.",
         )

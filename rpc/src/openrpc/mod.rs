@@ -237,7 +237,7 @@ mod tests {
             .call(DISCOVER_METHOD, jsonrpsee::rpc_params![])
             .await
             .expect("rpc.discover answers");
-        node.shutdown().await;
+        node.shutdown().await.expect("the test node stops");
         assert!(
             missing.is_empty() && extra.is_empty() && failures.is_empty(),
             "the OpenRPC reference drifted from rpc_module (fix rpc/src/openrpc/methods.rs, \

@@ -463,6 +463,31 @@ pub(crate) fn components() -> Map<String, Value> {
         ),
     );
     add(
+        "BackupFile",
+        output(
+            "One file of a backup.",
+            &[("path", "string"), ("bytes", "u64")],
+        ),
+    );
+    add(
+        "BackupManifest",
+        output(
+            "What a backup holds (its manifest.json).",
+            &[
+                ("format_version", "u32"),
+                ("chain_id", "Hash"),
+                ("node_key", "PublicKey"),
+                ("height", "u64"),
+                ("head_hash", "Hash"),
+                ("applied_index", "u64?"),
+                ("snapshot_index", "u64?"),
+                ("created_at_ms", "u64"),
+                ("search_index", "string"),
+                ("files", "[BackupFile]"),
+            ],
+        ),
+    );
+    add(
         "VersionView",
         output(
             "Software version and chain.",

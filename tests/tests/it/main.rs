@@ -1,6 +1,7 @@
 //! Integration tests against real `truffle` processes on 127.0.0.1.
 
 mod accounts;
+mod backup;
 mod catalog;
 mod chat;
 mod cluster;
@@ -10,5 +11,6 @@ mod openrpc;
 mod operations;
 mod payments;
 mod raffles;
+mod shutdown;
 mod single_node;
 mod verify;
