@@ -139,7 +139,6 @@ pub(crate) struct NodeInner {
     pub(crate) registrar_nonce: Mutex<Option<u64>>,
     pub(crate) members: crate::services::members::Members,
     pub(crate) verified: truffle_consensus::VerifiedSignatures,
-    pub(crate) recommender: crate::recommend::Recommender,
     pub(crate) catalog: crate::catalog::Catalog,
     pub(crate) ads: crate::ads::AdBoard,
     pub(crate) market: crate::market::Market,
@@ -313,7 +312,6 @@ impl Node {
             registrar_nonce: Mutex::new(None),
             members,
             verified,
-            recommender: crate::recommend::Recommender::new(),
             catalog,
             ads,
             market,
@@ -880,43 +878,6 @@ impl Node {
         Err(NodeError::Consensus(
             "could not get the registrar's transaction in order; retry".into(),
         ))
-    }
-
-    /// Recommendations for `viewer` (flow 7): cohort, purchases, co-purchases, similarity.
-    pub fn recommendations(
-        &self,
-        viewer: &crate::recommend::Viewer,
-        limit: usize,
-    ) -> Result<Vec<crate::recommend::Recommendation>, NodeError> {
-        let head = self.head()?;
-        let year_now = truffle_ledger::tx::age_in_years(0, now_ms()) as u16;
-        let lookup = |account: &PublicKey| {
-            self.members()
-                .profile(self, account)
-                .ok()
-                .flatten()
-                .map(|p| (p.gender, p.birth_year))
-        };
-        Ok(self.inner.recommender.recommend(
-            &self.inner.store,
-            head.height,
-            year_now,
-            &lookup,
-            viewer,
-            limit,
-        )?)
-    }
-
-    /// Products like `product`.
-    pub fn similar_products(
-        &self,
-        product: u64,
-        limit: usize,
-    ) -> Result<Vec<crate::recommend::Recommendation>, NodeError> {
-        Ok(self
-            .inner
-            .recommender
-            .similar(&self.inner.store, product, limit)?)
     }
 
     /// The members service.

@@ -1,0 +1,14 @@
+//! Recommendations (flow 7 of the brief): limited editions for a member from their
+//! gender and age band, their purchases, raffle entries and wins, and what members like
+//! them did.
+//!
+//! - [`model`] and [`signals`]: the ranking core, pure (interactions in, scores out);
+//! - [`ledger`]: the core's input derived from the ledger and the members' profiles;
+//! - [`reader`]: the node's read model (built at start, follows applied blocks) and the
+//!   pages the RPC serves, with a reason per item;
+//! - [`movielens`] and [`eval`]: the same core measured on MovieLens 100K.
+
+pub mod eval;
+pub mod model;
+pub mod movielens;
+pub mod signals;
