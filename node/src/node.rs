@@ -139,6 +139,7 @@ pub(crate) struct NodeInner {
     pub(crate) registrar_nonce: Mutex<Option<u64>>,
     pub(crate) members: crate::services::members::Members,
     pub(crate) verified: truffle_consensus::VerifiedSignatures,
+    pub(crate) recommender: crate::recommend::Recommender,
     pub(crate) catalog: crate::catalog::Catalog,
     pub(crate) ads: crate::ads::AdBoard,
     pub(crate) market: crate::market::Market,
@@ -312,6 +313,7 @@ impl Node {
             registrar_nonce: Mutex::new(None),
             members,
             verified,
+            recommender: crate::recommend::Recommender::new(),
             catalog,
             ads,
             market,
@@ -331,6 +333,7 @@ impl Node {
         tokio::spawn(crate::tasks::forward_transactions(self.clone()));
         tokio::spawn(crate::tasks::housekeeping(self.clone()));
         tokio::spawn(crate::catalog::follow(self.clone()));
+        tokio::spawn(crate::recommend::reader::follow(self.clone()));
         tokio::spawn(crate::market::run(self.clone()));
         tokio::spawn(crate::chat::run(self.clone()));
     }

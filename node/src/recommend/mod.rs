@@ -9,6 +9,13 @@
 //! - [`movielens`] and [`eval`]: the same core measured on MovieLens 100K.
 
 pub mod eval;
+pub mod ledger;
 pub mod model;
 pub mod movielens;
+pub mod reader;
 pub mod signals;
+
+pub use reader::{
+    RecoError, RecoItem, RecoPage, Reason, ReasonKind, Recommender, Viewer, MAX_PAGE_SIZE,
+    MAX_RESULTS,
+};

@@ -150,7 +150,7 @@ impl Default for Params {
             neighbours: 100,
             user_damping: 0.5,
             trend_half_life: 30.0 * DAY,
-            cohort_shrink: 50.0,
+            cohort_shrink: 5.0,
             fresh_half_life: 14.0 * DAY,
             candidates_per_source: 200,
         }
@@ -314,12 +314,13 @@ impl Model {
                     ),
                 ];
                 let score = terms.iter().map(|(s, _)| s).sum();
-                let (_, mut reason) = terms
+                // The most specific term close to the strongest explains the item best:
+                // "your cohort likes it" says more than "everyone does" at equal strength.
+                let strongest = terms.iter().map(|(s, _)| *s).fold(0.0f32, f32::max);
+                let mut reason = terms
                     .iter()
-                    .copied()
-                    .filter(|(s, _)| *s > 0.0)
-                    .max_by(|a, b| a.0.total_cmp(&b.0))
-                    .unwrap_or((0.0, Signal::Fresh));
+                    .find(|(s, _)| *s > 0.0 && *s >= 0.8 * strongest)
+                    .map_or(Signal::Fresh, |(_, signal)| *signal);
                 if let Signal::Content { anchor } = &mut reason {
                     *anchor = self.content_anchor(&history, *item);
                 }
