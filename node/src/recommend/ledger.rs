@@ -78,12 +78,22 @@ pub fn price_band(price: u64) -> u8 {
 
 /// The content features of a product, as names.
 pub fn feature_names(product: &Product) -> Vec<String> {
-    let brand = product.brand.trim().to_lowercase();
+    feature_names_of(
+        &product.brand,
+        &product.model,
+        &product.category,
+        product.price,
+    )
+}
+
+/// The content features of a brand, model, category and price, as names.
+pub fn feature_names_of(brand: &str, model: &str, category: &str, price: u64) -> Vec<String> {
+    let brand = brand.trim().to_lowercase();
     vec![
         format!("brand:{brand}"),
-        format!("model:{brand}/{}", product.model.trim().to_lowercase()),
-        format!("category:{}", product.category.trim().to_lowercase()),
-        format!("price:{}", price_band(product.price)),
+        format!("model:{brand}/{}", model.trim().to_lowercase()),
+        format!("category:{}", category.trim().to_lowercase()),
+        format!("price:{}", price_band(price)),
     ]
 }
 

@@ -14,6 +14,7 @@ pub mod model;
 pub mod movielens;
 pub mod reader;
 pub mod signals;
+pub mod synthetic;
 
 pub use reader::{
     RecoError, RecoItem, RecoPage, Reason, ReasonKind, Recommender, Viewer, MAX_PAGE_SIZE,
