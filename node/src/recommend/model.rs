@@ -142,8 +142,8 @@ impl Default for Params {
         Params {
             w_together: 30.0,
             w_content: 0.1,
-            w_cohort: 0.2,
-            w_popular: 0.2,
+            w_cohort: 0.3,
+            w_popular: 0.1,
             w_fresh: 0.05,
             history_half_life: 2.0,
             max_history: 200,

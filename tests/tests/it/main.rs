@@ -8,5 +8,6 @@ mod faults;
 mod kakao;
 mod payments;
 mod raffles;
+mod reco;
 mod single_node;
 mod verify;
