@@ -160,7 +160,13 @@ pub(crate) async fn run(command: RecoCommand) -> anyhow::Result<()> {
     }
 }
 
-fn bench(members: usize, items: usize, mean_purchases: usize, calls: usize, seed: u64) -> BenchReport {
+fn bench(
+    members: usize,
+    items: usize,
+    mean_purchases: usize,
+    calls: usize,
+    seed: u64,
+) -> BenchReport {
     let (data, view) = synthetic::market(members, items, mean_purchases, seed);
     let interactions = data.interactions.len();
     let started = Instant::now();

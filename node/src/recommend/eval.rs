@@ -361,14 +361,20 @@ mod movielens_tests {
         let ml = match movielens::load(&dir) {
             Ok(ml) => ml,
             Err(movielens::MovieLensError::Missing(path)) => {
-                eprintln!("skipped: {} is missing (scripts/setup.sh fetches MovieLens 100K)", path.display());
+                eprintln!(
+                    "skipped: {} is missing (scripts/setup.sh fetches MovieLens 100K)",
+                    path.display()
+                );
                 return;
             }
             Err(error) => panic!("{error}"),
         };
         let report = evaluate(&ml.data, &EvalConfig::default());
         for m in &report.methods {
-            eprintln!("{:<32} HR@10 {:.4} ± {:.4}  NDCG@10 {:.4} ± {:.4}", m.method, m.hr, m.hr_se, m.ndcg, m.ndcg_se);
+            eprintln!(
+                "{:<32} HR@10 {:.4} ± {:.4}  NDCG@10 {:.4} ± {:.4}",
+                m.method, m.hr, m.hr_se, m.ndcg, m.ndcg_se
+            );
         }
         assert_eq!(report.users, 943);
         let hr = |name| report.method(name).unwrap().hr;

@@ -5,7 +5,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-
 use truffle_ledger::state::{decode_record, keys, StateView, Table};
 use truffle_ledger::types::{
     Acquisition, Gender, Item, ItemLock, Order, OrderStatus, OwnershipRecord, Product, Raffle,
@@ -169,7 +168,10 @@ pub fn build<V: StateView + ?Sized>(
             if item.owner != product.seller {
                 b.view.owned.entry(item.owner).or_default().insert(ix);
                 let record: Option<OwnershipRecord> = view
-                    .get(&keys::ownership(item_id, item.history_len.saturating_sub(1)))?
+                    .get(&keys::ownership(
+                        item_id,
+                        item.history_len.saturating_sub(1),
+                    ))?
                     .map(|bytes| decode_record("ownership", &bytes))
                     .transpose()?;
                 if record.is_some_and(|r| r.acquisition == Acquisition::Transferred) {
@@ -268,7 +270,9 @@ pub fn cohort_of<V: StateView + ?Sized>(
         return Ok(None);
     };
     let attested = match view.get(&keys::account(account))? {
-        Some(bytes) => decode_record::<truffle_ledger::types::Account>("account", &bytes)?.birth_year,
+        Some(bytes) => {
+            decode_record::<truffle_ledger::types::Account>("account", &bytes)?.birth_year
+        }
         None => None,
     };
     let birth_year = if birth_year > 0 {

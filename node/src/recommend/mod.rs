@@ -6,7 +6,8 @@
 //! - [`ledger`]: the core's input derived from the ledger and the members' profiles;
 //! - [`reader`]: the node's read model (built at start, follows applied blocks) and the
 //!   pages the RPC serves, with a reason per item;
-//! - [`movielens`] and [`eval`]: the same core measured on MovieLens 100K.
+//! - [`movielens`] and [`eval`]: the same core measured on MovieLens 100K;
+//! - [`synthetic`]: a seeded market for latency measurements.
 
 pub mod eval;
 pub mod ledger;
@@ -17,6 +18,6 @@ pub mod signals;
 pub mod synthetic;
 
 pub use reader::{
-    RecoError, RecoItem, RecoPage, Reason, ReasonKind, Recommender, Viewer, MAX_PAGE_SIZE,
+    Reason, ReasonKind, RecoError, RecoItem, RecoPage, Recommender, Viewer, MAX_PAGE_SIZE,
     MAX_RESULTS,
 };

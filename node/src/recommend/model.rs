@@ -292,10 +292,7 @@ impl Model {
                     .map(|(sum, anchor, _)| (sum / total, *anchor))
                     .unwrap_or((0.0, 0));
                 let terms = [
-                    (
-                        p.w_together * co,
-                        Signal::Together { anchor },
-                    ),
+                    (p.w_together * co, Signal::Together { anchor }),
                     (
                         p.w_content * self.content.score(&profile, *item),
                         Signal::Content { anchor: 0 },
@@ -304,10 +301,7 @@ impl Model {
                         p.w_cohort * self.popularity.cohort(query.cohort, *item),
                         Signal::Cohort,
                     ),
-                    (
-                        p.w_popular * self.popularity.global(*item),
-                        Signal::Popular,
-                    ),
+                    (p.w_popular * self.popularity.global(*item), Signal::Popular),
                     (
                         p.w_fresh * self.fresh.get(*item as usize).copied().unwrap_or(0.0),
                         Signal::Fresh,
@@ -388,7 +382,10 @@ impl Model {
         {
             top.iter().for_each(|item| add(*item));
         }
-        self.popularity.top_global.iter().for_each(|item| add(*item));
+        self.popularity
+            .top_global
+            .iter()
+            .for_each(|item| add(*item));
         self.newest.iter().for_each(|item| add(*item));
         let profile = self.content.profile(&history);
         for feature in self.content.strongest(&profile, 5) {
@@ -441,7 +438,10 @@ impl Model {
                     .or_insert((0.0, Signal::Content { anchor: item }));
                 // Content is the tie-breaker here: it reaches new items co-purchases cannot.
                 if content * p.w_together * 0.5 > slot.0 {
-                    *slot = (content * p.w_together * 0.5, Signal::Content { anchor: item });
+                    *slot = (
+                        content * p.w_together * 0.5,
+                        Signal::Content { anchor: item },
+                    );
                 }
             }
         }

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use truffle_consensus::LedgerEvent;
-use truffle_ledger::types::Gender;
 use truffle_ledger::state::StateView;
+use truffle_ledger::types::Gender;
 use truffle_ledger::{LedgerError, PublicKey};
 
 use crate::ads::{now_ms, AdError, AdminQuery};
@@ -178,7 +178,10 @@ fn reason(signal: Signal, cohort: Option<Cohort>, view: &LedgerView, similar: bo
         Signal::Fresh => plain(ReasonKind::New, "새로 등록된 한정판"),
         Signal::Together { anchor } => Reason {
             product: product_at(anchor),
-            ..plain(ReasonKind::BoughtTogether, "이 상품을 산 회원이 함께 산 상품")
+            ..plain(
+                ReasonKind::BoughtTogether,
+                "이 상품을 산 회원이 함께 산 상품",
+            )
         },
         Signal::Content { anchor } => Reason {
             product: product_at(anchor),
@@ -237,7 +240,12 @@ fn paginate(
     let start = ((page - 1) * size) as usize;
     let end = start + size as usize;
     RecoPage {
-        items: ranked.iter().skip(start).take(size as usize).map(to_item).collect(),
+        items: ranked
+            .iter()
+            .skip(start)
+            .take(size as usize)
+            .map(to_item)
+            .collect(),
         page,
         page_size: size,
         has_more: ranked.len() > end && end < MAX_RESULTS as usize,
@@ -297,7 +305,9 @@ impl Built {
             .get(&product)
             .ok_or(RecoError::UnknownProduct(product))?;
         let ranked = self.model.similar(ix, |other| {
-            view.products.get(other as usize).is_some_and(|p| p.available)
+            view.products
+                .get(other as usize)
+                .is_some_and(|p| p.available)
         });
         Ok(paginate(ranked, page, size, view.height, |s| {
             item(
@@ -321,7 +331,10 @@ impl Recommender {
     }
 
     fn current(&self) -> Option<Arc<Built>> {
-        self.built.read().expect("recommender lock poisoned").clone()
+        self.built
+            .read()
+            .expect("recommender lock poisoned")
+            .clone()
     }
 
     /// Builds a model from the node's store now.
@@ -386,8 +399,14 @@ impl Recommender {
         self.ensure(node)?.similar(product, page, size)
     }
 
+    /// When the last build finished; a build under way counts as now (the follower
+    /// task must not block on it).
     fn last_build(&self) -> Option<Instant> {
-        *self.building.lock().expect("recommender lock poisoned")
+        match self.building.try_lock() {
+            Ok(at) => *at,
+            Err(std::sync::TryLockError::WouldBlock) => Some(Instant::now()),
+            Err(std::sync::TryLockError::Poisoned(_)) => panic!("recommender lock poisoned"),
+        }
     }
 }
 
@@ -411,7 +430,12 @@ impl Node {
                 .flatten()
                 .map(|p| (p.gender, p.birth_year))
         };
-        Ok(ledger::cohort_of(self.store(), account, year_now(), &profile)?)
+        Ok(ledger::cohort_of(
+            self.store(),
+            account,
+            year_now(),
+            &profile,
+        )?)
     }
 
     /// Recommendations for a member's account (used by `reco_forMe`).
@@ -526,13 +550,22 @@ mod tests {
     #[test]
     fn pages_are_bounded() {
         assert_eq!(resolve_page(None, None).unwrap(), (1, DEFAULT_PAGE_SIZE));
-        assert!(matches!(resolve_page(Some(0), None), Err(RecoError::InvalidPage(_))));
-        assert!(matches!(resolve_page(None, Some(0)), Err(RecoError::InvalidPage(_))));
+        assert!(matches!(
+            resolve_page(Some(0), None),
+            Err(RecoError::InvalidPage(_))
+        ));
+        assert!(matches!(
+            resolve_page(None, Some(0)),
+            Err(RecoError::InvalidPage(_))
+        ));
         assert!(matches!(
             resolve_page(None, Some(MAX_PAGE_SIZE + 1)),
             Err(RecoError::InvalidPage(_))
         ));
-        assert!(matches!(resolve_page(Some(5), Some(50)), Err(RecoError::InvalidPage(_))));
+        assert!(matches!(
+            resolve_page(Some(5), Some(50)),
+            Err(RecoError::InvalidPage(_))
+        ));
         assert_eq!(resolve_page(Some(4), Some(50)).unwrap(), (4, 50));
     }
 }

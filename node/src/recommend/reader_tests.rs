@@ -142,8 +142,12 @@ fn market() -> Market {
     let admin = Keypair::from_name("admin");
     let mut world = World::new(&admin);
     let seller = Keypair::from_name("seller");
-    let women: Vec<Keypair> = (0..3).map(|i| Keypair::from_name(&format!("w{i}"))).collect();
-    let men: Vec<Keypair> = (0..2).map(|i| Keypair::from_name(&format!("m{i}"))).collect();
+    let women: Vec<Keypair> = (0..3)
+        .map(|i| Keypair::from_name(&format!("w{i}")))
+        .collect();
+    let men: Vec<Keypair> = (0..2)
+        .map(|i| Keypair::from_name(&format!("m{i}")))
+        .collect();
     let newcomer = Keypair::from_name("newcomer");
     world.register(&seller, 1980);
     for w in &women {
@@ -153,8 +157,18 @@ fn market() -> Market {
         world.register(m, 1982);
     }
     world.register(&newcomer, 1990);
-    world.apply(&seller, Payload::ApplySeller { shop_name: "s".into() });
-    world.apply(&admin, Payload::ApproveSeller { account: seller.public() });
+    world.apply(
+        &seller,
+        Payload::ApplySeller {
+            shop_name: "s".into(),
+        },
+    );
+    world.apply(
+        &admin,
+        Payload::ApproveSeller {
+            account: seller.public(),
+        },
+    );
     let mut ids = HashMap::new();
     let mut first = HashMap::new();
     for (name, spec) in [
@@ -183,7 +197,13 @@ fn market() -> Market {
         buy(&mut world, m, "C", 15_000_000);
     }
     buy(&mut world, &men[0], "F", 15_000_000);
-    world.apply(&seller, Payload::ListItem { item: first["D"], price: None });
+    world.apply(
+        &seller,
+        Payload::ListItem {
+            item: first["D"],
+            price: None,
+        },
+    );
     let Effect::RaffleCreated { raffle } = world.apply(
         &seller,
         Payload::CreateRaffle(RaffleSpec {
@@ -251,10 +271,19 @@ fn cohorts_get_their_own_favourites_with_a_cohort_reason() {
     };
     let page = m.built.for_viewer(&young_woman, 1, 10);
     let top = products(&page);
-    assert!(top[..2].contains(&m.ids["A"]) && top[..2].contains(&m.ids["B"]), "{page:?}");
+    assert!(
+        top[..2].contains(&m.ids["A"]) && top[..2].contains(&m.ids["B"]),
+        "{page:?}"
+    );
     assert_eq!(page.items[0].reason.kind, ReasonKind::Cohort);
     assert_eq!(page.items[0].reason.age_band, Some(20));
-    assert!(page.items[0].reason.text.starts_with("같은 연령대에서 인기"), "{page:?}");
+    assert!(
+        page.items[0]
+            .reason
+            .text
+            .starts_with("같은 연령대에서 인기"),
+        "{page:?}"
+    );
 
     let man = Viewer {
         account: None,
@@ -270,9 +299,22 @@ fn cohorts_get_their_own_favourites_with_a_cohort_reason() {
 fn sold_out_and_owned_products_are_never_offered() {
     let m = market();
     for cohort in [Some(WOMEN_20), Some(MEN_40), None] {
-        let page = m.built.for_viewer(&Viewer { account: None, cohort }, 1, 50);
-        assert!(!products(&page).contains(&m.ids["F"]), "F is sold out: {page:?}");
-        assert!(products(&page).contains(&m.ids["D"]), "D's raffle is open: {page:?}");
+        let page = m.built.for_viewer(
+            &Viewer {
+                account: None,
+                cohort,
+            },
+            1,
+            50,
+        );
+        assert!(
+            !products(&page).contains(&m.ids["F"]),
+            "F is sold out: {page:?}"
+        );
+        assert!(
+            products(&page).contains(&m.ids["D"]),
+            "D's raffle is open: {page:?}"
+        );
     }
     let buyer = Viewer {
         account: Some(m.women[1].public()),
@@ -297,7 +339,10 @@ fn history_brings_bought_together_items_first() {
     assert_eq!(page.items[0].product, m.ids["B"], "{page:?}");
     assert_eq!(page.items[0].reason.kind, ReasonKind::BoughtTogether);
     assert_eq!(page.items[0].reason.product, Some(m.ids["A"]));
-    assert_eq!(page.items[0].reason.text, "이 상품을 산 회원이 함께 산 상품");
+    assert_eq!(
+        page.items[0].reason.text,
+        "이 상품을 산 회원이 함께 산 상품"
+    );
 }
 
 #[test]

@@ -20,7 +20,12 @@ pub const CATEGORIES: usize = 20;
 
 /// A seeded market of `members` members (each with about `mean_purchases` purchases)
 /// and `items` products; member `i` is [`member_key`]`(i)`.
-pub fn market(members: usize, items: usize, mean_purchases: usize, seed: u64) -> (Dataset, LedgerView) {
+pub fn market(
+    members: usize,
+    items: usize,
+    mean_purchases: usize,
+    seed: u64,
+) -> (Dataset, LedgerView) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut feature_ids: HashMap<String, u32> = HashMap::new();
     let mut data = Dataset::default();

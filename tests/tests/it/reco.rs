@@ -87,7 +87,10 @@ async fn for_me(market: &Market, member: &Member, height: u64) -> anyhow::Result
             return Ok(page);
         }
         if Instant::now() > deadline {
-            bail!("the recommender is still at height {} < {height}", page.height);
+            bail!(
+                "the recommender is still at height {} < {height}",
+                page.height
+            );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -104,21 +107,61 @@ async fn two_cohorts_get_different_explained_recommendations() -> anyhow::Result
 
     eprintln!("--- a seller with two Chanel bags and two Rolex watches");
     let seller = market.seller().await?;
-    let (flap, flap_items) =
-        product(&market, &seller, "Chanel", "CF-1", "샤넬 클래식 플랩 백", "bags", 9_000_000).await?;
-    let (boy, boy_items) =
-        product(&market, &seller, "Chanel", "BOY-2", "샤넬 보이 백", "bags", 8_000_000).await?;
-    let (sub, sub_items) =
-        product(&market, &seller, "Rolex", "SUB-1", "롤렉스 서브마리너", "watches", 15_000_000).await?;
-    let (gmt, gmt_items) =
-        product(&market, &seller, "Rolex", "GMT-2", "롤렉스 GMT 마스터", "watches", 16_000_000).await?;
+    let (flap, flap_items) = product(
+        &market,
+        &seller,
+        "Chanel",
+        "CF-1",
+        "샤넬 클래식 플랩 백",
+        "bags",
+        9_000_000,
+    )
+    .await?;
+    let (boy, boy_items) = product(
+        &market,
+        &seller,
+        "Chanel",
+        "BOY-2",
+        "샤넬 보이 백",
+        "bags",
+        8_000_000,
+    )
+    .await?;
+    let (sub, sub_items) = product(
+        &market,
+        &seller,
+        "Rolex",
+        "SUB-1",
+        "롤렉스 서브마리너",
+        "watches",
+        15_000_000,
+    )
+    .await?;
+    let (gmt, gmt_items) = product(
+        &market,
+        &seller,
+        "Rolex",
+        "GMT-2",
+        "롤렉스 GMT 마스터",
+        "watches",
+        16_000_000,
+    )
+    .await?;
 
     eprintln!("--- women in their twenties buy Chanel, men in their forties Rolex");
     let mut women = Vec::new();
     let mut men = Vec::new();
     for n in 0..3 {
-        women.push(market.signup_as(&format!("w{n}"), Gender::Female, 2003).await?);
-        men.push(market.signup_as(&format!("m{n}"), Gender::Male, 1983).await?);
+        women.push(
+            market
+                .signup_as(&format!("w{n}"), Gender::Female, 2003)
+                .await?,
+        );
+        men.push(
+            market
+                .signup_as(&format!("m{n}"), Gender::Male, 1983)
+                .await?,
+        );
     }
     buy(&market, &women[0], flap_items[0], 9_000_000).await?;
     buy(&market, &women[1], flap_items[1], 9_000_000).await?;
@@ -128,7 +171,9 @@ async fn two_cohorts_get_different_explained_recommendations() -> anyhow::Result
     buy(&market, &men[1], gmt_items[0], 16_000_000).await?;
     let height = market.rpc.get_header(None).await?.header.height;
 
-    eprintln!("--- a new member of each cohort: the cohort's brand first, with the cohort as the reason");
+    eprintln!(
+        "--- a new member of each cohort: the cohort's brand first, with the cohort as the reason"
+    );
     let woman = for_me(&market, &women[2], height).await?;
     let man = for_me(&market, &men[2], height).await?;
     eprintln!("woman: {:?}\nman: {:?}", ids(&woman), ids(&man));
@@ -142,7 +187,10 @@ async fn two_cohorts_get_different_explained_recommendations() -> anyhow::Result
         let reason = &page.items[0].reason;
         assert_eq!(reason.kind, ReasonKind::Cohort, "{page:?}");
         assert_eq!(reason.gender, Some(gender));
-        assert!(reason.text.starts_with("같은 연령대에서 인기"), "{reason:?}");
+        assert!(
+            reason.text.starts_with("같은 연령대에서 인기"),
+            "{reason:?}"
+        );
     }
     assert_eq!(woman.items[0].reason.age_band, Some(20));
     assert_eq!(man.items[0].reason.age_band, Some(40));
@@ -153,13 +201,22 @@ async fn two_cohorts_get_different_explained_recommendations() -> anyhow::Result
     assert_eq!(buyer.items[0].product, boy, "{buyer:?}");
     assert_eq!(buyer.items[0].reason.kind, ReasonKind::BoughtTogether);
     assert_eq!(buyer.items[0].reason.product, Some(flap));
-    assert_eq!(buyer.items[0].reason.text, "이 상품을 산 회원이 함께 산 상품");
+    assert_eq!(
+        buyer.items[0].reason.text,
+        "이 상품을 산 회원이 함께 산 상품"
+    );
 
     eprintln!("--- similar products, pages, errors");
     let similar = market.rpc.similar(sub, None, Some(3)).await?;
     assert_eq!(similar.items[0].product, gmt, "{similar:?}");
-    let first = market.rpc.for_me(women[2].session.clone(), Some(1), Some(2)).await?;
-    let second = market.rpc.for_me(women[2].session.clone(), Some(2), Some(2)).await?;
+    let first = market
+        .rpc
+        .for_me(women[2].session.clone(), Some(1), Some(2))
+        .await?;
+    let second = market
+        .rpc
+        .for_me(women[2].session.clone(), Some(2), Some(2))
+        .await?;
     assert_eq!(
         [ids(&first), ids(&second)].concat(),
         ids(&woman)[..ids(&first).len() + ids(&second).len()]

@@ -61,7 +61,9 @@ impl Content {
 
     /// The items carrying `feature`.
     pub fn items_with(&self, feature: u32) -> &[ItemIx] {
-        self.items_with.get(feature as usize).map_or(&[], Vec::as_slice)
+        self.items_with
+            .get(feature as usize)
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The taste of a weighted history.

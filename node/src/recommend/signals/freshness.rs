@@ -22,6 +22,10 @@ mod tests {
         assert!((freshness(Some(90), 100, 10.0) - 0.5).abs() < 1e-6);
         assert_eq!(freshness(None, 100, 10.0), 0.0);
         assert_eq!(freshness(Some(100), 100, 0.0), 0.0);
-        assert_eq!(freshness(Some(200), 100, 10.0), 1.0, "clock skew is not a bonus");
+        assert_eq!(
+            freshness(Some(200), 100, 10.0),
+            1.0,
+            "clock skew is not a bonus"
+        );
     }
 }

@@ -154,7 +154,13 @@ mod tests {
             Some(MEN_40),
             Some(MEN_40),
         ];
-        let interactions = [at(0, 0, 1), at(1, 0, 1), at(2, 0, 1), at(3, 1, 1), at(4, 1, 1)];
+        let interactions = [
+            at(0, 0, 1),
+            at(1, 0, 1),
+            at(2, 0, 1),
+            at(3, 1, 1),
+            at(4, 1, 1),
+        ];
         let pop = Popularity::build(3, &interactions, &cohorts, 0.0, 1.0, 10);
         assert_eq!(pop.top_global, [0, 1]);
         assert_eq!(pop.top_cohort[&WOMEN_20][0], 0);
@@ -170,7 +176,10 @@ mod tests {
         let cohorts = [Some(WOMEN_20), Some(WOMEN_20), Some(WOMEN_20), Some(MEN_40)];
         let interactions = [at(0, 0, 1), at(1, 0, 1), at(2, 0, 1), at(3, 2, 1)];
         let pop = Popularity::build(3, &interactions, &cohorts, 0.0, 4.0, 10);
-        assert!(pop.cohort(Some(MEN_40), 0) > 0.0, "the prior reaches item 0");
+        assert!(
+            pop.cohort(Some(MEN_40), 0) > 0.0,
+            "the prior reaches item 0"
+        );
         assert!(pop.cohort(Some(MEN_40), 1) == 0.0, "nobody bought item 1");
     }
 
