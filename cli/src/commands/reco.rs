@@ -10,8 +10,8 @@ use serde::Serialize;
 use truffle_node::recommend::eval::{evaluate, EvalConfig, Split};
 use truffle_node::recommend::model::Params;
 use truffle_node::recommend::movielens::{self, MovieLensError};
-use truffle_node::recommend::reader::{Built, Viewer};
 use truffle_node::recommend::synthetic;
+use truffle_node::recommend::{Built, Viewer};
 
 use crate::args::OutputFormat;
 use crate::output::print;

@@ -4,8 +4,9 @@
 //!
 //! - [`model`] and [`signals`]: the ranking core, pure (interactions in, scores out);
 //! - [`ledger`]: the core's input derived from the ledger and the members' profiles;
-//! - [`reader`]: the node's read model (built at start, follows applied blocks) and the
-//!   pages the RPC serves, with a reason per item;
+//! - [`reader`]: the node's read model (built at start, follows applied blocks);
+//! - [`page`]: the pages the RPC serves, with a reason per item; `service`: the node's
+//!   methods behind `reco_*`;
 //! - [`movielens`] and [`eval`]: the same core measured on MovieLens 100K;
 //! - [`synthetic`]: a seeded market for latency measurements.
 
@@ -13,11 +14,15 @@ pub mod eval;
 pub mod ledger;
 pub mod model;
 pub mod movielens;
+pub mod page;
 pub mod reader;
+mod service;
 pub mod signals;
 pub mod synthetic;
 
-pub use reader::{
-    Reason, ReasonKind, RecoError, RecoItem, RecoPage, Recommender, Viewer, MAX_PAGE_SIZE,
+pub use page::{
+    Reason, ReasonKind, RecoError, RecoItem, RecoPage, Viewer, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
     MAX_RESULTS,
 };
+pub use reader::{Built, Recommender};
+pub use service::year_now;

@@ -11,6 +11,9 @@ use truffle_ledger::{
 
 use super::*;
 use crate::recommend::ledger;
+use crate::recommend::model::Cohort;
+use crate::recommend::page::ReasonKind;
+use truffle_ledger::types::Gender;
 
 struct World {
     chain: MemoryChain,
