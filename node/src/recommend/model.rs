@@ -458,3 +458,81 @@ impl Model {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Items 0–3 bought in pairs (0 with 1, 2 with 3) by users of two cohorts; item 4 is
+    /// new, shares item 0's features, and nobody bought it.
+    fn model() -> Model {
+        let women = Cohort::of_age(Gender::Female, 25);
+        let men = Cohort::of_age(Gender::Male, 45);
+        let mut interactions = Vec::new();
+        for user in 0..6u32 {
+            let (a, b) = if user < 3 { (0, 1) } else { (2, 3) };
+            for (step, item) in [a, b].into_iter().enumerate() {
+                interactions.push(Interaction {
+                    user,
+                    item,
+                    time: 1_000 + step as u64,
+                    weight: 1.0,
+                });
+            }
+        }
+        let data = Dataset {
+            cohorts: (0..6)
+                .map(|u| Some(if u < 3 { women } else { men }))
+                .collect(),
+            features: vec![vec![0, 2], vec![0, 2], vec![1, 3], vec![1, 3], vec![0, 2]],
+            added: vec![Some(0), Some(0), Some(0), Some(0), Some(1_000)],
+            interactions,
+        };
+        Model::build(&data, Params::default())
+    }
+
+    #[test]
+    fn a_score_does_not_depend_on_the_other_candidates() {
+        let model = model();
+        let history = [HistoryEntry {
+            item: 0,
+            time: 1,
+            weight: 1.0,
+        }];
+        let query = Query {
+            cohort: Some(Cohort::of_age(Gender::Male, 41)),
+            history: &history,
+        };
+        let all = model.score(&query, &[1, 2, 3, 4]);
+        let one = model.score(&query, &[3]);
+        assert_eq!(all[2], one[0]);
+        assert_eq!(all[0].reason, Signal::Together { anchor: 0 });
+    }
+
+    #[test]
+    fn rank_filters_and_reaches_new_items_through_content() {
+        let model = model();
+        let history = [HistoryEntry {
+            item: 0,
+            time: 1,
+            weight: 1.0,
+        }];
+        let query = Query {
+            cohort: None,
+            history: &history,
+        };
+        let ranked = model.rank(&query, |item| item != 0 && item != 3);
+        let items: Vec<ItemIx> = ranked.iter().map(|s| s.item).collect();
+        assert_eq!(items[0], 1, "{ranked:?}");
+        assert!(!items.contains(&0) && !items.contains(&3), "{ranked:?}");
+        assert!(
+            items.contains(&4),
+            "the new look-alike is a candidate: {ranked:?}"
+        );
+        let similar = model.similar(4, |_| true);
+        assert!(
+            matches!(similar[0].reason, Signal::Content { anchor: 4 }) && similar[0].item <= 1,
+            "{similar:?}"
+        );
+    }
+}
