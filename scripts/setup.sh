@@ -30,3 +30,30 @@ if ! command -v npm >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends nodejs npm
 fi
 (cd "$(dirname "$0")/../web" && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
+
+# MovieLens 100K for `truffle reco eval` and the recommender's evaluation test. The data
+# is not ours to redistribute, so it is never committed: it comes from the `recbole`
+# 1.2.1 wheel on PyPI (recbole/dataset_example/ml-100k/), fetched once into a cache.
+# Offline or without pip, the evaluation is skipped with a message; setup goes on.
+ML_DIR="${TRUFFLE_DATA_CACHE:-$HOME/.cache/truffle}/ml-100k"
+if [ ! -f "$ML_DIR/ml-100k.inter" ] || [ ! -f "$ML_DIR/ml-100k.user" ] || [ ! -f "$ML_DIR/ml-100k.item" ]; then
+  (
+    set -e
+    if ! command -v unzip >/dev/null 2>&1; then
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends unzip >/dev/null
+    fi
+    PIP="$(command -v pip3 || command -v pip || true)"
+    if [ -z "$PIP" ]; then
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends python3-pip >/dev/null
+      PIP="$(command -v pip3)"
+    fi
+    wheel_dir="$(mktemp -d)"
+    trap 'rm -rf "$wheel_dir"' EXIT
+    "$PIP" download recbole==1.2.1 --no-deps --only-binary=:all: -d "$wheel_dir" --quiet
+    mkdir -p "$ML_DIR"
+    unzip -o -j -q "$wheel_dir"/recbole-1.2.1-*.whl \
+      'recbole/dataset_example/ml-100k/ml-100k.inter' \
+      'recbole/dataset_example/ml-100k/ml-100k.user' \
+      'recbole/dataset_example/ml-100k/ml-100k.item' -d "$ML_DIR"
+  ) || echo "warning: could not fetch MovieLens 100K into $ML_DIR (offline?); 'truffle reco eval' and its test will be skipped" >&2
+fi

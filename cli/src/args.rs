@@ -108,6 +108,9 @@ pub(crate) enum Command {
     /// Orders: create, pay through the payment provider, refund (admin), history.
     #[command(subcommand)]
     Order(crate::commands::market::OrderCommand),
+    /// Recommendations: evaluate on MovieLens 100K, measure latency on a synthetic market.
+    #[command(subcommand)]
+    Reco(crate::commands::reco::RecoCommand),
 }
 
 /// Where the session token is kept between commands.

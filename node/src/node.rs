@@ -377,6 +377,7 @@ impl Node {
         tokio::spawn(crate::tasks::housekeeping(self.clone()));
         tokio::spawn(crate::tasks::watch_leader(self.clone()));
         tokio::spawn(crate::catalog::follow(self.clone()));
+        tokio::spawn(crate::recommend::reader::follow(self.clone()));
         tokio::spawn(crate::market::run(self.clone()));
         tokio::spawn(crate::chat::run(self.clone()));
     }
@@ -990,43 +991,6 @@ impl Node {
         Err(NodeError::Consensus(
             "could not get the registrar's transaction in order; retry".into(),
         ))
-    }
-
-    /// Recommendations for `viewer` (flow 7): cohort, purchases, co-purchases, similarity.
-    pub fn recommendations(
-        &self,
-        viewer: &crate::recommend::Viewer,
-        limit: usize,
-    ) -> Result<Vec<crate::recommend::Recommendation>, NodeError> {
-        let head = self.head()?;
-        let year_now = truffle_ledger::tx::age_in_years(0, now_ms()) as u16;
-        let lookup = |account: &PublicKey| {
-            self.members()
-                .profile(self, account)
-                .ok()
-                .flatten()
-                .map(|p| (p.gender, p.birth_year))
-        };
-        Ok(self.inner.recommender.recommend(
-            &self.inner.store,
-            head.height,
-            year_now,
-            &lookup,
-            viewer,
-            limit,
-        )?)
-    }
-
-    /// Products like `product`.
-    pub fn similar_products(
-        &self,
-        product: u64,
-        limit: usize,
-    ) -> Result<Vec<crate::recommend::Recommendation>, NodeError> {
-        Ok(self
-            .inner
-            .recommender
-            .similar(&self.inner.store, product, limit)?)
     }
 
     /// The members service.

@@ -216,3 +216,18 @@ pub fn ad(error: truffle_node::ads::AdError) -> ErrorObjectOwned {
         E::Ledger(other) => node(other.into()),
     }
 }
+
+/// A recommendation request that failed: a bad page is -32602, an unknown product 2002,
+/// a refused admin query 4004/4005.
+pub fn reco(error: truffle_node::recommend::RecoError) -> ErrorObjectOwned {
+    use truffle_node::recommend::RecoError as E;
+    match error {
+        E::InvalidPage(reason) => invalid_param("page", reason),
+        E::UnknownProduct(product) => not_found(format!("product {product}")),
+        E::Admin(refusal) => ad(refusal),
+        other @ (E::Ledger(_) | E::Store(_)) => {
+            tracing::warn!(target: "rpc", error = %other, "recommendation error");
+            self::error(UNAVAILABLE, format!("the node cannot answer now: {other}"))
+        }
+    }
+}

@@ -10,6 +10,7 @@ mod keys;
 pub(crate) mod market;
 mod node;
 mod query;
+pub(crate) mod reco;
 mod testnet;
 mod tx;
 mod validator;
@@ -60,6 +61,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Chat(command) => chat::run(command).await,
         Command::Raffle(command) => market::run_raffle(command).await,
         Command::Order(command) => market::run_order(command).await,
+        Command::Reco(command) => reco::run(command).await,
     }
 }
 

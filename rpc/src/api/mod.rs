@@ -12,7 +12,7 @@ mod order;
 mod product;
 mod proof;
 mod raffle;
-mod recommend;
+mod reco;
 mod system;
 mod tx;
 
@@ -30,6 +30,6 @@ pub use order::{OrderApiClient, OrderApiServer, PaymentApiClient, PaymentApiServ
 pub use product::{ProductApiClient, ProductApiServer};
 pub use proof::{ProofApiClient, ProofApiServer, ProofBundleView};
 pub use raffle::{RaffleApiClient, RaffleApiServer};
-pub use recommend::{RecommendApiClient, RecommendApiServer};
+pub use reco::{RecoApiClient, RecoApiServer, RECO_FOR_USER_METHOD};
 pub use system::{SystemApiClient, SystemApiServer};
 pub use tx::{TxApiClient, TxApiServer};

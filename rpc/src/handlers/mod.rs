@@ -11,7 +11,7 @@ mod order;
 mod product;
 mod proof;
 mod raffle;
-mod recommend;
+mod reco;
 mod system;
 mod tx;
 
@@ -55,9 +55,9 @@ pub fn rpc_module(node: Node) -> RpcModule<()> {
         .merge(proof::ProofHandler { node: node.clone() }.into_rpc())
         .expect("method names are unique");
     module
-        .merge(crate::api::RecommendApiServer::into_rpc(
-            recommend::RecommendHandler { node: node.clone() },
-        ))
+        .merge(crate::api::RecoApiServer::into_rpc(reco::RecoHandler {
+            node: node.clone(),
+        }))
         .expect("method names are unique");
     module
         .merge(auth::AuthHandler { node: node.clone() }.into_rpc())

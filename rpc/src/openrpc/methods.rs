@@ -382,23 +382,33 @@ pub(crate) fn all() -> Vec<MethodDoc> {
             .param("serial", "string")
             .returns("proof", "ProofBundleView")
             .errors(&[e::UNAVAILABLE]),
-        // recommend_*
-        call("recommend_forMember", "For the logged-in member: their cohort, what members who bought the same things bought, products like theirs.")
+        // reco_* (pages count from 1; page_size 1..=50, default 12; page × page_size ≤ 200)
+        call("reco_forMe", "For the logged-in member: their gender × age band, purchase and raffle history; never a product they own or bought, never a sold-out one.")
             .param("session_token", "string")
-            .param("limit", "u32?")
-            .returns("recommendations", "[Recommendation]")
+            .param("page", "u32?")
+            .param("page_size", "u32?")
+            .returns("page", "RecoPage")
             .errors(SESSION),
-        call("recommend_forVisitor", "For a visitor, optionally by gender and birth year (nothing is stored).")
+        call("reco_forVisitor", "For a visitor, by gender and birth year when given (nothing is stored).")
             .param("gender", "Gender?")
             .param("birth_year", "u16?")
-            .param("limit", "u32?")
-            .returns("recommendations", "[Recommendation]")
+            .param("page", "u32?")
+            .param("page_size", "u32?")
+            .returns("page", "RecoPage")
             .errors(&[e::UNAVAILABLE]),
-        call("recommend_similar", "Products like this one (brand, category, price).")
+        call("reco_similar", "Products like this one: bought together with it, or the same brand, model, category or price band.")
             .param("product", "u64")
-            .param("limit", "u32?")
-            .returns("recommendations", "[Recommendation]")
+            .param("page", "u32?")
+            .param("page_size", "u32?")
+            .returns("page", "RecoPage")
             .errors(LOOKUP),
+        call("reco_forUser", "What an account would be shown (admins only: the query signed for reco_forUser by an active admin key).")
+            .param("query", "AdminQuery")
+            .param("account", "PublicKey")
+            .param("page", "u32?")
+            .param("page_size", "u32?")
+            .returns("page", "RecoPage")
+            .errors(&[e::ADMIN_REFUSED, e::ADMIN_QUERY_EXPIRED, e::UNAVAILABLE]),
         // chat_*
         call("chat_openRoom", "Opens the caller's room about `subject` with `counterpart`, or returns the existing one.")
             .param("session_token", "string")

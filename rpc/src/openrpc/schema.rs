@@ -1284,19 +1284,22 @@ pub(crate) fn components() -> Map<String, Value> {
     // Recommendations.
     add(
         "Reason",
-        tagged(
-            "Why a product is recommended.",
-            "kind",
-            &[
-                ("cohort", &[("gender", "Gender"), ("age_band", "u16")]),
-                ("popular", &[]),
-                ("bought_together", &[("with_product", "u64")]),
-                ("similar", &[("to_product", "u64")]),
-            ],
-        ),
+        json!({
+            "type": "object",
+            "description": "Why a product is recommended: a kind, a Korean sentence, and the details.",
+            "properties": {
+                "kind": ty("enum:cohort|bought_together|similar|popular|new"),
+                "text": ty("string"),
+                "product": ty("u64"),
+                "gender": ty("Gender"),
+                "age_band": ty("u16"),
+            },
+            "required": ["kind", "text"],
+            "additionalProperties": false,
+        }),
     );
     add(
-        "Recommendation",
+        "RecoItem",
         output(
             "A recommended product.",
             &[
@@ -1304,9 +1307,23 @@ pub(crate) fn components() -> Map<String, Value> {
                 ("name_ko", "string"),
                 ("name_en", "string"),
                 ("brand", "string"),
+                ("category", "string"),
                 ("price", "u64"),
                 ("score", "f64"),
-                ("reasons", "[Reason]"),
+                ("reason", "Reason"),
+            ],
+        ),
+    );
+    add(
+        "RecoPage",
+        output(
+            "One page of recommendations, and the block height of the model behind it.",
+            &[
+                ("items", "[RecoItem]"),
+                ("page", "u32"),
+                ("page_size", "u32"),
+                ("has_more", "bool"),
+                ("height", "u64"),
             ],
         ),
     );

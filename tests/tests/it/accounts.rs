@@ -252,13 +252,17 @@ async fn member_flows_and_their_failure_paths() -> anyhow::Result<()> {
     );
     assert!(data["retry_after_secs"].as_u64().unwrap() > 0);
 
-    eprintln!("--- recommendations need a live session (flow 7; ranking is unit-tested in node::recommend)");
-    use truffle_rpc::api::RecommendApiClient;
+    eprintln!("--- recommendations need a live session (flow 7; ranking is unit-tested in node::recommend, cohorts in it::reco)");
+    use truffle_rpc::api::RecoApiClient;
     let picks = rpc
-        .for_member(session.session_token.clone(), Some(5))
+        .for_me(session.session_token.clone(), None, Some(5))
         .await?;
-    assert!(picks.len() <= 5);
-    let (status, _) = code_of(rpc.for_member("00".repeat(32), Some(5)).await.unwrap_err());
+    assert!(picks.items.len() <= 5);
+    let (status, _) = code_of(
+        rpc.for_me("00".repeat(32), None, Some(5))
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(status, 3014);
 
     eprintln!("--- profile: view, update, password change needs the current one");

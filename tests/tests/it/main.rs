@@ -11,6 +11,7 @@ mod openrpc;
 mod operations;
 mod payments;
 mod raffles;
+mod reco;
 mod shutdown;
 mod single_node;
 mod verify;

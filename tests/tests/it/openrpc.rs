@@ -168,7 +168,7 @@ async fn the_reference_matches_a_real_node() -> anyhow::Result<()> {
         ("chain_getReceipts", json!([1])),
         ("seller_list", json!([])),
         (
-            "recommend_forVisitor",
+            "reco_forVisitor",
             json!({ "gender": "female", "birth_year": 1995 }),
         ),
         ("ad_list", json!(["main"])),
@@ -223,8 +223,8 @@ async fn the_reference_matches_a_real_node() -> anyhow::Result<()> {
             json!(["Nike", "DD1391-100", "NO-SUCH-SERIAL"]),
         ),
         (
-            "recommend_similar",
-            json!({ "product": product_id, "limit": 3 }),
+            "reco_similar",
+            json!({ "product": product_id, "page_size": 3 }),
         ),
     ];
     for (name, params) in proofs {

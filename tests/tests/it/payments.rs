@@ -201,6 +201,16 @@ impl Market {
 
     /// Signs up a member through the phone verification, then logs in.
     pub(crate) async fn signup(&mut self, name: &str) -> anyhow::Result<Member> {
+        self.signup_as(name, Gender::Female, 1995).await
+    }
+
+    /// Like [`Market::signup`], with the member's gender and birth year.
+    pub(crate) async fn signup_as(
+        &mut self,
+        name: &str,
+        gender: Gender,
+        birth_year: u16,
+    ) -> anyhow::Result<Member> {
         self.phones += 1;
         let local = format!("010-{:04}-{:04}", self.phone_block, self.phones);
         let e164 = format!("+8210{:04}{:04}", self.phone_block, self.phones);
@@ -218,8 +228,8 @@ impl Market {
                 email: email.clone(),
                 password: PASSWORD.into(),
                 name: name.into(),
-                gender: Gender::Female,
-                birth_year: 1995,
+                gender,
+                birth_year,
                 address: None,
                 phone: local,
                 verification_token: token,

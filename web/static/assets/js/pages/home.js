@@ -1,7 +1,7 @@
 // Main page: banners (clicks go through /ads/{id}/click), open raffles, recommendations
 // for the logged-in member, popular items.
 
-import { t } from "../i18n.js";
+import { lang, t } from "../i18n.js";
 import { isMissingMethod, rpc } from "../rpc.js";
 import { add, fill, h, showError } from "../ui.js";
 import { me, token } from "../session.js";
@@ -25,13 +25,17 @@ function banner(ad) {
       h("span.banner-title", ad.title)));
 }
 
+// The node explains each pick in Korean (reason.text); other languages translate the
+// machine-readable kind.
 function reasonText(reason) {
   if (!reason) return null;
+  if (lang() === "ko" && reason.text) return reason.text;
   if (reason.kind === "cohort") {
     return t("main.reason.cohort", { gender: t(`signup.gender.${reason.gender}`), age: reason.age_band });
   }
   if (reason.kind === "bought_together") return t("main.reason.bought_together");
   if (reason.kind === "similar") return t("main.reason.similar");
+  if (reason.kind === "new") return t("main.reason.new");
   return t("main.reason.popular");
 }
 
@@ -73,16 +77,16 @@ export async function renderHome(main) {
     })().catch((e) => showError(raffles.body, e)),
 
     (async () => {
-      // recommend_forMember (cohort, bought-together, similar) for a member,
-      // recommend_forVisitor for a guest; on a node without them, the newest
+      // reco_forMe (cohort, bought-together, similar, from the member's history) for a
+      // member, reco_forVisitor for a guest; on a node without them, the newest
       // registrations, and the page says so.
       let note = null;
       let cards;
       try {
-        const recs = member
-          ? await rpc("recommend_forMember", [token(), 6])
-          : await rpc("recommend_forVisitor", [null, null, 6]);
-        cards = recs.map((r) => productCard({ ...r, product_id: r.product }, { reason: reasonText(r.reasons[0]) }));
+        const page = member
+          ? await rpc("reco_forMe", [token(), 1, 6])
+          : await rpc("reco_forVisitor", [null, null, 1, 6]);
+        cards = page.items.map((r) => productCard({ ...r, product_id: r.product }, { reason: reasonText(r.reason) }));
         if (!member) note = t("main.recommend.visitor");
       } catch (error) {
         if (!isMissingMethod(error)) throw error;
