@@ -39,9 +39,6 @@ ML_DIR="${TRUFFLE_DATA_CACHE:-$HOME/.cache/truffle}/ml-100k"
 if [ ! -f "$ML_DIR/ml-100k.inter" ] || [ ! -f "$ML_DIR/ml-100k.user" ] || [ ! -f "$ML_DIR/ml-100k.item" ]; then
   (
     set -e
-    if ! command -v unzip >/dev/null 2>&1; then
-      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends unzip >/dev/null
-    fi
     PIP="$(command -v pip3 || command -v pip || true)"
     if [ -z "$PIP" ]; then
       DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends python3-pip >/dev/null
@@ -51,9 +48,15 @@ if [ ! -f "$ML_DIR/ml-100k.inter" ] || [ ! -f "$ML_DIR/ml-100k.user" ] || [ ! -f
     trap 'rm -rf "$wheel_dir"' EXIT
     "$PIP" download recbole==1.2.1 --no-deps --only-binary=:all: -d "$wheel_dir" --quiet
     mkdir -p "$ML_DIR"
-    unzip -o -j -q "$wheel_dir"/recbole-1.2.1-*.whl \
-      'recbole/dataset_example/ml-100k/ml-100k.inter' \
-      'recbole/dataset_example/ml-100k/ml-100k.user' \
-      'recbole/dataset_example/ml-100k/ml-100k.item' -d "$ML_DIR"
+    # A wheel is a zip file; Python (which pip needs anyway) extracts it.
+    python3 - "$ML_DIR" "$wheel_dir"/recbole-1.2.1-*.whl <<'PY'
+import os, sys, zipfile
+target, wheel = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as archive:
+    for name in ("ml-100k.inter", "ml-100k.user", "ml-100k.item"):
+        data = archive.read("recbole/dataset_example/ml-100k/" + name)
+        with open(os.path.join(target, name), "wb") as out:
+            out.write(data)
+PY
   ) || echo "warning: could not fetch MovieLens 100K into $ML_DIR (offline?); 'truffle reco eval' and its test will be skipped" >&2
 fi

@@ -33,6 +33,13 @@ pub(crate) async fn run(args: DevArgs) -> anyhow::Result<()> {
     if head.height == 0 && !args.no_demo {
         let summary = crate::demo::load(&node).await?;
         eprintln!("{summary}");
+        // The recommender rebuilds at most every few seconds after blocks; the demo's
+        // blocks came in a burst, so build it once now that they are in: the first
+        // visitor sees the demo's products recommended.
+        let reco = node.clone();
+        tokio::task::spawn_blocking(move || reco.recommender().rebuild(&reco))
+            .await?
+            .context("cannot build the recommendations")?;
     }
     let head = node.head()?;
     println!("truffle dev chain {} is running", node.chain_id());
