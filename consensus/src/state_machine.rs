@@ -51,8 +51,8 @@ pub fn check_snapshot_files(dir: &std::path::Path) -> Result<Option<u64>, crate:
     }
     let meta: Meta = serde_json::from_slice(&std::fs::read(&meta_path)?)
         .map_err(|e| crate::ConsensusError::Raft(format!("unreadable snapshot meta: {e}")))?;
-    let bytes = std::fs::read(&data_path)?;
-    let digest = truffle_ledger::Hash::of(&bytes).to_hex();
+    // Streamed: the snapshot carries the block history and grows with the chain.
+    let digest = truffle_ledger::Hash::of_reader(std::fs::File::open(&data_path)?)?.to_hex();
     match meta.snapshot_id.split_once('-') {
         Some((_, prefix)) if digest.starts_with(prefix) && !prefix.is_empty() => {}
         _ => {
@@ -157,9 +157,10 @@ impl SnapshotFiles {
         // Under the lock, so that a reader never pairs one snapshot's meta with
         // another's data.
         let mut current = self.current.lock().expect("snapshot lock poisoned");
-        write("current.snap", bytes)?;
+        let [data_name, meta_name] = SNAPSHOT_FILES;
+        write(data_name, bytes)?;
         write(
-            "current.meta",
+            meta_name,
             &serde_json::to_vec(meta).expect("snapshot meta serializes"),
         )?;
         *current = Some(meta.clone());
@@ -172,7 +173,7 @@ impl SnapshotFiles {
         match current.as_ref() {
             Some(meta) => Ok(Some((
                 meta.clone(),
-                std::fs::read(self.dir.join("current.snap"))?,
+                std::fs::read(self.dir.join(SNAPSHOT_FILES[0]))?,
             ))),
             None => Ok(None),
         }

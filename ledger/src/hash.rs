@@ -53,6 +53,13 @@ impl Hash {
         Hash(*blake3::hash(bytes).as_bytes())
     }
 
+    /// Plain blake3 of everything `reader` yields, read in pieces (files of any size).
+    pub fn of_reader(reader: impl std::io::Read) -> std::io::Result<Hash> {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update_reader(reader)?;
+        Ok(Hash(*hasher.finalize().as_bytes()))
+    }
+
     /// The bytes of the digest.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0

@@ -34,8 +34,6 @@ pub const DB_DIR: &str = "db";
 pub const SNAPSHOT_DIR: &str = "snapshots";
 /// The version of the backup layout this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
-/// The operator token file a node keeps in its data folder; carried over by a restore.
-pub const ADMIN_TOKEN_FILE: &str = crate::operator::TOKEN_FILE;
 
 /// Why a backup or a restore failed.
 #[derive(Debug, thiserror::Error)]
@@ -564,9 +562,9 @@ pub fn restore(
     }
     // The operator's token is not data to roll back: keep the one in use.
     if let Some(aside) = &moved_aside {
-        let token = aside.join(ADMIN_TOKEN_FILE);
+        let token = aside.join(crate::operator::TOKEN_FILE);
         if token.exists() {
-            let target = data_dir.join(ADMIN_TOKEN_FILE);
+            let target = data_dir.join(crate::operator::TOKEN_FILE);
             std::fs::copy(&token, &target).map_err(io_error(&token))?;
             copied += 1;
         }

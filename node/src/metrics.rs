@@ -17,7 +17,7 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::{Registry, Unit};
 use truffle_ledger::block::{Block, Outcome};
 
-use crate::node::{Node, SubmitError};
+use crate::node::{role_name, Node, SubmitError};
 
 /// Labels of a transaction offered to this node.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -332,22 +332,22 @@ impl NodeMetrics {
 
     /// Reads the state figures from the node, just before a scrape encodes them.
     pub async fn refresh(&self, node: &Node) {
+        // Leader changes are counted by the task watching Raft (`tasks::watch_leader`).
         let raft = node.raft().metrics().borrow().clone();
-        self.on_leader(raft.current_leader);
-        for role in ["leader", "follower", "candidate", "learner", "shutdown"] {
+        for state in [
+            ServerState::Leader,
+            ServerState::Follower,
+            ServerState::Candidate,
+            ServerState::Learner,
+            ServerState::Shutdown,
+        ] {
             self.raft_role
                 .get_or_create(&RoleLabels {
-                    role: role.to_owned(),
+                    role: role_name(state).to_owned(),
                 })
                 .set(0);
         }
-        let role = match raft.state {
-            ServerState::Leader => "leader",
-            ServerState::Follower => "follower",
-            ServerState::Candidate => "candidate",
-            ServerState::Learner => "learner",
-            ServerState::Shutdown => "shutdown",
-        };
+        let role = role_name(raft.state);
         self.raft_role
             .get_or_create(&RoleLabels {
                 role: role.to_owned(),
@@ -403,8 +403,10 @@ impl NodeMetrics {
         if let Ok(head) = node.head() {
             gauge_u64(&self.block_height, head.height);
         }
-        let health = node.certified_height();
-        gauge_u64(&self.block_certified_height, health.unwrap_or(0));
+        gauge_u64(
+            &self.block_certified_height,
+            node.certified_height().unwrap_or(0),
+        );
         gauge_u64(
             &self.mempool_transactions,
             node.pending_transactions() as u64,

@@ -215,6 +215,17 @@ impl AppHandler for AppRouter {
     }
 }
 
+/// A Raft role as health and metrics name it.
+pub(crate) fn role_name(state: ServerState) -> &'static str {
+    match state {
+        ServerState::Leader => "leader",
+        ServerState::Follower => "follower",
+        ServerState::Candidate => "candidate",
+        ServerState::Learner => "learner",
+        ServerState::Shutdown => "shutdown",
+    }
+}
+
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -579,13 +590,7 @@ impl Node {
     pub async fn health(&self) -> Result<Health, NodeError> {
         let head = self.head()?;
         let metrics = self.inner.raft.metrics().borrow().clone();
-        let role = match metrics.state {
-            ServerState::Leader => "leader",
-            ServerState::Follower => "follower",
-            ServerState::Candidate => "candidate",
-            ServerState::Learner => "learner",
-            ServerState::Shutdown => "shutdown",
-        };
+        let role = role_name(metrics.state);
         let leader_key = metrics.current_leader.and_then(|id| {
             metrics
                 .membership_config
@@ -609,7 +614,7 @@ impl Node {
             height: head.height,
             head_hash: head.hash(),
             state_root: head.state_root,
-            certified_height: *self.inner.certified_height.lock().expect("lock poisoned"),
+            certified_height: self.certified_height(),
             snapshot_index: metrics.snapshot.map(|l| l.index),
             purged_index: metrics.purged.map(|l| l.index),
             snapshots_installed: self
@@ -618,13 +623,8 @@ impl Node {
                 .load(std::sync::atomic::Ordering::Relaxed),
             peers: peers.len(),
             voters: metrics.membership_config.membership().voter_ids().collect(),
-            pending_transactions: self
-                .inner
-                .mempool
-                .lock()
-                .expect("mempool lock poisoned")
-                .len(),
-            uptime_secs: self.inner.started.elapsed().as_secs(),
+            pending_transactions: self.pending_transactions(),
+            uptime_secs: self.uptime().as_secs(),
             chain_id: self.inner.chain_id,
         })
     }

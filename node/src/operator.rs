@@ -47,19 +47,7 @@ impl OperatorToken {
     }
 
     fn read(path: &Path) -> Result<OperatorToken, NodeError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            NodeError::Config(format!(
-                "cannot read the admin token file {}: {e}",
-                path.display()
-            ))
-        })?;
-        let token = text.trim();
-        if token.len() < MIN_TOKEN_CHARS {
-            return Err(NodeError::Config(format!(
-                "the admin token in {} is shorter than {MIN_TOKEN_CHARS} characters",
-                path.display()
-            )));
-        }
+        let token = read_token_text(path)?;
         Ok(OperatorToken {
             digest: blake3::hash(token.as_bytes()),
             path: path.to_owned(),
@@ -75,6 +63,25 @@ impl OperatorToken {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// The token in a token file (trimmed), refused when shorter than [`MIN_TOKEN_CHARS`]:
+/// what the node checks presented tokens against, and what clients send.
+pub fn read_token_text(path: &Path) -> Result<String, NodeError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        NodeError::Config(format!(
+            "cannot read the admin token file {}: {e}",
+            path.display()
+        ))
+    })?;
+    let token = text.trim();
+    if token.len() < MIN_TOKEN_CHARS {
+        return Err(NodeError::Config(format!(
+            "the admin token in {} is shorter than {MIN_TOKEN_CHARS} characters",
+            path.display()
+        )));
+    }
+    Ok(token.to_owned())
 }
 
 fn create(path: &Path) -> Result<(), NodeError> {

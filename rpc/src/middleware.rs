@@ -99,8 +99,9 @@ impl RpcMetrics {
         }
     }
 
-    fn record(&self, method: &str, ok: bool, started: Option<Instant>) {
-        let method = self.label(method);
+    /// Counts one call under `label` (from [`RpcMetrics::label`]).
+    fn record(&self, label: String, ok: bool, started: Option<Instant>) {
+        let method = label;
         if let Some(started) = started {
             self.latency
                 .get_or_create(&MethodLabels {
@@ -190,19 +191,23 @@ where
     fn call<'a>(&self, request: Request<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
         let service = self.inner.clone();
         let metrics = self.metrics.clone();
-        let method = request.method_name().to_owned();
-        let refusal = admin_refusal(&method, request.extensions(), self.separate_admin_listener);
-        let span = tracing::debug_span!(target: "rpc", "rpc", method = %metrics.label(&method));
+        let label = metrics.label(request.method_name());
+        let refusal = admin_refusal(
+            request.method_name(),
+            request.extensions(),
+            self.separate_admin_listener,
+        );
+        let span = tracing::debug_span!(target: "rpc", "rpc", method = %label);
         async move {
             let started = Instant::now();
             let response = match refusal {
                 Some(refusal) => {
-                    tracing::info!(target: "rpc", %method, "admin call refused");
+                    tracing::info!(target: "rpc", method = %label, "admin call refused");
                     MethodResponse::error(request.id(), refusal)
                 }
                 None => service.call(request).await,
             };
-            metrics.record(&method, response.is_success(), Some(started));
+            metrics.record(label, response.is_success(), Some(started));
             response
         }
         .instrument(span)
@@ -221,12 +226,9 @@ where
                 .map(|refusal| (request.id(), refusal)),
                 _ => None,
             };
-            let method = match entry {
-                Ok(entry) => Some(entry.method_name().to_owned()),
-                Err(_) => None,
-            };
-            if let Some(method) = &method {
-                self.metrics.record(method, refused.is_none(), None);
+            if let Ok(entry) = entry {
+                let label = self.metrics.label(entry.method_name());
+                self.metrics.record(label, refused.is_none(), None);
             }
             if let Some((id, refusal)) = refused {
                 *entry = Err(BatchEntryErr::new(id.into_owned(), refusal));
@@ -293,9 +295,9 @@ mod tests {
     #[test]
     fn unknown_methods_share_one_label() {
         let metrics = RpcMetrics::new(["chain_head".to_owned()]);
-        metrics.record("chain_head", true, Some(Instant::now()));
-        metrics.record("made_up_1", false, None);
-        metrics.record("made_up_2", false, None);
+        metrics.record(metrics.label("chain_head"), true, Some(Instant::now()));
+        metrics.record(metrics.label("made_up_1"), false, None);
+        metrics.record(metrics.label("made_up_2"), false, None);
         let mut registry = Registry::default();
         metrics.register(&mut registry);
         let mut text = String::new();

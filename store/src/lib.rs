@@ -325,23 +325,26 @@ impl Store {
 
     /// Approximate size of the live data on disk (table files of every family), bytes.
     pub fn disk_size(&self) -> u64 {
-        self.rocksdb_stats().sst_bytes
+        self.sum_property(rocksdb::properties::TOTAL_SST_FILES_SIZE)
+    }
+
+    /// A RocksDB integer property summed over the column families.
+    fn sum_property(&self, property: &rocksdb::properties::PropName) -> u64 {
+        all_families()
+            .iter()
+            .filter_map(|name| self.db.cf_handle(name))
+            .filter_map(|family| self.db.property_int_value_cf(family, property).ok())
+            .flatten()
+            .sum()
     }
 
     /// Sizes and compaction figures, summed over the column families.
     pub fn rocksdb_stats(&self) -> RocksDbStats {
-        let sum = |property: &rocksdb::properties::PropName| -> u64 {
-            all_families()
-                .iter()
-                .filter_map(|name| self.db.cf_handle(name))
-                .filter_map(|family| self.db.property_int_value_cf(family, property).ok())
-                .flatten()
-                .sum()
-        };
         RocksDbStats {
-            sst_bytes: sum(rocksdb::properties::TOTAL_SST_FILES_SIZE),
-            memtable_bytes: sum(rocksdb::properties::CUR_SIZE_ALL_MEM_TABLES),
-            pending_compaction_bytes: sum(rocksdb::properties::ESTIMATE_PENDING_COMPACTION_BYTES),
+            sst_bytes: self.disk_size(),
+            memtable_bytes: self.sum_property(rocksdb::properties::CUR_SIZE_ALL_MEM_TABLES),
+            pending_compaction_bytes: self
+                .sum_property(rocksdb::properties::ESTIMATE_PENDING_COMPACTION_BYTES),
             running_compactions: self
                 .db
                 .property_int_value(rocksdb::properties::NUM_RUNNING_COMPACTIONS)

@@ -223,6 +223,7 @@ pub(crate) async fn run(command: ChatCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| explain(e, &session.rpc.rpc))?;
             eprintln!("watching room {room} (Ctrl-C to stop)");
+            let mut signals = crate::commands::Signals::listen()?;
             loop {
                 tokio::select! {
                     next = subscription.next() => match next {
@@ -233,7 +234,7 @@ pub(crate) async fn run(command: ChatCommand) -> anyhow::Result<()> {
                             return Ok(());
                         }
                     },
-                    _ = crate::commands::shutdown_signal() => return Ok(()),
+                    _ = signals.next() => return Ok(()),
                 }
             }
         }

@@ -144,26 +144,14 @@ pub(crate) async fn run(command: NodeCommand) -> anyhow::Result<()> {
 fn admin_token(args: &NodeBackupArgs) -> anyhow::Result<Option<String>> {
     let (path, named) = match (&args.admin_token_file, &args.data_dir) {
         (Some(file), _) => (file.clone(), true),
-        (None, Some(dir)) => (dir.join(truffle_node::backup::ADMIN_TOKEN_FILE), false),
+        (None, Some(dir)) => (dir.join(truffle_node::operator::TOKEN_FILE), false),
         (None, None) => return Ok(None),
     };
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let token = text.trim().to_owned();
-            anyhow::ensure!(
-                !token.is_empty(),
-                "the admin token file {} is empty",
-                path.display()
-            );
-            Ok(Some(token))
-        }
-        // A file named explicitly must exist; the data folder's is optional.
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound && !named => Ok(None),
-        Err(error) => Err(anyhow::anyhow!(
-            "cannot read the admin token file {}: {error}",
-            path.display()
-        )),
+    // A file named explicitly must exist; the data folder's is optional.
+    if !named && !path.exists() {
+        return Ok(None);
     }
+    Ok(Some(truffle_node::operator::read_token_text(&path)?))
 }
 
 async fn backup(args: NodeBackupArgs) -> anyhow::Result<()> {

@@ -202,7 +202,6 @@ pub struct Query<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct Model {
     params: Params,
-    n_items: usize,
     popularity: Popularity,
     neighbours: Neighbours,
     content: Content,
@@ -259,22 +258,11 @@ impl Model {
         Model {
             content: Content::build(&data.features),
             params,
-            n_items,
             popularity,
             neighbours,
             fresh,
             newest,
         }
-    }
-
-    /// The parameters it was built with.
-    pub fn params(&self) -> &Params {
-        &self.params
-    }
-
-    /// Number of items.
-    pub fn n_items(&self) -> usize {
-        self.n_items
     }
 
     /// Scores `candidates` for `query`, in the candidates' order.

@@ -4,7 +4,6 @@
 //! each. Nothing of it is stored: it is derived from the ledger and the sealed profiles
 //! (opened in memory only), so it is simply built again after a restart.
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -13,7 +12,7 @@ use truffle_consensus::LedgerEvent;
 use truffle_ledger::PublicKey;
 
 use crate::recommend::ledger::{self, LedgerView};
-use crate::recommend::model::{Dataset, HistoryEntry, ItemIx, Model, Params, Query};
+use crate::recommend::model::{Dataset, HistoryEntry, Model, Params, Query};
 use crate::recommend::page::{item, paginate, reason, RecoError, RecoPage, Viewer};
 use crate::recommend::service::year_now;
 use crate::Node;
@@ -57,17 +56,14 @@ impl Built {
             .account
             .and_then(|a| view.user_of.get(&a))
             .map_or(&none, |u| &view.histories[*u as usize]);
-        let owned: HashSet<ItemIx> = viewer
-            .account
-            .and_then(|a| view.owned.get(&a))
-            .cloned()
-            .unwrap_or_default();
+        let owned = viewer.account.and_then(|a| view.owned.get(&a));
         let query = Query {
             cohort: viewer.cohort,
             history,
         };
         let ranked = self.model.rank(&query, |ix| {
-            !owned.contains(&ix) && view.products.get(ix as usize).is_some_and(|p| p.available)
+            !owned.is_some_and(|o| o.contains(&ix))
+                && view.products.get(ix as usize).is_some_and(|p| p.available)
         });
         paginate(ranked, page, size, view.height, |s| {
             item(
@@ -107,11 +103,6 @@ impl Recommender {
         Recommender::default()
     }
 
-    /// Height of the current model, if built.
-    pub fn height(&self) -> Option<u64> {
-        self.current().map(|b| b.view.height)
-    }
-
     fn current(&self) -> Option<Arc<Built>> {
         self.built
             .read()
@@ -121,7 +112,21 @@ impl Recommender {
 
     /// Builds a model from the node's store now.
     pub fn rebuild(&self, node: &Node) -> Result<(), RecoError> {
+        self.rebuild_if(node, |_| true).map(|_| ())
+    }
+
+    /// Builds a model unless, once the build lock is held, the current one is no longer
+    /// `stale`: callers that waited for another build use its result instead of
+    /// scanning the ledger again.
+    fn rebuild_if(
+        &self,
+        node: &Node,
+        stale: impl Fn(&Built) -> bool,
+    ) -> Result<Arc<Built>, RecoError> {
         let mut building = self.building.lock().expect("recommender lock poisoned");
+        if let Some(built) = self.current().filter(|built| !stale(built)) {
+            return Ok(built);
+        }
         let store = node.store();
         let height = store.head()?.map_or(0, |h| h.height);
         let block_secs = |height: u64| {
@@ -131,26 +136,19 @@ impl Recommender {
                 .flatten()
                 .map(|h| h.time_ms / 1000)
         };
-        let profile = |account: &PublicKey| {
-            node.members()
-                .profile(node, account)
-                .ok()
-                .flatten()
-                .map(|p| (p.gender, p.birth_year))
-        };
+        let profile = |account: &PublicKey| node.gender_and_birth_year(account);
         let (data, view) = ledger::build(store, height, year_now(), &block_secs, &profile)?;
-        let built = Built::new(&data, view, Params::default());
-        *self.built.write().expect("recommender lock poisoned") = Some(Arc::new(built));
+        let built = Arc::new(Built::new(&data, view, Params::default()));
+        *self.built.write().expect("recommender lock poisoned") = Some(built.clone());
         *building = Some(Instant::now());
-        Ok(())
+        Ok(built)
     }
 
     fn ensure(&self, node: &Node) -> Result<Arc<Built>, RecoError> {
-        if let Some(built) = self.current() {
-            return Ok(built);
+        match self.current() {
+            Some(built) => Ok(built),
+            None => self.rebuild_if(node, |_| false),
         }
-        self.rebuild(node)?;
-        Ok(self.current().expect("just built"))
     }
 
     /// A page of products for `viewer` (see [`Built::for_viewer`]).
@@ -177,8 +175,8 @@ impl Recommender {
             return built.similar(product, page, size);
         }
         // Registered since the last build: build once more before answering.
-        self.rebuild(node)?;
-        self.ensure(node)?.similar(product, page, size)
+        self.rebuild_if(node, |built| !built.view.item_of.contains_key(&product))?
+            .similar(product, page, size)
     }
 
     /// When the last build finished; a build under way counts as now (the follower

@@ -12,12 +12,21 @@ use crate::recommend::page::{resolve_page, RecoError, RecoPage, Viewer};
 use crate::recommend::reader::Recommender;
 use crate::Node;
 
-/// The current calendar year (for ages).
+/// The current calendar year (for ages), as the ledger counts years.
 pub fn year_now() -> u16 {
-    (1970 + now_ms() / 1000 / 31_556_952) as u16
+    truffle_ledger::tx::age_in_years(0, now_ms()) as u16
 }
 
 impl Node {
+    /// A member's gender and birth year from their sealed profile (none without one).
+    pub(crate) fn gender_and_birth_year(&self, account: &PublicKey) -> Option<(Gender, u16)> {
+        self.members()
+            .profile(self, account)
+            .ok()
+            .flatten()
+            .map(|p| (p.gender, p.birth_year))
+    }
+
     /// The recommendation read model.
     pub fn recommender(&self) -> &Recommender {
         &self.inner.recommender
@@ -25,18 +34,11 @@ impl Node {
 
     /// The cohort of a member, from their sealed profile (none without one).
     pub fn cohort_of(&self, account: &PublicKey) -> Result<Option<Cohort>, RecoError> {
-        let profile = |account: &PublicKey| {
-            self.members()
-                .profile(self, account)
-                .ok()
-                .flatten()
-                .map(|p| (p.gender, p.birth_year))
-        };
         Ok(ledger::cohort_of(
             self.store(),
             account,
             year_now(),
-            &profile,
+            &|account| self.gender_and_birth_year(account),
         )?)
     }
 
@@ -78,7 +80,7 @@ impl Node {
     ) -> Result<RecoPage, RecoError> {
         let (page, size) = resolve_page(page, page_size)?;
         let cohort = gender.zip(birth_year).map(|(gender, year)| {
-            Cohort::of_age(gender, u32::from(year_now().saturating_sub(year)))
+            Cohort::of_age(gender, truffle_ledger::tx::age_in_years(year, now_ms()))
         });
         let viewer = Viewer {
             account: None,

@@ -196,19 +196,6 @@ async fn backup_and_restore_round_trip_on_a_live_cluster() -> anyhow::Result<()>
 
     eprintln!("--- the cluster keeps committing, through the restored node too");
     let through = commit_some(&cluster, follower, follower, "after-restore", 3).await?;
-    for index in all {
-        let health = cluster.net.health(index).await?;
-        let statuses = futures::future::join_all(
-            through
-                .iter()
-                .map(|h| async { cluster.client(index).status(*h).await.ok() }),
-        )
-        .await;
-        eprintln!(
-            "node {index}: {} height {} applied {:?} leader {:?} term {}: {statuses:?}",
-            health.role, health.height, health.applied_index, health.leader_id, health.term
-        );
-    }
     for hash in through {
         for index in all {
             let status =
