@@ -1,7 +1,5 @@
 //! The types openraft is instantiated with.
 
-use std::io::Cursor;
-
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use truffle_ledger::{BlockProposal, Hash, PublicKey};
@@ -80,9 +78,13 @@ openraft::declare_raft_types!(
         NodeId = NodeId,
         Node = ValidatorNode,
         Entry = openraft::Entry<TypeConfig>,
-        SnapshotData = Cursor<Vec<u8>>,
+        SnapshotData = SnapshotData,
         AsyncRuntime = openraft::TokioRuntime,
 );
+
+/// A snapshot's data as openraft reads and writes it: a file, because it carries the
+/// block history and grows with the chain.
+pub type SnapshotData = tokio::fs::File;
 
 /// The Raft handle.
 pub type Raft = openraft::Raft<TypeConfig>;

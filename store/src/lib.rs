@@ -22,7 +22,7 @@ use truffle_ledger::state::Table;
 pub use blocks::TxLocation;
 pub use error::{StoreError, StoreResult};
 pub use raft_log::RaftLogRange;
-pub use snapshot::{MetaEntries, SnapshotStats};
+pub use snapshot::{ExportedSnapshot, MetaEntries, PreparedImport, SnapshotStats};
 
 /// Column family names.
 pub mod cf {

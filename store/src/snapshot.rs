@@ -4,6 +4,14 @@
 //! The tree is not copied: the receiver rebuilds it from the records and checks that
 //! its root equals the state root of the snapshot's head, so a damaged or forged
 //! snapshot is refused rather than installed.
+//!
+//! A snapshot carries the block history and grows with the chain, so it is streamed
+//! both ways: written record by record to a file, and read back from one in passes
+//! (checksum, then the state records for the root check, then the writes). Only the
+//! state records are held in memory at once, because the root needs them all.
+
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::Path;
 
 use rocksdb::{IteratorMode, WriteBatch};
 use truffle_ledger::state::{compute_state_root, StateChanges, Table};
@@ -12,10 +20,35 @@ use crate::error::{decode, StoreError, StoreResult};
 use crate::{cf, Store};
 
 const MAGIC: &[u8; 8] = b"TRFSNAP1";
+const END: u8 = 0xFF;
+const CHECKSUM_LEN: u64 = 32;
+/// Writes of an import are cut into batches of about this size, so that importing a
+/// long history does not build one batch as large as the history.
+const IMPORT_BATCH_BYTES: usize = 8 << 20;
+/// Set (in the node-local family) from the wipe that starts an import until its last
+/// batch: an import cut short by a crash is found at the next start and done again.
+const IMPORT_PENDING: &[u8] = b"snapshot_import_pending";
 
 /// The `meta` entries held in a snapshot: (key, value) pairs.
 pub type MetaEntries = Vec<(Vec<u8>, Vec<u8>)>;
-const END: u8 = 0xFF;
+
+/// What an export wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportedSnapshot {
+    /// The `meta` entries it holds (the consensus layer reads the Raft position of the
+    /// copy from them).
+    pub meta: MetaEntries,
+    /// Length of the snapshot, trailer included.
+    pub len: u64,
+    /// blake3 of the whole snapshot, trailer included (names the file).
+    pub digest: [u8; 32],
+}
+
+/// A snapshot file checked and ready to import: the tree its state records build.
+pub struct PreparedImport {
+    nodes: jmt::storage::NodeBatch,
+    stats: SnapshotStats,
+}
 
 /// What an import wrote.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,39 +75,144 @@ fn replicated_families() -> Vec<String> {
     names
 }
 
-fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-    out.extend_from_slice(bytes);
+fn snapshot_io(e: std::io::Error) -> StoreError {
+    StoreError::Snapshot(format!("i/o: {e}"))
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
+/// A writer that hashes what passes through it: the body checksum covers everything
+/// before the trailer, the file digest everything.
+struct HashingWriter<W: Write> {
+    inner: W,
+    body: blake3::Hasher,
+    file: blake3::Hasher,
+    len: u64,
 }
 
-impl<'a> Reader<'a> {
-    fn take(&mut self, len: usize) -> StoreResult<&'a [u8]> {
-        let end = self
-            .at
-            .checked_add(len)
-            .filter(|end| *end <= self.bytes.len())
-            .ok_or_else(|| StoreError::Snapshot("truncated".into()))?;
-        let out = &self.bytes[self.at..end];
-        self.at = end;
+impl<W: Write> HashingWriter<W> {
+    fn put(&mut self, bytes: &[u8]) -> StoreResult<()> {
+        self.body.update(bytes);
+        self.file.update(bytes);
+        self.len += bytes.len() as u64;
+        self.inner.write_all(bytes).map_err(snapshot_io)
+    }
+
+    fn put_bytes(&mut self, bytes: &[u8]) -> StoreResult<()> {
+        let len = u32::try_from(bytes.len())
+            .map_err(|_| StoreError::Snapshot("a record is larger than 4 GiB".into()))?;
+        self.put(&len.to_le_bytes())?;
+        self.put(bytes)
+    }
+
+    /// Appends the body checksum and returns the length and digest of the whole.
+    fn finish(mut self) -> StoreResult<(u64, [u8; 32])> {
+        let checksum = *self.body.finalize().as_bytes();
+        self.file.update(&checksum);
+        self.inner.write_all(&checksum).map_err(snapshot_io)?;
+        self.inner.flush().map_err(snapshot_io)?;
+        Ok((self.len + CHECKSUM_LEN, *self.file.finalize().as_bytes()))
+    }
+}
+
+/// Reads the records of a snapshot body (after the magic), refusing lengths that run
+/// past the body, so a forged length cannot make it allocate more than the file holds.
+struct RecordReader<R: Read> {
+    inner: R,
+    remaining: u64,
+    families: usize,
+}
+
+/// One record: family id, key, value.
+type Record = (usize, Vec<u8>, Vec<u8>);
+
+impl<R: Read> RecordReader<R> {
+    fn take(&mut self, len: u64) -> StoreResult<Vec<u8>> {
+        if len > self.remaining {
+            return Err(StoreError::Snapshot("truncated".into()));
+        }
+        self.remaining -= len;
+        let mut out = vec![0; len as usize];
+        self.inner.read_exact(&mut out).map_err(snapshot_io)?;
         Ok(out)
     }
-    fn bytes(&mut self) -> StoreResult<&'a [u8]> {
+
+    fn bytes(&mut self) -> StoreResult<Vec<u8>> {
         let len = u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes"));
-        self.take(len as usize)
+        self.take(u64::from(len))
     }
+
+    /// The next record, or `None` at the end marker (which must end the body).
+    fn next_record(&mut self) -> StoreResult<Option<Record>> {
+        let id = self.take(1)?[0];
+        if id == END {
+            if self.remaining != 0 {
+                return Err(StoreError::Snapshot("trailing bytes".into()));
+            }
+            return Ok(None);
+        }
+        if id as usize >= self.families {
+            return Err(StoreError::Snapshot(format!("unknown family {id}")));
+        }
+        let key = self.bytes()?;
+        let value = self.bytes()?;
+        Ok(Some((id as usize, key, value)))
+    }
+}
+
+/// Opens the snapshot at `path` for a pass over its records.
+fn open_records(path: &Path, families: usize) -> StoreResult<RecordReader<impl Read>> {
+    let file = std::fs::File::open(path).map_err(snapshot_io)?;
+    let len = file.metadata().map_err(snapshot_io)?.len();
+    if len < MAGIC.len() as u64 + 1 + CHECKSUM_LEN {
+        return Err(StoreError::Snapshot("not a Truffle snapshot".into()));
+    }
+    let mut inner = BufReader::with_capacity(1 << 20, file);
+    let mut magic = [0u8; MAGIC.len()];
+    inner.read_exact(&mut magic).map_err(snapshot_io)?;
+    if &magic != MAGIC {
+        return Err(StoreError::Snapshot("not a Truffle snapshot".into()));
+    }
+    Ok(RecordReader {
+        inner,
+        remaining: len - MAGIC.len() as u64 - CHECKSUM_LEN,
+        families,
+    })
+}
+
+/// Checks the trailer of the snapshot at `path` against its body, streamed.
+fn check_checksum(path: &Path) -> StoreResult<()> {
+    let mut file = std::fs::File::open(path).map_err(snapshot_io)?;
+    let len = file.metadata().map_err(snapshot_io)?.len();
+    if len < MAGIC.len() as u64 + 1 + CHECKSUM_LEN {
+        return Err(StoreError::Snapshot("not a Truffle snapshot".into()));
+    }
+    let mut body = blake3::Hasher::new();
+    let copied =
+        std::io::copy(&mut (&mut file).take(len - CHECKSUM_LEN), &mut body).map_err(snapshot_io)?;
+    let mut checksum = [0u8; CHECKSUM_LEN as usize];
+    file.read_exact(&mut checksum).map_err(snapshot_io)?;
+    if copied != len - CHECKSUM_LEN || body.finalize().as_bytes() != &checksum {
+        return Err(StoreError::Snapshot("checksum mismatch".into()));
+    }
+    Ok(())
 }
 
 impl Store {
-    /// A consistent copy of the replicated data, and the `meta` entries it holds (the
-    /// consensus layer reads the Raft position of the copy from them).
-    pub fn export_snapshot(&self) -> StoreResult<(Vec<u8>, MetaEntries)> {
+    /// Whether a snapshot import was cut short (the replicated data is then partly
+    /// wiped, and the import must be done again before the store is used).
+    pub fn snapshot_import_pending(&self) -> StoreResult<bool> {
+        Ok(self.local_get(IMPORT_PENDING)?.is_some())
+    }
+
+    /// Writes a consistent copy of the replicated data to `out`, record by record.
+    pub fn export_snapshot_to(&self, out: impl Write) -> StoreResult<ExportedSnapshot> {
         let snapshot = self.db.snapshot();
-        let mut out = MAGIC.to_vec();
+        let mut out = HashingWriter {
+            inner: BufWriter::with_capacity(1 << 20, out),
+            body: blake3::Hasher::new(),
+            file: blake3::Hasher::new(),
+            len: 0,
+        };
+        out.put(MAGIC)?;
         let mut meta = Vec::new();
         for (id, name) in replicated_families().iter().enumerate() {
             for item in snapshot.iterator_cf(self.family(name), IteratorMode::Start) {
@@ -82,69 +220,45 @@ impl Store {
                 if name == cf::META {
                     meta.push((key.to_vec(), value.to_vec()));
                 }
-                out.push(id as u8);
-                put_bytes(&mut out, &key);
-                put_bytes(&mut out, &value);
+                out.put(&[id as u8])?;
+                out.put_bytes(&key)?;
+                out.put_bytes(&value)?;
             }
         }
-        out.push(END);
-        let checksum = blake3::hash(&out);
-        out.extend_from_slice(checksum.as_bytes());
-        Ok((out, meta))
+        out.put(&[END])?;
+        let (len, digest) = out.finish()?;
+        Ok(ExportedSnapshot { meta, len, digest })
     }
 
-    /// Replaces the replicated data and the tree with the snapshot's, after checking it.
-    pub fn import_snapshot(&self, bytes: &[u8]) -> StoreResult<SnapshotStats> {
-        if bytes.len() < MAGIC.len() + 33 || &bytes[..MAGIC.len()] != MAGIC {
-            return Err(StoreError::Snapshot("not a Truffle snapshot".into()));
-        }
-        let (body, checksum) = bytes.split_at(bytes.len() - 32);
-        if blake3::hash(body).as_bytes() != checksum {
-            return Err(StoreError::Snapshot("checksum mismatch".into()));
-        }
+    /// Checks the snapshot file at `path` without touching the store: its checksum, and
+    /// that its state records reproduce the state root of its head. The tree it builds
+    /// is kept for [`Store::apply_snapshot_import`].
+    pub fn prepare_snapshot_import(&self, path: &Path) -> StoreResult<PreparedImport> {
+        check_checksum(path)?;
         let families = replicated_families();
-        let mut reader = Reader {
-            bytes: body,
-            at: MAGIC.len(),
-        };
-        let mut entries: Vec<(usize, &[u8], &[u8])> = Vec::new();
-        loop {
-            let id = reader.take(1)?[0];
-            if id == END {
-                break;
-            }
-            if id as usize >= families.len() {
-                return Err(StoreError::Snapshot(format!("unknown family {id}")));
-            }
-            let key = reader.bytes()?;
-            let value = reader.bytes()?;
-            entries.push((id as usize, key, value));
-        }
-        if reader.at != body.len() {
-            return Err(StoreError::Snapshot("trailing bytes".into()));
-        }
-
-        // Rebuild the tree from the state records before touching the database, and
-        // refuse the snapshot unless it reproduces the head's state root.
         let meta_id = families
             .iter()
             .position(|f| f == cf::META)
             .expect("meta is replicated");
-        let head_bytes = entries
-            .iter()
-            .find(|(id, key, _)| *id == meta_id && *key == b"head")
-            .map(|(_, _, value)| *value)
-            .ok_or_else(|| StoreError::Snapshot("no head".into()))?;
-        let head: truffle_ledger::BlockHeader = decode("snapshot head", head_bytes)?;
+        let mut records = open_records(path, families.len())?;
         let mut changes = StateChanges::new();
-        for (id, key, value) in &entries {
-            if let Some(table) = Table::ALL.get(*id) {
+        let mut head = None;
+        let mut count = 0u64;
+        while let Some((id, key, value)) = records.next_record()? {
+            count += 1;
+            if let Some(table) = Table::ALL.get(id) {
                 let mut full = Vec::with_capacity(key.len() + 1);
                 full.push(*table as u8);
-                full.extend_from_slice(key);
-                changes.insert(full, Some(value.to_vec()));
+                full.extend_from_slice(&key);
+                changes.insert(full, Some(value));
+            } else if id == meta_id && key == b"head" {
+                head = Some(decode::<truffle_ledger::BlockHeader>(
+                    "snapshot head",
+                    &value,
+                )?);
             }
         }
+        let head = head.ok_or_else(|| StoreError::Snapshot("no head".into()))?;
         let empty = truffle_ledger::state::MemoryStore::new();
         let (root, tree) = compute_state_root(&empty, &changes, head.height)?;
         if root != head.state_root {
@@ -153,7 +267,25 @@ impl Store {
                 head.state_root
             )));
         }
+        Ok(PreparedImport {
+            nodes: tree.node_batch,
+            stats: SnapshotStats {
+                records: count,
+                height: head.height,
+            },
+        })
+    }
 
+    /// Replaces the replicated data and the tree with those of the snapshot file at
+    /// `path`, checked by [`Store::prepare_snapshot_import`] (from the same file).
+    /// Written in batches; [`Store::snapshot_import_pending`] tells whether a crash cut
+    /// it short.
+    pub fn apply_snapshot_import(
+        &self,
+        prepared: PreparedImport,
+        path: &Path,
+    ) -> StoreResult<SnapshotStats> {
+        let families = replicated_families();
         let mut batch = WriteBatch::default();
         let wipe_from: &[u8] = &[];
         let wipe_to: &[u8] = &[0xFFu8; 128];
@@ -164,16 +296,28 @@ impl Store {
         ]) {
             batch.delete_range_cf(self.family(name), wipe_from, wipe_to);
         }
-        self.write(batch, false)?;
-        let mut batch = WriteBatch::default();
-        for (id, key, value) in &entries {
-            batch.put_cf(self.family(&families[*id]), key, value);
-        }
-        self.stage_nodes(&mut batch, &tree.node_batch);
+        batch.put_cf(self.family(cf::LOCAL), IMPORT_PENDING, []);
         self.write(batch, true)?;
-        Ok(SnapshotStats {
-            records: entries.len() as u64,
-            height: head.height,
-        })
+        let mut records = open_records(path, families.len())?;
+        let mut batch = WriteBatch::default();
+        let mut count = 0u64;
+        while let Some((id, key, value)) = records.next_record()? {
+            count += 1;
+            batch.put_cf(self.family(&families[id]), key, value);
+            if batch.size_in_bytes() >= IMPORT_BATCH_BYTES {
+                self.write(std::mem::take(&mut batch), false)?;
+            }
+        }
+        if count != prepared.stats.records {
+            // The file changed between the passes; the marker stays set, so the import
+            // is done again (from a file that is checked again) at the next start.
+            return Err(StoreError::Snapshot(
+                "the snapshot file changed while it was imported".into(),
+            ));
+        }
+        self.stage_nodes(&mut batch, &prepared.nodes);
+        batch.delete_cf(self.family(cf::LOCAL), IMPORT_PENDING);
+        self.write(batch, true)?;
+        Ok(prepared.stats)
     }
 }

@@ -7,7 +7,7 @@ use truffle_ledger::{
     Transaction,
 };
 
-use crate::Store;
+use crate::{Store, StoreError, StoreResult};
 
 fn genesis() -> GenesisState {
     let validator = Keypair::from_name("validator-0").public();
@@ -125,21 +125,45 @@ fn raft_log_append_truncate_purge() {
     assert_eq!(store.raft_meta_get(b"purged").unwrap(), Some(vec![4]));
 }
 
+/// Exports `store` to a file in `dir`, returning its path and what the export said.
+fn export_to_file(
+    store: &Store,
+    dir: &std::path::Path,
+    name: &str,
+) -> (std::path::PathBuf, crate::ExportedSnapshot) {
+    let path = dir.join(name);
+    let exported = store
+        .export_snapshot_to(std::fs::File::create(&path).unwrap())
+        .unwrap();
+    (path, exported)
+}
+
+fn import_file(store: &Store, path: &std::path::Path) -> StoreResult<crate::SnapshotStats> {
+    let prepared = store.prepare_snapshot_import(path)?;
+    store.apply_snapshot_import(prepared, path)
+}
+
 #[test]
 fn snapshots_restore_state_and_refuse_damage() {
     let source_dir = tempfile::tempdir().unwrap();
     let source = Store::open(source_dir.path()).unwrap();
     let head = build_chain(&source, 20);
-    let (snapshot, meta) = source.export_snapshot().unwrap();
-    assert!(meta
+    let files = tempfile::tempdir().unwrap();
+    let (path, exported) = export_to_file(&source, files.path(), "snap");
+    assert!(exported
+        .meta
         .iter()
         .any(|(k, v)| k == b"applied" && *v == 19u64.to_be_bytes().to_vec()));
+    let snapshot = std::fs::read(&path).unwrap();
+    assert_eq!(exported.len, snapshot.len() as u64);
+    assert_eq!(&exported.digest, blake3::hash(&snapshot).as_bytes());
 
     let target_dir = tempfile::tempdir().unwrap();
     let target = Store::open(target_dir.path()).unwrap();
     build_chain(&target, 2); // stale data the snapshot must replace
-    let stats = target.import_snapshot(&snapshot).unwrap();
+    let stats = import_file(&target, &path).unwrap();
     assert_eq!(stats.height, 20);
+    assert!(!target.snapshot_import_pending().unwrap());
     assert_eq!(target.head().unwrap().unwrap(), head);
     assert_eq!(
         state_root_at(&target, head.height).unwrap(),
@@ -175,10 +199,60 @@ fn snapshots_restore_state_and_refuse_damage() {
     let mut damaged = snapshot.clone();
     let middle = damaged.len() / 2;
     damaged[middle] ^= 1;
-    assert!(target.import_snapshot(&damaged).is_err());
-    assert!(target.import_snapshot(b"nonsense").is_err());
+    let damaged_path = files.path().join("damaged");
+    std::fs::write(&damaged_path, &damaged).unwrap();
+    assert!(target.prepare_snapshot_import(&damaged_path).is_err());
+    std::fs::write(&damaged_path, b"nonsense").unwrap();
+    assert!(target.prepare_snapshot_import(&damaged_path).is_err());
+    // A length that runs past the file is refused before anything is allocated for it,
+    // even with a checksum that matches (a forged, not a damaged, snapshot).
+    let mut forged = snapshot[..snapshot.len() - 32].to_vec();
+    forged.truncate(8);
+    forged.extend_from_slice(&[0, 0xFF, 0xFF, 0xFF, 0x7F]);
+    forged.extend_from_slice(blake3::hash(&forged).as_bytes());
+    std::fs::write(&damaged_path, &forged).unwrap();
+    assert!(matches!(
+        target.prepare_snapshot_import(&damaged_path),
+        Err(StoreError::Snapshot(reason)) if reason == "truncated"
+    ));
     // A refused snapshot leaves the store as it was.
     assert_eq!(target.head().unwrap().unwrap(), head);
+}
+
+/// An import that stops between its batches leaves a mark; doing it again clears it.
+#[test]
+fn an_interrupted_snapshot_import_is_marked_until_done_again() {
+    let source_dir = tempfile::tempdir().unwrap();
+    let source = Store::open(source_dir.path()).unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let short = {
+        build_chain(&source, 3);
+        export_to_file(&source, files.path(), "short").0
+    };
+    let long_dir = tempfile::tempdir().unwrap();
+    let long_store = Store::open(long_dir.path()).unwrap();
+    let head = build_chain(&long_store, 12);
+    let (long, _) = export_to_file(&long_store, files.path(), "long");
+
+    let target_dir = tempfile::tempdir().unwrap();
+    let target = Store::open(target_dir.path()).unwrap();
+    // Checked against one file, written from another: the writes stop part-way.
+    let prepared = target.prepare_snapshot_import(&long).unwrap();
+    assert!(target.apply_snapshot_import(prepared, &short).is_err());
+    assert!(target.snapshot_import_pending().unwrap());
+    drop(target);
+    let target = Store::open(target_dir.path()).unwrap();
+    assert!(
+        target.snapshot_import_pending().unwrap(),
+        "the mark is durable"
+    );
+    import_file(&target, &long).unwrap();
+    assert!(!target.snapshot_import_pending().unwrap());
+    assert_eq!(target.head().unwrap().unwrap(), head);
+    assert_eq!(
+        state_root_at(&target, head.height).unwrap(),
+        head.state_root
+    );
 }
 
 #[test]
