@@ -252,13 +252,13 @@ pub(crate) enum BenchCommand {
         /// The workload.
         #[arg(long, value_enum, default_value_t = WorkloadArg::RaffleEntries)]
         workload: WorkloadArg,
-        /// Transactions in the measured phase (one account each).
+        /// Operations in the measured phase (transactions: one account each).
         #[arg(long, default_value_t = 20_000)]
         transactions: usize,
         /// Concurrent clients.
         #[arg(long, default_value_t = 256)]
         clients: usize,
-        /// Open-loop rate in tx/s (closed loop at full speed without it).
+        /// Open-loop rate in operations/s (closed loop at full speed without it).
         #[arg(long)]
         rate: Option<f64>,
         /// Seconds before a transaction counts as timed out.
@@ -297,7 +297,11 @@ pub(crate) enum WorkloadArg {
     Registrations,
     /// Accounts hand items on.
     Transfers,
-    /// A third of each.
+    /// Shoppers search a catalog the bench registers.
+    Searches,
+    /// Shoppers ask for recommendations (visitors by gender and age, similar products).
+    Recommendations,
+    /// A fifth of each.
     Mix,
 }
 

@@ -217,6 +217,8 @@ struct CatalogInner {
     ready: AtomicBool,
     /// Height the searchable documents reflect; `u64::MAX` for none.
     synced_height: AtomicU64,
+    /// Woken whenever `synced_height` moves (callers waiting to read their writes).
+    synced_moved: tokio::sync::Notify,
     sellers: RwLock<BTreeMap<PublicKey, SellerStanding>>,
     rebuilds: AtomicU64,
     last_rebuild_ms: AtomicU64,
@@ -274,6 +276,7 @@ impl Catalog {
                 follower: Mutex::new(Follower::default()),
                 ready: AtomicBool::new(false),
                 synced_height: AtomicU64::new(NO_HEIGHT),
+                synced_moved: tokio::sync::Notify::new(),
                 sellers: RwLock::new(BTreeMap::new()),
                 rebuilds: AtomicU64::new(0),
                 last_rebuild_ms: AtomicU64::new(NO_HEIGHT),
@@ -306,14 +309,23 @@ impl Catalog {
         };
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
+            // Registered before the check, so that a move between the check and the
+            // wait still wakes this caller.
+            let moved = self.inner.synced_moved.notified();
+            tokio::pin!(moved);
+            moved.as_mut().enable();
             if self.synced_height().is_some_and(|h| h >= target) {
                 return true;
             }
-            if tokio::time::Instant::now() >= deadline {
+            if tokio::time::timeout_at(deadline, moved).await.is_err() {
                 return false;
             }
-            tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    fn set_synced_height(&self, height: u64) {
+        self.inner.synced_height.store(height, Ordering::Release);
+        self.inner.synced_moved.notify_waiters();
     }
 
     fn head_height(&self) -> CatalogResult<u64> {
@@ -472,7 +484,7 @@ impl Catalog {
         match indexed {
             Some(height) if height == head => {
                 follower.pending_raffles = self.pending_raffles(&BTreeMap::new())?;
-                self.inner.synced_height.store(height, Ordering::Release);
+                self.set_synced_height(height);
                 self.inner.ready.store(true, Ordering::Release);
                 tracing::info!(target: "catalog", height, "search index is current");
                 Ok(())
@@ -539,7 +551,7 @@ impl Catalog {
         let head = self.head_height()?;
         if clear {
             self.inner.ready.store(false, Ordering::Release);
-            self.inner.synced_height.store(NO_HEIGHT, Ordering::Release);
+            self.set_synced_height(NO_HEIGHT);
             self.with_index(|index| index.clear())?;
             follower.committed = None;
         }
@@ -648,7 +660,7 @@ impl Catalog {
         if changed > 0 || due {
             self.commit(&mut follower, head)?;
         } else {
-            self.inner.synced_height.store(head, Ordering::Release);
+            self.set_synced_height(head);
         }
         Ok(())
     }
@@ -668,7 +680,7 @@ impl Catalog {
         self.with_index(|index| index.commit(height))?;
         follower.committed = Some(height);
         follower.last_commit = Some(Instant::now());
-        self.inner.synced_height.store(height, Ordering::Release);
+        self.set_synced_height(height);
         Ok(())
     }
 

@@ -122,6 +122,17 @@ fn db_options() -> (Options, Vec<ColumnFamilyDescriptor>) {
     options.create_missing_column_families(true);
     options.set_compression_type(rocksdb::DBCompressionType::Lz4);
     options.increase_parallelism(2);
+    // Compactions run at background CPU priority: on shared cores (several nodes on
+    // one machine, or a node beside its RPC load) they otherwise take turns with the
+    // threads committing blocks and show up as latency spikes. Flushes (the
+    // high-priority pool) keep normal priority, so that writes never wait on them.
+    match rocksdb::Env::new() {
+        Ok(mut env) => {
+            env.lower_thread_pool_cpu_priority();
+            options.set_env(&env);
+        }
+        Err(error) => tracing::warn!(target: "store", %error, "compactions keep normal priority"),
+    }
     options.set_max_open_files(512);
     options.set_db_write_buffer_size(64 << 20);
     options.set_max_total_wal_size(128 << 20);

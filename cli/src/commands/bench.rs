@@ -50,6 +50,8 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
                     WorkloadArg::RaffleEntries => Workload::RaffleEntries,
                     WorkloadArg::Registrations => Workload::Registrations,
                     WorkloadArg::Transfers => Workload::Transfers,
+                    WorkloadArg::Searches => Workload::Searches,
+                    WorkloadArg::Recommendations => Workload::Recommendations,
                     WorkloadArg::Mix => Workload::Mix,
                 },
                 dir,

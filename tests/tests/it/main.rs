@@ -2,6 +2,7 @@
 
 mod accounts;
 mod backup;
+mod bench;
 mod catalog;
 mod chat;
 mod cluster;

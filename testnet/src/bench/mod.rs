@@ -1,10 +1,12 @@
 //! Load and failover measurements against a cluster of real node processes.
 //!
 //! The load generator starts (or targets) a cluster, creates funded, verified
-//! accounts, pre-signs the workload, then drives it through JSON-RPC from concurrent
-//! clients, closed-loop (each client waits for its transaction's block) or open-loop
-//! (a fixed submission rate). Commits are observed by following the chain's blocks,
-//! so latency is submit → the block that holds the transaction, as seen by a client.
+//! accounts (and, for the read workloads, a catalog), prepares the workload (signing
+//! every transaction up front), then drives it through JSON-RPC from concurrent
+//! clients, closed-loop (each client waits for its operation) or open-loop (a fixed
+//! rate, whether or not earlier operations finished). Commits are observed by following
+//! the chain's blocks, so a transaction's latency is submit → the block that holds it,
+//! as seen by a client; a read's is request → answer.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,7 +23,12 @@ use truffle_rpc::api::{AccountApiClient, ChainApiClient, SystemApiClient, TxApiC
 
 use crate::cluster::{Testnet, TestnetError, TestnetOptions};
 
-/// What the clients submit.
+mod failover;
+mod reads;
+
+pub use failover::{run_failover, FailoverReport};
+
+/// What the clients do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Workload {
@@ -31,8 +38,38 @@ pub enum Workload {
     Registrations,
     /// Accounts hand items to each other.
     Transfers,
-    /// A third of each.
+    /// Shoppers search a catalog (`product_search`: text in either language, model
+    /// codes, filters, sorts, pages).
+    Searches,
+    /// Shoppers ask for recommendations (`reco_forVisitor` by gender and age,
+    /// `reco_similar`).
+    Recommendations,
+    /// A fifth of each of the above.
     Mix,
+}
+
+impl Workload {
+    /// The kinds a mix is made of, in turn.
+    pub const MIXED: [Workload; 5] = [
+        Workload::RaffleEntries,
+        Workload::Registrations,
+        Workload::Transfers,
+        Workload::Searches,
+        Workload::Recommendations,
+    ];
+
+    /// Whether the workload submits transactions.
+    pub fn transactions(self) -> bool {
+        !matches!(self, Workload::Searches | Workload::Recommendations)
+    }
+
+    /// Whether the workload reads the catalog (which the bench then registers).
+    pub fn reads(self) -> bool {
+        matches!(
+            self,
+            Workload::Searches | Workload::Recommendations | Workload::Mix
+        )
+    }
 }
 
 /// How to load the cluster.
@@ -74,6 +111,77 @@ pub struct Latency {
     pub max: f64,
 }
 
+impl Latency {
+    /// Percentiles of `sorted` (ascending).
+    fn of_sorted(sorted: &[f64]) -> Latency {
+        Latency {
+            p50: percentile(sorted, 50.0),
+            p90: percentile(sorted, 90.0),
+            p99: percentile(sorted, 99.0),
+            max: sorted.last().copied().unwrap_or(0.0),
+        }
+    }
+}
+
+/// How one kind of operation went (for a transaction, latency is submit → block; for a
+/// read, request → answer).
+#[derive(Clone, Debug, Serialize)]
+pub struct KindReport {
+    /// The kind.
+    pub kind: Workload,
+    /// Operations started.
+    pub operations: usize,
+    /// Committed (transactions) or answered (reads).
+    pub completed: usize,
+    /// Refused, or answered with an error.
+    pub failed: usize,
+    /// Without an outcome within the timeout.
+    pub timed_out: usize,
+    /// Completed per second of the measured phase.
+    pub per_sec: f64,
+    /// Latency of the completed ones.
+    pub latency_ms: Latency,
+}
+
+impl KindReport {
+    /// One report per kind present in `results`, in [`Workload::MIXED`] order.
+    fn all(results: &[(Workload, OperationResult)], elapsed: f64) -> Vec<KindReport> {
+        Workload::MIXED
+            .iter()
+            .filter_map(|kind| {
+                let mine: Vec<OperationResult> = results
+                    .iter()
+                    .filter(|(k, _)| k == kind)
+                    .map(|(_, r)| *r)
+                    .collect();
+                if mine.is_empty() {
+                    return None;
+                }
+                let mut latencies: Vec<f64> = mine
+                    .iter()
+                    .filter_map(|r| r.as_ref().ok().copied())
+                    .collect();
+                latencies.sort_by(|a, b| a.partial_cmp(b).expect("latencies are finite"));
+                Some(KindReport {
+                    kind: *kind,
+                    operations: mine.len(),
+                    completed: latencies.len(),
+                    failed: mine
+                        .iter()
+                        .filter(|r| **r == Err(Failure::Rejected))
+                        .count(),
+                    timed_out: mine
+                        .iter()
+                        .filter(|r| **r == Err(Failure::TimedOut))
+                        .count(),
+                    per_sec: latencies.len() as f64 / elapsed.max(f64::EPSILON),
+                    latency_ms: Latency::of_sorted(&latencies),
+                })
+            })
+            .collect()
+    }
+}
+
 /// A node's resource use over the measured phase.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct NodeUsage {
@@ -100,7 +208,7 @@ pub struct LoadReport {
     pub clients: usize,
     /// Open-loop rate, if any.
     pub target_rate: Option<f64>,
-    /// Transactions submitted.
+    /// Transactions submitted (reads are counted in `by_kind` only).
     pub submitted: usize,
     /// Applied in a block.
     pub committed: usize,
@@ -118,6 +226,8 @@ pub struct LoadReport {
     pub blocks: u64,
     /// Average transactions per block.
     pub transactions_per_block: f64,
+    /// Each kind of operation on its own (reads included).
+    pub by_kind: Vec<KindReport>,
     /// Per-node CPU and memory (only for clusters this run started).
     pub node_usage: Vec<NodeUsage>,
 }
@@ -126,30 +236,53 @@ impl LoadReport {
     /// A table for people.
     pub fn table(&self) -> String {
         let mut out = format!(
-            "workload {} · {} nodes · {} clients · {}\n\
-             submitted {:>8}   committed {:>8}   rejected {:>6}   timed out {:>6}\n\
-             committed/s {:>10.0}   over {:.1} s   {} blocks, {:.0} tx/block\n\
-             latency ms   p50 {:>7.1}   p90 {:>7.1}   p99 {:>7.1}   max {:>7.1}\n",
+            "workload {} · {} nodes · {} clients · {}\n",
             self.workload,
             self.nodes,
             self.clients,
             match self.target_rate {
-                Some(rate) => format!("open loop at {rate:.0} tx/s"),
+                Some(rate) => format!("open loop at {rate:.0} operations/s"),
                 None => "closed loop".to_owned(),
             },
-            self.submitted,
-            self.committed,
-            self.rejected,
-            self.timed_out,
-            self.committed_per_sec,
-            self.duration_secs,
-            self.blocks,
-            self.transactions_per_block,
-            self.latency_ms.p50,
-            self.latency_ms.p90,
-            self.latency_ms.p99,
-            self.latency_ms.max
         );
+        if self.submitted > 0 {
+            out.push_str(&format!(
+                "submitted {:>8}   committed {:>8}   rejected {:>6}   timed out {:>6}\n\
+                 committed/s {:>10.0}   over {:.1} s   {} blocks, {:.0} tx/block\n\
+                 latency ms   p50 {:>7.1}   p90 {:>7.1}   p99 {:>7.1}   max {:>7.1}\n",
+                self.submitted,
+                self.committed,
+                self.rejected,
+                self.timed_out,
+                self.committed_per_sec,
+                self.duration_secs,
+                self.blocks,
+                self.transactions_per_block,
+                self.latency_ms.p50,
+                self.latency_ms.p90,
+                self.latency_ms.p99,
+                self.latency_ms.max
+            ));
+        }
+        if self.by_kind.len() > 1 || self.submitted == 0 {
+            out.push_str(
+                "kind                done      /s  failed  timed out   p50 ms   p90 ms   p99 ms   max ms\n",
+            );
+            for kind in &self.by_kind {
+                out.push_str(&format!(
+                    "{:<17} {:>7} {:>7.0} {:>7} {:>10} {:>8.1} {:>8.1} {:>8.1} {:>8.1}\n",
+                    format!("{:?}", kind.kind),
+                    kind.completed,
+                    kind.per_sec,
+                    kind.failed,
+                    kind.timed_out,
+                    kind.latency_ms.p50,
+                    kind.latency_ms.p90,
+                    kind.latency_ms.p99,
+                    kind.latency_ms.max
+                ));
+            }
+        }
         for node in &self.node_usage {
             out.push_str(&format!(
                 "node {}   cpu {:>6.1} s ({:>5.0}% of a core)   peak rss {:>7.1} MiB   rss {:>7.1} MiB\n",
@@ -241,6 +374,67 @@ async fn apply_all(
 }
 
 type Waiters = Arc<Mutex<HashMap<Hash, oneshot::Sender<(Instant, bool)>>>>;
+
+/// One measured operation.
+#[derive(Clone, Debug)]
+enum Operation {
+    /// A transaction: submit, then wait for its block.
+    Submit(Box<truffle_ledger::SignedTransaction>),
+    /// A read request: wait for the answer.
+    Read(reads::Read),
+}
+
+/// Why an operation did not complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Failure {
+    /// Refused at submission or in a block, or a read answered with an error.
+    Rejected,
+    /// No block (or answer) within the timeout.
+    TimedOut,
+}
+
+/// Latency in ms, or why there is none.
+type OperationResult = Result<f64, Failure>;
+type Results = Arc<Mutex<Vec<(Workload, OperationResult)>>>;
+
+/// Performs operation `n` of `work` and records how it went.
+async fn perform(
+    work: Arc<Vec<(Workload, Operation)>>,
+    n: usize,
+    client: HttpClient,
+    waiters: Waiters,
+    results: Results,
+    timeout: Duration,
+) {
+    let (kind, operation) = &work[n];
+    let started = Instant::now();
+    let result = match operation {
+        Operation::Submit(tx) => {
+            let (sender, receiver) = oneshot::channel();
+            waiters
+                .lock()
+                .expect("waiters lock poisoned")
+                .insert(tx.hash(), sender);
+            match client.submit(hex::encode(tx.encode())).await {
+                Err(_) => Err(Failure::Rejected),
+                Ok(_) => match tokio::time::timeout(timeout, receiver).await {
+                    Ok(Ok((at, true))) => Ok(at.duration_since(started).as_secs_f64() * 1_000.0),
+                    Ok(Ok((_, false))) => Err(Failure::Rejected),
+                    _ => Err(Failure::TimedOut),
+                },
+            }
+        }
+        Operation::Read(read) => match tokio::time::timeout(timeout, read.send(&client)).await {
+            Ok(Ok(())) => Ok(started.elapsed().as_secs_f64() * 1_000.0),
+            Ok(Err(_)) => Err(Failure::Rejected),
+            Err(_) => Err(Failure::TimedOut),
+        },
+    };
+    results
+        .lock()
+        .expect("results lock poisoned")
+        .push((*kind, result));
+}
 
 /// Follows the chain on one node; tells each waiter when its transaction lands.
 fn spawn_block_watcher(
@@ -361,8 +555,10 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
     // --- setup: a seller with a raffle and items; members.
     let run_tag = Hash::of(&std::process::id().to_be_bytes()).to_hex()[..8].to_owned();
     let members_needed = match options.workload {
-        Workload::Registrations => 0,
-        _ => options.transactions.max(2),
+        Workload::Registrations | Workload::Searches | Workload::Recommendations => 0,
+        Workload::RaffleEntries | Workload::Transfers | Workload::Mix => {
+            options.transactions.max(2)
+        }
     };
     let seller = Keypair::from_name(&format!("bench-seller-{run_tag}"));
     let members: Vec<Keypair> = (0..members_needed)
@@ -491,6 +687,11 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
     }
 
     // --- pre-sign the measured workload.
+    let catalog = if options.workload.reads() {
+        reads::register_catalog(&clients, &mut signer, &seller).await?
+    } else {
+        Vec::new()
+    };
     let mut work = Vec::with_capacity(options.transactions);
     let owned: Vec<u64> = items
         .iter()
@@ -499,43 +700,41 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
         .collect();
     for n in 0..options.transactions {
         let kind = match options.workload {
-            Workload::Mix => [
-                Workload::RaffleEntries,
-                Workload::Registrations,
-                Workload::Transfers,
-            ][n % 3],
+            Workload::Mix => Workload::MIXED[n % Workload::MIXED.len()],
             other => other,
         };
-        let tx = match kind {
-            Workload::RaffleEntries => {
-                signer.sign(&members[n % members.len()], Payload::EnterRaffle { raffle })
-            }
+        let operation = match kind {
+            Workload::RaffleEntries => Operation::Submit(Box::new(
+                signer.sign(&members[n % members.len()], Payload::EnterRaffle { raffle }),
+            )),
+            // One transaction per member: transfers never wait on each other's ownership.
             Workload::Transfers => {
                 let from = n % members.len();
                 let to = (from + 1) % members.len();
-                signer.sign(
+                Operation::Submit(Box::new(signer.sign(
                     &members[from],
                     Payload::TransferItem {
                         item: owned[from],
                         to: members[to].public(),
                     },
-                )
+                )))
             }
-            _ => {
+            Workload::Searches => Operation::Read(reads::search(n)),
+            Workload::Recommendations => Operation::Read(reads::recommendation(n, &catalog)),
+            Workload::Registrations | Workload::Mix => {
                 let registrar = &registrars[n % registrars.len()];
-                signer.sign(
+                Operation::Submit(Box::new(signer.sign(
                     registrar,
                     Payload::RegisterAccount {
                         account: Keypair::from_name(&format!("bench-new-{run_tag}-{n}")).public(),
                         role: Role::Member,
                         birth_year: None,
                     },
-                )
+                )))
             }
         };
-        work.push(tx);
+        work.push((kind, operation));
     }
-    // One transaction per member: transfers never wait on each other's ownership.
 
     // --- measured phase.
     let waiters: Waiters = Arc::new(Mutex::new(HashMap::new()));
@@ -552,8 +751,7 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
         .unwrap_or_default();
     let work = Arc::new(work);
     let next = Arc::new(AtomicUsize::new(0));
-    let results: Arc<Mutex<Vec<Result<f64, &'static str>>>> =
-        Arc::new(Mutex::new(Vec::with_capacity(work.len())));
+    let results: Results = Arc::new(Mutex::new(Vec::with_capacity(work.len())));
     let height_before = clients[0]
         .get_header(None)
         .await
@@ -581,36 +779,19 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
                 if let Some(ticker) = ticker.as_mut() {
                     ticker.tick().await;
                 }
-                let tx = &work[n];
-                let (sender, receiver) = oneshot::channel();
-                waiters
-                    .lock()
-                    .expect("waiters lock poisoned")
-                    .insert(tx.hash(), sender);
-                let submitted_at = Instant::now();
-                let outcome = client.submit(hex::encode(tx.encode())).await;
-                let wait = async move {
-                    if outcome.is_err() {
-                        return Err("rejected");
-                    }
-                    match tokio::time::timeout(timeout, receiver).await {
-                        Ok(Ok((at, true))) => {
-                            Ok(at.duration_since(submitted_at).as_secs_f64() * 1_000.0)
-                        }
-                        Ok(Ok((_, false))) => Err("rejected"),
-                        _ => Err("timed out"),
-                    }
-                };
+                let operation = perform(
+                    work.clone(),
+                    n,
+                    client.clone(),
+                    waiters.clone(),
+                    results.clone(),
+                    timeout,
+                );
                 if ticker.is_some() {
-                    // Open loop: do not wait before the next submission.
-                    let results = results.clone();
-                    in_flight.push(tokio::spawn(async move {
-                        let result = wait.await;
-                        results.lock().expect("results lock poisoned").push(result);
-                    }));
+                    // Open loop: do not wait before the next operation.
+                    in_flight.push(tokio::spawn(operation));
                 } else {
-                    let result = wait.await;
-                    results.lock().expect("results lock poisoned").push(result);
+                    operation.await;
                 }
             }
             for task in in_flight {
@@ -632,7 +813,12 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
         .saturating_sub(height_before);
 
     let results = results.lock().expect("results lock poisoned").clone();
-    let mut latencies: Vec<f64> = results
+    let transactions: Vec<OperationResult> = results
+        .iter()
+        .filter(|(kind, _)| kind.transactions())
+        .map(|(_, result)| *result)
+        .collect();
+    let mut latencies: Vec<f64> = transactions
         .iter()
         .filter_map(|r| r.as_ref().ok().copied())
         .collect();
@@ -661,157 +847,26 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
         nodes: urls.len(),
         clients: options.clients,
         target_rate: options.rate,
-        submitted: results.len(),
+        submitted: transactions.len(),
         committed: latencies.len(),
-        rejected: results
+        rejected: transactions
             .iter()
-            .filter(|r| matches!(r, Err("rejected")))
+            .filter(|r| matches!(r, Err(Failure::Rejected)))
             .count(),
-        timed_out: results
+        timed_out: transactions
             .iter()
-            .filter(|r| matches!(r, Err("timed out")))
+            .filter(|r| matches!(r, Err(Failure::TimedOut)))
             .count(),
         duration_secs: elapsed,
         committed_per_sec: latencies.len() as f64 / elapsed,
         blocks,
-        transactions_per_block: results.len() as f64 / blocks.max(1) as f64,
-        latency_ms: Latency {
-            p50: percentile(&latencies, 50.0),
-            p90: percentile(&latencies, 90.0),
-            p99: percentile(&latencies, 99.0),
-            max: latencies.last().copied().unwrap_or(0.0),
-        },
+        transactions_per_block: transactions.len() as f64 / blocks.max(1) as f64,
+        latency_ms: Latency::of_sorted(&latencies),
+        by_kind: KindReport::all(&results, elapsed),
         node_usage,
     };
     if let Some(mut net) = own {
         net.down()?;
     }
     Ok(report)
-}
-
-/// The result of a failover measurement.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct FailoverReport {
-    /// Kill-to-first-new-commit time of each trial, ms.
-    pub trials_ms: Vec<f64>,
-    /// Median, ms.
-    pub median_ms: f64,
-    /// Fastest, ms.
-    pub min_ms: f64,
-    /// Slowest, ms.
-    pub max_ms: f64,
-}
-
-/// Kills the leader `trials` times while clients keep submitting, and measures the
-/// time from SIGKILL to the first block proposed by another validator.
-pub async fn run_failover(
-    nodes: usize,
-    trials: usize,
-    dir: &std::path::Path,
-) -> Result<FailoverReport, TestnetError> {
-    let mut net = Testnet::create(
-        dir,
-        &TestnetOptions {
-            nodes,
-            extra_args: vec!["--mempool.per-signer".into(), "1000000".into()],
-            ..TestnetOptions::default()
-        },
-    )?;
-    net.start_all()?;
-    let all: Vec<usize> = (0..nodes).collect();
-    let chain_id = net.genesis.chain_id();
-    let mut trials_ms = Vec::new();
-    let mut signer = Signer {
-        chain_id,
-        nonces: HashMap::new(),
-    };
-    for trial in 0..trials {
-        let leader = net.wait_for_leader(&all, Duration::from_secs(30)).await?;
-        let survivors: Vec<usize> = all.iter().copied().filter(|i| *i != leader).collect();
-        // A steady trickle of transactions through the survivors, so that a new
-        // leader has something to commit at once.
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let feeder = {
-            let stop = stop.clone();
-            let urls: Vec<String> = survivors.iter().map(|i| net.rpc_url(*i)).collect();
-            let key = net.key(survivors[0]).clone();
-            let start_nonce = net
-                .client(survivors[0])
-                .get_nonce(key.public())
-                .await
-                .map_err(|e| rpc_error(survivors[0], e))?;
-            signer.nonces.insert(key.public(), start_nonce);
-            let txs: Vec<String> = (0..2_000)
-                .map(|n| {
-                    hex::encode(
-                        signer
-                            .sign(
-                                &key,
-                                Payload::RegisterAccount {
-                                    account: Keypair::from_name(&format!("failover-{trial}-{n}"))
-                                        .public(),
-                                    role: Role::Member,
-                                    birth_year: None,
-                                },
-                            )
-                            .encode(),
-                    )
-                })
-                .collect();
-            tokio::spawn(async move {
-                let clients: Vec<HttpClient> = urls.iter().map(|u| client(u)).collect();
-                for (n, tx) in txs.into_iter().enumerate() {
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let _ = clients[n % clients.len()].submit(tx).await;
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-            })
-        };
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let watcher = net.client(survivors[0]);
-        let killed_key = net.nodes[leader].key;
-        let height_at_kill = watcher
-            .get_header(None)
-            .await
-            .map_err(|e| rpc_error(survivors[0], e))?
-            .header
-            .height;
-        let killed_at = Instant::now();
-        net.kill(leader)?;
-        let mut next = height_at_kill + 1;
-        let elapsed = loop {
-            if killed_at.elapsed() > Duration::from_secs(30) {
-                return Err(TestnetError::Timeout(
-                    Duration::from_secs(30),
-                    "no commit after the leader died".into(),
-                ));
-            }
-            match watcher.get_header(Some(next)).await {
-                Ok(header) if header.header.proposer != killed_key => break killed_at.elapsed(),
-                Ok(_) => next += 1,
-                Err(_) => tokio::time::sleep(Duration::from_millis(2)).await,
-            }
-        };
-        stop.store(true, Ordering::Relaxed);
-        let _ = feeder.await;
-        trials_ms.push(elapsed.as_secs_f64() * 1_000.0);
-        net.start(leader)?;
-        let _ = net.wait_for_leader(&all, Duration::from_secs(30)).await?;
-        // Let the restarted node catch up before the next trial.
-        tokio::time::sleep(Duration::from_millis(1_000)).await;
-        // The feeder's registrar may have lost a few transactions with the old leader;
-        // forget its nonce so the next trial asks the chain.
-        signer.nonces.clear();
-    }
-    net.down()?;
-    let mut sorted = trials_ms.clone();
-    sorted.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
-    Ok(FailoverReport {
-        median_ms: percentile(&sorted, 50.0),
-        min_ms: sorted.first().copied().unwrap_or(0.0),
-        max_ms: sorted.last().copied().unwrap_or(0.0),
-        trials_ms,
-    })
 }

@@ -1,0 +1,79 @@
+//! The load generator (`truffle bench load`) against a real 3-node cluster: every kind
+//! of operation completes and is reported on its own.
+
+use std::time::Duration;
+
+use truffle_testnet::bench::{run_load, LoadOptions, Workload};
+
+fn options(dir: &std::path::Path, workload: Workload, operations: usize) -> LoadOptions {
+    LoadOptions {
+        nodes: 3,
+        targets: Vec::new(),
+        admin_key: None,
+        registrar_keys: Vec::new(),
+        transactions: operations,
+        clients: 16,
+        rate: None,
+        timeout: Duration::from_secs(30),
+        workload,
+        dir: dir.join("cluster"),
+    }
+}
+
+/// A closed-loop mix: raffle entries, registrations and transfers all commit, searches
+/// and recommendations are all answered, each kind reported with its own latency, and
+/// the nodes' resources are read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mixed_load_completes_every_kind_of_operation() -> anyhow::Result<()> {
+    truffle_testnet::truffle_binary()?;
+    let dir = tempfile::tempdir()?;
+    let report = run_load(&options(dir.path(), Workload::Mix, 150)).await?;
+    println!("{}", report.table());
+
+    // 150 operations, a fifth of each kind: 90 transactions, 60 reads.
+    assert_eq!(report.submitted, 90);
+    assert_eq!(report.committed, 90, "{report:?}");
+    assert_eq!((report.rejected, report.timed_out), (0, 0));
+    assert!(report.blocks >= 1);
+    let kinds: Vec<Workload> = report.by_kind.iter().map(|k| k.kind).collect();
+    assert_eq!(kinds, Workload::MIXED.to_vec());
+    for kind in &report.by_kind {
+        assert_eq!(
+            (kind.operations, kind.completed, kind.failed, kind.timed_out),
+            (30, 30, 0, 0),
+            "{kind:?}"
+        );
+        let l = &kind.latency_ms;
+        assert!(0.0 < l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.max);
+    }
+    assert_eq!(report.node_usage.len(), 3);
+    for node in &report.node_usage {
+        assert!(node.cpu_secs > 0.0, "{node:?}");
+        assert!(
+            node.peak_rss_mib >= node.rss_mib && node.rss_mib > 0.0,
+            "{node:?}"
+        );
+    }
+    Ok(())
+}
+
+/// An open-loop read workload: requests go out at the rate whether or not earlier
+/// ones were answered, and every one is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_loop_of_searches_is_answered() -> anyhow::Result<()> {
+    truffle_testnet::truffle_binary()?;
+    let dir = tempfile::tempdir()?;
+    let report = run_load(&LoadOptions {
+        rate: Some(200.0),
+        ..options(dir.path(), Workload::Searches, 100)
+    })
+    .await?;
+    assert_eq!(report.submitted, 0, "no transactions in a read workload");
+    let [searches] = report.by_kind.as_slice() else {
+        panic!("one kind: {:?}", report.by_kind);
+    };
+    assert_eq!(searches.kind, Workload::Searches);
+    assert_eq!((searches.completed, searches.failed), (100, 0));
+    assert!(report.table().contains("Searches"));
+    Ok(())
+}
