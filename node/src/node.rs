@@ -737,17 +737,23 @@ impl Node {
                         "at most {MAX_FORWARD_BATCH} transactions per batch"
                     ));
                 }
-                let verdicts = txs
-                    .into_iter()
-                    .map(|tx| {
-                        self.accept_transaction(tx).map_err(|e| match e {
-                            SubmitError::Rejected(rejection) => rejection,
-                            other => Rejection::Malformed {
-                                reason: other.to_string(),
-                            },
+                // Off the async workers: a batch is up to thousands of signature
+                // checks, and those workers also carry Raft's messages.
+                let node = self.clone();
+                let verdicts = tokio::task::spawn_blocking(move || {
+                    txs.into_iter()
+                        .map(|tx| {
+                            node.accept_transaction(tx).map_err(|e| match e {
+                                SubmitError::Rejected(rejection) => rejection,
+                                other => Rejection::Malformed {
+                                    reason: other.to_string(),
+                                },
+                            })
                         })
-                    })
-                    .collect();
+                        .collect()
+                })
+                .await
+                .map_err(|e| format!("checking the batch failed: {e}"))?;
                 Ok(NodeResponse::Forwarded(verdicts))
             }
             NodeRequest::HeaderVote {
