@@ -436,34 +436,62 @@ async fn perform(
         .push((*kind, result));
 }
 
-/// Follows the chain on one node; tells each waiter when its transaction lands.
-fn spawn_block_watcher(
+/// Follows the chain on one node (new heads pushed over a WebSocket, receipts read per
+/// block); tells each waiter when its transaction lands. Polling for the next block
+/// instead cost the watched node hundreds of refused calls a second.
+async fn spawn_block_watcher(
+    url: &str,
     client: HttpClient,
     waiters: Waiters,
     stop: Arc<std::sync::atomic::AtomicBool>,
-) {
+) -> Result<(), TestnetError> {
+    let ws_url = match url.strip_prefix("http://") {
+        Some(rest) => format!("ws://{rest}"),
+        None => url.to_owned(),
+    };
+    let ws = jsonrpsee_ws_client::WsClientBuilder::default()
+        .request_timeout(Duration::from_secs(30))
+        .build(&ws_url)
+        .await
+        .map_err(|e| rpc_error(0, e))?;
+    let mut heads = ws
+        .subscribe_new_heads()
+        .await
+        .map_err(|e| rpc_error(0, e))?;
+    let mut next = client
+        .get_header(None)
+        .await
+        .map_err(|e| rpc_error(0, e))?
+        .header
+        .height
+        + 1;
     tokio::spawn(async move {
-        let mut next = match client.get_header(None).await {
-            Ok(head) => head.header.height + 1,
-            Err(_) => 1,
-        };
+        let _ws = ws;
         while !stop.load(Ordering::Relaxed) {
-            match client.get_receipts(next).await {
-                Ok(receipts) => {
-                    let now = Instant::now();
-                    let mut waiters = waiters.lock().expect("waiters lock poisoned");
-                    for receipt in &receipts {
-                        if let Some(waiter) = waiters.remove(&receipt.tx_hash) {
-                            let applied = matches!(receipt.outcome, Outcome::Applied { .. });
-                            let _ = waiter.send((now, applied));
-                        }
+            let head = match tokio::time::timeout(Duration::from_millis(200), heads.next()).await {
+                Ok(Some(Ok(head))) => head.header.height,
+                Ok(_) => break,
+                Err(_) => continue,
+            };
+            // Heads may be skipped when the subscriber lags: read every block up to it.
+            while next <= head {
+                let Ok(receipts) = client.get_receipts(next).await else {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    continue;
+                };
+                let now = Instant::now();
+                let mut waiters = waiters.lock().expect("waiters lock poisoned");
+                for receipt in &receipts {
+                    if let Some(waiter) = waiters.remove(&receipt.tx_hash) {
+                        let applied = matches!(receipt.outcome, Outcome::Applied { .. });
+                        let _ = waiter.send((now, applied));
                     }
-                    next += 1;
                 }
-                Err(_) => tokio::time::sleep(Duration::from_millis(2)).await,
+                next += 1;
             }
         }
     });
+    Ok(())
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -739,7 +767,7 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
     // --- measured phase.
     let waiters: Waiters = Arc::new(Mutex::new(HashMap::new()));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    spawn_block_watcher(clients[0].clone(), waiters.clone(), stop.clone());
+    spawn_block_watcher(&urls[0], clients[0].clone(), waiters.clone(), stop.clone()).await?;
     let usage_before: Vec<Option<(f64, f64, f64)>> = own
         .as_ref()
         .map(|net| {
