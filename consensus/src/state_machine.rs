@@ -477,6 +477,7 @@ fn lower_thread_priority() {
 }
 
 /// Builds snapshots from a consistent view of the store.
+#[derive(Clone)]
 pub struct SnapshotBuilder {
     store: Store,
     snapshots: SnapshotFiles,
@@ -530,10 +531,7 @@ impl SnapshotBuilder {
 
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
-        let builder = SnapshotBuilder {
-            store: self.store.clone(),
-            snapshots: self.snapshots.clone(),
-        };
+        let builder = self.clone();
         // A thread of its own, at low CPU priority: every node builds at the same log
         // index, and the build reads the whole store; on shared cores it must not
         // delay the blocks being committed meanwhile.

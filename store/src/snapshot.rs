@@ -158,13 +158,20 @@ impl<R: Read> RecordReader<R> {
     }
 }
 
-/// Opens the snapshot at `path` for a pass over its records.
-fn open_records(path: &Path, families: usize) -> StoreResult<RecordReader<impl Read>> {
+/// Opens the snapshot file at `path` and returns it with its length, refusing one too
+/// short to hold the magic, the end marker and the checksum.
+fn open_snapshot(path: &Path) -> StoreResult<(std::fs::File, u64)> {
     let file = std::fs::File::open(path).map_err(snapshot_io)?;
     let len = file.metadata().map_err(snapshot_io)?.len();
     if len < MAGIC.len() as u64 + 1 + CHECKSUM_LEN {
         return Err(StoreError::Snapshot("not a Truffle snapshot".into()));
     }
+    Ok((file, len))
+}
+
+/// Opens the snapshot at `path` for a pass over its records.
+fn open_records(path: &Path, families: usize) -> StoreResult<RecordReader<impl Read>> {
+    let (file, len) = open_snapshot(path)?;
     let mut inner = BufReader::with_capacity(1 << 20, file);
     let mut magic = [0u8; MAGIC.len()];
     inner.read_exact(&mut magic).map_err(snapshot_io)?;
@@ -180,17 +187,13 @@ fn open_records(path: &Path, families: usize) -> StoreResult<RecordReader<impl R
 
 /// Checks the trailer of the snapshot at `path` against its body, streamed.
 fn check_checksum(path: &Path) -> StoreResult<()> {
-    let mut file = std::fs::File::open(path).map_err(snapshot_io)?;
-    let len = file.metadata().map_err(snapshot_io)?.len();
-    if len < MAGIC.len() as u64 + 1 + CHECKSUM_LEN {
-        return Err(StoreError::Snapshot("not a Truffle snapshot".into()));
-    }
+    let (mut file, len) = open_snapshot(path)?;
     let mut body = blake3::Hasher::new();
-    let copied =
-        std::io::copy(&mut (&mut file).take(len - CHECKSUM_LEN), &mut body).map_err(snapshot_io)?;
+    body.update_reader((&mut file).take(len - CHECKSUM_LEN))
+        .map_err(snapshot_io)?;
     let mut checksum = [0u8; CHECKSUM_LEN as usize];
     file.read_exact(&mut checksum).map_err(snapshot_io)?;
-    if copied != len - CHECKSUM_LEN || body.finalize().as_bytes() != &checksum {
+    if body.finalize().as_bytes() != &checksum {
         return Err(StoreError::Snapshot("checksum mismatch".into()));
     }
     Ok(())
