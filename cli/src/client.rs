@@ -45,7 +45,21 @@ pub(crate) fn explain(error: jsonrpsee::core::ClientError, url: &str) -> anyhow:
                 .data()
                 .map(|d| format!(" ({})", d.get()))
                 .unwrap_or_default();
-            anyhow::anyhow!("{} [code {}]{data}", object.message(), object.code())
+            let retryable = object
+                .data()
+                .and_then(|d| serde_json::from_str::<serde_json::Value>(d.get()).ok())
+                .and_then(|d| d.get("retryable").and_then(serde_json::Value::as_bool))
+                .unwrap_or(false);
+            let advice = if retryable {
+                "; this may pass if retried shortly, or sent to another validator"
+            } else {
+                ""
+            };
+            anyhow::anyhow!(
+                "{} [code {}]{data}{advice}",
+                object.message(),
+                object.code()
+            )
         }
         jsonrpsee::core::ClientError::Transport(inner) => {
             anyhow::anyhow!("cannot reach the node at {url}: {inner} (is it running? see --rpc)")

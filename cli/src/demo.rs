@@ -5,7 +5,7 @@
 //! development only.
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use truffle_genesis::dev_keys;
@@ -345,13 +345,6 @@ const CATALOGUE: &[CatalogueEntry] = &[
     ),
 ];
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 /// Signs transactions for the demo with locally tracked nonces.
 struct Signer<'a> {
     node: &'a Node,
@@ -500,7 +493,7 @@ pub(crate) async fn load(node: &Node) -> anyhow::Result<String> {
 
     // Raffles over the unlisted first pieces of two products, open for a week.
     let mut txs = Vec::new();
-    let now = now_ms();
+    let now = truffle_clock::now_ms();
     for (catalogue_index, effect) in effects
         .iter()
         .enumerate()

@@ -15,6 +15,7 @@
 //!
 //! Nothing in this crate touches the network, a clock or a file.
 
+pub mod admin_query;
 pub mod block;
 pub mod certificate;
 pub mod crypto;

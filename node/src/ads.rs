@@ -12,27 +12,26 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use truffle_ledger::state::{decode_record, keys, StateView};
 use truffle_ledger::tx::ad_targets;
-use truffle_ledger::types::{Account, AccountStatus, AdCampaign, Gender, Role};
-use truffle_ledger::{Hash, Keypair, LedgerError, PublicKey, Signature};
+use truffle_ledger::types::{AdCampaign, Gender};
+use truffle_ledger::{Hash, LedgerError, PublicKey};
 use truffle_store::{Store, StoreError};
 
-use crate::messages::{NodeRequest, NodeResponse};
 use crate::node::Node;
+
+pub use truffle_ledger::admin_query::{
+    AdminCheckError, AdminQuery, AdminQueryError, ADMIN_QUERY_DOMAIN, ADMIN_QUERY_MAX_SKEW_MS,
+};
 
 /// A click from the same viewer on the same campaign is counted once per this window.
 pub const CLICK_DEDUP_WINDOW: Duration = Duration::from_secs(10 * 60);
 /// Most (viewer, campaign) pairs remembered for deduplication; the oldest are dropped.
 pub const MAX_TRACKED_CLICKS: usize = 200_000;
-/// An admin query is accepted when its time is within this of the node's clock.
-pub const ADMIN_QUERY_MAX_SKEW_MS: u64 = 60_000;
-/// Domain tag of the message an [`AdminQuery`] signs.
-pub const ADMIN_QUERY_DOMAIN: &[u8] = b"truffle/v1/admin-query";
 /// Domain tag of a viewer's id.
 const VIEWER_DOMAIN: &[u8] = b"truffle/v1/ad-viewer";
 /// Prefix of the counters in the node-local family: `prefix ‖ big-endian ad id`.
@@ -41,14 +40,6 @@ const COUNTS_PREFIX: &[u8] = b"ads/counts/";
 pub const MAX_BANNERS: usize = 20;
 /// How long `ad_stats` waits for each validator.
 const PEER_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// The node's clock, ms since the Unix epoch.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
 
 /// Who is looking at a page, for targeting (both optional; nothing is stored).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,83 +97,6 @@ pub struct AdCount {
     pub ad: u64,
     /// Its counts.
     pub counts: AdCounts,
-}
-
-/// A query only an admin may make, signed by the admin's key over
-/// `blake3(ADMIN_QUERY_DOMAIN ‖ chain id ‖ method ‖ 0 ‖ time_ms)` (see
-/// [`AdminQuery::message`]). Accepted for [`ADMIN_QUERY_MAX_SKEW_MS`] around `time_ms`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdminQuery {
-    /// The admin's key (an active ledger account with the admin role).
-    pub admin: PublicKey,
-    /// The admin's clock when signing, ms since the Unix epoch.
-    pub time_ms: u64,
-    /// Signature of [`AdminQuery::message`].
-    pub signature: Signature,
-}
-
-/// Why an admin query was refused.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum AdminQueryError {
-    /// The query's time is too far from the node's clock.
-    #[error("the query was signed at {time_ms} ms, {skew_ms} ms away from this node's clock (at most {ADMIN_QUERY_MAX_SKEW_MS} ms); sign it again")]
-    Expired {
-        /// The query's time.
-        time_ms: u64,
-        /// Distance to the node's clock.
-        skew_ms: u64,
-    },
-    /// The signature does not verify under the admin key.
-    #[error("the signature does not verify under {0}")]
-    BadSignature(PublicKey),
-    /// The key is not an active admin account.
-    #[error("{0} is not an active admin account")]
-    NotAdmin(PublicKey),
-}
-
-impl AdminQuery {
-    /// The hash an admin signs to ask `method` at `time_ms` on chain `chain_id`.
-    pub fn message(chain_id: &Hash, method: &str, time_ms: u64) -> Hash {
-        Hash::tagged(
-            ADMIN_QUERY_DOMAIN,
-            &[
-                chain_id.as_bytes(),
-                method.as_bytes(),
-                &[0],
-                &time_ms.to_be_bytes(),
-            ],
-        )
-    }
-
-    /// Signs a query for `method` now.
-    pub fn sign(key: &Keypair, chain_id: &Hash, method: &str, time_ms: u64) -> AdminQuery {
-        let message = AdminQuery::message(chain_id, method, time_ms);
-        AdminQuery {
-            admin: key.public(),
-            time_ms,
-            signature: key.sign(message.as_bytes()),
-        }
-    }
-
-    /// Checks the time and signature (not the role: see [`Node::check_admin_query`]).
-    pub fn verify(
-        &self,
-        chain_id: &Hash,
-        method: &str,
-        now_ms: u64,
-    ) -> Result<(), AdminQueryError> {
-        let skew_ms = now_ms.abs_diff(self.time_ms);
-        if skew_ms >= ADMIN_QUERY_MAX_SKEW_MS {
-            return Err(AdminQueryError::Expired {
-                time_ms: self.time_ms,
-                skew_ms,
-            });
-        }
-        let message = AdminQuery::message(chain_id, method, self.time_ms);
-        self.admin
-            .verify(message.as_bytes(), &self.signature)
-            .map_err(|_| AdminQueryError::BadSignature(self.admin))
-    }
 }
 
 /// Why an ad operation failed.
@@ -451,6 +365,24 @@ impl AdBoard {
     }
 }
 
+/// The name under which validators answer each other's requests for their counts
+/// (an empty request; the answer is a borsh `Vec<AdCount>`).
+pub const PEER_SERVICE: &str = "ads/counts";
+
+impl truffle_engine::PeerService for AdBoard {
+    fn handle(
+        &self,
+        _from: PublicKey,
+        _body: Vec<u8>,
+    ) -> futures::future::BoxFuture<'static, Result<Vec<u8>, truffle_engine::Refusal>> {
+        let answer = self
+            .local_counts()
+            .map(|counts| borsh::to_vec(&counts).expect("encoding to a Vec cannot fail"))
+            .map_err(|e| truffle_engine::Refusal::new(e.to_string()));
+        Box::pin(async move { answer })
+    }
+}
+
 impl Node {
     /// The banner service.
     pub fn ads(&self) -> &AdBoard {
@@ -460,15 +392,17 @@ impl Node {
     /// Checks an admin query for `method`: time, signature, and that the key is an
     /// active admin account on the ledger.
     pub fn check_admin_query(&self, query: &AdminQuery, method: &str) -> Result<(), AdError> {
-        query.verify(&self.chain_id(), method, now_ms())?;
-        let account: Option<Account> = match self.store().get(&keys::account(&query.admin))? {
-            Some(bytes) => Some(decode_record("account", &bytes)?),
-            None => None,
-        };
-        match account {
-            Some(a) if a.role == Role::Admin && a.status == AccountStatus::Active => Ok(()),
-            _ => Err(AdminQueryError::NotAdmin(query.admin).into()),
-        }
+        truffle_ledger::admin_query::check(
+            self.store(),
+            &self.chain_id(),
+            query,
+            method,
+            self.now_ms(),
+        )
+        .map_err(|error| match error {
+            AdminCheckError::Refused(refusal) => AdError::Admin(refusal),
+            AdminCheckError::Ledger(error) => AdError::Ledger(error),
+        })
     }
 
     /// Every campaign with its impressions and clicks summed over this node and every
@@ -496,15 +430,12 @@ impl Node {
             .filter(|k| *k != own)
             .collect();
         let answers = futures::future::join_all(peers.iter().map(|peer| async move {
-            match tokio::time::timeout(
-                PEER_TIMEOUT,
-                self.send_to_peer(peer, &NodeRequest::AdCounts),
-            )
-            .await
+            match tokio::time::timeout(PEER_TIMEOUT, self.ask_peer(peer, PEER_SERVICE, Vec::new()))
+                .await
             {
-                Ok(Ok(NodeResponse::AdCounts(counts))) => Ok(counts),
-                Ok(Ok(_)) => Err("unexpected answer".to_owned()),
-                Ok(Err(error)) => Err(error),
+                Ok(Ok(answer)) => borsh::from_slice::<Vec<AdCount>>(&answer)
+                    .map_err(|e| format!("unexpected answer: {e}")),
+                Ok(Err(error)) => Err(error.to_string()),
                 Err(_) => Err("timed out".to_owned()),
             }
         }))
@@ -526,7 +457,7 @@ impl Node {
                 }),
             }
         }
-        let now = now_ms();
+        let now = self.now_ms();
         let campaigns = self
             .ads()
             .campaigns()?
@@ -558,36 +489,6 @@ impl Node {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn admin_queries_are_bound_to_chain_method_and_time() {
-        let key = Keypair::from_name("admin");
-        let chain = Hash::of(b"chain");
-        let now = 1_700_000_000_000;
-        let query = AdminQuery::sign(&key, &chain, "ad_stats", now);
-        assert!(query.verify(&chain, "ad_stats", now + 59_000).is_ok());
-        assert!(matches!(
-            query.verify(&chain, "ad_stats", now + 60_000),
-            Err(AdminQueryError::Expired { .. })
-        ));
-        assert!(matches!(
-            query.verify(&chain, "ad_stats", now - 60_000),
-            Err(AdminQueryError::Expired { .. })
-        ));
-        assert!(matches!(
-            query.verify(&Hash::of(b"other"), "ad_stats", now),
-            Err(AdminQueryError::BadSignature(_))
-        ));
-        assert!(matches!(
-            query.verify(&chain, "ad_list", now),
-            Err(AdminQueryError::BadSignature(_))
-        ));
-        let mut forged = query;
-        forged.time_ms += 1;
-        assert!(forged.verify(&chain, "ad_stats", now).is_err());
-        let json = serde_json::to_string(&query).unwrap();
-        assert_eq!(serde_json::from_str::<AdminQuery>(&json).unwrap(), query);
-    }
 
     #[test]
     fn clicks_count_once_per_viewer_and_window() {

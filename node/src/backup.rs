@@ -18,7 +18,6 @@
 //! members hold a majority of up-to-date logs, so restore one member at a time.
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use truffle_ledger::{Hash, PublicKey};
@@ -138,13 +137,6 @@ pub struct RestoreOptions {
     pub expect_node_key: Option<PublicKey>,
     /// Refuse a backup of another chain.
     pub expect_chain_id: Option<Hash>,
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 /// `path` with `.` and `..` resolved against its nearest existing ancestor (so a
@@ -370,7 +362,7 @@ impl Node {
     }
 
     fn write_backup(&self, data_dir: &Path, to: &Path) -> Result<BackupManifest, BackupError> {
-        let started = std::time::Instant::now();
+        let started = self.clock().monotonic_ms();
         std::fs::create_dir_all(to).map_err(io_error(to))?;
         let checkpoint = to.join(DB_DIR);
         self.store().checkpoint(&checkpoint)?;
@@ -395,7 +387,7 @@ impl Node {
             head_hash: head.hash(),
             applied_index: applied,
             snapshot_index,
-            created_at_ms: now_ms(),
+            created_at_ms: self.now_ms(),
             search_index: "rebuild".into(),
             files: list_files(to)?,
         };
@@ -408,7 +400,7 @@ impl Node {
             applied_index = ?manifest.applied_index,
             snapshot_index = ?manifest.snapshot_index,
             files = manifest.files.len(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
+            elapsed_ms = self.clock().monotonic_ms().saturating_sub(started),
             "backup written"
         );
         Ok(manifest)
@@ -544,7 +536,11 @@ pub fn restore(
                 }
             }
         }
-        let aside = PathBuf::from(format!("{}.pre-restore-{}", data_dir.display(), now_ms()));
+        let aside = PathBuf::from(format!(
+            "{}.pre-restore-{}",
+            data_dir.display(),
+            truffle_clock::now_ms()
+        ));
         std::fs::rename(data_dir, &aside).map_err(io_error(data_dir))?;
         if aside.join(DB_DIR).join("CURRENT").exists() {
             previous_db = Some(aside.join(DB_DIR));

@@ -26,7 +26,7 @@ pub(crate) mod overlay;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -113,11 +113,17 @@ pub enum ChatError {
     /// The node cannot serve this now.
     #[error("the node cannot serve this now: {0}")]
     Unavailable(String),
+    /// The chain engine could not serve this now (no leader, behind, ...).
+    #[error("the node cannot serve this now: {0}")]
+    Engine(#[from] truffle_engine::EngineError),
 }
 
 impl From<crate::NodeError> for ChatError {
     fn from(error: crate::NodeError) -> Self {
-        ChatError::Unavailable(error.to_string())
+        match error {
+            crate::NodeError::Engine(error) => ChatError::Engine(error),
+            other => ChatError::Unavailable(other.to_string()),
+        }
     }
 }
 
@@ -190,13 +196,6 @@ impl std::fmt::Debug for ChatHub {
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 /// The key a member's messages are sealed with: derived from the vault key and the
@@ -410,7 +409,7 @@ impl ChatHub {
                     subject,
                     members,
                     opened_by: me,
-                    now_ms: now_ms(),
+                    now_ms: node.now_ms(),
                 },
             )
             .await?
@@ -480,7 +479,7 @@ impl ChatHub {
         }
         // Refuse here what the applier would refuse, without a trip through Raft.
         let window: Window = read_service(node, &rate_key(&member.account))?.unwrap_or_default();
-        let now = now_ms();
+        let now = node.now_ms();
         if let Some(retry_after_ms) =
             window.is_full(now, self.settings.rate_window_ms, self.settings.rate_max)
         {
@@ -743,7 +742,7 @@ pub(crate) async fn run(node: Node) {
             },
             // A safety net: deliver even if an event was missed.
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = node.inner.shutdown.notified() => return,
+            _ = node.stopping() => return,
         }
         hub.deliver_new(&node, &mut seen);
     }
@@ -754,12 +753,12 @@ async fn prune(node: Node) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
-            _ = node.inner.shutdown.notified() => return,
+            _ = node.stopping() => return,
         }
         if !node.is_leader() {
             continue;
         }
-        let now = now_ms();
+        let now = node.now_ms();
         let cutoff_ms = now.saturating_sub(node.chat().settings.retention_ms);
         if node.chat().prune_due(&node, cutoff_ms) {
             match node

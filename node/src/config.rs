@@ -172,6 +172,25 @@ pub const ENV_PREFIX: &str = "TRUFFLE_";
 pub const DEFAULT_TOML: &str = include_str!("../config.default.toml");
 
 impl NodeConfig {
+    /// The chain engine's part of this configuration.
+    pub fn engine_config(&self) -> truffle_engine::EngineConfig {
+        truffle_engine::EngineConfig {
+            data_dir: self.data_dir.clone(),
+            p2p_listen: self.p2p_listen.clone(),
+            max_block_transactions: self.max_block_transactions,
+            max_proposals_in_flight: self.max_proposals_in_flight,
+            block_batch_wait_ms: self.block_batch_wait_ms,
+            mempool_capacity: self.mempool_capacity,
+            mempool_per_signer: self.mempool_per_signer,
+            mempool_max_age_secs: self.mempool_max_age_secs,
+            raft_heartbeat_ms: self.raft_heartbeat_ms,
+            raft_election_min_ms: self.raft_election_min_ms,
+            raft_election_max_ms: self.raft_election_max_ms,
+            snapshot_every_entries: self.snapshot_every_entries,
+            enable_fault_injection: self.enable_fault_injection,
+        }
+    }
+
     /// Defaults, overridden by the file (if any), overridden by `TRUFFLE_*` variables
     /// among `env` that name a key. Not yet validated: flags may still change it.
     pub fn load(

@@ -20,7 +20,9 @@ pub mod link;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use truffle_clock::SharedClock;
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -68,11 +70,17 @@ pub enum KakaoError {
     /// The node cannot serve this now.
     #[error("the node cannot serve this now: {0}")]
     Unavailable(String),
+    /// The chain engine could not serve this now (no leader, behind, ...).
+    #[error("the node cannot serve this now: {0}")]
+    Engine(#[from] truffle_engine::EngineError),
 }
 
 impl From<NodeError> for KakaoError {
     fn from(error: NodeError) -> Self {
-        KakaoError::Unavailable(error.to_string())
+        match error {
+            crate::NodeError::Engine(error) => KakaoError::Engine(error),
+            other => KakaoError::Unavailable(other.to_string()),
+        }
     }
 }
 
@@ -145,10 +153,6 @@ impl std::fmt::Debug for Kakao {
             .field("site", &self.bot_config.site_url)
             .finish_non_exhaustive()
     }
-}
-
-fn now_ms() -> u64 {
-    crate::ads::now_ms()
 }
 
 impl Kakao {
@@ -253,7 +257,7 @@ impl Kakao {
         let member = node.members().session(node, session_token).await?;
         for _ in 0..5 {
             let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
-            let now = now_ms();
+            let now = node.now_ms();
             let expires_at_ms = now + self.code_ttl_ms;
             match self
                 .propose(
@@ -376,7 +380,9 @@ impl Kakao {
     /// Answers a skill request whose secret matched. Never fails: every outcome is an
     /// HTTP status with a JSON body.
     pub async fn handle_skill(&self, node: &Node, body: &[u8]) -> WebhookReply {
-        let received = Instant::now();
+        // The monotonic moment the request came in, by the node's clock.
+        let clock = node.clock().clone();
+        let received = clock.monotonic_ms();
         let payload = match parse_payload(body) {
             Ok(payload) => payload,
             Err(error) => {
@@ -427,14 +433,14 @@ impl Kakao {
                         let client = self.http().clone();
                         tokio::spawn(async move {
                             let _slot = slot;
-                            deliver_callback(client, task, url, received).await;
+                            deliver_callback(client, task, url, clock, received).await;
                         });
                         return WebhookReply::answer(&bot.callback_ack(&payload));
                     }
                 }
             }
         }
-        let left = HARD_ANSWER_LIMIT.saturating_sub(received.elapsed());
+        let left = HARD_ANSWER_LIMIT.saturating_sub(since(&clock, received));
         match tokio::time::timeout(left, &mut task).await {
             Ok(Ok(answer)) => WebhookReply::answer(&answer),
             Ok(Err(error)) => {
@@ -493,10 +499,13 @@ async fn deliver_callback(
     client: reqwest::Client,
     task: tokio::task::JoinHandle<SkillResponse>,
     url: String,
-    received: Instant,
+    clock: SharedClock,
+    received: u64,
 ) {
     let valid = Duration::from_millis(truffle_kakao::limits::CALLBACK_URL_VALID_MS);
-    let answer = match tokio::time::timeout(valid.saturating_sub(received.elapsed()), task).await {
+    let answer = match tokio::time::timeout(valid.saturating_sub(since(&clock, received)), task)
+        .await
+    {
         Ok(Ok(answer)) => answer,
         Ok(Err(_)) => apology(),
         Err(_) => {
@@ -506,7 +515,7 @@ async fn deliver_callback(
     };
     let body = callback_body(&answer);
     for attempt in 0..2 {
-        if received.elapsed() >= valid {
+        if since(&clock, received) >= valid {
             tracing::warn!(target: "kakao", "callback URL expired before delivery");
             return;
         }
@@ -594,6 +603,11 @@ impl Node {
             .vault()
             .mac("kakao-user", format!("{kind}:{}", user.value).as_bytes())
     }
+}
+
+/// Time since the monotonic reading `at` of `clock`.
+fn since(clock: &SharedClock, at: u64) -> Duration {
+    Duration::from_millis(clock.monotonic_ms().saturating_sub(at))
 }
 
 #[cfg(test)]

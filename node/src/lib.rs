@@ -1,42 +1,34 @@
-//! A running Truffle node.
+//! A running Truffle node: the chain engine (`truffle-engine`) with the marketplace's
+//! features composed on it.
 //!
-//! [`launch`] opens the node's RocksDB, writes genesis on first start, starts the
-//! libp2p transport and openraft, and spawns the node's tasks:
-//!
-//! - the **producer** (on the leader) batches pooled transactions into block proposals;
-//! - the **forwarder** (on followers) hands client transactions to the leader;
-//! - the **certifier** signs every applied header and gathers the others' votes into
-//!   certificates;
-//! - **housekeeping** expires old transactions, fetches missing certificates and
-//!   follows validator-set changes.
+//! [`launch`] reads the keys a configuration names and starts a [`Node`]: the engine
+//! (store, transport, Raft, pool, producer, certifier), then the features — members
+//! (replicated service data), the catalog and search index, banner ads,
+//! recommendations, the market (orders, payments, raffle chores), member chat and the
+//! KakaoTalk link — and their tasks.
 //!
 //! The RPC crate serves a [`Node`]; tests and the `testnet` launcher run it as a
 //! process through the CLI.
 
 pub mod ads;
 pub mod backup;
-pub mod catalog;
-mod certifier;
 pub mod chat;
 pub mod config;
 pub mod kakao;
 pub mod keyfile;
 pub mod market;
-mod mempool;
-pub mod messages;
 pub mod metrics;
 mod node;
 pub mod operator;
 pub mod recommend;
 pub mod services;
-mod tasks;
 
 use std::sync::Arc;
 
 pub use config::NodeConfig;
-pub use mempool::PoolError;
 pub use node::{Health, Node, SubmitError, TxStatus};
-pub use truffle_consensus::LedgerEvent;
+pub use truffle_catalog as catalog;
+pub use truffle_engine::{Engine, EngineError, LedgerEvent, PoolError};
 
 /// Why a node could not start or answer.
 #[derive(Debug, thiserror::Error)]
@@ -50,9 +42,9 @@ pub enum NodeError {
     /// The ledger failed.
     #[error(transparent)]
     Ledger(#[from] truffle_ledger::LedgerError),
-    /// Consensus failed.
-    #[error("consensus: {0}")]
-    Consensus(String),
+    /// The chain engine failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
     /// A file could not be read or written.
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -61,9 +53,13 @@ pub enum NodeError {
     KeyFile(#[from] keyfile::KeyFileError),
 }
 
-impl From<truffle_consensus::ConsensusError> for NodeError {
-    fn from(error: truffle_consensus::ConsensusError) -> Self {
-        NodeError::Consensus(error.to_string())
+impl NodeError {
+    /// Whether the same call may succeed if made again a little later.
+    pub fn retryable(&self) -> bool {
+        match self {
+            NodeError::Engine(error) => error.retryable(),
+            _ => false,
+        }
     }
 }
 

@@ -17,11 +17,12 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock, Weak};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use truffle_clock::SharedClock;
 
 use crate::error::{PaymentError, PaymentResult};
 use crate::provider::{verify_signed_event, PaymentProvider};
@@ -133,6 +134,7 @@ pub struct Sandbox {
     store: Arc<dyn SandboxStore>,
     secret: Vec<u8>,
     tolerance_secs: u64,
+    clock: SharedClock,
     urls: RwLock<Option<Urls>>,
     http: reqwest::Client,
     /// Serializes read-modify-write of records.
@@ -143,13 +145,6 @@ impl std::fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sandbox").finish_non_exhaustive()
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 fn random_id(prefix: &str) -> String {
@@ -173,13 +168,19 @@ fn refused(code: &str, message: impl Into<String>) -> PaymentError {
 }
 
 impl Sandbox {
-    /// A sandbox over `store`, signing webhooks with `secret`.
-    pub fn new(store: Arc<dyn SandboxStore>, secret: Vec<u8>, tolerance_secs: u64) -> Arc<Sandbox> {
+    /// A sandbox over `store`, signing webhooks with `secret`, keeping time by `clock`.
+    pub fn new(
+        store: Arc<dyn SandboxStore>,
+        secret: Vec<u8>,
+        tolerance_secs: u64,
+        clock: SharedClock,
+    ) -> Arc<Sandbox> {
         Arc::new_cyclic(|me| Sandbox {
             me: me.clone(),
             store,
             secret,
             tolerance_secs,
+            clock,
             urls: RwLock::new(None),
             http: reqwest::Client::builder()
                 .timeout(DELIVERY_TIMEOUT)
@@ -269,7 +270,7 @@ impl Sandbox {
             if amount == 0 {
                 return Err(refused("INVALID_REQUEST", "the amount must be positive"));
             }
-            let now = now_ms();
+            let now = self.clock.now_ms();
             record.payment.status = PaymentStatus::Done;
             record.payment.total_amount = amount;
             record.payment.balance_amount = amount;
@@ -367,7 +368,8 @@ impl Sandbox {
                 .map(|d| d.body.clone())
                 .ok_or_else(|| refused("NOT_FOUND_EVENT", format!("no event {event_id}")))?
         };
-        let signature = crate::webhook::sign(&self.secret, now_ms() / 1000, body.as_bytes());
+        let signature =
+            crate::webhook::sign(&self.secret, self.clock.now_ms() / 1000, body.as_bytes());
         let outcome = match self.urls() {
             None => Err("the sandbox does not know the webhook URL yet".to_owned()),
             Some(urls) => self
@@ -484,7 +486,7 @@ impl Sandbox {
         if record.cancel_keys.contains(&request.idempotency_key) {
             return Ok((record.payment, None));
         }
-        let now = now_ms();
+        let now = self.clock.now_ms();
         match record.payment.status {
             PaymentStatus::Canceled | PaymentStatus::Aborted | PaymentStatus::Expired => {
                 return Ok((record.payment, None))
@@ -577,7 +579,12 @@ mod tests {
     }
 
     fn sandbox() -> Arc<Sandbox> {
-        let sandbox = Sandbox::new(Arc::new(MemorySandboxStore::default()), b"s".to_vec(), 300);
+        let sandbox = Sandbox::new(
+            Arc::new(MemorySandboxStore::default()),
+            b"s".to_vec(),
+            300,
+            truffle_clock::SystemClock::shared(),
+        );
         // Nothing listens there: deliveries fail and are retried in the background.
         sandbox.set_urls("http://127.0.0.1:9", "http://127.0.0.1:9/payments/webhook");
         sandbox
@@ -647,9 +654,14 @@ mod tests {
 
         let event = sandbox.record(&key).unwrap().deliveries[0].clone();
         assert_eq!(event.status, PaymentStatus::Done);
-        let header = crate::webhook::sign(b"s", now_ms() / 1000, event.body.as_bytes());
+        let header =
+            crate::webhook::sign(b"s", truffle_clock::now_ms() / 1000, event.body.as_bytes());
         let parsed = sandbox
-            .verify_webhook(Some(&header), event.body.as_bytes(), now_ms())
+            .verify_webhook(
+                Some(&header),
+                event.body.as_bytes(),
+                truffle_clock::now_ms(),
+            )
             .unwrap();
         assert_eq!(
             (parsed.event_id, parsed.data.total_amount),

@@ -38,6 +38,7 @@ pub fn kakao(error: KakaoError) -> ErrorObjectOwned {
             KakaoError::CodeThrottled { retry_after_secs }.to_string(),
             &serde_json::json!({ "retry_after_secs": retry_after_secs }),
         ),
+        KakaoError::Engine(error) => crate::error::engine(&error),
         KakaoError::Unavailable(reason) => {
             tracing::warn!(target: "rpc", %reason, "kakao error");
             error_with(
@@ -76,6 +77,7 @@ pub fn chat(error: ChatError) -> ErrorObjectOwned {
             CHAT_TOO_MANY_SUBSCRIPTIONS,
             serde_json::json!({ "max": max }),
         ),
+        E::Engine(error) => return crate::error::engine(&error),
         E::Unavailable(reason) => {
             tracing::warn!(target: "rpc", %reason, "chat error");
             (UNAVAILABLE, serde_json::Value::Null)

@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use truffle_node::ads::{now_ms, AdBoard, AdError};
+use truffle_node::ads::{AdBoard, AdError};
 use truffle_node::Node;
 
 use crate::ClientAddr;
@@ -37,7 +37,7 @@ pub(crate) async fn click(
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         .unwrap_or_default();
     let viewer = AdBoard::viewer_id(address, &user_agent);
-    match node.ads().click(id, viewer, now_ms()) {
+    match node.ads().click(id, viewer, node.now_ms()) {
         Ok((landing_url, _counted)) => {
             let Ok(location) = HeaderValue::from_str(&ascii_url(&landing_url)) else {
                 return not_found();

@@ -16,7 +16,7 @@ use jsonrpsee::types::ErrorObjectOwned;
 use serde::Serialize;
 use truffle_ledger::Rejection;
 use truffle_node::services::members::MemberError;
-use truffle_node::{NodeError, SubmitError};
+use truffle_node::{EngineError, NodeError, SubmitError};
 
 /// Base of ledger rejection codes.
 pub const LEDGER_BASE: i32 = 1_000;
@@ -63,10 +63,30 @@ pub fn rejection(rejection: &Rejection) -> ErrorObjectOwned {
     )
 }
 
-/// A node failure.
-pub fn node(error: NodeError) -> ErrorObjectOwned {
-    tracing::warn!(target: "rpc", %error, "node error");
-    self::error(UNAVAILABLE, format!("the node cannot answer now: {error}"))
+/// A node failure. `data.retryable` tells a client whether the same call may succeed
+/// a little later (leadership moving, the node catching up).
+pub fn node(error: impl Into<NodeError>) -> ErrorObjectOwned {
+    match error.into() {
+        NodeError::Engine(error) => engine(&error),
+        other => {
+            tracing::warn!(target: "rpc", error = %other, "node error");
+            error_with(
+                UNAVAILABLE,
+                format!("the node cannot answer now: {other}"),
+                &serde_json::json!({ "retryable": false }),
+            )
+        }
+    }
+}
+
+/// A chain-engine failure, with `data.retryable`.
+pub fn engine(error: &EngineError) -> ErrorObjectOwned {
+    tracing::warn!(target: "rpc", %error, "engine error");
+    error_with(
+        UNAVAILABLE,
+        format!("the node cannot answer now: {error}"),
+        &serde_json::json!({ "retryable": error.retryable() }),
+    )
 }
 
 /// A failed submission.
@@ -152,6 +172,7 @@ pub fn member(error: MemberError) -> ErrorObjectOwned {
         E::SmsFailed(_) => SMS_FAILED,
         E::AccountNotActive(_) => ACCOUNT_NOT_ACTIVE,
         E::Ledger(rejection) => return self::rejection(rejection),
+        E::Engine(error) => return engine(error),
         E::Unavailable(_) => UNAVAILABLE,
     };
     let data = serde_json::json!({
@@ -206,14 +227,20 @@ pub fn catalog(error: truffle_node::catalog::CatalogError) -> ErrorObjectOwned {
 
 /// An ad request that failed.
 pub fn ad(error: truffle_node::ads::AdError) -> ErrorObjectOwned {
-    use truffle_node::ads::{AdError as E, AdminQueryError as Q};
+    use truffle_node::ads::AdError as E;
     match error {
         E::NotLive(ad) => not_found(format!("live ad campaign {ad}")),
-        E::Admin(refusal @ Q::Expired { .. }) => {
-            self::error(ADMIN_QUERY_EXPIRED, refusal.to_string())
-        }
-        E::Admin(refusal) => self::error(ADMIN_REFUSED, refusal.to_string()),
-        E::Ledger(other) => node(other.into()),
+        E::Admin(refusal) => admin_query(refusal),
+        E::Ledger(other) => node(other),
+    }
+}
+
+/// A refused admin query: expired (sign again) or not an admin's.
+pub fn admin_query(refusal: truffle_node::ads::AdminQueryError) -> ErrorObjectOwned {
+    use truffle_node::ads::AdminQueryError as Q;
+    match refusal {
+        refusal @ Q::Expired { .. } => self::error(ADMIN_QUERY_EXPIRED, refusal.to_string()),
+        refusal => self::error(ADMIN_REFUSED, refusal.to_string()),
     }
 }
 
@@ -224,7 +251,7 @@ pub fn reco(error: truffle_node::recommend::RecoError) -> ErrorObjectOwned {
     match error {
         E::InvalidPage(reason) => invalid_param("page", reason),
         E::UnknownProduct(product) => not_found(format!("product {product}")),
-        E::Admin(refusal) => ad(refusal),
+        E::Admin(refusal) => admin_query(refusal),
         other @ (E::Ledger(_) | E::Store(_)) => {
             tracing::warn!(target: "rpc", error = %other, "recommendation error");
             self::error(UNAVAILABLE, format!("the node cannot answer now: {other}"))

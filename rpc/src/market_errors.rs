@@ -96,6 +96,7 @@ pub fn market(failure: MarketError) -> ErrorObjectOwned {
         }
         E::Rejected(rejection) => error::rejection(&rejection),
         E::Submit(submit) => error::submit(submit),
+        E::Engine(error) => error::engine(&error),
         E::Unavailable(_) => {
             tracing::warn!(target: "rpc", %message, "market error");
             error::error(error::UNAVAILABLE, message)

@@ -10,7 +10,7 @@ use serde_json::json;
 use truffle_index::{Availability, Filters, SearchQuery, SortOrder};
 use truffle_ledger::types::{AdSpec, Gender, ProductSpec};
 use truffle_ledger::{Effect, Hash, Payload, PublicKey};
-use truffle_node::ads::{now_ms, AdViewer, AdminQuery};
+use truffle_node::ads::{AdViewer, AdminQuery};
 use truffle_node::catalog::SellerState;
 use truffle_node::keyfile::read_key_file;
 use truffle_node::TxStatus;
@@ -656,7 +656,7 @@ pub(crate) async fn run_ad(command: AdCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| explain(e, &rpc.rpc))?
                 .chain_id;
-            let query = AdminQuery::sign(&key, &chain_id, AD_STATS_METHOD, now_ms());
+            let query = AdminQuery::sign(&key, &chain_id, AD_STATS_METHOD, truffle_clock::now_ms());
             let stats = client
                 .stats(query)
                 .await

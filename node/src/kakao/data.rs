@@ -267,7 +267,7 @@ impl BotData for NodeBotData {
 
     fn open_raffles(&self, limit: usize) -> Result<Vec<RaffleSummary>, DataError> {
         let head = self.node.head().map_err(unavailable)?;
-        let now = head.time_ms.max(crate::ads::now_ms());
+        let now = head.time_ms.max(self.node.now_ms());
         // Raffles waiting for their closing block are exactly the open ones.
         let mut open = Vec::new();
         for (key, _) in self
@@ -487,7 +487,7 @@ impl BotData for NodeBotData {
         let command = KakaoCommand::Link {
             user_mac: self.node.kakao_user_mac(user),
             code_mac: self.node.kakao_code_mac(code),
-            now_ms: crate::ads::now_ms(),
+            now_ms: self.node.now_ms(),
         };
         let reply = self
             .runtime

@@ -114,6 +114,7 @@ impl MarketConfig {
         chain: &str,
         sandbox_store: Arc<dyn truffle_payments::SandboxStore>,
         derived_secret: [u8; 32],
+        clock: truffle_clock::SharedClock,
     ) -> Result<Providers, NodeError> {
         let kind = match self.payment_provider {
             ProviderKind::Auto if chain == "dev" || chain == "local" => ProviderKind::Sandbox,
@@ -131,7 +132,8 @@ impl MarketConfig {
                 let secret = webhook_secret
                     .map(String::into_bytes)
                     .unwrap_or_else(|| hex::encode(derived_secret).into_bytes());
-                let sandbox = Sandbox::new(sandbox_store, secret, self.webhook_tolerance_secs);
+                let sandbox =
+                    Sandbox::new(sandbox_store, secret, self.webhook_tolerance_secs, clock);
                 Ok((
                     Some(sandbox.clone() as Arc<dyn PaymentProvider>),
                     Some(sandbox),
@@ -186,11 +188,23 @@ mod tests {
         let store: Arc<dyn truffle_payments::SandboxStore> =
             Arc::new(truffle_payments::MemorySandboxStore::default());
         let config = MarketConfig::default();
-        let (provider, sandbox) = config.providers("dev", store.clone(), [7; 32]).unwrap();
+        let (provider, sandbox) = config
+            .providers(
+                "dev",
+                store.clone(),
+                [7; 32],
+                truffle_clock::SystemClock::shared(),
+            )
+            .unwrap();
         assert_eq!(provider.unwrap().name(), "sandbox");
         assert!(sandbox.is_some());
         let (provider, _) = config
-            .providers("/etc/truffle/genesis.json", store.clone(), [7; 32])
+            .providers(
+                "/etc/truffle/genesis.json",
+                store.clone(),
+                [7; 32],
+                truffle_clock::SystemClock::shared(),
+            )
             .unwrap();
         assert!(provider.is_none(), "no sandbox on a real chain by default");
         let http = MarketConfig {
@@ -198,7 +212,7 @@ mod tests {
             ..MarketConfig::default()
         };
         let error = http
-            .providers("dev", store, [7; 32])
+            .providers("dev", store, [7; 32], truffle_clock::SystemClock::shared())
             .err()
             .unwrap()
             .to_string();

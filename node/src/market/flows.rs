@@ -14,7 +14,6 @@ use truffle_payments::{
 
 use super::outbox::{EventSource, OutboxEntry, SettlementState};
 use super::{customer_key, Market, MarketError, OrderView, WebhookError};
-use crate::ads::now_ms;
 use crate::node::{Node, TxStatus};
 
 /// How long `payment_confirm` waits for the settlement it triggered.
@@ -54,15 +53,14 @@ impl Market {
         body: &[u8],
     ) -> Result<WebhookReceipt, WebhookError> {
         let provider = self.provider.as_ref().ok_or(WebhookError::Disabled)?;
-        let event =
-            provider
-                .verify_webhook(signature, body, now_ms())
-                .map_err(|error| match error {
-                    PaymentError::Signature(signature) => WebhookError::Signature(signature),
-                    other => WebhookError::Malformed(other.to_string()),
-                })?;
+        let event = provider
+            .verify_webhook(signature, body, self.now_ms())
+            .map_err(|error| match error {
+                PaymentError::Signature(signature) => WebhookError::Signature(signature),
+                other => WebhookError::Malformed(other.to_string()),
+            })?;
         let payment = &event.data;
-        let now = now_ms();
+        let now = self.now_ms();
         let entry = OutboxEntry {
             provider: provider.name().to_owned(),
             event_id: event.event_id.clone(),
@@ -166,7 +164,7 @@ impl Node {
                 format!("the order is {:?}", record.status).to_lowercase(),
             ));
         }
-        if now_ms() > record.expires_at_ms {
+        if self.now_ms() > record.expires_at_ms {
             return Err(not_payable(
                 &record,
                 format!("its payment window closed at {} ms", record.expires_at_ms),
@@ -254,7 +252,7 @@ impl Node {
                 status: payment.status.as_str().to_owned(),
             }));
         }
-        let now = now_ms();
+        let now = self.now_ms();
         let (entry, _) = market.outbox.insert(OutboxEntry {
             provider: provider.name().to_owned(),
             event_id: format!("confirm:{payment_key}"),

@@ -16,14 +16,13 @@
 //! transactions; the ledger would refuse the duplicates anyway.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use truffle_ledger::state::{decode_record, keys, StateView, Table};
 use truffle_ledger::types::{Counters, EntryWindow, Order, OrderStatus, Raffle, RaffleStatus};
 use truffle_ledger::Payload;
 
 use super::settle::submit_operator;
-use crate::ads::now_ms;
 use crate::node::{Node, TxStatus};
 
 /// Most orders expired in one round.
@@ -42,7 +41,8 @@ struct Chores {
     /// No order below this id is pending.
     first_open_order: u64,
     /// Last nudge per raffle.
-    nudged: HashMap<u64, Instant>,
+    /// When each raffle was last nudged (the node clock's monotonic ms).
+    nudged: HashMap<u64, u64>,
     /// Empty blocks proposed so far to move the chain's clock.
     nudges: u64,
     /// Encoded payloads the ledger refused, with the operator nonce they were signed at.
@@ -85,7 +85,7 @@ async fn expire_orders(node: &Node, chores: &mut Chores) {
     let Some(counters) = counters(node) else {
         return;
     };
-    let now = now_ms();
+    let now = node.now_ms();
     let mut first_open = None;
     let mut expired = 0;
     for id in chores.first_open_order..counters.next_order {
@@ -161,7 +161,7 @@ async fn draw_raffles(node: &Node, chores: &mut Chores) {
     let Ok(raffles) = node.store().scan_prefix(&[Table::Raffle as u8]) else {
         return;
     };
-    let now = now_ms();
+    let now = node.now_ms();
     for (_, bytes) in raffles {
         let Ok(raffle) = decode_record::<Raffle>("raffle", &bytes) else {
             continue;
@@ -172,7 +172,7 @@ async fn draw_raffles(node: &Node, chores: &mut Chores) {
             } else {
                 NUDGE_INTERVAL
             };
-            at.elapsed() >= interval
+            node.clock().monotonic_ms().saturating_sub(*at) >= interval.as_millis() as u64
         });
         match chore(&raffle, head.height, head.time_ms, now) {
             RaffleChore::Wait => {
@@ -181,7 +181,7 @@ async fn draw_raffles(node: &Node, chores: &mut Chores) {
             }
             RaffleChore::Nudge if !nudge_due => continue,
             RaffleChore::Nudge => {
-                chores.nudged.insert(raffle.id, Instant::now());
+                chores.nudged.insert(raffle.id, node.clock().monotonic_ms());
                 chores.nudges += 1;
                 // An empty block: only its height and time matter.
                 if let Err(error) = node.propose_empty_block().await {
@@ -215,7 +215,7 @@ pub(crate) async fn housekeeping_loop(node: Node) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
-            _ = node.inner.shutdown.notified() => return,
+            _ = node.stopping() => return,
         }
         if !node.is_leader() {
             continue;

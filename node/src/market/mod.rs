@@ -32,7 +32,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 
 use truffle_ledger::types::OrderStatus;
-use truffle_ledger::{Hash, Keypair, PublicKey, Rejection};
+use truffle_ledger::{Hash, PublicKey, Rejection};
 use truffle_payments::{PaymentError, PaymentProvider, Sandbox, SandboxStore, SignatureError};
 use truffle_store::Store;
 
@@ -132,11 +132,17 @@ pub enum MarketError {
     /// The node cannot serve this now.
     #[error("the node cannot serve this now: {0}")]
     Unavailable(String),
+    /// The chain engine could not serve this now (no leader, behind, ...).
+    #[error("the node cannot serve this now: {0}")]
+    Engine(#[from] truffle_engine::EngineError),
 }
 
 impl From<NodeError> for MarketError {
     fn from(error: NodeError) -> Self {
-        MarketError::Unavailable(error.to_string())
+        match error {
+            crate::NodeError::Engine(error) => MarketError::Engine(error),
+            other => MarketError::Unavailable(other.to_string()),
+        }
     }
 }
 
@@ -209,6 +215,7 @@ pub struct Market {
     provider: Option<Arc<dyn PaymentProvider>>,
     sandbox: Option<Arc<Sandbox>>,
     store: Store,
+    clock: truffle_clock::SharedClock,
     chain_prefix: String,
     public_url: RwLock<Option<String>>,
     outbox: outbox::Outbox,
@@ -227,13 +234,15 @@ impl std::fmt::Debug for Market {
 }
 
 impl Market {
-    /// The market of a node with `config`, on the chain `chain_id`, signing as `key`.
-    pub fn new(
-        config: &NodeConfig,
-        chain_id: &Hash,
-        key: &Keypair,
-        store: Store,
-    ) -> Result<Market, NodeError> {
+    /// Wall-clock ms by the node's clock.
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// The market of a node with `config`, over its chain engine (chain, key, store and
+    /// clock).
+    pub fn new(config: &NodeConfig, engine: &truffle_engine::Engine) -> Result<Market, NodeError> {
+        let (chain_id, key, store) = (&engine.chain_id(), engine.key(), engine.store().clone());
         let derived = Hash::tagged(
             b"truffle/v1/sandbox-webhook",
             &[chain_id.as_bytes(), &key.public().0],
@@ -242,6 +251,7 @@ impl Market {
             &config.chain,
             Arc::new(LocalSandboxStore(store.clone())),
             derived.0,
+            engine.clock().clone(),
         )?;
         let market = Market {
             config: config.market.clone(),
@@ -251,6 +261,7 @@ impl Market {
             public_url: RwLock::new(None),
             outbox: outbox::Outbox::new(store.clone()),
             store,
+            clock: engine.clock().clone(),
             wake: tokio::sync::Notify::new(),
             operator: tokio::sync::Mutex::new(()),
         };

@@ -21,7 +21,6 @@ use truffle_ledger::{Payload, Rejection};
 
 use super::outbox::{OutboxEntry, SettlementState};
 use super::MarketError;
-use crate::ads::now_ms;
 use crate::node::{Node, TxStatus};
 
 /// Pause between rounds when nothing wakes the worker.
@@ -37,11 +36,7 @@ pub(crate) async fn submit_operator(
     payload: Payload,
 ) -> Result<TxStatus, crate::NodeError> {
     let _turn = node.market().operator.lock().await;
-    let status = node.submit_as_registrar(payload).await;
-    if matches!(status, Ok(TxStatus::Rejected { .. })) {
-        *node.inner.registrar_nonce.lock().expect("lock poisoned") = None;
-    }
-    status
+    Ok(node.submit_as_registrar(payload).await?)
 }
 
 /// Cancels the payment at the provider, then cancels the pending order on the ledger.
@@ -214,7 +209,7 @@ async fn settle_pending(node: &Node) {
         }
     };
     for mut entry in pending {
-        let now = now_ms();
+        let now = node.now_ms();
         if now
             < entry
                 .received_ms
@@ -230,7 +225,7 @@ async fn settle_pending(node: &Node) {
         }
         let outcome = settle_one(node, &entry).await;
         entry.attempts += 1;
-        entry.updated_ms = now_ms();
+        entry.updated_ms = node.now_ms();
         match outcome {
             Ok(state) => {
                 entry.state = state;
@@ -264,7 +259,7 @@ pub(crate) async fn settle_loop(node: Node) {
         tokio::select! {
             _ = market.wake.notified() => {}
             _ = tokio::time::sleep(ROUND) => {}
-            _ = node.inner.shutdown.notified() => return,
+            _ = node.stopping() => return,
         }
     }
 }

@@ -321,8 +321,7 @@ impl Market {
         Ok(OrderView {
             order_ref: self.order_ref(order),
             item_summary: self.item_summary(record.item)?,
-            overdue: record.status == OrderStatus::Pending
-                && crate::ads::now_ms() > record.expires_at_ms,
+            overdue: record.status == OrderStatus::Pending && self.now_ms() > record.expires_at_ms,
             settlements: self.settlements(order)?,
             order: record,
         })
@@ -389,7 +388,7 @@ impl Market {
         let reveal_deadline = raffle
             .closing_block
             .map(|c| c.height.saturating_add(raffle.spec.reveal_blocks));
-        let now = crate::ads::now_ms();
+        let now = self.now_ms();
         let phase = match raffle.status {
             RaffleStatus::Drawn => RafflePhase::Drawn,
             RaffleStatus::Closed => {

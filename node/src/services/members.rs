@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use rand::{Rng, RngCore};
@@ -124,6 +124,9 @@ pub enum MemberError {
     /// The node cannot serve this now.
     #[error("the node cannot serve this now: {0}")]
     Unavailable(String),
+    /// The chain engine could not serve this now (no leader, behind, ...).
+    #[error("the node cannot serve this now: {0}")]
+    Engine(#[from] truffle_engine::EngineError),
 }
 
 impl MemberError {
@@ -141,7 +144,10 @@ impl MemberError {
 
 impl From<crate::NodeError> for MemberError {
     fn from(error: crate::NodeError) -> Self {
-        MemberError::Unavailable(error.to_string())
+        match error {
+            crate::NodeError::Engine(error) => MemberError::Engine(error),
+            other => MemberError::Unavailable(other.to_string()),
+        }
     }
 }
 
@@ -277,15 +283,8 @@ fn over_limit(events: &mut Vec<u64>, now: u64, window_ms: u64, max: usize) -> Op
     (events.len() >= max).then(|| (events[0] + window_ms - now).div_ceil(1000))
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-fn current_year() -> u16 {
-    truffle_ledger::tx::age_in_years(0, now_ms()) as u16
+fn year_at(now_ms: u64) -> u16 {
+    truffle_ledger::tx::age_in_years(0, now_ms) as u16
 }
 
 /// `010-1234-5678`, `01012345678`, `+82 10 1234 5678` → `+821012345678`.
@@ -495,7 +494,7 @@ impl Members {
     /// Sends a 6-digit code to a phone (flow 2, first step).
     pub async fn request_code(&self, node: &Node, phone: &str, client: IpAddr) -> Result<CodeSent> {
         let phone = normalize_phone(phone)?;
-        let now = now_ms();
+        let now = node.now_ms();
         {
             let mut throttles = self.throttles.lock().expect("throttle lock poisoned");
             let events = throttles.code_requests.entry(client).or_default();
@@ -563,7 +562,7 @@ impl Members {
         }
         let phone_mac = self.vault.mac("phone", phone.as_bytes());
         let (token, token_hash) = new_token();
-        let now = now_ms();
+        let now = node.now_ms();
         match self
             .propose(
                 node,
@@ -601,7 +600,7 @@ impl Members {
         if let Some(address) = &request.address {
             check_text("address", address, 0, 200)?;
         }
-        let year = current_year();
+        let year = year_at(node.now_ms());
         if request.birth_year < 1900 || request.birth_year + MIN_SIGNUP_AGE > year {
             return Err(MemberError::InvalidField {
                 field: "birth_year",
@@ -640,7 +639,7 @@ impl Members {
             phone_mac: self.vault.mac("phone", phone.as_bytes()),
             password_hash,
             sealed: self.vault.seal(&account, &profile),
-            created_ms: now_ms(),
+            created_ms: node.now_ms(),
         };
         match self
             .propose(
@@ -648,7 +647,7 @@ impl Members {
                 ServiceCommand::CreateMember {
                     member,
                     token_hash,
-                    now_ms: now_ms(),
+                    now_ms: node.now_ms(),
                 },
             )
             .await?
@@ -699,7 +698,7 @@ impl Members {
     ) -> Result<LoggedIn> {
         let email = normalize_email(email).map_err(|_| MemberError::WrongCredentials)?;
         let email_mac = self.vault.mac("email", email.as_bytes());
-        let now = now_ms();
+        let now = node.now_ms();
         {
             let mut throttles = self.throttles.lock().expect("throttle lock poisoned");
             if let Some(retry_after_secs) = over_limit(
@@ -784,7 +783,7 @@ impl Members {
         let session = state
             .session(&token_hash)
             .map_err(MemberError::Unavailable)?
-            .filter(|s| now_ms() < s.expires_at_ms)
+            .filter(|s| node.now_ms() < s.expires_at_ms)
             .ok_or(MemberError::SessionInvalid)?;
         state
             .member(&session.account)
@@ -905,7 +904,7 @@ impl Members {
                     sealed,
                     password_hash,
                     new_phone,
-                    now_ms: now_ms(),
+                    now_ms: node.now_ms(),
                 },
             )
             .await?
@@ -956,7 +955,7 @@ impl Members {
         )
         .await?;
         // A fresh snapshot lets the log holding the old sealed record be purged.
-        let _ = node.raft().trigger().snapshot().await;
+        node.request_snapshot().await;
         tokio::time::sleep(Duration::from_millis(10)).await;
         Ok(height)
     }

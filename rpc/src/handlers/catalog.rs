@@ -5,7 +5,7 @@ use truffle_index::{SearchQuery, SearchResults};
 use truffle_ledger::state::{decode_record, keys, StateView};
 use truffle_ledger::types::Item;
 use truffle_ledger::{Effect, Payload, PublicKey, SignedTransaction};
-use truffle_node::ads::{now_ms, AdBanner, AdStats, AdViewer, AdminQuery};
+use truffle_node::ads::{AdBanner, AdStats, AdViewer, AdminQuery};
 use truffle_node::catalog::{ItemHistory, SellerStanding, SellerState};
 use truffle_node::{Node, TxStatus};
 
@@ -131,11 +131,11 @@ impl CatalogApiServer for CatalogHandler {
             .node
             .store()
             .get(&keys::item(item))
-            .map_err(|e| error::node(e.into()))?
+            .map_err(|e| error::node(e))?
         {
             Some(bytes) => Some(
                 decode_record::<Item>("item", &bytes)
-                    .map_err(|e| error::node(e.into()))?
+                    .map_err(|e| error::node(e))?
                     .product,
             ),
             None => None,
@@ -189,7 +189,7 @@ impl AdApiServer for CatalogHandler {
         }
         self.node
             .ads()
-            .list(&placement, viewer.as_ref(), now_ms())
+            .list(&placement, viewer.as_ref(), self.node.now_ms())
             .map_err(error::ad)
     }
 

@@ -9,11 +9,12 @@ use anyhow::{bail, Context};
 use jsonrpsee::core::ClientError;
 use jsonrpsee_http_client::HttpClient;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use truffle_clock::now_ms;
 use truffle_genesis::dev_keys;
 use truffle_index::{Filters, ProductDoc, SearchQuery, SearchResults, SortOrder};
 use truffle_ledger::types::{Acquisition, AdSpec, Gender, ProductSpec, Role, SellerStatus};
 use truffle_ledger::{Hash, Keypair, Payload, PublicKey};
-use truffle_node::ads::{now_ms, AdViewer, AdminQuery};
+use truffle_node::ads::{AdViewer, AdminQuery};
 use truffle_node::catalog::SellerState;
 use truffle_node::TxStatus;
 use truffle_rpc::api::{

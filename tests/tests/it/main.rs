@@ -1,6 +1,7 @@
 //! Integration tests against real `truffle` processes on 127.0.0.1.
 
 mod accounts;
+mod architecture;
 mod backup;
 mod bench;
 mod catalog;

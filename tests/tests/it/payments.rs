@@ -9,7 +9,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
 use axum::extract::State;
@@ -47,13 +47,6 @@ pub(crate) fn code(error: &ClientError) -> i32 {
         ClientError::Call(object) => object.code(),
         other => panic!("expected a call error, got {other}"),
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 /// A local SMS gateway that records the codes it is asked to send.
@@ -628,7 +621,7 @@ async fn payments_settle_once_refunds_reverse_and_mismatches_fail() -> anyhow::R
     let forged = WebhookEvent {
         event_id: "evt_forged".into(),
         event_type: truffle_payments::PAYMENT_STATUS_CHANGED.into(),
-        created_at: truffle_payments::iso8601(now_ms()),
+        created_at: truffle_payments::iso8601(truffle_clock::now_ms()),
         data: truffle_payments::Payment {
             payment_key: payment_key.clone(),
             order_id: checkout.order_id.clone(),
@@ -641,7 +634,7 @@ async fn payments_settle_once_refunds_reverse_and_mismatches_fail() -> anyhow::R
         },
     };
     let body = serde_json::to_vec(&forged)?;
-    let wrong_secret = webhook::sign(b"not-the-secret", now_ms() / 1000, &body);
+    let wrong_secret = webhook::sign(b"not-the-secret", truffle_clock::now_ms() / 1000, &body);
     assert_eq!(
         market
             .post_webhook(body.clone(), Some(&wrong_secret))
@@ -650,9 +643,9 @@ async fn payments_settle_once_refunds_reverse_and_mismatches_fail() -> anyhow::R
         401
     );
     assert_eq!(market.post_webhook(body.clone(), None).await?.0, 401);
-    let (stale_body, stale) = Market::sign_event(&forged, now_ms() / 1000 - 600);
+    let (stale_body, stale) = Market::sign_event(&forged, truffle_clock::now_ms() / 1000 - 600);
     assert_eq!(market.post_webhook(stale_body, Some(&stale)).await?.0, 401);
-    let (_, good) = Market::sign_event(&forged, now_ms() / 1000);
+    let (_, good) = Market::sign_event(&forged, truffle_clock::now_ms() / 1000);
     let mut tampered = body.clone();
     let at = tampered
         .windows(6)
@@ -715,7 +708,7 @@ async fn payments_settle_once_refunds_reverse_and_mismatches_fail() -> anyhow::R
     assert_eq!(redelivered["delivered"], true, "{redelivered}");
     let mut renamed = event.clone();
     renamed.event_id = "evt_provider_retry_with_new_id".into();
-    let (body, signature) = Market::sign_event(&renamed, now_ms() / 1000);
+    let (body, signature) = Market::sign_event(&renamed, truffle_clock::now_ms() / 1000);
     let (status, answer) = market.post_webhook(body, Some(&signature)).await?;
     assert_eq!((status, answer["duplicate"].as_bool()), (200, Some(false)));
     let confirmed = market
@@ -934,7 +927,7 @@ async fn unpaid_prizes_expire_to_the_runner_up_and_late_payments_are_refunded() 
 
     eprintln!("--- two raffles with a 60 s payment window; entry by time, drawn by the leader");
     let secret = Hash::of(b"expiry secret");
-    let now = now_ms();
+    let now = truffle_clock::now_ms();
     let spec = |item: u64, runners_up: u32| RaffleSpec {
         items: vec![item],
         window: EntryWindow::Times {
@@ -1117,7 +1110,7 @@ async fn a_crash_between_confirmation_and_settlement_settles_exactly_once() -> a
     assert_eq!((status, answer["duplicate"].as_bool()), (200, Some(true)));
     let mut renamed = event;
     renamed.event_id = format!("{}-retry", renamed.event_id);
-    let (body, signature) = Market::sign_event(&renamed, now_ms() / 1000);
+    let (body, signature) = Market::sign_event(&renamed, truffle_clock::now_ms() / 1000);
     assert_eq!(market.post_webhook(body, Some(&signature)).await?.0, 200);
     let deadline = Instant::now() + WAIT;
     loop {

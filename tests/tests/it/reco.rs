@@ -7,10 +7,11 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use truffle_clock::now_ms;
 use truffle_genesis::dev_keys;
 use truffle_ledger::types::{Gender, ProductSpec};
 use truffle_ledger::{Effect, Keypair, Payload};
-use truffle_node::ads::{now_ms, AdminQuery};
+use truffle_node::ads::AdminQuery;
 use truffle_node::recommend::{ReasonKind, RecoPage};
 use truffle_rpc::api::{ChainApiClient, RecoApiClient, RECO_FOR_USER_METHOD};
 

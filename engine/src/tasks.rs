@@ -1,4 +1,5 @@
-//! The node's background tasks.
+//! The engine's background tasks: settle the pool and vote after each block, produce
+//! blocks (leader), forward transactions (followers), housekeeping, leader watch.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -8,11 +9,11 @@ use tokio::sync::{broadcast, Semaphore};
 use tracing::Instrument;
 use truffle_consensus::{node_id_of, LedgerEvent, ValidatorNode};
 
-use crate::messages::{NodeRequest, NodeResponse, MAX_CERTIFICATES_PER_REQUEST, MAX_FORWARD_BATCH};
-use crate::node::{current_validators, state_nonce, Node};
+use crate::engine::{current_validators, state_nonce, Engine};
+use crate::protocol::{PeerRequest, PeerResponse, MAX_CERTIFICATES_PER_REQUEST, MAX_FORWARD_BATCH};
 
 /// Follows applied blocks: settles the pool, votes on headers.
-pub(crate) async fn apply_events(node: Node) {
+pub(crate) async fn apply_events(node: Engine) {
     let mut events = node.subscribe();
     loop {
         match events.recv().await {
@@ -34,11 +35,11 @@ pub(crate) async fn apply_events(node: Node) {
 }
 
 /// Counts leader changes as Raft reports them (not only when scraped).
-pub(crate) async fn watch_leader(node: Node) {
-    let mut raft = node.raft().metrics();
+pub(crate) async fn watch_leader(node: Engine) {
+    let mut raft = node.inner.raft.metrics();
     loop {
         let leader = raft.borrow_and_update().current_leader;
-        node.metrics().on_leader(leader);
+        node.inner.metrics.on_leader(leader);
         tokio::select! {
             changed = raft.changed() => if changed.is_err() { return },
             _ = node.inner.shutdown.notified() => return,
@@ -48,7 +49,7 @@ pub(crate) async fn watch_leader(node: Node) {
 
 /// On the leader: takes batches from the pool and proposes them as blocks, keeping a
 /// few proposals in flight so that batching and replication overlap.
-pub(crate) async fn produce_blocks(node: Node) {
+pub(crate) async fn produce_blocks(node: Engine) {
     let in_flight = Arc::new(Semaphore::new(
         node.inner.config.max_proposals_in_flight.max(1),
     ));
@@ -143,7 +144,7 @@ pub(crate) async fn produce_blocks(node: Node) {
 
 /// On followers: hands pooled transactions to the leader, again after a pause if
 /// they have not landed in a block (the leader may have changed meanwhile).
-pub(crate) async fn forward_transactions(node: Node) {
+pub(crate) async fn forward_transactions(node: Engine) {
     let mut last_leader = None;
     loop {
         tokio::select! {
@@ -175,15 +176,19 @@ pub(crate) async fn forward_transactions(node: Node) {
             .mempool
             .lock()
             .expect("mempool lock poisoned")
-            .take_for_forwarding(Duration::from_secs(2), MAX_FORWARD_BATCH);
+            .take_for_forwarding(
+                Duration::from_secs(2),
+                MAX_FORWARD_BATCH,
+                node.inner.clock.monotonic_ms(),
+            );
         if batch.is_empty() {
             continue;
         }
         match node
-            .send_to_peer(&leader, &NodeRequest::ForwardTransactions(batch.clone()))
+            .send_to_peer(&leader, &PeerRequest::ForwardTransactions(batch.clone()))
             .await
         {
-            Ok(NodeResponse::Forwarded(verdicts)) => {
+            Ok(PeerResponse::Forwarded(verdicts)) => {
                 // The leader refused some outright (for example, a replayed nonce):
                 // they will never be in a block, so drop them here too.
                 let mut pool = node.inner.mempool.lock().expect("mempool lock poisoned");
@@ -204,7 +209,7 @@ pub(crate) async fn forward_transactions(node: Node) {
 
 /// Periodic chores: expire old pool entries, fetch missing certificates, follow
 /// validator-set changes (transport allowlist; Raft membership on the leader).
-pub(crate) async fn housekeeping(node: Node) {
+pub(crate) async fn housekeeping(node: Engine) {
     let mut known_validators: BTreeMap<truffle_ledger::PublicKey, String> = BTreeMap::new();
     loop {
         tokio::select! {
@@ -216,7 +221,7 @@ pub(crate) async fn housekeeping(node: Node) {
             .mempool
             .lock()
             .expect("mempool lock poisoned")
-            .expire();
+            .expire(node.inner.clock.monotonic_ms());
         if !expired.is_empty() {
             tracing::info!(target: "node", count = expired.len(), "transactions expired from the pool");
         }
@@ -239,7 +244,7 @@ pub(crate) async fn housekeeping(node: Node) {
 }
 
 /// Makes the Raft voters equal to the ledger's validator set (leader only).
-async fn sync_membership(node: &Node, validators: &BTreeMap<truffle_ledger::PublicKey, String>) {
+async fn sync_membership(node: &Engine, validators: &BTreeMap<truffle_ledger::PublicKey, String>) {
     let wanted: BTreeMap<u64, ValidatorNode> = validators
         .iter()
         .map(|(key, address)| {
@@ -252,7 +257,7 @@ async fn sync_membership(node: &Node, validators: &BTreeMap<truffle_ledger::Publ
             )
         })
         .collect();
-    let membership = node.raft().metrics().borrow().membership_config.clone();
+    let membership = node.inner.raft.metrics().borrow().membership_config.clone();
     let voters: BTreeSet<u64> = membership.membership().voter_ids().collect();
     let wanted_ids: BTreeSet<u64> = wanted.keys().copied().collect();
     if voters == wanted_ids {
@@ -261,21 +266,21 @@ async fn sync_membership(node: &Node, validators: &BTreeMap<truffle_ledger::Publ
     for (id, member) in &wanted {
         if membership.membership().get_node(id).is_none() {
             tracing::info!(target: "node", id, address = %member.p2p_address, "adding validator as learner");
-            if let Err(error) = node.raft().add_learner(*id, member.clone(), true).await {
+            if let Err(error) = node.inner.raft.add_learner(*id, member.clone(), true).await {
                 tracing::warn!(target: "node", %error, "add learner failed");
                 return;
             }
         }
     }
     tracing::info!(target: "node", ?wanted_ids, "changing Raft voters to the ledger's validator set");
-    if let Err(error) = node.raft().change_membership(wanted_ids, false).await {
+    if let Err(error) = node.inner.raft.change_membership(wanted_ids, false).await {
         tracing::warn!(target: "node", %error, "membership change failed");
     }
 }
 
 /// Asks peers for certificates of recent heights this node lacks (it was down, or
 /// applied the blocks after the others had sent their votes).
-async fn fetch_missing_certificates(node: &Node) {
+async fn fetch_missing_certificates(node: &Engine) {
     let Ok(head) = node.head() else { return };
     let from = node
         .inner
@@ -311,11 +316,11 @@ async fn fetch_missing_certificates(node: &Node) {
     let validators = node.validator_keys();
     let own = node.key().public();
     for peer in validators.iter().filter(|v| **v != own) {
-        let request = NodeRequest::GetCertificates {
+        let request = PeerRequest::GetCertificates {
             from: first_missing,
             to,
         };
-        if let Ok(NodeResponse::Certificates(certificates)) =
+        if let Ok(PeerResponse::Certificates(certificates)) =
             node.send_to_peer(peer, &request).await
         {
             for certificate in &certificates {

@@ -10,9 +10,9 @@ use truffle_ledger::{
 };
 
 use super::*;
-use crate::recommend::ledger;
-use crate::recommend::model::Cohort;
-use crate::recommend::page::ReasonKind;
+use crate::ledger;
+use crate::model::Cohort;
+use crate::page::ReasonKind;
 use truffle_ledger::types::Gender;
 
 struct World {

@@ -1,21 +1,43 @@
-//! The node's recommendation read model: built from the store when the node starts (or
+//! The recommendation read model: built from the store when the node starts (or
 //! when first asked), rebuilt in the background after applied blocks or an installed
 //! snapshot, at most every [`REBUILD_AFTER`]; pages of ranked products with a reason
 //! each. Nothing of it is stored: it is derived from the ledger and the sealed profiles
 //! (opened in memory only), so it is simply built again after a restart.
 
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tokio::sync::broadcast;
-use truffle_consensus::LedgerEvent;
+use truffle_clock::SharedClock;
+use truffle_ledger::state::StateView;
+use truffle_ledger::types::Gender;
 use truffle_ledger::PublicKey;
+use truffle_store::Store;
 
-use crate::recommend::ledger::{self, LedgerView};
-use crate::recommend::model::{Dataset, HistoryEntry, Model, Params, Query};
-use crate::recommend::page::{item, paginate, reason, RecoError, RecoPage, Viewer};
-use crate::recommend::service::year_now;
-use crate::Node;
+use crate::ledger::{self, LedgerView};
+use crate::model::{Dataset, HistoryEntry, Model, Params, Query};
+use crate::page::{item, paginate, reason, RecoError, RecoPage, Viewer};
+
+/// What the recommender reads: the ledger, the clock and the members' profiles.
+pub trait RecoSource {
+    /// The node's store.
+    fn store(&self) -> &Store;
+    /// The node's clock.
+    fn clock(&self) -> &SharedClock;
+    /// A member's gender and birth year from their sealed profile (none without one).
+    fn profile(&self, account: &PublicKey) -> Option<(Gender, u16)>;
+}
+
+/// The calendar year (for ages) at `now_ms`, as the ledger counts years.
+pub fn year_at(now_ms: u64) -> u16 {
+    truffle_ledger::tx::age_in_years(0, now_ms) as u16
+}
+
+/// Whether a product is registered.
+pub fn product_exists(store: &Store, product: u64) -> Result<bool, RecoError> {
+    Ok(store
+        .get(&truffle_ledger::state::keys::product(product))?
+        .is_some())
+}
 
 /// A model is rebuilt at most this often while blocks keep coming.
 pub const REBUILD_AFTER: Duration = Duration::from_secs(2);
@@ -30,8 +52,9 @@ pub struct Built {
 #[derive(Default)]
 pub struct Recommender {
     built: RwLock<Option<Arc<Built>>>,
-    /// One build at a time; a request that finds no model waits for it.
-    building: Mutex<Option<Instant>>,
+    /// One build at a time; a request that finds no model waits for it. Holds when
+    /// the last build finished (the node clock's monotonic ms).
+    building: Mutex<Option<u64>>,
 }
 
 impl Built {
@@ -98,7 +121,7 @@ impl Built {
 }
 
 impl Recommender {
-    /// An empty recommender (built by [`follow`] or on first use).
+    /// An empty recommender (built by [`RecoFollower`] or on first use).
     pub fn new() -> Recommender {
         Recommender::default()
     }
@@ -111,7 +134,7 @@ impl Recommender {
     }
 
     /// Builds a model from the node's store now.
-    pub fn rebuild(&self, node: &Node) -> Result<(), RecoError> {
+    pub fn rebuild(&self, node: &dyn RecoSource) -> Result<(), RecoError> {
         self.rebuild_if(node, |_| true).map(|_| ())
     }
 
@@ -120,7 +143,7 @@ impl Recommender {
     /// scanning the ledger again.
     fn rebuild_if(
         &self,
-        node: &Node,
+        node: &dyn RecoSource,
         stale: impl Fn(&Built) -> bool,
     ) -> Result<Arc<Built>, RecoError> {
         let mut building = self.building.lock().expect("recommender lock poisoned");
@@ -136,15 +159,21 @@ impl Recommender {
                 .flatten()
                 .map(|h| h.time_ms / 1000)
         };
-        let profile = |account: &PublicKey| node.gender_and_birth_year(account);
-        let (data, view) = ledger::build(store, height, year_now(), &block_secs, &profile)?;
+        let profile = |account: &PublicKey| node.profile(account);
+        let (data, view) = ledger::build(
+            store,
+            height,
+            year_at(node.clock().now_ms()),
+            &block_secs,
+            &profile,
+        )?;
         let built = Arc::new(Built::new(&data, view, Params::default()));
         *self.built.write().expect("recommender lock poisoned") = Some(built.clone());
-        *building = Some(Instant::now());
+        *building = Some(node.clock().monotonic_ms());
         Ok(built)
     }
 
-    fn ensure(&self, node: &Node) -> Result<Arc<Built>, RecoError> {
+    fn ensure(&self, node: &dyn RecoSource) -> Result<Arc<Built>, RecoError> {
         match self.current() {
             Some(built) => Ok(built),
             None => self.rebuild_if(node, |_| false),
@@ -154,7 +183,7 @@ impl Recommender {
     /// A page of products for `viewer` (see [`Built::for_viewer`]).
     pub fn for_viewer(
         &self,
-        node: &Node,
+        node: &dyn RecoSource,
         viewer: &Viewer,
         page: u32,
         size: u32,
@@ -165,13 +194,13 @@ impl Recommender {
     /// A page of products like `product` (see [`Built::similar`]).
     pub fn similar(
         &self,
-        node: &Node,
+        node: &dyn RecoSource,
         product: u64,
         page: u32,
         size: u32,
     ) -> Result<RecoPage, RecoError> {
         let built = self.ensure(node)?;
-        if built.view.item_of.contains_key(&product) || !node.product_exists(product)? {
+        if built.view.item_of.contains_key(&product) || !product_exists(node.store(), product)? {
             return built.similar(product, page, size);
         }
         // Registered since the last build: build once more before answering.
@@ -179,53 +208,15 @@ impl Recommender {
             .similar(product, page, size)
     }
 
-    /// When the last build finished; a build under way counts as now (the follower
-    /// task must not block on it).
-    fn last_build(&self) -> Option<Instant> {
-        match self.building.try_lock() {
+    /// How long ago the last build finished; a build under way counts as just now
+    /// (the follower task must not block on it).
+    pub fn since_last_build(&self, node: &dyn RecoSource) -> Option<Duration> {
+        let finished = match self.building.try_lock() {
             Ok(at) => *at,
-            Err(std::sync::TryLockError::WouldBlock) => Some(Instant::now()),
+            Err(std::sync::TryLockError::WouldBlock) => return Some(Duration::ZERO),
             Err(std::sync::TryLockError::Poisoned(_)) => panic!("recommender lock poisoned"),
-        }
-    }
-}
-
-/// Keeps the node's recommender current: builds it at start, then again after applied
-/// blocks or an installed snapshot (at most every [`REBUILD_AFTER`]).
-pub(crate) async fn follow(node: Node) {
-    let mut events = node.subscribe();
-    let mut dirty = true;
-    loop {
-        if dirty {
-            let since = node.recommender().last_build().map(|at| at.elapsed());
-            if since.is_none_or(|s| s >= REBUILD_AFTER) {
-                let n = node.clone();
-                match tokio::task::spawn_blocking(move || n.recommender().rebuild(&n)).await {
-                    Ok(Ok(())) => dirty = false,
-                    Ok(Err(error)) => {
-                        tracing::warn!(target: "reco", %error, "cannot build recommendations; will retry")
-                    }
-                    Err(error) => {
-                        tracing::error!(target: "reco", %error, "recommendation build panicked; will retry")
-                    }
-                }
-            }
-        }
-        let wait = if dirty {
-            REBUILD_AFTER
-        } else {
-            Duration::from_secs(3600)
         };
-        tokio::select! {
-            event = events.recv() => match event {
-                Ok(LedgerEvent::Block(_)) | Ok(LedgerEvent::SnapshotInstalled { .. })
-                | Err(broadcast::error::RecvError::Lagged(_)) => dirty = true,
-                Ok(_) => {}
-                Err(broadcast::error::RecvError::Closed) => return,
-            },
-            _ = tokio::time::sleep(wait) => {}
-            _ = node.inner.shutdown.notified() => return,
-        }
+        finished.map(|at| Duration::from_millis(node.clock().monotonic_ms().saturating_sub(at)))
     }
 }
 

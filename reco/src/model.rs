@@ -1,6 +1,6 @@
 //! The ranking core: users, items and interactions in, scored items out. It knows
 //! nothing of the ledger, so the same code ranks a marketplace's limited editions and
-//! MovieLens films (see [`crate::recommend::eval`]).
+//! MovieLens films (see [`crate::eval`]).
 //!
 //! score(item) = w_together · co-occurrence with the member's recent history
 //!             + w_content  · match of its features with the member's recent taste
@@ -16,11 +16,11 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use truffle_ledger::types::Gender;
 
-use crate::recommend::signals::content::Content;
-use crate::recommend::signals::freshness::freshness;
-use crate::recommend::signals::history::{recent, Weighted};
-use crate::recommend::signals::neighbours::Neighbours;
-use crate::recommend::signals::popularity::Popularity;
+use crate::signals::content::Content;
+use crate::signals::freshness::freshness;
+use crate::signals::history::{recent, Weighted};
+use crate::signals::neighbours::Neighbours;
+use crate::signals::popularity::Popularity;
 
 /// Dense index of an item in a [`Dataset`].
 pub type ItemIx = u32;

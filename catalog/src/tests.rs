@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use truffle_index::{Filters, SearchQuery};
 use truffle_ledger::tx::raffle_commitment;
@@ -183,7 +184,11 @@ fn follows_blocks_replays_after_restart_and_rebuilds() {
     let dunk_item = first_item(&dunk);
 
     let index_dir = dir.path().join("index");
-    let catalog = Catalog::new(chain.store.clone(), index_dir.clone());
+    let catalog = Catalog::new(
+        chain.store.clone(),
+        index_dir.clone(),
+        truffle_clock::SystemClock::shared(),
+    );
     assert!(matches!(
         catalog.search(&SearchQuery::text("덩크")),
         Err(CatalogError::NotReady { .. })
@@ -301,7 +306,11 @@ fn follows_blocks_replays_after_restart_and_rebuilds() {
             account: seller.public(),
         },
     )]);
-    let catalog = Catalog::new(chain.store.clone(), index_dir.clone());
+    let catalog = Catalog::new(
+        chain.store.clone(),
+        index_dir.clone(),
+        truffle_clock::SystemClock::shared(),
+    );
     catalog.prepare().unwrap();
     assert_eq!(catalog.status().rebuilds, 0, "replayed, not rebuilt");
     let replayed = all_docs(&catalog);
@@ -318,14 +327,22 @@ fn follows_blocks_replays_after_restart_and_rebuilds() {
     drop(catalog);
 
     // A fresh build from the ledger gives the same documents.
-    let fresh = Catalog::new(chain.store.clone(), dir.path().join("fresh"));
+    let fresh = Catalog::new(
+        chain.store.clone(),
+        dir.path().join("fresh"),
+        truffle_clock::SystemClock::shared(),
+    );
     fresh.prepare().unwrap();
     assert_eq!(all_docs(&fresh), replayed);
     drop(fresh);
 
     // The index folder deleted, or replaced by debris: rebuilt from the ledger.
     std::fs::remove_dir_all(&index_dir).unwrap();
-    let catalog = Catalog::new(chain.store.clone(), index_dir.clone());
+    let catalog = Catalog::new(
+        chain.store.clone(),
+        index_dir.clone(),
+        truffle_clock::SystemClock::shared(),
+    );
     catalog.prepare().unwrap();
     assert_eq!(catalog.status().rebuilds, 1);
     assert_eq!(all_docs(&catalog), replayed);
@@ -333,7 +350,11 @@ fn follows_blocks_replays_after_restart_and_rebuilds() {
     std::fs::remove_dir_all(&index_dir).unwrap();
     std::fs::create_dir_all(&index_dir).unwrap();
     std::fs::write(index_dir.join("junk"), b"not an index").unwrap();
-    let catalog = Catalog::new(chain.store.clone(), index_dir.clone());
+    let catalog = Catalog::new(
+        chain.store.clone(),
+        index_dir.clone(),
+        truffle_clock::SystemClock::shared(),
+    );
     catalog.prepare().unwrap();
     assert_eq!(all_docs(&catalog), replayed);
 }
@@ -363,7 +384,11 @@ fn an_index_ahead_of_the_store_is_rebuilt() {
             .unwrap();
         index.commit(chain.head.height + 5).unwrap();
     }
-    let catalog = Catalog::new(chain.store.clone(), index_dir);
+    let catalog = Catalog::new(
+        chain.store.clone(),
+        index_dir,
+        truffle_clock::SystemClock::shared(),
+    );
     catalog.prepare().unwrap();
     assert_eq!(catalog.status().rebuilds, 1);
     assert!(hit_ids(&catalog, &SearchQuery::text("ghost")).is_empty());
@@ -466,7 +491,11 @@ fn measure() {
     );
 
     let index_dir = dir.path().join("index");
-    let catalog = Catalog::new(chain.store.clone(), index_dir.clone());
+    let catalog = Catalog::new(
+        chain.store.clone(),
+        index_dir.clone(),
+        truffle_clock::SystemClock::shared(),
+    );
     let started = Instant::now();
     catalog.prepare().unwrap();
     println!(
@@ -524,7 +553,11 @@ fn measure() {
                 .collect(),
         );
     }
-    let catalog = Catalog::new(chain.store.clone(), index_dir);
+    let catalog = Catalog::new(
+        chain.store.clone(),
+        index_dir,
+        truffle_clock::SystemClock::shared(),
+    );
     let started = Instant::now();
     catalog.prepare().unwrap();
     println!(

@@ -5,9 +5,8 @@ use serde::{Deserialize, Serialize};
 use truffle_ledger::types::Gender;
 use truffle_ledger::{LedgerError, PublicKey};
 
-use crate::ads::AdError;
-use crate::recommend::ledger::{LedgerView, ProductInfo};
-use crate::recommend::model::{Cohort, ItemIx, Scored, Signal};
+use crate::ledger::{LedgerView, ProductInfo};
+use crate::model::{Cohort, ItemIx, Scored, Signal};
 
 /// Items per page unless asked otherwise.
 pub const DEFAULT_PAGE_SIZE: u32 = 12;
@@ -26,13 +25,24 @@ pub enum RecoError {
     UnknownProduct(u64),
     /// The admin query was refused.
     #[error(transparent)]
-    Admin(#[from] AdError),
+    Admin(#[from] truffle_ledger::admin_query::AdminQueryError),
     /// The ledger could not be read.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
     /// The block store could not be read.
     #[error(transparent)]
     Store(#[from] truffle_store::StoreError),
+}
+
+impl From<truffle_ledger::admin_query::AdminCheckError> for RecoError {
+    fn from(error: truffle_ledger::admin_query::AdminCheckError) -> Self {
+        match error {
+            truffle_ledger::admin_query::AdminCheckError::Refused(refusal) => {
+                RecoError::Admin(refusal)
+            }
+            truffle_ledger::admin_query::AdminCheckError::Ledger(error) => RecoError::Ledger(error),
+        }
+    }
 }
 
 /// What a reason is, for programs.

@@ -1,4 +1,5 @@
-//! Messages validators send each other besides Raft's own.
+//! Messages validators send each other besides Raft's own: the engine's requests, and
+//! an envelope for the requests features register ([`crate::PeerService`]).
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use truffle_ledger::{Certificate, Hash, HeaderVote, Rejection, SignedTransaction};
@@ -7,10 +8,12 @@ use truffle_ledger::{Certificate, Hash, HeaderVote, Rejection, SignedTransaction
 pub const MAX_FORWARD_BATCH: usize = 2_000;
 /// Most certificates asked for at once.
 pub const MAX_CERTIFICATES_PER_REQUEST: u64 = 256;
+/// Longest name of a feature's peer service.
+pub const MAX_SERVICE_NAME: usize = 64;
 
 /// A request from one validator to another.
 #[derive(Debug, BorshSerialize, BorshDeserialize)]
-pub enum NodeRequest {
+pub enum PeerRequest {
     /// A follower hands client transactions to the leader.
     ForwardTransactions(Vec<SignedTransaction>),
     /// A validator's signature over the header it applied at `height`.
@@ -34,13 +37,18 @@ pub enum NodeRequest {
     /// A follower asks the leader for a read index (the committed position a
     /// linearizable read must wait for).
     ReadIndex,
-    /// The banner impressions and clicks this validator counted.
-    AdCounts,
+    /// A request for a feature's peer service, by the name it registered.
+    Feature {
+        /// The service's name.
+        service: String,
+        /// The request, encoded by the feature.
+        body: Vec<u8>,
+    },
 }
 
-/// The answer to a [`NodeRequest`].
+/// The answer to a [`PeerRequest`].
 #[derive(Debug, BorshSerialize, BorshDeserialize)]
-pub enum NodeResponse {
+pub enum PeerResponse {
     /// One verdict per forwarded transaction.
     Forwarded(Vec<Result<Hash, Rejection>>),
     /// The vote was taken (or ignored).
@@ -56,6 +64,6 @@ pub enum NodeResponse {
     },
     /// The leader's read index.
     ReadIndex(u64),
-    /// This validator's banner counts, by campaign.
-    AdCounts(Vec<crate::ads::AdCount>),
+    /// A feature service's answer, encoded by the feature.
+    Feature(Vec<u8>),
 }

@@ -12,7 +12,7 @@ use truffle_ledger::types::{
 };
 use truffle_ledger::{LedgerResult, PublicKey};
 
-use crate::recommend::model::{Cohort, Dataset, HistoryEntry, Interaction, ItemIx, UserIx};
+use crate::model::{Cohort, Dataset, HistoryEntry, Interaction, ItemIx, UserIx};
 
 /// What a paid order says about its buyer's taste.
 pub const PURCHASE_WEIGHT: f32 = 3.0;

@@ -8,7 +8,7 @@
 //! transactions land in order.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use truffle_ledger::{Hash, PublicKey, SignedTransaction};
 
@@ -25,8 +25,10 @@ pub enum PoolError {
 
 struct Pending {
     tx: SignedTransaction,
-    received: Instant,
-    forwarded: Option<Instant>,
+    /// Monotonic ms (the engine's clock) when it arrived.
+    received: u64,
+    /// Monotonic ms when it was last forwarded.
+    forwarded: Option<u64>,
     in_flight: bool,
 }
 
@@ -66,8 +68,14 @@ impl Mempool {
         self.pending.contains_key(hash)
     }
 
-    /// Adds a checked transaction; a duplicate is accepted and ignored.
-    pub(crate) fn insert(&mut self, hash: Hash, tx: SignedTransaction) -> Result<(), PoolError> {
+    /// Adds a checked transaction at monotonic time `now_ms`; a duplicate is accepted
+    /// and ignored.
+    pub(crate) fn insert(
+        &mut self,
+        hash: Hash,
+        tx: SignedTransaction,
+        now_ms: u64,
+    ) -> Result<(), PoolError> {
         if self.pending.contains_key(&hash) {
             return Ok(());
         }
@@ -84,7 +92,7 @@ impl Mempool {
             hash,
             Pending {
                 tx,
-                received: Instant::now(),
+                received: now_ms,
                 forwarded: None,
                 in_flight: false,
             },
@@ -171,13 +179,15 @@ impl Mempool {
         }
     }
 
-    /// Transactions to forward to the leader: not forwarded in the last `every`.
+    /// Transactions to forward to the leader at monotonic time `now`: those not
+    /// forwarded in the last `every`.
     pub(crate) fn take_for_forwarding(
         &mut self,
         every: Duration,
         max: usize,
+        now: u64,
     ) -> Vec<SignedTransaction> {
-        let now = Instant::now();
+        let every = u64::try_from(every.as_millis()).unwrap_or(u64::MAX);
         let mut out = Vec::new();
         for hash in &self.order {
             if out.len() >= max {
@@ -188,7 +198,7 @@ impl Mempool {
             };
             if pending
                 .forwarded
-                .is_some_and(|at| now.duration_since(at) < every)
+                .is_some_and(|at| now.saturating_sub(at) < every)
             {
                 continue;
             }
@@ -207,13 +217,14 @@ impl Mempool {
         }
     }
 
-    /// Drops transactions older than the pool's age limit; returns their hashes.
-    pub(crate) fn expire(&mut self) -> Vec<Hash> {
-        let now = Instant::now();
+    /// Drops transactions older than the pool's age limit at monotonic time `now`;
+    /// returns their hashes.
+    pub(crate) fn expire(&mut self, now: u64) -> Vec<Hash> {
+        let max_age = u64::try_from(self.max_age.as_millis()).unwrap_or(u64::MAX);
         let old: Vec<Hash> = self
             .pending
             .iter()
-            .filter(|(_, p)| now.duration_since(p.received) > self.max_age)
+            .filter(|(_, p)| now.saturating_sub(p.received) > max_age)
             .map(|(h, _)| *h)
             .collect();
         for hash in &old {
@@ -248,7 +259,7 @@ mod tests {
         let bob = Keypair::from_name("bob");
         let mut pool = Mempool::new(100, 10, Duration::from_secs(60));
         for (hash, signed) in [tx(&alice, 1), tx(&alice, 0), tx(&bob, 5), tx(&alice, 3)] {
-            pool.insert(hash, signed).unwrap();
+            pool.insert(hash, signed, 0).unwrap();
         }
         let bob_key = bob.public();
         let state_nonce = move |k: &PublicKey| if *k == bob_key { 6 } else { 0 };
@@ -279,10 +290,10 @@ mod tests {
         let (h0, t0) = tx(&alice, 0);
         let (h1, t1) = tx(&alice, 1);
         let (h2, t2) = tx(&alice, 2);
-        pool.insert(h0, t0.clone()).unwrap();
-        pool.insert(h0, t0).unwrap();
-        pool.insert(h1, t1).unwrap();
-        assert_eq!(pool.insert(h2, t2), Err(PoolError::SignerBacklog(2)));
+        pool.insert(h0, t0.clone(), 0).unwrap();
+        pool.insert(h0, t0, 0).unwrap();
+        pool.insert(h1, t1, 0).unwrap();
+        assert_eq!(pool.insert(h2, t2, 0), Err(PoolError::SignerBacklog(2)));
         let batch = pool.take_batch(10, |_| 0);
         assert_eq!(batch.len(), 2);
         pool.return_batch(&batch);
@@ -291,5 +302,37 @@ mod tests {
         pool.remove(&h1);
         pool.block_applied();
         assert_eq!(pool.len(), 0);
+    }
+
+    #[test]
+    fn expiry_and_forwarding_pauses_follow_the_given_clock() {
+        let alice = Keypair::from_name("alice");
+        let mut pool = Mempool::new(10, 10, Duration::from_secs(60));
+        let (h0, t0) = tx(&alice, 0);
+        let (h1, t1) = tx(&alice, 1);
+        pool.insert(h0, t0, 1_000).unwrap();
+        pool.insert(h1, t1, 30_000).unwrap();
+        assert_eq!(
+            pool.take_for_forwarding(Duration::from_secs(2), 10, 30_000)
+                .len(),
+            2
+        );
+        assert!(
+            pool.take_for_forwarding(Duration::from_secs(2), 10, 31_999)
+                .is_empty(),
+            "forwarded less than 2 s ago"
+        );
+        assert_eq!(
+            pool.take_for_forwarding(Duration::from_secs(2), 10, 32_000)
+                .len(),
+            2
+        );
+        assert!(
+            pool.expire(61_000).is_empty(),
+            "exactly the age limit is kept"
+        );
+        assert_eq!(pool.expire(61_001), vec![h0]);
+        assert_eq!(pool.len(), 1);
+        assert!(pool.contains(&h1));
     }
 }

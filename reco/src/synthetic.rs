@@ -10,8 +10,8 @@ use rand_chacha::ChaCha8Rng;
 use truffle_ledger::types::Gender;
 use truffle_ledger::{Keypair, PublicKey};
 
-use crate::recommend::ledger::{feature_names_of, LedgerView, ProductInfo, PURCHASE_WEIGHT};
-use crate::recommend::model::{Cohort, Dataset, Interaction, ItemIx};
+use crate::ledger::{feature_names_of, LedgerView, ProductInfo, PURCHASE_WEIGHT};
+use crate::model::{Cohort, Dataset, Interaction, ItemIx};
 
 /// Brands in the synthetic catalogue.
 pub const BRANDS: usize = 500;

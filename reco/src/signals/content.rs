@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 
-use crate::recommend::model::ItemIx;
-use crate::recommend::signals::history::Weighted;
+use crate::model::ItemIx;
+use crate::signals::history::Weighted;
 
 /// Feature weights and the items carrying each feature.
 #[derive(Clone, Debug, Default)]

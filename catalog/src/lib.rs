@@ -21,11 +21,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
-use truffle_consensus::LedgerEvent;
+use truffle_clock::SharedClock;
+use truffle_engine::read_model::{FollowPolicy, Progress, ReadModel, ReadModelError, Update};
 use truffle_index::{IndexError, ProductDoc, SearchIndex, SearchQuery, SearchResults};
 use truffle_ledger::state::{decode_record, keys, StateView};
 use truffle_ledger::types::{
@@ -34,8 +34,6 @@ use truffle_ledger::types::{
 };
 use truffle_ledger::{Block, Effect, LedgerError, Outcome, Payload, PublicKey};
 use truffle_store::{Store, StoreError};
-
-use crate::node::Node;
 
 /// Name of the index folder inside the node's data folder.
 pub const INDEX_DIR: &str = "index";
@@ -211,6 +209,7 @@ impl std::fmt::Debug for Catalog {
 struct CatalogInner {
     store: Store,
     dir: PathBuf,
+    clock: SharedClock,
     index: RwLock<Option<SearchIndex>>,
     /// Follower bookkeeping; holding it serializes updates.
     follower: Mutex<Follower>,
@@ -230,7 +229,8 @@ struct Follower {
     pending_raffles: BTreeMap<u64, Vec<u64>>,
     /// Height last committed to disk.
     committed: Option<u64>,
-    last_commit: Option<Instant>,
+    /// When it was last committed (the clock's monotonic ms).
+    last_commit: Option<u64>,
 }
 
 /// What a batch of blocks changed.
@@ -267,11 +267,12 @@ impl Catalog {
     /// A catalog over `store` whose index lives in `dir`. Nothing is opened until the
     /// follower starts ([`Catalog::prepare`]); until then searches answer
     /// [`CatalogError::NotReady`].
-    pub fn new(store: Store, dir: PathBuf) -> Catalog {
+    pub fn new(store: Store, dir: PathBuf, clock: SharedClock) -> Catalog {
         Catalog {
             inner: Arc::new(CatalogInner {
                 store,
                 dir,
+                clock,
                 index: RwLock::new(None),
                 follower: Mutex::new(Follower::default()),
                 ready: AtomicBool::new(false),
@@ -547,7 +548,7 @@ impl Catalog {
     }
 
     fn rebuild_locked(&self, follower: &mut Follower, clear: bool) -> CatalogResult<()> {
-        let started = Instant::now();
+        let started = self.inner.clock.monotonic_ms();
         let head = self.head_height()?;
         if clear {
             self.inner.ready.store(false, Ordering::Release);
@@ -570,12 +571,12 @@ impl Catalog {
         follower.pending_raffles = self.pending_raffles(&BTreeMap::new())?;
         self.commit(follower, head)?;
         self.inner.ready.store(true, Ordering::Release);
-        let elapsed = started.elapsed();
+        let elapsed_ms = self.inner.clock.monotonic_ms().saturating_sub(started);
         self.inner.rebuilds.fetch_add(1, Ordering::Relaxed);
         self.inner
             .last_rebuild_ms
-            .store(elapsed.as_millis() as u64, Ordering::Relaxed);
-        tracing::info!(target: "catalog", products = count, height = head, ms = elapsed.as_millis() as u64, "search index rebuilt from the ledger");
+            .store(elapsed_ms, Ordering::Relaxed);
+        tracing::info!(target: "catalog", products = count, height = head, ms = elapsed_ms, "search index rebuilt from the ledger");
         Ok(())
     }
 
@@ -654,9 +655,9 @@ impl Catalog {
         let due = follower
             .committed
             .is_none_or(|c| head - c >= HEIGHT_COMMIT_BLOCKS)
-            || follower
-                .last_commit
-                .is_none_or(|at| at.elapsed() >= IDLE_COMMIT);
+            || follower.last_commit.is_none_or(|at| {
+                self.inner.clock.monotonic_ms().saturating_sub(at) >= IDLE_COMMIT.as_millis() as u64
+            });
         if changed > 0 || due {
             self.commit(&mut follower, head)?;
         } else {
@@ -679,7 +680,7 @@ impl Catalog {
     fn commit(&self, follower: &mut Follower, height: u64) -> CatalogResult<()> {
         self.with_index(|index| index.commit(height))?;
         follower.committed = Some(height);
-        follower.last_commit = Some(Instant::now());
+        follower.last_commit = Some(self.inner.clock.monotonic_ms());
         self.set_synced_height(height);
         Ok(())
     }
@@ -909,106 +910,42 @@ struct DeriveCaches {
     shops: HashMap<PublicKey, String>,
 }
 
-/// Keeps the node's catalog up to date: prepares the index, then follows applied
-/// blocks and snapshots.
-pub(crate) async fn follow(node: Node) {
-    let catalog = node.catalog().clone();
-    // Subscribe before preparing, so that no block applied meanwhile is missed.
-    let mut events = node.subscribe();
-    loop {
-        let c = catalog.clone();
-        match tokio::task::spawn_blocking(move || c.prepare()).await {
-            Ok(Ok(())) => break,
-            Ok(Err(error)) => {
-                tracing::error!(target: "catalog", %error, "cannot prepare the search index; retrying")
-            }
-            Err(error) => {
-                tracing::error!(target: "catalog", %error, "search index preparation panicked; retrying")
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-            _ = node.inner.shutdown.notified() => return,
-        }
+impl ReadModel for Catalog {
+    fn name(&self) -> &'static str {
+        "catalog"
     }
-    let mut retry = false;
-    let mut rebuild = false;
-    loop {
-        let mut blocks = Vec::new();
-        let pause = if retry {
-            Duration::from_secs(1)
-        } else {
-            IDLE_COMMIT
-        };
-        let event = tokio::select! {
-            event = events.recv() => Some(event),
-            _ = tokio::time::sleep(pause) => None,
-            _ = node.inner.shutdown.notified() => {
-                let c = catalog.clone();
-                let _ = tokio::task::spawn_blocking(move || c.flush()).await;
-                return;
-            }
-        };
-        match event {
-            None if !retry => {
-                // Idle: commit a height advanced in memory only.
-                let c = catalog.clone();
-                if let Ok(Err(error)) = tokio::task::spawn_blocking(move || c.flush()).await {
-                    tracing::warn!(target: "catalog", %error, "cannot commit the search index");
-                }
-                continue;
-            }
-            None => {}
-            Some(Ok(LedgerEvent::Block(block))) => blocks.push(block),
-            Some(Ok(LedgerEvent::SnapshotInstalled { .. })) => rebuild = true,
-            Some(Ok(_)) => continue,
-            // Missed blocks are read back from the store.
-            Some(Err(broadcast::error::RecvError::Lagged(_))) => {}
-            Some(Err(broadcast::error::RecvError::Closed)) => return,
+
+    fn prepare(&self) -> Result<(), ReadModelError> {
+        Ok(Catalog::prepare(self)?)
+    }
+
+    fn update(&self, update: &Update) -> Result<Progress, ReadModelError> {
+        match update {
+            Update::Blocks(blocks) => self.apply_blocks(blocks)?,
+            Update::Rebuild => self.rebuild(false)?,
         }
-        // Take whatever else is queued: one commit for all of it.
-        loop {
-            match events.try_recv() {
-                Ok(LedgerEvent::Block(block)) => blocks.push(block),
-                Ok(LedgerEvent::SnapshotInstalled { .. }) => rebuild = true,
-                Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => {}
-                Err(_) => break,
-            }
-        }
-        let c = catalog.clone();
-        let full = rebuild;
-        let outcome = tokio::task::spawn_blocking(move || {
-            if full {
-                c.rebuild(false)
-            } else {
-                c.apply_blocks(&blocks)
-            }
-        })
-        .await;
-        match outcome {
-            Ok(Ok(())) => {
-                retry = false;
-                rebuild = false;
-            }
-            Ok(Err(error)) => {
-                tracing::warn!(target: "catalog", %error, "search index update failed; will retry");
-                retry = true;
-            }
-            Err(error) => {
-                tracing::error!(target: "catalog", %error, "search index update panicked; will retry");
-                retry = true;
-            }
+        Ok(Progress::Done)
+    }
+
+    /// Commits a height advanced in memory only.
+    fn idle(&self) -> Result<(), ReadModelError> {
+        Ok(self.flush()?)
+    }
+
+    fn stop(&self) {
+        if let Err(error) = self.flush() {
+            tracing::warn!(target: "catalog", %error, "cannot commit the search index at shutdown");
         }
     }
 }
 
-impl Node {
-    /// The catalog read model: search, ownership histories, seller standing.
-    pub fn catalog(&self) -> &Catalog {
-        &self.inner.catalog
-    }
-}
+/// How the node's catalog follows applied blocks: it reads blocks a lagging
+/// subscription missed back from the store, so a lag needs no rebuild.
+pub const FOLLOW_POLICY: FollowPolicy = FollowPolicy {
+    idle_after: IDLE_COMMIT,
+    retry_after: Duration::from_secs(1),
+    rebuild_when_behind: false,
+};
 
 #[cfg(test)]
-#[path = "catalog_tests.rs"]
 mod tests;

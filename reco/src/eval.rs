@@ -15,7 +15,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::recommend::model::{Cohort, Dataset, HistoryEntry, ItemIx, Model, Params, Query};
+use crate::model::{Cohort, Dataset, HistoryEntry, ItemIx, Model, Params, Query};
 
 /// Which interaction of each user is held out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -275,7 +275,7 @@ pub fn evaluate(data: &Dataset, config: &EvalConfig) -> EvalReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recommend::model::Interaction;
+    use crate::model::Interaction;
     use truffle_ledger::types::Gender;
 
     #[test]
@@ -351,7 +351,7 @@ mod tests {
 #[cfg(test)]
 mod movielens_tests {
     use super::*;
-    use crate::recommend::movielens;
+    use crate::movielens;
 
     /// The figures BENCHMARKS.md reports, asserted on the real data when it is there
     /// (`scripts/setup.sh` fetches it; CI runs the setup).

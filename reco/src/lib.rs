@@ -4,9 +4,9 @@
 //!
 //! - [`model`] and [`signals`]: the ranking core, pure (interactions in, scores out);
 //! - [`ledger`]: the core's input derived from the ledger and the members' profiles;
-//! - [`reader`]: the node's read model (built at start, follows applied blocks);
-//! - [`page`]: the pages the RPC serves, with a reason per item; `service`: the node's
-//!   methods behind `reco_*`;
+//! - [`reader`]: the read model (built at start, rebuilt as blocks apply) over a
+//!   [`RecoSource`] (the node: its store, clock and members' profiles);
+//! - [`page`]: the pages the RPC serves, with a reason per item;
 //! - [`movielens`] and [`eval`]: the same core measured on MovieLens 100K;
 //! - [`synthetic`]: a seeded market for latency measurements.
 
@@ -16,7 +16,6 @@ pub mod model;
 pub mod movielens;
 pub mod page;
 pub mod reader;
-mod service;
 pub mod signals;
 pub mod synthetic;
 
@@ -24,5 +23,4 @@ pub use page::{
     Reason, ReasonKind, RecoError, RecoItem, RecoPage, Viewer, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
     MAX_RESULTS,
 };
-pub use reader::{Built, Recommender};
-pub use service::year_now;
+pub use reader::{product_exists, year_at, Built, RecoSource, Recommender, REBUILD_AFTER};

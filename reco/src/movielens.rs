@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use truffle_ledger::types::Gender;
 
-use crate::recommend::model::{Cohort, Dataset, Interaction, ItemIx};
+use crate::model::{Cohort, Dataset, Interaction, ItemIx};
 
 /// Why the dataset could not be read.
 #[derive(Debug, thiserror::Error)]

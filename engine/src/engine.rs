@@ -1,0 +1,514 @@
+//! The engine handle: consensus, transport, pool, producer and certifier wired together.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use openraft::ServerState;
+use tokio::sync::{broadcast, mpsc, Notify};
+use truffle_clock::SharedClock;
+use truffle_consensus::network::{NetworkFactory, P2p, P2pConfig, PeerInfo};
+use truffle_consensus::{
+    genesis_membership, node_id_of, open_parts, raft_config, LedgerEvent, NodeId, Raft, RaftTiming,
+    ServiceApplier,
+};
+use truffle_genesis::GenesisSpec;
+use truffle_ledger::state::{decode_record, keys, StateView};
+use truffle_ledger::types::Account;
+use truffle_ledger::{BlockHeader, Hash, Keypair, PublicKey};
+use truffle_store::Store;
+
+use crate::certifier::Certifier;
+use crate::error::EngineError;
+use crate::mempool::Mempool;
+use crate::metrics::EngineMetrics;
+use crate::peers::{PeerInbox, PeerService};
+use crate::shutdown::ShutdownSignal;
+
+/// What the engine needs to know to run: the chain-level part of a node's configuration.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Folder of the node's database and snapshots.
+    pub data_dir: PathBuf,
+    /// libp2p listen address; defaults to this validator's address in the genesis.
+    pub p2p_listen: Option<String>,
+    /// Most transactions per block (capped by the chain's parameter).
+    pub max_block_transactions: usize,
+    /// Proposals the leader keeps in flight at once.
+    pub max_proposals_in_flight: usize,
+    /// While another proposal is in flight, how long (ms) the leader may wait for the
+    /// pool to fill a block.
+    pub block_batch_wait_ms: u64,
+    /// Capacity of the transaction pool.
+    pub mempool_capacity: usize,
+    /// Most pooled transactions per signer.
+    pub mempool_per_signer: usize,
+    /// Seconds a transaction may wait in the pool.
+    pub mempool_max_age_secs: u64,
+    /// Raft heartbeat, ms.
+    pub raft_heartbeat_ms: u64,
+    /// Raft election timeout, minimum ms.
+    pub raft_election_min_ms: u64,
+    /// Raft election timeout, maximum ms.
+    pub raft_election_max_ms: u64,
+    /// Raft entries between snapshots.
+    pub snapshot_every_entries: u64,
+    /// Allows `testnet` to cut and restore links (never on a real network).
+    pub enable_fault_injection: bool,
+}
+
+/// A Raft role, as health and metrics name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Proposes blocks.
+    Leader,
+    /// Follows a leader.
+    Follower,
+    /// Standing for election.
+    Candidate,
+    /// Receives the log without voting.
+    Learner,
+    /// Stopped.
+    Shutdown,
+}
+
+impl Role {
+    /// Every role, in a fixed order.
+    pub const ALL: [Role; 5] = [
+        Role::Leader,
+        Role::Follower,
+        Role::Candidate,
+        Role::Learner,
+        Role::Shutdown,
+    ];
+
+    /// `leader`, `follower`, `candidate`, `learner` or `shutdown`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Leader => "leader",
+            Role::Follower => "follower",
+            Role::Candidate => "candidate",
+            Role::Learner => "learner",
+            Role::Shutdown => "shutdown",
+        }
+    }
+}
+
+impl From<ServerState> for Role {
+    fn from(state: ServerState) -> Role {
+        match state {
+            ServerState::Leader => Role::Leader,
+            ServerState::Follower => Role::Follower,
+            ServerState::Candidate => Role::Candidate,
+            ServerState::Learner => Role::Learner,
+            ServerState::Shutdown => Role::Shutdown,
+        }
+    }
+}
+
+pub(crate) struct EngineInner {
+    pub(crate) config: EngineConfig,
+    pub(crate) genesis: GenesisSpec,
+    pub(crate) chain_id: Hash,
+    pub(crate) key: Keypair,
+    pub(crate) node_id: NodeId,
+    pub(crate) store: Store,
+    pub(crate) raft: Raft,
+    pub(crate) p2p: P2p,
+    pub(crate) clock: SharedClock,
+    pub(crate) mempool: Mutex<Mempool>,
+    /// Wakes the producer (a permit is kept if it is busy, so no arrival is missed).
+    pub(crate) producer_wake: Notify,
+    /// Wakes the forwarder, likewise.
+    pub(crate) forwarder_wake: Notify,
+    pub(crate) events: broadcast::Sender<LedgerEvent>,
+    pub(crate) certifier: Certifier,
+    pub(crate) certified_height: Mutex<Option<u64>>,
+    pub(crate) snapshots_installed: std::sync::atomic::AtomicU64,
+    pub(crate) started_ms: u64,
+    pub(crate) registrar_nonce: Mutex<Option<u64>>,
+    pub(crate) verified: truffle_consensus::VerifiedSignatures,
+    pub(crate) shutdown: ShutdownSignal,
+    pub(crate) metrics: Arc<EngineMetrics>,
+    pub(crate) peer_services: RwLock<BTreeMap<String, Arc<dyn PeerService>>>,
+}
+
+/// A running chain engine. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<EngineInner>,
+}
+
+impl Engine {
+    /// Opens the store, starts the transport and Raft, and the engine's tasks.
+    /// `services` applies the replicated service commands features propose.
+    pub async fn launch(
+        config: EngineConfig,
+        genesis: GenesisSpec,
+        key: Keypair,
+        services: Arc<dyn ServiceApplier>,
+        clock: SharedClock,
+    ) -> Result<Engine, EngineError> {
+        genesis
+            .validate()
+            .map_err(|e| EngineError::Config(e.to_string()))?;
+        let chain_id = genesis.chain_id();
+        let genesis_state = genesis.to_state();
+        std::fs::create_dir_all(&config.data_dir)?;
+        let store = Store::open(&config.data_dir.join("db"))?;
+        // Signatures verified at ingress are not verified again when their block applies.
+        let verified = truffle_consensus::VerifiedSignatures::new(1 << 16);
+        let parts = open_parts(
+            &store,
+            &genesis_state,
+            config.data_dir.join("snapshots"),
+            services,
+            verified.clone(),
+        )?;
+        let events = parts.events.clone();
+
+        let node_id = node_id_of(&key.public());
+        let validators = current_validators(&store)?;
+        let own = validators.iter().find(|(k, _)| *k == key.public()).cloned();
+        let listen = match (&config.p2p_listen, &own) {
+            (Some(listen), _) => listen.clone(),
+            (None, Some((_, address))) => address.clone(),
+            (None, None) => "/ip4/127.0.0.1/tcp/0".to_owned(),
+        };
+        // Peers' requests queue here until the engine exists to serve them.
+        let (inbox, requests) = PeerInbox::new();
+        let p2p = P2p::start(
+            P2pConfig {
+                keypair: key.clone(),
+                listen: listen
+                    .parse()
+                    .map_err(|e| EngineError::Config(format!("p2p address {listen}: {e}")))?,
+                chain_id,
+                validators: validators
+                    .iter()
+                    .filter_map(|(k, a)| a.parse().ok().map(|a| (*k, a)))
+                    .collect(),
+                // The last chunk of a snapshot is answered only once the receiver has
+                // rebuilt its state from it: seconds on a loaded machine. Dead peers fail
+                // fast anyway (the connection closes), so a long timeout costs nothing.
+                request_timeout: Duration::from_secs(60),
+            },
+            Arc::new(inbox),
+        )?;
+        let timing = RaftTiming {
+            heartbeat_ms: config.raft_heartbeat_ms,
+            election_timeout_ms: (config.raft_election_min_ms, config.raft_election_max_ms),
+            snapshot_every_entries: config.snapshot_every_entries,
+            keep_entries_behind_snapshot: (config.snapshot_every_entries / 4).max(100),
+        };
+        let raft = Raft::new(
+            node_id,
+            raft_config(&chain_id, &timing)?,
+            NetworkFactory::new(p2p.clone()),
+            parts.log_store,
+            parts.state_machine,
+        )
+        .await
+        .map_err(|e| EngineError::Raft(e.to_string()))?;
+        p2p.set_raft(raft.clone());
+
+        let in_genesis = genesis.validators.iter().any(|v| v.key == key.public());
+        if in_genesis {
+            let initialized = raft
+                .is_initialized()
+                .await
+                .map_err(|e| EngineError::Raft(e.to_string()))?;
+            if !initialized {
+                // Every genesis validator initializes with the same membership, so the
+                // first log entry is identical everywhere.
+                if let Err(error) = raft.initialize(genesis_membership(&genesis_state)).await {
+                    tracing::debug!(target: "node", %error, "raft already initialized");
+                }
+            }
+        } else {
+            tracing::info!(target: "node", key = %key.public(), "not a genesis validator: waiting to be added to the cluster");
+        }
+
+        let chain_params_cap = genesis.params.max_block_transactions as usize;
+        let mut config = config;
+        config.max_block_transactions = config.max_block_transactions.min(chain_params_cap).max(1);
+        let mempool = Mempool::new(
+            config.mempool_capacity,
+            config.mempool_per_signer,
+            Duration::from_secs(config.mempool_max_age_secs),
+        );
+        let certifier = Certifier::new(key.clone(), chain_id, store.clone());
+        let started_ms = clock.monotonic_ms();
+        let engine = Engine {
+            inner: Arc::new(EngineInner {
+                config,
+                genesis,
+                chain_id,
+                key,
+                node_id,
+                store,
+                raft,
+                p2p,
+                clock,
+                mempool: Mutex::new(mempool),
+                producer_wake: Notify::new(),
+                forwarder_wake: Notify::new(),
+                events,
+                certifier,
+                certified_height: Mutex::new(None),
+                snapshots_installed: std::sync::atomic::AtomicU64::new(0),
+                started_ms,
+                registrar_nonce: Mutex::new(None),
+                verified,
+                shutdown: ShutdownSignal::default(),
+                metrics: Arc::new(EngineMetrics::default()),
+                peer_services: RwLock::new(BTreeMap::new()),
+            }),
+        };
+        engine.spawn_tasks(requests);
+        Ok(engine)
+    }
+
+    fn spawn_tasks(&self, requests: mpsc::Receiver<crate::peers::InboundRequest>) {
+        tokio::spawn(crate::peers::serve(self.clone(), requests));
+        tokio::spawn(crate::tasks::apply_events(self.clone()));
+        tokio::spawn(crate::tasks::produce_blocks(self.clone()));
+        tokio::spawn(crate::tasks::forward_transactions(self.clone()));
+        tokio::spawn(crate::tasks::housekeeping(self.clone()));
+        tokio::spawn(crate::tasks::watch_leader(self.clone()));
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> Hash {
+        self.inner.chain_id
+    }
+
+    /// The genesis spec.
+    pub fn genesis(&self) -> &GenesisSpec {
+        &self.inner.genesis
+    }
+
+    /// The node's key.
+    pub fn key(&self) -> &Keypair {
+        &self.inner.key
+    }
+
+    /// The node's Raft id.
+    pub fn node_id(&self) -> NodeId {
+        self.inner.node_id
+    }
+
+    /// The engine's configuration (the block size already capped by the chain's).
+    pub fn engine_config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    /// The node's database.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The node's clock: every reading of time in the engine and its features.
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
+    /// Wall-clock milliseconds, from [`Engine::clock`].
+    pub fn now_ms(&self) -> u64 {
+        self.inner.clock.now_ms()
+    }
+
+    /// Applied blocks, service commands and snapshots as they happen.
+    pub fn subscribe(&self) -> broadcast::Receiver<LedgerEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// The latest applied header.
+    pub fn head(&self) -> Result<BlockHeader, EngineError> {
+        self.inner.store.head()?.ok_or(EngineError::NoGenesis)
+    }
+
+    /// This node's Raft role.
+    pub fn role(&self) -> Role {
+        Role::from(self.inner.raft.metrics().borrow().state)
+    }
+
+    /// Whether this node is the Raft leader.
+    pub fn is_leader(&self) -> bool {
+        let metrics = self.inner.raft.metrics();
+        let metrics = metrics.borrow();
+        metrics.state == ServerState::Leader && metrics.current_leader == Some(self.inner.node_id)
+    }
+
+    /// The leader's key, if one is known.
+    pub fn leader_key(&self) -> Option<PublicKey> {
+        let metrics = self.inner.raft.metrics();
+        let metrics = metrics.borrow();
+        let leader = metrics.current_leader?;
+        let node = metrics.membership_config.membership().get_node(&leader)?;
+        PublicKey::from_hex(&node.key).ok()
+    }
+
+    /// The nonce an account's next transaction must carry.
+    pub fn next_nonce(&self, account: &PublicKey) -> Result<u64, EngineError> {
+        Ok(self.account(account)?.map(|a| a.nonce).unwrap_or(0))
+    }
+
+    /// An account's record.
+    pub fn account(&self, account: &PublicKey) -> Result<Option<Account>, EngineError> {
+        match self.inner.store.get(&keys::account(account))? {
+            Some(bytes) => Ok(Some(decode_record("account", &bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The engine's metrics.
+    pub fn engine_metrics(&self) -> &Arc<EngineMetrics> {
+        &self.inner.metrics
+    }
+
+    /// Highest height with a certificate.
+    pub fn certified_height(&self) -> Option<u64> {
+        *self.inner.certified_height.lock().expect("lock poisoned")
+    }
+
+    /// Transactions waiting in this node's pool.
+    pub fn pending_transactions(&self) -> usize {
+        self.inner
+            .mempool
+            .lock()
+            .expect("mempool lock poisoned")
+            .len()
+    }
+
+    /// Time since the node started.
+    pub fn uptime(&self) -> Duration {
+        Duration::from_millis(
+            self.inner
+                .clock
+                .monotonic_ms()
+                .saturating_sub(self.inner.started_ms),
+        )
+    }
+
+    /// The validators the transport knows.
+    pub async fn peers(&self) -> Vec<PeerInfo> {
+        self.inner.p2p.peers().await
+    }
+
+    /// Fault injection (testnet only): cuts links to these validators.
+    pub async fn partition(&self, keys: Vec<PublicKey>) -> Result<(), EngineError> {
+        if !self.inner.config.enable_fault_injection {
+            return Err(EngineError::FaultInjectionDisabled);
+        }
+        self.inner.p2p.partition(keys).await;
+        Ok(())
+    }
+
+    /// Fault injection (testnet only): restores all links.
+    pub async fn heal(&self) -> Result<(), EngineError> {
+        if !self.inner.config.enable_fault_injection {
+            return Err(EngineError::FaultInjectionDisabled);
+        }
+        self.inner.p2p.heal().await;
+        Ok(())
+    }
+
+    /// Resolves once shutdown has begun: features' background tasks select on it.
+    pub async fn stopping(&self) {
+        self.inner.shutdown.notified().await
+    }
+
+    /// Stops the engine's tasks and Raft, then makes the database durable: the
+    /// write-ahead log synced and the memtables flushed, so every entry Raft
+    /// acknowledged is on disk and the next start replays nothing. Each step is logged;
+    /// calling it again does nothing.
+    pub async fn shutdown(&self) -> Result<(), EngineError> {
+        if self.inner.shutdown.is_triggered() {
+            return Ok(());
+        }
+        tracing::info!(target: "node", "shutdown: stopping the producer, forwarder and read models");
+        self.inner.shutdown.trigger();
+        tracing::info!(target: "node", "shutdown: stopping raft");
+        // openraft stops its core task; appends already written wait in the log
+        // syncer, and the sync below covers them whether or not it ran.
+        if let Err(error) = self.inner.raft.shutdown().await {
+            tracing::warn!(target: "node", %error, "raft did not stop cleanly");
+        }
+        tracing::info!(target: "node", "shutdown: flushing the database");
+        self.inner.store.flush_all()?;
+        let metrics = self.inner.raft.metrics().borrow().clone();
+        tracing::info!(
+            target: "node",
+            last_log_index = metrics.last_log_index,
+            applied_index = metrics.last_applied.map(|l| l.index),
+            "shutdown: database flushed; raft log and state are on disk"
+        );
+        Ok(())
+    }
+
+    /// Whether [`Engine::shutdown`] has begun.
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.shutdown.is_triggered()
+    }
+
+    /// The current validator keys.
+    pub fn validator_keys(&self) -> BTreeSet<PublicKey> {
+        current_validators(&self.inner.store)
+            .map(|v| v.into_iter().map(|(k, _)| k).collect())
+            .unwrap_or_default()
+    }
+
+    /// Asks Raft to build a snapshot now, so that the log before it can be purged (a
+    /// member's erased data must not outlive its withdrawal in the log).
+    pub async fn request_snapshot(&self) {
+        if let Err(error) = self.inner.raft.trigger().snapshot().await {
+            tracing::debug!(target: "node", %error, "snapshot request not taken");
+        }
+    }
+
+    pub(crate) fn note_certified(&self, height: u64) {
+        let mut certified = self.inner.certified_height.lock().expect("lock poisoned");
+        if certified.is_none_or(|h| h < height) {
+            *certified = Some(height);
+        }
+    }
+
+    /// Registers a feature's peer service under `name`: peers' `Feature` requests with
+    /// that name go to it. A second registration under one name replaces the first.
+    pub fn register_peer_service(&self, name: &str, service: Arc<dyn PeerService>) {
+        self.inner
+            .peer_services
+            .write()
+            .expect("lock poisoned")
+            .insert(name.to_owned(), service);
+    }
+
+    pub(crate) fn peer_service(&self, name: &str) -> Option<Arc<dyn PeerService>> {
+        self.inner
+            .peer_services
+            .read()
+            .expect("lock poisoned")
+            .get(name)
+            .cloned()
+    }
+}
+
+/// The validators in the state: key and p2p address.
+pub(crate) fn current_validators(store: &Store) -> Result<Vec<(PublicKey, String)>, EngineError> {
+    Ok(truffle_ledger::exec::current_validators(store)?
+        .into_iter()
+        .map(|v| (v.key, v.p2p_address))
+        .collect())
+}
+
+pub(crate) fn state_nonce(store: &Store, account: &PublicKey) -> u64 {
+    store
+        .get(&keys::account(account))
+        .ok()
+        .flatten()
+        .and_then(|bytes| decode_record::<Account>("account", &bytes).ok())
+        .map(|a| a.nonce)
+        .unwrap_or(0)
+}

@@ -1,0 +1,43 @@
+//! The chain engine: what every Truffle node runs, whatever its features.
+//!
+//! [`Engine::launch`] opens the node's RocksDB, writes genesis on first start, starts
+//! the libp2p transport and openraft, and spawns the engine's tasks:
+//!
+//! - the **producer** (on the leader) batches pooled transactions into block proposals;
+//! - the **forwarder** (on followers) hands client transactions to the leader;
+//! - the **certifier** signs every applied header and gathers the others' votes into
+//!   certificates;
+//! - **housekeeping** expires old transactions, fetches missing certificates and
+//!   follows validator-set changes.
+//!
+//! Features (members, market, chat, catalog, ads, recommendations...) sit on top: they
+//! propose replicated service commands ([`Engine::propose_service`]), answer their peers
+//! ([`Engine::register_peer_service`], [`Engine::ask_peer`]), follow applied blocks
+//! ([`read_model::follow`], or [`Engine::subscribe`]) and stop with the engine
+//! ([`Engine::stopping`]). The engine names none of them; openraft's types stay behind
+//! it and `truffle-consensus`.
+
+mod certifier;
+mod engine;
+mod error;
+mod health;
+mod ingress;
+mod mempool;
+pub mod metrics;
+mod peers;
+pub mod protocol;
+pub mod read_model;
+mod replication;
+mod shutdown;
+mod tasks;
+
+pub use engine::{Engine, EngineConfig, Role};
+pub use error::{EngineError, PeerError, Refusal, SubmitError};
+pub use health::Health;
+pub use ingress::TxStatus;
+pub use mempool::PoolError;
+pub use peers::PeerService;
+pub use shutdown::ShutdownSignal;
+pub use truffle_clock::{Clock, SharedClock};
+pub use truffle_consensus::network::PeerInfo;
+pub use truffle_consensus::{LedgerEvent, ServiceApplier, ServiceOutcome};

@@ -1,0 +1,239 @@
+//! Requests between validators: the engine's own (forwarded transactions, header votes,
+//! certificates, service proposals, read indexes) and those of features' peer services.
+//!
+//! The transport hands each request to a [`PeerInbox`], which queues it for the
+//! engine's [`serve`] task: the transport starts before the engine exists (Raft needs
+//! the transport), and the queue lets it do so without a back reference.
+
+use futures::future::BoxFuture;
+use tokio::sync::{mpsc, oneshot};
+use truffle_consensus::network::AppHandler;
+use truffle_ledger::{PublicKey, Rejection};
+
+use crate::engine::Engine;
+use crate::error::{EngineError, PeerError, Refusal, SubmitError};
+use crate::protocol::{
+    PeerRequest, PeerResponse, MAX_CERTIFICATES_PER_REQUEST, MAX_FORWARD_BATCH, MAX_SERVICE_NAME,
+};
+
+/// Requests waiting for the engine; more wait in the transport.
+const INBOX_CAPACITY: usize = 1_024;
+
+/// A feature's handler of requests from other validators, registered with
+/// [`Engine::register_peer_service`].
+pub trait PeerService: Send + Sync + 'static {
+    /// Answers `body` from the validator `from` (its key is authenticated by the
+    /// transport; it is one of the current validators).
+    fn handle(
+        &self,
+        from: PublicKey,
+        body: Vec<u8>,
+    ) -> BoxFuture<'static, Result<Vec<u8>, Refusal>>;
+}
+
+pub(crate) struct InboundRequest {
+    from: PublicKey,
+    bytes: Vec<u8>,
+    reply: oneshot::Sender<Result<Vec<u8>, String>>,
+}
+
+/// The transport's side of the queue.
+pub(crate) struct PeerInbox {
+    sender: mpsc::Sender<InboundRequest>,
+}
+
+impl PeerInbox {
+    pub(crate) fn new() -> (PeerInbox, mpsc::Receiver<InboundRequest>) {
+        let (sender, receiver) = mpsc::channel(INBOX_CAPACITY);
+        (PeerInbox { sender }, receiver)
+    }
+}
+
+impl AppHandler for PeerInbox {
+    fn handle(
+        &self,
+        from: PublicKey,
+        request: Vec<u8>,
+    ) -> BoxFuture<'static, Result<Vec<u8>, String>> {
+        let sender = self.sender.clone();
+        Box::pin(async move {
+            let (reply, answer) = oneshot::channel();
+            sender
+                .send(InboundRequest {
+                    from,
+                    bytes: request,
+                    reply,
+                })
+                .await
+                .map_err(|_| "the node is stopping".to_owned())?;
+            answer
+                .await
+                .map_err(|_| "the node dropped the request".to_owned())?
+        })
+    }
+}
+
+/// Serves queued requests until the engine stops, each in its own task (a service
+/// proposal waits for its commit; others must not wait behind it).
+pub(crate) async fn serve(engine: Engine, mut requests: mpsc::Receiver<InboundRequest>) {
+    loop {
+        let request = tokio::select! {
+            request = requests.recv() => match request {
+                Some(request) => request,
+                None => return,
+            },
+            _ = engine.stopping() => return,
+        };
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            let answer = match borsh::from_slice::<PeerRequest>(&request.bytes) {
+                Ok(decoded) => engine
+                    .handle_peer_request(request.from, decoded)
+                    .await
+                    .map(|response| {
+                        borsh::to_vec(&response).expect("encoding to a Vec cannot fail")
+                    })
+                    .map_err(|refusal| refusal.0),
+                Err(error) => Err(format!("bad request: {error}")),
+            };
+            let _ = request.reply.send(answer);
+        });
+    }
+}
+
+impl Engine {
+    pub(crate) async fn handle_peer_request(
+        &self,
+        from: PublicKey,
+        request: PeerRequest,
+    ) -> Result<PeerResponse, Refusal> {
+        match request {
+            PeerRequest::ForwardTransactions(txs) => {
+                if txs.len() > MAX_FORWARD_BATCH {
+                    return Err(Refusal::new(format!(
+                        "at most {MAX_FORWARD_BATCH} transactions per batch"
+                    )));
+                }
+                // Off the async workers: a batch is up to thousands of signature
+                // checks, and those workers also carry Raft's messages.
+                let engine = self.clone();
+                let verdicts = tokio::task::spawn_blocking(move || {
+                    txs.into_iter()
+                        .map(|tx| {
+                            engine.accept_transaction(tx).map_err(|e| match e {
+                                SubmitError::Rejected(rejection) => rejection,
+                                other => Rejection::Malformed {
+                                    reason: other.to_string(),
+                                },
+                            })
+                        })
+                        .collect()
+                })
+                .await
+                .map_err(|e| Refusal::new(format!("checking the batch failed: {e}")))?;
+                Ok(PeerResponse::Forwarded(verdicts))
+            }
+            PeerRequest::HeaderVote {
+                height,
+                header_hash,
+                vote,
+            } => {
+                if vote.validator != from {
+                    return Err(Refusal::new("a validator may only send its own vote"));
+                }
+                let validators = crate::certifier::certifying_set(&self.inner.store, height);
+                match self
+                    .inner
+                    .certifier
+                    .on_vote(height, header_hash, vote, &validators)
+                {
+                    Ok(crate::certifier::VoteOutcome::Certified) => self.note_certified(height),
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(target: "certifier", %error, "vote refused"),
+                }
+                Ok(PeerResponse::VoteTaken)
+            }
+            PeerRequest::ProposeService(command) => {
+                if !self.is_leader() {
+                    return Err(Refusal::new("not the leader"));
+                }
+                let (reply, log_index) = self
+                    .propose_service_here(command)
+                    .await
+                    .map_err(|e| Refusal::new(e.to_string()))?;
+                Ok(PeerResponse::ServiceApplied { reply, log_index })
+            }
+            PeerRequest::ReadIndex => {
+                let read = self
+                    .inner
+                    .raft
+                    .ensure_linearizable()
+                    .await
+                    .map_err(|e| Refusal::new(e.to_string()))?;
+                Ok(PeerResponse::ReadIndex(read.map(|l| l.index).unwrap_or(0)))
+            }
+            PeerRequest::GetCertificates { from: first, to } => {
+                let last = to.min(first.saturating_add(MAX_CERTIFICATES_PER_REQUEST - 1));
+                let mut certificates = Vec::new();
+                for height in first..=last {
+                    if let Some(certificate) = self
+                        .inner
+                        .store
+                        .certificate(height)
+                        .map_err(|e| Refusal::new(e.to_string()))?
+                    {
+                        certificates.push(certificate);
+                    }
+                }
+                Ok(PeerResponse::Certificates(certificates))
+            }
+            PeerRequest::Feature { service, body } => {
+                let handler = self
+                    .peer_service(&service)
+                    .ok_or_else(|| Refusal::new(format!("no peer service {service:?} here")))?;
+                Ok(PeerResponse::Feature(handler.handle(from, body).await?))
+            }
+        }
+    }
+
+    pub(crate) async fn send_to_peer(
+        &self,
+        to: &PublicKey,
+        request: &PeerRequest,
+    ) -> Result<PeerResponse, PeerError> {
+        let bytes = borsh::to_vec(request).expect("encoding to a Vec cannot fail");
+        let answer = self
+            .inner
+            .p2p
+            .request_app(to, bytes)
+            .await
+            .map_err(|e| match e {
+                truffle_consensus::network::P2pError::Refused(reason) => PeerError::Refused(reason),
+                other => PeerError::Unreachable(other.to_string()),
+            })?;
+        borsh::from_slice(&answer).map_err(|e| PeerError::BadAnswer(e.to_string()))
+    }
+
+    /// Sends `body` to the peer service `service` on the validator `to` and returns its
+    /// answer.
+    pub async fn ask_peer(
+        &self,
+        to: &PublicKey,
+        service: &str,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>, EngineError> {
+        if service.len() > MAX_SERVICE_NAME {
+            return Err(EngineError::Config(format!(
+                "peer service names are at most {MAX_SERVICE_NAME} bytes"
+            )));
+        }
+        let request = PeerRequest::Feature {
+            service: service.to_owned(),
+            body,
+        };
+        match self.send_to_peer(to, &request).await? {
+            PeerResponse::Feature(answer) => Ok(answer),
+            _ => Err(PeerError::BadAnswer("not a feature answer".into()).into()),
+        }
+    }
+}

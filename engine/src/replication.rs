@@ -1,0 +1,155 @@
+//! Writes through Raft (blocks and service commands), the read barrier, and what
+//! follows an applied block (pool settled, header voted on).
+
+use std::time::Duration;
+
+use truffle_consensus::{AppCommand, Command};
+use truffle_ledger::{Block, BlockProposal, SignedTransaction};
+
+use crate::engine::Engine;
+use crate::error::{EngineError, PeerError};
+use crate::protocol::{PeerRequest, PeerResponse};
+
+impl Engine {
+    /// Hands a block of `transactions` to Raft (leader only). Returns once the proposal
+    /// is queued in order behind earlier ones; the returned future resolves when it is
+    /// committed and applied (or fails).
+    pub(crate) async fn enqueue_proposal(
+        &self,
+        transactions: Vec<SignedTransaction>,
+    ) -> Result<impl std::future::Future<Output = Result<u64, EngineError>>, EngineError> {
+        let head_time = self.head().map(|h| h.time_ms).unwrap_or(0);
+        let proposal = BlockProposal {
+            proposer: self.inner.key.public(),
+            time_ms: self.now_ms().max(head_time),
+            transactions,
+        };
+        let receiver = self
+            .inner
+            .raft
+            .client_write_ff(Command::new(&AppCommand::Block(proposal)))
+            .await
+            .map_err(|e| EngineError::Raft(e.to_string()))?;
+        Ok(async move {
+            let response = receiver
+                .await
+                .map_err(|_| EngineError::Dropped)?
+                .map_err(|e| EngineError::Raft(e.to_string()))?;
+            response
+                .data
+                .height
+                .ok_or_else(|| EngineError::Raft("a block entry produced no block".to_owned()))
+        })
+    }
+
+    /// Proposes a block without transactions (leader only): time-based rules (a raffle's
+    /// window, a reveal deadline) need blocks to happen even when nobody transacts.
+    pub async fn propose_empty_block(&self) -> Result<u64, EngineError> {
+        if !self.is_leader() {
+            return Err(EngineError::NotLeader);
+        }
+        self.enqueue_proposal(Vec::new()).await?.await
+    }
+
+    /// Proposes a service command through Raft (via the leader when this node is a
+    /// follower) and returns the applier's answer once this node has applied it too, so
+    /// that a client reading from this node next sees its own write.
+    pub async fn propose_service(&self, command: Vec<u8>) -> Result<Vec<u8>, EngineError> {
+        let (reply, log_index) = if self.is_leader() {
+            self.propose_service_here(command).await?
+        } else {
+            let leader = self.leader_key().ok_or(EngineError::NoLeader)?;
+            match self
+                .send_to_peer(&leader, &PeerRequest::ProposeService(command))
+                .await?
+            {
+                PeerResponse::ServiceApplied { reply, log_index } => (reply, log_index),
+                _ => {
+                    return Err(PeerError::BadAnswer(
+                        "the leader did not answer with the applied service command".into(),
+                    )
+                    .into())
+                }
+            }
+        };
+        self.wait_applied(log_index).await?;
+        Ok(reply)
+    }
+
+    pub(crate) async fn propose_service_here(
+        &self,
+        command: Vec<u8>,
+    ) -> Result<(Vec<u8>, u64), EngineError> {
+        let response = self
+            .inner
+            .raft
+            .client_write(Command::new(&AppCommand::Service(command)))
+            .await
+            .map_err(|e| EngineError::Raft(e.to_string()))?;
+        let _ = self.inner.raft.trigger().heartbeat().await;
+        Ok((response.data.service, response.log_id.index))
+    }
+
+    async fn wait_applied(&self, log_index: u64) -> Result<(), EngineError> {
+        self.inner
+            .raft
+            .wait(Some(Duration::from_secs(10)))
+            .applied_index_at_least(Some(log_index), "read your writes")
+            .await
+            .map(|_| ())
+            .map_err(|e| EngineError::Behind(e.to_string()))
+    }
+
+    /// Makes this node's state at least as new as everything committed when the call
+    /// began (a linearizable read barrier: the ReadIndex protocol through the leader).
+    pub async fn sync_with_leader(&self) -> Result<(), EngineError> {
+        if self.is_leader() {
+            self.inner
+                .raft
+                .ensure_linearizable()
+                .await
+                .map_err(|e| EngineError::Raft(e.to_string()))?;
+            return Ok(());
+        }
+        let leader = self.leader_key().ok_or(EngineError::NoLeader)?;
+        match self.send_to_peer(&leader, &PeerRequest::ReadIndex).await? {
+            PeerResponse::ReadIndex(index) => self.wait_applied(index).await,
+            _ => Err(
+                PeerError::BadAnswer("the leader did not answer with a read index".into()).into(),
+            ),
+        }
+    }
+
+    pub(crate) fn on_block_applied(&self, block: &Block) {
+        self.inner.metrics.on_block(block);
+        {
+            let mut pool = self.inner.mempool.lock().expect("mempool lock poisoned");
+            for receipt in &block.receipts {
+                pool.remove(&receipt.tx_hash);
+            }
+            pool.block_applied();
+        }
+        // The set in force when this block was applied (after its parent) certifies it.
+        let validators = crate::certifier::certifying_set(&self.inner.store, block.header.height);
+        let (vote, certified) = self.inner.certifier.on_applied(&block.header, &validators);
+        if certified {
+            self.note_certified(block.header.height);
+        }
+        let own = self.inner.key.public();
+        if !validators.contains(&own) {
+            // Not a certifier of this block (it joined or left with it): others refuse the vote.
+            return;
+        }
+        for validator in validators.into_iter().filter(|v| *v != own) {
+            let engine = self.clone();
+            let request = PeerRequest::HeaderVote {
+                height: block.header.height,
+                header_hash: block.header.hash(),
+                vote: vote.clone(),
+            };
+            tokio::spawn(async move {
+                let _ = engine.send_to_peer(&validator, &request).await;
+            });
+        }
+    }
+}
