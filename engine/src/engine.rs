@@ -6,13 +6,10 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use openraft::ServerState;
-use tokio::sync::{broadcast, mpsc, Notify};
+use tokio::sync::{broadcast, Notify};
 use truffle_clock::SharedClock;
-use truffle_consensus::network::{NetworkFactory, P2p, P2pConfig, PeerInfo};
-use truffle_consensus::{
-    genesis_membership, node_id_of, open_parts, raft_config, LedgerEvent, NodeId, Raft, RaftTiming,
-    ServiceApplier,
-};
+use truffle_consensus::network::{P2p, PeerInfo};
+use truffle_consensus::{LedgerEvent, NodeId, Raft};
 use truffle_genesis::GenesisSpec;
 use truffle_ledger::state::{decode_record, keys, StateView};
 use truffle_ledger::types::Account;
@@ -23,7 +20,7 @@ use crate::certifier::Certifier;
 use crate::error::EngineError;
 use crate::mempool::Mempool;
 use crate::metrics::EngineMetrics;
-use crate::peers::{PeerInbox, PeerService};
+use crate::protocol::PeerService;
 use crate::shutdown::ShutdownSignal;
 
 /// What the engine needs to know to run: the chain-level part of a node's configuration.
@@ -141,144 +138,6 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens the store, starts the transport and Raft, and the engine's tasks.
-    /// `services` applies the replicated service commands features propose.
-    pub async fn launch(
-        config: EngineConfig,
-        genesis: GenesisSpec,
-        key: Keypair,
-        services: Arc<dyn ServiceApplier>,
-        clock: SharedClock,
-    ) -> Result<Engine, EngineError> {
-        genesis
-            .validate()
-            .map_err(|e| EngineError::Config(e.to_string()))?;
-        let chain_id = genesis.chain_id();
-        let genesis_state = genesis.to_state();
-        std::fs::create_dir_all(&config.data_dir)?;
-        let store = Store::open(&config.data_dir.join("db"))?;
-        // Signatures verified at ingress are not verified again when their block applies.
-        let verified = truffle_consensus::VerifiedSignatures::new(1 << 16);
-        let parts = open_parts(
-            &store,
-            &genesis_state,
-            config.data_dir.join("snapshots"),
-            services,
-            verified.clone(),
-        )?;
-        let events = parts.events.clone();
-
-        let node_id = node_id_of(&key.public());
-        let validators = current_validators(&store)?;
-        let own = validators.iter().find(|(k, _)| *k == key.public()).cloned();
-        let listen = match (&config.p2p_listen, &own) {
-            (Some(listen), _) => listen.clone(),
-            (None, Some((_, address))) => address.clone(),
-            (None, None) => "/ip4/127.0.0.1/tcp/0".to_owned(),
-        };
-        // Peers' requests queue here until the engine exists to serve them.
-        let (inbox, requests) = PeerInbox::new();
-        let p2p = P2p::start(
-            P2pConfig {
-                keypair: key.clone(),
-                listen: listen
-                    .parse()
-                    .map_err(|e| EngineError::Config(format!("p2p address {listen}: {e}")))?,
-                chain_id,
-                validators: validators
-                    .iter()
-                    .filter_map(|(k, a)| a.parse().ok().map(|a| (*k, a)))
-                    .collect(),
-                // The last chunk of a snapshot is answered only once the receiver has
-                // rebuilt its state from it: seconds on a loaded machine. Dead peers fail
-                // fast anyway (the connection closes), so a long timeout costs nothing.
-                request_timeout: Duration::from_secs(60),
-            },
-            Arc::new(inbox),
-        )?;
-        let timing = RaftTiming {
-            heartbeat_ms: config.raft_heartbeat_ms,
-            election_timeout_ms: (config.raft_election_min_ms, config.raft_election_max_ms),
-            snapshot_every_entries: config.snapshot_every_entries,
-            keep_entries_behind_snapshot: (config.snapshot_every_entries / 4).max(100),
-        };
-        let raft = Raft::new(
-            node_id,
-            raft_config(&chain_id, &timing)?,
-            NetworkFactory::new(p2p.clone()),
-            parts.log_store,
-            parts.state_machine,
-        )
-        .await
-        .map_err(|e| EngineError::Raft(e.to_string()))?;
-        p2p.set_raft(raft.clone());
-
-        let in_genesis = genesis.validators.iter().any(|v| v.key == key.public());
-        if in_genesis {
-            let initialized = raft
-                .is_initialized()
-                .await
-                .map_err(|e| EngineError::Raft(e.to_string()))?;
-            if !initialized {
-                // Every genesis validator initializes with the same membership, so the
-                // first log entry is identical everywhere.
-                if let Err(error) = raft.initialize(genesis_membership(&genesis_state)).await {
-                    tracing::debug!(target: "node", %error, "raft already initialized");
-                }
-            }
-        } else {
-            tracing::info!(target: "node", key = %key.public(), "not a genesis validator: waiting to be added to the cluster");
-        }
-
-        let chain_params_cap = genesis.params.max_block_transactions as usize;
-        let mut config = config;
-        config.max_block_transactions = config.max_block_transactions.min(chain_params_cap).max(1);
-        let mempool = Mempool::new(
-            config.mempool_capacity,
-            config.mempool_per_signer,
-            Duration::from_secs(config.mempool_max_age_secs),
-        );
-        let certifier = Certifier::new(key.clone(), chain_id, store.clone());
-        let started_ms = clock.monotonic_ms();
-        let engine = Engine {
-            inner: Arc::new(EngineInner {
-                config,
-                genesis,
-                chain_id,
-                key,
-                node_id,
-                store,
-                raft,
-                p2p,
-                clock,
-                mempool: Mutex::new(mempool),
-                producer_wake: Notify::new(),
-                forwarder_wake: Notify::new(),
-                events,
-                certifier,
-                certified_height: Mutex::new(None),
-                snapshots_installed: std::sync::atomic::AtomicU64::new(0),
-                started_ms,
-                registrar_nonce: Mutex::new(None),
-                verified,
-                shutdown: ShutdownSignal::default(),
-                metrics: Arc::new(EngineMetrics::default()),
-                peer_services: RwLock::new(BTreeMap::new()),
-            }),
-        };
-        engine.spawn_tasks(requests);
-        Ok(engine)
-    }
-
-    fn spawn_tasks(&self, requests: mpsc::Receiver<crate::peers::InboundRequest>) {
-        tokio::spawn(crate::peers::serve(self.clone(), requests));
-        tokio::spawn(crate::tasks::apply_events(self.clone()));
-        tokio::spawn(crate::tasks::produce_blocks(self.clone()));
-        tokio::spawn(crate::tasks::forward_transactions(self.clone()));
-        tokio::spawn(crate::tasks::housekeeping(self.clone()));
-        tokio::spawn(crate::tasks::watch_leader(self.clone()));
-    }
-
     /// The chain id.
     pub fn chain_id(&self) -> Hash {
         self.inner.chain_id

@@ -19,18 +19,6 @@ use crate::protocol::{
 /// Requests waiting for the engine; more wait in the transport.
 const INBOX_CAPACITY: usize = 1_024;
 
-/// A feature's handler of requests from other validators, registered with
-/// [`Engine::register_peer_service`].
-pub trait PeerService: Send + Sync + 'static {
-    /// Answers `body` from the validator `from` (its key is authenticated by the
-    /// transport; it is one of the current validators).
-    fn handle(
-        &self,
-        from: PublicKey,
-        body: Vec<u8>,
-    ) -> BoxFuture<'static, Result<Vec<u8>, Refusal>>;
-}
-
 pub(crate) struct InboundRequest {
     from: PublicKey,
     bytes: Vec<u8>,

@@ -2,7 +2,10 @@
 //! an envelope for the requests features register ([`crate::PeerService`]).
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use truffle_ledger::{Certificate, Hash, HeaderVote, Rejection, SignedTransaction};
+use futures::future::BoxFuture;
+use truffle_ledger::{Certificate, Hash, HeaderVote, PublicKey, Rejection, SignedTransaction};
+
+use crate::error::Refusal;
 
 /// Most transactions in one forwarded batch.
 pub const MAX_FORWARD_BATCH: usize = 2_000;
@@ -66,4 +69,16 @@ pub enum PeerResponse {
     ReadIndex(u64),
     /// A feature service's answer, encoded by the feature.
     Feature(Vec<u8>),
+}
+
+/// A feature's handler of requests from other validators, registered with
+/// [`crate::Engine::register_peer_service`].
+pub trait PeerService: Send + Sync + 'static {
+    /// Answers `body` from the validator `from` (its key is authenticated by the
+    /// transport; it is one of the current validators).
+    fn handle(
+        &self,
+        from: PublicKey,
+        body: Vec<u8>,
+    ) -> BoxFuture<'static, Result<Vec<u8>, Refusal>>;
 }

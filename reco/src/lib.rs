@@ -10,6 +10,7 @@
 //! - [`movielens`] and [`eval`]: the same core measured on MovieLens 100K;
 //! - [`synthetic`]: a seeded market for latency measurements.
 
+pub mod data;
 pub mod eval;
 pub mod ledger;
 pub mod model;

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::ItemIx;
+use crate::data::ItemIx;
 use crate::signals::history::Weighted;
 
 /// Feature weights and the items carrying each feature.

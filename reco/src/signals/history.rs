@@ -4,7 +4,7 @@
 //! who buys twice a year and one who buys every day both have a "latest few" that says
 //! most about what they want next.
 
-use crate::model::{HistoryEntry, ItemIx};
+use crate::data::{HistoryEntry, ItemIx};
 
 /// One interaction of a history with its recency weight (already times the event's
 /// own weight).

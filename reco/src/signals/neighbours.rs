@@ -4,7 +4,7 @@
 //! everything says little about any two things), and only the `k` best neighbours of
 //! each item kept, so memory stays `O(items × k)` whatever the catalogue size.
 
-use crate::model::{Interaction, ItemIx};
+use crate::data::{Interaction, ItemIx};
 
 /// The `k` nearest neighbours of every item, best first.
 #[derive(Clone, Debug, Default)]

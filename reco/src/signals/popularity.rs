@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{Cohort, Interaction, ItemIx};
+use crate::data::{Cohort, Interaction, ItemIx};
 
 /// Popularity scores, each in 0..=1 (1 = the most popular item of its scope).
 #[derive(Clone, Debug, Default)]
