@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub(crate) use crate::common_args::{RpcArgs, SessionArgs};
+pub(crate) use crate::output::OutputFormat;
+
 /// Truffle: a permissioned ledger of limited editions, raffles and payments.
 #[derive(Debug, Parser)]
 #[command(name = "truffle", version, propagate_version = true)]
@@ -40,15 +43,6 @@ pub(crate) enum LogFormat {
     /// Human-readable lines.
     Text,
     /// One JSON object per line.
-    Json,
-}
-
-/// How query results are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum OutputFormat {
-    /// Human-readable.
-    Text,
-    /// JSON, for machines.
     Json,
 }
 
@@ -111,21 +105,6 @@ pub(crate) enum Command {
     /// Recommendations: evaluate on MovieLens 100K, measure latency on a synthetic market.
     #[command(subcommand)]
     Reco(crate::commands::reco::RecoCommand),
-}
-
-/// Where the session token is kept between commands.
-#[derive(Debug, Args, Clone)]
-pub(crate) struct SessionArgs {
-    /// File holding the session token (mode 0600).
-    #[arg(
-        long = "session-file",
-        env = "TRUFFLE_SESSION_FILE",
-        default_value = ".truffle-session"
-    )]
-    pub(crate) session_file: PathBuf,
-    /// Node and output.
-    #[command(flatten)]
-    pub(crate) rpc: RpcArgs,
 }
 
 /// `truffle account ...`
@@ -731,22 +710,6 @@ pub(crate) struct DevArgs {
     /// Do not load demo data.
     #[arg(long = "no-demo")]
     pub(crate) no_demo: bool,
-}
-
-/// Where the node's RPC is, and how to print.
-#[derive(Debug, Args, Clone)]
-pub(crate) struct RpcArgs {
-    /// The node's JSON-RPC URL.
-    #[arg(
-        long,
-        env = "TRUFFLE_RPC",
-        default_value = "http://127.0.0.1:9944",
-        global = true
-    )]
-    pub(crate) rpc: String,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text, global = true)]
-    pub(crate) output: OutputFormat,
 }
 
 /// `truffle tx`

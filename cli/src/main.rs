@@ -3,6 +3,7 @@
 mod args;
 mod client;
 mod commands;
+mod common_args;
 mod demo;
 mod output;
 

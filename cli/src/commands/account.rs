@@ -9,8 +9,9 @@ use truffle_node::keyfile::{read_key_file, write_key_file};
 use truffle_node::services::members::{SignupRequest, UpdateRequest};
 use truffle_rpc::api::{AccountApiClient, AuthApiClient};
 
-use crate::args::{AccountCommand, SessionArgs};
+use crate::args::AccountCommand;
 use crate::client::{connect, explain};
+use crate::common_args::SessionArgs;
 use crate::output::print;
 
 fn gender(text: &str) -> anyhow::Result<Gender> {

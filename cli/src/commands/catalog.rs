@@ -18,9 +18,9 @@ use truffle_rpc::api::{
     AdApiClient, CatalogApiClient, SellerApiClient, SystemApiClient, AD_STATS_METHOD,
 };
 
-use crate::args::RpcArgs;
 use crate::client::{connect, explain, sign_and_submit};
-use crate::commands::tx::describe;
+use crate::common_args::RpcArgs;
+use crate::output::describe;
 use crate::output::print;
 
 /// `truffle product ...`
@@ -605,7 +605,7 @@ pub(crate) async fn run_ad(command: AdCommand) -> anyhow::Result<()> {
                 ..
             } = status
             {
-                if rpc.output == crate::args::OutputFormat::Text {
+                if rpc.output == crate::output::OutputFormat::Text {
                     println!("  campaign {ad}: clicks go through /ads/{ad}/click");
                 }
             }

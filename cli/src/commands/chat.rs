@@ -8,8 +8,8 @@ use truffle_ledger::{Hash, PublicKey};
 use truffle_node::chat::{ChatMessage, ChatSubject, RoomView};
 use truffle_rpc::api::{ChatApiClient, KakaoAccountApiClient};
 
-use crate::args::SessionArgs;
 use crate::client::{connect, explain};
+use crate::common_args::SessionArgs;
 use crate::output::print;
 
 /// `truffle chat ...`

@@ -19,9 +19,9 @@ use truffle_rpc::api::{
     ChainApiClient, OrderApiClient, PaymentApiClient, RaffleApiClient, SystemApiClient,
 };
 
-use crate::args::{RpcArgs, SessionArgs};
 use crate::client::{connect, explain, sign_and_submit};
-use crate::commands::tx::describe;
+use crate::common_args::{RpcArgs, SessionArgs};
+use crate::output::describe;
 use crate::output::print;
 
 /// `truffle raffle ...`

@@ -47,7 +47,7 @@ pub(crate) async fn run(command: QueryCommand) -> anyhow::Result<()> {
             let transaction = TxApiClient::get(&client, hash).await.ok();
             let value = serde_json::json!({ "status": status, "transaction": transaction });
             print(rpc.output, &value, || {
-                let mut text = format!("{hash}: {}", super::tx::describe(&status));
+                let mut text = format!("{hash}: {}", crate::output::describe(&status));
                 if let Some(tx) = &transaction {
                     text.push_str(&format!(
                         "\n  {} by {} (nonce {})\n  {}",

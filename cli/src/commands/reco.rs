@@ -13,8 +13,8 @@ use truffle_node::recommend::movielens::{self, MovieLensError};
 use truffle_node::recommend::synthetic;
 use truffle_node::recommend::{Built, Viewer};
 
-use crate::args::OutputFormat;
 use crate::output::print;
+use crate::output::OutputFormat;
 
 /// Which interaction `eval` holds out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

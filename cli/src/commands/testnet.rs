@@ -3,7 +3,8 @@ use std::time::Duration;
 use anyhow::Context;
 use truffle_testnet::{Testnet, TestnetOptions};
 
-use crate::args::{OutputFormat, TestnetCommand};
+use crate::args::TestnetCommand;
+use crate::output::OutputFormat;
 
 pub(crate) async fn run(command: TestnetCommand) -> anyhow::Result<()> {
     match command {

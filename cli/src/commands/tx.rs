@@ -2,11 +2,11 @@ use anyhow::{bail, Context};
 use serde_json::json;
 use truffle_ledger::Payload;
 use truffle_node::keyfile::read_key_file;
-use truffle_node::TxStatus;
 
 use crate::args::TxArgs;
 use crate::client::{connect, sign_and_submit};
-use crate::output::print;
+use crate::output::{describe, print};
+use truffle_node::TxStatus;
 
 pub(crate) async fn run(args: TxArgs) -> anyhow::Result<()> {
     let key = read_key_file(&args.key)?;
@@ -37,25 +37,4 @@ pub(crate) async fn run(args: TxArgs) -> anyhow::Result<()> {
         bail!("the transaction was rejected");
     }
     Ok(())
-}
-
-/// One line about a transaction's status.
-pub(crate) fn describe(status: &TxStatus) -> String {
-    match status {
-        TxStatus::Pending => "pending (not in a block yet)".into(),
-        TxStatus::Unknown => "unknown to this node".into(),
-        TxStatus::Committed {
-            height,
-            index,
-            effect,
-            certified,
-        } => format!(
-            "committed in block {height} (#{index}){}; {}",
-            if *certified { ", certified" } else { "" },
-            serde_json::to_string(effect).expect("effects serialize")
-        ),
-        TxStatus::Rejected {
-            height, rejection, ..
-        } => format!("rejected in block {height}: {rejection}"),
-    }
 }

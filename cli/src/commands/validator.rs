@@ -4,7 +4,7 @@ use truffle_node::keyfile::read_key_file;
 
 use crate::args::ValidatorCommand;
 use crate::client::{connect, sign_and_submit};
-use crate::commands::tx::describe;
+use crate::output::describe;
 use crate::output::print;
 
 pub(crate) async fn run(command: ValidatorCommand) -> anyhow::Result<()> {

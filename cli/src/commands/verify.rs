@@ -19,8 +19,9 @@ use truffle_ledger::{Block, BlockHeader, Certificate, Hash, PublicKey, SignedTra
 use truffle_rpc::api::{ChainApiClient, ProofApiClient, ProofBundleView};
 use truffle_store::Store;
 
-use crate::args::{OutputFormat, VerifyArgs, VerifyCommand};
+use crate::args::{VerifyArgs, VerifyCommand};
 use crate::client::{connect, explain};
+use crate::output::OutputFormat;
 
 pub(crate) async fn run(command: VerifyCommand) -> anyhow::Result<()> {
     match command {
