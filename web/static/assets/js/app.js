@@ -107,6 +107,9 @@ async function render() {
   } catch (error) {
     if (ticket === renderCount) showError(main, error);
   }
+  // A page that sent the browser elsewhere (go()) is not the finished page: the next
+  // render is.
+  if (ticket === renderCount && location.hash === rendering) main.removeAttribute("aria-busy");
   if (ticket === renderCount && renderCount > 1) {
     const heading = main.querySelector("h1");
     if (heading) {
@@ -114,9 +117,6 @@ async function render() {
       heading.focus({ preventScroll: false });
     }
   }
-  // A page that sent the browser elsewhere (go()) is not the finished page: the next
-  // render is.
-  if (ticket === renderCount && location.hash === rendering) main.removeAttribute("aria-busy");
   footerInfo();
 }
 
