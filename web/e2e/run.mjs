@@ -195,22 +195,91 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
 }
 
-async function open(page, hash) {
-  if (page.url().startsWith(base)) {
-    await page.evaluate((h) => { location.hash = h; }, hash);
-  } else {
-    await page.goto(`${base}/#${hash}`);
-  }
-  await page.waitForSelector("main#main");
+// Every wait below is for the state the step then asserts, never for an element the page
+// before may also have had: app.js numbers its renders on main#main and clears aria-busy
+// when a page is complete, so a wait can tell the new page from the old one.
+
+/** In the page: whether a render numbered above `n` has finished. */
+function renderedAfter(n) {
+  const main = document.getElementById("main");
+  return !!main && Number(main.dataset.render) > n && !main.hasAttribute("aria-busy");
 }
 
-/** Answers the wallet's password prompt if it appears. */
-async function unlockIfAsked(page) {
-  const dialog = page.locator("dialog[open]");
-  if (await dialog.isVisible().catch(() => false)) {
-    await dialog.getByLabel("비밀번호").fill(PASSWORD);
-    await dialog.getByRole("button", { name: "확인" }).click();
+/** The number of the page's latest render. */
+function renderNumber(page) {
+  return page.evaluate(() => Number(document.getElementById("main")?.dataset.render || 0));
+}
+
+/** Runs `action` (a click, a change of address) and waits until the page it leads to is complete. */
+async function rendered(page, action, { timeout } = {}) {
+  const before = await renderNumber(page);
+  await action();
+  await page.waitForFunction(renderedAfter, before, { timeout });
+}
+
+/** Opens `#hash` and waits until its page is complete; the page showing is rendered again. */
+async function open(page, hash, { timeout } = {}) {
+  if (!page.url().startsWith(base)) {
+    await page.goto(`${base}/#${hash}`);
+    await page.waitForFunction(renderedAfter, 0, { timeout });
+    return;
   }
+  await rendered(page, () => page.evaluate((h) => {
+    // The same hash fires no hashchange: send one, so that the page reads its data again.
+    if (location.hash === `#${h}`) dispatchEvent(new HashChangeEvent("hashchange"));
+    else location.hash = h;
+  }, hash), { timeout });
+}
+
+/**
+ * Runs `action` and waits for `selector` to match an element the action made: what
+ * matches before is marked, so that the previous attempt's message cannot pass for this one's.
+ */
+async function fresh(page, selector, action) {
+  await page.locator(selector).evaluateAll((els) => els.forEach((el) => el.setAttribute("data-e2e-before", "")));
+  await action();
+  await page.waitForSelector(`:is(${selector}):not([data-e2e-before])`);
+}
+
+/**
+ * Waits for `outcome` of a signing action, answering the wallet's password prompt if it
+ * comes first (a look for the prompt right after the click can be too early).
+ */
+async function signed(page, outcome, { timeout = 30_000 } = {}) {
+  const prompt = page.locator("dialog[open]");
+  await prompt.or(outcome).first().waitFor({ timeout });
+  if (await prompt.isVisible()) {
+    await prompt.getByLabel("비밀번호").fill(PASSWORD);
+    await prompt.getByRole("button", { name: "확인" }).click();
+  }
+  await outcome.first().waitFor({ timeout });
+}
+
+/**
+ * Holds the page's next renders until `release` runs: the address changes but the page
+ * before stays on screen, as when a slow machine delivers the hashchange late.
+ */
+async function holdRenders(page) {
+  await page.evaluate(() => {
+    window.truffleTestHold = new Promise((resolve) => { window.truffleTestRelease = resolve; });
+  });
+  return () => page.evaluate(() => {
+    delete window.truffleTestHold;
+    window.truffleTestRelease();
+  });
+}
+
+/** Pays the order whose `.pay-start` is on `page` in the sandbox's checkout tab; `shots` names its screenshots. */
+async function payInSandbox(page, shots = {}) {
+  const [checkout] = await Promise.all([browser.waitForEvent("page"), page.locator(".pay-start").click()]);
+  await checkout.waitForURL(/\/sandbox\/checkout\//);
+  if (shots.checkout) await checkout.screenshot({ path: path.join(OUT, `${shots.checkout}.png`), fullPage: true });
+  await checkout.getByRole("button", { name: /결제하기/ }).click();
+  // The button posts a form: closing the tab before the sandbox answers can cancel the payment.
+  await checkout.getByText("Paid.").waitFor();
+  if (shots.paid) await checkout.screenshot({ path: path.join(OUT, `${shots.paid}.png`), fullPage: true });
+  await checkout.close();
+  await page.waitForSelector(".pay .order-status[data-status=paid]", { timeout: 40_000 });
 }
 
 function randomPhone() {
@@ -235,8 +304,7 @@ async function signup(page, who, { failFirst }) {
     const wrong = code === "000000" ? "111111" : "000000";
     for (let attempt = 1; attempt <= 8; attempt++) {
       await page.getByLabel("인증번호 6자리").fill(wrong);
-      await page.getByRole("button", { name: "확인" }).click();
-      await page.waitForSelector("#signup-code .status.error, #signup-phone");
+      await fresh(page, "#signup-code .status.error, #signup-phone", () => page.getByRole("button", { name: "확인" }).click());
       if (await page.locator("#signup-phone").isVisible()) break;
       assert(await page.locator("#signup-code .status.error").textContent().then((t) => t.includes("인증번호가 틀렸습니다")), "wrong-code message");
     }
@@ -258,8 +326,8 @@ async function signup(page, who, { failFirst }) {
   await page.getByLabel("성별").selectOption(who.gender);
   await page.getByLabel("출생 연도").fill(String(who.birthYear));
   await shot(page, `05-signup-details-${who.role}`);
-  await page.getByRole("button", { name: "가입하기" }).click();
-  await page.waitForSelector("#profile", { timeout: 40_000 });
+  await rendered(page, () => page.getByRole("button", { name: "가입하기" }).click(), { timeout: 40_000 });
+  assert(await page.locator("#profile").isVisible(), "My Page after signup");
   who.account = await page.evaluate(() => JSON.parse(sessionStorage.getItem("truffle.session")).account);
   who.phone = phone;
   assert(/^[0-9a-f]{64}$/.test(who.account), "an account key");
@@ -296,11 +364,10 @@ async function main() {
   });
 
   await step("main page: banners, open raffles, recommendations, popular items", async () => {
-    await buyerPage.goto(`${base}/`);
-    await buyerPage.waitForSelector("#banners .banner a");
-    await buyerPage.waitForSelector("#raffles .card");
-    await buyerPage.waitForSelector("#recommend .card");
-    await buyerPage.waitForSelector("#popular .card");
+    await open(buyerPage, "/");
+    for (const section of ["#banners .banner a", "#raffles .card", "#recommend .card", "#popular .card"]) {
+      assert(await buyerPage.locator(section).count() > 0, `the main page shows ${section}`);
+    }
     for (const href of await buyerPage.locator("#banners .banner a").evaluateAll((links) => links.map((a) => a.getAttribute("href")))) {
       assert(/^\/ads\/\d+\/click$/.test(href), `banner links go through the click path: ${href}`);
     }
@@ -314,16 +381,16 @@ async function main() {
     await buyerPage.waitForSelector("#landing");
     assert(buyerPage.url().endsWith(`/landing/${RUN}`), `landed on ${buyerPage.url()}`);
     await shot(buyerPage, "02-banner-landing");
-    await buyerPage.goto(`${base}/`);
+    await open(buyerPage, "/");
   });
 
   await step("English switch", async () => {
-    await buyerPage.getByRole("button", { name: "English" }).click();
-    await buyerPage.waitForSelector("text=Open raffles");
+    await rendered(buyerPage, () => buyerPage.getByRole("button", { name: "English" }).click());
+    assert(await buyerPage.locator("#raffles-title").textContent() === "Open raffles", "English headings");
     assert(await buyerPage.evaluate(() => document.documentElement.lang) === "en", "lang=en");
     await shot(buyerPage, "01-main-english");
-    await buyerPage.getByRole("button", { name: "한국어" }).click();
-    await buyerPage.waitForSelector("text=진행 중인 래플");
+    await rendered(buyerPage, () => buyerPage.getByRole("button", { name: "한국어" }).click());
+    assert(await buyerPage.locator("#raffles-title").textContent() === "진행 중인 래플", "Korean headings again");
   });
 
   await step("buyer signs up: wrong codes send them back to the start, then success", async () => {
@@ -332,8 +399,8 @@ async function main() {
   });
 
   await step("buyer logs out and logs in", async () => {
-    await buyerPage.getByRole("button", { name: "로그아웃" }).click();
-    await buyerPage.waitForSelector("nav >> text=로그인");
+    await rendered(buyerPage, () => buyerPage.getByRole("button", { name: "로그아웃" }).click());
+    assert(await buyerPage.locator("nav >> text=로그인").isVisible(), "the login link after logout");
     await open(buyerPage, "/login");
     await buyerPage.getByLabel("이메일").fill(buyer.email);
     await buyerPage.getByLabel("비밀번호").fill("wrong-password-123");
@@ -342,8 +409,7 @@ async function main() {
     assert((await buyerPage.locator("#login-form .status.error").textContent()).includes("이메일 또는 비밀번호가 틀렸습니다"), "clear login error");
     await shot(buyerPage, "07-login-error");
     await buyerPage.getByLabel("비밀번호").fill(PASSWORD);
-    await buyerPage.getByRole("button", { name: "로그인" }).last().click();
-    await buyerPage.waitForSelector("#profile");
+    await rendered(buyerPage, () => buyerPage.getByRole("button", { name: "로그인" }).last().click());
     assert((await buyerPage.locator("#profile").textContent()).includes(buyer.email), "profile shows the email");
   });
 
@@ -352,12 +418,12 @@ async function main() {
     await open(sellerPage, "/seller");
     await sellerPage.getByLabel("상점 이름").fill(`테스트 상점 ${RUN}`);
     await sellerPage.getByRole("button", { name: "판매자 신청" }).click();
-    await unlockIfAsked(sellerPage);
-    await sellerPage.waitForSelector("text=판매자 승인 대기 중입니다.");
+    await signed(sellerPage, sellerPage.getByText("판매자 승인 대기 중입니다."));
     await adminTx({ approve_seller: { account: seller.account } });
     // A reload keeps the session (sessionStorage) but not the unlocked key (memory only).
     await sellerPage.reload();
-    await sellerPage.waitForSelector("#register-form");
+    await sellerPage.waitForFunction(renderedAfter, 0);
+    assert(await sellerPage.locator("#register-form").isVisible(), "the approved seller's registration form");
   });
 
   await step("seller registers a limited edition", async () => {
@@ -393,51 +459,55 @@ async function main() {
     await form.getByLabel("당첨자 결제 금액(원)").fill("159000");
     await form.getByLabel("예비 당첨자 수").fill("1");
     await form.getByRole("button", { name: "래플 만들기" }).click();
-    await unlockIfAsked(sellerPage);
-    await sellerPage.waitForSelector("#new-raffle", { timeout: 30_000 });
+    await signed(sellerPage, sellerPage.locator("#new-raffle"));
     raffleId = Number((await sellerPage.locator("#new-raffle").getAttribute("href")).split("/").pop());
     await shot(sellerPage, "08-seller-centre");
   });
 
   await step("buyer searches and finds the new edition", async () => {
+    const search = () => buyerPage.getByRole("button", { name: "검색", exact: true }).last().click();
+    const edition = buyerPage.locator(`#results .card >> text=${RUN}`);
     await open(buyerPage, "/search");
     await buyerPage.getByLabel("검색어").fill(`테스트 스니커즈 ${RUN}`);
-    await buyerPage.getByRole("button", { name: "검색", exact: true }).last().click();
-    await until("the new product in the results", async () => {
-      if (!(await buyerPage.locator(`#results .card >> text=${RUN}`).count())) {
-        await buyerPage.getByRole("button", { name: "검색", exact: true }).last().click();
-        return false;
-      }
-      return true;
-    }, { timeoutMs: 20_000, everyMs: 1000 });
+    // The node answers a search with every block applied before it (read your writes),
+    // so the edition registered a moment ago is found by the first search.
+    await rendered(buyerPage, search);
+    assert(await edition.count() > 0, "the new edition in the results");
     await shot(buyerPage, "09-search-results");
     // Filters: a price ceiling below the edition's price excludes it; raising it and
     // asking for open raffles only brings it back.
     await buyerPage.locator("details.filters summary").click();
     await buyerPage.getByLabel("최고 가격(원)").fill("100000");
-    await buyerPage.getByRole("button", { name: "검색", exact: true }).last().click();
+    // The regression test of issue 27: the render is held, so the address has changed
+    // while the previous results, with the edition, are still on screen. The step once
+    // counted them; the wait must not take them for the new page.
+    const release = await holdRenders(buyerPage);
+    const before = await renderNumber(buyerPage);
+    await search();
     await buyerPage.waitForURL(/max=100000/);
-    await buyerPage.waitForSelector("#results h2");
-    assert(await buyerPage.locator(`#results .card >> text=${RUN}`).count() === 0, "the price ceiling excludes the edition");
+    assert(await edition.count() > 0, "held: the previous results still on screen under the new address");
+    assert(!(await buyerPage.evaluate(renderedAfter, before)), "held: the page before does not pass for the new one");
+    await release();
+    await buyerPage.waitForFunction(renderedAfter, before);
+    assert(await edition.count() === 0, "the price ceiling excludes the edition");
     await buyerPage.getByLabel("최고 가격(원)").fill("200000");
     await buyerPage.getByLabel("래플 진행 중인 상품만").check();
     await buyerPage.getByLabel("정렬").selectOption("price_asc");
-    await buyerPage.getByRole("button", { name: "검색", exact: true }).last().click();
-    await buyerPage.waitForSelector(`#results .card >> text=${RUN}`);
+    await rendered(buyerPage, search);
     assert(buyerPage.url().includes("max=200000") && buyerPage.url().includes("raffle=1"), "filters in the address");
+    assert(await edition.count() > 0, "the edition back with the higher ceiling and open raffles only");
     await shot(buyerPage, "09-search-filters");
-    await buyerPage.locator(`#results .card >> text=${RUN}`).first().click();
-    await buyerPage.waitForSelector(".pieces");
+    await rendered(buyerPage, () => edition.first().click());
+    assert(await buyerPage.locator(".pieces").isVisible(), "the product's pieces");
     await shot(buyerPage, "10-product");
   });
 
   await step("buyer enters the raffle", async () => {
-    await buyerPage.locator(`.pieces a[href="#/raffle/${raffleId}"]`).first().click();
-    await buyerPage.waitForSelector("#enter");
+    await rendered(buyerPage, () => buyerPage.locator(`.pieces a[href="#/raffle/${raffleId}"]`).first().click());
+    assert(await buyerPage.locator("#enter").isVisible(), "the enter button");
     await shot(buyerPage, "11-raffle-open");
     await buyerPage.locator("#enter").click();
-    await unlockIfAsked(buyerPage);
-    await buyerPage.waitForSelector("#raffle-actions .status >> text=응모했습니다", { timeout: 30_000 });
+    await signed(buyerPage, buyerPage.locator("#raffle-actions .status", { hasText: "응모했습니다" }));
     await shot(buyerPage, "12-raffle-entered");
   });
 
@@ -456,21 +526,23 @@ async function main() {
       return raffle.phase === "awaiting_reveal" || raffle.phase === "ready_to_draw" || raffle.status === "drawn";
     }, { timeoutMs: 120_000, everyMs: 1000 });
     if ((await rpc("raffle_get", [raffleId])).phase === "awaiting_reveal") {
-      await open(sellerPage, "/");
       await open(sellerPage, `/raffle/${raffleId}`);
+      assert(await sellerPage.locator("#reveal").isVisible(), "the seller's reveal button");
       await sellerPage.locator("#reveal").click();
-      await unlockIfAsked(sellerPage);
-      await sellerPage.waitForSelector(".phase:not([data-phase=awaiting_reveal])", { timeout: 30_000 });
+      await signed(sellerPage, sellerPage.locator(".phase:not([data-phase=awaiting_reveal])"));
       await shot(sellerPage, "13-seller-revealed");
     }
+    // The node's housekeeping may draw before the seller does: either way, once.
+    let drawClicked = false;
     await until("the draw", async () => {
       const raffle = await rpc("raffle_get", [raffleId]);
       if (raffle.status === "drawn") return true;
-      if (raffle.phase === "ready_to_draw") {
-        await open(sellerPage, "/");
+      if (raffle.phase === "ready_to_draw" && !drawClicked) {
         await open(sellerPage, `/raffle/${raffleId}`);
-        if (await sellerPage.locator("#draw").isVisible().catch(() => false)) await sellerPage.locator("#draw").click();
-        await unlockIfAsked(sellerPage);
+        if (await sellerPage.locator("#draw").isVisible()) {
+          drawClicked = true;
+          await sellerPage.locator("#draw").click();
+        }
       }
       return false;
     }, { timeoutMs: 60_000, everyMs: 1500 });
@@ -480,26 +552,19 @@ async function main() {
   });
 
   await step("buyer sees the win and pays in the sandbox", async () => {
-    await open(buyerPage, "/");
     await open(buyerPage, `/raffle/${raffleId}`);
-    await buyerPage.waitForSelector("#raffle-actions .status >> text=당첨되었습니다");
+    assert(await buyerPage.locator("#raffle-actions .status", { hasText: "당첨되었습니다" }).isVisible(), "the win on the raffle page");
+    // The payment panel reads its order after the page: its button is the state to wait for.
     await buyerPage.waitForSelector(".pay-start");
     await shot(buyerPage, "13-raffle-won");
-    const [checkout] = await Promise.all([browser.waitForEvent("page"), buyerPage.locator(".pay-start").click()]);
-    await checkout.waitForURL(/\/sandbox\/checkout\//);
-    await checkout.waitForLoadState();
-    await checkout.screenshot({ path: path.join(OUT, "14-sandbox-checkout.png"), fullPage: true });
-    await checkout.getByRole("button", { name: /결제하기/ }).click();
-    await checkout.waitForLoadState();
-    await checkout.screenshot({ path: path.join(OUT, "15-sandbox-paid.png"), fullPage: true });
-    await checkout.close();
-    await buyerPage.waitForSelector(".pay .order-status[data-status=paid]", { timeout: 40_000 });
+    await payInSandbox(buyerPage, { checkout: "14-sandbox-checkout", paid: "15-sandbox-paid" });
     await shot(buyerPage, "16-raffle-paid");
   });
 
   await step("the item is the buyer's, verified on the ledger in the browser", async () => {
-    await open(buyerPage, `/item/${itemId}`);
-    await buyerPage.waitForSelector("#verify.ok", { timeout: 30_000 });
+    // The page is complete once the browser has checked the proofs.
+    await open(buyerPage, `/item/${itemId}`, { timeout: 30_000 });
+    assert(await buyerPage.locator("#verify.ok").isVisible(), `verified: ${await buyerPage.locator("#verify").textContent()}`);
     const owner = await buyerPage.locator(".current-owner").textContent();
     assert(owner.includes("나"), `owner shown as me: ${owner}`);
     assert(await buyerPage.locator("#history li").count() === 2, "registration and purchase in the history");
@@ -513,44 +578,36 @@ async function main() {
     const productId = results.hits[0].product_id;
     await open(buyerPage, `/product/${productId}`);
     await buyerPage.locator(".pieces button", { hasText: "구매하기" }).first().click();
-    await unlockIfAsked(buyerPage);
-    await buyerPage.waitForSelector(".pay-start", { timeout: 30_000 });
+    await signed(buyerPage, buyerPage.locator(".pay-start"));
     await shot(buyerPage, "17-order");
-    const [checkout] = await Promise.all([browser.waitForEvent("page"), buyerPage.locator(".pay-start").click()]);
-    await checkout.waitForURL(/\/sandbox\/checkout\//);
-    await checkout.getByRole("button", { name: /결제하기/ }).click();
-    await checkout.waitForLoadState();
-    await checkout.close();
-    await buyerPage.waitForSelector(".pay .order-status[data-status=paid]", { timeout: 40_000 });
+    await payInSandbox(buyerPage);
     boughtItem = Number((await buyerPage.locator(".pay dd a").first().getAttribute("href")).split("/").pop());
   });
 
   await step("My Page shows the payment, the entry and the owned item", async () => {
     await open(buyerPage, "/me");
-    await buyerPage.waitForSelector("#payments .pay-state[data-status=paid]");
-    await buyerPage.waitForSelector("#entries .outcome[data-outcome=won]");
-    await buyerPage.waitForSelector(`#owned a[href="#/item/${itemId}"]`);
-    await buyerPage.waitForSelector(`#owned a[href="#/item/${boughtItem}"]`);
     assert(await buyerPage.locator("#payments .pay-state[data-status=paid]").count() === 2, "two payments");
+    assert(await buyerPage.locator("#entries .outcome[data-outcome=won]").count() === 1, "the won entry");
+    assert(await buyerPage.locator(`#owned a[href="#/item/${itemId}"]`).count() === 1, "the raffle prize owned");
+    assert(await buyerPage.locator(`#owned a[href="#/item/${boughtItem}"]`).count() === 1, "the bought piece owned");
     await shot(buyerPage, "18-mypage");
   });
 
   await step("buyer updates the profile", async () => {
     await open(buyerPage, "/me/edit");
     await buyerPage.getByLabel("주소").fill("서울특별시 강남구 테헤란로 1");
-    await buyerPage.getByRole("button", { name: "저장" }).click();
-    await buyerPage.waitForSelector("#profile >> text=테헤란로");
+    await rendered(buyerPage, () => buyerPage.getByRole("button", { name: "저장" }).click());
+    assert((await buyerPage.locator("#profile").textContent()).includes("테헤란로"), "the new address on My Page");
   });
 
   await step("seller sees the sale", async () => {
-    await open(sellerPage, "/");
     await open(sellerPage, "/seller");
-    await sellerPage.waitForSelector("#sales .pay-state[data-status=paid]");
+    assert(await sellerPage.locator("#sales .pay-state[data-status=paid]").count() > 0, "a paid sale");
   });
 
   await step("buyer logs out", async () => {
-    await buyerPage.getByRole("button", { name: "로그아웃" }).click();
-    await buyerPage.waitForSelector("nav >> text=로그인");
+    await rendered(buyerPage, () => buyerPage.getByRole("button", { name: "로그아웃" }).click());
+    assert(await buyerPage.locator("nav >> text=로그인").isVisible(), "the login link after logout");
     assert(await buyerPage.evaluate(() => sessionStorage.getItem("truffle.session")) === null, "session token gone");
     await shot(buyerPage, "19-logged-out");
   });
@@ -560,8 +617,8 @@ async function main() {
     await sellerPage.getByRole("button", { name: "탈퇴하기" }).click();
     const dialog = sellerPage.locator("dialog[open]");
     await dialog.getByLabel("비밀번호").fill(PASSWORD);
-    await dialog.getByRole("button", { name: "탈퇴하기" }).click();
-    await sellerPage.waitForSelector(".flash >> text=탈퇴가 완료되었습니다");
+    await rendered(sellerPage, () => dialog.getByRole("button", { name: "탈퇴하기" }).click());
+    assert((await sellerPage.locator(".flash").textContent()).includes("탈퇴가 완료되었습니다"), "the withdrawal notice");
     await shot(sellerPage, "20-withdrawn");
     assert(await sellerPage.evaluate((a) => localStorage.getItem(`truffle.wallet.${a}`), seller.account) === null, "wallet record removed");
     await open(sellerPage, "/login");

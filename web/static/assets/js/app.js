@@ -79,16 +79,23 @@ async function logout() {
 let renderCount = 0;
 
 async function render() {
+  // The end-to-end tests set this to hold a render back, which reproduces a slow page
+  // deterministically (web/e2e/run.mjs); nothing else sets it.
+  if (window.truffleTestHold) await window.truffleTestHold;
   const { path, query } = parseHash();
+  const rendering = location.hash;
   document.documentElement.lang = lang();
   document.title = t("app.name");
-  const main = h("main#main", { tabindex: "-1" });
+  const ticket = ++renderCount;
+  // Busy until the page's data is in: a finished page and the one before it can have the
+  // same elements, so screen readers and the end-to-end tests go by this, and by the
+  // render number, to know which page they are reading.
+  const main = h("main#main", { tabindex: "-1", "data-render": ticket, "aria-busy": "true" });
   const flashEl = h("div.flash", { "aria-live": "polite" });
   const flashText = takeFlash();
   if (flashText) add(flashEl, status("ok", flashText));
   fill(document.body, header(path), flashEl, main,
     h("footer.site", h("p", t("app.tagline")), h("p.chain#chain-info")));
-  const ticket = ++renderCount;
   const route = ROUTES.find(([pattern]) => pattern.test(path));
   try {
     if (!route) {
@@ -100,6 +107,9 @@ async function render() {
   } catch (error) {
     if (ticket === renderCount) showError(main, error);
   }
+  // A page that sent the browser elsewhere (go()) is not the finished page: the next
+  // render is.
+  if (ticket === renderCount && location.hash === rendering) main.removeAttribute("aria-busy");
   if (ticket === renderCount && renderCount > 1) {
     const heading = main.querySelector("h1");
     if (heading) {
