@@ -29,6 +29,7 @@ mod peers;
 pub mod protocol;
 pub mod read_model;
 mod replication;
+mod services;
 mod shutdown;
 mod tasks;
 
@@ -38,6 +39,7 @@ pub use health::Health;
 pub use ingress::TxStatus;
 pub use mempool::PoolError;
 pub use protocol::PeerService;
+pub use services::ServiceRouter;
 pub use shutdown::ShutdownSignal;
 pub use truffle_clock::{Clock, SharedClock};
 pub use truffle_consensus::network::PeerInfo;

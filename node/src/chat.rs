@@ -38,7 +38,6 @@ use truffle_ledger::state::{decode_record, keys, StateView};
 use truffle_ledger::types::{Item, Order};
 use truffle_ledger::{Hash, PublicKey};
 
-pub(crate) use apply::forget_member;
 use apply::{feed_key, message_key, rate_key, room_key, ChatMeta, FeedEntry, Room, StoredMessage};
 pub use apply::{
     room_id, ChatCommand, ChatReply, ChatSubject, MAX_LIVE_MESSAGES, MAX_MESSAGE_CHARS,
@@ -49,7 +48,7 @@ use overlay::Window;
 use crate::config::NodeConfig;
 use crate::node::Node;
 use crate::services::members::MemberError;
-use crate::services::{Member, ServiceCommand, ServiceState};
+use crate::services::{Member, ServiceState};
 
 /// Most messages in one history page.
 pub const MAX_HISTORY_PAGE: u32 = 100;
@@ -310,8 +309,7 @@ impl ChatHub {
     }
 
     async fn propose(&self, node: &Node, command: ChatCommand) -> Result<ChatReply> {
-        let bytes =
-            borsh::to_vec(&ServiceCommand::Chat(command)).expect("encoding to a Vec cannot fail");
+        let bytes = encode_command(&command);
         let reply = node.propose_service(bytes).await?;
         borsh::from_slice(&reply)
             .map_err(|e| ChatError::Unavailable(format!("bad chat reply: {e}")))
@@ -774,5 +772,47 @@ async fn prune(node: Node) {
             }
         }
         crate::kakao::sweep_if_due(&node, now).await;
+    }
+}
+/// The chat's tag among the replicated service commands (after members' 0–9; it was
+/// the variant index when one enum held every command, so old log entries still apply).
+pub const SERVICE_TAG: u8 = 11;
+
+/// A chat command as the service router takes it: the tag, then the command.
+pub(crate) fn encode_command(command: &ChatCommand) -> Vec<u8> {
+    let mut bytes = vec![SERVICE_TAG];
+    borsh::to_writer(&mut bytes, command).expect("encoding to a Vec cannot fail");
+    bytes
+}
+
+/// Applies the chat's service commands.
+pub struct CommandApplier;
+
+impl truffle_consensus::ServiceApplier for CommandApplier {
+    fn apply(
+        &self,
+        store: &truffle_store::Store,
+        command: &[u8],
+    ) -> std::result::Result<truffle_consensus::ServiceOutcome, String> {
+        let body = command
+            .strip_prefix(&[SERVICE_TAG])
+            .ok_or("not a chat command")?;
+        let command: ChatCommand =
+            borsh::from_slice(body).map_err(|e| format!("bad chat command: {e}"))?;
+        apply::apply(store, command)
+    }
+}
+
+/// Erases a withdrawing member's chat data in the same step as the member.
+pub struct Erasure;
+
+impl crate::services::MemberErasure for Erasure {
+    fn forget(
+        &self,
+        store: &truffle_store::Store,
+        account: &truffle_ledger::PublicKey,
+        changes: &mut crate::services::Changes,
+    ) -> std::result::Result<(), String> {
+        apply::forget_member(store, account, changes)
     }
 }

@@ -33,14 +33,12 @@ use truffle_kakao::{
 };
 use truffle_ledger::Hash;
 
-pub(crate) use link::forget_member;
 pub use link::{KakaoCommand, KakaoReply};
 pub use truffle_kakao::MAX_BODY_BYTES;
 
 use crate::config::NodeConfig;
 use crate::node::Node;
 use crate::services::members::MemberError;
-use crate::services::ServiceCommand;
 use crate::NodeError;
 
 /// How long a request may take before the user gets a "try again" bubble (Kakao waits
@@ -241,8 +239,7 @@ impl Kakao {
         node: &Node,
         command: KakaoCommand,
     ) -> Result<KakaoReply, KakaoError> {
-        let bytes =
-            borsh::to_vec(&ServiceCommand::Kakao(command)).expect("encoding to a Vec cannot fail");
+        let bytes = encode_command(&command);
         let reply = node.propose_service(bytes).await?;
         borsh::from_slice(&reply)
             .map_err(|e| KakaoError::Unavailable(format!("bad Kakao reply: {e}")))
@@ -608,6 +605,49 @@ impl Node {
 /// Time since the monotonic reading `at` of `clock`.
 fn since(clock: &SharedClock, at: u64) -> Duration {
     Duration::from_millis(clock.monotonic_ms().saturating_sub(at))
+}
+
+/// The Kakao link's tag among the replicated service commands (after members' 0–9; it was
+/// the variant index when one enum held every command, so old log entries still apply).
+pub const SERVICE_TAG: u8 = 10;
+
+/// A Kakao link command as the service router takes it: the tag, then the command.
+pub(crate) fn encode_command(command: &KakaoCommand) -> Vec<u8> {
+    let mut bytes = vec![SERVICE_TAG];
+    borsh::to_writer(&mut bytes, command).expect("encoding to a Vec cannot fail");
+    bytes
+}
+
+/// Applies the Kakao link's service commands.
+pub struct CommandApplier;
+
+impl truffle_consensus::ServiceApplier for CommandApplier {
+    fn apply(
+        &self,
+        store: &truffle_store::Store,
+        command: &[u8],
+    ) -> Result<truffle_consensus::ServiceOutcome, String> {
+        let body = command
+            .strip_prefix(&[SERVICE_TAG])
+            .ok_or("not a Kakao link command")?;
+        let command: KakaoCommand =
+            borsh::from_slice(body).map_err(|e| format!("bad Kakao link command: {e}"))?;
+        link::apply(store, command)
+    }
+}
+
+/// Erases a withdrawing member's Kakao link data in the same step as the member.
+pub struct Erasure;
+
+impl crate::services::MemberErasure for Erasure {
+    fn forget(
+        &self,
+        store: &truffle_store::Store,
+        account: &truffle_ledger::PublicKey,
+        changes: &mut crate::services::Changes,
+    ) -> Result<(), String> {
+        link::forget_member(store, account, changes)
+    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,6 @@ pub mod metrics;
 mod node;
 pub mod operator;
 pub mod recommend;
-pub mod services;
 
 use std::sync::Arc;
 
@@ -29,6 +28,7 @@ pub use config::NodeConfig;
 pub use node::{Health, Node, SubmitError, TxStatus};
 pub use truffle_catalog as catalog;
 pub use truffle_engine::{Engine, EngineError, LedgerEvent, PoolError};
+pub use truffle_members as services;
 
 /// Why a node could not start or answer.
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +138,17 @@ pub fn sms_sender(config: &NodeConfig) -> Result<Arc<dyn services::sms::SmsSende
     }
 }
 
+/// Every feature's replicated service commands, by tag: members' (0–9), the Kakao
+/// link's and chat's; a withdrawal erases the member's Kakao link and chat messages in
+/// the same replicated step as the member's record.
+pub fn service_router() -> truffle_engine::ServiceRouter {
+    let members = services::Services::new(vec![Arc::new(kakao::Erasure), Arc::new(chat::Erasure)]);
+    truffle_engine::ServiceRouter::new()
+        .with(services::SERVICE_TAGS, Arc::new(members))
+        .with([kakao::SERVICE_TAG], Arc::new(kakao::CommandApplier))
+        .with([chat::SERVICE_TAG], Arc::new(chat::CommandApplier))
+}
+
 /// Starts a node with the standard services.
 pub async fn launch(config: NodeConfig) -> Result<Node, NodeError> {
     let genesis =
@@ -153,5 +164,5 @@ pub async fn launch(config: NodeConfig) -> Result<Node, NodeError> {
         sms_sender(&config)?,
         policy,
     );
-    Node::launch(config, genesis, key, Arc::new(services::Services), members).await
+    Node::launch(config, genesis, key, members).await
 }

@@ -3,7 +3,6 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use truffle_consensus::ServiceApplier;
 use truffle_engine::read_model::follow;
 use truffle_engine::Engine;
 use truffle_genesis::GenesisSpec;
@@ -51,7 +50,6 @@ impl Node {
         config: NodeConfig,
         genesis: GenesisSpec,
         key: Keypair,
-        services: Arc<dyn ServiceApplier>,
         members: crate::services::members::Members,
     ) -> Result<Node, NodeError> {
         config
@@ -60,7 +58,14 @@ impl Node {
         std::fs::create_dir_all(&config.data_dir)?;
         let operator_token = crate::operator::OperatorToken::load_or_create(&config)?;
         let clock = truffle_clock::SystemClock::shared();
-        let engine = Engine::launch(config.engine_config(), genesis, key, services, clock).await?;
+        let engine = Engine::launch(
+            config.engine_config(),
+            genesis,
+            key,
+            Arc::new(crate::service_router()),
+            clock,
+        )
+        .await?;
         let mut config = config;
         config.max_block_transactions = engine.engine_config().max_block_transactions;
         let catalog = crate::catalog::Catalog::new(

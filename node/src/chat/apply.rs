@@ -491,7 +491,7 @@ pub(crate) fn forget_member(
 mod tests {
     use super::*;
     use crate::services::vault::VaultKey;
-    use crate::services::{Member, ServiceCommand, Services};
+    use crate::services::{Member, ServiceCommand};
     use truffle_consensus::ServiceApplier;
     use truffle_ledger::Keypair;
 
@@ -692,7 +692,7 @@ mod tests {
 
         // DeleteMember through the members service erases the chat too.
         let command = borsh::to_vec(&ServiceCommand::DeleteMember { account: a }).unwrap();
-        let outcome = Services.apply(&store, &command).unwrap();
+        let outcome = crate::service_router().apply(&store, &command).unwrap();
         store.service_write(&outcome.changes, &[]).unwrap();
         assert_eq!(meta(&store).live_messages, 0);
         assert!(Overlay::new(&store)

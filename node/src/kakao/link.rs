@@ -386,7 +386,7 @@ pub(crate) fn forget_member(
 mod tests {
     use super::*;
     use crate::services::vault::{Profile, VaultKey};
-    use crate::services::{Member, ServiceCommand, Services};
+    use crate::services::{Member, ServiceCommand};
     use truffle_consensus::ServiceApplier;
     use truffle_ledger::Keypair;
 
@@ -528,7 +528,7 @@ mod tests {
             KakaoReply::Linked { account: a }
         );
         let command = borsh::to_vec(&ServiceCommand::DeleteMember { account: a }).unwrap();
-        let outcome = Services.apply(&store, &command).unwrap();
+        let outcome = crate::service_router().apply(&store, &command).unwrap();
         store.service_write(&outcome.changes, &[]).unwrap();
         let o = Overlay::new(&store);
         assert!(o

@@ -1,4 +1,4 @@
-//! The node's replicated services: data replicated through Raft in log order but kept
+//! Members (flows 1–6 of the brief): data replicated through Raft in log order but kept
 //! out of the ledger's history, so that it can be erased — phone verifications,
 //! members' sealed personal data, password hashes and sessions.
 //!
@@ -171,10 +171,6 @@ pub enum ServiceCommand {
         /// blake3 of the session token.
         token_hash: Hash,
     },
-    /// Kakao link codes and bindings (its own reply type, [`crate::kakao::KakaoReply`]).
-    Kakao(crate::kakao::KakaoCommand),
-    /// Member chat (its own reply type, [`crate::chat::ChatReply`]).
-    Chat(crate::chat::ChatCommand),
 }
 
 /// What a service command did.
@@ -220,7 +216,8 @@ pub enum ServiceReply {
     UnknownMember,
 }
 
-type Changes = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+/// Key changes to the service family (`None` deletes).
+pub type Changes = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
 fn put<T: BorshSerialize>(changes: &mut Changes, key: Vec<u8>, value: &T) {
     changes.push((
@@ -278,11 +275,35 @@ impl<'a> ServiceState<'a> {
     }
 }
 
-/// Applies service commands (the consensus state machine calls this in log order).
+/// Service-command tags that are members' (the variants of [`ServiceCommand`]); the
+/// node's router sends commands with these first bytes to [`Services`].
+pub const SERVICE_TAGS: std::ops::RangeInclusive<u8> = 0..=9;
+
+/// What another feature erases of a member when the member withdraws, in the same
+/// replicated step as the member's own record (so no node keeps one without the other).
+pub trait MemberErasure: Send + Sync + 'static {
+    /// Adds to `changes` the deletions of everything `account` left in this feature.
+    fn forget(
+        &self,
+        store: &Store,
+        account: &PublicKey,
+        changes: &mut Changes,
+    ) -> Result<(), String>;
+}
+
+/// Applies members' service commands (the consensus state machine calls this in log
+/// order, through the node's router).
 #[derive(Default)]
-pub struct Services;
+pub struct Services {
+    erasures: Vec<std::sync::Arc<dyn MemberErasure>>,
+}
 
 impl Services {
+    /// Members' applier; `erasures` are the other features' parts of a withdrawal.
+    pub fn new(erasures: Vec<std::sync::Arc<dyn MemberErasure>>) -> Services {
+        Services { erasures }
+    }
+
     fn issue_code(
         store: &Store,
         phone_mac: Hash,
@@ -421,6 +442,7 @@ impl Services {
     }
 
     fn delete_member(
+        &self,
         store: &Store,
         account: &PublicKey,
         changes: &mut Changes,
@@ -439,8 +461,9 @@ impl Services {
             changes.push((key(SESSION, &[token_hash]), None));
             changes.push((session_key, None));
         }
-        crate::kakao::forget_member(store, account, changes)?;
-        crate::chat::forget_member(store, account, changes)?;
+        for erasure in &self.erasures {
+            erasure.forget(store, account, changes)?;
+        }
         Ok(ServiceReply::Done)
     }
 
@@ -519,7 +542,7 @@ impl ServiceApplier for Services {
             } => Self::create_member(store, member, token_hash, now_ms, &mut changes)?,
             ServiceCommand::RollbackMember { account }
             | ServiceCommand::DeleteMember { account } => {
-                Self::delete_member(store, &account, &mut changes)?
+                self.delete_member(store, &account, &mut changes)?
             }
             ServiceCommand::UpdateMember {
                 account,
@@ -570,8 +593,6 @@ impl ServiceApplier for Services {
                 changes.push((key(SESSION, &[&token_hash.0]), None));
                 ServiceReply::Done
             }
-            ServiceCommand::Kakao(command) => return crate::kakao::link::apply(store, command),
-            ServiceCommand::Chat(command) => return crate::chat::apply::apply(store, command),
         };
         Ok(ServiceOutcome {
             changes,

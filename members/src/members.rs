@@ -20,7 +20,7 @@ use truffle_ledger::{Hash, Payload, PublicKey, Rejection};
 use super::sms::SmsSender;
 use super::vault::{Profile, VaultKey};
 use super::{Member, ServiceCommand, ServiceReply, ServiceState};
-use crate::node::{Node, TxStatus};
+use truffle_engine::{Engine, TxStatus};
 
 /// How long a session lasts.
 pub const SESSION_TTL_MS: u64 = 12 * 3_600_000;
@@ -139,15 +139,6 @@ impl MemberError {
                 | MemberError::CodeExhausted
                 | MemberError::VerificationInvalid
         )
-    }
-}
-
-impl From<crate::NodeError> for MemberError {
-    fn from(error: crate::NodeError) -> Self {
-        match error {
-            crate::NodeError::Engine(error) => MemberError::Engine(error),
-            other => MemberError::Unavailable(other.to_string()),
-        }
     }
 }
 
@@ -483,7 +474,7 @@ impl Members {
         &self.vault
     }
 
-    async fn propose(&self, node: &Node, command: ServiceCommand) -> Result<ServiceReply> {
+    async fn propose(&self, node: &Engine, command: ServiceCommand) -> Result<ServiceReply> {
         let reply = node
             .propose_service(borsh::to_vec(&command).expect("encoding to a Vec cannot fail"))
             .await?;
@@ -492,7 +483,12 @@ impl Members {
     }
 
     /// Sends a 6-digit code to a phone (flow 2, first step).
-    pub async fn request_code(&self, node: &Node, phone: &str, client: IpAddr) -> Result<CodeSent> {
+    pub async fn request_code(
+        &self,
+        node: &Engine,
+        phone: &str,
+        client: IpAddr,
+    ) -> Result<CodeSent> {
         let phone = normalize_phone(phone)?;
         let now = node.now_ms();
         {
@@ -551,7 +547,12 @@ impl Members {
 
     /// Checks a code; on success returns a single-use verification token (flow 2).
     /// Expired and exhausted codes send the client back to the start of signup.
-    pub async fn verify_code(&self, node: &Node, phone: &str, code: &str) -> Result<PhoneVerified> {
+    pub async fn verify_code(
+        &self,
+        node: &Engine,
+        phone: &str,
+        code: &str,
+    ) -> Result<PhoneVerified> {
         let phone = normalize_phone(phone)?;
         let code = code.trim();
         if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
@@ -592,7 +593,7 @@ impl Members {
     }
 
     /// Creates a member: private record (sealed) and ledger account (flow 2, last step).
-    pub async fn signup(&self, node: &Node, request: SignupRequest) -> Result<SignedUp> {
+    pub async fn signup(&self, node: &Engine, request: SignupRequest) -> Result<SignedUp> {
         let email = normalize_email(&request.email)?;
         let phone = normalize_phone(&request.phone)?;
         check_password(&request.password, &email)?;
@@ -691,7 +692,7 @@ impl Members {
     /// Email and password → a session token every node accepts (flow 1).
     pub async fn login(
         &self,
-        node: &Node,
+        node: &Engine,
         email: &str,
         password: &str,
         client: IpAddr,
@@ -776,7 +777,7 @@ impl Members {
     }
 
     /// The member behind a session token, as of the latest committed state.
-    pub async fn session(&self, node: &Node, token: &str) -> Result<Member> {
+    pub async fn session(&self, node: &Engine, token: &str) -> Result<Member> {
         let token_hash = parse_token(token).ok_or(MemberError::SessionInvalid)?;
         node.sync_with_leader().await?;
         let state = ServiceState::new(node.store());
@@ -792,7 +793,7 @@ impl Members {
     }
 
     /// Ends a session on every node (flow 3).
-    pub async fn logout(&self, node: &Node, token: &str) -> Result<()> {
+    pub async fn logout(&self, node: &Engine, token: &str) -> Result<()> {
         self.session(node, token).await?;
         let token_hash = parse_token(token).ok_or(MemberError::SessionInvalid)?;
         self.propose(node, ServiceCommand::RevokeSession { token_hash })
@@ -801,12 +802,12 @@ impl Members {
     }
 
     /// The member's own data (flow 6).
-    pub async fn me(&self, node: &Node, token: &str) -> Result<MemberView> {
+    pub async fn me(&self, node: &Engine, token: &str) -> Result<MemberView> {
         let member = self.session(node, token).await?;
         self.view(node, &member)
     }
 
-    fn view(&self, node: &Node, member: &Member) -> Result<MemberView> {
+    fn view(&self, node: &Engine, member: &Member) -> Result<MemberView> {
         let profile = self
             .vault
             .open(&member.account, &member.sealed)
@@ -831,7 +832,7 @@ impl Members {
     }
 
     /// The member's profile for other services of this node (recommendations, ads).
-    pub fn profile(&self, node: &Node, account: &PublicKey) -> Result<Option<Profile>> {
+    pub fn profile(&self, node: &Engine, account: &PublicKey) -> Result<Option<Profile>> {
         let Some(member) = ServiceState::new(node.store())
             .member(account)
             .map_err(MemberError::Unavailable)?
@@ -845,7 +846,7 @@ impl Members {
     /// new verification) (flow 4).
     pub async fn update(
         &self,
-        node: &Node,
+        node: &Engine,
         token: &str,
         request: UpdateRequest,
     ) -> Result<MemberView> {
@@ -928,7 +929,7 @@ impl Members {
     /// Withdrawal (flow 5): the ledger account is withdrawn (history stays,
     /// pseudonymous; open entries and orders are cancelled by the ledger's rules), then
     /// the private record, its data key and every session are erased on every node.
-    pub async fn delete(&self, node: &Node, token: &str, password: &str) -> Result<u64> {
+    pub async fn delete(&self, node: &Engine, token: &str, password: &str) -> Result<u64> {
         let member = self.session(node, token).await?;
         if !password_matches(password.to_owned(), member.password_hash.clone()).await {
             return Err(MemberError::WrongPassword);
