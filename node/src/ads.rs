@@ -22,7 +22,7 @@ use truffle_ledger::types::{AdCampaign, Gender};
 use truffle_ledger::{Hash, LedgerError, PublicKey};
 use truffle_store::{Store, StoreError};
 
-use crate::node::Node;
+use truffle_engine::Engine;
 
 pub use truffle_ledger::admin_query::{
     AdminCheckError, AdminQuery, AdminQueryError, ADMIN_QUERY_DOMAIN, ADMIN_QUERY_MAX_SKEW_MS,
@@ -383,21 +383,21 @@ impl truffle_engine::PeerService for AdBoard {
     }
 }
 
-impl Node {
-    /// The banner service.
-    pub fn ads(&self) -> &AdBoard {
-        &self.inner.ads
-    }
-
+/// What an admin asks of the banner service over the chain engine.
+impl AdBoard {
     /// Checks an admin query for `method`: time, signature, and that the key is an
     /// active admin account on the ledger.
-    pub fn check_admin_query(&self, query: &AdminQuery, method: &str) -> Result<(), AdError> {
+    pub fn check_admin_query(
+        engine: &Engine,
+        query: &AdminQuery,
+        method: &str,
+    ) -> Result<(), AdError> {
         truffle_ledger::admin_query::check(
-            self.store(),
-            &self.chain_id(),
+            engine.store(),
+            &engine.chain_id(),
             query,
             method,
-            self.now_ms(),
+            engine.now_ms(),
         )
         .map_err(|error| match error {
             AdminCheckError::Refused(refusal) => AdError::Admin(refusal),
@@ -407,8 +407,13 @@ impl Node {
 
     /// Every campaign with its impressions and clicks summed over this node and every
     /// validator that answers (admin only: `query` must be signed for `method`).
-    pub async fn ad_stats(&self, query: &AdminQuery, method: &str) -> Result<AdStats, AdError> {
-        self.check_admin_query(query, method)?;
+    pub async fn stats(
+        &self,
+        engine: &Engine,
+        query: &AdminQuery,
+        method: &str,
+    ) -> Result<AdStats, AdError> {
+        Self::check_admin_query(engine, query, method)?;
         let mut sums: BTreeMap<u64, AdCounts> = BTreeMap::new();
         let mut add = |counts: Vec<AdCount>| {
             for count in counts {
@@ -417,21 +422,24 @@ impl Node {
                 sum.clicks = sum.clicks.saturating_add(count.counts.clicks);
             }
         };
-        add(self.ads().local_counts()?);
-        let own = self.key().public();
+        add(self.local_counts()?);
+        let own = engine.key().public();
         let mut nodes = vec![NodeShare {
             node: own,
             answered: true,
             error: None,
         }];
-        let peers: Vec<PublicKey> = self
+        let peers: Vec<PublicKey> = engine
             .validator_keys()
             .into_iter()
             .filter(|k| *k != own)
             .collect();
         let answers = futures::future::join_all(peers.iter().map(|peer| async move {
-            match tokio::time::timeout(PEER_TIMEOUT, self.ask_peer(peer, PEER_SERVICE, Vec::new()))
-                .await
+            match tokio::time::timeout(
+                PEER_TIMEOUT,
+                engine.ask_peer(peer, PEER_SERVICE, Vec::new()),
+            )
+            .await
             {
                 Ok(Ok(answer)) => borsh::from_slice::<Vec<AdCount>>(&answer)
                     .map_err(|e| format!("unexpected answer: {e}")),
@@ -457,9 +465,8 @@ impl Node {
                 }),
             }
         }
-        let now = self.now_ms();
+        let now = engine.now_ms();
         let campaigns = self
-            .ads()
             .campaigns()?
             .into_iter()
             .map(|c| {

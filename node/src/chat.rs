@@ -46,9 +46,10 @@ pub use apply::{
 use overlay::Window;
 
 use crate::config::NodeConfig;
-use crate::node::Node;
 use crate::services::members::MemberError;
+use crate::services::members::Members;
 use crate::services::{Member, ServiceState};
+use truffle_engine::Engine;
 
 /// Most messages in one history page.
 pub const MAX_HISTORY_PAGE: u32 = 100;
@@ -173,6 +174,33 @@ pub struct HistoryPage {
     pub before: Option<u64>,
 }
 
+/// What chat needs of the node: the chain engine (store, clock, proposals) and the
+/// members service (sessions, the vault that keys each member's messages).
+#[derive(Clone)]
+pub struct ChatContext {
+    engine: Engine,
+    members: Arc<Members>,
+}
+
+impl ChatContext {
+    /// Chat over `engine`, for the members of `members`.
+    pub fn new(engine: Engine, members: Arc<Members>) -> ChatContext {
+        ChatContext { engine, members }
+    }
+
+    fn members(&self) -> &Members {
+        &self.members
+    }
+}
+
+impl std::ops::Deref for ChatContext {
+    type Target = Engine;
+
+    fn deref(&self) -> &Engine {
+        &self.engine
+    }
+}
+
 /// Chat settings of this node (what it proposes; the applier takes them from commands).
 #[derive(Clone, Copy, Debug)]
 struct Settings {
@@ -184,6 +212,7 @@ struct Settings {
 
 /// The chat service of a node: the live feed and the subscription counts.
 pub struct ChatHub {
+    ctx: ChatContext,
     settings: Settings,
     live: broadcast::Sender<Arc<ChatMessage>>,
     subscriptions: Arc<Mutex<HashMap<PublicKey, usize>>>,
@@ -199,7 +228,7 @@ impl std::fmt::Debug for ChatHub {
 
 /// The key a member's messages are sealed with: derived from the vault key and the
 /// member's sealed data key, so it is gone when the member record is.
-fn chat_key(node: &Node, member: &Member) -> [u8; 32] {
+fn chat_key(node: &ChatContext, member: &Member) -> [u8; 32] {
     let mut input = member.account.0.to_vec();
     input.extend_from_slice(&member.sealed.wrapped_key);
     node.members().vault().mac("chat-key", &input).0
@@ -212,7 +241,7 @@ fn aad(room: &Hash, sender: &PublicKey) -> [u8; 64] {
     out
 }
 
-fn seal(node: &Node, member: &Member, room: &Hash, text: &str) -> ([u8; 24], Vec<u8>) {
+fn seal(node: &ChatContext, member: &Member, room: &Hash, text: &str) -> ([u8; 24], Vec<u8>) {
     let mut nonce = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let key = chat_key(node, member);
@@ -230,12 +259,12 @@ fn seal(node: &Node, member: &Member, room: &Hash, text: &str) -> ([u8; 24], Vec
 
 /// Opens stored messages, caching each sender's key.
 struct Opener<'a> {
-    node: &'a Node,
+    node: &'a ChatContext,
     keys: HashMap<PublicKey, Option<[u8; 32]>>,
 }
 
 impl<'a> Opener<'a> {
-    fn new(node: &'a Node) -> Self {
+    fn new(node: &'a ChatContext) -> Self {
         Opener {
             node,
             keys: HashMap::new(),
@@ -270,14 +299,14 @@ impl<'a> Opener<'a> {
     }
 }
 
-fn read_service<T: borsh::BorshDeserialize>(node: &Node, key: &[u8]) -> Result<Option<T>> {
+fn read_service<T: borsh::BorshDeserialize>(node: &ChatContext, key: &[u8]) -> Result<Option<T>> {
     overlay::Overlay::new(node.store())
         .get(key)
         .map_err(ChatError::Unavailable)
 }
 
 fn read_ledger<T: borsh::BorshDeserialize>(
-    node: &Node,
+    node: &ChatContext,
     what: &'static str,
     key: &[u8],
 ) -> Result<Option<T>> {
@@ -294,9 +323,10 @@ fn read_ledger<T: borsh::BorshDeserialize>(
 }
 
 impl ChatHub {
-    /// The chat service with `config`'s settings.
-    pub(crate) fn new(config: &NodeConfig) -> ChatHub {
+    /// The chat service with `config`'s settings, over `ctx`.
+    pub(crate) fn new(config: &NodeConfig, ctx: ChatContext) -> ChatHub {
         ChatHub {
+            ctx,
             settings: Settings {
                 retention_ms: config.chat_retention_secs.saturating_mul(1000),
                 rate_max: config.chat_rate_max_messages.max(1),
@@ -308,7 +338,8 @@ impl ChatHub {
         }
     }
 
-    async fn propose(&self, node: &Node, command: ChatCommand) -> Result<ChatReply> {
+    async fn propose(&self, command: ChatCommand) -> Result<ChatReply> {
+        let node = &self.ctx;
         let bytes = encode_command(&command);
         let reply = node.propose_service(bytes).await?;
         borsh::from_slice(&reply)
@@ -334,7 +365,7 @@ impl ChatHub {
     }
 
     /// The room, if `account` is one of its members.
-    fn room_of(node: &Node, room_id: &Hash, account: &PublicKey) -> Result<Room> {
+    fn room_of(node: &ChatContext, room_id: &Hash, account: &PublicKey) -> Result<Room> {
         let room: Room = read_service(node, &room_key(room_id))?.ok_or(ChatError::NoRoom)?;
         if !room.members.contains(account)
             || read_service::<()>(node, &apply::member_room_key(account, room_id))?.is_none()
@@ -349,11 +380,11 @@ impl ChatHub {
     /// counterpart, which defaults to the owner). About an order: its buyer and seller.
     pub async fn open_room(
         &self,
-        node: &Node,
         session_token: &str,
         subject: ChatSubject,
         counterpart: Option<PublicKey>,
     ) -> Result<RoomView> {
+        let node = &self.ctx;
         let member = node.members().session(node, session_token).await?;
         let me = member.account;
         let other = match subject {
@@ -400,16 +431,13 @@ impl ChatHub {
         members.sort_by_key(|k| k.0);
         let room = room_id(&subject, &me, &other);
         match self
-            .propose(
-                node,
-                ChatCommand::OpenRoom {
-                    room,
-                    subject,
-                    members,
-                    opened_by: me,
-                    now_ms: node.now_ms(),
-                },
-            )
+            .propose(ChatCommand::OpenRoom {
+                room,
+                subject,
+                members,
+                opened_by: me,
+                now_ms: node.now_ms(),
+            })
             .await?
         {
             ChatReply::Opened { .. } => {}
@@ -435,7 +463,8 @@ impl ChatHub {
     }
 
     /// The logged-in member's rooms.
-    pub async fn rooms(&self, node: &Node, session_token: &str) -> Result<Vec<RoomView>> {
+    pub async fn rooms(&self, session_token: &str) -> Result<Vec<RoomView>> {
+        let node = &self.ctx;
         let member = node.members().session(node, session_token).await?;
         let prefix = overlay::key(apply::MEMBER_ROOM, &[&member.account.0]);
         let mut out = Vec::new();
@@ -457,13 +486,8 @@ impl ChatHub {
     }
 
     /// Sends `text` to a room of the logged-in member.
-    pub async fn send(
-        &self,
-        node: &Node,
-        session_token: &str,
-        room: Hash,
-        text: &str,
-    ) -> Result<ChatMessage> {
+    pub async fn send(&self, session_token: &str, room: Hash, text: &str) -> Result<ChatMessage> {
+        let node = &self.ctx;
         let chars = text.chars().count();
         if text.trim().is_empty() || chars > MAX_MESSAGE_CHARS {
             return Err(ChatError::MessageSize {
@@ -487,18 +511,15 @@ impl ChatHub {
         }
         let (nonce, ciphertext) = seal(node, &member, &room, text);
         match self
-            .propose(
-                node,
-                ChatCommand::Send {
-                    room,
-                    sender: member.account,
-                    nonce,
-                    ciphertext,
-                    now_ms: now,
-                    rate_max: self.settings.rate_max,
-                    rate_window_ms: self.settings.rate_window_ms,
-                },
-            )
+            .propose(ChatCommand::Send {
+                room,
+                sender: member.account,
+                nonce,
+                ciphertext,
+                now_ms: now,
+                rate_max: self.settings.rate_max,
+                rate_window_ms: self.settings.rate_window_ms,
+            })
             .await?
         {
             ChatReply::Sent { seq, sent_ms } => Ok(ChatMessage {
@@ -526,12 +547,12 @@ impl ChatHub {
     /// most `limit` ([`DEFAULT_HISTORY_PAGE`] when `None`), oldest first.
     pub async fn history(
         &self,
-        node: &Node,
         session_token: &str,
         room: Hash,
         before: Option<u64>,
         limit: Option<u32>,
     ) -> Result<HistoryPage> {
+        let node = &self.ctx;
         let limit = limit.unwrap_or(DEFAULT_HISTORY_PAGE);
         if limit == 0 || limit > MAX_HISTORY_PAGE {
             return Err(ChatError::BadQuery(format!(
@@ -561,12 +582,8 @@ impl ChatHub {
 
     /// Starts a live subscription to a room of the logged-in member: every message
     /// this node applies from now on.
-    pub async fn subscribe(
-        &self,
-        node: &Node,
-        session_token: &str,
-        room: Hash,
-    ) -> Result<ChatSubscription> {
+    pub async fn subscribe(&self, session_token: &str, room: Hash) -> Result<ChatSubscription> {
+        let node = &self.ctx;
         let member = node.members().session(node, session_token).await?;
         Self::room_of(node, &room, &member.account)?;
         {
@@ -591,7 +608,8 @@ impl ChatHub {
     }
 
     /// Delivers the messages applied since feed position `*seen` to subscribers.
-    fn deliver_new(&self, node: &Node, seen: &mut u64) {
+    fn deliver_new(&self, seen: &mut u64) {
+        let node = &self.ctx;
         let meta: ChatMeta = match read_service(node, apply::META) {
             Ok(meta) => meta.unwrap_or_default(),
             Err(error) => {
@@ -627,7 +645,8 @@ impl ChatHub {
     }
 
     /// Whether pruning would drop anything now (so the leader proposes only when useful).
-    fn prune_due(&self, node: &Node, cutoff_ms: u64) -> bool {
+    fn prune_due(&self, cutoff_ms: u64) -> bool {
+        let node = &self.ctx;
         let Ok(Some(meta)) = read_service::<ChatMeta>(node, apply::META) else {
             return false;
         };
@@ -650,7 +669,7 @@ impl ChatHub {
 
 /// A live subscription to a room; ends its count when dropped.
 pub struct ChatSubscription {
-    node: Node,
+    node: ChatContext,
     room: Hash,
     account: PublicKey,
     session_token: String,
@@ -713,18 +732,11 @@ impl Drop for ChatSubscription {
     }
 }
 
-impl Node {
-    /// The chat service.
-    pub fn chat(&self) -> &ChatHub {
-        &self.inner.chat
-    }
-}
-
 /// The node's chat tasks: live delivery of applied messages to this node's subscribers,
-/// and (on the leader) periodic pruning of expired messages and Kakao link codes.
-pub(crate) async fn run(node: Node) {
-    tokio::spawn(prune(node.clone()));
-    let hub = node.chat();
+/// and (on the leader) periodic pruning of expired messages.
+pub(crate) async fn run(hub: Arc<ChatHub>) {
+    tokio::spawn(prune(hub.clone()));
+    let node = hub.ctx.clone();
     let mut events = node.subscribe();
     let mut seen = read_service::<ChatMeta>(&node, apply::META)
         .ok()
@@ -742,12 +754,13 @@ pub(crate) async fn run(node: Node) {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = node.stopping() => return,
         }
-        hub.deliver_new(&node, &mut seen);
+        hub.deliver_new(&mut seen);
     }
 }
 
-async fn prune(node: Node) {
-    let interval = node.chat().settings.prune_interval;
+async fn prune(hub: Arc<ChatHub>) {
+    let node = hub.ctx.clone();
+    let interval = hub.settings.prune_interval;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
@@ -756,14 +769,9 @@ async fn prune(node: Node) {
         if !node.is_leader() {
             continue;
         }
-        let now = node.now_ms();
-        let cutoff_ms = now.saturating_sub(node.chat().settings.retention_ms);
-        if node.chat().prune_due(&node, cutoff_ms) {
-            match node
-                .chat()
-                .propose(&node, ChatCommand::Prune { cutoff_ms })
-                .await
-            {
+        let cutoff_ms = node.now_ms().saturating_sub(hub.settings.retention_ms);
+        if hub.prune_due(cutoff_ms) {
+            match hub.propose(ChatCommand::Prune { cutoff_ms }).await {
                 Ok(ChatReply::Pruned { messages }) => {
                     tracing::info!(target: "chat", messages, "pruned chat messages past retention")
                 }
@@ -771,7 +779,6 @@ async fn prune(node: Node) {
                 Err(error) => tracing::warn!(target: "chat", %error, "chat prune failed"),
             }
         }
-        crate::kakao::sweep_if_due(&node, now).await;
     }
 }
 /// The chat's tag among the replicated service commands (after members' 0–9; it was

@@ -559,8 +559,23 @@ async fn deliver_callback(
     }
 }
 
+/// On the leader, every chat prune interval: deletes expired link codes and ended
+/// windows when there are any.
+pub(crate) async fn sweep_loop(node: Node) {
+    let interval = Duration::from_secs(node.config().chat_prune_interval_secs.max(1));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = node.stopping() => return,
+        }
+        if node.is_leader() {
+            sweep_if_due(&node, node.now_ms()).await;
+        }
+    }
+}
+
 /// On the leader: deletes expired link codes and ended windows when there are any.
-pub(crate) async fn sweep_if_due(node: &Node, now: u64) {
+async fn sweep_if_due(node: &Node, now: u64) {
     if !link::sweep_due(node.store(), now) {
         return;
     }

@@ -16,12 +16,12 @@ pub use truffle_engine::{Health, SubmitError, TxStatus};
 pub(crate) struct NodeInner {
     pub(crate) engine: Engine,
     pub(crate) config: NodeConfig,
-    pub(crate) members: crate::services::members::Members,
+    pub(crate) members: Arc<crate::services::members::Members>,
     pub(crate) recommender: crate::recommend::Recommender,
     pub(crate) catalog: crate::catalog::Catalog,
     pub(crate) ads: Arc<crate::ads::AdBoard>,
-    pub(crate) market: crate::market::Market,
-    pub(crate) chat: crate::chat::ChatHub,
+    pub(crate) market: Arc<crate::market::Market>,
+    pub(crate) chat: Arc<crate::chat::ChatHub>,
     pub(crate) kakao: crate::kakao::Kakao,
     /// Set while a backup runs: one checkpoint at a time.
     pub(crate) backup_running: std::sync::atomic::AtomicBool,
@@ -75,8 +75,17 @@ impl Node {
         );
         let ads = Arc::new(crate::ads::AdBoard::new(engine.store().clone()));
         engine.register_peer_service(crate::ads::PEER_SERVICE, ads.clone());
-        let market = crate::market::Market::new(&config, &engine)?;
-        let chat = crate::chat::ChatHub::new(&config);
+        let members = Arc::new(members);
+        let market = Arc::new(crate::market::Market::new(
+            &config.market,
+            &config.chain,
+            &engine,
+            members.clone(),
+        )?);
+        let chat = Arc::new(crate::chat::ChatHub::new(
+            &config,
+            crate::chat::ChatContext::new(engine.clone(), members.clone()),
+        ));
         let kakao = crate::kakao::Kakao::new(&config)?;
         let metrics = crate::metrics::NodeMetrics::new(
             engine.engine_metrics().clone(),
@@ -113,8 +122,9 @@ impl Node {
             Arc::new(crate::recommend::RecoFollower(self.clone())),
             crate::recommend::FOLLOW_POLICY,
         ));
-        tokio::spawn(crate::market::run(self.clone()));
-        tokio::spawn(crate::chat::run(self.clone()));
+        tokio::spawn(crate::market::run(self.inner.market.clone()));
+        tokio::spawn(crate::chat::run(self.inner.chat.clone()));
+        tokio::spawn(crate::kakao::sweep_loop(self.clone()));
     }
 
     /// The chain engine under this node.
@@ -140,6 +150,21 @@ impl Node {
     /// The catalog read model: search, ownership histories, seller standing.
     pub fn catalog(&self) -> &crate::catalog::Catalog {
         &self.inner.catalog
+    }
+
+    /// The banner service.
+    pub fn ads(&self) -> &crate::ads::AdBoard {
+        &self.inner.ads
+    }
+
+    /// The market: orders, payments, raffle chores.
+    pub fn market(&self) -> &crate::market::Market {
+        &self.inner.market
+    }
+
+    /// The chat service.
+    pub fn chat(&self) -> &crate::chat::ChatHub {
+        &self.inner.chat
     }
 
     /// The members service.

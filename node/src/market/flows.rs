@@ -14,7 +14,7 @@ use truffle_payments::{
 
 use super::outbox::{EventSource, OutboxEntry, SettlementState};
 use super::{customer_key, Market, MarketError, OrderView, WebhookError};
-use crate::node::{Node, TxStatus};
+use truffle_engine::TxStatus;
 
 /// How long `payment_confirm` waits for the settlement it triggered.
 const CONFIRM_WAIT: Duration = Duration::from_secs(20);
@@ -132,17 +132,14 @@ fn not_payable(order: &Order, reason: impl Into<String>) -> MarketError {
     }
 }
 
-impl Node {
+impl Market {
     /// The order `order` of the session's member, as of the latest committed state.
     async fn buyer_order(&self, session_token: &str, order: u64) -> Result<Order, MarketError> {
-        let member = self.members().session(self, session_token).await?;
-        let record = self
-            .market()
-            .ledger_order(order)?
-            .ok_or(MarketError::NotFound {
-                kind: "order",
-                id: order,
-            })?;
+        let member = self.members.session(&self.engine, session_token).await?;
+        let record = self.ledger_order(order)?.ok_or(MarketError::NotFound {
+            kind: "order",
+            id: order,
+        })?;
         if record.buyer != member.account {
             return Err(MarketError::NotYourOrder { order });
         }
@@ -155,7 +152,7 @@ impl Node {
         session_token: &str,
         order: u64,
     ) -> Result<Checkout, MarketError> {
-        let market = self.market();
+        let market = self;
         let provider = market.provider()?;
         let record = self.buyer_order(session_token, order).await?;
         if record.status != OrderStatus::Pending {
@@ -199,7 +196,7 @@ impl Node {
         order: u64,
         payment_key: &str,
     ) -> Result<OrderView, MarketError> {
-        let market = self.market();
+        let market = self;
         let provider = market.provider()?;
         let record = self.buyer_order(session_token, order).await?;
         match (&record.status, &record.payment) {
@@ -292,7 +289,7 @@ impl Node {
         tx: SignedTransaction,
         timeout: Duration,
     ) -> Result<RefundReceipt, MarketError> {
-        let market = self.market();
+        let market = self;
         let kind = tx.tx.payload.kind();
         let Payload::RefundOrder { order, reason } = tx.tx.payload.clone() else {
             return Err(MarketError::WrongKind {
@@ -301,13 +298,14 @@ impl Node {
                 got: kind,
             });
         };
-        tx.check_stateless(&self.chain_id())
+        tx.check_stateless(&self.engine.chain_id())
             .map_err(MarketError::Rejected)?;
-        let signer = self.account(&tx.tx.signer)?.ok_or(MarketError::Rejected(
-            Rejection::UnknownSigner {
+        let signer = self
+            .engine
+            .account(&tx.tx.signer)?
+            .ok_or(MarketError::Rejected(Rejection::UnknownSigner {
                 signer: tx.tx.signer,
-            },
-        ))?;
+            }))?;
         if signer.status != AccountStatus::Active {
             return Err(MarketError::Rejected(Rejection::SignerNotActive {
                 status: signer.status,
@@ -325,7 +323,7 @@ impl Node {
                 got: tx.tx.nonce,
             }));
         }
-        self.sync_with_leader().await?;
+        self.engine.sync_with_leader().await?;
         let record = market.ledger_order(order)?.ok_or(MarketError::NotFound {
             kind: "order",
             id: order,
@@ -343,7 +341,7 @@ impl Node {
                 })
             }
         };
-        let item: Option<Item> = match self.store().get(&keys::item(record.item))? {
+        let item: Option<Item> = match self.engine.store().get(&keys::item(record.item))? {
             Some(bytes) => Some(decode_record("item", &bytes)?),
             None => None,
         };
@@ -378,14 +376,14 @@ impl Node {
                 other => other,
             })?;
         tracing::info!(target: "market", order, payment_key = %payment.payment_key, "payment cancelled at the provider for a refund");
-        let hash = self.accept_transaction(tx).map_err(|error| {
+        let hash = self.engine.accept_transaction(tx).map_err(|error| {
             tracing::error!(target: "market", order, %error, "payment refunded at the provider, refund transaction refused");
             MarketError::RefundIncomplete {
                 order,
                 reason: error.to_string(),
             }
         })?;
-        let status = self.wait_for_transaction(&hash, timeout).await?;
+        let status = self.engine.wait_for_transaction(&hash, timeout).await?;
         if let TxStatus::Rejected { rejection, .. } = &status {
             tracing::error!(target: "market", order, %rejection, "payment refunded at the provider, refund refused by the ledger");
             return Err(MarketError::RefundIncomplete {

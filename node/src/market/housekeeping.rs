@@ -16,6 +16,7 @@
 //! transactions; the ledger would refuse the duplicates anyway.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use truffle_ledger::state::{decode_record, keys, StateView, Table};
@@ -23,7 +24,9 @@ use truffle_ledger::types::{Counters, EntryWindow, Order, OrderStatus, Raffle, R
 use truffle_ledger::Payload;
 
 use super::settle::submit_operator;
-use crate::node::{Node, TxStatus};
+use truffle_engine::TxStatus;
+
+use super::Market;
 
 /// Most orders expired in one round.
 const MAX_EXPIRIES_PER_ROUND: usize = 50;
@@ -41,7 +44,7 @@ struct Chores {
     /// No order below this id is pending.
     first_open_order: u64,
     /// Last nudge per raffle.
-    /// When each raffle was last nudged (the node clock's monotonic ms).
+    /// When each raffle was last nudged (the market clock's monotonic ms).
     nudged: HashMap<u64, u64>,
     /// Empty blocks proposed so far to move the chain's clock.
     nudges: u64,
@@ -56,13 +59,20 @@ impl Chores {
 }
 
 /// Submits a chore, unless the identical transaction was refused at the current nonce.
-async fn chore_transaction(node: &Node, chores: &mut Chores, payload: Payload) -> Option<TxStatus> {
-    let nonce = node.next_nonce(&node.key().public()).unwrap_or(0);
+async fn chore_transaction(
+    market: &Market,
+    chores: &mut Chores,
+    payload: Payload,
+) -> Option<TxStatus> {
+    let nonce = market
+        .engine
+        .next_nonce(&market.engine.key().public())
+        .unwrap_or(0);
     let encoded = borsh::to_vec(&payload).expect("encoding to a Vec cannot fail");
     if chores.refused.get(&encoded) == Some(&nonce) {
         return None;
     }
-    match submit_operator(node, payload).await {
+    match submit_operator(market, payload).await {
         Ok(status) => {
             if matches!(status, TxStatus::Rejected { .. }) {
                 chores.refused.insert(encoded, nonce);
@@ -76,20 +86,21 @@ async fn chore_transaction(node: &Node, chores: &mut Chores, payload: Payload) -
     }
 }
 
-fn counters(node: &Node) -> Option<Counters> {
-    let bytes = node.store().get(&keys::counters()).ok()??;
+fn counters(market: &Market) -> Option<Counters> {
+    let bytes = market.engine.store().get(&keys::counters()).ok()??;
     decode_record("counters", &bytes).ok()
 }
 
-async fn expire_orders(node: &Node, chores: &mut Chores) {
-    let Some(counters) = counters(node) else {
+async fn expire_orders(market: &Market, chores: &mut Chores) {
+    let Some(counters) = counters(market) else {
         return;
     };
-    let now = node.now_ms();
+    let now = market.now_ms();
     let mut first_open = None;
     let mut expired = 0;
     for id in chores.first_open_order..counters.next_order {
-        let order: Option<Order> = node
+        let order: Option<Order> = market
+            .engine
             .store()
             .get(&keys::order(id))
             .ok()
@@ -106,7 +117,7 @@ async fn expire_orders(node: &Node, chores: &mut Chores) {
             continue;
         }
         expired += 1;
-        match chore_transaction(node, chores, Payload::ExpireOrder { order: id }).await {
+        match chore_transaction(market, chores, Payload::ExpireOrder { order: id }).await {
             Some(TxStatus::Committed { effect, .. }) => {
                 tracing::info!(target: "market", order = id, ?effect, "unpaid order expired")
             }
@@ -154,14 +165,14 @@ fn chore(raffle: &Raffle, height: u64, head_time_ms: u64, now: u64) -> RaffleCho
     }
 }
 
-async fn draw_raffles(node: &Node, chores: &mut Chores) {
-    let Ok(Some(head)) = node.store().head() else {
+async fn draw_raffles(market: &Market, chores: &mut Chores) {
+    let Ok(Some(head)) = market.engine.store().head() else {
         return;
     };
-    let Ok(raffles) = node.store().scan_prefix(&[Table::Raffle as u8]) else {
+    let Ok(raffles) = market.engine.store().scan_prefix(&[Table::Raffle as u8]) else {
         return;
     };
-    let now = node.now_ms();
+    let now = market.now_ms();
     for (_, bytes) in raffles {
         let Ok(raffle) = decode_record::<Raffle>("raffle", &bytes) else {
             continue;
@@ -172,7 +183,7 @@ async fn draw_raffles(node: &Node, chores: &mut Chores) {
             } else {
                 NUDGE_INTERVAL
             };
-            node.clock().monotonic_ms().saturating_sub(*at) >= interval.as_millis() as u64
+            market.engine.clock().monotonic_ms().saturating_sub(*at) >= interval.as_millis() as u64
         });
         match chore(&raffle, head.height, head.time_ms, now) {
             RaffleChore::Wait => {
@@ -181,16 +192,18 @@ async fn draw_raffles(node: &Node, chores: &mut Chores) {
             }
             RaffleChore::Nudge if !nudge_due => continue,
             RaffleChore::Nudge => {
-                chores.nudged.insert(raffle.id, node.clock().monotonic_ms());
+                chores
+                    .nudged
+                    .insert(raffle.id, market.engine.clock().monotonic_ms());
                 chores.nudges += 1;
                 // An empty block: only its height and time matter.
-                if let Err(error) = node.propose_empty_block().await {
+                if let Err(error) = market.engine.propose_empty_block().await {
                     tracing::debug!(target: "market", %error, "empty block not proposed");
                 }
             }
             RaffleChore::Draw => {
                 let draw = Payload::DrawRaffle { raffle: raffle.id };
-                match chore_transaction(node, chores, draw).await {
+                match chore_transaction(market, chores, draw).await {
                     Some(TxStatus::Committed { effect, .. }) => {
                         tracing::info!(target: "market", raffle = raffle.id, ?effect, "raffle drawn")
                     }
@@ -205,8 +218,8 @@ async fn draw_raffles(node: &Node, chores: &mut Chores) {
 }
 
 /// Runs the chores on the leader, every `housekeeping_interval_ms`.
-pub(crate) async fn housekeeping_loop(node: Node) {
-    let config = node.market().config().clone();
+pub(crate) async fn housekeeping_loop(market: Arc<Market>) {
+    let config = market.config().clone();
     if !config.auto_expire_orders && !config.auto_draw_raffles {
         return;
     }
@@ -215,16 +228,16 @@ pub(crate) async fn housekeeping_loop(node: Node) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
-            _ = node.stopping() => return,
+            _ = market.engine.stopping() => return,
         }
-        if !node.is_leader() {
+        if !market.engine.is_leader() {
             continue;
         }
         if config.auto_expire_orders {
-            expire_orders(&node, &mut chores).await;
+            expire_orders(&market, &mut chores).await;
         }
         if config.auto_draw_raffles {
-            draw_raffles(&node, &mut chores).await;
+            draw_raffles(&market, &mut chores).await;
         }
     }
 }

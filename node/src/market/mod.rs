@@ -44,9 +44,10 @@ pub use views::{
     RaffleOutcome, RafflePhase, RaffleView, Recomputed, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
 };
 
-use crate::node::Node;
 use crate::services::members::MemberError;
-use crate::{NodeConfig, NodeError, SubmitError};
+use crate::services::members::Members;
+use crate::{NodeError, SubmitError};
+use truffle_engine::Engine;
 
 /// Why a market request failed. Each maps to a stable JSON-RPC code at the edge.
 #[derive(Debug, thiserror::Error)]
@@ -215,6 +216,8 @@ pub struct Market {
     provider: Option<Arc<dyn PaymentProvider>>,
     sandbox: Option<Arc<Sandbox>>,
     store: Store,
+    engine: Engine,
+    members: Arc<Members>,
     clock: truffle_clock::SharedClock,
     chain_prefix: String,
     public_url: RwLock<Option<String>>,
@@ -239,33 +242,40 @@ impl Market {
         self.clock.now_ms()
     }
 
-    /// The market of a node with `config`, over its chain engine (chain, key, store and
-    /// clock).
-    pub fn new(config: &NodeConfig, engine: &truffle_engine::Engine) -> Result<Market, NodeError> {
+    /// The market with `config` on the chain `chain` (a preset's name or a genesis
+    /// file), over its chain engine, for the members of `members`.
+    pub fn new(
+        config: &MarketConfig,
+        chain: &str,
+        engine: &Engine,
+        members: Arc<Members>,
+    ) -> Result<Market, NodeError> {
         let (chain_id, key, store) = (&engine.chain_id(), engine.key(), engine.store().clone());
         let derived = Hash::tagged(
             b"truffle/v1/sandbox-webhook",
             &[chain_id.as_bytes(), &key.public().0],
         );
-        let (provider, sandbox) = config.market.providers(
-            &config.chain,
+        let (provider, sandbox) = config.providers(
+            chain,
             Arc::new(LocalSandboxStore(store.clone())),
             derived.0,
             engine.clock().clone(),
         )?;
         let market = Market {
-            config: config.market.clone(),
+            config: config.clone(),
             provider,
             sandbox,
             chain_prefix: chain_id.to_hex()[..8].to_owned(),
             public_url: RwLock::new(None),
             outbox: outbox::Outbox::new(store.clone()),
             store,
+            engine: engine.clone(),
+            members,
             clock: engine.clock().clone(),
             wake: tokio::sync::Notify::new(),
             operator: tokio::sync::Mutex::new(()),
         };
-        if let Some(url) = &config.market.public_url {
+        if let Some(url) = &config.public_url {
             market.set_public_url(url);
         }
         Ok(market)
@@ -334,17 +344,10 @@ fn customer_key(account: &PublicKey) -> String {
     Hash::tagged(b"truffle/v1/customer", &[&account.0]).to_hex()[..32].to_owned()
 }
 
-impl Node {
-    /// The market service.
-    pub fn market(&self) -> &Market {
-        &self.inner.market
-    }
-}
-
 /// The market's background work: resumes the sandbox's deliveries, settles received
 /// payments (now and whenever woken), and on the leader expires orders and draws raffles.
-pub(crate) async fn run(node: Node) {
-    if let Some(sandbox) = node.market().sandbox() {
+pub(crate) async fn run(node: Arc<Market>) {
+    if let Some(sandbox) = node.sandbox() {
         match sandbox.resume_deliveries() {
             Ok(0) => {}
             Ok(resumed) => {

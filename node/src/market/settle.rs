@@ -14,6 +14,7 @@
 //! that may succeed later (no leader, a timeout, the provider unreachable) leaves the
 //! entry pending for the next round.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use truffle_ledger::types::{Order, OrderStatus};
@@ -21,7 +22,9 @@ use truffle_ledger::{Payload, Rejection};
 
 use super::outbox::{OutboxEntry, SettlementState};
 use super::MarketError;
-use crate::node::{Node, TxStatus};
+use truffle_engine::TxStatus;
+
+use super::Market;
 
 /// Pause between rounds when nothing wakes the worker.
 const ROUND: Duration = Duration::from_secs(1);
@@ -32,27 +35,27 @@ const RETRY_BASE_MS: u64 = 500;
 /// the market's tasks; a refused transaction did not use its nonce, so the next one
 /// starts again from the ledger's.
 pub(crate) async fn submit_operator(
-    node: &Node,
+    market: &Market,
     payload: Payload,
 ) -> Result<TxStatus, crate::NodeError> {
-    let _turn = node.market().operator.lock().await;
-    Ok(node.submit_as_registrar(payload).await?)
+    let _turn = market.operator.lock().await;
+    Ok(market.engine.submit_as_registrar(payload).await?)
 }
 
 /// Cancels the payment at the provider, then cancels the pending order on the ledger.
 pub(crate) async fn fail_order(
-    node: &Node,
+    market: &Market,
     order: &Order,
     provider: &str,
     payment_key: &str,
     reason: &str,
 ) -> Result<(), String> {
-    node.market()
+    market
         .cancel_payment(provider, payment_key, reason, format!("fail-{payment_key}"))
         .await
         .map_err(|e| e.to_string())?;
     let status = submit_operator(
-        node,
+        market,
         Payload::CancelOrder {
             order: order.id,
             reason: format!("payment failed: {reason}"),
@@ -72,11 +75,11 @@ pub(crate) async fn fail_order(
 }
 
 async fn refund(
-    node: &Node,
+    market: &Market,
     entry: &OutboxEntry,
     reason: String,
 ) -> Result<SettlementState, String> {
-    node.market()
+    market
         .cancel_payment(
             &entry.provider,
             &entry.payment_key,
@@ -95,7 +98,7 @@ async fn refund(
 }
 
 /// What became of one entry: `Ok` final (or still pending by design), `Err` retry.
-async fn settle_one(node: &Node, entry: &OutboxEntry) -> Result<SettlementState, String> {
+async fn settle_one(market: &Market, entry: &OutboxEntry) -> Result<SettlementState, String> {
     if entry.status != "DONE" {
         return Ok(SettlementState::Ignored {
             reason: format!("a {} event needs no settlement", entry.status),
@@ -106,12 +109,15 @@ async fn settle_one(node: &Node, entry: &OutboxEntry) -> Result<SettlementState,
             reason: format!("{} is not an order of this chain", entry.order_ref),
         });
     };
-    let market = node.market();
     // Decide on the latest committed state, not on a lagging local copy.
-    node.sync_with_leader().await.map_err(|e| e.to_string())?;
+    market
+        .engine
+        .sync_with_leader()
+        .await
+        .map_err(|e| e.to_string())?;
     for _ in 0..2 {
         let Some(order) = market.ledger_order(order_id).map_err(|e| e.to_string())? else {
-            return refund(node, entry, format!("order {order_id} does not exist")).await;
+            return refund(market, entry, format!("order {order_id} does not exist")).await;
         };
         match order.status {
             OrderStatus::Paid => {
@@ -122,7 +128,7 @@ async fn settle_one(node: &Node, entry: &OutboxEntry) -> Result<SettlementState,
                     });
                 }
                 return refund(
-                    node,
+                    market,
                     entry,
                     format!("order {order_id} was already paid by another payment"),
                 )
@@ -130,7 +136,7 @@ async fn settle_one(node: &Node, entry: &OutboxEntry) -> Result<SettlementState,
             }
             OrderStatus::Expired | OrderStatus::Cancelled | OrderStatus::Refunded => {
                 return refund(
-                    node,
+                    market,
                     entry,
                     format!(
                         "order {order_id} was {} when the payment arrived",
@@ -146,11 +152,11 @@ async fn settle_one(node: &Node, entry: &OutboxEntry) -> Result<SettlementState,
                 "{} won were paid for an order of {} won",
                 entry.amount, order.amount
             );
-            fail_order(node, &order, &entry.provider, &entry.payment_key, &reason).await?;
+            fail_order(market, &order, &entry.provider, &entry.payment_key, &reason).await?;
             return Ok(SettlementState::Failed { reason });
         }
         let status = submit_operator(
-            node,
+            market,
             Payload::SettlePayment {
                 order: order_id,
                 provider: entry.provider.clone(),
@@ -189,7 +195,7 @@ async fn settle_one(node: &Node, entry: &OutboxEntry) -> Result<SettlementState,
             } => return Err(format!("not settled yet: {rejection}")),
             TxStatus::Rejected { rejection, .. } => {
                 let reason = format!("the ledger refused the settlement: {rejection}");
-                fail_order(node, &order, &entry.provider, &entry.payment_key, &reason).await?;
+                fail_order(market, &order, &entry.provider, &entry.payment_key, &reason).await?;
                 return Ok(SettlementState::Failed { reason });
             }
             other => return Err(format!("the settlement is not in a block yet: {other:?}")),
@@ -199,8 +205,7 @@ async fn settle_one(node: &Node, entry: &OutboxEntry) -> Result<SettlementState,
 }
 
 /// Settles the pending entries that are due.
-async fn settle_pending(node: &Node) {
-    let market = node.market();
+async fn settle_pending(market: &Market) {
     let pending = match market.outbox.pending() {
         Ok(pending) => pending,
         Err(error) => {
@@ -209,7 +214,7 @@ async fn settle_pending(node: &Node) {
         }
     };
     for mut entry in pending {
-        let now = node.now_ms();
+        let now = market.now_ms();
         if now
             < entry
                 .received_ms
@@ -223,9 +228,9 @@ async fn settle_pending(node: &Node) {
         if entry.attempts > 0 && now < entry.updated_ms.saturating_add(backoff) {
             continue;
         }
-        let outcome = settle_one(node, &entry).await;
+        let outcome = settle_one(market, &entry).await;
         entry.attempts += 1;
-        entry.updated_ms = node.now_ms();
+        entry.updated_ms = market.now_ms();
         match outcome {
             Ok(state) => {
                 entry.state = state;
@@ -249,17 +254,16 @@ async fn settle_pending(node: &Node) {
 
 /// Settles pending payment events at start (a crash may have left some), whenever a new
 /// one arrives, and every second.
-pub(crate) async fn settle_loop(node: Node) {
-    let market = node.market();
+pub(crate) async fn settle_loop(market: Arc<Market>) {
     if market.provider_name().is_none() {
         return;
     }
     loop {
-        settle_pending(&node).await;
+        settle_pending(&market).await;
         tokio::select! {
             _ = market.wake.notified() => {}
             _ = tokio::time::sleep(ROUND) => {}
-            _ = node.stopping() => return,
+            _ = market.engine.stopping() => return,
         }
     }
 }

@@ -12,7 +12,6 @@ use truffle_ledger::types::{
 use truffle_ledger::{Hash, PublicKey};
 
 use super::{Market, MarketError, OutboxEntry};
-use crate::node::Node;
 
 /// Largest page of any market listing.
 pub const MAX_PAGE_SIZE: u32 = 100;
@@ -617,15 +616,15 @@ impl Market {
     }
 }
 
-impl Node {
+impl Market {
     /// The logged-in member's payment history (orders, payments, refunds; newest first).
     pub async fn payment_history(
         &self,
         session_token: &str,
         page: PageRequest,
     ) -> Result<Page<HistoryEntry>, MarketError> {
-        let member = self.members().session(self, session_token).await?;
-        self.market().history(&member.account, page)
+        let member = self.members.session(&self.engine, session_token).await?;
+        self.history(&member.account, page)
     }
 
     /// The logged-in member's raffle entries.
@@ -634,8 +633,8 @@ impl Node {
         session_token: &str,
         page: PageRequest,
     ) -> Result<Page<MyEntry>, MarketError> {
-        let member = self.members().session(self, session_token).await?;
-        self.market().entries_of(&member.account, page)
+        let member = self.members.session(&self.engine, session_token).await?;
+        self.entries_of(&member.account, page)
     }
 }
 

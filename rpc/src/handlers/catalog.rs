@@ -195,7 +195,8 @@ impl AdApiServer for CatalogHandler {
 
     async fn stats(&self, query: AdminQuery) -> RpcResult<AdStats> {
         self.node
-            .ad_stats(&query, AD_STATS_METHOD)
+            .ads()
+            .stats(&self.node, &query, AD_STATS_METHOD)
             .await
             .map_err(error::ad)
     }

@@ -21,7 +21,7 @@ impl ChatApiServer for ChatHandler {
     ) -> RpcResult<RoomView> {
         self.node
             .chat()
-            .open_room(&self.node, &session_token, subject, counterpart)
+            .open_room(&session_token, subject, counterpart)
             .await
             .map_err(chat_errors::chat)
     }
@@ -29,7 +29,7 @@ impl ChatApiServer for ChatHandler {
     async fn rooms(&self, session_token: String) -> RpcResult<Vec<RoomView>> {
         self.node
             .chat()
-            .rooms(&self.node, &session_token)
+            .rooms(&session_token)
             .await
             .map_err(chat_errors::chat)
     }
@@ -42,7 +42,7 @@ impl ChatApiServer for ChatHandler {
     ) -> RpcResult<ChatMessage> {
         self.node
             .chat()
-            .send(&self.node, &session_token, room, &text)
+            .send(&session_token, room, &text)
             .await
             .map_err(chat_errors::chat)
     }
@@ -56,7 +56,7 @@ impl ChatApiServer for ChatHandler {
     ) -> RpcResult<HistoryPage> {
         self.node
             .chat()
-            .history(&self.node, &session_token, room, before, limit)
+            .history(&session_token, room, before, limit)
             .await
             .map_err(chat_errors::chat)
     }
@@ -67,12 +67,7 @@ impl ChatApiServer for ChatHandler {
         session_token: String,
         room: Hash,
     ) -> SubscriptionResult {
-        let mut subscription = match self
-            .node
-            .chat()
-            .subscribe(&self.node, &session_token, room)
-            .await
-        {
+        let mut subscription = match self.node.chat().subscribe(&session_token, room).await {
             Ok(subscription) => subscription,
             Err(error) => {
                 pending.reject(chat_errors::chat(error)).await;

@@ -43,6 +43,7 @@ impl OrderApiServer for OrderHandler {
         let tx = decode_transaction(&transaction)?;
         let timeout = Duration::from_millis(timeout_ms.unwrap_or(DEFAULT_WAIT_MS).min(MAX_WAIT_MS));
         self.node
+            .market()
             .order_refund(tx, timeout)
             .await
             .map_err(error_market::market)
@@ -53,6 +54,7 @@ impl OrderApiServer for OrderHandler {
 impl PaymentApiServer for OrderHandler {
     async fn start(&self, session_token: String, order: u64) -> RpcResult<Checkout> {
         self.node
+            .market()
             .payment_start(&session_token, order)
             .await
             .map_err(error_market::market)
@@ -68,6 +70,7 @@ impl PaymentApiServer for OrderHandler {
             return Err(error::invalid_param("payment_key", "1 to 200 characters"));
         }
         self.node
+            .market()
             .payment_confirm(&session_token, order, &payment_key)
             .await
             .map_err(error_market::market)
@@ -79,6 +82,7 @@ impl PaymentApiServer for OrderHandler {
         page: Option<PageRequest>,
     ) -> RpcResult<Page<HistoryEntry>> {
         self.node
+            .market()
             .payment_history(&session_token, page.unwrap_or_default())
             .await
             .map_err(error_market::market)

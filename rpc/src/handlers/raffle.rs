@@ -50,6 +50,7 @@ impl RaffleApiServer for RaffleHandler {
         page: Option<PageRequest>,
     ) -> RpcResult<Page<MyEntry>> {
         self.node
+            .market()
             .my_raffle_entries(&session_token, page.unwrap_or_default())
             .await
             .map_err(error_market::market)
