@@ -7,7 +7,9 @@
 //! state (the proposer's clock travels in the command). Secrets never travel or rest in
 //! the clear: codes and tokens as keyed MACs or hashes, profiles sealed (see [`vault`]).
 
+mod checks;
 pub mod members;
+mod requests;
 pub mod sms;
 pub mod vault;
 

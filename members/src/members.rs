@@ -11,15 +11,21 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
-use rand::{Rng, RngCore};
-use serde::{Deserialize, Serialize};
-use truffle_ledger::types::{AccountStatus, Gender, Role, SellerStatus};
+use rand::Rng;
+use truffle_ledger::types::{AccountStatus, Role};
 use truffle_ledger::{Hash, Payload, PublicKey, Rejection};
 
 use super::sms::SmsSender;
 use super::vault::{Profile, VaultKey};
 use super::{Member, ServiceCommand, ServiceReply, ServiceState};
+pub use crate::checks::{check_password, normalize_email, normalize_phone};
+use crate::checks::{
+    check_text, hash_password, new_token, over_limit, parse_token, password_matches, year_at,
+    DUMMY_HASH,
+};
+pub use crate::requests::{
+    CodeSent, LoggedIn, MemberView, PhoneVerified, SignedUp, SignupRequest, UpdateRequest,
+};
 use truffle_engine::{Engine, TxStatus};
 
 /// How long a session lasts.
@@ -144,290 +150,12 @@ impl MemberError {
 
 type Result<T> = std::result::Result<T, MemberError>;
 
-/// A code was sent.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct CodeSent {
-    /// Seconds the code stays valid.
-    pub expires_in_secs: u64,
-    /// Seconds before another code can be requested.
-    pub resend_after_secs: u64,
-}
-
-/// The phone is verified.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct PhoneVerified {
-    /// Single-use token that signup (or a phone change) consumes.
-    pub verification_token: String,
-    /// Seconds it stays valid.
-    pub expires_in_secs: u64,
-}
-
-/// What signup needs.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SignupRequest {
-    /// Email (login name).
-    pub email: String,
-    /// Password.
-    pub password: String,
-    /// Real name.
-    pub name: String,
-    /// Gender.
-    pub gender: Gender,
-    /// Birth year.
-    pub birth_year: u16,
-    /// Postal address.
-    #[serde(default)]
-    pub address: Option<String>,
-    /// The phone that was verified.
-    pub phone: String,
-    /// The token from `auth_verifyPhoneCode`.
-    pub verification_token: String,
-    /// The wallet's ed25519 public key (the node never sees the private key).
-    pub public_key: PublicKey,
-}
-
-/// A new member.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SignedUp {
-    /// The ledger account.
-    pub account: PublicKey,
-    /// Block that registered it.
-    pub height: u64,
-}
-
-/// A session.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct LoggedIn {
-    /// Bearer token for the member's requests (keep it secret).
-    pub session_token: String,
-    /// The account.
-    pub account: PublicKey,
-    /// When it expires, ms since the epoch.
-    pub expires_at_ms: u64,
-}
-
-/// The member's own view of their data (My Page).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct MemberView {
-    /// The ledger account.
-    pub account: PublicKey,
-    /// Email.
-    pub email: String,
-    /// Phone.
-    pub phone: String,
-    /// Name.
-    pub name: String,
-    /// Gender.
-    pub gender: Gender,
-    /// Birth year.
-    pub birth_year: u16,
-    /// Address.
-    pub address: Option<String>,
-    /// Ledger role.
-    pub role: Role,
-    /// Ledger status.
-    pub status: AccountStatus,
-    /// Seller standing.
-    pub seller: SellerStatus,
-    /// Block that registered the account.
-    pub registered_height: u64,
-    /// When the member signed up, ms since the epoch.
-    pub member_since_ms: u64,
-}
-
-/// Changes to a profile; absent fields stay as they are.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct UpdateRequest {
-    /// New name.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// New gender.
-    #[serde(default)]
-    pub gender: Option<Gender>,
-    /// New address ("" removes it).
-    #[serde(default)]
-    pub address: Option<String>,
-    /// New password (needs `current_password`).
-    #[serde(default)]
-    pub new_password: Option<String>,
-    /// The current password.
-    #[serde(default)]
-    pub current_password: Option<String>,
-    /// New phone (needs `phone_verification_token` for it).
-    #[serde(default)]
-    pub new_phone: Option<String>,
-    /// Token from verifying the new phone.
-    #[serde(default)]
-    pub phone_verification_token: Option<String>,
-}
-
 #[derive(Default)]
 struct Throttles {
     code_requests: HashMap<IpAddr, Vec<u64>>,
     login_failures_by_account: HashMap<Hash, Vec<u64>>,
     login_failures_by_client: HashMap<IpAddr, Vec<u64>>,
 }
-
-/// Returns the seconds to wait if `events` in the last `window_ms` reached `max`.
-fn over_limit(events: &mut Vec<u64>, now: u64, window_ms: u64, max: usize) -> Option<u64> {
-    events.retain(|t| now < t + window_ms);
-    (events.len() >= max).then(|| (events[0] + window_ms - now).div_ceil(1000))
-}
-
-fn year_at(now_ms: u64) -> u16 {
-    truffle_ledger::tx::age_in_years(0, now_ms) as u16
-}
-
-/// `010-1234-5678`, `01012345678`, `+82 10 1234 5678` → `+821012345678`.
-pub fn normalize_phone(input: &str) -> Result<String> {
-    let compact: String = input
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
-        .collect();
-    let digits = compact.strip_prefix('+').unwrap_or(&compact);
-    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return Err(MemberError::InvalidPhone);
-    }
-    let e164 = if compact.starts_with('+') {
-        format!("+{digits}")
-    } else if digits.starts_with("01") && (10..=11).contains(&digits.len()) {
-        format!("+82{}", &digits[1..])
-    } else {
-        return Err(MemberError::InvalidPhone);
-    };
-    if !(9..=16).contains(&e164.len()) {
-        return Err(MemberError::InvalidPhone);
-    }
-    Ok(e164)
-}
-
-/// Trimmed, lower-case, and shaped like an address.
-pub fn normalize_email(input: &str) -> Result<String> {
-    let email = input.trim().to_lowercase();
-    let Some((local, domain)) = email.split_once('@') else {
-        return Err(MemberError::InvalidEmail);
-    };
-    let valid = !local.is_empty()
-        && local.len() <= 64
-        && email.len() <= 254
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if valid {
-        Ok(email)
-    } else {
-        Err(MemberError::InvalidEmail)
-    }
-}
-
-const COMMON_PASSWORDS: &[&str] = &[
-    "password",
-    "12345678",
-    "123456789",
-    "1234567890",
-    "qwerty",
-    "qwertyuiop",
-    "iloveyou",
-    "truffle",
-    "abcd1234",
-    "password1",
-    "passw0rd",
-    "admin1234",
-    "letmein",
-    "welcome",
-    "sunshine",
-    "q1w2e3r4",
-];
-
-/// Minimum strength: 10+ characters mixing 3 of lower, upper, digit, symbol (or 16+
-/// mixing 2), not a common password, not containing the email's name.
-pub fn check_password(password: &str, email: &str) -> Result<()> {
-    let mut reasons = Vec::new();
-    let length = password.chars().count();
-    if length < 10 {
-        reasons.push("use at least 10 characters".to_owned());
-    }
-    if length > 128 {
-        reasons.push("use at most 128 characters".to_owned());
-    }
-    let classes = [
-        password.chars().any(|c| c.is_lowercase()),
-        password.chars().any(|c| c.is_uppercase()),
-        password.chars().any(|c| c.is_ascii_digit()),
-        password.chars().any(|c| !c.is_alphanumeric()),
-    ]
-    .iter()
-    .filter(|b| **b)
-    .count();
-    if classes < 3 && !(length >= 16 && classes >= 2) {
-        reasons.push("mix at least three of lower-case, upper-case, digits and symbols".to_owned());
-    }
-    let lower = password.to_lowercase();
-    if COMMON_PASSWORDS.iter().any(|common| lower.contains(common)) {
-        reasons.push("avoid common passwords".to_owned());
-    }
-    if let Some((local, _)) = email.split_once('@') {
-        if local.len() >= 4 && lower.contains(local) {
-            reasons.push("do not include your email's name".to_owned());
-        }
-    }
-    if reasons.is_empty() {
-        Ok(())
-    } else {
-        Err(MemberError::WeakPassword { reasons })
-    }
-}
-
-fn check_text(field: &'static str, value: &str, min: usize, max: usize) -> Result<()> {
-    let count = value.trim().chars().count();
-    if count < min || count > max || value.chars().any(|c| c.is_control()) {
-        return Err(MemberError::InvalidField {
-            field,
-            reason: format!("must be {min} to {max} characters, without control characters"),
-        });
-    }
-    Ok(())
-}
-
-fn parse_token(token: &str) -> Option<Hash> {
-    let bytes: [u8; 32] = truffle_ledger::hash::parse_hex_array(token).ok()?;
-    Some(Hash::of(&bytes))
-}
-
-fn new_token() -> (String, Hash) {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    (hex::encode(bytes), Hash::of(&bytes))
-}
-
-async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || {
-        let mut salt = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut salt);
-        Argon2::default()
-            .hash_password_with_salt(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|e| MemberError::Unavailable(format!("password hashing failed: {e}")))
-    })
-    .await
-    .map_err(|e| MemberError::Unavailable(e.to_string()))?
-}
-
-async fn password_matches(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .verify_password(password.as_bytes(), hash.as_str())
-            .is_ok()
-    })
-    .await
-    .unwrap_or(false)
-}
-
-/// A hash that matches nothing, verified when the email is unknown so that a wrong
-/// email and a wrong password take the same time.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2m5w5m0k0sQqW3c3yhrq0+4Y1NwaH1sR3c3d2ZkQ2c0";
 
 /// Timing policy of the members service.
 #[derive(Clone, Copy, Debug)]

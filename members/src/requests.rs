@@ -1,0 +1,123 @@
+//! What a client sends to the members service and what it answers (the JSON-RPC
+//! `auth_*` and `account_*` shapes).
+
+use serde::{Deserialize, Serialize};
+use truffle_ledger::types::{AccountStatus, Gender, Role, SellerStatus};
+use truffle_ledger::PublicKey;
+
+/// A code was sent.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CodeSent {
+    /// Seconds the code stays valid.
+    pub expires_in_secs: u64,
+    /// Seconds before another code can be requested.
+    pub resend_after_secs: u64,
+}
+
+/// The phone is verified.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PhoneVerified {
+    /// Single-use token that signup (or a phone change) consumes.
+    pub verification_token: String,
+    /// Seconds it stays valid.
+    pub expires_in_secs: u64,
+}
+
+/// What signup needs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SignupRequest {
+    /// Email (login name).
+    pub email: String,
+    /// Password.
+    pub password: String,
+    /// Real name.
+    pub name: String,
+    /// Gender.
+    pub gender: Gender,
+    /// Birth year.
+    pub birth_year: u16,
+    /// Postal address.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// The phone that was verified.
+    pub phone: String,
+    /// The token from `auth_verifyPhoneCode`.
+    pub verification_token: String,
+    /// The wallet's ed25519 public key (the node never sees the private key).
+    pub public_key: PublicKey,
+}
+
+/// A new member.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SignedUp {
+    /// The ledger account.
+    pub account: PublicKey,
+    /// Block that registered it.
+    pub height: u64,
+}
+
+/// A session.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LoggedIn {
+    /// Bearer token for the member's requests (keep it secret).
+    pub session_token: String,
+    /// The account.
+    pub account: PublicKey,
+    /// When it expires, ms since the epoch.
+    pub expires_at_ms: u64,
+}
+
+/// The member's own view of their data (My Page).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MemberView {
+    /// The ledger account.
+    pub account: PublicKey,
+    /// Email.
+    pub email: String,
+    /// Phone.
+    pub phone: String,
+    /// Name.
+    pub name: String,
+    /// Gender.
+    pub gender: Gender,
+    /// Birth year.
+    pub birth_year: u16,
+    /// Address.
+    pub address: Option<String>,
+    /// Ledger role.
+    pub role: Role,
+    /// Ledger status.
+    pub status: AccountStatus,
+    /// Seller standing.
+    pub seller: SellerStatus,
+    /// Block that registered the account.
+    pub registered_height: u64,
+    /// When the member signed up, ms since the epoch.
+    pub member_since_ms: u64,
+}
+
+/// Changes to a profile; absent fields stay as they are.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct UpdateRequest {
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New gender.
+    #[serde(default)]
+    pub gender: Option<Gender>,
+    /// New address ("" removes it).
+    #[serde(default)]
+    pub address: Option<String>,
+    /// New password (needs `current_password`).
+    #[serde(default)]
+    pub new_password: Option<String>,
+    /// The current password.
+    #[serde(default)]
+    pub current_password: Option<String>,
+    /// New phone (needs `phone_verification_token` for it).
+    #[serde(default)]
+    pub new_phone: Option<String>,
+    /// Token from verifying the new phone.
+    #[serde(default)]
+    pub phone_verification_token: Option<String>,
+}
