@@ -22,15 +22,14 @@
 //!   is personal data the ledger-key pseudonym would not hide.
 
 pub mod apply;
+mod live;
 pub(crate) mod overlay;
+mod sealing;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use truffle_consensus::LedgerEvent;
@@ -44,6 +43,10 @@ pub use apply::{
     MAX_ROOMS_PER_MEMBER, ROOM_MAX_MESSAGES,
 };
 use overlay::Window;
+use sealing::{seal, Opener};
+
+pub(crate) use live::run;
+pub use live::ChatSubscription;
 
 use crate::config::NodeConfig;
 use crate::services::members::MemberError;
@@ -223,79 +226,6 @@ impl std::fmt::Debug for ChatHub {
         f.debug_struct("ChatHub")
             .field("settings", &self.settings)
             .finish_non_exhaustive()
-    }
-}
-
-/// The key a member's messages are sealed with: derived from the vault key and the
-/// member's sealed data key, so it is gone when the member record is.
-fn chat_key(node: &ChatContext, member: &Member) -> [u8; 32] {
-    let mut input = member.account.0.to_vec();
-    input.extend_from_slice(&member.sealed.wrapped_key);
-    node.members().vault().mac("chat-key", &input).0
-}
-
-fn aad(room: &Hash, sender: &PublicKey) -> [u8; 64] {
-    let mut out = [0u8; 64];
-    out[..32].copy_from_slice(&room.0);
-    out[32..].copy_from_slice(&sender.0);
-    out
-}
-
-fn seal(node: &ChatContext, member: &Member, room: &Hash, text: &str) -> ([u8; 24], Vec<u8>) {
-    let mut nonce = [0u8; 24];
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
-    let key = chat_key(node, member);
-    let ciphertext = XChaCha20Poly1305::new((&key).into())
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: text.as_bytes(),
-                aad: &aad(room, &member.account),
-            },
-        )
-        .expect("encryption into a Vec cannot fail");
-    (nonce, ciphertext)
-}
-
-/// Opens stored messages, caching each sender's key.
-struct Opener<'a> {
-    node: &'a ChatContext,
-    keys: HashMap<PublicKey, Option<[u8; 32]>>,
-}
-
-impl<'a> Opener<'a> {
-    fn new(node: &'a ChatContext) -> Self {
-        Opener {
-            node,
-            keys: HashMap::new(),
-        }
-    }
-
-    fn open(&mut self, room: &Hash, seq: u64, stored: &StoredMessage) -> Option<ChatMessage> {
-        let node = self.node;
-        let key = *self.keys.entry(stored.sender).or_insert_with(|| {
-            ServiceState::new(node.store())
-                .member(&stored.sender)
-                .ok()
-                .flatten()
-                .map(|m| chat_key(node, &m))
-        });
-        let plain = XChaCha20Poly1305::new((&key?).into())
-            .decrypt(
-                XNonce::from_slice(&stored.nonce),
-                Payload {
-                    msg: &stored.ciphertext,
-                    aad: &aad(room, &stored.sender),
-                },
-            )
-            .ok()?;
-        Some(ChatMessage {
-            room: *room,
-            seq,
-            sender: stored.sender,
-            text: String::from_utf8(plain).ok()?,
-            sent_ms: stored.sent_ms,
-        })
     }
 }
 
@@ -667,120 +597,6 @@ impl ChatHub {
     }
 }
 
-/// A live subscription to a room; ends its count when dropped.
-pub struct ChatSubscription {
-    node: ChatContext,
-    room: Hash,
-    account: PublicKey,
-    session_token: String,
-    receiver: broadcast::Receiver<Arc<ChatMessage>>,
-    counts: Arc<Mutex<HashMap<PublicKey, usize>>>,
-    next_check: tokio::time::Instant,
-}
-
-impl std::fmt::Debug for ChatSubscription {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChatSubscription")
-            .field("room", &self.room)
-            .field("account", &self.account)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ChatSubscription {
-    /// The next message of the room, or `None` when the subscription ends: the session
-    /// ended, the member left the room, or the node stops.
-    pub async fn next(&mut self) -> Option<Arc<ChatMessage>> {
-        loop {
-            let recheck = tokio::time::sleep_until(self.next_check);
-            tokio::select! {
-                received = self.receiver.recv() => match received {
-                    Ok(message) if message.room == self.room => return Some(message),
-                    Ok(_) => {}
-                    // A slow subscriber misses messages (they stay in the history).
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        tracing::debug!(target: "chat", missed, "subscriber lagged");
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                },
-                _ = recheck => {
-                    self.next_check = tokio::time::Instant::now() + SUBSCRIPTION_RECHECK;
-                    let allowed = match self.node.members().session(&self.node, &self.session_token).await {
-                        Ok(member) => member.account == self.account
-                            && ChatHub::room_of(&self.node, &self.room, &self.account).is_ok(),
-                        Err(MemberError::Unavailable(_)) => true,
-                        Err(_) => false,
-                    };
-                    if !allowed {
-                        return None;
-                    }
-                }
-            }
-        }
-    }
-}
-
-impl Drop for ChatSubscription {
-    fn drop(&mut self) {
-        let mut counts = self.counts.lock().expect("lock poisoned");
-        if let Some(count) = counts.get_mut(&self.account) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                counts.remove(&self.account);
-            }
-        }
-    }
-}
-
-/// The node's chat tasks: live delivery of applied messages to this node's subscribers,
-/// and (on the leader) periodic pruning of expired messages.
-pub(crate) async fn run(hub: Arc<ChatHub>) {
-    tokio::spawn(prune(hub.clone()));
-    let node = hub.ctx.clone();
-    let mut events = node.subscribe();
-    let mut seen = read_service::<ChatMeta>(&node, apply::META)
-        .ok()
-        .flatten()
-        .unwrap_or_default()
-        .next_global;
-    loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                Ok(LedgerEvent::Block(_)) => continue,
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => return,
-            },
-            // A safety net: deliver even if an event was missed.
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = node.stopping() => return,
-        }
-        hub.deliver_new(&mut seen);
-    }
-}
-
-async fn prune(hub: Arc<ChatHub>) {
-    let node = hub.ctx.clone();
-    let interval = hub.settings.prune_interval;
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = node.stopping() => return,
-        }
-        if !node.is_leader() {
-            continue;
-        }
-        let cutoff_ms = node.now_ms().saturating_sub(hub.settings.retention_ms);
-        if hub.prune_due(cutoff_ms) {
-            match hub.propose(ChatCommand::Prune { cutoff_ms }).await {
-                Ok(ChatReply::Pruned { messages }) => {
-                    tracing::info!(target: "chat", messages, "pruned chat messages past retention")
-                }
-                Ok(other) => tracing::warn!(target: "chat", ?other, "unexpected prune reply"),
-                Err(error) => tracing::warn!(target: "chat", %error, "chat prune failed"),
-            }
-        }
-    }
-}
 /// The chat's tag among the replicated service commands (after members' 0–9; it was
 /// the variant index when one enum held every command, so old log entries still apply).
 pub const SERVICE_TAG: u8 = 11;
