@@ -81,23 +81,37 @@ pub(crate) fn encode_entry(entry: &Entry) -> Vec<u8> {
     out
 }
 
+/// Why a stored log entry does not decode (the log is corrupt).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum EntryError {
+    /// Shorter than its header says.
+    #[error("short entry")]
+    Short,
+    /// Its log id or membership is not the JSON written.
+    #[error("entry does not decode: {0}")]
+    Json(#[from] serde_json::Error),
+    /// An entry kind this code never writes.
+    #[error("unknown entry tag {0}")]
+    UnknownTag(u8),
+}
+
 /// Decodes an entry written by [`encode_entry`].
-pub(crate) fn decode_entry(bytes: &[u8]) -> Result<Entry, String> {
+pub(crate) fn decode_entry(bytes: &[u8]) -> Result<Entry, EntryError> {
     let len_bytes: [u8; 4] = bytes
         .get(..4)
-        .ok_or("short entry")?
+        .ok_or(EntryError::Short)?
         .try_into()
         .expect("4 bytes");
     let len = u32::from_le_bytes(len_bytes) as usize;
-    let log_id_bytes = bytes.get(4..4 + len).ok_or("short entry")?;
-    let log_id: LogId = serde_json::from_slice(log_id_bytes).map_err(|e| e.to_string())?;
-    let tag = *bytes.get(4 + len).ok_or("short entry")?;
+    let log_id_bytes = bytes.get(4..4 + len).ok_or(EntryError::Short)?;
+    let log_id: LogId = serde_json::from_slice(log_id_bytes)?;
+    let tag = *bytes.get(4 + len).ok_or(EntryError::Short)?;
     let body = &bytes[5 + len..];
     let payload = match tag {
         0 => EntryPayload::Blank,
         1 => EntryPayload::Normal(Command(body.to_vec())),
-        2 => EntryPayload::Membership(serde_json::from_slice(body).map_err(|e| e.to_string())?),
-        other => return Err(format!("unknown entry tag {other}")),
+        2 => EntryPayload::Membership(serde_json::from_slice(body)?),
+        other => return Err(EntryError::UnknownTag(other)),
     };
     Ok(Entry { log_id, payload })
 }

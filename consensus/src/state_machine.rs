@@ -88,7 +88,30 @@ pub enum LedgerEvent {
 pub trait ServiceApplier: Send + Sync + 'static {
     /// Computes the changes to the service family for `command`, and an answer for
     /// the proposer. An error refuses the command on every node alike.
-    fn apply(&self, store: &Store, command: &[u8]) -> Result<ServiceOutcome, String>;
+    fn apply(&self, store: &Store, command: &[u8]) -> Result<ServiceOutcome, ServiceError>;
+}
+
+/// Why a service command was refused: the same on every node, so nothing is written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceError {
+    /// The command did not decode.
+    #[error("bad service command: {0}")]
+    Malformed(String),
+    /// No feature applies commands with this first byte.
+    #[error("no feature applies service commands tagged {0}")]
+    UnknownTag(u8),
+    /// Stored service data did not decode.
+    #[error("corrupt service data: {0}")]
+    Corrupt(String),
+    /// The store could not be read.
+    #[error("service data unreadable: {0}")]
+    Store(String),
+}
+
+impl From<truffle_store::StoreError> for ServiceError {
+    fn from(error: truffle_store::StoreError) -> Self {
+        ServiceError::Store(error.to_string())
+    }
 }
 
 /// What a service command does.
@@ -627,8 +650,8 @@ mod tests {
 
     struct NoService;
     impl ServiceApplier for NoService {
-        fn apply(&self, _: &Store, _: &[u8]) -> Result<ServiceOutcome, String> {
-            Err("no service in this test".into())
+        fn apply(&self, _: &Store, _: &[u8]) -> Result<ServiceOutcome, ServiceError> {
+            Err(ServiceError::UnknownTag(0))
         }
     }
 

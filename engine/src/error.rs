@@ -94,17 +94,7 @@ pub enum PeerError {
     BadAnswer(String),
 }
 
-/// Why a peer's request is refused; the reason travels back to it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Refusal(pub String);
-
-impl Refusal {
-    /// A refusal with this reason.
-    pub fn new(reason: impl Into<String>) -> Refusal {
-        Refusal(reason.into())
-    }
-}
+pub use truffle_consensus::network::Refusal;
 
 /// Why a submitted transaction was not accepted.
 #[derive(Debug, thiserror::Error)]

@@ -43,4 +43,4 @@ pub use services::ServiceRouter;
 pub use shutdown::ShutdownSignal;
 pub use truffle_clock::{Clock, SharedClock};
 pub use truffle_consensus::network::PeerInfo;
-pub use truffle_consensus::{LedgerEvent, ServiceApplier, ServiceOutcome};
+pub use truffle_consensus::{LedgerEvent, ServiceApplier, ServiceError, ServiceOutcome};

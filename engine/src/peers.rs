@@ -22,7 +22,7 @@ const INBOX_CAPACITY: usize = 1_024;
 pub(crate) struct InboundRequest {
     from: PublicKey,
     bytes: Vec<u8>,
-    reply: oneshot::Sender<Result<Vec<u8>, String>>,
+    reply: oneshot::Sender<Result<Vec<u8>, Refusal>>,
 }
 
 /// The transport's side of the queue.
@@ -42,7 +42,7 @@ impl AppHandler for PeerInbox {
         &self,
         from: PublicKey,
         request: Vec<u8>,
-    ) -> BoxFuture<'static, Result<Vec<u8>, String>> {
+    ) -> BoxFuture<'static, Result<Vec<u8>, Refusal>> {
         let sender = self.sender.clone();
         Box::pin(async move {
             let (reply, answer) = oneshot::channel();
@@ -53,10 +53,10 @@ impl AppHandler for PeerInbox {
                     reply,
                 })
                 .await
-                .map_err(|_| "the node is stopping".to_owned())?;
+                .map_err(|_| Refusal::new("the node is stopping"))?;
             answer
                 .await
-                .map_err(|_| "the node dropped the request".to_owned())?
+                .map_err(|_| Refusal::new("the node dropped the request"))?
         })
     }
 }
@@ -75,14 +75,15 @@ pub(crate) async fn serve(engine: Engine, mut requests: mpsc::Receiver<InboundRe
         let engine = engine.clone();
         tokio::spawn(async move {
             let answer = match borsh::from_slice::<PeerRequest>(&request.bytes) {
-                Ok(decoded) => engine
-                    .handle_peer_request(request.from, decoded)
-                    .await
-                    .map(|response| {
-                        borsh::to_vec(&response).expect("encoding to a Vec cannot fail")
-                    })
-                    .map_err(|refusal| refusal.0),
-                Err(error) => Err(format!("bad request: {error}")),
+                Ok(decoded) => {
+                    engine
+                        .handle_peer_request(request.from, decoded)
+                        .await
+                        .map(|response| {
+                            borsh::to_vec(&response).expect("encoding to a Vec cannot fail")
+                        })
+                }
+                Err(error) => Err(Refusal::new(format!("bad request: {error}"))),
             };
             let _ = request.reply.send(answer);
         });

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use truffle_consensus::{ServiceApplier, ServiceOutcome};
+use truffle_consensus::{ServiceApplier, ServiceError, ServiceOutcome};
 use truffle_store::Store;
 
 /// Routes service commands to the features that registered their tags.
@@ -42,12 +42,14 @@ impl ServiceRouter {
 }
 
 impl ServiceApplier for ServiceRouter {
-    fn apply(&self, store: &Store, command: &[u8]) -> Result<ServiceOutcome, String> {
-        let tag = *command.first().ok_or("an empty service command")?;
+    fn apply(&self, store: &Store, command: &[u8]) -> Result<ServiceOutcome, ServiceError> {
+        let tag = *command
+            .first()
+            .ok_or_else(|| ServiceError::Malformed("an empty command".into()))?;
         let applier = self
             .appliers
             .get(&tag)
-            .ok_or_else(|| format!("no feature applies service commands tagged {tag}"))?;
+            .ok_or(ServiceError::UnknownTag(tag))?;
         applier.apply(store, command)
     }
 }
@@ -59,7 +61,7 @@ mod tests {
     struct Echo(&'static str);
 
     impl ServiceApplier for Echo {
-        fn apply(&self, _store: &Store, command: &[u8]) -> Result<ServiceOutcome, String> {
+        fn apply(&self, _store: &Store, command: &[u8]) -> Result<ServiceOutcome, ServiceError> {
             Ok(ServiceOutcome {
                 changes: Vec::new(),
                 response: [self.0.as_bytes(), command].concat(),
@@ -79,8 +81,14 @@ mod tests {
             b"a\x01\x09"
         );
         assert_eq!(router.apply(&store, &[7]).unwrap().response, b"b\x07");
-        assert!(router.apply(&store, &[2]).unwrap_err().contains("tagged 2"));
-        assert!(router.apply(&store, &[]).is_err());
+        assert_eq!(
+            router.apply(&store, &[2]).unwrap_err(),
+            ServiceError::UnknownTag(2)
+        );
+        assert!(matches!(
+            router.apply(&store, &[]),
+            Err(ServiceError::Malformed(_))
+        ));
     }
 
     #[test]

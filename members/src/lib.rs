@@ -14,7 +14,7 @@ pub mod sms;
 pub mod vault;
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use truffle_consensus::{ServiceApplier, ServiceOutcome};
+use truffle_consensus::{ServiceApplier, ServiceError, ServiceOutcome};
 use truffle_ledger::{Hash, PublicKey};
 use truffle_store::Store;
 
@@ -228,11 +228,11 @@ fn put<T: BorshSerialize>(changes: &mut Changes, key: Vec<u8>, value: &T) {
     ));
 }
 
-fn get<T: BorshDeserialize>(store: &Store, key: &[u8]) -> Result<Option<T>, String> {
-    match store.service_get(key).map_err(|e| e.to_string())? {
+fn get<T: BorshDeserialize>(store: &Store, key: &[u8]) -> Result<Option<T>, ServiceError> {
+    match store.service_get(key)? {
         Some(bytes) => borsh::from_slice(&bytes)
             .map(Some)
-            .map_err(|e| e.to_string()),
+            .map_err(|e| ServiceError::Corrupt(e.to_string())),
         None => Ok(None),
     }
 }
@@ -249,7 +249,7 @@ impl<'a> ServiceState<'a> {
     }
 
     /// The member with this email MAC.
-    pub fn member_by_email(&self, email_mac: &Hash) -> Result<Option<Member>, String> {
+    pub fn member_by_email(&self, email_mac: &Hash) -> Result<Option<Member>, ServiceError> {
         match get::<PublicKey>(self.store, &key(EMAIL, &[&email_mac.0]))? {
             Some(account) => self.member(&account),
             None => Ok(None),
@@ -257,22 +257,22 @@ impl<'a> ServiceState<'a> {
     }
 
     /// Whether a phone MAC belongs to a member.
-    pub fn phone_taken(&self, phone_mac: &Hash) -> Result<bool, String> {
+    pub fn phone_taken(&self, phone_mac: &Hash) -> Result<bool, ServiceError> {
         Ok(get::<PublicKey>(self.store, &key(PHONE_OWNER, &[&phone_mac.0]))?.is_some())
     }
 
     /// A member's record.
-    pub fn member(&self, account: &PublicKey) -> Result<Option<Member>, String> {
+    pub fn member(&self, account: &PublicKey) -> Result<Option<Member>, ServiceError> {
         get(self.store, &key(MEMBER, &[&account.0]))
     }
 
     /// A session by token hash.
-    pub fn session(&self, token_hash: &Hash) -> Result<Option<Session>, String> {
+    pub fn session(&self, token_hash: &Hash) -> Result<Option<Session>, ServiceError> {
         get(self.store, &key(SESSION, &[&token_hash.0]))
     }
 
     /// A verification token's record.
-    pub fn verified_phone(&self, token_hash: &Hash) -> Result<Option<VerifiedPhone>, String> {
+    pub fn verified_phone(&self, token_hash: &Hash) -> Result<Option<VerifiedPhone>, ServiceError> {
         get(self.store, &key(VERIFIED, &[&token_hash.0]))
     }
 }
@@ -290,7 +290,7 @@ pub trait MemberErasure: Send + Sync + 'static {
         store: &Store,
         account: &PublicKey,
         changes: &mut Changes,
-    ) -> Result<(), String>;
+    ) -> Result<(), ServiceError>;
 }
 
 /// Applies members' service commands (the consensus state machine calls this in log
@@ -313,7 +313,7 @@ impl Services {
         now_ms: u64,
         (expires_at_ms, resend_interval_ms): (u64, u64),
         changes: &mut Changes,
-    ) -> Result<ServiceReply, String> {
+    ) -> Result<ServiceReply, ServiceError> {
         let code_key = key(PHONE_CODE, &[&phone_mac.0]);
         let previous: Option<PhoneCode> = get(store, &code_key)?;
         let (window_start_ms, sends) = match &previous {
@@ -356,7 +356,7 @@ impl Services {
         now_ms: u64,
         token_hash: Hash,
         changes: &mut Changes,
-    ) -> Result<ServiceReply, String> {
+    ) -> Result<ServiceReply, ServiceError> {
         let code_key = key(PHONE_CODE, &[&phone_mac.0]);
         let Some(mut code) = get::<PhoneCode>(store, &code_key)? else {
             return Ok(ServiceReply::NoCode);
@@ -399,7 +399,7 @@ impl Services {
         token_hash: &Hash,
         now_ms: u64,
         changes: &mut Changes,
-    ) -> Result<Option<VerifiedPhone>, String> {
+    ) -> Result<Option<VerifiedPhone>, ServiceError> {
         let token_key = key(VERIFIED, &[&token_hash.0]);
         match get::<VerifiedPhone>(store, &token_key)? {
             Some(verified) if now_ms < verified.expires_at_ms => {
@@ -416,7 +416,7 @@ impl Services {
         token_hash: Hash,
         now_ms: u64,
         changes: &mut Changes,
-    ) -> Result<ServiceReply, String> {
+    ) -> Result<ServiceReply, ServiceError> {
         let state = ServiceState::new(store);
         let Some(verified) = Self::consume_token(store, &token_hash, now_ms, changes)? else {
             return Ok(ServiceReply::TokenInvalid);
@@ -448,17 +448,14 @@ impl Services {
         store: &Store,
         account: &PublicKey,
         changes: &mut Changes,
-    ) -> Result<ServiceReply, String> {
+    ) -> Result<ServiceReply, ServiceError> {
         let Some(member) = ServiceState::new(store).member(account)? else {
             return Ok(ServiceReply::UnknownMember);
         };
         changes.push((key(EMAIL, &[&member.email_mac.0]), None));
         changes.push((key(PHONE_OWNER, &[&member.phone_mac.0]), None));
         changes.push((key(MEMBER, &[&account.0]), None));
-        for (session_key, _) in store
-            .service_scan(&key(ACCOUNT_SESSION, &[&account.0]))
-            .map_err(|e| e.to_string())?
-        {
+        for (session_key, _) in store.service_scan(&key(ACCOUNT_SESSION, &[&account.0]))? {
             let token_hash = &session_key[ACCOUNT_SESSION.len() + 32..];
             changes.push((key(SESSION, &[token_hash]), None));
             changes.push((session_key, None));
@@ -477,7 +474,7 @@ impl Services {
         new_phone: Option<(Hash, Hash)>,
         now_ms: u64,
         changes: &mut Changes,
-    ) -> Result<ServiceReply, String> {
+    ) -> Result<ServiceReply, ServiceError> {
         let state = ServiceState::new(store);
         let Some(mut member) = state.member(&account)? else {
             return Ok(ServiceReply::UnknownMember);
@@ -508,9 +505,9 @@ impl Services {
 }
 
 impl ServiceApplier for Services {
-    fn apply(&self, store: &Store, command: &[u8]) -> Result<ServiceOutcome, String> {
+    fn apply(&self, store: &Store, command: &[u8]) -> Result<ServiceOutcome, ServiceError> {
         let command: ServiceCommand =
-            borsh::from_slice(command).map_err(|e| format!("bad service command: {e}"))?;
+            borsh::from_slice(command).map_err(|e| ServiceError::Malformed(e.to_string()))?;
         let mut changes = Changes::new();
         let reply = match command {
             ServiceCommand::Mark { time_ms } => {

@@ -130,6 +130,9 @@ pub enum MemberError {
     /// The node cannot serve this now.
     #[error("the node cannot serve this now: {0}")]
     Unavailable(String),
+    /// The replicated service data could not be read.
+    #[error("the node cannot serve this now: {0}")]
+    Service(#[from] truffle_consensus::ServiceError),
     /// The chain engine could not serve this now (no leader, behind, ...).
     #[error("the node cannot serve this now: {0}")]
     Engine(#[from] truffle_engine::EngineError),
@@ -454,9 +457,7 @@ impl Members {
             }
         }
         node.sync_with_leader().await?;
-        let member = ServiceState::new(node.store())
-            .member_by_email(&email_mac)
-            .map_err(MemberError::Unavailable)?;
+        let member = ServiceState::new(node.store()).member_by_email(&email_mac)?;
         let hash = member
             .as_ref()
             .map(|m| m.password_hash.clone())
@@ -510,13 +511,11 @@ impl Members {
         node.sync_with_leader().await?;
         let state = ServiceState::new(node.store());
         let session = state
-            .session(&token_hash)
-            .map_err(MemberError::Unavailable)?
+            .session(&token_hash)?
             .filter(|s| node.now_ms() < s.expires_at_ms)
             .ok_or(MemberError::SessionInvalid)?;
         state
-            .member(&session.account)
-            .map_err(MemberError::Unavailable)?
+            .member(&session.account)?
             .ok_or(MemberError::SessionInvalid)
     }
 
@@ -561,10 +560,7 @@ impl Members {
 
     /// The member's profile for other services of this node (recommendations, ads).
     pub fn profile(&self, node: &Engine, account: &PublicKey) -> Result<Option<Profile>> {
-        let Some(member) = ServiceState::new(node.store())
-            .member(account)
-            .map_err(MemberError::Unavailable)?
-        else {
+        let Some(member) = ServiceState::new(node.store()).member(account)? else {
             return Ok(None);
         };
         Ok(self.vault.open(account, &member.sealed).ok())
@@ -648,8 +644,7 @@ impl Members {
             }
         }
         let member = ServiceState::new(node.store())
-            .member(&member.account)
-            .map_err(MemberError::Unavailable)?
+            .member(&member.account)?
             .ok_or(MemberError::SessionInvalid)?;
         self.view(node, &member)
     }

@@ -116,6 +116,9 @@ pub enum ChatError {
     /// The node cannot serve this now.
     #[error("the node cannot serve this now: {0}")]
     Unavailable(String),
+    /// The replicated service data could not be read.
+    #[error("the node cannot serve this now: {0}")]
+    Service(#[from] truffle_consensus::ServiceError),
     /// The chain engine could not serve this now (no leader, behind, ...).
     #[error("the node cannot serve this now: {0}")]
     Engine(#[from] truffle_engine::EngineError),
@@ -232,7 +235,7 @@ impl std::fmt::Debug for ChatHub {
 fn read_service<T: borsh::BorshDeserialize>(node: &ChatContext, key: &[u8]) -> Result<Option<T>> {
     overlay::Overlay::new(node.store())
         .get(key)
-        .map_err(ChatError::Unavailable)
+        .map_err(ChatError::Service)
 }
 
 fn read_ledger<T: borsh::BorshDeserialize>(
@@ -616,12 +619,13 @@ impl truffle_consensus::ServiceApplier for CommandApplier {
         &self,
         store: &truffle_store::Store,
         command: &[u8],
-    ) -> std::result::Result<truffle_consensus::ServiceOutcome, String> {
-        let body = command
-            .strip_prefix(&[SERVICE_TAG])
-            .ok_or("not a chat command")?;
-        let command: ChatCommand =
-            borsh::from_slice(body).map_err(|e| format!("bad chat command: {e}"))?;
+    ) -> std::result::Result<truffle_consensus::ServiceOutcome, truffle_consensus::ServiceError>
+    {
+        let body = command.strip_prefix(&[SERVICE_TAG]).ok_or(
+            truffle_consensus::ServiceError::UnknownTag(command.first().copied().unwrap_or(0)),
+        )?;
+        let command: ChatCommand = borsh::from_slice(body)
+            .map_err(|e| truffle_consensus::ServiceError::Malformed(e.to_string()))?;
         apply::apply(store, command)
     }
 }
@@ -635,7 +639,7 @@ impl crate::services::MemberErasure for Erasure {
         store: &truffle_store::Store,
         account: &truffle_ledger::PublicKey,
         changes: &mut crate::services::Changes,
-    ) -> std::result::Result<(), String> {
+    ) -> std::result::Result<(), truffle_consensus::ServiceError> {
         apply::forget_member(store, account, changes)
     }
 }

@@ -68,6 +68,9 @@ pub enum KakaoError {
     /// The node cannot serve this now.
     #[error("the node cannot serve this now: {0}")]
     Unavailable(String),
+    /// The replicated service data could not be read.
+    #[error("the node cannot serve this now: {0}")]
+    Service(#[from] truffle_consensus::ServiceError),
     /// The chain engine could not serve this now (no leader, behind, ...).
     #[error("the node cannot serve this now: {0}")]
     Engine(#[from] truffle_engine::EngineError),
@@ -320,11 +323,11 @@ impl Kakao {
         let o = crate::chat::overlay::Overlay::new(node.store());
         let binding = match o
             .get::<Hash>(&link::account_key(&member.account))
-            .map_err(KakaoError::Unavailable)?
+            .map_err(KakaoError::Service)?
         {
             Some(user_mac) => o
                 .get::<link::Binding>(&link::user_key(&user_mac))
-                .map_err(KakaoError::Unavailable)?,
+                .map_err(KakaoError::Service)?,
             None => None,
         };
         Ok(KakaoLinkStatus {
@@ -641,12 +644,12 @@ impl truffle_consensus::ServiceApplier for CommandApplier {
         &self,
         store: &truffle_store::Store,
         command: &[u8],
-    ) -> Result<truffle_consensus::ServiceOutcome, String> {
-        let body = command
-            .strip_prefix(&[SERVICE_TAG])
-            .ok_or("not a Kakao link command")?;
-        let command: KakaoCommand =
-            borsh::from_slice(body).map_err(|e| format!("bad Kakao link command: {e}"))?;
+    ) -> Result<truffle_consensus::ServiceOutcome, truffle_consensus::ServiceError> {
+        let body = command.strip_prefix(&[SERVICE_TAG]).ok_or(
+            truffle_consensus::ServiceError::UnknownTag(command.first().copied().unwrap_or(0)),
+        )?;
+        let command: KakaoCommand = borsh::from_slice(body)
+            .map_err(|e| truffle_consensus::ServiceError::Malformed(e.to_string()))?;
         link::apply(store, command)
     }
 }
@@ -660,7 +663,7 @@ impl crate::services::MemberErasure for Erasure {
         store: &truffle_store::Store,
         account: &truffle_ledger::PublicKey,
         changes: &mut crate::services::Changes,
-    ) -> Result<(), String> {
+    ) -> Result<(), truffle_consensus::ServiceError> {
         link::forget_member(store, account, changes)
     }
 }

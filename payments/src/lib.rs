@@ -27,7 +27,7 @@ pub use error::{PaymentError, PaymentResult, SignatureError};
 pub use http::{HttpProvider, HttpProviderConfig};
 pub use provider::{verify_signed_event, PaymentProvider};
 pub use sandbox::{
-    Delivery, Entries, MemorySandboxStore, Sandbox, SandboxRecord, SandboxStore,
+    Delivery, Entries, MemorySandboxStore, Sandbox, SandboxRecord, SandboxStore, SandboxStoreError,
     MAX_DELIVERY_ATTEMPTS, SANDBOX,
 };
 pub use types::{

@@ -46,15 +46,20 @@ const ORDER_PREFIX: &[u8] = b"order/";
 /// Keys and values in key order, as [`SandboxStore::scan`] returns them.
 pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
+/// Why the sandbox's store could not read or write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("sandbox store: {0}")]
+pub struct SandboxStoreError(pub String);
+
 /// Where the sandbox keeps its payments: byte keys and values, durable across restarts
 /// in the node (its local column family), in memory in unit tests.
 pub trait SandboxStore: Send + Sync + 'static {
     /// The value of a key.
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String>;
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, SandboxStoreError>;
     /// Writes keys atomically.
-    fn put(&self, writes: &[(Vec<u8>, Vec<u8>)]) -> Result<(), String>;
+    fn put(&self, writes: &[(Vec<u8>, Vec<u8>)]) -> Result<(), SandboxStoreError>;
     /// Every (key, value) under a prefix, in key order.
-    fn scan(&self, prefix: &[u8]) -> Result<Entries, String>;
+    fn scan(&self, prefix: &[u8]) -> Result<Entries, SandboxStoreError>;
 }
 
 /// A [`SandboxStore`] in memory.
@@ -62,17 +67,17 @@ pub trait SandboxStore: Send + Sync + 'static {
 pub struct MemorySandboxStore(Mutex<BTreeMap<Vec<u8>, Vec<u8>>>);
 
 impl SandboxStore for MemorySandboxStore {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, SandboxStoreError> {
         Ok(self.0.lock().expect("store lock").get(key).cloned())
     }
-    fn put(&self, writes: &[(Vec<u8>, Vec<u8>)]) -> Result<(), String> {
+    fn put(&self, writes: &[(Vec<u8>, Vec<u8>)]) -> Result<(), SandboxStoreError> {
         let mut map = self.0.lock().expect("store lock");
         for (key, value) in writes {
             map.insert(key.clone(), value.clone());
         }
         Ok(())
     }
-    fn scan(&self, prefix: &[u8]) -> Result<Entries, String> {
+    fn scan(&self, prefix: &[u8]) -> Result<Entries, SandboxStoreError> {
         Ok(self
             .0
             .lock()
@@ -207,7 +212,7 @@ impl Sandbox {
         match self
             .store
             .get(&key(PAYMENT_PREFIX, payment_key))
-            .map_err(PaymentError::Storage)?
+            .map_err(|e| PaymentError::Storage(e.to_string()))?
         {
             Some(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
@@ -222,7 +227,9 @@ impl Sandbox {
             serde_json::to_vec(record).expect("records serialize"),
         )];
         writes.extend(extra);
-        self.store.put(&writes).map_err(PaymentError::Storage)
+        self.store
+            .put(&writes)
+            .map_err(|e| PaymentError::Storage(e.to_string()))
     }
 
     /// A payment with its checkout and deliveries (the sandbox's own pages use this).
@@ -315,7 +322,7 @@ impl Sandbox {
         for (_, bytes) in self
             .store
             .scan(PAYMENT_PREFIX)
-            .map_err(PaymentError::Storage)?
+            .map_err(|e| PaymentError::Storage(e.to_string()))?
         {
             let Ok(record) = serde_json::from_slice::<SandboxRecord>(&bytes) else {
                 continue;
@@ -413,7 +420,11 @@ impl Sandbox {
     fn checkout_now(&self, request: &CheckoutRequest) -> PaymentResult<Checkout> {
         let _guard = self.lock.lock().expect("sandbox lock");
         let order_key = key(ORDER_PREFIX, &request.order_id);
-        let existing = match self.store.get(&order_key).map_err(PaymentError::Storage)? {
+        let existing = match self
+            .store
+            .get(&order_key)
+            .map_err(|e| PaymentError::Storage(e.to_string()))?
+        {
             Some(payment_key) => self.load(&String::from_utf8_lossy(&payment_key))?,
             None => None,
         };

@@ -39,6 +39,14 @@ pub fn kakao(error: KakaoError) -> ErrorObjectOwned {
             &serde_json::json!({ "retry_after_secs": retry_after_secs }),
         ),
         KakaoError::Engine(error) => crate::error::engine(&error),
+        KakaoError::Service(error) => {
+            tracing::warn!(target: "rpc", %error, "kakao error");
+            error_with(
+                UNAVAILABLE,
+                format!("the node cannot answer now: {error}"),
+                &(),
+            )
+        }
         KakaoError::Unavailable(reason) => {
             tracing::warn!(target: "rpc", %reason, "kakao error");
             error_with(
@@ -78,6 +86,10 @@ pub fn chat(error: ChatError) -> ErrorObjectOwned {
             serde_json::json!({ "max": max }),
         ),
         E::Engine(error) => return crate::error::engine(&error),
+        E::Service(error) => {
+            tracing::warn!(target: "rpc", %error, "chat error");
+            (UNAVAILABLE, serde_json::Value::Null)
+        }
         E::Unavailable(reason) => {
             tracing::warn!(target: "rpc", %reason, "chat error");
             (UNAVAILABLE, serde_json::Value::Null)

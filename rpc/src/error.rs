@@ -173,7 +173,7 @@ pub fn member(error: MemberError) -> ErrorObjectOwned {
         E::AccountNotActive(_) => ACCOUNT_NOT_ACTIVE,
         E::Ledger(rejection) => return self::rejection(rejection),
         E::Engine(error) => return engine(error),
-        E::Unavailable(_) => UNAVAILABLE,
+        E::Unavailable(_) | E::Service(_) => UNAVAILABLE,
     };
     let data = serde_json::json!({
         "restart_signup": error.restarts_signup(),

@@ -80,9 +80,21 @@ pub(crate) enum WireRequest {
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum WireResponse {
     Raft(RaftReply),
-    App(Result<serde_bytes::ByteBuf, String>),
+    App(Result<serde_bytes::ByteBuf, Refusal>),
     /// The receiver is not ready (its Raft has not started) or refuses the sender.
     Refused(String),
+}
+
+/// Why a validator refused another's request; the reason travels back to the sender.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{0}")]
+pub struct Refusal(pub String);
+
+impl Refusal {
+    /// A refusal with this reason.
+    pub fn new(reason: impl Into<String>) -> Refusal {
+        Refusal(reason.into())
+    }
 }
 
 /// Handles the node's own messages (forwarded transactions, header votes...).
@@ -92,7 +104,7 @@ pub trait AppHandler: Send + Sync + 'static {
         &self,
         from: PublicKey,
         request: Vec<u8>,
-    ) -> BoxFuture<'static, Result<Vec<u8>, String>>;
+    ) -> BoxFuture<'static, Result<Vec<u8>, Refusal>>;
 }
 
 /// Transport settings.
@@ -200,7 +212,7 @@ impl P2p {
     pub async fn request_app(&self, to: &PublicKey, request: Vec<u8>) -> Result<Vec<u8>, P2pError> {
         match self.request(to, WireRequest::App(request)).await? {
             WireResponse::App(Ok(bytes)) => Ok(bytes.into_vec()),
-            WireResponse::App(Err(reason)) | WireResponse::Refused(reason) => {
+            WireResponse::App(Err(Refusal(reason))) | WireResponse::Refused(reason) => {
                 Err(P2pError::Refused(reason))
             }
             WireResponse::Raft(_) => Err(P2pError::Refused("unexpected raft reply".into())),

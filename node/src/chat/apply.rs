@@ -241,7 +241,10 @@ pub(crate) fn rate_key(account: &PublicKey) -> Vec<u8> {
 }
 
 /// Applies a chat command.
-pub(crate) fn apply(store: &Store, command: ChatCommand) -> Result<ServiceOutcome, String> {
+pub(crate) fn apply(
+    store: &Store,
+    command: ChatCommand,
+) -> Result<ServiceOutcome, truffle_consensus::ServiceError> {
     let mut o = Overlay::new(store);
     let reply = match command {
         ChatCommand::OpenRoom {
@@ -287,7 +290,7 @@ fn open_room(
     members: [PublicKey; 2],
     opened_by: PublicKey,
     now_ms: u64,
-) -> Result<ChatReply, String> {
+) -> Result<ChatReply, truffle_consensus::ServiceError> {
     if members[0].0 >= members[1].0
         || room != room_id(&subject, &members[0], &members[1])
         || !members.contains(&opened_by)
@@ -335,7 +338,7 @@ fn send(
     (nonce, ciphertext): ([u8; 24], Vec<u8>),
     now_ms: u64,
     (rate_max, rate_window_ms): (u32, u64),
-) -> Result<ChatReply, String> {
+) -> Result<ChatReply, truffle_consensus::ServiceError> {
     let Some(mut room) = o.get::<Room>(&room_key(&room_id))? else {
         return Ok(ChatReply::NoRoom);
     };
@@ -402,7 +405,7 @@ fn drop_oldest(
     cutoff_ms: u64,
     max_steps: u64,
     max_deleted: u64,
-) -> Result<u64, String> {
+) -> Result<u64, truffle_consensus::ServiceError> {
     let mut deleted = 0;
     let mut steps = 0;
     while meta.oldest_global < meta.next_global && steps < max_steps && deleted < max_deleted {
@@ -449,7 +452,7 @@ pub(crate) fn forget_member(
     store: &Store,
     account: &PublicKey,
     changes: &mut Changes,
-) -> Result<(), String> {
+) -> Result<(), truffle_consensus::ServiceError> {
     let mut o = Overlay::new(store);
     let mut meta: ChatMeta = o.get(META)?.unwrap_or_default();
     let prefix = key(MEMBER_ROOM, &[&account.0]);

@@ -30,25 +30,31 @@ impl<'a> Overlay<'a> {
     }
 
     /// The raw value of `key`, pending writes first.
-    pub(crate) fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    pub(crate) fn get_raw(
+        &self,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>, truffle_consensus::ServiceError> {
         match self.pending.get(key) {
             Some(value) => Ok(value.clone()),
-            None => self.store.service_get(key).map_err(|e| e.to_string()),
+            None => Ok(self.store.service_get(key)?),
         }
     }
 
     /// The decoded value of `key`.
-    pub(crate) fn get<T: BorshDeserialize>(&self, key: &[u8]) -> Result<Option<T>, String> {
+    pub(crate) fn get<T: BorshDeserialize>(
+        &self,
+        key: &[u8],
+    ) -> Result<Option<T>, truffle_consensus::ServiceError> {
         match self.get_raw(key)? {
             Some(bytes) => borsh::from_slice(&bytes)
                 .map(Some)
-                .map_err(|e| format!("corrupt service record: {e}")),
+                .map_err(|e| truffle_consensus::ServiceError::Corrupt(e.to_string())),
             None => Ok(None),
         }
     }
 
     /// Whether `key` holds a value.
-    pub(crate) fn exists(&self, key: &[u8]) -> Result<bool, String> {
+    pub(crate) fn exists(&self, key: &[u8]) -> Result<bool, truffle_consensus::ServiceError> {
         Ok(self.get_raw(key)?.is_some())
     }
 
@@ -66,11 +72,13 @@ impl<'a> Overlay<'a> {
     }
 
     /// Keys under `prefix` (store and pending writes merged), in key order.
-    pub(crate) fn keys_with_prefix(&self, prefix: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    pub(crate) fn keys_with_prefix(
+        &self,
+        prefix: &[u8],
+    ) -> Result<Vec<Vec<u8>>, truffle_consensus::ServiceError> {
         let mut keys: BTreeMap<Vec<u8>, bool> = self
             .store
-            .service_scan(prefix)
-            .map_err(|e| e.to_string())?
+            .service_scan(prefix)?
             .into_iter()
             .map(|(k, _)| (k, true))
             .collect();

@@ -165,7 +165,10 @@ fn failures_key(user_mac: &Hash) -> Vec<u8> {
 }
 
 /// Applies a Kakao command.
-pub(crate) fn apply(store: &Store, command: KakaoCommand) -> Result<ServiceOutcome, String> {
+pub(crate) fn apply(
+    store: &Store,
+    command: KakaoCommand,
+) -> Result<ServiceOutcome, truffle_consensus::ServiceError> {
     let mut o = Overlay::new(store);
     let reply = match command {
         KakaoCommand::IssueCode {
@@ -214,7 +217,7 @@ fn issue(
     code_mac: Hash,
     now_ms: u64,
     expires_at_ms: u64,
-) -> Result<KakaoReply, String> {
+) -> Result<KakaoReply, truffle_consensus::ServiceError> {
     if ServiceState::new(o.store()).member(&account)?.is_none() {
         return Ok(KakaoReply::UnknownMember);
     }
@@ -247,7 +250,7 @@ fn link(
     user_mac: Hash,
     code_mac: Hash,
     now_ms: u64,
-) -> Result<KakaoReply, String> {
+) -> Result<KakaoReply, truffle_consensus::ServiceError> {
     let mut mine: Window = o.get(&failures_key(&user_mac))?.unwrap_or_default();
     let mut all: Window = o.get(FAILURES_ALL)?.unwrap_or_default();
     if let Some(retry_after_ms) = mine
@@ -306,7 +309,7 @@ fn link(
     Ok(KakaoReply::Linked { account })
 }
 
-fn sweep(o: &mut Overlay<'_>, now_ms: u64) -> Result<u64, String> {
+fn sweep(o: &mut Overlay<'_>, now_ms: u64) -> Result<u64, truffle_consensus::ServiceError> {
     let mut deleted = 0;
     for code_key in o.keys_with_prefix(CODE)? {
         if let Some(code) = o.get::<LinkCode>(&code_key)? {
@@ -367,7 +370,7 @@ pub(crate) fn forget_member(
     store: &Store,
     account: &PublicKey,
     changes: &mut Changes,
-) -> Result<(), String> {
+) -> Result<(), truffle_consensus::ServiceError> {
     let mut o = Overlay::new(store);
     if let Some(user_mac) = o.get::<Hash>(&account_key(account))? {
         o.delete(user_key(&user_mac));

@@ -234,7 +234,7 @@ impl Market {
                     &reason,
                 )
                 .await
-                .map_err(MarketError::Unavailable)?;
+                .map_err(|e| MarketError::Unavailable(e.to_string()))?;
                 return Err(MarketError::AmountMismatch {
                     order,
                     expected: record.amount,

@@ -33,7 +33,9 @@ use std::sync::{Arc, RwLock};
 
 use truffle_ledger::types::OrderStatus;
 use truffle_ledger::{Hash, PublicKey, Rejection};
-use truffle_payments::{PaymentError, PaymentProvider, Sandbox, SandboxStore, SignatureError};
+use truffle_payments::{
+    PaymentError, PaymentProvider, Sandbox, SandboxStore, SandboxStoreError, SignatureError,
+};
 use truffle_store::Store;
 
 pub use config::{MarketConfig, ProviderKind};
@@ -187,23 +189,29 @@ fn prefixed(key: &[u8]) -> Vec<u8> {
     out
 }
 
+fn sandbox_store_error(error: truffle_store::StoreError) -> SandboxStoreError {
+    SandboxStoreError(error.to_string())
+}
+
 impl SandboxStore for LocalSandboxStore {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
-        self.0.local_get(&prefixed(key)).map_err(|e| e.to_string())
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, SandboxStoreError> {
+        self.0
+            .local_get(&prefixed(key))
+            .map_err(sandbox_store_error)
     }
-    fn put(&self, writes: &[(Vec<u8>, Vec<u8>)]) -> Result<(), String> {
+    fn put(&self, writes: &[(Vec<u8>, Vec<u8>)]) -> Result<(), SandboxStoreError> {
         let writes: Vec<_> = writes
             .iter()
             .map(|(k, v)| (prefixed(k), Some(v.clone())))
             .collect();
-        self.0.local_write(&writes).map_err(|e| e.to_string())?;
-        self.0.sync().map_err(|e| e.to_string())
+        self.0.local_write(&writes).map_err(sandbox_store_error)?;
+        self.0.sync().map_err(sandbox_store_error)
     }
-    fn scan(&self, prefix: &[u8]) -> Result<truffle_payments::Entries, String> {
+    fn scan(&self, prefix: &[u8]) -> Result<truffle_payments::Entries, SandboxStoreError> {
         Ok(self
             .0
             .local_scan(&prefixed(prefix))
-            .map_err(|e| e.to_string())?
+            .map_err(sandbox_store_error)?
             .into_iter()
             .map(|(k, v)| (k[SANDBOX_PREFIX.len()..].to_vec(), v))
             .collect())

@@ -31,6 +31,21 @@ const ROUND: Duration = Duration::from_secs(1);
 /// Least pause before retrying an entry whose attempt failed, ms (doubles, up to a minute).
 const RETRY_BASE_MS: u64 = 500;
 
+/// Why an attempt to settle an entry did not finish.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SettleFailure {
+    /// Not now (the node, the ledger or the provider was not ready): tried again later.
+    #[error("{0}")]
+    Retry(String),
+    /// The provider refused for good: the entry fails.
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+fn retry(error: impl std::fmt::Display) -> SettleFailure {
+    SettleFailure::Retry(error.to_string())
+}
+
 /// Signs and submits `payload` with this validator's operator key, one at a time among
 /// the market's tasks; a refused transaction did not use its nonce, so the next one
 /// starts again from the ledger's.
@@ -49,11 +64,11 @@ pub(crate) async fn fail_order(
     provider: &str,
     payment_key: &str,
     reason: &str,
-) -> Result<(), String> {
+) -> Result<(), SettleFailure> {
     market
         .cancel_payment(provider, payment_key, reason, format!("fail-{payment_key}"))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(retry)?;
     let status = submit_operator(
         market,
         Payload::CancelOrder {
@@ -62,7 +77,7 @@ pub(crate) async fn fail_order(
         },
     )
     .await
-    .map_err(|e| e.to_string())?;
+    .map_err(retry)?;
     match status {
         TxStatus::Committed { .. } => Ok(()),
         // Someone closed it meanwhile: the payment is cancelled, which is what matters.
@@ -70,7 +85,9 @@ pub(crate) async fn fail_order(
             rejection: Rejection::OrderRule { .. },
             ..
         } => Ok(()),
-        other => Err(format!("the order's cancellation did not apply: {other:?}")),
+        other => Err(retry(format!(
+            "the order's cancellation did not apply: {other:?}"
+        ))),
     }
 }
 
@@ -78,7 +95,7 @@ async fn refund(
     market: &Market,
     entry: &OutboxEntry,
     reason: String,
-) -> Result<SettlementState, String> {
+) -> Result<SettlementState, SettleFailure> {
     market
         .cancel_payment(
             &entry.provider,
@@ -89,16 +106,19 @@ async fn refund(
         .await
         .map_err(|e| match e {
             MarketError::Provider(error) if !error.is_retryable() => {
-                format!("permanent: {error}")
+                SettleFailure::Permanent(error.to_string())
             }
-            other => other.to_string(),
+            other => retry(other),
         })?;
     tracing::info!(target: "market", payment_key = %entry.payment_key, %reason, "payment refunded at the provider");
     Ok(SettlementState::Refunded { reason })
 }
 
 /// What became of one entry: `Ok` final (or still pending by design), `Err` retry.
-async fn settle_one(market: &Market, entry: &OutboxEntry) -> Result<SettlementState, String> {
+async fn settle_one(
+    market: &Market,
+    entry: &OutboxEntry,
+) -> Result<SettlementState, SettleFailure> {
     if entry.status != "DONE" {
         return Ok(SettlementState::Ignored {
             reason: format!("a {} event needs no settlement", entry.status),
@@ -110,13 +130,9 @@ async fn settle_one(market: &Market, entry: &OutboxEntry) -> Result<SettlementSt
         });
     };
     // Decide on the latest committed state, not on a lagging local copy.
-    market
-        .engine
-        .sync_with_leader()
-        .await
-        .map_err(|e| e.to_string())?;
+    market.engine.sync_with_leader().await.map_err(retry)?;
     for _ in 0..2 {
-        let Some(order) = market.ledger_order(order_id).map_err(|e| e.to_string())? else {
+        let Some(order) = market.ledger_order(order_id).map_err(retry)? else {
             return refund(market, entry, format!("order {order_id} does not exist")).await;
         };
         match order.status {
@@ -166,7 +182,7 @@ async fn settle_one(market: &Market, entry: &OutboxEntry) -> Result<SettlementSt
             },
         )
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(retry)?;
         match status {
             TxStatus::Committed { height, .. } => {
                 tracing::info!(target: "market", order = order_id, payment_key = %entry.payment_key, height, "payment settled");
@@ -192,16 +208,20 @@ async fn settle_one(market: &Market, entry: &OutboxEntry) -> Result<SettlementSt
                     | Rejection::NonceSkipped { .. }
                     | Rejection::BlockFull),
                 ..
-            } => return Err(format!("not settled yet: {rejection}")),
+            } => return Err(retry(format!("not settled yet: {rejection}"))),
             TxStatus::Rejected { rejection, .. } => {
                 let reason = format!("the ledger refused the settlement: {rejection}");
                 fail_order(market, &order, &entry.provider, &entry.payment_key, &reason).await?;
                 return Ok(SettlementState::Failed { reason });
             }
-            other => return Err(format!("the settlement is not in a block yet: {other:?}")),
+            other => {
+                return Err(retry(format!(
+                    "the settlement is not in a block yet: {other:?}"
+                )))
+            }
         }
     }
-    Err("the order kept changing; retrying".into())
+    Err(retry("the order kept changing; retrying"))
 }
 
 /// Settles the pending entries that are due.
@@ -238,12 +258,12 @@ async fn settle_pending(market: &Market) {
             }
             Err(error) => {
                 tracing::info!(target: "market", event_id = %entry.event_id, attempts = entry.attempts, %error, "payment not settled yet; will retry");
-                if let Some(permanent) = error.strip_prefix("permanent: ") {
+                if let SettleFailure::Permanent(reason) = &error {
                     entry.state = SettlementState::Failed {
-                        reason: permanent.to_owned(),
+                        reason: reason.clone(),
                     };
                 }
-                entry.last_error = Some(error);
+                entry.last_error = Some(error.to_string());
             }
         }
         if let Err(error) = market.outbox.update(&entry) {

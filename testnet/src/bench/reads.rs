@@ -190,16 +190,18 @@ pub(super) fn recommendation(n: usize, products: &[u64]) -> Read {
 
 impl Read {
     /// Sends the request; an error answer is a failure.
-    pub(super) async fn send(&self, client: &HttpClient) -> Result<(), String> {
-        let outcome = match self {
+    pub(super) async fn send(
+        &self,
+        client: &HttpClient,
+    ) -> Result<(), jsonrpsee::core::ClientError> {
+        match self {
             Read::Search(query) => client.search((**query).clone()).await.map(|_| ()),
             Read::ForVisitor { gender, birth_year } => client
                 .for_visitor(*gender, *birth_year, None, None)
                 .await
                 .map(|_| ()),
             Read::Similar(product) => client.similar(*product, None, None).await.map(|_| ()),
-        };
-        outcome.map_err(|e| e.to_string())
+        }
     }
 }
 
