@@ -131,11 +131,11 @@ impl CatalogApiServer for CatalogHandler {
             .node
             .store()
             .get(&keys::item(item))
-            .map_err(|e| error::node(e))?
+            .map_err(error::node)?
         {
             Some(bytes) => Some(
                 decode_record::<Item>("item", &bytes)
-                    .map_err(|e| error::node(e))?
+                    .map_err(error::node)?
                     .product,
             ),
             None => None,

@@ -29,7 +29,7 @@ impl ChainApiServer for ChainHandler {
             .node
             .store()
             .header(height)
-            .map_err(|e| error::node(e))?
+            .map_err(error::node)?
             .ok_or_else(|| error::not_found(format!("block {height}")))?;
         Ok(HeaderView::from(&header))
     }
@@ -40,7 +40,7 @@ impl ChainApiServer for ChainHandler {
             .node
             .store()
             .block(height)
-            .map_err(|e| error::node(e))?
+            .map_err(error::node)?
             .ok_or_else(|| error::not_found(format!("block {height}")))?;
         Ok(BlockView::from(&block))
     }
@@ -50,7 +50,7 @@ impl ChainApiServer for ChainHandler {
             .node
             .store()
             .block(height)
-            .map_err(|e| error::node(e))?
+            .map_err(error::node)?
             .ok_or_else(|| error::not_found(format!("block {height}")))?;
         Ok(block.receipts)
     }
@@ -59,7 +59,7 @@ impl ChainApiServer for ChainHandler {
         self.node
             .store()
             .certificate(height)
-            .map_err(|e| error::node(e))?
+            .map_err(error::node)?
             .ok_or_else(|| error::not_found(format!("certificate of block {height}")))
     }
 
@@ -69,7 +69,7 @@ impl ChainApiServer for ChainHandler {
             .node
             .store()
             .headers_from(from, limit)
-            .map_err(|e| error::node(e))?;
+            .map_err(error::node)?;
         Ok(headers.iter().map(HeaderView::from).collect())
     }
 

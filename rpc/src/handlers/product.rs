@@ -22,9 +22,9 @@ impl ProductHandler {
             .node
             .store()
             .get(key)
-            .map_err(|e| error::node(e))?
+            .map_err(error::node)?
             .ok_or_else(|| error::not_found(format!("{what} {id}")))?;
-        decode_record(what, &bytes).map_err(|e| error::node(e))
+        decode_record(what, &bytes).map_err(error::node)
     }
 }
 

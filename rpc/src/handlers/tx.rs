@@ -50,11 +50,11 @@ impl TxApiServer for TxHandler {
         let store = self.node.store();
         let location = store
             .tx_location(&hash)
-            .map_err(|e| error::node(e))?
+            .map_err(error::node)?
             .ok_or_else(|| error::not_found(format!("transaction {hash}")))?;
         let block = store
             .block(location.height)
-            .map_err(|e| error::node(e))?
+            .map_err(error::node)?
             .ok_or_else(|| error::not_found(format!("block {}", location.height)))?;
         Ok(TransactionView::from(
             &block.transactions[location.index as usize],
