@@ -39,7 +39,7 @@ pub use health::Health;
 pub use ingress::TxStatus;
 pub use mempool::PoolError;
 pub use protocol::PeerService;
-pub use services::ServiceRouter;
+pub use services::{encode_tagged, ServiceRouter, TaggedService};
 pub use shutdown::ShutdownSignal;
 pub use truffle_clock::{Clock, SharedClock};
 pub use truffle_consensus::network::PeerInfo;

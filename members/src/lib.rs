@@ -293,6 +293,20 @@ pub trait MemberErasure: Send + Sync + 'static {
     ) -> Result<(), ServiceError>;
 }
 
+impl<F> MemberErasure for F
+where
+    F: Fn(&Store, &PublicKey, &mut Changes) -> Result<(), ServiceError> + Send + Sync + 'static,
+{
+    fn forget(
+        &self,
+        store: &Store,
+        account: &PublicKey,
+        changes: &mut Changes,
+    ) -> Result<(), ServiceError> {
+        self(store, account, changes)
+    }
+}
+
 /// Applies members' service commands (the consensus state machine calls this in log
 /// order, through the node's router).
 #[derive(Default)]

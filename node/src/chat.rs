@@ -606,40 +606,25 @@ pub const SERVICE_TAG: u8 = 11;
 
 /// A chat command as the service router takes it: the tag, then the command.
 pub(crate) fn encode_command(command: &ChatCommand) -> Vec<u8> {
-    let mut bytes = vec![SERVICE_TAG];
-    borsh::to_writer(&mut bytes, command).expect("encoding to a Vec cannot fail");
-    bytes
+    truffle_engine::encode_tagged(SERVICE_TAG, command)
 }
 
-/// Applies the chat's service commands.
+/// The chat's replicated service commands.
 pub struct CommandApplier;
 
-impl truffle_consensus::ServiceApplier for CommandApplier {
-    fn apply(
+impl truffle_engine::TaggedService for CommandApplier {
+    const TAG: u8 = SERVICE_TAG;
+    type Command = ChatCommand;
+
+    fn apply_command(
         &self,
         store: &truffle_store::Store,
-        command: &[u8],
+        command: ChatCommand,
     ) -> std::result::Result<truffle_consensus::ServiceOutcome, truffle_consensus::ServiceError>
     {
-        let body = command.strip_prefix(&[SERVICE_TAG]).ok_or(
-            truffle_consensus::ServiceError::UnknownTag(command.first().copied().unwrap_or(0)),
-        )?;
-        let command: ChatCommand = borsh::from_slice(body)
-            .map_err(|e| truffle_consensus::ServiceError::Malformed(e.to_string()))?;
         apply::apply(store, command)
     }
 }
 
 /// Erases a withdrawing member's chat data in the same step as the member.
-pub struct Erasure;
-
-impl crate::services::MemberErasure for Erasure {
-    fn forget(
-        &self,
-        store: &truffle_store::Store,
-        account: &truffle_ledger::PublicKey,
-        changes: &mut crate::services::Changes,
-    ) -> std::result::Result<(), truffle_consensus::ServiceError> {
-        apply::forget_member(store, account, changes)
-    }
-}
+pub(crate) use apply::forget_member;

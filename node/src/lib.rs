@@ -142,11 +142,14 @@ pub fn sms_sender(config: &NodeConfig) -> Result<Arc<dyn services::sms::SmsSende
 /// link's and chat's; a withdrawal erases the member's Kakao link and chat messages in
 /// the same replicated step as the member's record.
 pub fn service_router() -> truffle_engine::ServiceRouter {
-    let members = services::Services::new(vec![Arc::new(kakao::Erasure), Arc::new(chat::Erasure)]);
+    let members = services::Services::new(vec![
+        Arc::new(kakao::forget_member),
+        Arc::new(chat::forget_member),
+    ]);
     truffle_engine::ServiceRouter::new()
         .with(services::SERVICE_TAGS, Arc::new(members))
-        .with([kakao::SERVICE_TAG], Arc::new(kakao::CommandApplier))
-        .with([chat::SERVICE_TAG], Arc::new(chat::CommandApplier))
+        .with_tagged(kakao::CommandApplier)
+        .with_tagged(chat::CommandApplier)
 }
 
 /// Starts a node with the standard services.
