@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { gcm, pbkdf2Async, sha256, ed25519 } from "../../static/assets/js/vendor.js";
 import { fromHex, toHex, utf8 } from "../../static/assets/js/borsh.js";
 import { generateKey, openSeed, sealSeed, signWithSeed, WalletLocked } from "../../static/assets/js/wallet.js";
-import { DICTIONARIES } from "../../static/assets/js/i18n.js";
+import { DICTIONARIES, errorMessage } from "../../static/assets/js/i18n.js";
+import { RpcError } from "../../static/assets/js/rpc.js";
 
 const FAST = 1000; // PBKDF2 rounds for tests only; the pages use 600,000.
 
@@ -42,4 +43,13 @@ test("every text exists in Korean and English", () => {
   const en = Object.keys(DICTIONARIES.en).sort();
   assert.deepEqual(ko.filter((k) => !en.includes(k)), [], "missing in English");
   assert.deepEqual(en.filter((k) => !ko.includes(k)), [], "missing in Korean");
+});
+
+test("an unavailable node's answer says whether retrying may help", () => {
+  const retry = errorMessage(new RpcError(2003, "no leader", { retryable: true }));
+  const final = errorMessage(new RpcError(2003, "corrupt", { retryable: false }));
+  assert.equal(retry, DICTIONARIES.ko["error.2003"]);
+  assert.equal(final, DICTIONARIES.ko["error.2003.final"]);
+  assert.notEqual(retry, final);
+  assert.equal(errorMessage(new RpcError(2003, "old node", null)), DICTIONARIES.ko["error.2003"]);
 });

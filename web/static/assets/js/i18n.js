@@ -136,7 +136,8 @@ const KO = {
   "error.1022": "응모 자격이 없습니다 (나이 제한 등).", "error.1023": "이미 응모한 래플입니다.",
   "error.1024": "주문을 처리할 수 없습니다.", "error.1025": "결제 금액이 주문 금액과 다릅니다.",
   "error.2001": "요청이 많습니다. 잠시 후 다시 시도하세요.", "error.2002": "찾을 수 없습니다.",
-  "error.2003": "노드가 지금 응답할 수 없습니다. 잠시 후 다시 시도하세요.", "error.2004": "이 노드에서 꺼져 있는 기능입니다.",
+  "error.2003": "노드가 지금 응답할 수 없습니다. 잠시 후 다시 시도하세요.",
+  "error.2003.final": "노드에 문제가 있어 처리할 수 없습니다. 다시 시도해도 같습니다. 운영자에게 알려 주세요.", "error.2004": "이 노드에서 꺼져 있는 기능입니다.",
   "error.3001": "휴대폰 번호가 올바르지 않습니다. 010-1234-5678 형식으로 입력하세요.",
   "error.3002": "요청이 너무 잦습니다. {secs}초 후에 다시 시도하세요.",
   "error.3003": "인증번호가 틀렸습니다. 남은 시도 {left}회.",
@@ -276,6 +277,7 @@ const EN = {
   "error.1022": "Not eligible (age limit…).", "error.1023": "You already entered this raffle.",
   "error.1024": "The order cannot be processed.", "error.1025": "The amount differs from the order's.",
   "error.2001": "Busy; try again shortly.", "error.2002": "Not found.", "error.2003": "The node cannot answer now; try again shortly.",
+  "error.2003.final": "The node cannot serve this, and trying again will not help; tell its operator.",
   "error.2004": "Disabled on this node.", "error.3001": "Invalid mobile number; use 010-1234-5678.",
   "error.3002": "Too many requests; try again in {secs} s.", "error.3003": "Wrong code; {left} attempts left.",
   "error.3004": "The code expired.", "error.3005": "Too many wrong codes.", "error.3006": "The verification expired or was used.",
@@ -327,7 +329,8 @@ export function errorMessage(error) {
   if (error instanceof RpcError) {
     const data = error.data || {};
     const vars = { secs: data.retry_after_secs ?? "", left: data.attempts_left ?? "" };
-    const key = `error.${error.code}`;
+    // The node says whether the same call may pass later (no leader, catching up) or not.
+    const key = error.code === 2003 && data.retryable === false ? "error.2003.final" : `error.${error.code}`;
     let text = DICTIONARIES[lang()][key] ? t(key, vars) : t("error.generic", { code: error.code, message: error.message });
     if (error.code === 3009 && Array.isArray(data.reasons) && data.reasons.length) text += ` (${data.reasons.join(", ")})`;
     if (error.code === 1010 && data.field) text += ` (${data.field}${data.reason ? `: ${data.reason}` : ""})`;
