@@ -28,7 +28,7 @@ const NODE_ERRORS: &[(&str, i32, &str)] = &[
     ("INVALID_PARAMS", e::INVALID_PARAMS, "A parameter is missing, of the wrong type, or malformed (bad hex, wrong length)."),
     ("POOL_FULL", e::POOL_FULL, "The transaction pool cannot take the transaction now; retry later."),
     ("NOT_FOUND", e::NOT_FOUND, "The requested record does not exist."),
-    ("UNAVAILABLE", e::UNAVAILABLE, "The node cannot answer now (storage or consensus trouble)."),
+    ("UNAVAILABLE", e::UNAVAILABLE, "The node cannot answer now (storage or consensus trouble); `data.retryable` says whether the same call may pass a little later or on another validator (no leader, catching up, a peer unreachable) or not."),
     ("DISABLED", e::DISABLED, "The method is disabled on this node."),
     ("BACKUP_TARGET_INVALID", e::BACKUP_TARGET_INVALID, "The backup folder is not absolute, overlaps the data folder, or is not empty."),
     ("BACKUP_BUSY", e::BACKUP_BUSY, "Another backup of this node is running."),
