@@ -5,6 +5,7 @@ mod client;
 mod commands;
 mod common_args;
 mod demo;
+mod node_args;
 mod output;
 
 use clap::Parser;
