@@ -103,7 +103,7 @@ pub(crate) enum Command {
     Raffle(crate::commands::market::RaffleCommand),
     /// Orders: create, pay through the payment provider, refund (admin), history.
     #[command(subcommand)]
-    Order(crate::commands::market::OrderCommand),
+    Order(crate::commands::order::OrderCommand),
     /// Recommendations: evaluate on MovieLens 100K, measure latency on a synthetic market.
     #[command(subcommand)]
     Reco(crate::commands::reco::RecoCommand),

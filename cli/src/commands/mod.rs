@@ -9,6 +9,7 @@ mod genesis;
 mod keys;
 pub(crate) mod market;
 mod node;
+pub(crate) mod order;
 mod query;
 pub(crate) mod reco;
 mod testnet;
@@ -60,7 +61,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(command) => verify::run(command).await,
         Command::Chat(command) => chat::run(command).await,
         Command::Raffle(command) => market::run_raffle(command).await,
-        Command::Order(command) => market::run_order(command).await,
+        Command::Order(command) => order::run_order(command).await,
         Command::Reco(command) => reco::run(command).await,
     }
 }
