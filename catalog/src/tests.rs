@@ -359,6 +359,44 @@ fn follows_blocks_replays_after_restart_and_rebuilds() {
     assert_eq!(all_docs(&catalog), replayed);
 }
 
+/// A height that changed no product is committed once [`IDLE_COMMIT`] has passed on the
+/// catalog's clock, not before: checked on a clock the test moves itself.
+#[test]
+fn an_advanced_height_is_committed_after_the_idle_time_of_the_injected_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = Chain::new(dir.path());
+    let registrar = Keypair::from_name("validator-0");
+    let member = |name: &str| Payload::RegisterAccount {
+        account: Keypair::from_name(name).public(),
+        role: Role::Member,
+        birth_year: Some(1990),
+    };
+    chain.block(vec![(&registrar, member("first"))]);
+    let clock = Arc::new(truffle_clock::ManualClock::new(1_700_000_000_000));
+    let catalog = Catalog::new(chain.store.clone(), dir.path().join("index"), clock.clone());
+    catalog.prepare().unwrap();
+    let start = catalog
+        .status()
+        .committed_height
+        .expect("the rebuild commits");
+
+    let quiet = chain.block(vec![(&registrar, member("second"))]);
+    catalog.apply_blocks(&[quiet.clone()]).unwrap();
+    let status = catalog.status();
+    assert_eq!(status.synced_height, Some(quiet.header.height));
+    assert_eq!(status.committed_height, Some(start), "too soon to commit");
+
+    clock.advance(IDLE_COMMIT.as_millis() as u64 - 1);
+    let still_quiet = chain.block(vec![(&registrar, member("third"))]);
+    catalog.apply_blocks(&[still_quiet]).unwrap();
+    assert_eq!(catalog.status().committed_height, Some(start), "1 ms short");
+
+    clock.advance(1);
+    let due = chain.block(vec![(&registrar, member("fourth"))]);
+    catalog.apply_blocks(&[due.clone()]).unwrap();
+    assert_eq!(catalog.status().committed_height, Some(due.header.height));
+}
+
 #[test]
 fn an_index_ahead_of_the_store_is_rebuilt() {
     let dir = tempfile::tempdir().unwrap();
