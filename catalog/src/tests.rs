@@ -381,7 +381,7 @@ fn an_advanced_height_is_committed_after_the_idle_time_of_the_injected_clock() {
         .expect("the rebuild commits");
 
     let quiet = chain.block(vec![(&registrar, member("second"))]);
-    catalog.apply_blocks(&[quiet.clone()]).unwrap();
+    catalog.apply_blocks(std::slice::from_ref(&quiet)).unwrap();
     let status = catalog.status();
     assert_eq!(status.synced_height, Some(quiet.header.height));
     assert_eq!(status.committed_height, Some(start), "too soon to commit");
@@ -393,7 +393,7 @@ fn an_advanced_height_is_committed_after_the_idle_time_of_the_injected_clock() {
 
     clock.advance(1);
     let due = chain.block(vec![(&registrar, member("fourth"))]);
-    catalog.apply_blocks(&[due.clone()]).unwrap();
+    catalog.apply_blocks(std::slice::from_ref(&due)).unwrap();
     assert_eq!(catalog.status().committed_height, Some(due.header.height));
 }
 
