@@ -40,7 +40,6 @@ pub use ingress::TxStatus;
 pub use mempool::PoolError;
 pub use protocol::PeerService;
 pub use services::{encode_tagged, ServiceRouter, TaggedService};
-pub use shutdown::ShutdownSignal;
 pub use truffle_clock::{Clock, SharedClock};
 pub use truffle_consensus::network::PeerInfo;
 pub use truffle_consensus::{LedgerEvent, ServiceApplier, ServiceError, ServiceOutcome};

@@ -7,14 +7,14 @@ use tokio::sync::Notify;
 /// Tells tasks to stop. Unlike a bare [`Notify::notify_waiters`], a task that is busy
 /// when shutdown begins still sees it at its next [`ShutdownSignal::notified`].
 #[derive(Debug, Default)]
-pub struct ShutdownSignal {
+pub(crate) struct ShutdownSignal {
     stopping: AtomicBool,
     notify: Notify,
 }
 
 impl ShutdownSignal {
     /// Resolves once shutdown has begun (at once if it already has).
-    pub async fn notified(&self) {
+    pub(crate) async fn notified(&self) {
         let notified = self.notify.notified();
         tokio::pin!(notified);
         // Registered before the flag is read, so a trigger in between is not lost.
@@ -32,7 +32,7 @@ impl ShutdownSignal {
     }
 
     /// Whether shutdown has begun.
-    pub fn is_triggered(&self) -> bool {
+    pub(crate) fn is_triggered(&self) -> bool {
         self.stopping.load(Ordering::Acquire)
     }
 }

@@ -113,6 +113,15 @@ pub enum AdError {
     Ledger(#[from] LedgerError),
 }
 
+impl From<AdminCheckError> for AdError {
+    fn from(error: AdminCheckError) -> Self {
+        match error {
+            AdminCheckError::Refused(refusal) => AdError::Admin(refusal),
+            AdminCheckError::Ledger(error) => AdError::Ledger(error),
+        }
+    }
+}
+
 impl From<StoreError> for AdError {
     fn from(error: StoreError) -> Self {
         AdError::Ledger(error.into())
@@ -392,17 +401,13 @@ impl AdBoard {
         query: &AdminQuery,
         method: &str,
     ) -> Result<(), AdError> {
-        truffle_ledger::admin_query::check(
+        Ok(truffle_ledger::admin_query::check(
             engine.store(),
             &engine.chain_id(),
             query,
             method,
             engine.now_ms(),
-        )
-        .map_err(|error| match error {
-            AdminCheckError::Refused(refusal) => AdError::Admin(refusal),
-            AdminCheckError::Ledger(error) => AdError::Ledger(error),
-        })
+        )?)
     }
 
     /// Every campaign with its impressions and clicks summed over this node and every

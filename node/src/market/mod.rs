@@ -226,7 +226,6 @@ pub struct Market {
     store: Store,
     engine: Engine,
     members: Arc<Members>,
-    clock: truffle_clock::SharedClock,
     chain_prefix: String,
     public_url: RwLock<Option<String>>,
     outbox: outbox::Outbox,
@@ -247,7 +246,7 @@ impl std::fmt::Debug for Market {
 impl Market {
     /// Wall-clock ms by the node's clock.
     pub(crate) fn now_ms(&self) -> u64 {
-        self.clock.now_ms()
+        self.engine.now_ms()
     }
 
     /// The market with `config` on the chain `chain` (a preset's name or a genesis
@@ -279,7 +278,6 @@ impl Market {
             store,
             engine: engine.clone(),
             members,
-            clock: engine.clock().clone(),
             wake: tokio::sync::Notify::new(),
             operator: tokio::sync::Mutex::new(()),
         };
