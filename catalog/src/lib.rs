@@ -31,13 +31,13 @@ use truffle_engine::read_model::{FollowPolicy, Progress, ReadModel, ReadModelErr
 use truffle_index::{IndexError, ProductDoc, SearchIndex, SearchQuery, SearchResults};
 use truffle_ledger::state::{decode_record, keys, StateView};
 use truffle_ledger::types::{
-    Account, AccountStatus, Item, ItemLock, Order, OwnershipRecord, Product, Raffle, Role,
-    SellerStatus,
+    Account, Item, ItemLock, Order, OwnershipRecord, Product, Raffle, SellerStatus,
 };
 use truffle_ledger::{Block, Effect, LedgerError, Outcome, Payload, PublicKey};
 use truffle_store::{Store, StoreError};
 
 use derive::{DeriveCaches, Touched};
+pub use truffle_wire::catalog::{ItemHistory, SellerStanding, SellerState};
 
 /// Name of the index folder inside the node's data folder.
 pub const INDEX_DIR: &str = "index";
@@ -101,83 +101,6 @@ impl From<IndexError> for CatalogError {
 
 /// Result of catalog queries.
 pub type CatalogResult<T> = Result<T, CatalogError>;
-
-/// Every owner a piece has had, oldest first.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ItemHistory {
-    /// Item id.
-    pub item: u64,
-    /// Its product.
-    pub product: u64,
-    /// Brand of the product.
-    pub brand: String,
-    /// Model of the product.
-    pub model: String,
-    /// Serial number of the piece.
-    pub serial: String,
-    /// Its number k in the edition k/N.
-    pub edition: u32,
-    /// Edition size N.
-    pub edition_size: u32,
-    /// The current owner.
-    pub owner: PublicKey,
-    /// Every entry of the ownership history (the first is the registration), each with
-    /// the block height and hash of the transaction that made it.
-    pub owners: Vec<OwnershipRecord>,
-}
-
-/// The seller states a listing can ask for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SellerState {
-    /// Applied, waiting for an admin.
-    Applied,
-    /// Approved: may register products.
-    Approved,
-    /// Revoked (or withdrawn while a seller).
-    Revoked,
-}
-
-impl SellerState {
-    /// The state of a standing (`None` for accounts that never applied).
-    pub fn of(status: &SellerStatus) -> Option<SellerState> {
-        match status {
-            SellerStatus::None => None,
-            SellerStatus::Applied { .. } => Some(SellerState::Applied),
-            SellerStatus::Approved { .. } => Some(SellerState::Approved),
-            SellerStatus::Revoked { .. } => Some(SellerState::Revoked),
-        }
-    }
-}
-
-/// An account's standing as a seller.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SellerStanding {
-    /// The account.
-    pub account: PublicKey,
-    /// Its role.
-    pub role: Role,
-    /// Whether it may sign.
-    pub status: AccountStatus,
-    /// Seller standing, with the shop name and the height of the last decision.
-    pub seller: SellerStatus,
-    /// Whether it may register products now (an active, approved member).
-    pub may_register: bool,
-}
-
-impl SellerStanding {
-    fn of(account: &Account) -> SellerStanding {
-        SellerStanding {
-            account: account.key,
-            role: account.role,
-            status: account.status,
-            seller: account.seller.clone(),
-            may_register: account.role == Role::Member
-                && account.status == AccountStatus::Active
-                && account.is_approved_seller(),
-        }
-    }
-}
 
 /// What the catalog's index holds, for operators.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -333,7 +256,7 @@ impl Catalog {
 
     /// Runs a product search (Korean, English or mixed text, filters, sort, paging).
     pub fn search(&self, query: &SearchQuery) -> CatalogResult<SearchResults> {
-        query.validate()?;
+        query.validate().map_err(IndexError::from)?;
         if !self.inner.ready.load(Ordering::Acquire) {
             return Err(CatalogError::NotReady {
                 indexed_height: self.synced_height(),

@@ -45,12 +45,7 @@ pub(crate) fn explain(error: jsonrpsee::core::ClientError, url: &str) -> anyhow:
                 .data()
                 .map(|d| format!(" ({})", d.get()))
                 .unwrap_or_default();
-            let retryable = object
-                .data()
-                .and_then(|d| serde_json::from_str::<serde_json::Value>(d.get()).ok())
-                .and_then(|d| d.get("retryable").and_then(serde_json::Value::as_bool))
-                .unwrap_or(false);
-            let advice = if retryable {
+            let advice = if truffle_wire::codes::retryable(&object) {
                 "; this may pass if retried shortly, or sent to another validator"
             } else {
                 ""
@@ -77,8 +72,8 @@ pub(crate) async fn sign_and_submit(
     payload: truffle_ledger::Payload,
     nonce: Option<u64>,
     wait: bool,
-) -> anyhow::Result<(truffle_ledger::Hash, Option<truffle_node::TxStatus>)> {
-    use truffle_rpc::api::{AccountApiClient, SystemApiClient, TxApiClient};
+) -> anyhow::Result<(truffle_ledger::Hash, Option<truffle_wire::chain::TxStatus>)> {
+    use truffle_wire::api::{AccountApiClient, SystemApiClient, TxApiClient};
     payload
         .validate_static()
         .map_err(|e| anyhow::anyhow!("the payload is invalid: {e}"))?;

@@ -2,7 +2,7 @@
 
 use clap::ValueEnum;
 use serde::Serialize;
-use truffle_node::TxStatus;
+use truffle_wire::chain::TxStatus;
 
 /// How query results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

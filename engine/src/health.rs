@@ -1,56 +1,8 @@
 //! A node's view of the cluster, as `/health` and `chain_health` show it.
 
-use serde::{Deserialize, Serialize};
-use truffle_consensus::NodeId;
-use truffle_ledger::{Hash, PublicKey};
-
 use crate::engine::{Engine, Role};
 use crate::error::EngineError;
-
-/// A node's view of the cluster.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Health {
-    /// leader, follower, candidate or learner.
-    pub role: String,
-    /// This node's key.
-    pub node_key: PublicKey,
-    /// This node's Raft id.
-    pub node_id: NodeId,
-    /// The leader's Raft id.
-    pub leader_id: Option<NodeId>,
-    /// The leader's key.
-    pub leader_key: Option<String>,
-    /// Raft term.
-    pub term: u64,
-    /// Last committed log index.
-    pub committed_index: Option<u64>,
-    /// Last applied log index.
-    pub applied_index: Option<u64>,
-    /// Height of the latest applied block.
-    pub height: u64,
-    /// Its hash.
-    pub head_hash: Hash,
-    /// Its state root.
-    pub state_root: Hash,
-    /// Highest height with a certificate.
-    pub certified_height: Option<u64>,
-    /// Log index of this node's latest snapshot (built or installed).
-    pub snapshot_index: Option<u64>,
-    /// Log entries up to this index are purged from this node's log.
-    pub purged_index: Option<u64>,
-    /// Snapshots this node installed from the leader since it started.
-    pub snapshots_installed: u64,
-    /// Validators known to the transport.
-    pub peers: usize,
-    /// Raft ids of the voting members, as this node knows them.
-    pub voters: Vec<NodeId>,
-    /// Transactions waiting in this node's pool.
-    pub pending_transactions: usize,
-    /// Seconds since start.
-    pub uptime_secs: u64,
-    /// The chain.
-    pub chain_id: Hash,
-}
+pub use truffle_wire::chain::Health;
 
 impl Engine {
     /// The node's view of the cluster.

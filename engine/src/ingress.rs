@@ -2,42 +2,12 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
-use truffle_ledger::{Effect, Hash, Outcome, Rejection, SignedTransaction};
+use truffle_ledger::{Hash, Outcome, Rejection, SignedTransaction};
 
 use crate::engine::Engine;
 use crate::error::{EngineError, SubmitError};
-
-/// Where a transaction stands.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "status")]
-pub enum TxStatus {
-    /// Waiting in this node's pool.
-    Pending,
-    /// Applied in a block.
-    Committed {
-        /// Block height.
-        height: u64,
-        /// Position in the block.
-        index: u32,
-        /// What it did.
-        effect: Effect,
-        /// Whether the block has a certificate yet.
-        certified: bool,
-    },
-    /// Included in a block and refused.
-    Rejected {
-        /// Block height.
-        height: u64,
-        /// Position in the block.
-        index: u32,
-        /// Why.
-        rejection: Rejection,
-    },
-    /// Not known to this node.
-    Unknown,
-}
+pub use truffle_wire::chain::TxStatus;
 
 impl Engine {
     /// Decodes, checks and pools a transaction from a client. Returns its hash.

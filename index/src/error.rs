@@ -44,3 +44,13 @@ impl IndexError {
         }
     }
 }
+
+impl From<truffle_wire::search::QueryError> for IndexError {
+    fn from(error: truffle_wire::search::QueryError) -> Self {
+        use truffle_wire::search::QueryError;
+        match error {
+            QueryError::TooLong { chars, max } => IndexError::QueryTooLong { chars, max },
+            QueryError::Invalid(reason) => IndexError::InvalidQuery(reason),
+        }
+    }
+}

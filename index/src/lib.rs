@@ -32,9 +32,7 @@
 //! between Korean and English ("나이키" ↔ "nike"). See [`analysis`].
 
 pub mod analysis;
-mod doc;
 mod error;
-mod query;
 mod search;
 mod synonyms;
 
@@ -43,10 +41,10 @@ pub mod fixtures;
 #[cfg(test)]
 mod tests;
 
-pub use doc::ProductDoc;
 pub use error::{IndexError, Result};
-pub use query::{
-    Availability, Filters, Highlight, LedgerRef, SearchHit, SearchQuery, SearchResults, SortOrder,
-    DEFAULT_PAGE_SIZE, MAX_FILTER_CHARS, MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW,
-};
 pub use search::{SearchIndex, META_FILE, SCHEMA_VERSION};
+pub use truffle_wire::search::{
+    Availability, Filters, Highlight, LedgerRef, ProductDoc, QueryError, SearchHit, SearchQuery,
+    SearchResults, SortOrder, DEFAULT_PAGE_SIZE, MAX_FILTER_CHARS, MAX_PAGE_SIZE, MAX_QUERY_CHARS,
+    MAX_RESULT_WINDOW,
+};

@@ -24,12 +24,12 @@ use tracing::{debug, info, warn};
 
 use crate::analysis::{query_grams, register_analyzers, script_of, words, Script};
 use crate::analysis::{GRAM_ANALYZER, WORD_ANALYZER};
-use crate::doc::ProductDoc;
 use crate::error::{IndexError, Result};
-use crate::query::{
+use crate::synonyms;
+use truffle_wire::search::ProductDoc;
+use truffle_wire::search::{
     Availability, Filters, Highlight, LedgerRef, SearchHit, SearchQuery, SearchResults, SortOrder,
 };
-use crate::synonyms;
 
 /// Version of the index layout: schema, analyzers and what they produce. An index
 /// directory written with another version is emptied on [`SearchIndex::open`], and

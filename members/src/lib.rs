@@ -9,7 +9,6 @@
 
 mod checks;
 pub mod members;
-mod requests;
 pub mod sms;
 pub mod vault;
 

@@ -23,10 +23,10 @@ use crate::checks::{
     check_text, hash_password, new_token, over_limit, parse_token, password_matches, year_at,
     DUMMY_HASH,
 };
-pub use crate::requests::{
+use truffle_engine::{Engine, TxStatus};
+pub use truffle_wire::members::{
     CodeSent, LoggedIn, MemberView, PhoneVerified, SignedUp, SignupRequest, UpdateRequest,
 };
-use truffle_engine::{Engine, TxStatus};
 
 /// How long a session lasts.
 pub const SESSION_TTL_MS: u64 = 12 * 3_600_000;

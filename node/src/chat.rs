@@ -30,7 +30,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use truffle_consensus::LedgerEvent;
 use truffle_ledger::state::{decode_record, keys, StateView};
@@ -47,6 +46,7 @@ use sealing::{seal, Opener};
 
 pub(crate) use live::run;
 pub use live::ChatSubscription;
+pub use truffle_wire::chat::{ChatMessage, HistoryPage, RoomView};
 
 use crate::config::NodeConfig;
 use crate::services::members::MemberError;
@@ -134,51 +134,6 @@ impl From<crate::NodeError> for ChatError {
 }
 
 type Result<T> = std::result::Result<T, ChatError>;
-
-/// A room as its members see it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoomView {
-    /// Room id.
-    pub room: Hash,
-    /// What it is about.
-    pub subject: ChatSubject,
-    /// The two members.
-    pub members: [PublicKey; 2],
-    /// The member who is not the caller.
-    pub counterpart: PublicKey,
-    /// Who opened it.
-    pub opened_by: PublicKey,
-    /// When, ms since the epoch.
-    pub created_ms: u64,
-    /// A member withdrew: read-only.
-    pub closed: bool,
-    /// The next message's sequence number (messages so far, including pruned ones).
-    pub next_seq: u64,
-}
-
-/// A message.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChatMessage {
-    /// Room id.
-    pub room: Hash,
-    /// Sequence number in the room, from 0.
-    pub seq: u64,
-    /// Who wrote it.
-    pub sender: PublicKey,
-    /// The text.
-    pub text: String,
-    /// When it was committed, ms since the epoch.
-    pub sent_ms: u64,
-}
-
-/// A page of history, oldest first.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HistoryPage {
-    /// The messages, oldest first.
-    pub messages: Vec<ChatMessage>,
-    /// Pass as `before` for the page before this one; `None` at the beginning.
-    pub before: Option<u64>,
-}
 
 /// What chat needs of the node: the chain engine (store, clock, proposals) and the
 /// members service (sessions, the vault that keys each member's messages).

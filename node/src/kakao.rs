@@ -25,7 +25,7 @@ use std::time::Duration;
 use truffle_clock::SharedClock;
 
 use rand::Rng;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tokio::sync::Semaphore;
 use truffle_kakao::{
     callback_body, parse_payload, BotConfig, CallbackResult, CallbackStatus, KakaoUserKey,
@@ -35,6 +35,7 @@ use truffle_ledger::Hash;
 
 pub use link::{KakaoCommand, KakaoReply};
 pub use truffle_kakao::MAX_BODY_BYTES;
+pub use truffle_wire::kakao::{KakaoLinkStatus, LinkCodeIssued};
 
 use crate::config::NodeConfig;
 use crate::node::Node;
@@ -83,26 +84,6 @@ impl From<NodeError> for KakaoError {
             other => KakaoError::Unavailable(other.to_string()),
         }
     }
-}
-
-/// A fresh link code for the member to send to the channel.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct LinkCodeIssued {
-    /// Six digits; send "연동 123456" (or the digits alone) to the channel.
-    pub code: String,
-    /// When it stops working, ms since the epoch.
-    pub expires_at_ms: u64,
-    /// Seconds it stays valid.
-    pub expires_in_secs: u64,
-}
-
-/// Whether a Kakao user is linked to the member's account.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KakaoLinkStatus {
-    /// Linked.
-    pub linked: bool,
-    /// Since when, ms since the epoch.
-    pub linked_since_ms: Option<u64>,
 }
 
 /// The webhook's HTTP answer.

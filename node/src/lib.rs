@@ -15,7 +15,7 @@ pub mod backup;
 pub mod chat;
 pub mod config;
 pub mod kakao;
-pub mod keyfile;
+pub use truffle_wire::keyfile;
 pub mod market;
 pub mod metrics;
 mod node;

@@ -1,33 +1,17 @@
-//! JSON-RPC codes of the KakaoTalk link and member chat (range 6001..6099; README lists
-//! them). Session errors keep the members' codes (3014 not logged in, ...).
+//! JSON-RPC errors of the KakaoTalk link and member chat (range 6001..6099 of
+//! [`truffle_wire::codes`]). Session errors keep the members' codes (3014 not logged
+//! in, ...); a history query out of bounds is -32602 (invalid params).
 
 use jsonrpsee::types::ErrorObjectOwned;
 use truffle_node::chat::ChatError;
 use truffle_node::kakao::KakaoError;
 
-use crate::error::{error_with, member, UNAVAILABLE};
-
-/// Too many Kakao link codes for this account (`data.retry_after_secs`).
-pub const KAKAO_CODE_THROTTLED: i32 = 6_001;
-/// No such chat room, or the caller is not one of its two members.
-pub const CHAT_NO_ROOM: i32 = 6_010;
-/// The item or order of a room does not exist.
-pub const CHAT_UNKNOWN_SUBJECT: i32 = 6_011;
-/// The counterpart cannot be in this room (not the item's owner, not the order's other
-/// party, not a member, yourself) (`data.reason`).
-pub const CHAT_BAD_COUNTERPART: i32 = 6_012;
-/// The message is empty or too long (`data.max_chars`).
-pub const CHAT_MESSAGE_SIZE: i32 = 6_013;
-/// Too many messages from this member (`data.retry_after_secs`).
-pub const CHAT_RATE_LIMITED: i32 = 6_014;
-/// The room is read-only: a member withdrew.
-pub const CHAT_ROOM_CLOSED: i32 = 6_015;
-/// A member is in too many rooms (`data.max`).
-pub const CHAT_TOO_MANY_ROOMS: i32 = 6_016;
-/// A history query is out of bounds (limit 0 or over 100).
-pub const CHAT_BAD_QUERY: i32 = 6_017;
-/// Too many live subscriptions for this member on this node (`data.max`).
-pub const CHAT_TOO_MANY_SUBSCRIPTIONS: i32 = 6_018;
+use crate::error::{error_with, member};
+use truffle_wire::codes::{
+    CHAT_BAD_COUNTERPART, CHAT_MESSAGE_SIZE, CHAT_NO_ROOM, CHAT_RATE_LIMITED, CHAT_ROOM_CLOSED,
+    CHAT_TOO_MANY_ROOMS, CHAT_TOO_MANY_SUBSCRIPTIONS, CHAT_UNKNOWN_SUBJECT, INVALID_PARAMS,
+    KAKAO_CODE_THROTTLED, UNAVAILABLE,
+};
 
 /// A Kakao link request that failed.
 pub fn kakao(error: KakaoError) -> ErrorObjectOwned {
@@ -80,7 +64,7 @@ pub fn chat(error: ChatError) -> ErrorObjectOwned {
         ),
         E::RoomClosed => (CHAT_ROOM_CLOSED, serde_json::Value::Null),
         E::TooManyRooms { max } => (CHAT_TOO_MANY_ROOMS, serde_json::json!({ "max": max })),
-        E::BadQuery(reason) => (CHAT_BAD_QUERY, serde_json::json!({ "reason": reason })),
+        E::BadQuery(reason) => (INVALID_PARAMS, serde_json::json!({ "reason": reason })),
         E::TooManySubscriptions { max } => (
             CHAT_TOO_MANY_SUBSCRIPTIONS,
             serde_json::json!({ "max": max }),

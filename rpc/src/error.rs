@@ -1,44 +1,12 @@
-//! JSON-RPC error codes. Each range belongs to one source of errors, and codes never
-//! change meaning once published (README lists them).
-//!
-//! | range | source |
-//! | --- | --- |
-//! | -32700..-32600 | JSON-RPC itself (parse error, invalid request, method not found, invalid params) |
-//! | 1001..1099 | the ledger refused a transaction: 1000 + `Rejection::code()` |
-//! | 2001..2099 | the node: pool full, not found, unavailable |
-//! | 4001..4099 | catalog and ads: search, catalog transactions, admin queries |
-//! | 3001..3099 | members: phone verification, signup, login, sessions |
-//! | 5001..5099 | raffles, orders and payments ([`crate::market_errors`]) |
-//! | 6001..6099 | KakaoTalk link and member chat ([`crate::chat_errors`]) |
-//! | 7001..7099 | node operations (`admin_*`: backups) |
+//! JSON-RPC errors: the node's and its features' errors turned into the stable codes of
+//! [`truffle_wire::codes`] (the table of ranges is there).
 
 use jsonrpsee::types::ErrorObjectOwned;
 use serde::Serialize;
 use truffle_ledger::Rejection;
 use truffle_node::services::members::MemberError;
 use truffle_node::{EngineError, NodeError, SubmitError};
-
-/// Base of ledger rejection codes.
-pub const LEDGER_BASE: i32 = 1_000;
-/// The pool cannot take the transaction now.
-pub const POOL_FULL: i32 = 2_001;
-/// The requested record does not exist.
-pub const NOT_FOUND: i32 = 2_002;
-/// The node cannot answer now (storage or consensus trouble).
-pub const UNAVAILABLE: i32 = 2_003;
-/// A parameter is malformed (bad hex, wrong length).
-pub const INVALID_PARAMS: i32 = -32_602;
-/// The method is disabled on this node.
-pub const DISABLED: i32 = 2_004;
-/// An `admin_*` method without the operator's token, or off the admin address.
-pub const OPERATOR_REFUSED: i32 = 2_005;
-
-/// `admin_backup`'s target folder is not acceptable (relative, in the data folder, not empty).
-pub const BACKUP_TARGET_INVALID: i32 = 7_001;
-/// Another backup of the node is running.
-pub const BACKUP_BUSY: i32 = 7_002;
-/// The backup could not be written.
-pub const BACKUP_FAILED: i32 = 7_003;
+pub use truffle_wire::codes::*;
 
 /// Builds an error with structured data.
 pub fn error_with<T: Serialize>(
@@ -79,11 +47,18 @@ pub fn node(error: impl Into<NodeError>) -> ErrorObjectOwned {
     }
 }
 
-/// A chain-engine failure, with `data.retryable`.
+/// A chain-engine failure: its own code where it has one (no leader, behind, dropped),
+/// else "unavailable"; `data.retryable` in every case.
 pub fn engine(error: &EngineError) -> ErrorObjectOwned {
     tracing::warn!(target: "rpc", %error, "engine error");
+    let code = match error {
+        EngineError::NoLeader | EngineError::NotLeader => NO_LEADER,
+        EngineError::Behind(_) => BEHIND,
+        EngineError::Dropped => DROPPED,
+        _ => UNAVAILABLE,
+    };
     error_with(
-        UNAVAILABLE,
+        code,
         format!("the node cannot answer now: {error}"),
         &serde_json::json!({ "retryable": error.retryable() }),
     )
@@ -110,43 +85,6 @@ pub fn invalid_param(name: &str, reason: impl std::fmt::Display) -> ErrorObjectO
 pub fn not_found(what: impl std::fmt::Display) -> ErrorObjectOwned {
     self::error(NOT_FOUND, format!("{what} not found"))
 }
-
-/// The phone number is not a Korean mobile number.
-pub const INVALID_PHONE: i32 = 3_001;
-/// Too many codes for this phone or client address (`data.retry_after_secs`).
-pub const CODE_THROTTLED: i32 = 3_002;
-/// Wrong verification code (`data.attempts_left`).
-pub const WRONG_CODE: i32 = 3_003;
-/// The verification code expired: restart signup.
-pub const CODE_EXPIRED: i32 = 3_004;
-/// Too many wrong codes: restart signup.
-pub const CODE_EXHAUSTED: i32 = 3_005;
-/// No code was requested, or the verification token is used or expired: restart signup.
-pub const VERIFICATION_INVALID: i32 = 3_006;
-/// The email is already registered.
-pub const EMAIL_TAKEN: i32 = 3_007;
-/// The phone number is already registered.
-pub const PHONE_TAKEN: i32 = 3_008;
-/// The password is too weak (`data.reasons`).
-pub const WEAK_PASSWORD: i32 = 3_009;
-/// The email address is malformed.
-pub const INVALID_EMAIL: i32 = 3_010;
-/// A profile field is out of bounds.
-pub const INVALID_FIELD: i32 = 3_011;
-/// Wrong email or password.
-pub const WRONG_CREDENTIALS: i32 = 3_012;
-/// Too many failed logins (`data.retry_after_secs`).
-pub const LOGIN_THROTTLED: i32 = 3_013;
-/// Not logged in: the session expired or was ended.
-pub const SESSION_INVALID: i32 = 3_014;
-/// The wallet key already has an account.
-pub const ACCOUNT_TAKEN: i32 = 3_015;
-/// The current password is wrong.
-pub const WRONG_PASSWORD: i32 = 3_016;
-/// The verification SMS could not be sent; retry shortly.
-pub const SMS_FAILED: i32 = 3_017;
-/// The account is suspended or withdrawn.
-pub const ACCOUNT_NOT_ACTIVE: i32 = 3_018;
 
 /// A member request that failed. `data.restart_signup` tells a client to go back to the
 /// start of signup (the brief's failure path).
@@ -186,17 +124,6 @@ pub fn member(error: MemberError) -> ErrorObjectOwned {
     });
     error_with(code, error.to_string(), &data)
 }
-
-/// A catalog method got a transaction of another kind (`data.expected`, `data.got`).
-pub const WRONG_KIND: i32 = 4_001;
-/// The search query is out of bounds or malformed.
-pub const INVALID_SEARCH: i32 = 4_002;
-/// The catalog index is being (re)built; retry shortly.
-pub const CATALOG_NOT_READY: i32 = 4_003;
-/// An admin query was refused: bad signature, or the key is not an active admin.
-pub const ADMIN_REFUSED: i32 = 4_004;
-/// An admin query's time is too far from the node's clock; sign it again.
-pub const ADMIN_QUERY_EXPIRED: i32 = 4_005;
 
 /// A transaction whose kind is not the one the method submits.
 pub fn wrong_kind(method: &str, expected: &str, got: &str) -> ErrorObjectOwned {

@@ -1,14 +1,13 @@
 //! The JSON-RPC API and HTTP routes of a Truffle node, on one port.
 //!
 //! - `POST /` and WebSocket upgrades on `/`: JSON-RPC 2.0 (jsonrpsee), one namespace
-//!   per trait in [`api`]: `system_*`, `chain_*`, `tx_*`, `account_*`..., and
-//!   `rpc.discover`, the OpenRPC reference of them all ([`openrpc`]).
+//!   per trait in `truffle_wire::api`: `system_*`, `chain_*`, `tx_*`, `account_*`..., and
+//!   `rpc.discover`, the OpenRPC reference of them all (`truffle_wire::openrpc`).
 //! - Other paths: plain HTTP routes in [`http`] (health for load balancers, pages).
 //!
 //! Request bodies, responses, batches and connections are bounded; errors carry the
 //! stable codes of [`error`].
 
-pub mod api;
 mod body;
 pub mod chat_errors;
 mod click;
@@ -18,9 +17,9 @@ pub mod http;
 mod kakao_http;
 pub mod market_errors;
 pub mod middleware;
-pub mod openrpc;
+#[cfg(test)]
+mod openrpc_drift;
 mod payments_http;
-pub mod views;
 mod web;
 
 use std::convert::Infallible;

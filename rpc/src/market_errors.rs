@@ -7,13 +7,12 @@
 //! | 5003 | this node takes no payments (no provider configured) |
 //! | 5004 | the payment provider failed or refused (`data.provider_code`, `data.retryable`) |
 //! | 5005 | the amount paid is not the order's: the order failed, the payment is cancelled (`data.expected`, `data.got`) |
-//! | 5006 | page out of bounds (page from 1, page size 1 to 100) |
 //! | 5007 | the refund was refused before anything moved (not paid; the item moved and the signer is not an admin) |
 //! | 5008 | the provider refunded the payment but the ledger did not record the refund (`data.provider_refunded` = true) |
-//! | 5009 | the method got a transaction of another kind (`data.expected`, `data.got`) |
 //!
-//! Unknown raffles and orders are 2002; ledger refusals keep their 1001..1099 codes;
-//! session errors their 3001..3099 codes.
+//! Unknown raffles and orders are 2002; a page out of bounds is -32602 (invalid
+//! params); a transaction of another kind 4001; ledger refusals keep their 1001..1099
+//! codes; session errors their 3001..3099 codes.
 
 use jsonrpsee::types::ErrorObjectOwned;
 use serde_json::json;
@@ -21,25 +20,10 @@ use truffle_node::market::MarketError;
 use truffle_payments::PaymentError;
 
 use crate::error::{self, error_with};
-
-/// The order is another member's.
-pub const NOT_YOUR_ORDER: i32 = 5_001;
-/// The order cannot be paid now.
-pub const NOT_PAYABLE: i32 = 5_002;
-/// No payment provider is configured.
-pub const PAYMENTS_DISABLED: i32 = 5_003;
-/// The provider failed or refused.
-pub const PROVIDER_FAILED: i32 = 5_004;
-/// The amount paid is not the order's: the order failed.
-pub const AMOUNT_MISMATCH: i32 = 5_005;
-/// A page request is out of bounds.
-pub const INVALID_PAGE: i32 = 5_006;
-/// The refund was refused before anything was refunded.
-pub const REFUND_REFUSED: i32 = 5_007;
-/// The provider refunded, the ledger did not record it.
-pub const REFUND_INCOMPLETE: i32 = 5_008;
-/// A transaction of another kind.
-pub const WRONG_KIND: i32 = 5_009;
+use truffle_wire::codes::{
+    AMOUNT_MISMATCH, INVALID_PARAMS, NOT_PAYABLE, NOT_YOUR_ORDER, PAYMENTS_DISABLED,
+    PROVIDER_FAILED, REFUND_INCOMPLETE, REFUND_REFUSED, WRONG_KIND,
+};
 
 /// A market request that failed.
 pub fn market(failure: MarketError) -> ErrorObjectOwned {
@@ -77,7 +61,7 @@ pub fn market(failure: MarketError) -> ErrorObjectOwned {
             message,
             &json!({ "order": order, "expected": expected, "got": got }),
         ),
-        E::InvalidPage(_) => error::error(INVALID_PAGE, message),
+        E::InvalidPage(_) => error::error(INVALID_PARAMS, message),
         E::WrongKind { expected, got, .. } => error_with(
             WRONG_KIND,
             message,

@@ -21,9 +21,9 @@ use serde::{Deserialize, Serialize};
 use truffle_genesis::{AdminSpec, GenesisSpec, ValidatorSpec};
 use truffle_ledger::types::ChainParams;
 use truffle_ledger::{Keypair, PublicKey};
-use truffle_node::keyfile::{read_key_file, write_key_file};
-use truffle_node::Health;
-use truffle_rpc::api::SystemApiClient;
+use truffle_wire::api::SystemApiClient;
+use truffle_wire::chain::Health;
+use truffle_wire::keyfile::{read_key_file, write_key_file};
 
 use crate::process::{signal, truffle_binary, NodeProcess, ProcessError};
 

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use jsonrpsee_http_client::{HttpClient, HttpClientBuilder};
 use truffle_ledger::{Hash, Keypair, Payload, Transaction};
-use truffle_node::TxStatus;
-use truffle_rpc::api::{AccountApiClient, SystemApiClient, TxApiClient};
 use truffle_testnet::{truffle_binary, NodeProcess};
+use truffle_wire::api::{AccountApiClient, SystemApiClient, TxApiClient};
+use truffle_wire::chain::TxStatus;
 
 /// How long a node may take to start.
 pub const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -148,7 +148,7 @@ impl Cluster {
     /// Waits until the nodes in `among` have the same head (bounded by `timeout`);
     /// returns its height.
     pub async fn wait_converged(&self, among: &[usize], timeout: Duration) -> anyhow::Result<u64> {
-        use truffle_rpc::api::ChainApiClient;
+        use truffle_wire::api::ChainApiClient;
         let deadline = Instant::now() + timeout;
         loop {
             let mut heads = Vec::new();
@@ -170,7 +170,7 @@ impl Cluster {
 
     /// Checks that the nodes in `among` hold identical headers at every height up to `height`.
     pub async fn assert_same_chain(&self, among: &[usize], height: u64) -> anyhow::Result<()> {
-        use truffle_rpc::api::ChainApiClient;
+        use truffle_wire::api::ChainApiClient;
         let mut reference = Vec::new();
         let mut from = 0;
         while from <= height {

@@ -16,9 +16,9 @@ use jsonrpsee_http_client::HttpClient;
 use truffle_ledger::block::Effect;
 use truffle_ledger::types::{EntryWindow, Gender, ProductSpec, RaffleSpec};
 use truffle_ledger::{Hash, Keypair, Payload};
-use truffle_node::services::members::SignupRequest;
-use truffle_node::TxStatus;
-use truffle_rpc::api::{AccountApiClient, AuthApiClient, TxApiClient};
+use truffle_wire::api::{AccountApiClient, AuthApiClient, TxApiClient};
+use truffle_wire::chain::TxStatus;
+use truffle_wire::members::SignupRequest;
 
 use crate::Wallet;
 

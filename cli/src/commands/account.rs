@@ -5,9 +5,9 @@ use anyhow::{bail, Context};
 use serde_json::json;
 use truffle_ledger::types::Gender;
 use truffle_ledger::Keypair;
-use truffle_node::keyfile::{read_key_file, write_key_file};
-use truffle_node::services::members::{SignupRequest, UpdateRequest};
-use truffle_rpc::api::{AccountApiClient, AuthApiClient};
+use truffle_wire::api::{AccountApiClient, AuthApiClient};
+use truffle_wire::keyfile::{read_key_file, write_key_file};
+use truffle_wire::members::{SignupRequest, UpdateRequest};
 
 use crate::args::AccountCommand;
 use crate::client::{connect, explain};

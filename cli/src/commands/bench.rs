@@ -1,7 +1,7 @@
 use std::time::Duration;
 
-use truffle_node::keyfile::read_key_file;
 use truffle_testnet::bench::{run_failover, run_load, LoadOptions, Workload};
+use truffle_wire::keyfile::read_key_file;
 
 use crate::args::{BenchCommand, WorkloadArg};
 use crate::output::print;

@@ -7,16 +7,16 @@ use anyhow::{bail, Context};
 use clap::{Subcommand, ValueEnum};
 use serde::Deserialize;
 use serde_json::json;
-use truffle_index::{Availability, Filters, SearchQuery, SortOrder};
 use truffle_ledger::types::{AdSpec, Gender, ProductSpec};
 use truffle_ledger::{Effect, Hash, Payload, PublicKey};
-use truffle_node::ads::{AdViewer, AdminQuery};
-use truffle_node::catalog::SellerState;
-use truffle_node::keyfile::read_key_file;
-use truffle_node::TxStatus;
-use truffle_rpc::api::{
+use truffle_wire::ads::{AdViewer, AdminQuery};
+use truffle_wire::api::{
     AdApiClient, CatalogApiClient, SellerApiClient, SystemApiClient, AD_STATS_METHOD,
 };
+use truffle_wire::catalog::SellerState;
+use truffle_wire::chain::TxStatus;
+use truffle_wire::keyfile::read_key_file;
+use truffle_wire::search::{Availability, Filters, SearchQuery, SortOrder};
 
 use crate::client::{connect, explain, sign_and_submit};
 use crate::common_args::RpcArgs;
@@ -92,7 +92,7 @@ pub(crate) enum ProductCommand {
         #[arg(long, default_value_t = 1)]
         page: u32,
         /// Results per page (at most 100).
-        #[arg(long = "page-size", default_value_t = truffle_index::DEFAULT_PAGE_SIZE)]
+        #[arg(long = "page-size", default_value_t = truffle_wire::search::DEFAULT_PAGE_SIZE)]
         page_size: u32,
         /// Node and output.
         #[command(flatten)]

@@ -5,8 +5,8 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use truffle_ledger::{Hash, PublicKey};
-use truffle_node::chat::{ChatMessage, ChatSubject, RoomView};
-use truffle_rpc::api::{ChatApiClient, KakaoAccountApiClient};
+use truffle_wire::api::{ChatApiClient, KakaoAccountApiClient};
+use truffle_wire::chat::{ChatMessage, ChatSubject, RoomView};
 
 use crate::client::{connect, explain};
 use crate::common_args::SessionArgs;

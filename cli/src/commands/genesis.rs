@@ -2,7 +2,7 @@ use anyhow::{bail, Context};
 use serde_json::json;
 use truffle_genesis::{AdminSpec, GenesisSpec, ValidatorSpec, PRESET_GENESIS_TIME_MS};
 use truffle_ledger::types::ChainParams;
-use truffle_node::keyfile::read_key_file;
+use truffle_wire::keyfile::read_key_file;
 
 use crate::args::GenesisCommand;
 use crate::output::print;

@@ -1,6 +1,6 @@
 use serde_json::json;
 use truffle_ledger::Keypair;
-use truffle_node::keyfile::{read_key_file, write_key_file};
+use truffle_wire::keyfile::{read_key_file, write_key_file};
 
 use crate::args::KeysCommand;
 use crate::output::print;

@@ -11,10 +11,10 @@ use serde_json::json;
 use truffle_ledger::tx::raffle_commitment;
 use truffle_ledger::types::{EntryWindow, RaffleSpec, RaffleStatus};
 use truffle_ledger::{Effect, Hash, Payload};
-use truffle_node::keyfile::read_key_file;
 use truffle_node::market::{MarketConfig, PageRequest, ProviderKind};
-use truffle_node::TxStatus;
-use truffle_rpc::api::{ChainApiClient, RaffleApiClient};
+use truffle_wire::api::{ChainApiClient, RaffleApiClient};
+use truffle_wire::chain::TxStatus;
+use truffle_wire::keyfile::read_key_file;
 
 use crate::client::{connect, explain, sign_and_submit};
 use crate::common_args::{RpcArgs, SessionArgs};

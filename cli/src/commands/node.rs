@@ -155,7 +155,7 @@ fn admin_token(args: &NodeBackupArgs) -> anyhow::Result<Option<String>> {
 }
 
 async fn backup(args: NodeBackupArgs) -> anyhow::Result<()> {
-    use truffle_rpc::api::AdminApiClient;
+    use truffle_wire::api::AdminApiClient;
     anyhow::ensure!(
         args.to.is_absolute(),
         "--to must be an absolute path (the node writes it on its own machine): {}",
@@ -193,7 +193,7 @@ async fn backup(args: NodeBackupArgs) -> anyhow::Result<()> {
 fn restore(args: NodeRestoreArgs) -> anyhow::Result<()> {
     let expect_node_key = match &args.key_file {
         Some(path) => Some(
-            truffle_node::keyfile::read_key_file(path)
+            truffle_wire::keyfile::read_key_file(path)
                 .with_context(|| format!("cannot read the key file {}", path.display()))?
                 .public(),
         ),

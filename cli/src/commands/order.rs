@@ -9,8 +9,8 @@ use clap::Subcommand;
 use serde_json::json;
 use truffle_ledger::types::OrderStatus;
 use truffle_ledger::Payload;
-use truffle_node::keyfile::read_key_file;
-use truffle_rpc::api::{OrderApiClient, PaymentApiClient, SystemApiClient};
+use truffle_wire::api::{OrderApiClient, PaymentApiClient, SystemApiClient};
+use truffle_wire::keyfile::read_key_file;
 
 use crate::client::{connect, explain};
 use crate::common_args::{RpcArgs, SessionArgs};
@@ -212,7 +212,7 @@ pub(crate) async fn run_order(command: OrderCommand) -> anyhow::Result<()> {
             let key = read_key_file(&key)?;
             let client = connect(&rpc.rpc)?;
             let version = client.version().await.map_err(|e| explain(e, &rpc.rpc))?;
-            let nonce = truffle_rpc::api::AccountApiClient::get_nonce(&client, key.public())
+            let nonce = truffle_wire::api::AccountApiClient::get_nonce(&client, key.public())
                 .await
                 .map_err(|e| explain(e, &rpc.rpc))?;
             let payload = Payload::RefundOrder { order: id, reason };

@@ -1,5 +1,5 @@
 use truffle_ledger::{Hash, PublicKey};
-use truffle_rpc::api::{
+use truffle_wire::api::{
     AccountApiClient, ChainApiClient, ProductApiClient, SystemApiClient, TxApiClient,
 };
 

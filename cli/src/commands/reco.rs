@@ -7,11 +7,11 @@ use std::time::Instant;
 use clap::{Subcommand, ValueEnum};
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
-use truffle_node::recommend::eval::{evaluate, EvalConfig, Split};
-use truffle_node::recommend::model::Params;
-use truffle_node::recommend::movielens::{self, MovieLensError};
-use truffle_node::recommend::synthetic;
-use truffle_node::recommend::{Built, Viewer};
+use truffle_reco::eval::{evaluate, EvalConfig, Split};
+use truffle_reco::model::Params;
+use truffle_reco::movielens::{self, MovieLensError};
+use truffle_reco::synthetic;
+use truffle_reco::{Built, Viewer};
 
 use crate::output::print;
 use crate::output::OutputFormat;

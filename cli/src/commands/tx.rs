@@ -1,12 +1,12 @@
 use anyhow::{bail, Context};
 use serde_json::json;
 use truffle_ledger::Payload;
-use truffle_node::keyfile::read_key_file;
+use truffle_wire::keyfile::read_key_file;
 
 use crate::args::TxArgs;
 use crate::client::{connect, sign_and_submit};
 use crate::output::{describe, print};
-use truffle_node::TxStatus;
+use truffle_wire::chain::TxStatus;
 
 pub(crate) async fn run(args: TxArgs) -> anyhow::Result<()> {
     let key = read_key_file(&args.key)?;

@@ -1,6 +1,6 @@
 use serde_json::json;
 use truffle_ledger::{Payload, PublicKey};
-use truffle_node::keyfile::read_key_file;
+use truffle_wire::keyfile::read_key_file;
 
 use crate::args::ValidatorCommand;
 use crate::client::{connect, sign_and_submit};
@@ -47,7 +47,7 @@ pub(crate) async fn run(command: ValidatorCommand) -> anyhow::Result<()> {
         &json!({ "hash": hash, "status": status }),
         || format!("{hash}: {}", describe(&status)),
     );
-    if matches!(status, truffle_node::TxStatus::Rejected { .. }) {
+    if matches!(status, truffle_wire::chain::TxStatus::Rejected { .. }) {
         anyhow::bail!("the validator change was rejected");
     }
     Ok(())

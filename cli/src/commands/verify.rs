@@ -16,8 +16,8 @@ use truffle_ledger::verify::{
     ItemProof, ItemQuery, RaffleProof, SerialStatus, TrustRoot, VerifyError,
 };
 use truffle_ledger::{Block, BlockHeader, Certificate, Hash, PublicKey, SignedTransaction};
-use truffle_rpc::api::{ChainApiClient, ProofApiClient, ProofBundleView};
 use truffle_store::Store;
+use truffle_wire::api::{ChainApiClient, ProofApiClient, ProofBundleView};
 
 use crate::args::{VerifyArgs, VerifyCommand};
 use crate::client::{connect, explain};
@@ -147,7 +147,7 @@ async fn item_command(text: &str, no_history: bool, args: &VerifyArgs) -> anyhow
     let view = match served {
         Ok(view) => view,
         Err(jsonrpsee::core::ClientError::Call(object))
-            if object.code() == truffle_rpc::error::NOT_FOUND =>
+            if object.code() == truffle_wire::codes::NOT_FOUND =>
         {
             return not_registered(&client, args, &trust, &query, &subject).await;
         }

@@ -14,16 +14,14 @@
 //! | `chat/rate/{account}` | the sender's rate window |
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use serde::{Deserialize, Serialize};
 use truffle_consensus::ServiceOutcome;
 use truffle_ledger::{Hash, PublicKey};
 use truffle_store::Store;
 
 use super::overlay::{key, Changes, Overlay, Window};
 use crate::services::ServiceState;
+pub use truffle_wire::chat::{ChatSubject, ROOM_MAX_MESSAGES};
 
-/// Most messages kept per room; older ones are dropped as new ones arrive.
-pub const ROOM_MAX_MESSAGES: u64 = 500;
 /// Most rooms a member may be in.
 pub const MAX_ROOMS_PER_MEMBER: usize = 500;
 /// Most messages kept on the cluster; the oldest are dropped beyond it.
@@ -42,38 +40,16 @@ pub(crate) const FEED: &[u8] = b"chat/feed/";
 pub(crate) const META: &[u8] = b"chat/meta";
 pub(crate) const RATE: &[u8] = b"chat/rate/";
 
-/// What a room is about.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    BorshSerialize,
-    BorshDeserialize,
-    Serialize,
-    Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum ChatSubject {
-    /// A piece on the ledger (a prospective buyer asks its owner).
-    Item(u64),
-    /// An order (its buyer and its seller).
-    Order(u64),
-}
-
-impl ChatSubject {
-    fn bytes(&self) -> [u8; 9] {
-        let (tag, id) = match self {
-            ChatSubject::Item(id) => (0u8, *id),
-            ChatSubject::Order(id) => (1u8, *id),
-        };
-        let mut out = [0u8; 9];
-        out[0] = tag;
-        out[1..].copy_from_slice(&id.to_be_bytes());
-        out
-    }
+/// The subject as it enters a room id: a tag byte and the id, big-endian.
+fn subject_bytes(subject: &ChatSubject) -> [u8; 9] {
+    let (tag, id) = match subject {
+        ChatSubject::Item(id) => (0u8, *id),
+        ChatSubject::Order(id) => (1u8, *id),
+    };
+    let mut out = [0u8; 9];
+    out[0] = tag;
+    out[1..].copy_from_slice(&id.to_be_bytes());
+    out
 }
 
 /// The room id of two members talking about `subject` (order-independent).
@@ -81,7 +57,7 @@ pub fn room_id(subject: &ChatSubject, a: &PublicKey, b: &PublicKey) -> Hash {
     let (first, second) = if a.0 <= b.0 { (a, b) } else { (b, a) };
     Hash::tagged(
         b"truffle/v1/chat-room",
-        &[&subject.bytes(), &first.0, &second.0],
+        &[&subject_bytes(subject), &first.0, &second.0],
     )
 }
 

@@ -6,14 +6,14 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use truffle_ledger::state::{decode_record, keys, StateView};
 use truffle_ledger::types::{AccountStatus, Item, ItemLock, Order, OrderStatus, Role};
-use truffle_ledger::{Hash, Payload, Rejection, SignedTransaction};
+use truffle_ledger::{Payload, Rejection, SignedTransaction};
 use truffle_payments::{
     parse_order_ref, CancelRequest, Checkout, CheckoutRequest, ConfirmRequest, Payment,
     PaymentError, PaymentStatus,
 };
 
-use super::outbox::{EventSource, OutboxEntry, SettlementState};
 use super::{customer_key, Market, MarketError, OrderView, WebhookError};
+use super::{EventSource, OutboxEntry, RefundReceipt, SettlementState};
 use truffle_engine::TxStatus;
 
 /// How long `payment_confirm` waits for the settlement it triggered.
@@ -28,19 +28,6 @@ pub struct WebhookReceipt {
     pub duplicate: bool,
     /// Where its settlement stands.
     pub state: SettlementState,
-}
-
-/// What a refund did.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RefundReceipt {
-    /// The refund transaction.
-    pub hash: Hash,
-    /// Where it stands (`committed`, or `pending` if the block did not come in time).
-    pub status: TxStatus,
-    /// The payment as the provider reports it after the cancellation.
-    pub provider_payment: Payment,
-    /// The order now.
-    pub order: OrderView,
 }
 
 impl Market {

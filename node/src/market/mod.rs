@@ -39,11 +39,11 @@ use truffle_payments::{
 use truffle_store::Store;
 
 pub use config::{MarketConfig, ProviderKind};
-pub use flows::{RefundReceipt, WebhookReceipt};
-pub use outbox::{EventSource, OutboxEntry, SettlementState};
-pub use views::{
-    EntryOutcome, HistoryEntry, HistoryRole, ItemSummary, MyEntry, OrderView, Page, PageRequest,
-    RaffleOutcome, RafflePhase, RaffleView, Recomputed, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
+pub use flows::WebhookReceipt;
+pub use truffle_wire::market::{
+    EntryOutcome, EventSource, HistoryEntry, HistoryRole, ItemSummary, MyEntry, OrderView,
+    OutboxEntry, Page, PageRequest, RaffleOutcome, RafflePhase, RaffleView, Recomputed,
+    RefundReceipt, SettlementState, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
 };
 
 use crate::services::members::MemberError;

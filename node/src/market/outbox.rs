@@ -15,101 +15,15 @@
 
 use std::sync::Mutex;
 
-use borsh::{BorshDeserialize, BorshSerialize};
-use serde::{Deserialize, Serialize};
 use truffle_ledger::Hash;
 use truffle_store::Store;
 
+use super::OutboxEntry;
 use crate::NodeError;
 
 const OUTBOX: &[u8] = b"market/outbox/";
 const PENDING: &[u8] = b"market/pending/";
 const BY_ORDER: &[u8] = b"market/by-order/";
-
-/// Where a payment event stands on this node.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "state")]
-pub enum SettlementState {
-    /// Received; the ledger has not settled it yet.
-    Pending,
-    /// Settled on the ledger: the order is paid by this payment.
-    Settled {
-        /// Height of the settlement's block.
-        height: u64,
-    },
-    /// The payment could not buy the order and was cancelled (refunded) at the provider.
-    Refunded {
-        /// Why.
-        reason: String,
-    },
-    /// The order failed (for example, the amount did not match): payment cancelled,
-    /// order cancelled.
-    Failed {
-        /// Why.
-        reason: String,
-    },
-    /// Nothing to settle (another status, or not an order of this chain).
-    Ignored {
-        /// Why.
-        reason: String,
-    },
-}
-
-impl SettlementState {
-    /// Whether nothing more will happen to the entry.
-    pub fn is_final(&self) -> bool {
-        !matches!(self, SettlementState::Pending)
-    }
-}
-
-/// How the node learnt of the payment.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum EventSource {
-    /// A signed webhook.
-    Webhook,
-    /// The provider's answer to the node's confirmation.
-    Confirmation,
-}
-
-/// A verified payment event and what became of it.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-pub struct OutboxEntry {
-    /// Provider name.
-    pub provider: String,
-    /// The provider's event id (the ledger's idempotency key).
-    pub event_id: String,
-    /// Webhook or confirmation.
-    pub source: EventSource,
-    /// The provider's payment id.
-    pub payment_key: String,
-    /// The provider's order id.
-    pub order_ref: String,
-    /// The ledger order, when the order id is one of this chain's.
-    pub order: Option<u64>,
-    /// The payment status the event reports (`DONE`, `CANCELED`...).
-    pub status: String,
-    /// The amount paid, in won.
-    pub amount: u64,
-    /// When this node received it, ms.
-    pub received_ms: u64,
-    /// Where it stands.
-    pub state: SettlementState,
-    /// Settlement attempts so far.
-    pub attempts: u32,
-    /// Why the last attempt did not finish.
-    pub last_error: Option<String>,
-    /// When the entry last changed, ms.
-    pub updated_ms: u64,
-}
-
-impl OutboxEntry {
-    fn id(&self) -> Hash {
-        entry_id(&self.provider, &self.event_id)
-    }
-}
 
 fn entry_id(provider: &str, event_id: &str) -> Hash {
     Hash::tagged(
@@ -154,7 +68,7 @@ impl Outbox {
     /// is new (false: a duplicate delivery; nothing changed).
     pub(crate) fn insert(&self, entry: OutboxEntry) -> Result<(OutboxEntry, bool), NodeError> {
         let _guard = self.lock.lock().expect("outbox lock poisoned");
-        let id = entry.id();
+        let id = entry_id(&entry.provider, &entry.event_id);
         if let Some(existing) = self.get(&id)? {
             return Ok((existing, false));
         }
@@ -182,7 +96,7 @@ impl Outbox {
     /// Records what became of an entry (its pending mark goes once it is final).
     pub(crate) fn update(&self, entry: &OutboxEntry) -> Result<(), NodeError> {
         let _guard = self.lock.lock().expect("outbox lock poisoned");
-        let id = entry.id();
+        let id = entry_id(&entry.provider, &entry.event_id);
         let mut writes = vec![(
             key(OUTBOX, &[&id.0]),
             Some(borsh::to_vec(entry).expect("encoding to a Vec cannot fail")),
@@ -240,6 +154,7 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::market::{EventSource, SettlementState};
 
     fn entry(event_id: &str, order: Option<u64>, received_ms: u64) -> OutboxEntry {
         OutboxEntry {

@@ -20,8 +20,8 @@ use std::time::Duration;
 use truffle_ledger::types::{Order, OrderStatus};
 use truffle_ledger::{Payload, Rejection};
 
-use super::outbox::{OutboxEntry, SettlementState};
 use super::MarketError;
+use super::{OutboxEntry, SettlementState};
 use truffle_engine::TxStatus;
 
 use super::Market;

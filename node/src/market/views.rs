@@ -1,64 +1,35 @@
 //! What the market shows: orders with their items, a member's payment history, raffles
 //! with their phase, entries and a draw recomputed from ledger data alone.
 
-use serde::{Deserialize, Serialize};
 use truffle_ledger::draw::{draw_positions, draw_seed};
 use truffle_ledger::state::{decode_record, keys, StateView, Table};
 use truffle_ledger::tx::raffle_commitment;
-use truffle_ledger::types::{
-    ClosingBlock, DrawResult, Item, Order, OrderSource, OrderStatus, PaymentRecord, Product,
-    Raffle, RaffleEntry, RaffleStatus, RefundRecord, TxRef,
+use truffle_ledger::types::{Item, Order, OrderStatus, Product, Raffle, RaffleEntry, RaffleStatus};
+use truffle_ledger::PublicKey;
+
+use super::{
+    EntryOutcome, HistoryEntry, HistoryRole, ItemSummary, Market, MarketError, MyEntry, OrderView,
+    Page, PageRequest, RaffleOutcome, RafflePhase, RaffleView, Recomputed, DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
 };
-use truffle_ledger::{Hash, PublicKey};
 
-use super::{Market, MarketError, OutboxEntry};
-
-/// Largest page of any market listing.
-pub const MAX_PAGE_SIZE: u32 = 100;
-/// Page size when none is given.
-pub const DEFAULT_PAGE_SIZE: u32 = 20;
-
-/// Which page of a listing: `page` from 1, `page_size` 1 to [`MAX_PAGE_SIZE`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct PageRequest {
-    /// Page number, from 1 (default 1).
-    pub page: Option<u32>,
-    /// Items per page (default 20, at most 100).
-    pub page_size: Option<u32>,
-}
-
-impl PageRequest {
-    fn resolve(self) -> Result<(u32, u32), MarketError> {
-        let page = self.page.unwrap_or(1);
-        let size = self.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
-        if page == 0 {
-            return Err(MarketError::InvalidPage("pages count from 1".into()));
-        }
-        if size == 0 || size > MAX_PAGE_SIZE {
-            return Err(MarketError::InvalidPage(format!(
-                "page_size is 1 to {MAX_PAGE_SIZE}"
-            )));
-        }
-        Ok((page, size))
+/// The page number and size a request asks for, checked.
+fn resolve(request: PageRequest) -> Result<(u32, u32), MarketError> {
+    let page = request.page.unwrap_or(1);
+    let size = request.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+    if page == 0 {
+        return Err(MarketError::InvalidPage("pages count from 1".into()));
     }
-}
-
-/// One page of a listing.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Page<T> {
-    /// Items in the whole listing.
-    pub total: u64,
-    /// This page's number, from 1.
-    pub page: u32,
-    /// Items per page.
-    pub page_size: u32,
-    /// The items of this page.
-    pub items: Vec<T>,
+    if size == 0 || size > MAX_PAGE_SIZE {
+        return Err(MarketError::InvalidPage(format!(
+            "page_size is 1 to {MAX_PAGE_SIZE}"
+        )));
+    }
+    Ok((page, size))
 }
 
 fn paginate<T>(all: Vec<T>, request: PageRequest) -> Result<Page<T>, MarketError> {
-    let (page, page_size) = request.resolve()?;
+    let (page, page_size) = resolve(request)?;
     let total = all.len() as u64;
     let skip = (u64::from(page - 1) * u64::from(page_size)).min(total) as usize;
     let items = all
@@ -72,199 +43,6 @@ fn paginate<T>(all: Vec<T>, request: PageRequest) -> Result<Page<T>, MarketError
         page_size,
         items,
     })
-}
-
-/// A piece as an order shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ItemSummary {
-    /// Item id.
-    pub id: u64,
-    /// Its product.
-    pub product: u64,
-    /// Brand.
-    pub brand: String,
-    /// Product name (Korean, else English).
-    pub name: String,
-    /// k of k/N.
-    pub edition: u32,
-    /// N.
-    pub edition_size: u32,
-    /// Serial number.
-    pub serial: String,
-    /// Current owner.
-    pub owner: PublicKey,
-}
-
-/// An order with its item and this node's record of payments received for it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderView {
-    /// The ledger's order record.
-    #[serde(flatten)]
-    pub order: Order,
-    /// The provider's order id for it.
-    pub order_ref: String,
-    /// The piece.
-    pub item_summary: Option<ItemSummary>,
-    /// Pending, but its payment window has passed (it will be expired).
-    pub overdue: bool,
-    /// Payment events this node received for the order and what became of them.
-    pub settlements: Vec<OutboxEntry>,
-}
-
-/// Which side of an order a member is on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HistoryRole {
-    /// The member pays.
-    Buyer,
-    /// The member is paid.
-    Seller,
-}
-
-/// One order in a member's payment history.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HistoryEntry {
-    /// Order id.
-    pub order: u64,
-    /// The member's side.
-    pub role: HistoryRole,
-    /// Where it stands.
-    pub status: OrderStatus,
-    /// Amount, in won.
-    pub amount: u64,
-    /// Listing or raffle.
-    pub source: OrderSource,
-    /// The piece.
-    pub item: Option<ItemSummary>,
-    /// When it was ordered (or won).
-    pub created: TxRef,
-    /// The payment, once settled.
-    pub payment: Option<PaymentRecord>,
-    /// The refund, if any.
-    pub refund: Option<RefundRecord>,
-    /// Why it was cancelled or expired.
-    pub closed_reason: Option<String>,
-    /// Payment deadline (block time, ms).
-    pub expires_at_ms: u64,
-    /// Height of its latest recorded change (order, payment or refund): the sort key.
-    pub last_height: u64,
-}
-
-/// Where a raffle is in its life, as of this node's latest block and clock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RafflePhase {
-    /// The entry window has not opened.
-    Upcoming,
-    /// Entries are accepted.
-    AcceptingEntries,
-    /// The window is over; the next block closes entry.
-    Closing,
-    /// Entry closed; the seller may reveal the secret until the reveal deadline.
-    AwaitingReveal,
-    /// Anyone may draw (the seller revealed, or the deadline passed).
-    ReadyToDraw,
-    /// Drawn.
-    Drawn,
-}
-
-/// A raffle with its phase.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RaffleView {
-    /// The ledger's raffle record.
-    #[serde(flatten)]
-    pub raffle: Raffle,
-    /// Where it is in its life.
-    pub phase: RafflePhase,
-    /// Last height at which the seller may reveal, once entry closed.
-    pub reveal_deadline: Option<u64>,
-}
-
-/// The draw recomputed from the ledger's entries, closing block and secret.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Recomputed {
-    /// The seed.
-    pub seed: Hash,
-    /// Winners, in prize order.
-    pub winners: Vec<PublicKey>,
-    /// Runners-up, in order.
-    pub runners_up: Vec<PublicKey>,
-}
-
-/// Everything needed to check a raffle's draw, and the check.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RaffleOutcome {
-    /// Raffle id.
-    pub raffle: u64,
-    /// Status.
-    pub status: RaffleStatus,
-    /// Phase.
-    pub phase: RafflePhase,
-    /// The seller's commitment, fixed at creation.
-    pub seed_commitment: Hash,
-    /// The block that closed entry (its hash is half of the seed).
-    pub closing_block: Option<ClosingBlock>,
-    /// Last height at which the seller may reveal.
-    pub reveal_deadline: Option<u64>,
-    /// The seller's secret, once revealed.
-    pub revealed_secret: Option<Hash>,
-    /// Whether the revealed secret matches the commitment.
-    pub secret_matches_commitment: Option<bool>,
-    /// The seller missed the deadline; the seed is the closing block's hash alone.
-    pub seller_missed_reveal: bool,
-    /// Entries.
-    pub entries: u32,
-    /// Entries taking part (not cancelled by a withdrawal).
-    pub eligible_entries: u32,
-    /// Prizes (item ids), in order.
-    pub items: Vec<u64>,
-    /// The draw as recorded on the ledger.
-    pub recorded: Option<DrawResult>,
-    /// The draw recomputed by this node from the entries, closing block and secret.
-    pub recomputed: Option<Recomputed>,
-    /// Whether the recomputation matches the record.
-    pub matches: Option<bool>,
-}
-
-/// What came of a member's entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "outcome")]
-pub enum EntryOutcome {
-    /// Not drawn yet.
-    Waiting,
-    /// Won this prize.
-    Won {
-        /// The item.
-        item: u64,
-    },
-    /// Drawn as runner-up at this rank (1 = first).
-    RunnerUp {
-        /// Rank.
-        rank: u32,
-    },
-    /// Not drawn.
-    NotSelected,
-    /// The entry was cancelled (withdrawal).
-    Cancelled,
-}
-
-/// A member's raffle entry.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MyEntry {
-    /// Raffle id.
-    pub raffle: u64,
-    /// The raffle's phase.
-    pub phase: RafflePhase,
-    /// Position in entry order.
-    pub position: u32,
-    /// The entering transaction.
-    pub tx: TxRef,
-    /// What came of it.
-    pub outcome: EntryOutcome,
-    /// What a winner pays, in won.
-    pub price: u64,
-    /// Prizes.
-    pub items: Vec<u64>,
 }
 
 fn read<T: borsh::BorshDeserialize>(
@@ -332,7 +110,7 @@ impl Market {
         account: &PublicKey,
         page: PageRequest,
     ) -> Result<Page<HistoryEntry>, MarketError> {
-        page.resolve()?;
+        resolve(page)?;
         let mut entries = Vec::new();
         for (key, _) in self
             .store
@@ -441,7 +219,7 @@ impl Market {
         status: Option<RaffleStatus>,
         page: PageRequest,
     ) -> Result<Page<RaffleView>, MarketError> {
-        page.resolve()?;
+        resolve(page)?;
         let head = self.head()?;
         let mut all = Vec::new();
         for (_, bytes) in self.store.scan_prefix(&[Table::Raffle as u8])? {
@@ -474,7 +252,7 @@ impl Market {
         raffle: u64,
         page: PageRequest,
     ) -> Result<Page<RaffleEntry>, MarketError> {
-        page.resolve()?;
+        resolve(page)?;
         if self.ledger_raffle(raffle)?.is_none() {
             return Err(MarketError::NotFound {
                 kind: "raffle",
@@ -549,7 +327,7 @@ impl Market {
         account: &PublicKey,
         page: PageRequest,
     ) -> Result<Page<MyEntry>, MarketError> {
-        page.resolve()?;
+        resolve(page)?;
         let head = self.head()?;
         let mut all = Vec::new();
         for (key, _) in self

@@ -4,8 +4,8 @@ use truffle_ledger::PublicKey;
 use truffle_node::services::members::{MemberView, SignedUp, SignupRequest, UpdateRequest};
 use truffle_node::Node;
 
-use crate::api::AccountApiServer;
 use crate::error;
+use truffle_wire::api::AccountApiServer;
 
 pub(crate) struct AccountHandler {
     pub(crate) node: Node,

@@ -6,8 +6,8 @@ use jsonrpsee::types::ErrorObjectOwned;
 use truffle_node::backup::{BackupError, BackupManifest};
 use truffle_node::Node;
 
-use crate::api::{AdminApiServer, CompactionReport};
 use crate::error;
+use truffle_wire::api::{AdminApiServer, CompactionReport};
 
 pub(crate) struct AdminHandler {
     pub(crate) node: Node,

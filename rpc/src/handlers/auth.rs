@@ -5,8 +5,8 @@ use jsonrpsee::Extensions;
 use truffle_node::services::members::{CodeSent, LoggedIn, PhoneVerified};
 use truffle_node::Node;
 
-use crate::api::AuthApiServer;
 use crate::{error, ClientAddr};
+use truffle_wire::api::AuthApiServer;
 
 pub(crate) struct AuthHandler {
     pub(crate) node: Node,

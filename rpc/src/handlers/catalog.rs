@@ -1,16 +1,18 @@
 use std::time::Duration;
 
 use jsonrpsee::core::{async_trait, RpcResult};
-use truffle_index::{SearchQuery, SearchResults};
 use truffle_ledger::state::{decode_record, keys, StateView};
 use truffle_ledger::types::Item;
 use truffle_ledger::{Effect, Payload, PublicKey, SignedTransaction};
 use truffle_node::ads::{AdBanner, AdStats, AdViewer, AdminQuery};
 use truffle_node::catalog::{ItemHistory, SellerStanding, SellerState};
 use truffle_node::{Node, TxStatus};
+use truffle_wire::search::{SearchQuery, SearchResults};
 
-use crate::api::{AdApiServer, CatalogApiServer, CatalogReceipt, SellerApiServer, AD_STATS_METHOD};
 use crate::error;
+use truffle_wire::api::{
+    AdApiServer, CatalogApiServer, CatalogReceipt, SellerApiServer, AD_STATS_METHOD,
+};
 
 /// Default and largest wait for a catalog transaction's block.
 const DEFAULT_WAIT_MS: u64 = 10_000;

@@ -4,9 +4,9 @@ use tokio::sync::broadcast::error::RecvError;
 use truffle_ledger::Certificate;
 use truffle_node::{LedgerEvent, Node};
 
-use crate::api::ChainApiServer;
 use crate::error;
-use crate::views::{BlockView, HeaderView};
+use truffle_wire::api::ChainApiServer;
+use truffle_wire::views::{BlockView, HeaderView};
 
 pub(crate) struct ChainHandler {
     pub(crate) node: Node,

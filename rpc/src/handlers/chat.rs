@@ -4,8 +4,8 @@ use truffle_ledger::{Hash, PublicKey};
 use truffle_node::chat::{ChatMessage, ChatSubject, HistoryPage, RoomView};
 use truffle_node::Node;
 
-use crate::api::ChatApiServer;
 use crate::chat_errors;
+use truffle_wire::api::ChatApiServer;
 
 pub(crate) struct ChatHandler {
     pub(crate) node: Node,

@@ -2,8 +2,8 @@ use jsonrpsee::core::{async_trait, RpcResult};
 use truffle_node::kakao::{KakaoLinkStatus, LinkCodeIssued};
 use truffle_node::Node;
 
-use crate::api::KakaoAccountApiServer;
 use crate::chat_errors;
+use truffle_wire::api::KakaoAccountApiServer;
 
 pub(crate) struct KakaoHandler {
     pub(crate) node: Node,

@@ -18,7 +18,7 @@ mod tx;
 use jsonrpsee::RpcModule;
 use truffle_node::Node;
 
-use crate::api::{
+use truffle_wire::api::{
     AccountApiServer, AuthApiServer, ChainApiServer, ProductApiServer, ProofApiServer,
     SystemApiServer, TxApiServer,
 };
@@ -39,7 +39,7 @@ pub fn rpc_module(node: Node) -> RpcModule<()> {
         .merge(product::ProductHandler { node: node.clone() }.into_rpc())
         .expect("method names are unique");
     {
-        use crate::api::{AdApiServer, CatalogApiServer, SellerApiServer};
+        use truffle_wire::api::{AdApiServer, CatalogApiServer, SellerApiServer};
         let handler = || catalog::CatalogHandler { node: node.clone() };
         module
             .merge(CatalogApiServer::into_rpc(handler()))
@@ -55,46 +55,46 @@ pub fn rpc_module(node: Node) -> RpcModule<()> {
         .merge(proof::ProofHandler { node: node.clone() }.into_rpc())
         .expect("method names are unique");
     module
-        .merge(crate::api::RecoApiServer::into_rpc(reco::RecoHandler {
-            node: node.clone(),
-        }))
+        .merge(truffle_wire::api::RecoApiServer::into_rpc(
+            reco::RecoHandler { node: node.clone() },
+        ))
         .expect("method names are unique");
     module
         .merge(auth::AuthHandler { node: node.clone() }.into_rpc())
         .expect("method names are unique");
     module
-        .merge(crate::api::ChatApiServer::into_rpc(chat::ChatHandler {
-            node: node.clone(),
-        }))
+        .merge(truffle_wire::api::ChatApiServer::into_rpc(
+            chat::ChatHandler { node: node.clone() },
+        ))
         .expect("method names are unique");
     module
-        .merge(crate::api::KakaoAccountApiServer::into_rpc(
+        .merge(truffle_wire::api::KakaoAccountApiServer::into_rpc(
             kakao::KakaoHandler { node: node.clone() },
         ))
         .expect("method names are unique");
     module
-        .merge(crate::api::RaffleApiServer::into_rpc(
+        .merge(truffle_wire::api::RaffleApiServer::into_rpc(
             raffle::RaffleHandler { node: node.clone() },
         ))
         .expect("method names are unique");
     module
-        .merge(crate::api::OrderApiServer::into_rpc(order::OrderHandler {
-            node: node.clone(),
-        }))
-        .expect("method names are unique");
-    module
-        .merge(crate::api::PaymentApiServer::into_rpc(
+        .merge(truffle_wire::api::OrderApiServer::into_rpc(
             order::OrderHandler { node: node.clone() },
         ))
         .expect("method names are unique");
     module
-        .merge(crate::api::AdminApiServer::into_rpc(admin::AdminHandler {
-            node: node.clone(),
-        }))
+        .merge(truffle_wire::api::PaymentApiServer::into_rpc(
+            order::OrderHandler { node: node.clone() },
+        ))
+        .expect("method names are unique");
+    module
+        .merge(truffle_wire::api::AdminApiServer::into_rpc(
+            admin::AdminHandler { node: node.clone() },
+        ))
         .expect("method names are unique");
     module
         .merge(account::AccountHandler { node }.into_rpc())
         .expect("method names are unique");
-    crate::openrpc::register(&mut module);
+    truffle_wire::openrpc::register(&mut module);
     module
 }

@@ -6,9 +6,9 @@ use truffle_node::market::{HistoryEntry, OrderView, Page, PageRequest, RefundRec
 use truffle_node::Node;
 use truffle_payments::Checkout;
 
-use crate::api::{OrderApiServer, PaymentApiServer};
 use crate::error;
 use crate::market_errors as error_market;
+use truffle_wire::api::{OrderApiServer, PaymentApiServer};
 
 /// Default and largest wait for a refund's block.
 const DEFAULT_WAIT_MS: u64 = 10_000;

@@ -3,9 +3,9 @@ use truffle_ledger::state::{decode_record, keys, StateView};
 use truffle_ledger::types::{Item, Product};
 use truffle_node::Node;
 
-use crate::api::ProductApiServer;
 use crate::error;
-use crate::views::{ItemView, ProductView};
+use truffle_wire::api::ProductApiServer;
+use truffle_wire::views::{ItemView, ProductView};
 
 pub(crate) struct ProductHandler {
     pub(crate) node: Node,

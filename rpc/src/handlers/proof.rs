@@ -6,8 +6,8 @@ use truffle_ledger::{Block, BlockHeader, Certificate};
 use truffle_node::Node;
 use truffle_store::Store;
 
-use crate::api::{ProofApiServer, ProofBundleView};
 use crate::error;
+use truffle_wire::api::{ProofApiServer, ProofBundleView};
 
 /// How far back from the head to look for a certified block.
 const CERTIFIED_WINDOW: u64 = 1_024;

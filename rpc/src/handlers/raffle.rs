@@ -3,8 +3,8 @@ use truffle_ledger::types::{RaffleEntry, RaffleStatus};
 use truffle_node::market::{MyEntry, Page, PageRequest, RaffleOutcome, RaffleView};
 use truffle_node::Node;
 
-use crate::api::RaffleApiServer;
 use crate::market_errors as error_market;
+use truffle_wire::api::RaffleApiServer;
 
 pub(crate) struct RaffleHandler {
     pub(crate) node: Node,

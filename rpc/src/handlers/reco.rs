@@ -5,8 +5,8 @@ use truffle_node::ads::AdminQuery;
 use truffle_node::recommend::RecoPage;
 use truffle_node::Node;
 
-use crate::api::{RecoApiServer, RECO_FOR_USER_METHOD};
 use crate::error;
+use truffle_wire::api::{RecoApiServer, RECO_FOR_USER_METHOD};
 
 pub(crate) struct RecoHandler {
     pub(crate) node: Node,

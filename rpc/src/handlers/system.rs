@@ -3,9 +3,9 @@ use serde_json::Value;
 use truffle_ledger::PublicKey;
 use truffle_node::Node;
 
-use crate::api::SystemApiServer;
 use crate::error;
-use crate::views::VersionView;
+use truffle_wire::api::SystemApiServer;
+use truffle_wire::views::VersionView;
 
 pub(crate) struct SystemHandler {
     pub(crate) node: Node,

@@ -4,9 +4,9 @@ use jsonrpsee::core::{async_trait, RpcResult};
 use truffle_ledger::Hash;
 use truffle_node::{Node, TxStatus};
 
-use crate::api::TxApiServer;
 use crate::error;
-use crate::views::TransactionView;
+use truffle_wire::api::TxApiServer;
+use truffle_wire::views::TransactionView;
 
 pub(crate) struct TxHandler {
     pub(crate) node: Node,

@@ -10,7 +10,7 @@ use jsonrpsee_http_client::HttpClient;
 use serde::Serialize;
 use truffle_ledger::types::Role;
 use truffle_ledger::{Keypair, Payload};
-use truffle_rpc::api::{AccountApiClient, ChainApiClient, TxApiClient};
+use truffle_wire::api::{AccountApiClient, ChainApiClient, TxApiClient};
 
 use super::{client, percentile, rpc_error, Signer};
 use crate::cluster::{Testnet, TestnetError, TestnetOptions};

@@ -19,7 +19,7 @@ use tokio::sync::oneshot;
 use truffle_ledger::tx::raffle_commitment;
 use truffle_ledger::types::{EntryWindow, ProductSpec, RaffleSpec, Role};
 use truffle_ledger::{Effect, Hash, Keypair, Outcome, Payload, PublicKey, Transaction};
-use truffle_rpc::api::{AccountApiClient, ChainApiClient, SystemApiClient, TxApiClient};
+use truffle_wire::api::{AccountApiClient, ChainApiClient, SystemApiClient, TxApiClient};
 
 use crate::cluster::{Testnet, TestnetError, TestnetOptions};
 
@@ -350,11 +350,11 @@ async fn apply_all(
             let deadline = Instant::now() + Duration::from_secs(120);
             loop {
                 match clients[0].status(hash).await.map_err(|e| rpc_error(0, e))? {
-                    truffle_node::TxStatus::Committed { effect, .. } => {
+                    truffle_wire::chain::TxStatus::Committed { effect, .. } => {
                         effects.push(effect);
                         break;
                     }
-                    truffle_node::TxStatus::Rejected { rejection, .. } => {
+                    truffle_wire::chain::TxStatus::Rejected { rejection, .. } => {
                         return Err(TestnetError::Invalid(format!(
                             "setup transaction refused: {rejection}"
                         )))
@@ -397,6 +397,28 @@ enum Failure {
 type OperationResult = Result<f64, Failure>;
 type Results = Arc<Mutex<Vec<(Workload, OperationResult)>>>;
 
+/// Submits `tx`, again while the node answers that a retry may pass (no leader, a
+/// write dropped by a leader change), until `deadline`: a client of the chain would.
+async fn submit_until_taken(
+    client: &HttpClient,
+    tx: &truffle_ledger::SignedTransaction,
+    deadline: Instant,
+) -> Result<truffle_ledger::Hash, jsonrpsee::core::ClientError> {
+    const BACKOFF: Duration = Duration::from_millis(50);
+    let encoded = hex::encode(tx.encode());
+    loop {
+        match client.submit(encoded.clone()).await {
+            Err(jsonrpsee::core::ClientError::Call(error))
+                if truffle_wire::codes::retryable(&error)
+                    && Instant::now() + BACKOFF < deadline =>
+            {
+                tokio::time::sleep(BACKOFF).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Performs operation `n` of `work` and records how it went.
 async fn perform(
     work: Arc<Vec<(Workload, Operation)>>,
@@ -415,7 +437,7 @@ async fn perform(
                 .lock()
                 .expect("waiters lock poisoned")
                 .insert(tx.hash(), sender);
-            match client.submit(hex::encode(tx.encode())).await {
+            match submit_until_taken(&client, tx, started + timeout).await {
                 Err(_) => Err(Failure::Rejected),
                 Ok(_) => match tokio::time::timeout(timeout, receiver).await {
                     Ok(Ok((at, true))) => Ok(at.duration_since(started).as_secs_f64() * 1_000.0),

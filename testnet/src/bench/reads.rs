@@ -4,10 +4,10 @@
 use std::time::{Duration, Instant};
 
 use jsonrpsee_http_client::HttpClient;
-use truffle_index::{Filters, SearchQuery, SortOrder};
 use truffle_ledger::types::{Gender, ProductSpec};
 use truffle_ledger::{Effect, Keypair, Payload};
-use truffle_rpc::api::{CatalogApiClient, RecoApiClient};
+use truffle_wire::api::{CatalogApiClient, RecoApiClient};
+use truffle_wire::search::{Filters, SearchQuery, SortOrder};
 
 use super::{apply_all, rpc_error, Signer};
 use crate::cluster::TestnetError;

@@ -9,11 +9,11 @@ use jsonrpsee::core::ClientError;
 use jsonrpsee_http_client::HttpClient;
 use truffle_ledger::types::{AccountStatus, Gender};
 use truffle_ledger::Keypair;
-use truffle_node::services::members::{SignupRequest, UpdateRequest};
-use truffle_rpc::api::{AccountApiClient, AuthApiClient};
 use truffle_testnet::{truffle_binary, NodeProcess, TestnetOptions};
 use truffle_tests::members::{gateway_args, FakeGateway};
 use truffle_tests::{client, Cluster, START_TIMEOUT};
+use truffle_wire::api::{AccountApiClient, AuthApiClient};
+use truffle_wire::members::{SignupRequest, UpdateRequest};
 
 /// A single dev node with the fake gateway, short code and session lifetimes, and
 /// everything logged at trace level.
@@ -157,7 +157,7 @@ async fn member_flows_and_their_failure_paths() -> anyhow::Result<()> {
     );
     let key = Keypair::from_name("member-flow");
     assert!(
-        truffle_rpc::api::AccountApiClient::get(&rpc, key.public())
+        truffle_wire::api::AccountApiClient::get(&rpc, key.public())
             .await
             .is_err(),
         "no account exists after a failed verification"
@@ -187,7 +187,7 @@ async fn member_flows_and_their_failure_paths() -> anyhow::Result<()> {
         (3006, Some(true)),
         "reused token"
     );
-    let account = truffle_rpc::api::AccountApiClient::get(&rpc, key.public()).await?;
+    let account = truffle_wire::api::AccountApiClient::get(&rpc, key.public()).await?;
     assert!(account.phone_verified);
     assert_eq!(account.birth_year, Some(1995));
 
@@ -253,7 +253,7 @@ async fn member_flows_and_their_failure_paths() -> anyhow::Result<()> {
     assert!(data["retry_after_secs"].as_u64().unwrap() > 0);
 
     eprintln!("--- recommendations need a live session (flow 7; ranking is unit-tested in node::recommend, cohorts in it::reco)");
-    use truffle_rpc::api::RecoApiClient;
+    use truffle_wire::api::RecoApiClient;
     let picks = rpc
         .for_me(session.session_token.clone(), None, Some(5))
         .await?;
@@ -339,7 +339,7 @@ async fn member_flows_and_their_failure_paths() -> anyhow::Result<()> {
             .unwrap_err(),
     );
     assert_eq!(status, 3012, "a withdrawn member cannot log in");
-    let ledger = truffle_rpc::api::AccountApiClient::get(&rpc, third.public()).await?;
+    let ledger = truffle_wire::api::AccountApiClient::get(&rpc, third.public()).await?;
     assert_eq!(ledger.status, AccountStatus::Withdrawn);
     assert_eq!(ledger.birth_year, None);
 

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use truffle_ledger::types::Role;
 use truffle_ledger::{Hash, Keypair, Payload, SignedTransaction};
-use truffle_node::backup::BackupManifest;
-use truffle_node::TxStatus;
-use truffle_rpc::api::TxApiClient;
 use truffle_testnet::TestnetOptions;
 use truffle_tests::{wait_included, Cluster, Wallet};
+use truffle_wire::api::TxApiClient;
+use truffle_wire::chain::TxStatus;
+use truffle_wire::system::BackupManifest;
 
 fn register(member: &str) -> Payload {
     Payload::RegisterAccount {
@@ -327,7 +327,7 @@ async fn restore_refuses_to_overwrite_without_force() -> anyhow::Result<()> {
 
     eprintln!("--- a backup of another node is refused");
     let stranger = dir.path().join("stranger.json");
-    truffle_node::keyfile::write_key_file(&stranger, &Keypair::generate())?;
+    truffle_wire::keyfile::write_key_file(&stranger, &Keypair::generate())?;
     let (ok, _, stderr) = truffle(&[
         "node",
         "restore",

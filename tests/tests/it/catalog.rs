@@ -11,16 +11,16 @@ use jsonrpsee_http_client::HttpClient;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use truffle_clock::now_ms;
 use truffle_genesis::dev_keys;
-use truffle_index::{Filters, ProductDoc, SearchQuery, SearchResults, SortOrder};
 use truffle_ledger::types::{Acquisition, AdSpec, Gender, ProductSpec, Role, SellerStatus};
 use truffle_ledger::{Hash, Keypair, Payload, PublicKey};
-use truffle_node::ads::{AdViewer, AdminQuery};
-use truffle_node::catalog::SellerState;
-use truffle_node::TxStatus;
-use truffle_rpc::api::{
+use truffle_tests::{chain_id, client, start_dev, wait_included, Wallet};
+use truffle_wire::ads::{AdViewer, AdminQuery};
+use truffle_wire::api::{
     AdApiClient, CatalogApiClient, CatalogReceipt, SellerApiClient, TxApiClient, AD_STATS_METHOD,
 };
-use truffle_tests::{chain_id, client, start_dev, wait_included, Wallet};
+use truffle_wire::catalog::SellerState;
+use truffle_wire::chain::TxStatus;
+use truffle_wire::search::{Filters, ProductDoc, SearchQuery, SearchResults, SortOrder};
 
 const WAIT: Duration = Duration::from_secs(30);
 

@@ -14,13 +14,13 @@ use jsonrpsee_http_client::HttpClient;
 use jsonrpsee_ws_client::{WsClient, WsClientBuilder};
 use truffle_genesis::dev_keys;
 use truffle_ledger::{Hash, PublicKey};
-use truffle_node::chat::{ChatMessage, ChatSubject};
-use truffle_rpc::api::{AccountApiClient, ChatApiClient};
 use truffle_testnet::{truffle_binary, NodeProcess, TestnetOptions};
 use truffle_tests::members::{
     gateway_args, list_product, order, pause, sign_up, FakeGateway, TestMember, PASSWORD,
 };
 use truffle_tests::{chain_id, client, Cluster, START_TIMEOUT};
+use truffle_wire::api::{AccountApiClient, ChatApiClient};
+use truffle_wire::chat::{ChatMessage, ChatSubject};
 
 fn rpc_code(error: ClientError) -> (i32, serde_json::Value) {
     match error {
@@ -298,7 +298,7 @@ async fn chat_between_members_on_different_nodes() -> anyhow::Result<()> {
     let n1 = cluster.client(1);
     let history = full_history(&n1, &seller.session, room.room).await?;
     // A room keeps its newest ROOM_MAX_MESSAGES.
-    let kept = total.min(truffle_node::chat::ROOM_MAX_MESSAGES as usize);
+    let kept = total.min(truffle_wire::chat::ROOM_MAX_MESSAGES as usize);
     assert_eq!(history.len(), kept);
     assert_eq!(history[kept - 1].seq as usize, total - 1);
     if kept == total {
@@ -476,7 +476,7 @@ async fn chat_limits_retention_and_withdrawal() -> anyhow::Result<()> {
                 .await
                 .unwrap_err(),
         );
-        assert_eq!(code, 6017, "limit {limit}");
+        assert_eq!(code, truffle_wire::codes::INVALID_PARAMS, "limit {limit}");
     }
 
     eprintln!("--- message size and per-member rate");

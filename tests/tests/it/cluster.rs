@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use truffle_ledger::types::Role;
 use truffle_ledger::{Hash, Keypair, Payload, PublicKey};
-use truffle_node::TxStatus;
-use truffle_rpc::api::{ChainApiClient, SystemApiClient, TxApiClient};
 use truffle_testnet::{truffle_binary, NodeProcess, TestnetOptions};
 use truffle_tests::{wait_included, Cluster, Wallet};
+use truffle_wire::api::{ChainApiClient, SystemApiClient, TxApiClient};
+use truffle_wire::chain::TxStatus;
 
 fn register(member: &str) -> Payload {
     Payload::RegisterAccount {
@@ -253,7 +253,7 @@ async fn strangers_cannot_join() -> anyhow::Result<()> {
     let dir = cluster.dir.path().join("stranger");
     std::fs::create_dir_all(&dir)?;
     let stranger = Keypair::generate();
-    truffle_node::keyfile::write_key_file(&dir.join("key.json"), &stranger)?;
+    truffle_wire::keyfile::write_key_file(&dir.join("key.json"), &stranger)?;
     let args: Vec<String> = [
         "node",
         "run",
@@ -289,7 +289,7 @@ async fn strangers_cannot_join() -> anyhow::Result<()> {
     assert_committed(&wait_included(&cluster.client(0), hash, Duration::from_secs(20)).await?);
     tokio::time::sleep(Duration::from_secs(3)).await;
 
-    let health: truffle_node::Health = serde_json::from_value(stranger_rpc.health().await?)?;
+    let health: truffle_wire::chain::Health = serde_json::from_value(stranger_rpc.health().await?)?;
     assert_eq!(health.leader_id, None, "the stranger knows no leader");
     assert_eq!(health.height, 0, "the stranger received no block");
     assert!(matches!(
@@ -417,7 +417,7 @@ async fn validators_are_added_and_removed_by_admin_transactions() -> anyhow::Res
     let dir = cluster.dir.path().join("fourth");
     std::fs::create_dir_all(&dir)?;
     let key = Keypair::generate();
-    truffle_node::keyfile::write_key_file(&dir.join("key.json"), &key)?;
+    truffle_wire::keyfile::write_key_file(&dir.join("key.json"), &key)?;
     let p2p_port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
@@ -471,8 +471,8 @@ async fn validators_are_added_and_removed_by_admin_transactions() -> anyhow::Res
 
     let deadline = std::time::Instant::now() + Duration::from_secs(40);
     loop {
-        let health: truffle_node::Health = serde_json::from_value(fourth.health().await?)?;
-        let leader: truffle_node::Health = cluster.net.health(0).await?;
+        let health: truffle_wire::chain::Health = serde_json::from_value(fourth.health().await?)?;
+        let leader: truffle_wire::chain::Health = cluster.net.health(0).await?;
         if health.role == "follower"
             && leader.voters.contains(&fourth_id)
             && health.height == leader.height
@@ -501,7 +501,7 @@ async fn validators_are_added_and_removed_by_admin_transactions() -> anyhow::Res
     assert_committed(&wait_included(&cluster.client(0), hash, Duration::from_secs(20)).await?);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let leader: truffle_node::Health = cluster.net.health(0).await?;
+        let leader: truffle_wire::chain::Health = cluster.net.health(0).await?;
         if !leader.voters.contains(&fourth_id) && leader.voters.len() == 3 {
             break;
         }

@@ -20,10 +20,10 @@ use truffle_ledger::types::{
 use truffle_ledger::{
     BlockProposal, Hash, Keypair, MemoryChain, Outcome, Payload, PublicKey, Transaction,
 };
-use truffle_node::TxStatus;
-use truffle_rpc::api::{AccountApiClient, ChainApiClient, ProductApiClient, TxApiClient};
 use truffle_testnet::TestnetOptions;
 use truffle_tests::{wait_included, Cluster};
+use truffle_wire::api::{AccountApiClient, ChainApiClient, ProductApiClient, TxApiClient};
+use truffle_wire::chain::TxStatus;
 
 const NODES: usize = 3;
 /// Owner marker of an item escrowed in a raffle (the workload leaves it alone).

@@ -14,7 +14,6 @@ use jsonrpsee::core::ClientError;
 use serde_json::json;
 use truffle_genesis::dev_keys;
 use truffle_ledger::Payload;
-use truffle_rpc::api::{AccountApiClient, KakaoAccountApiClient};
 use truffle_testnet::{truffle_binary, NodeProcess};
 use truffle_tests::kakao::{
     assert_valid, button, fixture, fixtures_dir, payload, test_console, text_of, FakeKakao, Skill,
@@ -24,6 +23,7 @@ use truffle_tests::members::{
     apply_tx, gateway_args, list_product, open_raffle, order, pause, sign_up, FakeGateway, PASSWORD,
 };
 use truffle_tests::{chain_id, client, START_TIMEOUT};
+use truffle_wire::api::{AccountApiClient, KakaoAccountApiClient};
 
 /// botUserKeys of the Kakao users in this test.
 const USER_A: &str = "a7c31f0e9b5d2c4a6e8f0b1d3c5e7a9b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5";

@@ -14,9 +14,9 @@ use serde_json::{json, Value};
 use truffle_genesis::dev_keys;
 use truffle_ledger::types::Role;
 use truffle_ledger::{Hash, Keypair, Payload};
-use truffle_rpc::api::TxApiClient;
 use truffle_testnet::{truffle_binary, NodeProcess};
 use truffle_tests::{chain_id, client, wait_for_leader_at, Wallet, START_TIMEOUT};
+use truffle_wire::api::TxApiClient;
 
 /// One JSON-RPC call, raw: the whole response object (`result` or `error`).
 async fn call(http: &reqwest::Client, url: &str, method: &str, params: Value) -> Value {
@@ -121,7 +121,7 @@ async fn the_reference_matches_a_real_node() -> anyhow::Result<()> {
         call(&http, &url, "rpc.discover", json!([])).await,
         "rpc.discover",
     )?;
-    assert_eq!(document, truffle_rpc::openrpc::document());
+    assert_eq!(document, truffle_wire::openrpc::document());
     assert_eq!(document["openrpc"], "1.2.6");
 
     // Every documented call exists on the node (subscriptions need a WebSocket; the unit
@@ -314,27 +314,27 @@ async fn the_reference_matches_a_real_node() -> anyhow::Result<()> {
         (
             "product_get",
             json!([u64::MAX]),
-            truffle_rpc::error::NOT_FOUND,
+            truffle_wire::codes::NOT_FOUND,
         ),
         (
             "chain_getHeader",
             json!([u64::MAX]),
-            truffle_rpc::error::NOT_FOUND,
+            truffle_wire::codes::NOT_FOUND,
         ),
         (
             "tx_submit",
             json!(["not hex"]),
-            truffle_rpc::error::INVALID_PARAMS,
+            truffle_wire::codes::INVALID_PARAMS,
         ),
         (
             "raffle_list",
             json!({ "page": { "page_size": 0 } }),
-            truffle_rpc::market_errors::INVALID_PAGE,
+            truffle_wire::codes::INVALID_PARAMS,
         ),
         (
             "account_me",
             json!(["no-such-session"]),
-            truffle_rpc::error::SESSION_INVALID,
+            truffle_wire::codes::SESSION_INVALID,
         ),
     ] {
         let response = call(&http, &url, name, params).await;

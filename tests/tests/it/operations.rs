@@ -11,10 +11,10 @@ use jsonrpsee::rpc_params;
 use jsonrpsee_http_client::{HttpClient, HttpClientBuilder};
 use truffle_ledger::types::Role;
 use truffle_ledger::{Keypair, Payload};
-use truffle_rpc::api::{AdminApiClient, TxApiClient};
-use truffle_rpc::error::OPERATOR_REFUSED;
 use truffle_testnet::{truffle_binary, NodeProcess, TestnetOptions};
 use truffle_tests::{start_dev, wait_for_leader_at, wait_included, Cluster, Wallet, START_TIMEOUT};
+use truffle_wire::api::{AdminApiClient, TxApiClient};
+use truffle_wire::codes::OPERATOR_REFUSED;
 
 /// One scrape: each sample line `name{labels} value`, keyed by `name{labels}`.
 struct Scrape {

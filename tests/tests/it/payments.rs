@@ -23,16 +23,16 @@ use truffle_ledger::types::{
     EntryWindow, Gender, ItemLock, OrderStatus, ProductSpec, RaffleSpec, RaffleStatus, Role,
 };
 use truffle_ledger::{Effect, Hash, Keypair, Payload, Rejection};
-use truffle_node::market::{PageRequest, SettlementState};
-use truffle_node::services::members::SignupRequest;
-use truffle_node::TxStatus;
 use truffle_payments::{webhook, PaymentStatus, WebhookEvent};
-use truffle_rpc::api::{
+use truffle_testnet::{truffle_binary, NodeProcess, TestnetOptions};
+use truffle_tests::{client, Cluster, Wallet, START_TIMEOUT};
+use truffle_wire::api::{
     AccountApiClient, AuthApiClient, ChainApiClient, OrderApiClient, PaymentApiClient,
     ProductApiClient, RaffleApiClient, TxApiClient,
 };
-use truffle_testnet::{truffle_binary, NodeProcess, TestnetOptions};
-use truffle_tests::{client, Cluster, Wallet, START_TIMEOUT};
+use truffle_wire::chain::TxStatus;
+use truffle_wire::market::{PageRequest, SettlementState};
+use truffle_wire::members::SignupRequest;
 
 /// Bound of every wait for a block, a settlement or a webhook.
 pub(crate) const WAIT: Duration = Duration::from_secs(30);
@@ -748,7 +748,7 @@ async fn payments_settle_once_refunds_reverse_and_mismatches_fail() -> anyhow::R
         )
         .await
         .unwrap_err();
-    assert_eq!(code(&error), 5006);
+    assert_eq!(code(&error), truffle_wire::codes::INVALID_PARAMS);
 
     eprintln!("--- a member cannot refund; an admin's refund cancels at the provider and reverses ownership");
     let refund = |key: &Keypair, nonce: u64| {
@@ -858,8 +858,8 @@ async fn payments_settle_once_refunds_reverse_and_mismatches_fail() -> anyhow::R
     let buyer_key = dir.path().join("buyer.json");
     let admin_key = dir.path().join("admin.json");
     let session_file = dir.path().join("buyer.session");
-    truffle_node::keyfile::write_key_file(&buyer_key, &buyer.key)?;
-    truffle_node::keyfile::write_key_file(&admin_key, &dev_keys::admin())?;
+    truffle_wire::keyfile::write_key_file(&buyer_key, &buyer.key)?;
+    truffle_wire::keyfile::write_key_file(&admin_key, &dev_keys::admin())?;
     std::fs::write(&session_file, &buyer.session)?;
     let cli = |args: &[&str]| -> anyhow::Result<Value> {
         let output = std::process::Command::new(truffle_binary()?)

@@ -9,9 +9,9 @@ use truffle_ledger::draw::{draw_positions, draw_seed};
 use truffle_ledger::tx::raffle_commitment;
 use truffle_ledger::types::{EntryWindow, OrderSource, OrderStatus, RaffleSpec, RaffleStatus};
 use truffle_ledger::{Effect, Hash, Keypair, Payload, PublicKey, Rejection};
-use truffle_node::market::{EntryOutcome, PageRequest, RafflePhase};
-use truffle_rpc::api::{ChainApiClient, OrderApiClient, RaffleApiClient};
 use truffle_testnet::truffle_binary;
+use truffle_wire::api::{ChainApiClient, OrderApiClient, RaffleApiClient};
+use truffle_wire::market::{EntryOutcome, PageRequest, RafflePhase};
 
 use crate::payments::{code, start_node, Market, Sms};
 
@@ -244,7 +244,7 @@ async fn raffle_rules_are_enforced_with_clear_reasons() -> anyhow::Result<()> {
         )
         .await
         .unwrap_err();
-    assert_eq!(code(&error), 5006);
+    assert_eq!(code(&error), truffle_wire::codes::INVALID_PARAMS);
     assert_eq!(
         code(&RaffleApiClient::get(&market.rpc, 9_999).await.unwrap_err()),
         2002
@@ -462,7 +462,7 @@ async fn draws_recompute_from_ledger_data_alone() -> anyhow::Result<()> {
 
     eprintln!("--- the CLI keeps the secret next to the key (0600) and commits to it");
     let key_path = dir.path().join("seller.json");
-    truffle_node::keyfile::write_key_file(&key_path, &seller)?;
+    truffle_wire::keyfile::write_key_file(&key_path, &seller)?;
     let spec_path = dir.path().join("raffle.toml");
     std::fs::write(
         &spec_path,

@@ -11,9 +11,9 @@ use truffle_clock::now_ms;
 use truffle_genesis::dev_keys;
 use truffle_ledger::types::{Gender, ProductSpec};
 use truffle_ledger::{Effect, Keypair, Payload};
-use truffle_node::ads::AdminQuery;
-use truffle_node::recommend::{ReasonKind, RecoPage};
-use truffle_rpc::api::{ChainApiClient, RecoApiClient, RECO_FOR_USER_METHOD};
+use truffle_wire::ads::AdminQuery;
+use truffle_wire::api::{ChainApiClient, RecoApiClient, RECO_FOR_USER_METHOD};
+use truffle_wire::reco::{ReasonKind, RecoPage};
 
 use crate::payments::{code, start_node, Market, Member, Sms};
 

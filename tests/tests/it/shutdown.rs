@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use truffle_ledger::types::Role;
 use truffle_ledger::{Hash, Keypair, Payload, SignedTransaction};
-use truffle_node::TxStatus;
-use truffle_rpc::api::TxApiClient;
 use truffle_testnet::TestnetOptions;
 use truffle_tests::{wait_included, Cluster, Wallet};
+use truffle_wire::api::TxApiClient;
+use truffle_wire::chain::TxStatus;
 
 fn register(member: &str) -> Payload {
     Payload::RegisterAccount {

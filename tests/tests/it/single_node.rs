@@ -5,9 +5,9 @@ use std::time::Duration;
 use truffle_genesis::dev_keys;
 use truffle_ledger::types::Role;
 use truffle_ledger::{Hash, Keypair, Payload};
-use truffle_node::TxStatus;
-use truffle_rpc::api::{ChainApiClient, SystemApiClient, TxApiClient};
 use truffle_tests::{chain_id, client, start_dev, wait_included, Wallet};
+use truffle_wire::api::{ChainApiClient, SystemApiClient, TxApiClient};
+use truffle_wire::chain::TxStatus;
 
 /// Submits signed transactions to `truffle dev`, kills it with SIGKILL right after the
 /// last one is acknowledged as committed, restarts it, and checks that the height, the

@@ -28,10 +28,10 @@ use truffle_ledger::verify::{
     decode_bundle, encode_bundle, AbsenceProof, HistoryProof, ItemProof, RaffleProof,
 };
 use truffle_ledger::{Hash, Keypair, Payload};
-use truffle_node::TxStatus;
-use truffle_rpc::api::{ChainApiClient, ProofApiClient, TxApiClient};
 use truffle_testnet::{truffle_binary, NodeProcess};
 use truffle_tests::{chain_id, client, start_dev, wait_included, Wallet};
+use truffle_wire::api::{ChainApiClient, ProofApiClient, TxApiClient};
+use truffle_wire::chain::TxStatus;
 
 const BRAND: &str = "Truffle";
 const MODEL: &str = "TR-2026";
@@ -492,7 +492,7 @@ impl Proxy {
         if tamper == Tamper::FakeAbsence && method == "proof_history" {
             return serde_json::json!({
                 "jsonrpc": "2.0", "id": id,
-                "error": { "code": truffle_rpc::error::NOT_FOUND, "message": "serial not found" }
+                "error": { "code": truffle_wire::codes::NOT_FOUND, "message": "serial not found" }
             });
         }
         let answer: Result<Value, _> = self.upstream.request(&method, params).await;

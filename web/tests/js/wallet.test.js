@@ -53,3 +53,9 @@ test("an unavailable node's answer says whether retrying may help", () => {
   assert.notEqual(retry, final);
   assert.equal(errorMessage(new RpcError(2003, "old node", null)), DICTIONARIES.ko["error.2003"]);
 });
+
+test("no leader, behind and dropped each have their own message", () => {
+  const texts = [2006, 2007, 2008].map((code) => errorMessage(new RpcError(code, "engine", { retryable: true })));
+  texts.forEach((text, i) => assert.equal(text, DICTIONARIES.ko[`error.${2006 + i}`]));
+  assert.equal(new Set([...texts, DICTIONARIES.ko["error.2003"]]).size, 4);
+});

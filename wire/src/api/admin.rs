@@ -1,10 +1,10 @@
 //! `admin_*`: operating the node. Only the operator may call these: the server refuses
 //! them without the node's admin token (and, when the node has an admin address, off it).
 
+use crate::system::BackupManifest;
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use serde::{Deserialize, Serialize};
-use truffle_node::backup::BackupManifest;
 
 /// What a forced compaction did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

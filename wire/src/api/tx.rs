@@ -1,9 +1,9 @@
 //! `tx_*`: submitting transactions and following them.
 
+use crate::chain::TxStatus;
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use truffle_ledger::Hash;
-use truffle_node::TxStatus;
 
 use crate::views::TransactionView;
 

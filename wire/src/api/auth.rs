@@ -1,8 +1,8 @@
 //! `auth_*`: phone verification and sessions.
 
+use crate::members::{CodeSent, LoggedIn, PhoneVerified};
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
-use truffle_node::services::members::{CodeSent, LoggedIn, PhoneVerified};
 
 /// Phone verification and sessions.
 #[rpc(server, client, namespace = "auth")]

@@ -1,15 +1,13 @@
 //! One entry per JSON-RPC method: the reference's single source. Adding a method to an
 //! API trait means adding its entry to [`all`] (the tests name what is missing).
 
-use crate::chat_errors as chat;
-use crate::error as e;
-use crate::market_errors as market;
+use crate::codes;
 
 use super::errors::ledger_codes;
 
 /// What a method is to a client.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum Kind {
     /// A plain call.
     Call,
     /// Opens a subscription; the node then sends `notification`s.
@@ -27,37 +25,37 @@ pub(crate) enum Kind {
 
 /// One parameter: its name as jsonrpsee reads it by name (the Rust argument's name).
 #[derive(Clone, Debug)]
-pub(crate) struct ParamDoc {
+pub struct ParamDoc {
     /// The name.
-    pub(crate) name: &'static str,
+    pub name: &'static str,
     /// Its type in the notation of [`super::schema::ty`]; a trailing `?` makes it
     /// optional (`Option<T>` in the trait).
-    pub(crate) notation: &'static str,
+    pub notation: &'static str,
 }
 
 impl ParamDoc {
     /// Whether a call must give it.
-    pub(crate) fn required(&self) -> bool {
+    pub fn required(&self) -> bool {
         !self.notation.ends_with('?')
     }
 }
 
 /// One method.
 #[derive(Clone, Debug)]
-pub(crate) struct MethodDoc {
+pub struct MethodDoc {
     /// The full method name, e.g. `chain_getHeader`.
-    pub(crate) name: &'static str,
+    pub name: &'static str,
     /// One line, from the trait's doc comment.
-    pub(crate) summary: &'static str,
+    pub summary: &'static str,
     /// Parameters, in the trait's order (that is also the by-position order).
-    pub(crate) params: Vec<ParamDoc>,
+    pub params: Vec<ParamDoc>,
     /// The result's name and type notation.
-    pub(crate) result: (&'static str, &'static str),
+    pub result: (&'static str, &'static str),
     /// Error codes it can return besides invalid params (added to any method with
     /// parameters).
-    pub(crate) errors: Vec<i32>,
+    pub errors: Vec<i32>,
     /// Call, subscribe or unsubscribe.
-    pub(crate) kind: Kind,
+    pub kind: Kind,
 }
 
 impl MethodDoc {
@@ -119,23 +117,27 @@ fn subscription(
 }
 
 /// Errors of any method that reads a session.
-const SESSION: &[i32] = &[e::SESSION_INVALID, e::ACCOUNT_NOT_ACTIVE, e::UNAVAILABLE];
+const SESSION: &[i32] = &[
+    codes::SESSION_INVALID,
+    codes::ACCOUNT_NOT_ACTIVE,
+    codes::UNAVAILABLE,
+];
 /// Errors of a lookup.
-const LOOKUP: &[i32] = &[e::NOT_FOUND, e::UNAVAILABLE];
+const LOOKUP: &[i32] = &[codes::NOT_FOUND, codes::UNAVAILABLE];
 /// Errors of a submission, besides the ledger's rules.
-const SUBMIT: &[i32] = &[e::POOL_FULL, e::UNAVAILABLE];
+const SUBMIT: &[i32] = &[codes::POOL_FULL, codes::UNAVAILABLE];
 /// Errors of the market's member methods.
-const MARKET: &[i32] = &[e::NOT_FOUND, market::INVALID_PAGE, e::UNAVAILABLE];
+const MARKET: &[i32] = &[codes::NOT_FOUND, codes::UNAVAILABLE];
 /// Errors of a chat method.
 const CHAT: &[i32] = &[
-    chat::CHAT_NO_ROOM,
-    e::SESSION_INVALID,
-    e::ACCOUNT_NOT_ACTIVE,
-    e::UNAVAILABLE,
+    codes::CHAT_NO_ROOM,
+    codes::SESSION_INVALID,
+    codes::ACCOUNT_NOT_ACTIVE,
+    codes::UNAVAILABLE,
 ];
 
 /// Every method the node serves, namespace by namespace.
-pub(crate) fn all() -> Vec<MethodDoc> {
+pub fn all() -> Vec<MethodDoc> {
     let mut all = vec![
         // system_*
         call(
@@ -143,7 +145,7 @@ pub(crate) fn all() -> Vec<MethodDoc> {
             "Role, leader, term, committed and applied positions, head, peers.",
         )
         .returns("health", "Health")
-        .errors(&[e::UNAVAILABLE]),
+        .errors(&[codes::UNAVAILABLE]),
         call("system_version", "Software version and chain.").returns("version", "VersionView"),
         // admin_* (the operator's token: `Authorization: Bearer`)
         call(
@@ -151,14 +153,14 @@ pub(crate) fn all() -> Vec<MethodDoc> {
             "Flushes and compacts every column family now, while the node keeps running (operator only).",
         )
         .returns("report", "CompactionReport")
-        .errors(&[e::OPERATOR_REFUSED, e::UNAVAILABLE]),
+        .errors(&[codes::OPERATOR_REFUSED, codes::UNAVAILABLE]),
         call(
             "admin_backup",
             "Writes an online backup (RocksDB checkpoint, snapshot, manifest) to an absolute, empty folder outside the data folder (operator only).",
         )
         .param("to", "string")
         .returns("manifest", "BackupManifest")
-        .errors(&[e::OPERATOR_REFUSED, e::BACKUP_TARGET_INVALID, e::BACKUP_BUSY, e::BACKUP_FAILED]),
+        .errors(&[codes::OPERATOR_REFUSED, codes::BACKUP_TARGET_INVALID, codes::BACKUP_BUSY, codes::BACKUP_FAILED]),
         call(
             "system_peers",
             "The validators this node's transport knows, and whether each is connected.",
@@ -169,12 +171,12 @@ pub(crate) fn all() -> Vec<MethodDoc> {
             "Fault injection (testnet only): cut links to these validator keys.",
         )
         .param("keys", "[PublicKey]")
-        .errors(&[e::DISABLED]),
+        .errors(&[codes::DISABLED]),
         call(
             "system_heal",
             "Fault injection (testnet only): restore all links.",
         )
-        .errors(&[e::DISABLED]),
+        .errors(&[codes::DISABLED]),
         // chain_*
         call(
             "chain_getHeader",
@@ -211,7 +213,7 @@ pub(crate) fn all() -> Vec<MethodDoc> {
         .param("from", "u64")
         .param("limit", "u32")
         .returns("headers", "[HeaderView]")
-        .errors(&[e::UNAVAILABLE]),
+        .errors(&[codes::UNAVAILABLE]),
     ];
     all.extend(subscription(
         "chain_subscribeNewHeads",
@@ -236,7 +238,7 @@ pub(crate) fn all() -> Vec<MethodDoc> {
         call("tx_status", "Where a transaction stands: pending, committed, rejected or unknown.")
             .param("hash", "Hash")
             .returns("status", "TxStatus")
-            .errors(&[e::UNAVAILABLE]),
+            .errors(&[codes::UNAVAILABLE]),
         call("tx_get", "A committed or rejected transaction.")
             .param("hash", "Hash")
             .returns("transaction", "TransactionView")
@@ -245,7 +247,7 @@ pub(crate) fn all() -> Vec<MethodDoc> {
         call("account_getNonce", "The nonce the account's next transaction must carry (0 for unknown accounts).")
             .param("account", "PublicKey")
             .returns("nonce", "u64")
-            .errors(&[e::UNAVAILABLE]),
+            .errors(&[codes::UNAVAILABLE]),
         call("account_get", "The account's ledger record: key, role, status, seller standing.")
             .param("account", "PublicKey")
             .returns("account", "Account")
@@ -254,9 +256,9 @@ pub(crate) fn all() -> Vec<MethodDoc> {
             .param("request", "SignupRequest")
             .returns("signed_up", "SignedUp")
             .errors(&[
-                e::INVALID_PHONE, e::VERIFICATION_INVALID, e::EMAIL_TAKEN, e::PHONE_TAKEN,
-                e::WEAK_PASSWORD, e::INVALID_EMAIL, e::INVALID_FIELD, e::ACCOUNT_TAKEN,
-                e::UNAVAILABLE,
+                codes::INVALID_PHONE, codes::VERIFICATION_INVALID, codes::EMAIL_TAKEN, codes::PHONE_TAKEN,
+                codes::WEAK_PASSWORD, codes::INVALID_EMAIL, codes::INVALID_FIELD, codes::ACCOUNT_TAKEN,
+                codes::UNAVAILABLE,
             ])
             .ledger(),
         call("account_me", "The logged-in member's data (My Page).")
@@ -269,21 +271,21 @@ pub(crate) fn all() -> Vec<MethodDoc> {
             .returns("member", "MemberView")
             .errors(SESSION)
             .errors(&[
-                e::INVALID_PHONE, e::VERIFICATION_INVALID, e::PHONE_TAKEN, e::WEAK_PASSWORD,
-                e::INVALID_FIELD, e::WRONG_PASSWORD,
+                codes::INVALID_PHONE, codes::VERIFICATION_INVALID, codes::PHONE_TAKEN, codes::WEAK_PASSWORD,
+                codes::INVALID_FIELD, codes::WRONG_PASSWORD,
             ]),
         call("account_delete", "Withdraws the member (needs the password); returns the block height.")
             .param("session_token", "string")
             .param("password", "string")
             .returns("height", "u64")
             .errors(SESSION)
-            .errors(&[e::WRONG_PASSWORD])
+            .errors(&[codes::WRONG_PASSWORD])
             .ledger(),
         call("account_kakaoLinkCode", "A one-time 6-digit code (valid a few minutes) to send to the Truffle KakaoTalk channel.")
             .param("session_token", "string")
             .returns("code", "LinkCodeIssued")
             .errors(SESSION)
-            .errors(&[chat::KAKAO_CODE_THROTTLED]),
+            .errors(&[codes::KAKAO_CODE_THROTTLED]),
         call("account_kakaoUnlink", "Removes the link to a Kakao user; `true` if there was one.")
             .param("session_token", "string")
             .returns("unlinked", "bool")
@@ -296,20 +298,20 @@ pub(crate) fn all() -> Vec<MethodDoc> {
         call("auth_requestPhoneCode", "Sends a 6-digit code by SMS (throttled per phone and per client address).")
             .param("phone", "string")
             .returns("sent", "CodeSent")
-            .errors(&[e::INVALID_PHONE, e::CODE_THROTTLED, e::SMS_FAILED, e::PHONE_TAKEN, e::UNAVAILABLE]),
+            .errors(&[codes::INVALID_PHONE, codes::CODE_THROTTLED, codes::SMS_FAILED, codes::PHONE_TAKEN, codes::UNAVAILABLE]),
         call("auth_verifyPhoneCode", "Checks the code; returns a short-lived, single-use verification token for signup.")
             .param("phone", "string")
             .param("code", "string")
             .returns("verified", "PhoneVerified")
             .errors(&[
-                e::INVALID_PHONE, e::WRONG_CODE, e::CODE_EXPIRED, e::CODE_EXHAUSTED,
-                e::VERIFICATION_INVALID, e::UNAVAILABLE,
+                codes::INVALID_PHONE, codes::WRONG_CODE, codes::CODE_EXPIRED, codes::CODE_EXHAUSTED,
+                codes::VERIFICATION_INVALID, codes::UNAVAILABLE,
             ]),
         call("auth_login", "Email and password → a session token that every node accepts.")
             .param("email", "string")
             .param("password", "string")
             .returns("session", "LoggedIn")
-            .errors(&[e::WRONG_CREDENTIALS, e::LOGIN_THROTTLED, e::ACCOUNT_NOT_ACTIVE, e::UNAVAILABLE]),
+            .errors(&[codes::WRONG_CREDENTIALS, codes::LOGIN_THROTTLED, codes::ACCOUNT_NOT_ACTIVE, codes::UNAVAILABLE]),
         call("auth_logout", "Ends the session on every node.")
             .param("session_token", "string")
             .errors(SESSION),
@@ -325,23 +327,23 @@ pub(crate) fn all() -> Vec<MethodDoc> {
         call("product_search", "Searches products: Korean, English or mixed text, filters, sort and paging.")
             .param("query", "SearchQuery")
             .returns("results", "SearchResults")
-            .errors(&[e::INVALID_SEARCH, e::CATALOG_NOT_READY, e::UNAVAILABLE]),
+            .errors(&[codes::INVALID_SEARCH, codes::CATALOG_NOT_READY, codes::UNAVAILABLE]),
         call("product_history", "Every owner a piece has had, oldest first, each with the transaction that made it the owner.")
             .param("item", "u64")
             .returns("history", "ItemHistory")
-            .errors(&[e::NOT_FOUND, e::CATALOG_NOT_READY, e::UNAVAILABLE]),
+            .errors(&[codes::NOT_FOUND, codes::CATALOG_NOT_READY, codes::UNAVAILABLE]),
         call("product_register", "Submits a seller-signed `register_product` transaction, waits for its block and returns the product and piece ids.")
             .param("transaction", "HexBytes")
             .param("timeout_ms", "u64?")
             .returns("receipt", "CatalogReceipt")
-            .errors(&[e::WRONG_KIND])
+            .errors(&[codes::WRONG_KIND])
             .errors(SUBMIT)
             .ledger(),
         call("product_transfer", "Submits an owner-signed `transfer_item` transaction and waits for its block, like `product_register`.")
             .param("transaction", "HexBytes")
             .param("timeout_ms", "u64?")
             .returns("receipt", "CatalogReceipt")
-            .errors(&[e::WRONG_KIND])
+            .errors(&[codes::WRONG_KIND])
             .errors(SUBMIT)
             .ledger(),
         call("seller_get", "An account's seller standing.")
@@ -353,16 +355,16 @@ pub(crate) fn all() -> Vec<MethodDoc> {
             .param("after", "PublicKey?")
             .param("limit", "u32?")
             .returns("sellers", "[SellerStanding]")
-            .errors(&[e::UNAVAILABLE]),
+            .errors(&[codes::UNAVAILABLE]),
         call("ad_list", "The live campaigns of a page that target the viewer; counts an impression for each.")
             .param("placement", "string")
             .param("viewer", "AdViewer?")
             .returns("banners", "[AdBanner]")
-            .errors(&[e::UNAVAILABLE]),
+            .errors(&[codes::UNAVAILABLE]),
         call("ad_stats", "Impressions and clicks of every campaign, summed over the validators that answer (admin only).")
             .param("query", "AdminQuery")
             .returns("stats", "AdStats")
-            .errors(&[e::ADMIN_REFUSED, e::ADMIN_QUERY_EXPIRED, e::UNAVAILABLE]),
+            .errors(&[codes::ADMIN_REFUSED, codes::ADMIN_QUERY_EXPIRED, codes::UNAVAILABLE]),
         // proof_*
         call("proof_item", "An item's authenticity and owner, by id or by serial: an `ItemProof`.")
             .param("query", "ItemQuery")
@@ -381,7 +383,7 @@ pub(crate) fn all() -> Vec<MethodDoc> {
             .param("model", "string")
             .param("serial", "string")
             .returns("proof", "ProofBundleView")
-            .errors(&[e::UNAVAILABLE]),
+            .errors(&[codes::UNAVAILABLE]),
         // reco_* (pages count from 1; page_size 1..=50, default 12; page × page_size ≤ 200)
         call("reco_forMe", "For the logged-in member: their gender × age band, purchase and raffle history; never a product they own or bought, never a sold-out one.")
             .param("session_token", "string")
@@ -395,7 +397,7 @@ pub(crate) fn all() -> Vec<MethodDoc> {
             .param("page", "u32?")
             .param("page_size", "u32?")
             .returns("page", "RecoPage")
-            .errors(&[e::UNAVAILABLE]),
+            .errors(&[codes::UNAVAILABLE]),
         call("reco_similar", "Products like this one: bought together with it, or the same brand, model, category or price band.")
             .param("product", "u64")
             .param("page", "u32?")
@@ -408,7 +410,7 @@ pub(crate) fn all() -> Vec<MethodDoc> {
             .param("page", "u32?")
             .param("page_size", "u32?")
             .returns("page", "RecoPage")
-            .errors(&[e::ADMIN_REFUSED, e::ADMIN_QUERY_EXPIRED, e::UNAVAILABLE]),
+            .errors(&[codes::ADMIN_REFUSED, codes::ADMIN_QUERY_EXPIRED, codes::UNAVAILABLE]),
         // chat_*
         call("chat_openRoom", "Opens the caller's room about `subject` with `counterpart`, or returns the existing one.")
             .param("session_token", "string")
@@ -416,7 +418,7 @@ pub(crate) fn all() -> Vec<MethodDoc> {
             .param("counterpart", "PublicKey?")
             .returns("room", "RoomView")
             .errors(CHAT)
-            .errors(&[chat::CHAT_UNKNOWN_SUBJECT, chat::CHAT_BAD_COUNTERPART, chat::CHAT_TOO_MANY_ROOMS]),
+            .errors(&[codes::CHAT_UNKNOWN_SUBJECT, codes::CHAT_BAD_COUNTERPART, codes::CHAT_TOO_MANY_ROOMS]),
         call("chat_rooms", "The caller's rooms, newest first.")
             .param("session_token", "string")
             .returns("rooms", "[RoomView]")
@@ -427,15 +429,14 @@ pub(crate) fn all() -> Vec<MethodDoc> {
             .param("text", "string")
             .returns("message", "ChatMessage")
             .errors(CHAT)
-            .errors(&[chat::CHAT_MESSAGE_SIZE, chat::CHAT_RATE_LIMITED, chat::CHAT_ROOM_CLOSED]),
+            .errors(&[codes::CHAT_MESSAGE_SIZE, codes::CHAT_RATE_LIMITED, codes::CHAT_ROOM_CLOSED]),
         call("chat_history", "Messages before sequence number `before` (the newest when omitted), at most `limit` (1..=100, default 50), oldest first.")
             .param("session_token", "string")
             .param("room", "Hash")
             .param("before", "u64?")
             .param("limit", "u32?")
             .returns("page", "HistoryPage")
-            .errors(CHAT)
-            .errors(&[chat::CHAT_BAD_QUERY]),
+            .errors(CHAT),
     ]);
     let [subscribe, unsubscribe] = subscription(
         "chat_subscribe",
@@ -449,7 +450,7 @@ pub(crate) fn all() -> Vec<MethodDoc> {
             .param("session_token", "string")
             .param("room", "Hash")
             .errors(CHAT)
-            .errors(&[chat::CHAT_TOO_MANY_SUBSCRIPTIONS]),
+            .errors(&[codes::CHAT_TOO_MANY_SUBSCRIPTIONS]),
     );
     all.push(unsubscribe);
     all.extend([
@@ -476,8 +477,7 @@ pub(crate) fn all() -> Vec<MethodDoc> {
             .param("session_token", "string")
             .param("page", "PageRequest?")
             .returns("page", "MyEntryPage")
-            .errors(SESSION)
-            .errors(&[market::INVALID_PAGE]),
+            .errors(SESSION),
         // order_*, payment_*
         call("order_get", "An order: item, buyer, seller, amount, status, deadline, payment and refund records, payment events.")
             .param("order", "u64")
@@ -488,8 +488,8 @@ pub(crate) fn all() -> Vec<MethodDoc> {
             .param("timeout_ms", "u64?")
             .returns("receipt", "RefundReceipt")
             .errors(&[
-                e::NOT_FOUND, market::WRONG_KIND, market::REFUND_REFUSED, market::REFUND_INCOMPLETE,
-                market::PROVIDER_FAILED, market::PAYMENTS_DISABLED,
+                codes::NOT_FOUND, codes::WRONG_KIND, codes::REFUND_REFUSED, codes::REFUND_INCOMPLETE,
+                codes::PROVIDER_FAILED, codes::PAYMENTS_DISABLED,
             ])
             .errors(SUBMIT)
             .ledger(),
@@ -499,8 +499,8 @@ pub(crate) fn all() -> Vec<MethodDoc> {
             .returns("checkout", "Checkout")
             .errors(SESSION)
             .errors(&[
-                e::NOT_FOUND, market::NOT_YOUR_ORDER, market::NOT_PAYABLE,
-                market::PAYMENTS_DISABLED, market::PROVIDER_FAILED,
+                codes::NOT_FOUND, codes::NOT_YOUR_ORDER, codes::NOT_PAYABLE,
+                codes::PAYMENTS_DISABLED, codes::PROVIDER_FAILED,
             ]),
         call("payment_confirm", "Confirms the payment made at the provider for exactly the order's amount, settles it and returns the order.")
             .param("session_token", "string")
@@ -509,17 +509,16 @@ pub(crate) fn all() -> Vec<MethodDoc> {
             .returns("order", "OrderView")
             .errors(SESSION)
             .errors(&[
-                e::NOT_FOUND, market::NOT_YOUR_ORDER, market::NOT_PAYABLE,
-                market::PAYMENTS_DISABLED, market::PROVIDER_FAILED, market::AMOUNT_MISMATCH,
-                e::POOL_FULL,
+                codes::NOT_FOUND, codes::NOT_YOUR_ORDER, codes::NOT_PAYABLE,
+                codes::PAYMENTS_DISABLED, codes::PROVIDER_FAILED, codes::AMOUNT_MISMATCH,
+                codes::POOL_FULL,
             ])
             .ledger(),
         call("payment_history", "The logged-in member's orders as buyer and seller with their payments and refunds, latest first, paged.")
             .param("session_token", "string")
             .param("page", "PageRequest?")
             .returns("page", "HistoryEntryPage")
-            .errors(SESSION)
-            .errors(&[market::INVALID_PAGE]),
+            .errors(SESSION),
         // rpc.discover
         call(super::DISCOVER_METHOD, "This document: the OpenRPC reference of every method.")
             .returns("openrpc", "object"),

@@ -1,14 +1,15 @@
 //! The catalog: `product_search`, `product_history`, `product_register`,
 //! `product_transfer` (beside `product_get`/`product_getItem`), `seller_*` and `ad_*`.
 
+use crate::ads::{AdBanner, AdStats, AdViewer};
+use crate::catalog::{ItemHistory, SellerStanding, SellerState};
+use crate::chain::TxStatus;
+use crate::search::{SearchQuery, SearchResults};
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use serde::{Deserialize, Serialize};
-use truffle_index::{SearchQuery, SearchResults};
+use truffle_ledger::admin_query::AdminQuery;
 use truffle_ledger::{Hash, PublicKey};
-use truffle_node::ads::{AdBanner, AdStats, AdViewer, AdminQuery};
-use truffle_node::catalog::{ItemHistory, SellerStanding, SellerState};
-use truffle_node::TxStatus;
 
 /// The method name an [`AdminQuery`] for `ad_stats` is signed for.
 pub const AD_STATS_METHOD: &str = "ad_stats";

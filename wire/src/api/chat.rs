@@ -1,9 +1,9 @@
 //! `chat_*`: rooms between a buyer and a seller about an item or an order.
 
+use crate::chat::{ChatMessage, ChatSubject, HistoryPage, RoomView};
 use jsonrpsee::core::{RpcResult, SubscriptionResult};
 use jsonrpsee::proc_macros::rpc;
 use truffle_ledger::{Hash, PublicKey};
-use truffle_node::chat::{ChatMessage, ChatSubject, HistoryPage, RoomView};
 
 /// Member-to-member chat. Every method takes the caller's session token; only a room's
 /// two members may read, write or watch it (anybody else gets 6010, as for a room that

@@ -13,10 +13,10 @@
 //!    (cancelled at the provider and on the ledger); a payment for an order that expired
 //!    or went to someone else is refunded.
 
+use crate::market::{HistoryEntry, OrderView, Page, PageRequest, RefundReceipt};
+use crate::payments::Checkout;
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
-use truffle_node::market::{HistoryEntry, OrderView, Page, PageRequest, RefundReceipt};
-use truffle_payments::Checkout;
 
 /// Orders.
 #[rpc(server, client, namespace = "order")]

@@ -1,10 +1,10 @@
 //! `account_*`: accounts on the ledger.
 
+use crate::members::{MemberView, SignedUp, SignupRequest, UpdateRequest};
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use truffle_ledger::types::Account;
 use truffle_ledger::PublicKey;
-use truffle_node::services::members::{MemberView, SignedUp, SignupRequest, UpdateRequest};
 
 /// Accounts on the ledger.
 #[rpc(server, client, namespace = "account")]

@@ -1,8 +1,8 @@
 //! `account_kakao*`: linking a member's account to their KakaoTalk channel chat.
 
+use crate::kakao::{KakaoLinkStatus, LinkCodeIssued};
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
-use truffle_node::kakao::{KakaoLinkStatus, LinkCodeIssued};
 
 /// The member's side of the KakaoTalk link (the chat side is the bot: the member sends
 /// the code to the channel, or "연동 해제" to unlink).

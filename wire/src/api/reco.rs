@@ -1,12 +1,12 @@
 //! `reco_*`: recommended limited editions (flow 7 of the brief), ranked, paged, each
 //! with a reason.
 
+use crate::reco::RecoPage;
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
+use truffle_ledger::admin_query::AdminQuery;
 use truffle_ledger::types::Gender;
 use truffle_ledger::PublicKey;
-use truffle_node::ads::AdminQuery;
-use truffle_node::recommend::RecoPage;
 
 /// The method name an [`AdminQuery`] for `reco_forUser` is signed for.
 pub const RECO_FOR_USER_METHOD: &str = "reco_forUser";

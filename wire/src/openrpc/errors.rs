@@ -1,14 +1,11 @@
 //! The error codes of the API as OpenRPC error objects, from the constants of
-//! [`crate::error`], [`crate::market_errors`] and [`crate::chat_errors`] and from the
-//! ledger's own [`Rejection::code`].
+//! [`crate::codes`] and from the ledger's own [`Rejection::code`].
 
 use serde_json::{json, Map, Value};
 use truffle_ledger::types::{AccountStatus, ItemLock, OrderStatus, RaffleStatus};
 use truffle_ledger::{Hash, PublicKey, Rejection};
 
-use crate::chat_errors as chat;
-use crate::error as e;
-use crate::market_errors as market;
+use crate::codes;
 
 /// One documented error: a stable name (its key in `components.errors`), the code and
 /// what it means.
@@ -25,57 +22,57 @@ pub(crate) struct ErrorDoc {
 // One line per code reads as the table it is.
 #[rustfmt::skip]
 const NODE_ERRORS: &[(&str, i32, &str)] = &[
-    ("INVALID_PARAMS", e::INVALID_PARAMS, "A parameter is missing, of the wrong type, or malformed (bad hex, wrong length)."),
-    ("POOL_FULL", e::POOL_FULL, "The transaction pool cannot take the transaction now; retry later."),
-    ("NOT_FOUND", e::NOT_FOUND, "The requested record does not exist."),
-    ("UNAVAILABLE", e::UNAVAILABLE, "The node cannot answer now (storage or consensus trouble); `data.retryable` says whether the same call may pass a little later or on another validator (no leader, catching up, a peer unreachable) or not."),
-    ("DISABLED", e::DISABLED, "The method is disabled on this node."),
-    ("BACKUP_TARGET_INVALID", e::BACKUP_TARGET_INVALID, "The backup folder is not absolute, overlaps the data folder, or is not empty."),
-    ("BACKUP_BUSY", e::BACKUP_BUSY, "Another backup of this node is running."),
-    ("BACKUP_FAILED", e::BACKUP_FAILED, "The backup could not be written (see the node's log)."),
-    ("OPERATOR_REFUSED", e::OPERATOR_REFUSED, "An admin_* method without the operator's token (Authorization: Bearer), or off the node's admin address."),
-    ("INVALID_PHONE", e::INVALID_PHONE, "The phone number is not a Korean mobile number."),
-    ("CODE_THROTTLED", e::CODE_THROTTLED, "Too many codes for this phone or client (data.retry_after_secs)."),
-    ("WRONG_CODE", e::WRONG_CODE, "Wrong verification code (data.attempts_left)."),
-    ("CODE_EXPIRED", e::CODE_EXPIRED, "The verification code expired: restart signup."),
-    ("CODE_EXHAUSTED", e::CODE_EXHAUSTED, "Too many wrong codes: restart signup."),
-    ("VERIFICATION_INVALID", e::VERIFICATION_INVALID, "No code was requested, or the verification token is used or expired: restart signup."),
-    ("EMAIL_TAKEN", e::EMAIL_TAKEN, "The email is already registered."),
-    ("PHONE_TAKEN", e::PHONE_TAKEN, "The phone number is already registered."),
-    ("WEAK_PASSWORD", e::WEAK_PASSWORD, "The password is too weak (data.reasons)."),
-    ("INVALID_EMAIL", e::INVALID_EMAIL, "The email address is malformed."),
-    ("INVALID_FIELD", e::INVALID_FIELD, "A profile field is out of bounds."),
-    ("WRONG_CREDENTIALS", e::WRONG_CREDENTIALS, "Wrong email or password."),
-    ("LOGIN_THROTTLED", e::LOGIN_THROTTLED, "Too many failed logins (data.retry_after_secs)."),
-    ("SESSION_INVALID", e::SESSION_INVALID, "Not logged in: the session expired or was ended."),
-    ("ACCOUNT_TAKEN", e::ACCOUNT_TAKEN, "The wallet key already has an account."),
-    ("WRONG_PASSWORD", e::WRONG_PASSWORD, "The current password is wrong."),
-    ("SMS_FAILED", e::SMS_FAILED, "The verification SMS could not be sent; retry shortly."),
-    ("ACCOUNT_NOT_ACTIVE", e::ACCOUNT_NOT_ACTIVE, "The account is suspended or withdrawn."),
-    ("WRONG_KIND", e::WRONG_KIND, "The method got a transaction of another kind (data.expected, data.got)."),
-    ("INVALID_SEARCH", e::INVALID_SEARCH, "The search query is out of bounds or malformed."),
-    ("CATALOG_NOT_READY", e::CATALOG_NOT_READY, "The catalog index is being built; retry shortly (data.indexed_height)."),
-    ("ADMIN_REFUSED", e::ADMIN_REFUSED, "The admin query was refused: bad signature, or not an active admin."),
-    ("ADMIN_QUERY_EXPIRED", e::ADMIN_QUERY_EXPIRED, "The admin query's time is too far from the node's clock; sign it again."),
-    ("NOT_YOUR_ORDER", market::NOT_YOUR_ORDER, "The order is another member's."),
-    ("NOT_PAYABLE", market::NOT_PAYABLE, "The order cannot be paid: not pending, or its payment window closed (data.status)."),
-    ("PAYMENTS_DISABLED", market::PAYMENTS_DISABLED, "This node takes no payments (no provider configured)."),
-    ("PROVIDER_FAILED", market::PROVIDER_FAILED, "The payment provider failed or refused (data.provider_code, data.retryable)."),
-    ("AMOUNT_MISMATCH", market::AMOUNT_MISMATCH, "The amount paid is not the order's: the order failed, the payment is cancelled."),
-    ("INVALID_PAGE", market::INVALID_PAGE, "Page out of bounds (page from 1, page size 1 to 100)."),
-    ("REFUND_REFUSED", market::REFUND_REFUSED, "The refund was refused before anything moved."),
-    ("REFUND_INCOMPLETE", market::REFUND_INCOMPLETE, "The provider refunded the payment but the ledger did not record the refund."),
-    ("MARKET_WRONG_KIND", market::WRONG_KIND, "The method got a transaction of another kind (data.expected, data.got)."),
-    ("KAKAO_CODE_THROTTLED", chat::KAKAO_CODE_THROTTLED, "Too many Kakao link codes for this account (data.retry_after_secs)."),
-    ("CHAT_NO_ROOM", chat::CHAT_NO_ROOM, "No such room, or the caller is not one of its two members."),
-    ("CHAT_UNKNOWN_SUBJECT", chat::CHAT_UNKNOWN_SUBJECT, "The item or order of the room does not exist."),
-    ("CHAT_BAD_COUNTERPART", chat::CHAT_BAD_COUNTERPART, "The counterpart cannot be in this room (data.reason)."),
-    ("CHAT_MESSAGE_SIZE", chat::CHAT_MESSAGE_SIZE, "The message is empty or too long (data.max_chars)."),
-    ("CHAT_RATE_LIMITED", chat::CHAT_RATE_LIMITED, "Too many messages from this member (data.retry_after_secs)."),
-    ("CHAT_ROOM_CLOSED", chat::CHAT_ROOM_CLOSED, "The room is read-only: a member withdrew."),
-    ("CHAT_TOO_MANY_ROOMS", chat::CHAT_TOO_MANY_ROOMS, "The member is in too many rooms (data.max)."),
-    ("CHAT_BAD_QUERY", chat::CHAT_BAD_QUERY, "The history query is out of bounds (limit 1 to 100)."),
-    ("CHAT_TOO_MANY_SUBSCRIPTIONS", chat::CHAT_TOO_MANY_SUBSCRIPTIONS, "Too many live subscriptions for this member on this node (data.max)."),
+    ("INVALID_PARAMS", codes::INVALID_PARAMS, "A parameter is missing, of the wrong type, or malformed (bad hex, wrong length)."),
+    ("POOL_FULL", codes::POOL_FULL, "The transaction pool cannot take the transaction now; retry later."),
+    ("NOT_FOUND", codes::NOT_FOUND, "The requested record does not exist."),
+    ("UNAVAILABLE", codes::UNAVAILABLE, "The node cannot answer now (storage or consensus trouble); `data.retryable` says whether the same call may pass a little later or on another validator (a peer unreachable, leadership moving) or not."),
+    ("NO_LEADER", codes::NO_LEADER, "No leader is known right now (an election is under way, or this node is cut off); retry shortly, here or on another validator (data.retryable: true)."),
+    ("BEHIND", codes::BEHIND, "This node is behind the cluster and did not catch up in time; retry shortly or ask another validator (data.retryable: true)."),
+    ("DROPPED", codes::DROPPED, "The cluster dropped the write (a leader change or a shutdown in between) and did not apply it; retry (data.retryable: true)."),
+    ("DISABLED", codes::DISABLED, "The method is disabled on this node."),
+    ("BACKUP_TARGET_INVALID", codes::BACKUP_TARGET_INVALID, "The backup folder is not absolute, overlaps the data folder, or is not empty."),
+    ("BACKUP_BUSY", codes::BACKUP_BUSY, "Another backup of this node is running."),
+    ("BACKUP_FAILED", codes::BACKUP_FAILED, "The backup could not be written (see the node's log)."),
+    ("OPERATOR_REFUSED", codes::OPERATOR_REFUSED, "An admin_* method without the operator's token (Authorization: Bearer), or off the node's admin address."),
+    ("INVALID_PHONE", codes::INVALID_PHONE, "The phone number is not a Korean mobile number."),
+    ("CODE_THROTTLED", codes::CODE_THROTTLED, "Too many codes for this phone or client (data.retry_after_secs)."),
+    ("WRONG_CODE", codes::WRONG_CODE, "Wrong verification code (data.attempts_left)."),
+    ("CODE_EXPIRED", codes::CODE_EXPIRED, "The verification code expired: restart signup."),
+    ("CODE_EXHAUSTED", codes::CODE_EXHAUSTED, "Too many wrong codes: restart signup."),
+    ("VERIFICATION_INVALID", codes::VERIFICATION_INVALID, "No code was requested, or the verification token is used or expired: restart signup."),
+    ("EMAIL_TAKEN", codes::EMAIL_TAKEN, "The email is already registered."),
+    ("PHONE_TAKEN", codes::PHONE_TAKEN, "The phone number is already registered."),
+    ("WEAK_PASSWORD", codes::WEAK_PASSWORD, "The password is too weak (data.reasons)."),
+    ("INVALID_EMAIL", codes::INVALID_EMAIL, "The email address is malformed."),
+    ("INVALID_FIELD", codes::INVALID_FIELD, "A profile field is out of bounds."),
+    ("WRONG_CREDENTIALS", codes::WRONG_CREDENTIALS, "Wrong email or password."),
+    ("LOGIN_THROTTLED", codes::LOGIN_THROTTLED, "Too many failed logins (data.retry_after_secs)."),
+    ("SESSION_INVALID", codes::SESSION_INVALID, "Not logged in: the session expired or was ended."),
+    ("ACCOUNT_TAKEN", codes::ACCOUNT_TAKEN, "The wallet key already has an account."),
+    ("WRONG_PASSWORD", codes::WRONG_PASSWORD, "The current password is wrong."),
+    ("SMS_FAILED", codes::SMS_FAILED, "The verification SMS could not be sent; retry shortly."),
+    ("ACCOUNT_NOT_ACTIVE", codes::ACCOUNT_NOT_ACTIVE, "The account is suspended or withdrawn."),
+    ("WRONG_KIND", codes::WRONG_KIND, "The method got a transaction of another kind (data.expected, data.got)."),
+    ("INVALID_SEARCH", codes::INVALID_SEARCH, "The search query is out of bounds or malformed."),
+    ("CATALOG_NOT_READY", codes::CATALOG_NOT_READY, "The catalog index is being built; retry shortly (data.indexed_height)."),
+    ("ADMIN_REFUSED", codes::ADMIN_REFUSED, "The admin query was refused: bad signature, or not an active admin."),
+    ("ADMIN_QUERY_EXPIRED", codes::ADMIN_QUERY_EXPIRED, "The admin query's time is too far from the node's clock; sign it again."),
+    ("NOT_YOUR_ORDER", codes::NOT_YOUR_ORDER, "The order is another member's."),
+    ("NOT_PAYABLE", codes::NOT_PAYABLE, "The order cannot be paid: not pending, or its payment window closed (data.status)."),
+    ("PAYMENTS_DISABLED", codes::PAYMENTS_DISABLED, "This node takes no payments (no provider configured)."),
+    ("PROVIDER_FAILED", codes::PROVIDER_FAILED, "The payment provider failed or refused (data.provider_code, data.retryable)."),
+    ("AMOUNT_MISMATCH", codes::AMOUNT_MISMATCH, "The amount paid is not the order's: the order failed, the payment is cancelled."),
+    ("REFUND_REFUSED", codes::REFUND_REFUSED, "The refund was refused before anything moved."),
+    ("REFUND_INCOMPLETE", codes::REFUND_INCOMPLETE, "The provider refunded the payment but the ledger did not record the refund."),
+    ("KAKAO_CODE_THROTTLED", codes::KAKAO_CODE_THROTTLED, "Too many Kakao link codes for this account (data.retry_after_secs)."),
+    ("CHAT_NO_ROOM", codes::CHAT_NO_ROOM, "No such room, or the caller is not one of its two members."),
+    ("CHAT_UNKNOWN_SUBJECT", codes::CHAT_UNKNOWN_SUBJECT, "The item or order of the room does not exist."),
+    ("CHAT_BAD_COUNTERPART", codes::CHAT_BAD_COUNTERPART, "The counterpart cannot be in this room (data.reason)."),
+    ("CHAT_MESSAGE_SIZE", codes::CHAT_MESSAGE_SIZE, "The message is empty or too long (data.max_chars)."),
+    ("CHAT_RATE_LIMITED", codes::CHAT_RATE_LIMITED, "Too many messages from this member (data.retry_after_secs)."),
+    ("CHAT_ROOM_CLOSED", codes::CHAT_ROOM_CLOSED, "The room is read-only: a member withdrew."),
+    ("CHAT_TOO_MANY_ROOMS", codes::CHAT_TOO_MANY_ROOMS, "The member is in too many rooms (data.max)."),
+    ("CHAT_TOO_MANY_SUBSCRIPTIONS", codes::CHAT_TOO_MANY_SUBSCRIPTIONS, "Too many live subscriptions for this member on this node (data.max)."),
 ];
 
 /// One value of every [`Rejection`] variant, so that each ledger rule's code comes from
@@ -208,7 +205,7 @@ fn rule_name(rejection: &Rejection) -> String {
 pub(crate) fn ledger_codes() -> Vec<i32> {
     rejection_samples()
         .iter()
-        .map(|r| e::LEDGER_BASE + i32::from(r.code()))
+        .map(|r| codes::LEDGER_BASE + i32::from(r.code()))
         .collect()
 }
 
@@ -226,7 +223,7 @@ pub(crate) fn catalogue() -> Vec<ErrorDoc> {
         let rule = rule_name(&rejection);
         all.push(ErrorDoc {
             name: format!("LEDGER_{}", rule.to_uppercase()),
-            code: e::LEDGER_BASE + i32::from(rejection.code()),
+            code: codes::LEDGER_BASE + i32::from(rejection.code()),
             message: format!(
                 "The ledger refused the transaction: rule `{rule}` (data: the rejection)."
             ),
@@ -272,15 +269,11 @@ mod tests {
         assert_eq!(components().len(), all.len(), "two errors share a name");
     }
 
-    /// A code constant added to the error modules without a catalogue entry would go
-    /// undocumented; their source is the list of constants.
+    /// A code constant added to the table without a catalogue entry would go
+    /// undocumented; its source is the list of constants.
     #[test]
     fn every_code_constant_is_documented() {
-        let sources = [
-            include_str!("../error.rs"),
-            include_str!("../market_errors.rs"),
-            include_str!("../chat_errors.rs"),
-        ];
+        let sources = [include_str!("../codes.rs")];
         let documented: Vec<i32> = catalogue().iter().map(|doc| doc.code).collect();
         let mut seen = 0;
         for line in sources.iter().flat_map(|source| source.lines()) {

@@ -6,10 +6,10 @@
 //! rule: not open yet / closed / already drawn / waiting for the reveal, 1022 not
 //! eligible, 1023 already entered).
 
+use crate::market::{MyEntry, Page, PageRequest, RaffleOutcome, RaffleView};
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use truffle_ledger::types::{RaffleEntry, RaffleStatus};
-use truffle_node::market::{MyEntry, Page, PageRequest, RaffleOutcome, RaffleView};
 
 /// Raffles.
 #[rpc(server, client, namespace = "raffle")]
