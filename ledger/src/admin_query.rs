@@ -17,7 +17,7 @@ pub const ADMIN_QUERY_DOMAIN: &[u8] = b"truffle/v1/admin-query";
 /// A query only an admin may make, signed by the admin's key over
 /// `blake3(ADMIN_QUERY_DOMAIN ‖ chain id ‖ method ‖ 0 ‖ time_ms)` (see
 /// [`AdminQuery::message`]). Accepted for [`ADMIN_QUERY_MAX_SKEW_MS`] around `time_ms`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AdminQuery {
     /// The admin's key (an active ledger account with the admin role).
     pub admin: PublicKey,

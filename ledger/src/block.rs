@@ -13,7 +13,17 @@ use crate::tx::SignedTransaction;
 /// What the leader proposes: transactions in order, a time and its own key.
 /// Heights, parent hashes and roots are derived when the proposal is applied, so
 /// proposals can be replicated before their predecessors are applied.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct BlockProposal {
     /// The leader that proposed it.
     pub proposer: PublicKey,
@@ -24,7 +34,17 @@ pub struct BlockProposal {
 }
 
 /// A block header: what validators certify and auditors check.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct BlockHeader {
     /// The chain (genesis hash).
     pub chain_id: Hash,
@@ -55,7 +75,17 @@ impl BlockHeader {
 }
 
 /// What a transaction did.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Effect {
     /// Applied; nothing was created.
@@ -101,7 +131,17 @@ pub enum Effect {
 }
 
 /// The outcome of one transaction of a block.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case", tag = "status")]
 pub enum Outcome {
     /// Applied.
@@ -117,7 +157,17 @@ pub enum Outcome {
 }
 
 /// A transaction's receipt.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct Receipt {
     /// The transaction.
     pub tx_hash: Hash,
@@ -133,7 +183,17 @@ impl Receipt {
 }
 
 /// An applied block.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct Block {
     /// The header.
     pub header: BlockHeader,

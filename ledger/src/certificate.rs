@@ -20,7 +20,17 @@ use crate::crypto::{Keypair, PublicKey, Signature};
 use crate::hash::{domain, Hash};
 
 /// One validator's signature over a header.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct HeaderVote {
     /// The validator.
     pub validator: PublicKey,
@@ -29,7 +39,17 @@ pub struct HeaderVote {
 }
 
 /// A quorum of votes over one header.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct Certificate {
     /// Height of the header.
     pub height: u64,

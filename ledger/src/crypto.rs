@@ -14,12 +14,22 @@ use crate::hash::hex_newtype;
 /// An ed25519 public key: the identity of an account or a validator.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
 pub struct PublicKey(pub [u8; 32]);
-hex_newtype!(PublicKey, 32, "PublicKey");
+hex_newtype!(
+    PublicKey,
+    32,
+    "PublicKey",
+    "An ed25519 public key (an account id), 32 bytes in hex."
+);
 
 /// An ed25519 signature.
 #[derive(Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Signature(pub [u8; 64]);
-hex_newtype!(Signature, 64, "Signature");
+hex_newtype!(
+    Signature,
+    64,
+    "Signature",
+    "An ed25519 signature, 64 bytes in hex."
+);
 
 /// Why a key or signature was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

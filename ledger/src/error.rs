@@ -23,6 +23,7 @@ use crate::types::{AccountStatus, ItemLock, OrderStatus, RaffleStatus};
     Serialize,
     Deserialize,
     thiserror::Error,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case", tag = "code")]
 pub enum Rejection {

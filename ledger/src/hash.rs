@@ -135,9 +135,35 @@ impl<'de> Deserialize<'de> for Hash {
     }
 }
 
-/// Implements hex Display/Debug/FromStr/serde for a newtype over `[u8; N]`.
+impl schemars::JsonSchema for Hash {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Hash".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        hex_schema("A blake3 digest, 32 bytes in lowercase hex.", 32)
+    }
+}
+
+/// The JSON Schema of `bytes` bytes written as lowercase hex.
+pub(crate) fn hex_schema(description: &str, bytes: usize) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "description": description,
+        "pattern": format!("^[0-9a-f]{{{}}}$", bytes * 2),
+    })
+}
+
+/// Implements hex Display/Debug/FromStr/serde/JSON Schema for a newtype over `[u8; N]`.
 macro_rules! hex_newtype {
-    ($name:ident, $len:expr, $label:literal) => {
+    ($name:ident, $len:expr, $label:literal, $description:literal) => {
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                $label.into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                $crate::hash::hex_schema($description, $len)
+            }
+        }
         impl $name {
             /// Lower-case hex of the bytes.
             pub fn to_hex(&self) -> String {

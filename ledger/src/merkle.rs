@@ -38,7 +38,17 @@ pub fn root(leaves: &[Hash]) -> Hash {
 }
 
 /// Proof that a leaf is at `index` among `leaf_count` leaves.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct MerkleProof {
     /// Position of the leaf.
     pub index: u32,

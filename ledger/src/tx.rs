@@ -10,7 +10,17 @@ use crate::limits;
 use crate::types::{AdSpec, Gender, ProductSpec, RaffleSpec, Role};
 
 /// Everything a transaction can ask for. Variants are only ever appended.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Payload {
     /// A registrar (operator or admin) registers a member whose phone it verified.
@@ -219,7 +229,17 @@ impl Payload {
 }
 
 /// A transaction before signing.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct Transaction {
     /// The chain it is for (the genesis hash): a transaction is valid on one chain only.
     pub chain_id: Hash,
@@ -251,7 +271,17 @@ impl Transaction {
 }
 
 /// A transaction with its signature: what clients submit and blocks carry.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct SignedTransaction {
     /// The transaction.
     pub tx: Transaction,

@@ -24,6 +24,7 @@ pub type AccountId = PublicKey;
     BorshDeserialize,
     Serialize,
     Deserialize,
+    schemars::JsonSchema,
 )]
 pub struct TxRef {
     /// Height of the block.
@@ -46,6 +47,7 @@ pub struct TxRef {
     BorshDeserialize,
     Serialize,
     Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -69,6 +71,7 @@ pub enum Role {
     BorshDeserialize,
     Serialize,
     Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum AccountStatus {
@@ -81,7 +84,17 @@ pub enum AccountStatus {
 }
 
 /// A member's standing as a seller.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum SellerStatus {
     /// Not a seller.
@@ -119,6 +132,7 @@ pub enum SellerStatus {
     BorshDeserialize,
     Serialize,
     Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Gender {
@@ -131,7 +145,17 @@ pub enum Gender {
 }
 
 /// An account on the ledger.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct Account {
     /// The account's public key (its id).
     pub key: PublicKey,
@@ -159,7 +183,17 @@ impl Account {
 }
 
 /// What a seller submits to register a limited edition.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct ProductSpec {
     /// Brand, e.g. "Nike".
     pub brand: String,
@@ -186,7 +220,17 @@ pub struct ProductSpec {
 }
 
 /// A registered limited edition.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct Product {
     /// Product id (sequential).
     pub id: u64,
@@ -230,6 +274,7 @@ pub struct Product {
     BorshDeserialize,
     Serialize,
     Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case", tag = "kind", content = "id")]
 pub enum ItemLock {
@@ -242,7 +287,17 @@ pub enum ItemLock {
 }
 
 /// One physical piece of a limited edition.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct Item {
     /// Item id (sequential across all products).
     pub id: u64,
@@ -268,7 +323,16 @@ pub struct Item {
 
 /// How an owner came to own an item.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case", tag = "kind", content = "order")]
 pub enum Acquisition {
@@ -283,7 +347,17 @@ pub enum Acquisition {
 }
 
 /// One entry of an item's ownership history.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct OwnershipRecord {
     /// Item id.
     pub item: u64,
@@ -299,7 +373,16 @@ pub struct OwnershipRecord {
 
 /// When a raffle accepts entries: by block height or by block time.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case", tag = "by")]
 pub enum EntryWindow {
@@ -341,7 +424,17 @@ impl EntryWindow {
 }
 
 /// What a seller submits to create a raffle.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct RaffleSpec {
     /// The prizes: items the seller owns; one winner per item.
     pub items: Vec<u64>,
@@ -373,6 +466,7 @@ pub struct RaffleSpec {
     BorshDeserialize,
     Serialize,
     Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum RaffleStatus {
@@ -386,7 +480,16 @@ pub enum RaffleStatus {
 
 /// The block that closed a raffle's entry: its hash is half of the draw's seed.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 pub struct ClosingBlock {
     /// Height of the first block at or past the close.
@@ -396,7 +499,17 @@ pub struct ClosingBlock {
 }
 
 /// The outcome of a draw.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct DrawResult {
     /// The seed the winners were drawn from.
     pub seed: Hash,
@@ -411,7 +524,17 @@ pub struct DrawResult {
 }
 
 /// A raffle.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct Raffle {
     /// Raffle id (sequential).
     pub id: u64,
@@ -438,7 +561,17 @@ pub struct Raffle {
 }
 
 /// One entry in a raffle.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct RaffleEntry {
     /// Raffle id.
     pub raffle: u64,
@@ -454,7 +587,16 @@ pub struct RaffleEntry {
 
 /// How an order came about.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum OrderSource {
@@ -479,6 +621,7 @@ pub enum OrderSource {
     BorshDeserialize,
     Serialize,
     Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
@@ -495,7 +638,17 @@ pub enum OrderStatus {
 }
 
 /// A payment as confirmed by the provider.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct PaymentRecord {
     /// Provider name, e.g. "sandbox" or "toss".
     pub provider: String,
@@ -510,7 +663,17 @@ pub struct PaymentRecord {
 }
 
 /// A refund of a paid order.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct RefundRecord {
     /// Amount refunded, in won.
     pub amount: u64,
@@ -523,7 +686,17 @@ pub struct RefundRecord {
 }
 
 /// An order for one item.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct Order {
     /// Order id (sequential).
     pub id: u64,
@@ -552,7 +725,17 @@ pub struct Order {
 }
 
 /// What an admin submits to run a banner.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct AdSpec {
     /// Title (alt text of the banner).
     pub title: String,
@@ -575,7 +758,17 @@ pub struct AdSpec {
 }
 
 /// A banner campaign.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct AdCampaign {
     /// Campaign id (sequential).
     pub id: u64,
@@ -595,7 +788,17 @@ impl AdCampaign {
 }
 
 /// A validator of the chain.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct Validator {
     /// Its key: libp2p identity, block-vote key and operator account.
     pub key: PublicKey,
@@ -612,7 +815,17 @@ pub struct Validator {
 ///
 /// Each change links to the one before it (`previous_change`), down to the genesis set:
 /// an auditor walking the changes from genesis can tell when one is missing.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct ValidatorSet {
     /// The validators' keys, sorted, without duplicates.
     pub keys: Vec<PublicKey>,
@@ -623,7 +836,17 @@ pub struct ValidatorSet {
 }
 
 /// Chain parameters fixed at genesis.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct ChainParams {
     /// Most transactions in one block.
     pub max_block_transactions: u32,
@@ -645,7 +868,16 @@ impl Default for ChainParams {
 
 /// Next ids to hand out.
 #[derive(
-    Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+    Clone,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 pub struct Counters {
     /// Next product id.

@@ -7,7 +7,9 @@ use truffle_ledger::PublicKey;
 pub use truffle_ledger::admin_query::AdminQuery;
 
 /// Who is looking at a page, for targeting (both optional; nothing is stored).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(default)]
 pub struct AdViewer {
     /// The viewer's gender, if known.
@@ -17,7 +19,7 @@ pub struct AdViewer {
 }
 
 /// A banner to show. It carries no landing URL: a click goes through `click_url`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AdBanner {
     /// Campaign id.
     pub id: u64,
@@ -34,7 +36,7 @@ pub struct AdBanner {
 }
 
 /// A campaign with its counts summed over the validators that answered.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CampaignStats {
     /// Campaign id.
     pub ad: u64,
@@ -59,7 +61,7 @@ pub struct CampaignStats {
 }
 
 /// One validator's part in the sums.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NodeShare {
     /// The validator.
     pub node: PublicKey,
@@ -70,7 +72,7 @@ pub struct NodeShare {
 }
 
 /// Every campaign's impressions and clicks over the cluster.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AdStats {
     /// Campaigns by id.
     pub campaigns: Vec<CampaignStats>,

@@ -6,7 +6,7 @@ use truffle_ledger::types::{Account, AccountStatus, OwnershipRecord, Role, Selle
 use truffle_ledger::PublicKey;
 
 /// Every owner a piece has had, oldest first.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ItemHistory {
     /// Item id.
     pub item: u64,
@@ -30,7 +30,7 @@ pub struct ItemHistory {
 }
 
 /// The seller states a listing can ask for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SellerState {
     /// Applied, waiting for an admin.
@@ -42,7 +42,7 @@ pub enum SellerState {
 }
 
 /// An account's standing as a seller.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SellerStanding {
     /// The account.
     pub account: PublicKey,

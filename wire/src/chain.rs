@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use truffle_ledger::{Effect, Hash, PublicKey, Rejection};
 
 /// Where a transaction stands.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "status")]
 pub enum TxStatus {
     /// Waiting in this node's pool.
@@ -35,7 +35,7 @@ pub enum TxStatus {
 }
 
 /// A node's view of the cluster.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Health {
     /// leader, follower, candidate or learner.
     pub role: String,
@@ -77,4 +77,17 @@ pub struct Health {
     pub uptime_secs: u64,
     /// The chain.
     pub chain_id: Hash,
+}
+
+/// A peer as the transport sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct PeerInfo {
+    /// The validator key.
+    pub key: PublicKey,
+    /// Its address.
+    pub address: String,
+    /// Whether a connection is up.
+    pub connected: bool,
+    /// Whether the fault switch cut it off.
+    pub partitioned: bool,
 }

@@ -19,6 +19,7 @@ pub const ROOM_MAX_MESSAGES: u64 = 500;
     BorshDeserialize,
     Serialize,
     Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum ChatSubject {
@@ -29,7 +30,7 @@ pub enum ChatSubject {
 }
 
 /// A room as its members see it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RoomView {
     /// Room id.
     pub room: Hash,
@@ -50,7 +51,7 @@ pub struct RoomView {
 }
 
 /// A message.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChatMessage {
     /// Room id.
     pub room: Hash,
@@ -65,7 +66,7 @@ pub struct ChatMessage {
 }
 
 /// A page of history, oldest first.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HistoryPage {
     /// The messages, oldest first.
     pub messages: Vec<ChatMessage>,

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A fresh link code for the member to send to the channel.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LinkCodeIssued {
     /// Six digits; send "연동 123456" (or the digits alone) to the channel.
     pub code: String,
@@ -14,7 +14,7 @@ pub struct LinkCodeIssued {
 }
 
 /// Whether a Kakao user is linked to the member's account.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KakaoLinkStatus {
     /// Linked.
     pub linked: bool,

@@ -27,7 +27,7 @@ pub enum KeyFileError {
     },
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
 struct KeyFileJson {
     public_key: PublicKey,
     secret_seed: String,

@@ -19,7 +19,9 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
 
 /// Which page of a listing: `page` from 1, `page_size` 1 to [`MAX_PAGE_SIZE`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(default)]
 pub struct PageRequest {
     /// Page number, from 1 (default 1).
@@ -29,7 +31,8 @@ pub struct PageRequest {
 }
 
 /// One page of a listing.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "{T}Page")]
 pub struct Page<T> {
     /// Items in the whole listing.
     pub total: u64,
@@ -42,7 +45,7 @@ pub struct Page<T> {
 }
 
 /// A piece as an order shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ItemSummary {
     /// Item id.
     pub id: u64,
@@ -63,7 +66,7 @@ pub struct ItemSummary {
 }
 
 /// An order with its item and this node's record of payments received for it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OrderView {
     /// The ledger's order record.
     #[serde(flatten)]
@@ -79,7 +82,7 @@ pub struct OrderView {
 }
 
 /// Which side of an order a member is on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HistoryRole {
     /// The member pays.
@@ -89,7 +92,7 @@ pub enum HistoryRole {
 }
 
 /// One order in a member's payment history.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HistoryEntry {
     /// Order id.
     pub order: u64,
@@ -118,7 +121,7 @@ pub struct HistoryEntry {
 }
 
 /// Where a raffle is in its life, as of this node's latest block and clock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RafflePhase {
     /// The entry window has not opened.
@@ -136,7 +139,7 @@ pub enum RafflePhase {
 }
 
 /// A raffle with its phase.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RaffleView {
     /// The ledger's raffle record.
     #[serde(flatten)]
@@ -148,7 +151,7 @@ pub struct RaffleView {
 }
 
 /// The draw recomputed from the ledger's entries, closing block and secret.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Recomputed {
     /// The seed.
     pub seed: Hash,
@@ -159,7 +162,7 @@ pub struct Recomputed {
 }
 
 /// Everything needed to check a raffle's draw, and the check.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RaffleOutcome {
     /// Raffle id.
     pub raffle: u64,
@@ -194,7 +197,7 @@ pub struct RaffleOutcome {
 }
 
 /// What came of a member's entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
 pub enum EntryOutcome {
     /// Not drawn yet.
@@ -216,7 +219,7 @@ pub enum EntryOutcome {
 }
 
 /// A member's raffle entry.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MyEntry {
     /// Raffle id.
     pub raffle: u64,
@@ -235,7 +238,17 @@ pub struct MyEntry {
 }
 
 /// Where a payment event stands on this node.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum SettlementState {
     /// Received; the ledger has not settled it yet.
@@ -265,7 +278,16 @@ pub enum SettlementState {
 
 /// How the node learnt of the payment.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum EventSource {
@@ -276,7 +298,18 @@ pub enum EventSource {
 }
 
 /// A verified payment event and what became of it.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[schemars(rename = "PaymentEvent")]
 pub struct OutboxEntry {
     /// Provider name.
     pub provider: String,
@@ -307,7 +340,7 @@ pub struct OutboxEntry {
 }
 
 /// What a refund did.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RefundReceipt {
     /// The refund transaction.
     pub hash: Hash,

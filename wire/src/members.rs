@@ -6,7 +6,7 @@ use truffle_ledger::types::{AccountStatus, Gender, Role, SellerStatus};
 use truffle_ledger::PublicKey;
 
 /// A code was sent.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CodeSent {
     /// Seconds the code stays valid.
     pub expires_in_secs: u64,
@@ -15,7 +15,7 @@ pub struct CodeSent {
 }
 
 /// The phone is verified.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PhoneVerified {
     /// Single-use token that signup (or a phone change) consumes.
     pub verification_token: String,
@@ -24,7 +24,7 @@ pub struct PhoneVerified {
 }
 
 /// What signup needs.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SignupRequest {
     /// Email (login name).
     pub email: String,
@@ -48,7 +48,7 @@ pub struct SignupRequest {
 }
 
 /// A new member.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SignedUp {
     /// The ledger account.
     pub account: PublicKey,
@@ -57,7 +57,7 @@ pub struct SignedUp {
 }
 
 /// A session.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LoggedIn {
     /// Bearer token for the member's requests (keep it secret).
     pub session_token: String,
@@ -68,7 +68,7 @@ pub struct LoggedIn {
 }
 
 /// The member's own view of their data (My Page).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MemberView {
     /// The ledger account.
     pub account: PublicKey,
@@ -97,7 +97,7 @@ pub struct MemberView {
 }
 
 /// Changes to a profile; absent fields stay as they are.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UpdateRequest {
     /// New name.
     #[serde(default)]

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Where a payment stands at the provider (Toss Payments' status names).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PaymentStatus {
     /// Created; the customer has not paid.
@@ -48,7 +48,7 @@ impl PaymentStatus {
 }
 
 /// One cancellation (refund) of a payment.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CancelRecord {
     /// Amount given back, in won.
@@ -63,8 +63,9 @@ pub struct CancelRecord {
 }
 
 /// A payment as the provider reports it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "ProviderPayment")]
 pub struct Payment {
     /// The provider's id of the payment.
     pub payment_key: String,
@@ -98,7 +99,7 @@ where
 
 /// How the customer pays: a checkout page, or the parameters of the provider's
 /// payment widget (Toss Payments `requestPayment`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Checkout {
     /// Provider name, e.g. `sandbox` or `toss`.
     pub provider: String,

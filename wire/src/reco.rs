@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use truffle_ledger::types::Gender;
 
 /// What a reason is, for programs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReasonKind {
     /// Popular in the member's gender × age band.
@@ -20,7 +20,7 @@ pub enum ReasonKind {
 }
 
 /// Why an item is recommended: a kind, a Korean sentence, and the details.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Reason {
     /// What kind of reason.
     pub kind: ReasonKind,
@@ -38,7 +38,7 @@ pub struct Reason {
 }
 
 /// One recommended product.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RecoItem {
     /// Product id.
     pub product: u64,
@@ -59,7 +59,7 @@ pub struct RecoItem {
 }
 
 /// A page of recommendations.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RecoPage {
     /// The items, best first.
     pub items: Vec<RecoItem>,

@@ -35,7 +35,7 @@ pub const MAX_RESULT_WINDOW: u64 = 10_000;
 ///
 /// Missing fields take their defaults when deserialized: empty text (browse), no
 /// filters, [`SortOrder::Relevance`], page 1 of [`DEFAULT_PAGE_SIZE`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct SearchQuery {
     /// What the shopper typed, in Korean, English or both; empty to browse.
@@ -125,8 +125,9 @@ impl SearchQuery {
 }
 
 /// Restrictions on the results; unset fields do not restrict.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
+#[schemars(rename = "SearchFilters")]
 pub struct Filters {
     /// Only this brand. Matched on normalized words, and Korean brand names the
     /// built-in table knows match their English spelling ("나이키" = "Nike").
@@ -144,7 +145,9 @@ pub struct Filters {
 }
 
 /// Filter on whether a product has pieces for sale.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Availability {
     /// No restriction.
@@ -157,7 +160,9 @@ pub enum Availability {
 }
 
 /// Order of the results. Ties are broken by relevance, then by product id.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SortOrder {
     /// Best match first. With empty text (browsing) this is [`SortOrder::Newest`].
@@ -172,7 +177,7 @@ pub enum SortOrder {
 }
 
 /// One page of results.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SearchResults {
     /// Number of products matching the query and filters, over all pages.
     pub total: u64,
@@ -190,7 +195,7 @@ pub struct SearchResults {
 }
 
 /// One product in the results.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SearchHit {
     /// Product id on the ledger.
     pub product_id: u64,
@@ -205,7 +210,7 @@ pub struct SearchHit {
 }
 
 /// Highlighted text of a hit: HTML-escaped, matches wrapped in `<mark>…</mark>`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Highlight {
     /// The Korean name.
     pub name_ko: String,
@@ -217,7 +222,7 @@ pub struct Highlight {
 }
 
 /// Where a product was registered on the ledger.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LedgerRef {
     /// Height of the block with the registering transaction.
     pub height: u64,
@@ -230,7 +235,7 @@ pub struct LedgerRef {
 ///
 /// The node builds it from ledger records (see [`ProductDoc::from_ledger`]) and upserts
 /// it again whenever a block changes any of them (a sale, a listing, a raffle).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProductDoc {
     /// Product id on the ledger.
     pub product_id: u64,

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use truffle_ledger::{Hash, PublicKey};
 
 /// One file of a backup: its path relative to the backup folder and its size.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BackupFile {
     /// Relative path, `/`-separated.
     pub path: String,
@@ -13,7 +13,7 @@ pub struct BackupFile {
 }
 
 /// What a backup holds; `manifest.json` in the backup folder.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BackupManifest {
     /// Layout version (`truffle_node::backup::FORMAT_VERSION`).
     pub format_version: u32,

@@ -8,7 +8,7 @@ use truffle_ledger::{
 };
 
 /// A header with its hash.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HeaderView {
     /// The block hash.
     pub hash: Hash,
@@ -27,7 +27,7 @@ impl From<&BlockHeader> for HeaderView {
 }
 
 /// A transaction with its hash and kind.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TransactionView {
     /// The transaction id.
     pub hash: Hash,
@@ -60,7 +60,7 @@ impl From<&SignedTransaction> for TransactionView {
 }
 
 /// A block with its transactions and receipts.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BlockView {
     /// The header.
     pub header: HeaderView,
@@ -85,7 +85,7 @@ impl From<&Block> for BlockView {
 }
 
 /// Version information.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VersionView {
     /// The node software.
     pub name: String,
@@ -98,7 +98,7 @@ pub struct VersionView {
 }
 
 /// A product and its pieces.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProductView {
     /// The product record.
     #[serde(flatten)]
@@ -108,7 +108,7 @@ pub struct ProductView {
 }
 
 /// A piece with its product.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ItemView {
     /// The item record.
     pub item: Item,

@@ -15,6 +15,7 @@ mod swarm;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
+pub use truffle_wire::chain::PeerInfo;
 
 use futures::future::BoxFuture;
 use libp2p::{Multiaddr, PeerId};
@@ -120,19 +121,6 @@ pub struct P2pConfig {
     pub validators: Vec<(PublicKey, Multiaddr)>,
     /// How long a request may take.
     pub request_timeout: Duration,
-}
-
-/// A peer as the transport sees it.
-#[derive(Clone, Debug, Serialize)]
-pub struct PeerInfo {
-    /// The validator key.
-    pub key: PublicKey,
-    /// Its address.
-    pub address: String,
-    /// Whether a connection is up.
-    pub connected: bool,
-    /// Whether the fault switch cut it off.
-    pub partitioned: bool,
 }
 
 pub(crate) enum SwarmCommand {

@@ -24,7 +24,7 @@ pub struct Freshness {
 
 /// The validator sets from genesis to the anchor: `(height of the change, set)`, in
 /// height order, starting with `(0, genesis set)`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SetHistory {
     changes: Vec<(u64, BTreeSet<PublicKey>)>,
 }

@@ -55,7 +55,17 @@ pub struct Anchor {
 }
 
 /// Which item a question is about.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(untagged)]
 pub enum ItemQuery {
     /// By item id.

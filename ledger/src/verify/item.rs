@@ -14,7 +14,7 @@ use crate::tx::{Payload, SignedTransaction};
 use crate::types::{Acquisition, Item, OwnershipRecord, Product, TxRef};
 
 /// The anchor a verdict was reached against.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AnchorSummary {
     /// Height of the certified header.
     pub height: u64,
@@ -46,7 +46,7 @@ impl AnchorSummary {
 }
 
 /// An authentic item: registered by its seller's signed transaction, owned as stated.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ItemVerdict {
     /// The certified state this holds at.
     pub anchor: AnchorSummary,
@@ -65,7 +65,7 @@ pub struct ItemVerdict {
 }
 
 /// One verified step of an ownership history.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OwnershipStep {
     /// Position in the history, from 0.
     pub sequence: u32,
@@ -82,7 +82,7 @@ pub struct OwnershipStep {
 }
 
 /// An authentic item with its whole, verified ownership history.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HistoryVerdict {
     /// The item verdict.
     pub item: ItemVerdict,
@@ -91,7 +91,7 @@ pub struct HistoryVerdict {
 }
 
 /// Whether a serial number is registered, as proven.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "status")]
 pub enum SerialStatus {
     /// Never registered, as of the anchor.

@@ -79,7 +79,7 @@ pub use raffle::{verify_raffle, RaffleVerdict};
 
 /// What an auditor trusts: the chain id and the genesis validators. Everything else is
 /// checked against it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TrustRoot {
     /// The chain id (hash of the genesis spec).
     pub chain_id: Hash,

@@ -20,7 +20,7 @@ use crate::tx::raffle_commitment;
 use crate::types::{ClosingBlock, Raffle, RaffleEntry, RaffleStatus, TxRef};
 
 /// A raffle as proven, with the draw recomputed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RaffleVerdict {
     /// The certified state this holds at.
     pub anchor: AnchorSummary,

@@ -23,14 +23,14 @@ use serde_json::Value;
 use truffle_genesis::dev_keys;
 use truffle_ledger::certificate;
 use truffle_ledger::tx::raffle_commitment;
-use truffle_ledger::types::{EntryWindow, ProductSpec, RaffleSpec, Role};
+use truffle_ledger::types::{EntryWindow, ProductSpec, RaffleSpec, RaffleStatus, Role};
 use truffle_ledger::verify::{
     decode_bundle, encode_bundle, AbsenceProof, HistoryProof, ItemProof, RaffleProof,
 };
 use truffle_ledger::{Hash, Keypair, Payload};
 use truffle_testnet::{truffle_binary, NodeProcess};
 use truffle_tests::{chain_id, client, start_dev, wait_included, Wallet};
-use truffle_wire::api::{ChainApiClient, ProofApiClient, TxApiClient};
+use truffle_wire::api::{ChainApiClient, ProofApiClient, RaffleApiClient, TxApiClient};
 use truffle_wire::chain::TxStatus;
 
 const BRAND: &str = "Truffle";
@@ -84,6 +84,17 @@ async fn wait_certified(rpc: &HttpClient) -> anyhow::Result<u64> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     anyhow::bail!("block {head} was never certified")
+}
+
+/// Waits (up to 30 s) until raffle `raffle` is drawn.
+async fn wait_drawn(rpc: &HttpClient, raffle: u64) -> anyhow::Result<()> {
+    for _ in 0..300 {
+        if RaffleApiClient::get(rpc, raffle).await?.raffle.status == RaffleStatus::Drawn {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("raffle {raffle} was never drawn")
 }
 
 impl Fixture {
@@ -236,12 +247,9 @@ impl Fixture {
             vec![seller.sign(chain, Payload::RevealRaffleSecret { raffle: 1, secret })],
         )
         .await?;
-        let mut drawer = Wallet::new(&rpc, members[9].clone()).await?;
-        apply(
-            &rpc,
-            vec![drawer.sign(chain, Payload::DrawRaffle { raffle: 1 })],
-        )
-        .await?;
+        // The leader draws a revealed raffle itself (a draw by anyone else would race it
+        // and could find the raffle already drawn): wait for its draw.
+        wait_drawn(&rpc, 1).await?;
         wait_certified(&rpc).await?;
         Ok(Fixture {
             _node: node,

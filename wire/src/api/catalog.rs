@@ -15,7 +15,7 @@ use truffle_ledger::{Hash, PublicKey};
 pub const AD_STATS_METHOD: &str = "ad_stats";
 
 /// What a catalog transaction did once in a block.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CatalogReceipt {
     /// The transaction id.
     pub hash: Hash,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use truffle_ledger::verify::ItemQuery;
 
 /// A proof bundle as served.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProofBundleView {
     /// Height of the certified header it is anchored in (informative: the bundle says it).
     pub height: u64,

@@ -2,7 +2,7 @@
 //! by `rpc.discover`, checked in as `docs/openrpc.json`.
 //!
 //! It is generated from [`methods::all`] (one entry per method: params, result,
-//! errors), [`schema::components`] (the types) and [`errors::catalogue`] (the codes of
+//! errors), [`schema::Schemas`] (the types, derived from them) and [`errors::catalogue`] (the codes of
 //! [`crate::codes`]). The tests hold it to the server: the method names
 //! must be those `rpc_module` registers, each documented parameter name must be one
 //! the method reads, and `docs/openrpc.json` must be what this module generates.
@@ -22,7 +22,11 @@ pub const DOC_PATH: &str = "docs/openrpc.json";
 
 /// The OpenRPC document of every method the node serves.
 pub fn document() -> Value {
-    let methods: Vec<Value> = methods::all().iter().map(method_object).collect();
+    let mut schemas = schema::Schemas::new();
+    let methods: Vec<Value> = methods::all()
+        .iter()
+        .map(|method| method_object(method, &mut schemas))
+        .collect();
     json!({
         "openrpc": "1.2.6",
         "info": {
@@ -38,7 +42,7 @@ pub fn document() -> Value {
         },
         "methods": methods,
         "components": {
-            "schemas": schema::components(),
+            "schemas": schemas.components(),
             "errors": errors::components(),
         },
     })
@@ -59,7 +63,7 @@ pub fn register(module: &mut RpcModule<()>) {
         .expect("rpc.discover is registered once");
 }
 
-fn method_object(method: &methods::MethodDoc) -> Value {
+fn method_object(method: &methods::MethodDoc, schemas: &mut schema::Schemas) -> Value {
     let params: Vec<Value> = method
         .params
         .iter()
@@ -67,7 +71,7 @@ fn method_object(method: &methods::MethodDoc) -> Value {
             json!({
                 "name": param.name,
                 "required": param.required(),
-                "schema": schema::ty(param.notation),
+                "schema": schemas.ty(param.notation),
             })
         })
         .collect();
@@ -112,7 +116,7 @@ fn method_object(method: &methods::MethodDoc) -> Value {
     object.insert("params".into(), json!(params));
     object.insert(
         "result".into(),
-        json!({ "name": result_name, "schema": schema::ty(result_type) }),
+        json!({ "name": result_name, "schema": schemas.ty(result_type) }),
     );
     object.insert("errors".into(), json!(errors));
     if let methods::Kind::Subscribe {
@@ -126,7 +130,7 @@ fn method_object(method: &methods::MethodDoc) -> Value {
             "x-subscription".into(),
             json!({
                 "notification": notification,
-                "item": schema::ty(item),
+                "item": schemas.ty(item),
                 "unsubscribe": unsubscribe,
             }),
         );
