@@ -12,7 +12,8 @@ use truffle_ledger::types::Role;
 use truffle_ledger::{Keypair, Payload};
 use truffle_wire::api::{AccountApiClient, ChainApiClient, TxApiClient};
 
-use super::{client, percentile, rpc_error, Signer};
+use super::report::percentile;
+use super::setup::{client, rpc_error, Signer};
 use crate::cluster::{Testnet, TestnetError, TestnetOptions};
 
 /// The result of a failover measurement.

@@ -9,7 +9,7 @@ use truffle_ledger::{Effect, Keypair, Payload};
 use truffle_wire::api::{CatalogApiClient, RecoApiClient};
 use truffle_wire::search::{Filters, SearchQuery, SortOrder};
 
-use super::{apply_all, rpc_error, Signer};
+use super::setup::{apply_all, rpc_error, Signer};
 use crate::cluster::TestnetError;
 
 /// Products the bench seller registers for the read workloads.

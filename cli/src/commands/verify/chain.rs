@@ -1,0 +1,421 @@
+//! `verify chain`: replays the chain from genesis (or from a kept state and checkpoint),
+//! checking every block's links, body, certificate, signatures and re-execution.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context};
+use futures::StreamExt;
+use jsonrpsee_http_client::HttpClient;
+use serde::{Deserialize, Serialize};
+use truffle_ledger::exec::{ExecutedBlock, GenesisState};
+use truffle_ledger::state::MemoryStore;
+use truffle_ledger::verify::{check_block, check_genesis, TrustRoot, VerifyError};
+use truffle_ledger::{Block, BlockHeader, Certificate, Hash, SignedTransaction};
+use truffle_store::Store;
+use truffle_wire::api::ChainApiClient;
+
+use super::{load_genesis, refuse};
+use crate::args::VerifyArgs;
+use crate::client::{connect, explain};
+use crate::output::OutputFormat;
+
+/// Progress of `verify chain --from-state DIR`, written beside the replayed state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Checkpoint {
+    /// The chain.
+    chain_id: Hash,
+    /// Every block up to this height is verified.
+    height: u64,
+    /// The hash of the block at that height.
+    head_hash: Hash,
+    /// When the checkpoint was written, ms since the Unix epoch.
+    written_ms: u64,
+}
+
+const CHECKPOINT_FILE: &str = "checkpoint.json";
+const STATE_DIR: &str = "state";
+
+impl Checkpoint {
+    fn read(dir: &Path) -> anyhow::Result<Option<Checkpoint>> {
+        let path = dir.join(CHECKPOINT_FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                Ok(Some(serde_json::from_slice(&bytes).with_context(|| {
+                    format!("{} is not a checkpoint", path.display())
+                })?))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    /// Written to a temporary file, then renamed: never half a checkpoint.
+    fn write(&self, dir: &Path) -> anyhow::Result<()> {
+        let path = dir.join(CHECKPOINT_FILE);
+        let temporary = dir.join("checkpoint.json.tmp");
+        std::fs::write(&temporary, serde_json::to_vec_pretty(self)?)
+            .with_context(|| format!("cannot write {}", temporary.display()))?;
+        std::fs::rename(&temporary, &path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(())
+    }
+}
+
+/// Where the replayed state lives.
+enum LocalState {
+    Memory(MemoryStore),
+    Disk { store: Store, dir: PathBuf },
+}
+
+impl LocalState {
+    fn head(&self) -> anyhow::Result<Option<BlockHeader>> {
+        match self {
+            LocalState::Memory(_) => Ok(None),
+            LocalState::Disk { store, .. } => Ok(store.head()?),
+        }
+    }
+
+    fn commit(&self, executed: &ExecutedBlock) -> anyhow::Result<()> {
+        match self {
+            LocalState::Memory(store) => store.commit(&executed.changes, &executed.tree_update),
+            LocalState::Disk { store, .. } => store.commit_block(executed, &[])?,
+        }
+        Ok(())
+    }
+
+    fn check_genesis(
+        &self,
+        genesis: &GenesisState,
+        served: &BlockHeader,
+    ) -> Result<ExecutedBlock, VerifyError> {
+        match self {
+            LocalState::Memory(store) => check_genesis(store, genesis, served),
+            LocalState::Disk { store, .. } => check_genesis(store, genesis, served),
+        }
+    }
+
+    fn check_block(
+        &self,
+        trust: &TrustRoot,
+        parent: &BlockHeader,
+        served: &Block,
+        certificate: &Certificate,
+    ) -> Result<ExecutedBlock, VerifyError> {
+        match self {
+            LocalState::Memory(store) => check_block(trust, store, parent, served, certificate),
+            LocalState::Disk { store, .. } => {
+                check_block(trust, store, parent, served, certificate)
+            }
+        }
+    }
+
+    fn checkpoint(&self, chain_id: Hash, head: &BlockHeader) -> anyhow::Result<()> {
+        if let LocalState::Disk { store, dir } = self {
+            store.sync()?;
+            Checkpoint {
+                chain_id,
+                height: head.height,
+                head_hash: head.hash(),
+                written_ms: SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_millis() as u64)
+                    .unwrap_or(0),
+            }
+            .write(dir)?;
+        }
+        Ok(())
+    }
+}
+
+/// What `verify chain` reports.
+#[derive(Serialize)]
+struct ChainReport {
+    verified: bool,
+    chain_id: Hash,
+    from_height: u64,
+    to_height: u64,
+    head_hash: Hash,
+    blocks: u64,
+    transactions: u64,
+    seconds: f64,
+    blocks_per_second: f64,
+    transactions_per_second: f64,
+    resumed: bool,
+}
+
+/// Fetches the block at `height` and its certificate.
+async fn fetch(
+    client: &HttpClient,
+    url: &str,
+    height: u64,
+) -> anyhow::Result<(Block, Certificate)> {
+    let (view, certificate) = tokio::join!(
+        client.get_block(Some(height)),
+        client.get_certificate(height)
+    );
+    let view = view.map_err(|e| explain(e, url))?;
+    let certificate = certificate
+        .map_err(|e| explain(e, url))
+        .with_context(|| format!("block {height} has no certificate on this node"))?;
+    let transactions = view
+        .transactions
+        .iter()
+        .map(|tx| {
+            let bytes = hex::decode(&tx.encoded).context("transaction bytes are not hex")?;
+            SignedTransaction::decode(&bytes)
+                .map_err(|e| anyhow::anyhow!("block {height}: a transaction does not decode: {e}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((
+        Block {
+            header: view.header.header,
+            transactions,
+            receipts: view.receipts,
+        },
+        certificate,
+    ))
+}
+
+/// The latest height with a certificate, looking back from the node's head.
+async fn latest_certified(client: &HttpClient, url: &str) -> anyhow::Result<u64> {
+    let head = client
+        .get_header(None)
+        .await
+        .map_err(|e| explain(e, url))?
+        .header
+        .height;
+    for height in (1..=head).rev().take(1_024) {
+        if client.get_certificate(height).await.is_ok() {
+            return Ok(height);
+        }
+    }
+    if head == 0 {
+        return Ok(0);
+    }
+    bail!("the node has no certified block among its last 1024")
+}
+
+/// Replays and checks the chain up to `to_height` (the latest certified block by
+/// default), keeping the state and a checkpoint in `from_state` if given.
+pub(super) async fn chain_command(
+    args: &VerifyArgs,
+    from_state: Option<&Path>,
+    to_height: Option<u64>,
+) -> anyhow::Result<()> {
+    let genesis = load_genesis(args)?;
+    let trust = TrustRoot::from(&genesis);
+    let url = args.rpc.rpc.clone();
+    let client = connect(&url)?;
+
+    let local = match from_state {
+        None => LocalState::Memory(MemoryStore::new()),
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let store = Store::open(&dir.join(STATE_DIR))
+                .with_context(|| format!("cannot open the state in {}", dir.display()))?;
+            LocalState::Disk {
+                store,
+                dir: dir.to_owned(),
+            }
+        }
+    };
+
+    let mut resumed = false;
+    let mut parent = match local.head()? {
+        Some(head) => {
+            resumed = true;
+            let dir = from_state.expect("a stored head comes from a state folder");
+            if head.chain_id != trust.chain_id {
+                bail!(
+                    "the state in {} is of chain {}, not {}",
+                    dir.display(),
+                    head.chain_id,
+                    trust.chain_id
+                );
+            }
+            match Checkpoint::read(dir)? {
+                Some(checkpoint) if checkpoint.chain_id != trust.chain_id => bail!(
+                    "the checkpoint in {} is for chain {}",
+                    dir.display(),
+                    checkpoint.chain_id
+                ),
+                Some(checkpoint)
+                    if checkpoint.height == head.height && checkpoint.head_hash != head.hash() =>
+                {
+                    bail!(
+                        "the checkpoint in {} names block {} {}, the state holds {}",
+                        dir.display(),
+                        checkpoint.height,
+                        checkpoint.head_hash,
+                        head.hash()
+                    )
+                }
+                _ => {}
+            }
+            // The node must still serve the chain verified so far.
+            let served = client
+                .get_header(Some(head.height))
+                .await
+                .map_err(|e| explain(e, &url))?;
+            if served.hash != head.hash() {
+                bail!(
+                    "the node's block {} is {}, but {} was verified before: the node serves another chain",
+                    head.height,
+                    served.hash,
+                    head.hash()
+                );
+            }
+            head
+        }
+        None => {
+            let served = client
+                .get_header(Some(0))
+                .await
+                .map_err(|e| explain(e, &url))?;
+            let executed = local
+                .check_genesis(&genesis, &served.header)
+                .map_err(|e| refuse(args.rpc.output, "the genesis block", e))?;
+            local.commit(&executed)?;
+            local.checkpoint(trust.chain_id, &executed.block.header)?;
+            executed.block.header
+        }
+    };
+
+    let target = match to_height {
+        Some(height) => height,
+        None => latest_certified(&client, &url).await?,
+    };
+    let first = parent.height + 1;
+    if let Some(min_height) = args.min_height {
+        if target < min_height {
+            return Err(refuse(
+                args.rpc.output,
+                "the chain",
+                VerifyError::Stale {
+                    height: target,
+                    min_height,
+                },
+            ));
+        }
+    }
+
+    let progress = indicatif::ProgressBar::new(target.saturating_sub(parent.height));
+    progress.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {elapsed_precise} [{bar:40}] {pos}/{len} blocks, {per_sec}, eta {eta} {msg}",
+        )
+        .expect("the template is valid")
+        .progress_chars("=> "),
+    );
+    if args.rpc.output == OutputFormat::Json {
+        progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+
+    let started = Instant::now();
+    let mut transactions = 0u64;
+    let mut last_checkpoint = Instant::now();
+    let blocks = futures::stream::iter(first..=target)
+        .map(|height| {
+            let client = client.clone();
+            let url = url.clone();
+            async move { fetch(&client, &url, height).await }
+        })
+        .buffered(32);
+    futures::pin_mut!(blocks);
+    while let Some(fetched) = blocks.next().await {
+        let (block, certificate) = fetched?;
+        let height = parent.height + 1;
+        let executed = local
+            .check_block(&trust, &parent, &block, &certificate)
+            .map_err(|e| {
+                progress.abandon();
+                // Keep what was verified before the failure.
+                let _ = local.checkpoint(trust.chain_id, &parent);
+                refuse(args.rpc.output, &format!("the chain at block {height}"), e)
+            })?;
+        local.commit(&executed)?;
+        transactions += executed.block.transactions.len() as u64;
+        parent = executed.block.header;
+        progress.inc(1);
+        if last_checkpoint.elapsed() > Duration::from_secs(2) {
+            local.checkpoint(trust.chain_id, &parent)?;
+            last_checkpoint = Instant::now();
+        }
+    }
+    local.checkpoint(trust.chain_id, &parent)?;
+    progress.finish_and_clear();
+
+    let seconds = started.elapsed().as_secs_f64();
+    let blocks = parent.height + 1 - first;
+    let per_second = |count: u64| {
+        if seconds > 0.0 {
+            count as f64 / seconds
+        } else {
+            0.0
+        }
+    };
+    let report = ChainReport {
+        verified: true,
+        chain_id: trust.chain_id,
+        from_height: first,
+        to_height: parent.height,
+        head_hash: parent.hash(),
+        blocks,
+        transactions,
+        seconds,
+        blocks_per_second: per_second(blocks),
+        transactions_per_second: per_second(transactions),
+        resumed,
+    };
+    match args.rpc.output {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        OutputFormat::Text => {
+            println!(
+                "VERIFIED  chain {} up to block {} {}",
+                trust.chain_id, report.to_height, report.head_hash
+            );
+            println!(
+                "  blocks {}..={}{}: links, bodies, certificates, signatures and re-execution all match",
+                report.from_height,
+                report.to_height,
+                if resumed { " (resumed)" } else { "" }
+            );
+            println!(
+                "  {} blocks, {} transactions in {:.1} s ({:.0} blocks/s, {:.0} tx/s)",
+                report.blocks,
+                report.transactions,
+                report.seconds,
+                report.blocks_per_second,
+                report.transactions_per_second
+            );
+            if let Some(dir) = from_state {
+                println!(
+                    "  state and checkpoint kept in {} (run again to continue from here)",
+                    dir.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoints_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Checkpoint::read(dir.path()).unwrap(), None);
+        let checkpoint = Checkpoint {
+            chain_id: Hash::of(b"chain"),
+            height: 7,
+            head_hash: Hash::of(b"head"),
+            written_ms: 1,
+        };
+        checkpoint.write(dir.path()).unwrap();
+        assert_eq!(Checkpoint::read(dir.path()).unwrap(), Some(checkpoint));
+    }
+}

@@ -1,0 +1,95 @@
+//! `verify raffle`: recomputes a raffle's draw from its proven entries and the certified
+//! closing block, and shows that the recorded winners are the ones it gives.
+
+use std::time::Instant;
+
+use serde::Serialize;
+use truffle_ledger::verify::{self, decode_bundle, RaffleProof, TrustRoot};
+use truffle_wire::api::ProofApiClient;
+
+use super::{bundle_bytes, freshness, load_genesis, print_anchor, refuse, short};
+use crate::args::VerifyArgs;
+use crate::client::{connect, explain};
+use crate::output::OutputFormat;
+
+#[derive(Serialize)]
+struct Verified<'a, T: Serialize> {
+    verified: bool,
+    subject: &'a str,
+    bundle_bytes: usize,
+    verification_ms: f64,
+    #[serde(flatten)]
+    verdict: &'a T,
+}
+
+/// Checks a raffle's draw and prints the verdict; refuses with exit 1.
+pub(super) async fn raffle_command(id: u64, args: &VerifyArgs) -> anyhow::Result<()> {
+    let trust = TrustRoot::from(&load_genesis(args)?);
+    let client = connect(&args.rpc.rpc)?;
+    let subject = format!("raffle {id}");
+    let view = client
+        .raffle(id)
+        .await
+        .map_err(|e| explain(e, &args.rpc.rpc))?;
+    let bytes = bundle_bytes(&view)?;
+    let started = Instant::now();
+    let verdict = decode_bundle::<RaffleProof>(&bytes)
+        .and_then(|proof| verify::verify_raffle(&trust, id, &proof, freshness(args)))
+        .map_err(|e| refuse(args.rpc.output, &subject, e))?;
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match args.rpc.output {
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&Verified {
+                verified: true,
+                subject: &subject,
+                bundle_bytes: bytes.len(),
+                verification_ms: elapsed_ms,
+                verdict: &verdict,
+            })?
+        ),
+        OutputFormat::Text => {
+            let cancelled = verdict.entries as usize - verdict.eligible.len();
+            match (&verdict.drawn, &verdict.seed, &verdict.closing_block) {
+                (Some(drawn), Some(seed), Some(closing)) => {
+                    println!(
+                        "FAIR  raffle {id}: the recorded winners recompute from the proven entries"
+                    );
+                    println!(
+                        "  {} entries proven, {} take part ({cancelled} cancelled)",
+                        verdict.entries,
+                        verdict.eligible.len()
+                    );
+                    println!(
+                        "  seed {seed} = draw_seed(raffle {id}, certified closing block {} {}, {})",
+                        closing.height,
+                        closing.hash,
+                        if verdict.seller_revealed {
+                            "the seller's revealed secret (matches its commitment)"
+                        } else {
+                            "no secret: the seller did not reveal in time"
+                        }
+                    );
+                    for (item, winner) in verdict.items.iter().zip(&verdict.winners) {
+                        println!("  item {item} → {winner}");
+                    }
+                    if !verdict.runners_up.is_empty() {
+                        let names: Vec<String> = verdict.runners_up.iter().map(short).collect();
+                        println!("  runners-up, in order: {}", names.join(", "));
+                    }
+                    println!("  drawn in block {} (tx {})", drawn.height, drawn.tx_hash);
+                }
+                _ => {
+                    println!(
+                        "NOT DRAWN YET  raffle {id} is {:?}: {} entries proven, {} take part",
+                        verdict.status,
+                        verdict.entries,
+                        verdict.eligible.len()
+                    );
+                }
+            }
+            print_anchor(&verdict.anchor, bytes.len(), elapsed_ms);
+        }
+    }
+    Ok(())
+}
