@@ -118,6 +118,8 @@ pub(crate) enum RaffleStatusArg {
     Closed,
     /// Drawn.
     Drawn,
+    /// Void: the seller missed its reveal.
+    Void,
 }
 
 /// Payment providers of `--payments.provider`.
@@ -489,6 +491,7 @@ pub(crate) async fn run_raffle(command: RaffleCommand) -> anyhow::Result<()> {
                 RaffleStatusArg::Open => RaffleStatus::Open,
                 RaffleStatusArg::Closed => RaffleStatus::Closed,
                 RaffleStatusArg::Drawn => RaffleStatus::Drawn,
+                RaffleStatusArg::Void => RaffleStatus::Void,
             });
             let raffles = client
                 .list(status, page(number, page_size))

@@ -46,7 +46,13 @@ impl Net {
         GenesisState {
             chain_id: Hash::of(b"verify-tests"),
             time_ms: T0,
-            params: ChainParams::default(),
+            // Short raffle windows (the minimums are tested in `exec`).
+            params: ChainParams {
+                min_raffle_entry_blocks: 1,
+                min_raffle_entry_ms: 1,
+                min_raffle_reveal_blocks: 1,
+                ..ChainParams::default()
+            },
             admins: vec![admin.public()],
             validators: validators
                 .iter()

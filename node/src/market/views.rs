@@ -162,10 +162,16 @@ pub enum RafflePhase {
     Closing,
     /// Entry closed; the seller may reveal the secret until the reveal deadline.
     AwaitingReveal,
-    /// Anyone may draw (the seller revealed, or the deadline passed).
+    /// The seller revealed: anyone may draw.
     ReadyToDraw,
+    /// The reveal deadline passed without the secret: the next draw transaction voids
+    /// the raffle (nothing is drawn).
+    MissedReveal,
     /// Drawn.
     Drawn,
+    /// Void: the seller did not reveal its secret in time; nothing was drawn or
+    /// charged, the prizes went back to the seller, the miss is on its standing.
+    Void,
 }
 
 /// A raffle with its phase.
@@ -210,7 +216,7 @@ pub struct RaffleOutcome {
     pub revealed_secret: Option<Hash>,
     /// Whether the revealed secret matches the commitment.
     pub secret_matches_commitment: Option<bool>,
-    /// The seller missed the deadline; the seed is the closing block's hash alone.
+    /// The seller missed the deadline: the raffle is (or is about to be) void.
     pub seller_missed_reveal: bool,
     /// Entries.
     pub entries: u32,
@@ -246,6 +252,9 @@ pub enum EntryOutcome {
     NotSelected,
     /// The entry was cancelled (withdrawal).
     Cancelled,
+    /// The raffle is void: its seller did not reveal the committed secret by the
+    /// deadline, so nothing was drawn and nothing is charged.
+    Void,
 }
 
 /// A member's raffle entry.
@@ -390,9 +399,12 @@ impl Market {
         let now = self.now_ms();
         let phase = match raffle.status {
             RaffleStatus::Drawn => RafflePhase::Drawn,
+            RaffleStatus::Void => RafflePhase::Void,
             RaffleStatus::Closed => {
-                if raffle.revealed_secret.is_some() || reveal_deadline.is_some_and(|d| height > d) {
+                if raffle.revealed_secret.is_some() {
                     RafflePhase::ReadyToDraw
+                } else if reveal_deadline.is_some_and(|d| height > d) {
+                    RafflePhase::MissedReveal
                 } else {
                     RafflePhase::AwaitingReveal
                 }
@@ -494,9 +506,9 @@ impl Market {
             .filter(|e| !e.cancelled)
             .map(|e| e.entrant)
             .collect();
-        let recomputed = match (&record.result, record.closing_block) {
-            (Some(_), Some(closing)) => {
-                let seed = draw_seed(raffle, &closing.hash, record.revealed_secret.as_ref());
+        let recomputed = match (&record.result, record.closing_block, record.revealed_secret) {
+            (Some(_), Some(closing), Some(secret)) => {
+                let seed = draw_seed(raffle, &closing.hash, &secret);
                 let prizes = record.spec.items.len();
                 let picked: Vec<PublicKey> = draw_positions(
                     &seed,
@@ -533,7 +545,8 @@ impl Market {
             secret_matches_commitment: record
                 .revealed_secret
                 .map(|s| raffle_commitment(&s) == record.spec.seed_commitment),
-            seller_missed_reveal: record.seller_missed_reveal,
+            seller_missed_reveal: record.seller_missed_reveal
+                || view.phase == RafflePhase::MissedReveal,
             entries: record.entry_count,
             eligible_entries: eligible.len() as u32,
             items: record.spec.items.clone(),
@@ -580,6 +593,8 @@ impl Market {
             };
             let outcome = if entry.cancelled {
                 EntryOutcome::Cancelled
+            } else if raffle.status == RaffleStatus::Void {
+                EntryOutcome::Void
             } else {
                 match &raffle.result {
                     None => EntryOutcome::Waiting,

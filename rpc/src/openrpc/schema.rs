@@ -293,6 +293,7 @@ pub(crate) fn components() -> Map<String, Value> {
                 ("order_created", &[("order", "u64")]),
                 ("order_closed", &[("order", "u64"), ("next_order", "u64?")]),
                 ("ad_created", &[("ad", "u64")]),
+                ("raffle_voided", &[("raffle", "u64")]),
             ],
         ),
     );
@@ -710,6 +711,8 @@ pub(crate) fn components() -> Map<String, Value> {
                 ("status", "AccountStatus"),
                 ("seller", "SellerStatus"),
                 ("may_register", "bool"),
+                ("missed_reveals", "u32"),
+                ("raffle_cooldown_until_ms", "u64?"),
             ],
         ),
     );
@@ -958,10 +961,10 @@ pub(crate) fn components() -> Map<String, Value> {
     );
 
     // Raffles.
-    add("RaffleStatus", ty("enum:open|closed|drawn"));
+    add("RaffleStatus", ty("enum:open|closed|drawn|void"));
     add(
         "RafflePhase",
-        ty("enum:upcoming|accepting_entries|closing|awaiting_reveal|ready_to_draw|drawn"),
+        ty("enum:upcoming|accepting_entries|closing|awaiting_reveal|ready_to_draw|missed_reveal|drawn|void"),
     );
     add(
         "PageRequest",
@@ -1087,6 +1090,7 @@ pub(crate) fn components() -> Map<String, Value> {
                 ("runner_up", &[("rank", "u32")]),
                 ("not_selected", &[]),
                 ("cancelled", &[]),
+                ("void", &[]),
             ],
         ),
     );

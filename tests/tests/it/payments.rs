@@ -930,9 +930,10 @@ async fn unpaid_prizes_expire_to_the_runner_up_and_late_payments_are_refunded() 
     let now = truffle_clock::now_ms();
     let spec = |item: u64, runners_up: u32| RaffleSpec {
         items: vec![item],
+        // The dev chain's shortest entry window is 30 s (`min_raffle_entry_ms`).
         window: EntryWindow::Times {
             opens_ms: now - 1_000,
-            closes_ms: now + 6_000,
+            closes_ms: now + 33_000,
         },
         price: 99_000,
         runners_up,
