@@ -11,6 +11,7 @@ use jsonrpsee_http_client::HttpClient;
 use serde::{Deserialize, Serialize};
 use truffle_ledger::exec::{ExecutedBlock, GenesisState};
 use truffle_ledger::state::MemoryStore;
+use truffle_ledger::types::RaffleStatus;
 use truffle_ledger::verify::{
     self, check_block, check_genesis, decode_bundle, AbsenceProof, Freshness, HistoryProof,
     ItemProof, ItemQuery, RaffleProof, SerialStatus, TrustRoot, VerifyError,
@@ -318,14 +319,9 @@ async fn raffle_command(id: u64, args: &VerifyArgs) -> anyhow::Result<()> {
                         verdict.eligible.len()
                     );
                     println!(
-                        "  seed {seed} = draw_seed(raffle {id}, certified closing block {} {}, {})",
-                        closing.height,
-                        closing.hash,
-                        if verdict.seller_revealed {
-                            "the seller's revealed secret (matches its commitment)"
-                        } else {
-                            "no secret: the seller did not reveal in time"
-                        }
+                        "  seed {seed} = draw_seed(raffle {id}, certified closing block {} {}, \
+                         the seller's revealed secret (matches its commitment))",
+                        closing.height, closing.hash,
                     );
                     for (item, winner) in verdict.items.iter().zip(&verdict.winners) {
                         println!("  item {item} → {winner}");
@@ -335,6 +331,13 @@ async fn raffle_command(id: u64, args: &VerifyArgs) -> anyhow::Result<()> {
                         println!("  runners-up, in order: {}", names.join(", "));
                     }
                     println!("  drawn in block {} (tx {})", drawn.height, drawn.tx_hash);
+                }
+                _ if verdict.status == RaffleStatus::Void => {
+                    println!(
+                        "VOID  raffle {id}: the seller did not reveal its secret by the deadline; \
+                         nothing was drawn or charged ({} entries proven)",
+                        verdict.entries
+                    );
                 }
                 _ => {
                     println!(

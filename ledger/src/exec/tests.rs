@@ -2763,6 +2763,9 @@ fn a_withheld_reveal_voids_the_raffle_after_the_deadline() {
     assert_eq!(account.raffle_cooldown_until_ms, second_void + 2 * cooling);
 }
 
+/// Winners and runners-up of a draw.
+type Picked = (Vec<PublicKey>, Vec<PublicKey>);
+
 /// One raffle run from its inputs: `entrants` of the fixture's adult members enter,
 /// the seller reveals or not, and the draw is sent `delay` blocks after the deadline
 /// (or right after the reveal) by member `drawer`. Returns the status and the result.
@@ -2774,11 +2777,7 @@ fn run_raffle(
     reveal: bool,
     delay: u64,
     drawer: usize,
-) -> (
-    RaffleStatus,
-    Option<(Vec<PublicKey>, Vec<PublicKey>)>,
-    Account,
-) {
+) -> (RaffleStatus, Option<Picked>, Account) {
     let mut fx = Fixture::new();
     let seller = fx.seller.clone();
     let serials: Vec<String> = (0..prizes).map(|i| format!("Q-{i}")).collect();
