@@ -469,9 +469,17 @@ impl Market {
         status: RaffleStatus,
         nudge: Option<&Keypair>,
     ) -> anyhow::Result<()> {
-        let deadline = Instant::now() + WAIT;
+        let mut deadline = Instant::now() + WAIT;
+        let mut first = true;
         loop {
             let view = RaffleApiClient::get(&self.rpc, raffle).await?;
+            if std::mem::take(&mut first) {
+                // A window by time closes when it closes: WAIT counts from then.
+                if let EntryWindow::Times { closes_ms, .. } = view.raffle.spec.window {
+                    let left = closes_ms.saturating_sub(truffle_clock::now_ms());
+                    deadline += Duration::from_millis(left);
+                }
+            }
             if view.raffle.status == status {
                 return Ok(());
             }
