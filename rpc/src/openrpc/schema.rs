@@ -259,6 +259,8 @@ pub(crate) fn components() -> Map<String, Value> {
                 ("birth_year", "u16?"),
                 ("seller", "SellerStatus"),
                 ("registered_height", "u64"),
+                ("missed_reveals", "u32"),
+                ("raffle_cooldown_until_ms", "u64"),
             ],
         ),
     );
