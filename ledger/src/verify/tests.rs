@@ -221,17 +221,9 @@ impl Net {
         let tx = net.sign(
             &seller,
             Payload::CreateRaffle(RaffleSpec {
-                items: vec![2],
-                window: EntryWindow::Heights {
-                    opens,
-                    closes: opens + 3,
-                },
                 price: 200_000,
                 runners_up: 2,
-                min_age: None,
-                seed_commitment: raffle_commitment(&secret),
-                reveal_blocks: 3,
-                payment_window_ms: 600_000,
+                ..raffle_by_heights(2, opens, opens + 3, &secret, 3)
             }),
         );
         net.block(vec![tx]);
@@ -278,6 +270,26 @@ impl Net {
 
     fn raffle_proof(&self) -> RaffleProof {
         build::raffle_proof(&self.chain, self.anchor_height(), self.raffle).unwrap()
+    }
+}
+
+/// A one-prize raffle on `item`, open for heights `opens..closes`.
+fn raffle_by_heights(
+    item: u64,
+    opens: u64,
+    closes: u64,
+    secret: &Hash,
+    reveal_blocks: u64,
+) -> RaffleSpec {
+    RaffleSpec {
+        items: vec![item],
+        window: EntryWindow::Heights { opens, closes },
+        price: 1_000,
+        runners_up: 0,
+        min_age: None,
+        seed_commitment: raffle_commitment(secret),
+        reveal_blocks,
+        payment_window_ms: 600_000,
     }
 }
 
@@ -874,19 +886,13 @@ fn a_void_raffle_verifies_as_void() {
     let opens = net.height() + 1;
     let tx = net.sign(
         &seller,
-        Payload::CreateRaffle(RaffleSpec {
-            items: vec![3],
-            window: EntryWindow::Heights {
-                opens,
-                closes: opens + 2,
-            },
-            price: 1_000,
-            runners_up: 0,
-            min_age: None,
-            seed_commitment: raffle_commitment(&Hash::of(b"withheld")),
-            reveal_blocks: 2,
-            payment_window_ms: 600_000,
-        }),
+        Payload::CreateRaffle(raffle_by_heights(
+            3,
+            opens,
+            opens + 2,
+            &Hash::of(b"withheld"),
+            2,
+        )),
     );
     net.block(vec![tx]);
     let raffle = 2;
