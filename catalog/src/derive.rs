@@ -92,6 +92,10 @@ impl Catalog {
                 Payload::DrawRaffle { raffle } => {
                     if let Some(record) = read::<Raffle>(store, "raffle", &keys::raffle(*raffle))? {
                         touched.items.extend(record.spec.items.iter().copied());
+                        if matches!(effect, Effect::RaffleVoided { .. }) {
+                            // The seller's missed reveal is on its standing.
+                            touched.accounts.insert(record.seller);
+                        }
                     }
                 }
                 Payload::SettlePayment { order, .. }

@@ -31,7 +31,12 @@ impl Chain {
         let genesis = GenesisState {
             chain_id: Hash::of(b"catalog-test"),
             time_ms: 1_000,
-            params: ChainParams::default(),
+            // Short raffle windows (the minimums are the ledger's to test).
+            params: ChainParams {
+                min_raffle_entry_blocks: 1,
+                min_raffle_reveal_blocks: 1,
+                ..ChainParams::default()
+            },
             admins: vec![Keypair::from_name("admin").public()],
             validators: vec![Validator {
                 key: Keypair::from_name("validator-0").public(),

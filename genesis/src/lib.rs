@@ -165,6 +165,29 @@ impl GenesisSpec {
         if params.max_validators == 0 || params.max_validators > 31 {
             return invalid("params.max_validators must be 1-31".into());
         }
+        // The raffle minimums: at least one block or ms of entry, a reveal window the
+        // ledger's own limit allows, and a cooling period of at most a year.
+        if params.min_raffle_entry_blocks == 0 || params.min_raffle_entry_blocks > 1_000_000 {
+            return invalid("params.min_raffle_entry_blocks must be 1-1000000".into());
+        }
+        if params.min_raffle_entry_ms == 0 || params.min_raffle_entry_ms > 30 * 24 * 3_600_000 {
+            return invalid(
+                "params.min_raffle_entry_ms must be 1 ms to 30 days (2592000000)".into(),
+            );
+        }
+        if params.min_raffle_reveal_blocks == 0
+            || params.min_raffle_reveal_blocks > truffle_ledger::limits::MAX_REVEAL_BLOCKS
+        {
+            return invalid(format!(
+                "params.min_raffle_reveal_blocks must be 1-{}",
+                truffle_ledger::limits::MAX_REVEAL_BLOCKS
+            ));
+        }
+        if params.missed_reveal_cooldown_ms > 365 * 24 * 3_600_000 {
+            return invalid(
+                "params.missed_reveal_cooldown_ms must be at most a year (31536000000)".into(),
+            );
+        }
         Ok(())
     }
 
@@ -324,6 +347,12 @@ mod tests {
         other.params.max_block_transactions += 1;
         assert_ne!(base.chain_id(), other.chain_id());
         let mut other = base.clone();
+        other.params.min_raffle_reveal_blocks += 1;
+        assert_ne!(base.chain_id(), other.chain_id());
+        let mut other = base.clone();
+        other.params.missed_reveal_cooldown_ms += 1;
+        assert_ne!(base.chain_id(), other.chain_id());
+        let mut other = base.clone();
         other.validators[0].p2p_address = "/ip4/127.0.0.1/tcp/1".into();
         assert_ne!(base.chain_id(), other.chain_id());
     }
@@ -365,6 +394,14 @@ mod tests {
             .contains("p2p_address"));
 
         let mut spec = dev();
+        spec.params.min_raffle_reveal_blocks = 0;
+        assert!(spec
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("params.min_raffle_reveal_blocks"));
+
+        let mut spec = dev();
         spec.chain_name = "bad name!".into();
         assert!(spec
             .validate()
@@ -385,6 +422,24 @@ mod tests {
         let toml_path = dir.join("genesis.toml");
         std::fs::write(&toml_path, toml::to_string(&local()).unwrap()).unwrap();
         assert_eq!(GenesisSpec::from_file(&toml_path).unwrap(), local());
+
+        // A file written before the raffle minimums existed loads with their defaults.
+        let mut old: serde_json::Value = serde_json::from_str(&local().to_json()).unwrap();
+        for field in [
+            "min_raffle_entry_blocks",
+            "min_raffle_entry_ms",
+            "min_raffle_reveal_blocks",
+            "missed_reveal_cooldown_ms",
+        ] {
+            old["params"]
+                .as_object_mut()
+                .unwrap()
+                .remove(field)
+                .unwrap();
+        }
+        std::fs::write(&path, old.to_string()).unwrap();
+        let loaded = load(path.to_str().unwrap()).unwrap();
+        assert_eq!(loaded.params, ChainParams::default());
 
         std::fs::write(&path, "{ not json").unwrap();
         assert!(matches!(

@@ -121,6 +121,9 @@ pub enum EntryState {
     NotSelected,
     /// Withdrawn before the draw.
     Cancelled,
+    /// The raffle is void: the seller did not reveal its secret in time; nothing drawn,
+    /// nothing charged.
+    Void,
 }
 
 /// One of a member's raffle entries.

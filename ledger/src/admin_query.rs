@@ -183,6 +183,8 @@ mod tests {
                 birth_year: None,
                 seller: crate::types::SellerStatus::None,
                 registered_height: 0,
+                missed_reveals: 0,
+                raffle_cooldown_until_ms: 0,
             };
             (
                 keys::account(&key.public()),

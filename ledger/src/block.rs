@@ -128,6 +128,12 @@ pub enum Effect {
         /// Campaign id.
         ad: u64,
     },
+    /// A raffle was voided (the seller missed its reveal): nothing was drawn or charged,
+    /// the prizes went back to the seller.
+    RaffleVoided {
+        /// Raffle id.
+        raffle: u64,
+    },
 }
 
 /// The outcome of one transaction of a block.

@@ -1,31 +1,32 @@
 //! The raffle draw: a pure function from a seed and the entrants to the winners.
 //!
 //! The seed is blake3 over the raffle id, the hash of the block that closed entry and
-//! the seller's revealed secret. Neither the seller (who committed to the secret before
-//! entry closed) nor the block producer (who cannot know the secret) controls it.
-//! Winners are a partial Fisher–Yates shuffle driven by blake3's output stream, with
-//! rejection sampling so every entrant is exactly equally likely.
+//! the seller's revealed secret; a raffle is drawn only with the secret. A seller that
+//! withholds the secret past the reveal deadline does not get a second outcome to pick
+//! from: the raffle is void (`exec/raffles.rs`), nothing is charged, the prizes go back
+//! to it, and the miss is recorded on its account with a cooling period before it may
+//! raffle again. After entry closes the seller can therefore choose only between the one
+//! outcome its commitment fixed and a public, penalized void.
+//!
+//! The closing block's hash is not out of everyone's hands (issue 19): a leader that
+//! knows the secret (colluding with the seller) can grind it. Winners are a partial
+//! Fisher–Yates shuffle driven by blake3's output stream, with rejection sampling so
+//! every entrant is exactly equally likely.
 
 use crate::hash::{domain, Hash};
 
 /// The seed of raffle `raffle` closed by the block `closing_hash`, with the seller's
-/// secret if revealed (`None`: the seller did not reveal; the block hash alone is used).
-pub fn draw_seed(raffle: u64, closing_hash: &Hash, secret: Option<&Hash>) -> Hash {
-    match secret {
-        Some(secret) => Hash::tagged(
-            domain::RAFFLE_DRAW,
-            &[
-                &raffle.to_be_bytes(),
-                closing_hash.as_bytes(),
-                &[1],
-                secret.as_bytes(),
-            ],
-        ),
-        None => Hash::tagged(
-            domain::RAFFLE_DRAW,
-            &[&raffle.to_be_bytes(), closing_hash.as_bytes(), &[0]],
-        ),
-    }
+/// revealed secret.
+pub fn draw_seed(raffle: u64, closing_hash: &Hash, secret: &Hash) -> Hash {
+    Hash::tagged(
+        domain::RAFFLE_DRAW,
+        &[
+            &raffle.to_be_bytes(),
+            closing_hash.as_bytes(),
+            &[1],
+            secret.as_bytes(),
+        ],
+    )
 }
 
 /// A stream of uniform random numbers from a seed.
@@ -96,10 +97,15 @@ mod tests {
     fn seed_depends_on_every_input() {
         let block = Hash::of(b"block");
         let secret = Hash::of(b"secret");
-        let base = draw_seed(1, &block, Some(&secret));
-        assert_ne!(base, draw_seed(2, &block, Some(&secret)));
-        assert_ne!(base, draw_seed(1, &Hash::of(b"other"), Some(&secret)));
-        assert_ne!(base, draw_seed(1, &block, None));
+        let base = draw_seed(1, &block, &secret);
+        assert_eq!(
+            base,
+            draw_seed(1, &block, &secret),
+            "one outcome per inputs"
+        );
+        assert_ne!(base, draw_seed(2, &block, &secret));
+        assert_ne!(base, draw_seed(1, &Hash::of(b"other"), &secret));
+        assert_ne!(base, draw_seed(1, &block, &Hash::of(b"other secret")));
     }
 
     /// Every entrant's chance of winning is equal: over many seeded draws of 3 winners

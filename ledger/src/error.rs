@@ -222,6 +222,16 @@ pub enum Rejection {
     /// The block already holds its maximum of transactions.
     #[error("block is full")]
     BlockFull,
+    /// The seller is in a cooling period after a raffle voided by its missed reveal.
+    #[error(
+        "the seller missed {missed_reveals} raffle reveal(s) and may not create a raffle before block time {until_ms}"
+    )]
+    RaffleCooldown {
+        /// Reveals the seller missed so far.
+        missed_reveals: u32,
+        /// First block time at which it may create a raffle again.
+        until_ms: u64,
+    },
 }
 
 impl Rejection {
@@ -280,6 +290,7 @@ impl Rejection {
             Rejection::PaymentEventReused { .. } => 26,
             Rejection::ValidatorRule { .. } => 27,
             Rejection::BlockFull => 28,
+            Rejection::RaffleCooldown { .. } => 29,
         }
     }
 }

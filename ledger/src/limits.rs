@@ -20,6 +20,8 @@ pub const MAX_RAFFLE_ITEMS: usize = 1_000;
 pub const MAX_RUNNERS_UP: u32 = 10_000;
 /// Highest price or amount, in won (10 billion).
 pub const MAX_PRICE_WON: u64 = 10_000_000_000;
+/// Most blocks a seller may take to reveal a raffle's secret.
+pub const MAX_REVEAL_BLOCKS: u64 = 100_000;
 /// Longest URL in an ad.
 pub const MAX_URL_LEN: usize = 512;
 
@@ -148,7 +150,7 @@ pub fn check_raffle_spec(spec: &RaffleSpec) -> Result<(), Rejection> {
     if let Some(age) = spec.min_age {
         check_range("min_age", u64::from(age), 1, 120)?;
     }
-    check_range("reveal_blocks", spec.reveal_blocks, 1, 100_000)?;
+    check_range("reveal_blocks", spec.reveal_blocks, 1, MAX_REVEAL_BLOCKS)?;
     check_range(
         "payment_window_ms",
         spec.payment_window_ms,

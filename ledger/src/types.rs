@@ -173,6 +173,12 @@ pub struct Account {
     pub seller: SellerStatus,
     /// Height at which the account was created.
     pub registered_height: u64,
+    /// Raffles of this seller voided because it withheld its committed secret.
+    pub missed_reveals: u32,
+    /// Block time before which this seller may not create a raffle (0: no cooling
+    /// period): set when a raffle is voided for a missed reveal, to the void's block
+    /// time plus `missed_reveals × ChainParams::missed_reveal_cooldown_ms`.
+    pub raffle_cooldown_until_ms: u64,
 }
 
 impl Account {
@@ -476,6 +482,9 @@ pub enum RaffleStatus {
     Closed,
     /// Winners drawn.
     Drawn,
+    /// The seller did not reveal its secret by the deadline: nothing was drawn, nothing
+    /// charged, the prizes went back to the seller, and the miss is on its account.
+    Void,
 }
 
 /// The block that closed a raffle's entry: its hash is half of the draw's seed.
@@ -513,7 +522,8 @@ pub struct ClosingBlock {
 pub struct DrawResult {
     /// The seed the winners were drawn from.
     pub seed: Hash,
-    /// Whether the seller's secret went into the seed (false: fallback to the block hash).
+    /// Whether the seller's secret went into the seed: always true for draws made by
+    /// this ledger (a raffle without the secret is void, never drawn).
     pub seller_revealed: bool,
     /// Winners, in the order of `Raffle::items`.
     pub winners: Vec<PublicKey>,
@@ -552,7 +562,8 @@ pub struct Raffle {
     pub closing_block: Option<ClosingBlock>,
     /// The seller's secret, once revealed.
     pub revealed_secret: Option<Hash>,
-    /// Set when the seller did not reveal in time: recorded against the seller.
+    /// Set when the seller did not reveal in time (the raffle is then void): recorded
+    /// against the seller.
     pub seller_missed_reveal: bool,
     /// The draw, once done.
     pub result: Option<DrawResult>,
@@ -836,6 +847,10 @@ pub struct ValidatorSet {
 }
 
 /// Chain parameters fixed at genesis.
+///
+/// A genesis file that leaves out a field gets its default (`#[serde(default)]`), so
+/// files written before a field existed still load; the chain id is computed over every
+/// field, defaults included.
 #[derive(
     Clone,
     Debug,
@@ -847,6 +862,7 @@ pub struct ValidatorSet {
     Deserialize,
     schemars::JsonSchema,
 )]
+#[serde(default)]
 pub struct ChainParams {
     /// Most transactions in one block.
     pub max_block_transactions: u32,
@@ -854,6 +870,17 @@ pub struct ChainParams {
     pub order_payment_window_ms: u64,
     /// Most validators.
     pub max_validators: u32,
+    /// Shortest entry window by height: blocks from the creating block (or the opening
+    /// height, if later) to the close.
+    pub min_raffle_entry_blocks: u64,
+    /// Shortest entry window by time: ms of block time from the creating block (or the
+    /// opening time, if later) to the close.
+    pub min_raffle_entry_ms: u64,
+    /// Fewest blocks after the closing block in which the seller may reveal its secret.
+    pub min_raffle_reveal_blocks: u64,
+    /// Cooling period per missed reveal: a seller whose raffle is voided may not create
+    /// a raffle for `missed_reveals × this` ms of block time.
+    pub missed_reveal_cooldown_ms: u64,
 }
 
 impl Default for ChainParams {
@@ -862,6 +889,10 @@ impl Default for ChainParams {
             max_block_transactions: 10_000,
             order_payment_window_ms: 30 * 60 * 1000,
             max_validators: 7,
+            min_raffle_entry_blocks: 5,
+            min_raffle_entry_ms: 30_000,
+            min_raffle_reveal_blocks: 5,
+            missed_reveal_cooldown_ms: 7 * 24 * 3_600_000,
         }
     }
 }

@@ -49,6 +49,11 @@ fn genesis(keys: &[Keypair]) -> GenesisState {
             max_block_transactions: 12,
             order_payment_window_ms: 600_000,
             max_validators: 3,
+            // Short raffle windows, so that random blocks reach closes and draws.
+            min_raffle_entry_blocks: 1,
+            min_raffle_entry_ms: 1,
+            min_raffle_reveal_blocks: 1,
+            ..ChainParams::default()
         },
         admins: vec![keys[0].public()],
         validators: vec![Validator {

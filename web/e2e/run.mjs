@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 import { toHex, utf8 } from "../static/assets/js/borsh.js";
-import { encodeSigned, encodeTransaction, signingHash, tagged } from "../static/assets/js/ledger.js";
+import { encodeSigned, encodeTransaction, raffleCommitment, signingHash, tagged } from "../static/assets/js/ledger.js";
 import { publicKeyOf, signWithSeed } from "../static/assets/js/wallet.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -135,16 +135,25 @@ function smsCode(phone, from) {
   return null;
 }
 
-/** Signs `payload` with the dev preset's admin key (public seed "admin") and waits for its block. */
-async function adminTx(payload) {
-  const seed = tagged("truffle/v1/dev-key", utf8("admin"));
-  const admin = publicKeyOf(seed);
-  const [nonce, version] = await Promise.all([rpc("account_getNonce", [admin]), rpc("system_version")]);
-  const unsigned = encodeTransaction({ chain_id: version.chain_id, signer: admin, nonce, payload });
+/** The dev preset's well-known key seeds (public: "admin", "validator-0", ...). */
+function devSeed(name) {
+  return tagged("truffle/v1/dev-key", utf8(name));
+}
+
+/** Signs `payload` with the key of `seed` and waits for its block; it must apply. */
+async function txBy(seed, payload) {
+  const signer = publicKeyOf(seed);
+  const [nonce, version] = await Promise.all([rpc("account_getNonce", [signer]), rpc("system_version")]);
+  const unsigned = encodeTransaction({ chain_id: version.chain_id, signer, nonce, payload });
   const signature = await signWithSeed(seed, signingHash(unsigned));
   const status = await rpc("tx_submitAndWait", [toHex(encodeSigned(unsigned, signature)), 20000]);
-  assert(status.status === "committed", `admin transaction committed: ${JSON.stringify(status)}`);
+  assert(status.status === "committed", `transaction committed: ${JSON.stringify(status)}`);
   return status;
+}
+
+/** Signs `payload` with the dev preset's admin key and waits for its block. */
+function adminTx(payload) {
+  return txBy(devSeed("admin"), payload);
 }
 
 /** The campaign's own landing site, on loopback. */
@@ -458,6 +467,8 @@ async function main() {
     await form.getByLabel("응모 기간(분)").fill("1");
     await form.getByLabel("당첨자 결제 금액(원)").fill("159000");
     await form.getByLabel("예비 당첨자 수").fill("1");
+    const minimums = await form.locator("#raffle-minimums").textContent();
+    assert(minimums.includes("최소 30초") && minimums.includes("최소 5블록"), `the chain's minimum windows on the form: ${minimums}`);
     await form.getByRole("button", { name: "래플 만들기" }).click();
     await signed(sellerPage, sellerPage.locator("#new-raffle"));
     raffleId = Number((await sellerPage.locator("#new-raffle").getAttribute("href")).split("/").pop());
@@ -603,6 +614,43 @@ async function main() {
   await step("seller sees the sale", async () => {
     await open(sellerPage, "/seller");
     assert(await sellerPage.locator("#sales .pay-state[data-status=paid]").count() > 0, "a paid sale");
+  });
+
+  await step("a seller withholds its secret: the raffle is void, the buyer sees why", async () => {
+    // A second seller, set up over RPC (keys made here): registered by the dev validator,
+    // approved by the admin, one piece raffled by time with a secret it never reveals.
+    const seed = crypto.getRandomValues(new Uint8Array(32));
+    const account = publicKeyOf(seed);
+    await txBy(devSeed("validator-0"), { register_account: { account, role: "member", birth_year: 1984 } });
+    await txBy(seed, { apply_seller: { shop_name: `공개 누락 상점 ${RUN}` } });
+    await adminTx({ approve_seller: { account } });
+    const registered = await txBy(seed, { register_product: {
+      brand: "Truffle Labs", model: `TL-VOID-${RUN}`, name_ko: `무효 래플 상품 ${RUN}`, name_en: "", category: "sneakers",
+      release_date: 20261101, price: 1000, description: "", image_hashes: [], serials: [`TLV-${RUN}-1`], list_for_sale: false,
+    } });
+    const now = Date.now();
+    const created = await txBy(seed, { create_raffle: {
+      items: [registered.effect.first_item], window: { by: "times", opens_ms: now - 60_000, closes_ms: now + 40_000 },
+      price: 1000, runners_up: 0, min_age: null, seed_commitment: toHex(raffleCommitment(crypto.getRandomValues(new Uint8Array(32)))),
+      reveal_blocks: 5, payment_window_ms: 60_000,
+    } });
+    const voidId = created.effect.raffle;
+    await open(buyerPage, `/raffle/${voidId}`);
+    await buyerPage.locator("#enter").click();
+    await signed(buyerPage, buyerPage.locator("#raffle-actions .status", { hasText: "응모했습니다" }));
+    // The node's housekeeping makes the closing block and the reveal blocks come, then
+    // sends the draw, which the ledger turns into a void.
+    await until("the raffle to be void", async () => (await rpc("raffle_get", [voidId])).status === "void",
+      { timeoutMs: 150_000, everyMs: 1000 });
+    const standing = await rpc("seller_get", [account]);
+    assert(standing.missed_reveals === 1 && standing.raffle_cooldown_until_ms > Date.now(), `seller_get: ${JSON.stringify(standing)}`);
+    await open(buyerPage, `/raffle/${voidId}`);
+    assert((await buyerPage.locator("#raffle-void").textContent()).includes("무효"), "the void and why");
+    assert(await buyerPage.locator("#raffle-actions .status", { hasText: "결제할 것은 없습니다" }).isVisible(), "nothing to pay");
+    assert(await buyerPage.locator(".seller .missed-reveals[data-missed='1']").isVisible(), "the seller's missed reveal");
+    await shot(buyerPage, "18-raffle-void");
+    await open(buyerPage, "/me");
+    assert(await buyerPage.locator("#entries .outcome[data-outcome=void]").count() === 1, "the void entry on My Page");
   });
 
   await step("buyer logs out", async () => {

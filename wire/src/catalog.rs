@@ -54,6 +54,11 @@ pub struct SellerStanding {
     pub seller: SellerStatus,
     /// Whether it may register products now (an active, approved member).
     pub may_register: bool,
+    /// Raffles voided because this seller withheld its committed secret.
+    pub missed_reveals: u32,
+    /// Block time before which it may not create a raffle (cooling period after a
+    /// missed reveal; `None`: none was ever imposed).
+    pub raffle_cooldown_until_ms: Option<u64>,
 }
 
 impl SellerState {
@@ -79,6 +84,9 @@ impl SellerStanding {
             may_register: account.role == Role::Member
                 && account.status == AccountStatus::Active
                 && account.is_approved_seller(),
+            missed_reveals: account.missed_reveals,
+            raffle_cooldown_until_ms: (account.raffle_cooldown_until_ms > 0)
+                .then_some(account.raffle_cooldown_until_ms),
         }
     }
 }

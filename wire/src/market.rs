@@ -132,10 +132,16 @@ pub enum RafflePhase {
     Closing,
     /// Entry closed; the seller may reveal the secret until the reveal deadline.
     AwaitingReveal,
-    /// Anyone may draw (the seller revealed, or the deadline passed).
+    /// The seller revealed: anyone may draw.
     ReadyToDraw,
+    /// The reveal deadline passed without the secret: the next draw transaction voids
+    /// the raffle (nothing is drawn).
+    MissedReveal,
     /// Drawn.
     Drawn,
+    /// Void: the seller did not reveal its secret in time; nothing was drawn or
+    /// charged, the prizes went back to the seller, the miss is on its standing.
+    Void,
 }
 
 /// A raffle with its phase.
@@ -180,7 +186,7 @@ pub struct RaffleOutcome {
     pub revealed_secret: Option<Hash>,
     /// Whether the revealed secret matches the commitment.
     pub secret_matches_commitment: Option<bool>,
-    /// The seller missed the deadline; the seed is the closing block's hash alone.
+    /// The seller missed the deadline: the raffle is (or is about to be) void.
     pub seller_missed_reveal: bool,
     /// Entries.
     pub entries: u32,
@@ -216,6 +222,9 @@ pub enum EntryOutcome {
     NotSelected,
     /// The entry was cancelled (withdrawal).
     Cancelled,
+    /// The raffle is void: its seller did not reveal the committed secret by the
+    /// deadline, so nothing was drawn and nothing is charged.
+    Void,
 }
 
 /// A member's raffle entry.

@@ -555,7 +555,7 @@ pub(crate) async fn run_seller(command: SellerCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| explain(e, &rpc.rpc))?;
             print(rpc.output, &standing, || {
-                format!(
+                let mut text = format!(
                     "{}: {:?} {:?}, seller {}{}",
                     standing.account,
                     standing.role,
@@ -566,7 +566,12 @@ pub(crate) async fn run_seller(command: SellerCommand) -> anyhow::Result<()> {
                     } else {
                         ""
                     }
-                )
+                );
+                text.push_str(&missed_reveals_text(
+                    standing.missed_reveals,
+                    standing.raffle_cooldown_until_ms,
+                ));
+                text
             });
         }
         SellerCommand::List { status, limit, rpc } => {
@@ -583,9 +588,10 @@ pub(crate) async fn run_seller(command: SellerCommand) -> anyhow::Result<()> {
                 let mut text = format!("{} sellers", sellers.len());
                 for s in &sellers {
                     text.push_str(&format!(
-                        "\n  {} {}",
+                        "\n  {} {}{}",
                         s.account,
-                        serde_json::to_string(&s.seller).expect("serializes")
+                        serde_json::to_string(&s.seller).expect("serializes"),
+                        missed_reveals_text(s.missed_reveals, s.raffle_cooldown_until_ms)
                     ));
                 }
                 text
@@ -593,6 +599,17 @@ pub(crate) async fn run_seller(command: SellerCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The seller's missed raffle reveals, if any, and its cooling period.
+fn missed_reveals_text(missed: u32, cooldown_until_ms: Option<u64>) -> String {
+    if missed == 0 {
+        return String::new();
+    }
+    let until = cooldown_until_ms
+        .map(|ms| format!("; may not raffle before block time {ms} ms"))
+        .unwrap_or_default();
+    format!("\n  missed {missed} raffle reveal(s): those raffles are void{until}")
 }
 
 pub(crate) async fn run_ad(command: AdCommand) -> anyhow::Result<()> {

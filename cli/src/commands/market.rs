@@ -26,9 +26,13 @@ pub(crate) enum RaffleCommand {
     /// Create a raffle (signed by an approved seller) from a TOML or JSON file: items,
     /// price, runners_up, min_age, reveal_blocks, payment_window_ms, and either a
     /// `window` ({by = "heights", opens, closes} or {by = "times", opens_ms, closes_ms})
-    /// or `entry_blocks` (entries from the next block for that many blocks). A random
-    /// 32-byte secret is generated and kept next to the key file (mode 0600) as
-    /// `<key>.raffle-<id>.secret`; only its commitment goes on the ledger.
+    /// or `entry_blocks` (entries from the next block for that many blocks). The chain
+    /// refuses windows and `reveal_blocks` below its genesis minimums
+    /// (`params.min_raffle_*`), counted from the block that creates the raffle. A
+    /// secret not revealed by the deadline voids the raffle and bars the seller from
+    /// raffling for a cooling period. A random 32-byte secret is generated and kept next
+    /// to the key file (mode 0600) as `<key>.raffle-<id>.secret`; only its commitment
+    /// goes on the ledger.
     Create {
         /// The raffle file.
         file: PathBuf,
@@ -118,6 +122,8 @@ pub(crate) enum RaffleStatusArg {
     Closed,
     /// Drawn.
     Drawn,
+    /// Void: the seller missed its reveal.
+    Void,
 }
 
 /// Payment providers of `--payments.provider`.
@@ -489,6 +495,7 @@ pub(crate) async fn run_raffle(command: RaffleCommand) -> anyhow::Result<()> {
                 RaffleStatusArg::Open => RaffleStatus::Open,
                 RaffleStatusArg::Closed => RaffleStatus::Closed,
                 RaffleStatusArg::Drawn => RaffleStatus::Drawn,
+                RaffleStatusArg::Void => RaffleStatus::Void,
             });
             let raffles = client
                 .list(status, page(number, page_size))

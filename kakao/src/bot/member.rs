@@ -27,6 +27,7 @@ impl<D: BotData> SkillBot<D> {
             EntryState::RunnerUp { rank } => format!("예비 당첨 {rank}순위"),
             EntryState::NotSelected => "미당첨".to_owned(),
             EntryState::Cancelled => "응모 취소".to_owned(),
+            EntryState::Void => "무효 (판매자 시드 미공개 · 결제 없음)".to_owned(),
         }
     }
 

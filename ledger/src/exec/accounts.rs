@@ -48,6 +48,8 @@ pub(super) fn register<V: StateView + ?Sized>(
         birth_year,
         seller: SellerStatus::None,
         registered_height: exec.height,
+        missed_reveals: 0,
+        raffle_cooldown_until_ms: 0,
     };
     exec.put_account(&record);
     Ok(Effect::Done)

@@ -206,6 +206,8 @@ pub fn genesis_block<S: StateStore>(
         birth_year: None,
         seller: SellerStatus::None,
         registered_height: 0,
+        missed_reveals: 0,
+        raffle_cooldown_until_ms: 0,
     };
     for admin in &genesis.admins {
         exec.put_account(&new_account(*admin, Role::Admin));

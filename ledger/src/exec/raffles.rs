@@ -1,15 +1,24 @@
 //! Raffles: escrowed prizes, entries, the commit–reveal seed and the draw.
+//!
+//! A withheld reveal never draws. `DrawRaffle` (anyone may send it; the leader's
+//! housekeeping does) draws a closed raffle once the seller revealed; past the reveal
+//! deadline without the secret it voids the raffle instead: no orders (nothing is
+//! charged), the prizes are released to the seller, the raffle's status becomes `Void`
+//! with `seller_missed_reveal`, and the seller's account counts the miss and enters a
+//! cooling period (`missed_reveals × ChainParams::missed_reveal_cooldown_ms` of block
+//! time) in which `CreateRaffle` is refused. Windows shorter than the genesis minimums
+//! (`min_raffle_entry_blocks`/`_ms`, `min_raffle_reveal_blocks`) are refused at creation.
 
 use super::{orders, require_role, Exec, TxResult};
 use crate::block::{BlockHeader, Effect};
 use crate::draw::{draw_positions, draw_seed};
-use crate::error::{LedgerResult, Rejection};
+use crate::error::{LedgerError, LedgerResult, Rejection};
 use crate::hash::Hash;
 use crate::state::{decode_record, keys, StateView};
 use crate::tx::{age_in_years, raffle_commitment};
 use crate::types::{
-    Account, ClosingBlock, DrawResult, Item, ItemLock, OrderSource, Raffle, RaffleEntry,
-    RaffleSpec, RaffleStatus, Role, TxRef,
+    Account, ClosingBlock, DrawResult, EntryWindow, Item, ItemLock, OrderSource, Raffle,
+    RaffleEntry, RaffleSpec, RaffleStatus, Role, TxRef,
 };
 
 fn rule(raffle: &Raffle, reason: impl Into<String>) -> Rejection {
@@ -52,6 +61,46 @@ pub(super) fn close_due_raffles<V: StateView + ?Sized>(
     Ok(())
 }
 
+/// The genesis minimums: entries stay open long enough from now, and the seller has
+/// enough blocks to reveal.
+fn check_minimum_windows<V: StateView + ?Sized>(
+    exec: &Exec<'_, V>,
+    spec: &RaffleSpec,
+) -> Result<(), Rejection> {
+    let params = &exec.params;
+    let (left, minimum, unit) = match spec.window {
+        EntryWindow::Heights { opens, closes } => (
+            closes.saturating_sub(opens.max(exec.height)),
+            params.min_raffle_entry_blocks,
+            "blocks",
+        ),
+        EntryWindow::Times {
+            opens_ms,
+            closes_ms,
+        } => (
+            closes_ms.saturating_sub(opens_ms.max(exec.time_ms)),
+            params.min_raffle_entry_ms,
+            "ms",
+        ),
+    };
+    if left < minimum {
+        return Err(Rejection::invalid(
+            "window",
+            format!("entries must stay open at least {minimum} {unit} from now; this window leaves {left}"),
+        ));
+    }
+    if spec.reveal_blocks < params.min_raffle_reveal_blocks {
+        return Err(Rejection::invalid(
+            "reveal_blocks",
+            format!(
+                "the seller must have at least {} blocks to reveal, got {}",
+                params.min_raffle_reveal_blocks, spec.reveal_blocks
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// An approved seller escrows items it owns as prizes.
 pub(super) fn create<V: StateView + ?Sized>(
     exec: &mut Exec<'_, V>,
@@ -62,9 +111,17 @@ pub(super) fn create<V: StateView + ?Sized>(
     if signer.role != Role::Member || !signer.is_approved_seller() {
         return Err(Rejection::SellerNotApproved.into());
     }
+    if signer.raffle_cooldown_until_ms > exec.time_ms {
+        return Err(Rejection::RaffleCooldown {
+            missed_reveals: signer.missed_reveals,
+            until_ms: signer.raffle_cooldown_until_ms,
+        }
+        .into());
+    }
     if spec.window.is_closed_at(exec.height, exec.time_ms) {
         return Err(Rejection::invalid("window", "the entry window has already closed").into());
     }
+    check_minimum_windows(exec, spec)?;
     let mut counters = exec.counters()?;
     let raffle_id = counters.next_raffle;
     counters.next_raffle += 1;
@@ -172,6 +229,20 @@ pub(super) fn enter<V: StateView + ?Sized>(
     Ok(Effect::Done)
 }
 
+/// The closing block of a closed raffle; refuses the others.
+fn closed(raffle: &Raffle) -> Result<ClosingBlock, Rejection> {
+    match (raffle.status, raffle.closing_block) {
+        (RaffleStatus::Open, _) => Err(rule(raffle, "entry has not closed yet")),
+        (RaffleStatus::Drawn, _) => Err(rule(raffle, "already drawn")),
+        (RaffleStatus::Void, _) => Err(rule(
+            raffle,
+            "void: the seller did not reveal its secret by the deadline",
+        )),
+        (RaffleStatus::Closed, Some(closing)) => Ok(closing),
+        (RaffleStatus::Closed, None) => unreachable!("a closed raffle has a closing block"),
+    }
+}
+
 /// The height up to which the seller may reveal.
 fn reveal_deadline(raffle: &Raffle, closing: &ClosingBlock) -> u64 {
     closing.height.saturating_add(raffle.spec.reveal_blocks)
@@ -190,12 +261,7 @@ pub(super) fn reveal<V: StateView + ?Sized>(
             Rejection::unauthorized("revealing a raffle secret", "the raffle's seller").into(),
         );
     }
-    let closing = match (raffle.status, raffle.closing_block) {
-        (RaffleStatus::Open, _) => return Err(rule(&raffle, "entry has not closed yet").into()),
-        (RaffleStatus::Drawn, _) => return Err(rule(&raffle, "already drawn").into()),
-        (RaffleStatus::Closed, Some(closing)) => closing,
-        (RaffleStatus::Closed, None) => unreachable!("a closed raffle has a closing block"),
-    };
+    let closing = closed(&raffle)?;
     if raffle.revealed_secret.is_some() {
         return Err(rule(&raffle, "the secret was already revealed").into());
     }
@@ -216,28 +282,27 @@ pub(super) fn reveal<V: StateView + ?Sized>(
 }
 
 /// Draws a closed raffle, once: winners get orders for the prizes, runners-up wait.
+/// Past the reveal deadline without the secret, voids it instead ([`void`]).
 pub(super) fn draw<V: StateView + ?Sized>(
     exec: &mut Exec<'_, V>,
     raffle_id: u64,
     tx_ref: TxRef,
 ) -> TxResult<Effect> {
     let mut raffle: Raffle = exec.record("raffle", &keys::raffle(raffle_id), raffle_id)?;
-    let closing = match (raffle.status, raffle.closing_block) {
-        (RaffleStatus::Open, _) => return Err(rule(&raffle, "entry has not closed yet").into()),
-        (RaffleStatus::Drawn, _) => return Err(rule(&raffle, "already drawn").into()),
-        (RaffleStatus::Closed, Some(closing)) => closing,
-        (RaffleStatus::Closed, None) => unreachable!("a closed raffle has a closing block"),
-    };
+    let closing = closed(&raffle)?;
     let deadline = reveal_deadline(&raffle, &closing);
-    if raffle.revealed_secret.is_none() && exec.height <= deadline {
-        return Err(rule(
-            &raffle,
-            format!("waiting for the seller's reveal until height {deadline}"),
-        )
-        .into());
-    }
+    let Some(secret) = raffle.revealed_secret else {
+        if exec.height <= deadline {
+            return Err(rule(
+                &raffle,
+                format!("waiting for the seller's reveal until height {deadline}"),
+            )
+            .into());
+        }
+        return void(exec, raffle);
+    };
     let entrants = eligible_entrants(exec, &raffle)?;
-    let seed = draw_seed(raffle_id, &closing.hash, raffle.revealed_secret.as_ref());
+    let seed = draw_seed(raffle_id, &closing.hash, &secret);
     let prizes = raffle.spec.items.len();
     let drawn = draw_positions(
         &seed,
@@ -258,11 +323,10 @@ pub(super) fn draw<V: StateView + ?Sized>(
             None => orders::release_item(exec, *item_id)?,
         }
     }
-    raffle.seller_missed_reveal = raffle.revealed_secret.is_none();
     raffle.status = RaffleStatus::Drawn;
     raffle.result = Some(DrawResult {
         seed,
-        seller_revealed: raffle.revealed_secret.is_some(),
+        seller_revealed: true,
         winners,
         runners_up,
         drawn: tx_ref,
@@ -272,6 +336,36 @@ pub(super) fn draw<V: StateView + ?Sized>(
         raffle: raffle_id,
         orders: orders_created,
     })
+}
+
+/// Voids a raffle whose seller let the reveal deadline pass: nothing is drawn and no
+/// order opened, the prizes are released to the seller, and the seller's account
+/// records the miss and a cooling period that grows with each miss.
+fn void<V: StateView + ?Sized>(exec: &mut Exec<'_, V>, mut raffle: Raffle) -> TxResult<Effect> {
+    for item_id in &raffle.spec.items {
+        orders::release_item(exec, *item_id)?;
+    }
+    raffle.status = RaffleStatus::Void;
+    raffle.seller_missed_reveal = true;
+    exec.write(keys::raffle(raffle.id), &raffle);
+
+    let Some(mut seller) = exec.account(&raffle.seller)? else {
+        return Err(LedgerError::Corrupt {
+            what: "account",
+            reason: format!("the seller of raffle {} has no account", raffle.id),
+        }
+        .into());
+    };
+    seller.missed_reveals = seller.missed_reveals.saturating_add(1);
+    let cooling = exec
+        .params
+        .missed_reveal_cooldown_ms
+        .saturating_mul(u64::from(seller.missed_reveals));
+    seller.raffle_cooldown_until_ms = seller
+        .raffle_cooldown_until_ms
+        .max(exec.time_ms.saturating_add(cooling));
+    exec.put_account(&seller);
+    Ok(Effect::RaffleVoided { raffle: raffle.id })
 }
 
 /// Entrants that take part in the draw, in entry order: every entry not cancelled by

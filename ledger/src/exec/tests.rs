@@ -104,6 +104,15 @@ fn settle(order: u64, event_id: &str, amount: u64) -> Payload {
     }
 }
 
+fn short_windows() -> ChainParams {
+    ChainParams {
+        min_raffle_entry_blocks: 1,
+        min_raffle_entry_ms: 1,
+        min_raffle_reveal_blocks: 1,
+        ..ChainParams::default()
+    }
+}
+
 fn heights(opens: u64, closes: u64) -> EntryWindow {
     EntryWindow::Heights { opens, closes }
 }
@@ -140,8 +149,11 @@ struct Fixture {
 }
 
 impl Fixture {
+    /// The default parameters, except minimum raffle windows of one block / one ms, so
+    /// that tests of the other rules can use short windows (the minimums have tests of
+    /// their own, on the defaults).
     fn new() -> Fixture {
-        Fixture::with_params(ChainParams::default())
+        Fixture::with_params(short_windows())
     }
 
     fn with_params(params: ChainParams) -> Fixture {
@@ -1087,6 +1099,8 @@ fn register_account_by_operator_and_admin() {
             birth_year: Some(2001),
             seller: SellerStatus::None,
             registered_height: fx.height(),
+            missed_reveals: 0,
+            raffle_cooldown_until_ms: 0,
         }
     );
     // An admin may register members and admins.
@@ -2527,7 +2541,11 @@ fn entrants(fx: &Fixture, raffle: u64) -> Vec<PublicKey> {
 fn expected_draw(fx: &Fixture, raffle: u64) -> (Vec<PublicKey>, Vec<PublicKey>) {
     let record = fx.raffle(raffle);
     let closing = record.closing_block.unwrap();
-    let seed = draw_seed(raffle, &closing.hash, record.revealed_secret.as_ref());
+    let seed = draw_seed(
+        raffle,
+        &closing.hash,
+        &record.revealed_secret.expect("drawn raffles were revealed"),
+    );
     let pool = entrants(fx, raffle);
     let prizes = record.spec.items.len();
     let picked: Vec<PublicKey> =
@@ -2572,7 +2590,7 @@ fn draw_with_reveal_opens_orders_for_the_winners() {
     assert!(!record.seller_missed_reveal);
     let result = record.result.clone().unwrap();
     assert!(result.seller_revealed);
-    assert_eq!(result.seed, draw_seed(raffle, &closing.hash, Some(&s)));
+    assert_eq!(result.seed, draw_seed(raffle, &closing.hash, &s));
     assert_eq!(result.drawn, tx);
     let (winners, runners_up) = expected_draw(&fx, raffle);
     assert_eq!(result.winners, winners);
@@ -2624,10 +2642,10 @@ fn draw_with_reveal_opens_orders_for_the_winners() {
 }
 
 #[test]
-fn draw_without_reveal_falls_back_after_the_deadline() {
+fn a_withheld_reveal_voids_the_raffle_after_the_deadline() {
     let mut fx = Fixture::new();
     let seller = fx.seller.clone();
-    let items = fx.register_items(&seller, &["F-1"], false);
+    let items = fx.register_items(&seller, &["F-1", "F-2"], false);
     let c = fx.next_height();
     let raffle = fx.create_raffle(
         &seller,
@@ -2657,32 +2675,39 @@ fn draw_without_reveal_falls_back_after_the_deadline() {
         Payload::DrawRaffle { raffle: 99 },
         unknown("raffle", 99),
     );
-    // Past it, anyone may draw from the closing block's hash alone.
+    let orders_before = fx.counters().next_order;
+    // Past it, anyone's draw voids the raffle: nothing drawn, nothing charged.
+    let void_time = fx.time_ms;
     let effect = fx.ok(&bob, Payload::DrawRaffle { raffle });
-    assert_eq!(
-        effect,
-        Effect::RaffleDrawn {
-            raffle,
-            orders: vec![1]
-        }
-    );
+    assert_eq!(effect, Effect::RaffleVoided { raffle });
     let record = fx.raffle(raffle);
+    assert_eq!(record.status, RaffleStatus::Void);
     assert!(record.seller_missed_reveal, "recorded against the seller");
-    let result = record.result.clone().unwrap();
-    assert!(!result.seller_revealed);
-    assert_eq!(result.seed, draw_seed(raffle, &closing.hash, None));
-    let (winners, runners_up) = expected_draw(&fx, raffle);
-    assert_eq!(
-        (result.winners.clone(), result.runners_up.clone()),
-        (winners, runners_up)
-    );
-    assert_eq!(fx.order(1).buyer, result.winners[0]);
-    // Once.
+    assert_eq!(record.result, None, "no winners");
+    assert_eq!(record.revealed_secret, None);
+    assert_eq!(fx.counters().next_order, orders_before, "no order opened");
+    for item in &items {
+        let item = fx.item(*item);
+        assert_eq!(
+            item.lock,
+            ItemLock::Free,
+            "the prize is back with the seller"
+        );
+        assert_eq!(item.owner, seller.public());
+    }
+    for member in members {
+        assert!(fx
+            .get::<()>(&keys::account_order(&member.public(), orders_before))
+            .is_none());
+    }
+    // On the seller's account: one miss and a cooling period.
+    let account = fx.account(&seller);
+    assert_eq!(account.missed_reveals, 1);
+    let cooling = fx.params().missed_reveal_cooldown_ms;
+    assert_eq!(account.raffle_cooldown_until_ms, void_time + cooling);
+    // Once; the seller's reveal comes too late.
     let r = fx.reject(&bob, Payload::DrawRaffle { raffle });
-    assert!(
-        raffle_rule(&r, raffle, RaffleStatus::Drawn, "already drawn"),
-        "{r:?}"
-    );
+    assert!(raffle_rule(&r, raffle, RaffleStatus::Void, "void"), "{r:?}");
     let seller_reveal = fx.reject(
         &seller,
         Payload::RevealRaffleSecret {
@@ -2690,12 +2715,223 @@ fn draw_without_reveal_falls_back_after_the_deadline() {
             secret: secret("s"),
         },
     );
-    assert!(raffle_rule(
-        &seller_reveal,
-        raffle,
-        RaffleStatus::Drawn,
-        "already drawn"
-    ));
+    assert!(
+        raffle_rule(&seller_reveal, raffle, RaffleStatus::Void, "did not reveal"),
+        "{seller_reveal:?}"
+    );
+    // The prizes are free again (the seller may sell or transfer them), but not raffle
+    // them during the cooling period.
+    let c = fx.next_height();
+    let cooling_refusal = fx.reject(
+        &seller,
+        Payload::CreateRaffle(raffle_spec(items.clone(), heights(c, c + 5), &secret("t"))),
+    );
+    assert_eq!(
+        cooling_refusal,
+        Rejection::RaffleCooldown {
+            missed_reveals: 1,
+            until_ms: void_time + cooling,
+        }
+    );
+    assert_eq!(cooling_refusal.code(), 29);
+    // Another seller is not affected.
+    let seller2 = fx.seller2.clone();
+    let other = fx.register_items(&seller2, &["G-1"], false);
+    let c = fx.next_height();
+    fx.create_raffle(
+        &seller2,
+        raffle_spec(other, heights(c, c + 5), &secret("u")),
+    );
+    // After the cooling period, the seller may raffle again.
+    fx.time_ms = void_time + cooling;
+    let c = fx.next_height();
+    let again = fx.create_raffle(
+        &seller,
+        raffle_spec(vec![items[0]], heights(c, c + 3), &secret("v")),
+    );
+    // A second miss doubles the cooling period.
+    fx.enter_all(again, &[&fx.alice.clone()]);
+    let closing = fx.close_raffle(again);
+    fx.advance_to(closing.height + 4);
+    let second_void = fx.time_ms;
+    assert_eq!(
+        fx.ok(&bob, Payload::DrawRaffle { raffle: again }),
+        Effect::RaffleVoided { raffle: again }
+    );
+    let account = fx.account(&seller);
+    assert_eq!(account.missed_reveals, 2);
+    assert_eq!(account.raffle_cooldown_until_ms, second_void + 2 * cooling);
+}
+
+/// Winners and runners-up of a draw.
+type Picked = (Vec<PublicKey>, Vec<PublicKey>);
+
+/// One raffle run from its inputs: `entrants` of the fixture's adult members enter,
+/// the seller reveals or not, and the draw is sent `delay` blocks after the deadline
+/// (or right after the reveal) by member `drawer`. Returns the status and the result.
+fn run_raffle(
+    entrants: usize,
+    prizes: usize,
+    runners_up: u32,
+    secret_byte: u8,
+    reveal: bool,
+    delay: u64,
+    drawer: usize,
+) -> (RaffleStatus, Option<Picked>, Account) {
+    let mut fx = Fixture::new();
+    let seller = fx.seller.clone();
+    let serials: Vec<String> = (0..prizes).map(|i| format!("Q-{i}")).collect();
+    let serials: Vec<&str> = serials.iter().map(String::as_str).collect();
+    let items = fx.register_items(&seller, &serials, false);
+    let s = Hash::tagged(b"property secret", &[&[secret_byte]]);
+    let c = fx.next_height();
+    let raffle = fx.create_raffle(
+        &seller,
+        RaffleSpec {
+            runners_up,
+            ..raffle_spec(items, heights(c + 1, c + 3), &s)
+        },
+    );
+    let members = [
+        fx.alice.clone(),
+        fx.bob.clone(),
+        fx.carol.clone(),
+        fx.dave.clone(),
+        fx.erin.clone(),
+    ];
+    let entering: Vec<&Keypair> = members.iter().take(entrants).collect();
+    fx.enter_all(raffle, &entering);
+    let closing = fx.close_raffle(raffle);
+    if reveal {
+        fx.ok(&seller, Payload::RevealRaffleSecret { raffle, secret: s });
+    } else {
+        fx.advance_to(closing.height + 4);
+    }
+    for _ in 0..delay {
+        fx.block(Vec::new());
+    }
+    let effect = fx.ok(
+        &members[drawer % members.len()],
+        Payload::DrawRaffle { raffle },
+    );
+    let record = fx.raffle(raffle);
+    match effect {
+        Effect::RaffleDrawn { .. } => {
+            let result = record.result.clone().expect("drawn");
+            assert_eq!(
+                (result.winners.clone(), result.runners_up.clone()),
+                expected_draw(&fx, raffle),
+                "recomputable from the ledger's data"
+            );
+            (
+                record.status,
+                Some((result.winners, result.runners_up)),
+                fx.account(&seller),
+            )
+        }
+        Effect::RaffleVoided { .. } => {
+            assert_eq!(record.result, None);
+            for item in &record.spec.items {
+                assert_eq!(fx.item(*item).lock, ItemLock::Free);
+            }
+            (record.status, None, fx.account(&seller))
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(24))]
+
+    /// A fixed set of inputs (entries, closing block, secret) gives one outcome: the
+    /// block the draw comes in and who sends it change nothing. Without the secret
+    /// there is no outcome at all: the raffle is void and the miss recorded.
+    #[test]
+    fn one_outcome_per_inputs_and_void_without_the_secret(
+        entrants in 1usize..=5,
+        prizes in 1usize..=2,
+        runners_up in 0u32..=2,
+        secret_byte in proptest::prelude::any::<u8>(),
+        reveal in proptest::prelude::any::<bool>(),
+        delays in (0u64..4, 0u64..4),
+        drawers in (0usize..5, 0usize..5),
+    ) {
+        let first = run_raffle(entrants, prizes, runners_up, secret_byte, reveal, delays.0, drawers.0);
+        let second = run_raffle(entrants, prizes, runners_up, secret_byte, reveal, delays.1, drawers.1);
+        proptest::prop_assert_eq!(&first.1, &second.1);
+        if reveal {
+            proptest::prop_assert_eq!(first.0, RaffleStatus::Drawn);
+            proptest::prop_assert_eq!(first.2.missed_reveals, 0);
+        } else {
+            proptest::prop_assert_eq!(first.0, RaffleStatus::Void);
+            proptest::prop_assert_eq!(second.0, RaffleStatus::Void);
+            proptest::prop_assert_eq!(first.2.missed_reveals, 1);
+            proptest::prop_assert!(first.2.raffle_cooldown_until_ms > T0);
+        }
+    }
+}
+
+#[test]
+fn raffle_windows_below_the_genesis_minimums_are_refused() {
+    let params = ChainParams::default();
+    let mut fx = Fixture::with_params(params.clone());
+    let seller = fx.seller.clone();
+    let items = fx.register_items(&seller, &["W-1"], false);
+    let spec = |window: EntryWindow, reveal_blocks: u64| RaffleSpec {
+        reveal_blocks,
+        ..raffle_spec(items.clone(), window, &secret("w"))
+    };
+    let enough_reveal = params.min_raffle_reveal_blocks;
+    let blocks = params.min_raffle_entry_blocks;
+    // By height: counted from the creating block, or from the opening if later.
+    let c = fx.next_height();
+    let r = fx.reject(
+        &seller,
+        Payload::CreateRaffle(spec(heights(c, c + blocks - 1), enough_reveal)),
+    );
+    assert!(invalid_field(&r, "window"), "{r:?}");
+    assert!(r.to_string().contains("at least"), "{r}");
+    let c = fx.next_height();
+    let r = fx.reject(
+        &seller,
+        Payload::CreateRaffle(spec(heights(c - 3, c + blocks - 1), enough_reveal)),
+    );
+    assert!(
+        invalid_field(&r, "window"),
+        "an early opening does not count: {r:?}"
+    );
+    // By time, likewise.
+    let (now, ms) = (fx.time_ms, params.min_raffle_entry_ms);
+    let times = |opens_ms: u64, closes_ms: u64| EntryWindow::Times {
+        opens_ms,
+        closes_ms,
+    };
+    let r = fx.reject(
+        &seller,
+        Payload::CreateRaffle(spec(times(now - 60_000, now + ms - 1), enough_reveal)),
+    );
+    assert!(invalid_field(&r, "window"), "{r:?}");
+    // The reveal window.
+    let c = fx.next_height();
+    let r = fx.reject(
+        &seller,
+        Payload::CreateRaffle(spec(heights(c, c + blocks), enough_reveal - 1)),
+    );
+    assert!(invalid_field(&r, "reveal_blocks"), "{r:?}");
+    // At the minimums exactly: accepted.
+    let c = fx.next_height();
+    let raffle = fx.create_raffle(&seller, spec(heights(c, c + blocks), enough_reveal));
+    assert_eq!(fx.raffle(raffle).spec.reveal_blocks, enough_reveal);
+    let seller2 = fx.seller2.clone();
+    let other = fx.register_items(&seller2, &["W-2"], false);
+    let now = fx.time_ms;
+    fx.create_raffle(
+        &seller2,
+        RaffleSpec {
+            reveal_blocks: enough_reveal,
+            ..raffle_spec(other, times(now - 1_000, now + ms), &secret("x"))
+        },
+    );
 }
 
 #[test]

@@ -106,6 +106,8 @@ pub(super) fn add<V: StateView + ?Sized>(
             birth_year: None,
             seller: SellerStatus::None,
             registered_height: exec.height,
+            missed_reveals: 0,
+            raffle_cooldown_until_ms: 0,
         }),
     }
     exec.write(

@@ -1,8 +1,10 @@
 //! Raffles: the proven entries and the draw recomputed from them.
 //!
 //! The winners are a pure function of ledger data ([`crate::draw`]): the raffle id, the
-//! hash of the block that closed entry, the seller's revealed secret (if revealed in
-//! time) and the entries that were not cancelled, in entry order. An entry of a drawn
+//! hash of the block that closed entry, the seller's revealed secret and the entries
+//! that were not cancelled, in entry order. A raffle is drawn only with the secret; one
+//! whose seller missed the deadline is void (no result, the miss recorded), which a
+//! state at or before the deadline cannot show. An entry of a drawn
 //! raffle never changes afterwards, so the entries proven at any later state are the
 //! ones the draw saw.
 
@@ -38,7 +40,7 @@ pub struct RaffleVerdict {
     pub eligible: Vec<PublicKey>,
     /// The certified block whose hash seeds the draw, once entry closed.
     pub closing_block: Option<ClosingBlock>,
-    /// Whether the seller revealed its committed secret (false: block hash alone).
+    /// Whether the seller revealed its committed secret (a drawn raffle always has).
     pub seller_revealed: bool,
     /// The recomputed seed, once drawn.
     pub seed: Option<Hash>,
@@ -156,7 +158,10 @@ pub fn verify_raffle(
         (RaffleStatus::Drawn, Some(result)) => {
             let closing =
                 closing.ok_or_else(|| draw_error(raffle_id, "drawn without a closing block"))?;
-            let seed = draw_seed(raffle_id, &closing.hash, raffle.revealed_secret.as_ref());
+            let secret = raffle
+                .revealed_secret
+                .ok_or_else(|| draw_error(raffle_id, "drawn without the seller's secret"))?;
+            let seed = draw_seed(raffle_id, &closing.hash, &secret);
             if seed != result.seed {
                 return Err(draw_error(
                     raffle_id,
@@ -166,25 +171,11 @@ pub fn verify_raffle(
                     ),
                 ));
             }
-            if result.seller_revealed != raffle.revealed_secret.is_some()
-                || raffle.seller_missed_reveal == raffle.revealed_secret.is_some()
-            {
+            if !result.seller_revealed || raffle.seller_missed_reveal {
                 return Err(draw_error(
                     raffle_id,
                     "the record disagrees with itself about the seller's reveal",
                 ));
-            }
-            if raffle.revealed_secret.is_none() {
-                let deadline = closing.height.saturating_add(raffle.spec.reveal_blocks);
-                if result.drawn.height <= deadline {
-                    return Err(draw_error(
-                        raffle_id,
-                        format!(
-                            "drawn without the seller's secret at block {}, before the reveal deadline {deadline}",
-                            result.drawn.height
-                        ),
-                    ));
-                }
             }
             let prizes = raffle.spec.items.len();
             let picked: Vec<PublicKey> = draw_positions(
@@ -221,6 +212,27 @@ pub fn verify_raffle(
             verdict.winners = winners;
             verdict.runners_up = runners_up;
             verdict.drawn = Some(result.drawn);
+        }
+        (RaffleStatus::Void, None) => {
+            if closing.is_none() || raffle.revealed_secret.is_some() || !raffle.seller_missed_reveal
+            {
+                return Err(draw_error(
+                    raffle_id,
+                    "void, but the record does not show a closed raffle whose seller missed the reveal",
+                ));
+            }
+            let deadline = closing
+                .map(|c| c.height.saturating_add(raffle.spec.reveal_blocks))
+                .unwrap_or(u64::MAX);
+            if state.header.height <= deadline {
+                return Err(draw_error(
+                    raffle_id,
+                    format!(
+                        "void at height {}, before the reveal deadline {deadline} passed",
+                        state.header.height
+                    ),
+                ));
+            }
         }
         (RaffleStatus::Drawn, None) | (_, Some(_)) => {
             return Err(draw_error(

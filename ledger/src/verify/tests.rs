@@ -17,7 +17,9 @@ use crate::crypto::{Keypair, PublicKey};
 use crate::hash::Hash;
 use crate::state::{keys, MemoryStore};
 use crate::tx::{raffle_commitment, Payload, SignedTransaction, Transaction};
-use crate::types::{ChainParams, EntryWindow, ProductSpec, RaffleSpec, Role, Validator};
+use crate::types::{
+    ChainParams, EntryWindow, ProductSpec, RaffleSpec, RaffleStatus, Role, Validator,
+};
 
 const T0: u64 = 1_767_000_000_000;
 const P2P: &str = "/ip4/127.0.0.1/tcp/30333";
@@ -46,7 +48,13 @@ impl Net {
         GenesisState {
             chain_id: Hash::of(b"verify-tests"),
             time_ms: T0,
-            params: ChainParams::default(),
+            // Short raffle windows (the minimums are tested in `exec`).
+            params: ChainParams {
+                min_raffle_entry_blocks: 1,
+                min_raffle_entry_ms: 1,
+                min_raffle_reveal_blocks: 1,
+                ..ChainParams::default()
+            },
             admins: vec![admin.public()],
             validators: validators
                 .iter()
@@ -213,17 +221,9 @@ impl Net {
         let tx = net.sign(
             &seller,
             Payload::CreateRaffle(RaffleSpec {
-                items: vec![2],
-                window: EntryWindow::Heights {
-                    opens,
-                    closes: opens + 3,
-                },
                 price: 200_000,
                 runners_up: 2,
-                min_age: None,
-                seed_commitment: raffle_commitment(&secret),
-                reveal_blocks: 3,
-                payment_window_ms: 600_000,
+                ..raffle_by_heights(2, opens, opens + 3, &secret, 3)
             }),
         );
         net.block(vec![tx]);
@@ -270,6 +270,26 @@ impl Net {
 
     fn raffle_proof(&self) -> RaffleProof {
         build::raffle_proof(&self.chain, self.anchor_height(), self.raffle).unwrap()
+    }
+}
+
+/// A one-prize raffle on `item`, open for heights `opens..closes`.
+fn raffle_by_heights(
+    item: u64,
+    opens: u64,
+    closes: u64,
+    secret: &Hash,
+    reveal_blocks: u64,
+) -> RaffleSpec {
+    RaffleSpec {
+        items: vec![item],
+        window: EntryWindow::Heights { opens, closes },
+        price: 1_000,
+        runners_up: 0,
+        min_age: None,
+        seed_commitment: raffle_commitment(secret),
+        reveal_blocks,
+        payment_window_ms: 600_000,
     }
 }
 
@@ -855,4 +875,54 @@ fn set_records_link_every_change() {
         after_second
     );
     let _ = keys::validator_set();
+}
+
+/// A raffle whose seller never reveals: before the deadline the proven record is
+/// closed and waiting; after the void it verifies as void, with no seed and no winners.
+#[test]
+fn a_void_raffle_verifies_as_void() {
+    let mut net = Net::new();
+    let seller = net.seller.clone();
+    let opens = net.height() + 1;
+    let tx = net.sign(
+        &seller,
+        Payload::CreateRaffle(raffle_by_heights(
+            3,
+            opens,
+            opens + 2,
+            &Hash::of(b"withheld"),
+            2,
+        )),
+    );
+    net.block(vec![tx]);
+    let raffle = 2;
+    let entrant = net.members[9].clone();
+    let tx = net.sign(&entrant, Payload::EnterRaffle { raffle });
+    net.block(vec![tx]);
+    // The close, then the reveal blocks pass without the secret.
+    for _ in 0..3 {
+        net.block(Vec::new());
+    }
+    let waiting = build::raffle_proof(&net.chain, net.anchor_height(), raffle).unwrap();
+    let verdict = verify_raffle(&net.trust(), raffle, &waiting, fresh()).unwrap();
+    assert_eq!(verdict.status, RaffleStatus::Closed);
+    for _ in 0..2 {
+        net.block(Vec::new());
+    }
+    let tx = net.sign(&entrant, Payload::DrawRaffle { raffle });
+    let block = net.block(vec![tx]);
+    assert!(matches!(
+        &block.receipts[0].outcome,
+        crate::block::Outcome::Applied {
+            effect: crate::block::Effect::RaffleVoided { raffle: 2 }
+        }
+    ));
+    net.block(Vec::new());
+    let proof = build::raffle_proof(&net.chain, net.anchor_height(), raffle).unwrap();
+    let verdict = verify_raffle(&net.trust(), raffle, &proof, fresh()).unwrap();
+    assert_eq!(verdict.status, RaffleStatus::Void);
+    assert!(!verdict.seller_revealed);
+    assert_eq!((verdict.seed, verdict.drawn), (None, None));
+    assert!(verdict.winners.is_empty());
+    assert_eq!(verdict.eligible, vec![entrant.public()]);
 }

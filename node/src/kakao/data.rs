@@ -350,6 +350,8 @@ impl BotData for NodeBotData {
             };
             let state = if cancelled {
                 EntryState::Cancelled
+            } else if raffle.status == RaffleStatus::Void {
+                EntryState::Void
             } else if let Some(order) = won.get(&raffle_id) {
                 EntryState::Won {
                     order_id: order.id,

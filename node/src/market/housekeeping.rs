@@ -4,8 +4,8 @@
 //!   anyone may sign): a raffle prize passes to the next runner-up, a listing goes back
 //!   on sale.
 //! - A closed raffle is drawn (`DrawRaffle`) once the seller revealed the secret, or
-//!   once the reveal deadline passed (the draw then falls back to the closing block's
-//!   hash and records that the seller missed the reveal).
+//!   once the reveal deadline passed, when the same transaction voids it (nothing is
+//!   drawn or charged, the prizes go back to the seller, the miss is recorded).
 //! - Windows close and deadlines pass only when blocks come: on an idle chain the
 //!   leader proposes an empty block every few seconds for a raffle whose time window is
 //!   over or which waits for a reveal, so that the closing block and the deadline come.
@@ -142,7 +142,7 @@ enum RaffleChore {
 
 fn chore(raffle: &Raffle, height: u64, head_time_ms: u64, now: u64) -> RaffleChore {
     match raffle.status {
-        RaffleStatus::Drawn => RaffleChore::Wait,
+        RaffleStatus::Drawn | RaffleStatus::Void => RaffleChore::Wait,
         RaffleStatus::Open => {
             let over_by_time = matches!(raffle.spec.window, EntryWindow::Times { closes_ms, .. } if now >= closes_ms);
             if over_by_time || raffle.spec.window.is_closed_at(height, head_time_ms) {

@@ -168,9 +168,12 @@ impl Market {
         let now = self.now_ms();
         let phase = match raffle.status {
             RaffleStatus::Drawn => RafflePhase::Drawn,
+            RaffleStatus::Void => RafflePhase::Void,
             RaffleStatus::Closed => {
-                if raffle.revealed_secret.is_some() || reveal_deadline.is_some_and(|d| height > d) {
+                if raffle.revealed_secret.is_some() {
                     RafflePhase::ReadyToDraw
+                } else if reveal_deadline.is_some_and(|d| height > d) {
+                    RafflePhase::MissedReveal
                 } else {
                     RafflePhase::AwaitingReveal
                 }
@@ -272,9 +275,9 @@ impl Market {
             .filter(|e| !e.cancelled)
             .map(|e| e.entrant)
             .collect();
-        let recomputed = match (&record.result, record.closing_block) {
-            (Some(_), Some(closing)) => {
-                let seed = draw_seed(raffle, &closing.hash, record.revealed_secret.as_ref());
+        let recomputed = match (&record.result, record.closing_block, record.revealed_secret) {
+            (Some(_), Some(closing), Some(secret)) => {
+                let seed = draw_seed(raffle, &closing.hash, &secret);
                 let prizes = record.spec.items.len();
                 let picked: Vec<PublicKey> = draw_positions(
                     &seed,
@@ -311,7 +314,8 @@ impl Market {
             secret_matches_commitment: record
                 .revealed_secret
                 .map(|s| raffle_commitment(&s) == record.spec.seed_commitment),
-            seller_missed_reveal: record.seller_missed_reveal,
+            seller_missed_reveal: record.seller_missed_reveal
+                || view.phase == RafflePhase::MissedReveal,
             entries: record.entry_count,
             eligible_entries: eligible.len() as u32,
             items: record.spec.items.clone(),
@@ -358,6 +362,8 @@ impl Market {
             };
             let outcome = if entry.cancelled {
                 EntryOutcome::Cancelled
+            } else if raffle.status == RaffleStatus::Void {
+                EntryOutcome::Void
             } else {
                 match &raffle.result {
                     None => EntryOutcome::Waiting,

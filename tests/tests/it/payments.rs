@@ -469,9 +469,17 @@ impl Market {
         status: RaffleStatus,
         nudge: Option<&Keypair>,
     ) -> anyhow::Result<()> {
-        let deadline = Instant::now() + WAIT;
+        let mut deadline = Instant::now() + WAIT;
+        let mut first = true;
         loop {
             let view = RaffleApiClient::get(&self.rpc, raffle).await?;
+            if std::mem::take(&mut first) {
+                // A window by time closes when it closes: WAIT counts from then.
+                if let EntryWindow::Times { closes_ms, .. } = view.raffle.spec.window {
+                    let left = closes_ms.saturating_sub(truffle_clock::now_ms());
+                    deadline += Duration::from_millis(left);
+                }
+            }
             if view.raffle.status == status {
                 return Ok(());
             }
@@ -930,9 +938,10 @@ async fn unpaid_prizes_expire_to_the_runner_up_and_late_payments_are_refunded() 
     let now = truffle_clock::now_ms();
     let spec = |item: u64, runners_up: u32| RaffleSpec {
         items: vec![item],
+        // The dev chain's shortest entry window is 30 s (`min_raffle_entry_ms`).
         window: EntryWindow::Times {
             opens_ms: now - 1_000,
-            closes_ms: now + 6_000,
+            closes_ms: now + 33_000,
         },
         price: 99_000,
         runners_up,

@@ -10,7 +10,7 @@ use truffle_ledger::tx::raffle_commitment;
 use truffle_ledger::types::{EntryWindow, OrderSource, OrderStatus, RaffleSpec, RaffleStatus};
 use truffle_ledger::{Effect, Hash, Keypair, Payload, PublicKey, Rejection};
 use truffle_testnet::truffle_binary;
-use truffle_wire::api::{ChainApiClient, OrderApiClient, RaffleApiClient};
+use truffle_wire::api::{ChainApiClient, OrderApiClient, PaymentApiClient, RaffleApiClient};
 use truffle_wire::market::{EntryOutcome, PageRequest, RafflePhase};
 
 use crate::payments::{code, start_node, Market, Sms};
@@ -307,10 +307,12 @@ async fn recompute(
         header.hash, closing.hash,
         "the closing block is the chain's block"
     );
-    if let Some(secret) = &view.raffle.revealed_secret {
-        assert_eq!(raffle_commitment(secret), view.raffle.spec.seed_commitment);
-    }
-    let seed = draw_seed(raffle, &header.hash, view.raffle.revealed_secret.as_ref());
+    let secret = view
+        .raffle
+        .revealed_secret
+        .context("only revealed raffles are drawn")?;
+    assert_eq!(raffle_commitment(&secret), view.raffle.spec.seed_commitment);
+    let seed = draw_seed(raffle, &header.hash, &secret);
     let prizes = view.raffle.spec.items.len();
     let picked: Vec<PublicKey> = draw_positions(
         &seed,
@@ -327,7 +329,8 @@ async fn recompute(
 }
 
 /// Winners are a pure function of ledger data: recomputed from RPC data alone, with the
-/// seller's secret and, when the seller misses the reveal, from the closing block alone.
+/// seller's secret. A seller that withholds its secret gets no draw: the raffle is void,
+/// nothing is charged, entrants see why, and `seller_get` shows the missed reveal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn draws_recompute_from_ledger_data_alone() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -336,9 +339,12 @@ async fn draws_recompute_from_ledger_data_alone() -> anyhow::Result<()> {
     args.extend(["--raffles.auto-draw".into(), "false".into()]);
     let node = start_node(dir.path(), &args, "node.log")?;
     truffle_tests::wait_for_leader_at(&node.rpc_url).await?;
-    let market = Market::new(&node.rpc_url, sms, 8200).await?;
+    let mut market = Market::new(&node.rpc_url, sms, 8200).await?;
     let seller = market.seller().await?;
-    let items = market.product(&seller, 4, 189_000, false).await?;
+    let items = market.product(&seller, 3, 189_000, false).await?;
+    let withholder = market.seller().await?;
+    let kept_items = market.product(&withholder, 1, 189_000, false).await?;
+    let member = market.signup("void-entrant").await?;
     let entrants: Vec<Keypair> = (0..12).map(|_| Keypair::generate()).collect();
     market
         .register(&entrants.iter().collect::<Vec<_>>(), 1990)
@@ -362,7 +368,7 @@ async fn draws_recompute_from_ledger_data_alone() -> anyhow::Result<()> {
             .await?,
     )?;
     let mut blind = spec(
-        vec![items[3]],
+        kept_items.clone(),
         EntryWindow::Heights {
             opens: h + 2,
             closes: h + 40,
@@ -370,13 +376,17 @@ async fn draws_recompute_from_ledger_data_alone() -> anyhow::Result<()> {
         &Hash::of(b"kept"),
     );
     blind.reveal_blocks = 8;
-    let unrevealed = created(market.apply(&seller, Payload::CreateRaffle(blind)).await?)?;
+    let unrevealed = created(
+        market
+            .apply(&withholder, Payload::CreateRaffle(blind))
+            .await?,
+    )?;
     for entrant in &entrants {
         market
             .apply(entrant, Payload::EnterRaffle { raffle })
             .await?;
     }
-    for entrant in &entrants[..3] {
+    for entrant in entrants[..3].iter().chain([&member.key]) {
         market
             .apply(entrant, Payload::EnterRaffle { raffle: unrevealed })
             .await?;
@@ -421,9 +431,7 @@ async fn draws_recompute_from_ledger_data_alone() -> anyhow::Result<()> {
         );
     }
 
-    eprintln!(
-        "--- the seller never reveals: refused until the deadline, then drawn from the block alone"
-    );
+    eprintln!("--- the seller never reveals: refused until the deadline, then void");
     let waiting = market
         .refuse(&entrants[0], Payload::DrawRaffle { raffle: unrevealed })
         .await?;
@@ -437,7 +445,7 @@ async fn draws_recompute_from_ledger_data_alone() -> anyhow::Result<()> {
     }
     let late_reveal = market
         .refuse(
-            &seller,
+            &withholder,
             Payload::RevealRaffleSecret {
                 raffle: unrevealed,
                 secret: Hash::of(b"kept"),
@@ -445,20 +453,101 @@ async fn draws_recompute_from_ledger_data_alone() -> anyhow::Result<()> {
         )
         .await;
     refused_with(&late_reveal?, 21, "the reveal deadline");
-    market
+    assert_eq!(
+        RaffleApiClient::get(&market.rpc, unrevealed).await?.phase,
+        RafflePhase::MissedReveal
+    );
+    let voided = market
         .apply(&entrants[1], Payload::DrawRaffle { raffle: unrevealed })
         .await?;
+    assert_eq!(voided, Effect::RaffleVoided { raffle: unrevealed });
+
+    eprintln!("--- entrants see the void and why; nothing is charged; the prize is the seller's");
+    let view = RaffleApiClient::get(&market.rpc, unrevealed).await?;
+    assert_eq!(
+        (view.raffle.status, view.phase),
+        (RaffleStatus::Void, RafflePhase::Void)
+    );
     let result = market.rpc.result(unrevealed).await?;
     assert!(result.seller_missed_reveal);
     assert_eq!(result.revealed_secret, None);
-    let recorded = result.recorded.clone().context("recorded")?;
-    assert!(!recorded.seller_revealed);
-    let (winners, runners_up) = recompute(&market, unrevealed).await?;
+    assert_eq!(result.recorded, None, "no winners");
+    assert_eq!(result.recomputed, None);
+    let mine = market.rpc.my_entries(member.session.clone(), None).await?;
+    let entry = mine
+        .items
+        .iter()
+        .find(|e| e.raffle == unrevealed)
+        .context("the member's entry")?;
     assert_eq!(
-        (recorded.winners, recorded.runners_up),
-        (winners, runners_up)
+        (entry.outcome, entry.phase),
+        (EntryOutcome::Void, RafflePhase::Void)
     );
-    assert_eq!(result.matches, Some(true));
+    let history = PaymentApiClient::history(&market.rpc, member.session.clone(), None).await?;
+    assert_eq!(history.total, 0, "no order, nothing to pay: {history:?}");
+    let void_list = market.rpc.list(Some(RaffleStatus::Void), None).await?;
+    assert_eq!(
+        void_list
+            .items
+            .iter()
+            .map(|r| r.raffle.id)
+            .collect::<Vec<_>>(),
+        vec![unrevealed]
+    );
+    // The piece is free again: its seller can move it.
+    market
+        .apply(
+            &withholder,
+            Payload::TransferItem {
+                item: kept_items[0],
+                to: seller.public(),
+            },
+        )
+        .await?;
+
+    eprintln!("--- seller_get shows the missed reveal; the seller cools off before raffling again");
+    let standing =
+        truffle_wire::api::SellerApiClient::get(&market.rpc, withholder.public()).await?;
+    assert_eq!(standing.missed_reveals, 1);
+    let until = standing
+        .raffle_cooldown_until_ms
+        .context("a cooling period")?;
+    assert!(until > truffle_clock::now_ms() + 24 * 3_600_000, "{until}");
+    let h = head(&market).await?;
+    let cooling = market
+        .refuse(
+            &withholder,
+            Payload::CreateRaffle(spec(
+                vec![items[0]],
+                EntryWindow::Heights {
+                    opens: h + 1,
+                    closes: h + 20,
+                },
+                &Hash::of(b"again"),
+            )),
+        )
+        .await?;
+    assert_eq!(
+        cooling,
+        Rejection::RaffleCooldown {
+            missed_reveals: 1,
+            until_ms: until
+        }
+    );
+    let honest = truffle_wire::api::SellerApiClient::get(&market.rpc, seller.public()).await?;
+    assert_eq!(
+        (honest.missed_reveals, honest.raffle_cooldown_until_ms),
+        (0, None)
+    );
+    let output = std::process::Command::new(truffle_binary()?)
+        .args(["seller", "show", &withholder.public().to_hex()])
+        .args(["--rpc", &market.url])
+        .output()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && text.contains("missed 1 raffle reveal(s)"),
+        "{output:?}"
+    );
 
     eprintln!("--- the CLI keeps the secret next to the key (0600) and commits to it");
     let key_path = dir.path().join("seller.json");
@@ -467,7 +556,7 @@ async fn draws_recompute_from_ledger_data_alone() -> anyhow::Result<()> {
     std::fs::write(
         &spec_path,
         format!(
-            "items = [{}]\nprice = 1000\nentry_blocks = 5\n",
+            "items = [{}]\nprice = 1000\nentry_blocks = 8\n",
             items[0] + 100
         ),
     )?;
@@ -500,7 +589,7 @@ async fn draws_recompute_from_ledger_data_alone() -> anyhow::Result<()> {
     let product = market.product(&seller, 1, 1_000, false).await?;
     std::fs::write(
         &spec_path,
-        format!("items = [{}]\nprice = 1000\nentry_blocks = 5\n", product[0]),
+        format!("items = [{}]\nprice = 1000\nentry_blocks = 8\n", product[0]),
     )?;
     let output = create(&["--output", "json"])?;
     assert!(output.status.success(), "{output:?}");

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { ed25519 } from "../../static/assets/js/vendor.js";
 import { fromHex, toHex } from "../../static/assets/js/borsh.js";
 import {
-  PAYLOAD_KINDS, decodeAll, encodeSigned, encodeTransaction, genesisChainId, read, signingHash,
+  PAYLOAD_KINDS, decodeAll, encodeSigned, encodeTransaction, genesisChainId, GENESIS_PARAM_DEFAULTS, read, signingHash,
 } from "../../static/assets/js/ledger.js";
 import { verifyHistoryBundle, VerifyError } from "../../static/assets/js/verify.js";
 import { signWithSeed } from "../../static/assets/js/wallet.js";
@@ -40,6 +40,16 @@ test("the genesis spec hashes to the chain id", () => {
   const other = structuredClone(g.genesis);
   other.params.max_validators += 1;
   assert.notEqual(genesisChainId(other), g.chain_id);
+  const raised = structuredClone(g.genesis);
+  raised.params.min_raffle_reveal_blocks += 1;
+  assert.notEqual(genesisChainId(raised), g.chain_id);
+  // A genesis file written before the raffle minimums: the defaults, as the ledger reads it.
+  const older = structuredClone(g.genesis);
+  for (const field of ["min_raffle_entry_blocks", "min_raffle_entry_ms", "min_raffle_reveal_blocks", "missed_reveal_cooldown_ms"]) {
+    assert.equal(older.params[field], GENESIS_PARAM_DEFAULTS[field], field);
+    delete older.params[field];
+  }
+  assert.equal(genesisChainId(older), g.chain_id);
 });
 
 test("a history bundle verifies to the ledger's verdict", () => {

@@ -159,6 +159,10 @@ pub(crate) fn rejection_samples() -> Vec<Rejection> {
         },
         Rejection::ValidatorRule { reason: text() },
         Rejection::BlockFull,
+        Rejection::RaffleCooldown {
+            missed_reveals: 1,
+            until_ms: 0,
+        },
     ]
 }
 
@@ -194,7 +198,9 @@ fn rule_name(rejection: &Rejection) -> String {
         | R::AmountMismatch { .. }
         | R::PaymentEventReused { .. }
         | R::ValidatorRule { .. }
-        | R::BlockFull => serde_json::to_value(rejection).expect("a rejection serializes")["code"]
+        | R::BlockFull
+        | R::RaffleCooldown { .. } => serde_json::to_value(rejection)
+            .expect("a rejection serializes")["code"]
             .as_str()
             .expect("rejections are tagged by code")
             .to_owned(),

@@ -459,7 +459,7 @@ pub fn all() -> Vec<MethodDoc> {
             .param("raffle", "u64")
             .returns("raffle", "RaffleView")
             .errors(LOOKUP),
-        call("raffle_list", "Raffles, newest first, optionally only `open`, `closed` or `drawn` ones; paged.")
+        call("raffle_list", "Raffles, newest first, optionally only `open`, `closed`, `drawn` or `void` ones; paged.")
             .param("status", "RaffleStatus?")
             .param("page", "PageRequest?")
             .returns("page", "RafflePage")

@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use serde::Serialize;
+use truffle_ledger::types::RaffleStatus;
 use truffle_ledger::verify::{self, decode_bundle, RaffleProof, TrustRoot};
 use truffle_wire::api::ProofApiClient;
 
@@ -61,14 +62,9 @@ pub(super) async fn raffle_command(id: u64, args: &VerifyArgs) -> anyhow::Result
                         verdict.eligible.len()
                     );
                     println!(
-                        "  seed {seed} = draw_seed(raffle {id}, certified closing block {} {}, {})",
-                        closing.height,
-                        closing.hash,
-                        if verdict.seller_revealed {
-                            "the seller's revealed secret (matches its commitment)"
-                        } else {
-                            "no secret: the seller did not reveal in time"
-                        }
+                        "  seed {seed} = draw_seed(raffle {id}, certified closing block {} {}, \
+                         the seller's revealed secret (matches its commitment))",
+                        closing.height, closing.hash,
                     );
                     for (item, winner) in verdict.items.iter().zip(&verdict.winners) {
                         println!("  item {item} → {winner}");
@@ -78,6 +74,13 @@ pub(super) async fn raffle_command(id: u64, args: &VerifyArgs) -> anyhow::Result
                         println!("  runners-up, in order: {}", names.join(", "));
                     }
                     println!("  drawn in block {} (tx {})", drawn.height, drawn.tx_hash);
+                }
+                _ if verdict.status == RaffleStatus::Void => {
+                    println!(
+                        "VOID  raffle {id}: the seller did not reveal its secret by the deadline; \
+                         nothing was drawn or charged ({} entries proven)",
+                        verdict.entries
+                    );
                 }
                 _ => {
                     println!(

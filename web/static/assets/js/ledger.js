@@ -231,6 +231,7 @@ export const read = {
       case 4: return { kind: "order_created", order: r.u64() };
       case 5: return { kind: "order_closed", order: r.u64(), next_order: r.option(() => r.u64()) };
       case 6: return { kind: "ad_created", ad: r.u64() };
+      case 7: return { kind: "raffle_voided", raffle: r.u64() };
       default: throw new Error(`effect ${tag} is not known to this page`);
     }
   },
@@ -278,7 +279,7 @@ export const read = {
   }),
   raffle: (r) => ({
     id: r.u64(), seller: r.hex(32), spec: read.raffleSpec(r), created: read.txRef(r),
-    status: enumName(r, ["open", "closed", "drawn"]), entry_count: r.u32(),
+    status: enumName(r, ["open", "closed", "drawn", "void"]), entry_count: r.u32(),
     closing_block: r.option(() => ({ height: r.u64(), hash: r.hex(32) })),
     revealed_secret: r.option(() => r.hex(32)), seller_missed_reveal: r.bool(),
     result: r.option(() => ({
@@ -333,14 +334,30 @@ export function decodeAll(bytes, reader) {
 
 // ---- Genesis ------------------------------------------------------------------------
 
+/**
+ * `ChainParams::default()`: a genesis file may leave out any parameter (`#[serde(default)]`
+ * on the ledger side), and the chain id covers the defaults.
+ */
+export const GENESIS_PARAM_DEFAULTS = Object.freeze({
+  max_block_transactions: 10_000,
+  order_payment_window_ms: 30 * 60 * 1000,
+  max_validators: 7,
+  min_raffle_entry_blocks: 5,
+  min_raffle_entry_ms: 30_000,
+  min_raffle_reveal_blocks: 5,
+  missed_reveal_cooldown_ms: 7 * 24 * 3_600_000,
+});
+
 /** The chain id of a genesis spec (its serde JSON): tagged("truffle/v1/genesis", borsh(spec)). */
 export function genesisChainId(spec) {
   const w = new Writer();
   w.string(spec.chain_name).u64(spec.genesis_time_ms);
   w.vec(spec.validators, (v) => w.string(v.name).fixed(v.key, 32, "validator key").string(v.p2p_address));
   w.vec(spec.admins, (a) => w.string(a.name).fixed(a.key, 32, "admin key"));
-  const params = spec.params;
+  const params = { ...GENESIS_PARAM_DEFAULTS, ...spec.params };
   w.u32(params.max_block_transactions).u64(params.order_payment_window_ms).u32(params.max_validators);
+  w.u64(params.min_raffle_entry_blocks).u64(params.min_raffle_entry_ms);
+  w.u64(params.min_raffle_reveal_blocks).u64(params.missed_reveal_cooldown_ms);
   return toHex(tagged(DOMAIN.GENESIS, w.finish()));
 }
 

@@ -7,7 +7,7 @@ import { add, busy, field, fill, h, highlighted, input, select, shortKey, status
 import { session, signAndSubmit } from "../session.js";
 import { verifyHistoryBundle } from "../verify.js";
 import { genesisChainId } from "../ledger.js";
-import { cardList, paymentPanel, productCard, productName, setHighlighter } from "./common.js";
+import { cardList, missedRevealsNotice, paymentPanel, productCard, productName, setHighlighter } from "./common.js";
 import { go } from "../nav.js";
 
 setHighlighter(highlighted);
@@ -132,6 +132,7 @@ export async function renderProduct(main, { params: [id] }) {
         item.lock.kind === "raffle" ? h("a", { href: `#/raffle/${item.lock.id}` }, lockText(item.lock)) : lockText(item.lock)),
       buy ? h("p", buy) : null);
   });
+  const sellerStanding = await rpc("seller_get", [p.seller]).catch(() => null);
   add(main, 
     h("p.crumbs", h("a", { href: "#/search" }, t("nav.search"))),
     h("h1", h("span.brand", p.brand), " ", productName(p)),
@@ -142,7 +143,7 @@ export async function renderProduct(main, { params: [id] }) {
       h("dt", t("product.released")), h("dd", String(p.release_date).replace(/(\d{4})(\d{2})(\d{2})/, "$1-$2-$3")),
       h("dt", t("seller.price")), h("dd", won(p.price)),
       h("dt", t("product.editionSize")), h("dd", String(p.edition_size)),
-      h("dt", t("product.seller")), h("dd", ownerText(p.seller)),
+      h("dt", t("product.seller")), h("dd", ownerText(p.seller), missedRevealsNotice(sellerStanding)),
       h("dt", t("item.tx")), h("dd", h("code", `${t("common.block", { h: p.registered.height })} · ${p.registered.tx_hash.slice(0, 16)}…`))),
     h("p.description", p.description),
     statusEl,

@@ -4,6 +4,7 @@ import { dateTime, lang, t, won } from "../i18n.js";
 import { rpc } from "../rpc.js";
 import { add, busy, fill, h, status } from "../ui.js";
 import { session, token } from "../session.js";
+import { GENESIS_PARAM_DEFAULTS } from "../ledger.js";
 
 export function productName(p) {
   if (lang() === "en") return p.name_en || p.name_ko;
@@ -42,6 +43,33 @@ export function cardList(cards, emptyText) {
 export function windowText(window) {
   if (window.by === "times") return `${dateTime(window.opens_ms)} – ${dateTime(window.closes_ms)}`;
   return `${t("common.block", { h: window.opens })} – ${t("common.block", { h: window.closes })}`;
+}
+
+/**
+ * The chain's parameters from `/genesis.json` (the raffle minimums, ...), with the ledger's
+ * defaults for any the file leaves out. Display only: the ledger enforces them.
+ */
+let chainParams = null;
+export async function genesisParams() {
+  if (!chainParams) {
+    chainParams = fetch("/genesis.json", { cache: "no-cache" })
+      .then((response) => response.json())
+      .then((spec) => ({ ...GENESIS_PARAM_DEFAULTS, ...spec.params }))
+      .catch(() => ({ ...GENESIS_PARAM_DEFAULTS }));
+  }
+  return chainParams;
+}
+
+/**
+ * A seller's missed raffle reveals (each voided a raffle) and its cooling period, as a
+ * notice; null when it never missed one.
+ */
+export function missedRevealsNotice(standing) {
+  if (!standing || !standing.missed_reveals) return null;
+  const until = standing.raffle_cooldown_until_ms;
+  return h("p.missed-reveals", { "data-missed": String(standing.missed_reveals) },
+    h("span.badge.warn", t("seller.missedReveals", { n: standing.missed_reveals })),
+    until ? ` ${t("seller.cooldownUntil", { at: dateTime(until) })}` : null);
 }
 
 export function phaseText(raffle) {

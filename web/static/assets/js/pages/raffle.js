@@ -7,7 +7,7 @@ import { rpc } from "../rpc.js";
 import { add, busy, h, shortKey, status } from "../ui.js";
 import { remembered, session, signAndSubmit, token } from "../session.js";
 import { go } from "../nav.js";
-import { paymentPanel, phaseText, productName, windowText } from "./common.js";
+import { missedRevealsNotice, paymentPanel, phaseText, productName, windowText } from "./common.js";
 
 function entryOutcome(entry) {
   const o = entry.outcome;
@@ -15,7 +15,15 @@ function entryOutcome(entry) {
   if (o.outcome === "runner_up") return status("info", t("raffle.runnerUp", { rank: o.rank }));
   if (o.outcome === "not_selected") return status("info", t("raffle.lost"));
   if (o.outcome === "waiting") return status("info", `${t("raffle.entered")} ${t("raffle.waiting")}`);
+  if (o.outcome === "void") return status("error", t("raffle.voidEntry"));
   return status("info", t("me.outcome.cancelled"));
+}
+
+/** Why a raffle is void (or is about to be): the seller withheld its committed secret. */
+function voidNotice(raffle) {
+  if (raffle.status !== "void" && raffle.phase !== "missed_reveal") return null;
+  return h("section.panel#raffle-void", { role: "status" },
+    status("error", t(raffle.status === "void" ? "raffle.void" : "raffle.missedReveal", { h: raffle.reveal_deadline ?? "" })));
 }
 
 export async function renderRaffle(main, { params: [id], isCurrent }) {
@@ -23,6 +31,7 @@ export async function renderRaffle(main, { params: [id], isCurrent }) {
   const raffle = await rpc("raffle_get", [raffleId]);
   const prizes = await Promise.all(raffle.spec.items.map((item) => rpc("product_getItem", [item]).catch(() => null)));
   const first = prizes.find(Boolean);
+  const standing = await rpc("seller_get", [raffle.seller]).catch(() => null);
   const actions = h("div.actions#raffle-actions", { "aria-live": "polite" });
   const result = h("section.panel#raffle-result", { "aria-labelledby": "result-title", hidden: true });
   add(main, 
@@ -37,8 +46,9 @@ export async function renderRaffle(main, { params: [id], isCurrent }) {
         ? h("a", { href: `#/item/${p.item.id}` }, `${p.product.brand} ${t("product.piece", { k: p.item.edition, n: p.item.edition_size })}`)
         : `#${raffle.spec.items[i]}`)))),
       raffle.spec.min_age ? [h("dt", t("raffle.age")), h("dd", t("raffle.minAge", { n: raffle.spec.min_age }))] : null,
-      h("dt", t("product.seller")), h("dd", h("span", { title: raffle.seller }, shortKey(raffle.seller)))),
-    actions, result);
+      h("dt", t("product.seller")), h("dd.seller", h("span", { title: raffle.seller }, shortKey(raffle.seller)),
+        missedRevealsNotice(standing))),
+    voidNotice(raffle), actions, result);
 
   const account = session() && session().account;
   let mine = null;
@@ -70,7 +80,7 @@ export async function renderRaffle(main, { params: [id], isCurrent }) {
   }
 
   // The seller's part: reveal the committed secret, then draw.
-  if (account && account === raffle.seller && raffle.status !== "drawn") {
+  if (account && account === raffle.seller && raffle.status !== "drawn" && raffle.status !== "void") {
     const secrets = remembered("raffle-secrets");
     const statusEl = h("div");
     if (raffle.phase === "awaiting_reveal" && !raffle.revealed_secret) {

@@ -10,7 +10,7 @@ import { plainHash, raffleCommitment } from "../ledger.js";
 import { toHex } from "../borsh.js";
 import { randomBytes } from "../wallet.js";
 import { flash, go } from "../nav.js";
-import { phaseText, windowText } from "./common.js";
+import { genesisParams, missedRevealsNotice, phaseText, windowText } from "./common.js";
 
 function form(id, children, onSubmit) {
   const el = h(`form#${id}.panel`, children);
@@ -88,9 +88,13 @@ function registerForm(onRegistered) {
   });
 }
 
-function raffleForm(onCreated) {
+function raffleForm(onCreated, params) {
+  // The chain's minimums (genesis): entries open for at least `min_raffle_entry_ms` from the
+  // creating block, at least `min_raffle_reveal_blocks` blocks for the reveal.
+  const minMinutes = Math.max(0.5, Math.ceil((params.min_raffle_entry_ms / 60_000) * 2) / 2);
+  const revealBlocks = Math.max(1000, params.min_raffle_reveal_blocks);
   const items = input({ name: "items", inputmode: "numeric", placeholder: "12, 13" });
-  const minutes = input({ type: "number", name: "minutes", min: "0.5", step: "0.5", value: "60", inputmode: "decimal" });
+  const minutes = input({ type: "number", name: "minutes", min: String(minMinutes), step: "0.5", value: "60", inputmode: "decimal" });
   const price = input({ type: "number", name: "price", min: "1", inputmode: "numeric" });
   const runners = input({ type: "number", name: "runners_up", min: "0", max: "100", value: "3" });
   const minAge = input({ type: "number", name: "min_age", min: "0", max: "120" });
@@ -102,6 +106,12 @@ function raffleForm(onCreated) {
       field(t("seller.raffleItems"), items, { required: true }), field(t("seller.raffleMinutes"), minutes, { required: true }),
       field(t("seller.rafflePrice"), price, { required: true }), field(t("seller.runnersUp"), runners),
       field(`${t("seller.minAge")}`, minAge)),
+    h("p.small#raffle-minimums", { "data-min-entry-ms": String(params.min_raffle_entry_ms), "data-min-reveal-blocks": String(params.min_raffle_reveal_blocks) },
+      t("seller.raffleMinimums", {
+        s: Math.round(params.min_raffle_entry_ms / 1000), blocks: params.min_raffle_entry_blocks,
+        reveal: params.min_raffle_reveal_blocks, used: revealBlocks,
+      })),
+    h("p.small", t("seller.raffleVoidRule", { days: Math.round(params.missed_reveal_cooldown_ms / 86_400_000 * 10) / 10 })),
     statusEl, button,
   ], async () => {
     try {
@@ -115,7 +125,7 @@ function raffleForm(onCreated) {
           price: Number(price.value), runners_up: Number(runners.value || 0),
           min_age: minAge.value ? Number(minAge.value) : null,
           seed_commitment: toHex(raffleCommitment(secret)),
-          reveal_blocks: 1000, payment_window_ms: 24 * 3_600_000,
+          reveal_blocks: revealBlocks, payment_window_ms: 24 * 3_600_000,
         };
         return signAndSubmit({ create_raffle: spec });
       }, t("wallet.signing"));
@@ -153,7 +163,7 @@ export async function renderSeller(main) {
     add(main, status("error", t("seller.revoked")));
     return;
   }
-  add(main, status("ok", t("seller.approved", { shop: standing.seller.shop_name })));
+  add(main, status("ok", t("seller.approved", { shop: standing.seller.shop_name })), missedRevealsNotice(standing));
   const mine = h("section.panel#my-raffles", { "aria-labelledby": "my-raffles-title" });
   const products = h("section.panel#my-products", { "aria-labelledby": "my-products-title" });
   const sales = h("section.panel#sales", { "aria-labelledby": "sales-title" });
@@ -181,7 +191,7 @@ export async function renderSeller(main) {
         : h("p.empty", t("seller.noSales")));
     }).catch((e) => fill(sales, h("h2#sales-title", t("seller.sales")), status("error", errorMessage(e)))),
   ]);
-  const raffle = raffleForm(() => loadLists());
+  const raffle = raffleForm(() => loadLists(), await genesisParams());
   add(main, registerForm((receipt) => {
     raffle.setItems(receipt.items.slice(0, 1));
     loadLists();
