@@ -1,11 +1,12 @@
 //! Block certificates: after applying a block, this validator signs its header and
-//! sends the vote to the others; a majority of votes over the same header becomes the
+//! sends the vote to the others; more than two thirds of the set
+//! ([`truffle_ledger::certificate::quorum`]) voting for the same header makes the
 //! block's certificate, stored beside the block.
 //!
 //! A vote for a header that differs from the one this node applied at that height is
 //! evidence that two validators diverged: it is never counted, and it is logged loudly.
 //!
-//! Which validators certify block `h`: a strict majority of the set in force when `h`
+//! Which validators certify block `h`: more than two thirds of the set in force when `h`
 //! was applied, the set recorded after block `h - 1` ([`certifying_set`]). A block that
 //! changes the set is certified by the set it replaces; auditors check exactly this
 //! rule (`truffle_ledger::verify`).
@@ -17,7 +18,7 @@ use truffle_ledger::certificate::{quorum, vote};
 use truffle_ledger::{BlockHeader, Certificate, Hash, HeaderVote, Keypair, PublicKey};
 use truffle_store::Store;
 
-/// The validators whose majority certifies the block at `height`: the set after its
+/// The validators whose quorum certifies the block at `height`: the set after its
 /// parent, read from the state tree's versioned values. Falls back to the current set
 /// when that version is not kept (a chain begun before the set record existed, or a
 /// state restored from a later snapshot).
@@ -327,7 +328,7 @@ mod tests {
     fn quorum_early_votes_and_divergence() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let keys: Vec<Keypair> = (0..3)
+        let keys: Vec<Keypair> = (0..4)
             .map(|i| Keypair::from_name(&format!("v{i}")))
             .collect();
         let set: BTreeSet<PublicKey> = keys.iter().map(|k| k.public()).collect();
@@ -340,8 +341,16 @@ mod tests {
             Ok(VoteOutcome::Early)
         );
         let (_, certified) = certifier.on_applied(&h1, &set);
-        assert!(certified, "own vote + early vote = 2 of 3");
-        assert_eq!(store.certificate(1).unwrap().unwrap().votes.len(), 2);
+        assert!(
+            !certified,
+            "own vote + early vote = 2 of 4, a majority but not enough"
+        );
+        assert_eq!(
+            certifier.on_vote(1, h1.hash(), vote(&keys[3], &h1), &set),
+            Ok(VoteOutcome::Certified),
+            "3 of 4"
+        );
+        assert_eq!(store.certificate(1).unwrap().unwrap().votes.len(), 3);
 
         let h2 = header(2, b"b");
         let (_, certified) = certifier.on_applied(&h2, &set);
@@ -362,6 +371,10 @@ mod tests {
             certifier.on_vote(2, h2.hash(), forged, &set),
             Err(VoteError::BadSignature(_))
         ));
+        assert_eq!(
+            certifier.on_vote(2, h2.hash(), vote(&keys[3], &h2), &set),
+            Ok(VoteOutcome::Counted)
+        );
         assert_eq!(
             certifier.on_vote(2, h2.hash(), vote(&keys[2], &h2), &set),
             Ok(VoteOutcome::Certified)

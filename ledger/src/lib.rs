@@ -4,7 +4,7 @@
 //! time, proposer) applied by [`execute_block`] to the state left by its parent. The
 //! state is a set of records ([`types`]) filed under [`state::keys`] in an
 //! authenticated map whose root goes into every [`BlockHeader`]; validators sign
-//! headers and a majority of signatures is a [`Certificate`].
+//! headers and more than two thirds of their signatures make a [`Certificate`].
 //!
 //! - [`tx`]: signed, borsh-encoded transactions and their payloads.
 //! - [`exec`]: the state machine; refusals are values ([`Rejection`]) in receipts.

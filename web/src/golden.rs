@@ -377,9 +377,21 @@ fn proofs_match_the_golden_file() {
     verify::verify_item(&trust, &query, &item_proof, Default::default()).unwrap();
     assert_eq!(verdict.history.len(), 3);
 
+    // The anchor's set is validators 0, 2 and 3: all three must sign. A bundle whose
+    // anchor carries two of them (a strict majority, the old rule) is refused.
+    let mut short = history_proof.clone();
+    let votes = &mut short.item.anchor.block.certificate.votes;
+    assert_eq!(votes.len(), 3);
+    votes.pop();
+    let refused = verify::verify_history(&trust, &query, &short, Default::default())
+        .expect_err("two of three validators do not certify");
+    assert!(refused.to_string().contains("3 are needed"), "{refused}");
+
     check_golden(
         "proofs.json",
         &json!({
+            "quorums": (1..=31).map(|n| [n, certificate::quorum(n)]).collect::<Vec<_>>(),
+            "history_proof_short_of_quorum": hex::encode(verify::encode_bundle(&short)),
             "genesis": spec,
             "chain_id": genesis.chain_id,
             "item": item,

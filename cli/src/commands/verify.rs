@@ -224,7 +224,7 @@ async fn item_command(text: &str, no_history: bool, args: &VerifyArgs) -> anyhow
 
 fn print_anchor(anchor: &verify::AnchorSummary, bytes: usize, elapsed_ms: f64) {
     println!(
-        "  against block {} {} ({}), certified by a majority of its {} validator(s); {} validator-set change(s) traced from genesis",
+        "  against block {} {} ({}), certified by more than two thirds of its {} validator(s); {} validator-set change(s) traced from genesis",
         anchor.height,
         anchor.hash,
         when(anchor.time_ms),

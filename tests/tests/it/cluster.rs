@@ -64,7 +64,7 @@ async fn three_nodes_commit_from_any_node() -> anyhow::Result<()> {
     }
 
     tracing_phase(
-        "--- every block is certified by a majority of the genesis validators, on every node",
+        "--- every block is certified by more than two thirds of the genesis validators, on every node",
     );
     let validators: BTreeSet<PublicKey> = cluster
         .net

@@ -9,7 +9,7 @@ import { fromHex, toHex } from "../../static/assets/js/borsh.js";
 import {
   PAYLOAD_KINDS, decodeAll, encodeSigned, encodeTransaction, genesisChainId, read, signingHash,
 } from "../../static/assets/js/ledger.js";
-import { verifyHistoryBundle, VerifyError } from "../../static/assets/js/verify.js";
+import { quorum, verifyHistoryBundle, VerifyError } from "../../static/assets/js/verify.js";
 import { signWithSeed } from "../../static/assets/js/wallet.js";
 
 const golden = (name) => JSON.parse(readFileSync(new URL(`../golden/${name}`, import.meta.url), "utf8"));
@@ -82,4 +82,15 @@ test("another genesis, another item or a truncated bundle is refused", () => {
   assert.throws(() => verifyHistoryBundle(stranger, g.item, g.history_proof), VerifyError);
   assert.throws(() => verifyHistoryBundle(g.genesis, g.item + 1, g.history_proof), VerifyError);
   assert.throws(() => verifyHistoryBundle(g.genesis, g.item, g.history_proof.slice(0, -2)), /does not decode/);
+});
+
+test("certificates need the ledger's quorum: more than two thirds", () => {
+  const g = golden("proofs.json");
+  assert.ok(g.quorums.length >= 31);
+  for (const [validators, need] of g.quorums) assert.equal(quorum(validators), need, `${validators} validators`);
+  // The anchor's three validators, two of them signed: a majority, but not enough.
+  assert.throws(
+    () => verifyHistoryBundle(g.genesis, g.item, g.history_proof_short_of_quorum),
+    /2 of 3 validators signed; 3 are needed/,
+  );
 });

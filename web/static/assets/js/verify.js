@@ -4,8 +4,8 @@
 // 1. the genesis spec hashes to the chain id (and the page pins that chain id the first
 //    time it sees it; see app.js),
 // 2. every validator-set change since genesis is certified by the set before it, and its
-//    new set is proven at its state root; the anchor header is certified by a strict
-//    majority of the set in force, with ed25519 signatures over
+//    new set is proven at its state root; the anchor header is certified by more than
+//    two thirds of the set in force (`quorum`), with ed25519 signatures over
 //    tagged("truffle/v1/header-vote", chain_id ‖ tagged("truffle/v1/header", borsh(header))),
 // 3. the item, product, serial-index and ownership records are proven against the
 //    anchor's state root by their Jellyfish Merkle proofs (blake3),
@@ -109,6 +109,14 @@ export function headerHash(header) {
   return toHex(tagged(DOMAIN.HEADER, header.bytes));
 }
 
+/**
+ * Votes a certificate needs out of `validators`: more than two thirds, ⌊2n/3⌋ + 1.
+ * The ledger's `certificate::quorum`, held equal to it by the golden vectors.
+ */
+export function quorum(validators) {
+  return Math.floor((2 * validators) / 3) + 1;
+}
+
 function checkCertificate(what, certified, validators) {
   const { header, certificate } = certified;
   const hash = headerHash(header);
@@ -123,7 +131,7 @@ function checkCertificate(what, certified, validators) {
     if (!verifySignature(vote.validator, message, vote.signature)) fail(`${what}: a vote's signature does not verify`);
     seen.add(vote.validator);
   }
-  const need = Math.floor(validators.size / 2) + 1;
+  const need = quorum(validators.size);
   if (seen.size < need) fail(`${what}: ${seen.size} of ${validators.size} validators signed; ${need} are needed`);
 }
 
