@@ -7,6 +7,10 @@
 //! - `tests/golden/proofs.json`: a genesis spec, and item and history proof bundles
 //!   from a small certified chain (with two validator-set changes), with the verdicts.
 //!
+//! - `tests/golden/signatures.json`: the ledger's crafted signatures
+//!   (`truffle_ledger::crypto::vectors`: small-order, non-canonical and mixed-order points,
+//!   an unreduced `s`) with their verdicts, and a valid one.
+//!
 //! The tests compare the ledger's output with the committed files; run them with
 //! `TRUFFLE_UPDATE_GOLDEN=1` to rewrite the files after a deliberate format change.
 
@@ -419,4 +423,29 @@ fn proofs_match_the_golden_file() {
             },
         }),
     );
+}
+
+#[test]
+fn signatures_match_the_golden_file() {
+    use truffle_ledger::crypto::vectors;
+    let valid_key = Keypair::from_seed(&seed(7));
+    let mut cases = vec![json!({
+        "name": "valid",
+        "public_key": valid_key.public(),
+        "message": hex::encode(b"valid"),
+        "signature": valid_key.sign(b"valid"),
+        "valid": true,
+    })];
+    for v in vectors::all() {
+        let valid = v.public_key.verify(&v.message, &v.signature).is_ok();
+        assert!(!valid, "{}", v.name);
+        cases.push(json!({
+            "name": v.name,
+            "public_key": v.public_key,
+            "message": hex::encode(&v.message),
+            "signature": v.signature,
+            "valid": valid,
+        }));
+    }
+    check_golden("signatures.json", &json!({ "cases": cases }));
 }

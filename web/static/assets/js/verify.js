@@ -94,11 +94,22 @@ export function verifyMerkle(proof, leaf, rootHex) {
   return next === proof.siblings.length && toHex(hash) === rootHex;
 }
 
-/** Strict ed25519 verification, refusing small-order keys as the ledger does. */
+/** A point of the prime-order subgroup (canonical encoding, not small order, no torsion). */
+function primeOrder(bytes) {
+  const point = ed25519.Point.fromBytes(bytes); // strict: throws unless y < p
+  return !point.isSmallOrder() && point.isTorsionFree();
+}
+
+/**
+ * The ledger's one signature rule (`truffle_ledger::crypto`): a canonical key of prime
+ * order, and `verify_strict`. noble checks the cofactored equation; with A and R of
+ * prime order it holds exactly when the ledger's cofactorless one does, so both are
+ * required here (golden vectors: signatures.json).
+ */
 export function verifySignature(publicKeyHex, message, signature) {
   try {
     const key = fromHex(publicKeyHex, 32);
-    if (ed25519.Point.fromBytes(key).isSmallOrder()) return false;
+    if (!primeOrder(key) || !primeOrder(signature.subarray(0, 32))) return false;
     return ed25519.verify(signature, message, key, { zip215: false });
   } catch {
     return false;
