@@ -34,7 +34,7 @@ pub mod verify;
 pub use block::{Block, BlockHeader, BlockProposal, Effect, Outcome, Receipt};
 pub use certificate::{Certificate, HeaderVote};
 pub use crypto::{Keypair, PublicKey, Signature};
-pub use error::{LedgerError, LedgerResult, Rejection};
+pub use error::{LedgerError, LedgerResult, ProposalError, Rejection};
 pub use exec::{
     execute_block, execute_block_with, genesis_block, ExecutedBlock, GenesisState, Signatures,
 };

@@ -623,7 +623,12 @@ pub struct ValidatorSet {
 }
 
 /// Chain parameters fixed at genesis.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+///
+/// The two block rules added later (`max_block_bytes`, `max_block_time_step_ms`) are
+/// optional: absent, they take their defaults ([`ChainParams::block_bytes`],
+/// [`ChainParams::block_time_step_ms`]) and are left out of the encoding, so a genesis
+/// file written before them keeps its chain id and a stored record still decodes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainParams {
     /// Most transactions in one block.
     pub max_block_transactions: u32,
@@ -631,6 +636,35 @@ pub struct ChainParams {
     pub order_payment_window_ms: u64,
     /// Most validators.
     pub max_validators: u32,
+    /// Most bytes of transactions (their encodings, summed) in one block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_block_bytes: Option<u64>,
+    /// How far a block's time may run ahead of its parent's, in ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_block_time_step_ms: Option<u64>,
+}
+
+/// Default byte budget of a block's transactions: 16 MiB, half the peer network's
+/// 32 MiB message limit (a Raft append carries at least one whole entry).
+pub const DEFAULT_MAX_BLOCK_BYTES: u64 = 16 * 1024 * 1024;
+/// Largest byte budget a genesis may set: 24 MiB, leaving 8 MiB of the 32 MiB message
+/// for the entry's and the append's framing.
+pub const MAX_MAX_BLOCK_BYTES: u64 = 24 * 1024 * 1024;
+/// Default bound of a block's time over its parent's: 10 minutes. A chain that was
+/// stopped longer catches up in steps of at most this (idle blocks come every second).
+pub const DEFAULT_MAX_BLOCK_TIME_STEP_MS: u64 = 10 * 60 * 1000;
+
+impl ChainParams {
+    /// The byte budget of a block's transactions.
+    pub fn block_bytes(&self) -> u64 {
+        self.max_block_bytes.unwrap_or(DEFAULT_MAX_BLOCK_BYTES)
+    }
+
+    /// How far a block's time may run ahead of its parent's.
+    pub fn block_time_step_ms(&self) -> u64 {
+        self.max_block_time_step_ms
+            .unwrap_or(DEFAULT_MAX_BLOCK_TIME_STEP_MS)
+    }
 }
 
 impl Default for ChainParams {
@@ -639,7 +673,50 @@ impl Default for ChainParams {
             max_block_transactions: 10_000,
             order_payment_window_ms: 30 * 60 * 1000,
             max_validators: 7,
+            max_block_bytes: None,
+            max_block_time_step_ms: None,
         }
+    }
+}
+
+/// The first three fields as before; then, only if a later field is set, a tag byte 1
+/// and the later fields as options (`web/static/assets/js/ledger.js` writes the same).
+impl BorshSerialize for ChainParams {
+    fn serialize<W: std::io::Write>(&self, writer: &mut W) -> std::io::Result<()> {
+        BorshSerialize::serialize(&self.max_block_transactions, writer)?;
+        BorshSerialize::serialize(&self.order_payment_window_ms, writer)?;
+        BorshSerialize::serialize(&self.max_validators, writer)?;
+        if self.max_block_bytes.is_some() || self.max_block_time_step_ms.is_some() {
+            BorshSerialize::serialize(&1u8, writer)?;
+            BorshSerialize::serialize(&self.max_block_bytes, writer)?;
+            BorshSerialize::serialize(&self.max_block_time_step_ms, writer)?;
+        }
+        Ok(())
+    }
+}
+
+impl BorshDeserialize for ChainParams {
+    fn deserialize_reader<R: std::io::Read>(reader: &mut R) -> std::io::Result<Self> {
+        let mut params = ChainParams {
+            max_block_transactions: u32::deserialize_reader(reader)?,
+            order_payment_window_ms: u64::deserialize_reader(reader)?,
+            max_validators: u32::deserialize_reader(reader)?,
+            max_block_bytes: None,
+            max_block_time_step_ms: None,
+        };
+        let mut tag = [0u8; 1];
+        if reader.read(&mut tag)? == 0 {
+            return Ok(params);
+        }
+        if tag[0] != 1 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "unknown chain-parameter extension",
+            ));
+        }
+        params.max_block_bytes = Option::deserialize_reader(reader)?;
+        params.max_block_time_step_ms = Option::deserialize_reader(reader)?;
+        Ok(params)
     }
 }
 

@@ -49,6 +49,7 @@ fn genesis(keys: &[Keypair]) -> GenesisState {
             max_block_transactions: 12,
             order_payment_window_ms: 600_000,
             max_validators: 3,
+            ..ChainParams::default()
         },
         admins: vec![keys[0].public()],
         validators: vec![Validator {

@@ -391,11 +391,16 @@ fn proofs_match_the_golden_file() {
         .expect_err("two of three validators do not certify");
     assert!(refused.to_string().contains("3 are needed"), "{refused}");
 
+    let mut with_rules = spec.clone();
+    with_rules.params.max_block_bytes = Some(8 << 20);
+    with_rules.params.max_block_time_step_ms = Some(120_000);
     check_golden(
         "proofs.json",
         &json!({
             "quorums": (1..=31).map(|n| [n, certificate::quorum(n)]).collect::<Vec<_>>(),
             "history_proof_short_of_quorum": hex::encode(verify::encode_bundle(&short)),
+            "genesis_with_block_rules": with_rules,
+            "chain_id_with_block_rules": with_rules.chain_id(),
             "genesis": spec,
             "chain_id": genesis.chain_id,
             "item": item,

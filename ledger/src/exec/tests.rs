@@ -139,9 +139,16 @@ struct Fixture {
     outsider: Keypair,
 }
 
+const YEAR_MS: u64 = 365 * 24 * 3_600_000;
+
 impl Fixture {
+    /// The fixture jumps block time by hours to expire orders and close windows; the
+    /// step bound has tests of its own (`block_rules_*`), so here it is a year.
     fn new() -> Fixture {
-        Fixture::with_params(ChainParams::default())
+        Fixture::with_params(ChainParams {
+            max_block_time_step_ms: Some(YEAR_MS),
+            ..ChainParams::default()
+        })
     }
 
     fn with_params(params: ChainParams) -> Fixture {
@@ -964,6 +971,7 @@ fn suspended_and_withdrawn_signers_are_refused() {
 #[test]
 fn block_full_refuses_the_excess() {
     let mut fx = Fixture::with_params(ChainParams {
+        max_block_time_step_ms: Some(YEAR_MS),
         max_block_transactions: 3,
         ..ChainParams::default()
     });
@@ -3734,6 +3742,7 @@ fn add_validator_creates_an_operator_account() {
 #[test]
 fn add_validator_rejections() {
     let mut fx = Fixture::with_params(ChainParams {
+        max_block_time_step_ms: Some(YEAR_MS),
         max_validators: 2,
         ..ChainParams::default()
     });
@@ -4015,4 +4024,120 @@ fn partly_verified_blocks_verify_the_rest() {
     )
     .unwrap();
     assert!(trusted.block.receipts.iter().all(|r| r.is_applied()));
+}
+
+/// A proposal the genesis rules forbid is no block: every node refuses it alike.
+fn refused(fx: &Fixture, proposal: &BlockProposal) -> crate::ProposalError {
+    match super::execute_block(fx.chain.store(), fx.chain.head(), proposal) {
+        Err(crate::LedgerError::InvalidProposal(error)) => error,
+        other => panic!("expected an invalid proposal, got {other:?}"),
+    }
+}
+
+#[test]
+fn block_rules_the_proposer_is_a_validator() {
+    let fx = Fixture::new();
+    let mut proposal = fx.proposal(vec![]);
+    proposal.proposer = key("not-a-validator").public();
+    assert_eq!(
+        refused(&fx, &proposal),
+        crate::ProposalError::NotAValidator(key("not-a-validator").public())
+    );
+    proposal.proposer = fx.operator.public();
+    assert!(super::execute_block(fx.chain.store(), fx.chain.head(), &proposal).is_ok());
+}
+
+#[test]
+fn block_rules_time_is_bounded_by_the_parent_and_the_genesis_step() {
+    let step = 60_000;
+    let mut fx = Fixture::with_params(ChainParams {
+        max_block_time_step_ms: Some(step),
+        ..ChainParams::default()
+    });
+    let parent = fx.chain.head().time_ms;
+    // Exactly the step is allowed; one millisecond more is not.
+    let mut proposal = fx.proposal(vec![]);
+    proposal.time_ms = parent + step + 1;
+    assert_eq!(
+        refused(&fx, &proposal),
+        crate::ProposalError::TimeTooFarAhead {
+            time_ms: parent + step + 1,
+            parent_ms: parent,
+            max_step_ms: step
+        }
+    );
+    proposal.time_ms = parent + step;
+    let block = fx.chain.apply(&proposal).unwrap();
+    assert_eq!(block.header.time_ms, parent + step);
+    // A time before the parent's is raised to it: block time never goes back.
+    proposal.time_ms = parent;
+    let block = fx.chain.apply(&proposal).unwrap();
+    assert_eq!(block.header.time_ms, parent + step);
+    fx.time_ms = parent + step;
+}
+
+#[test]
+fn block_rules_a_byte_budget_per_block() {
+    let fx = Fixture::new();
+    let params = ChainParams {
+        max_block_bytes: Some(300),
+        ..ChainParams::default()
+    };
+    let check = |proposal: &BlockProposal| {
+        super::check_proposal(fx.chain.store(), &params, fx.chain.head(), proposal)
+    };
+    let mut proposal = fx.proposal(seller_applications(&fx));
+    proposal.transactions.truncate(2);
+    let bytes = borsh::object_length(&proposal).unwrap() as u64;
+    assert!(bytes > 300, "two applications exceed 300 bytes");
+    assert!(matches!(
+        check(&proposal),
+        Err(crate::LedgerError::InvalidProposal(crate::ProposalError::TooManyBytes { bytes: b, max: 300 })) if b == bytes
+    ));
+    proposal.transactions.pop();
+    assert!(check(&proposal).is_ok());
+    // The default budget is the one applied on chains that do not set it.
+    let mut big = fx.proposal(vec![]);
+    let filler = seller_applications(&fx).remove(0);
+    let each = borsh::object_length(&filler).unwrap() as u64;
+    let count = crate::types::DEFAULT_MAX_BLOCK_BYTES / each + 1;
+    big.transactions = vec![filler; count as usize];
+    assert!(matches!(
+        refused(&fx, &big),
+        crate::ProposalError::TooManyBytes { max, .. } if max == crate::types::DEFAULT_MAX_BLOCK_BYTES
+    ));
+}
+
+/// The two later parameters stay out of the encoding when unset, so older genesis files
+/// keep their chain id and older state records decode; set, they round-trip.
+#[test]
+fn chain_params_encode_the_block_rules_only_when_set() {
+    let legacy = ChainParams::default();
+    let bytes = borsh::to_vec(&legacy).unwrap();
+    assert_eq!(
+        bytes.len(),
+        4 + 8 + 4,
+        "the encoding of before the block rules"
+    );
+    assert_eq!(borsh::from_slice::<ChainParams>(&bytes).unwrap(), legacy);
+    let set = ChainParams {
+        max_block_bytes: Some(1 << 20),
+        max_block_time_step_ms: None,
+        ..ChainParams::default()
+    };
+    let bytes = borsh::to_vec(&set).unwrap();
+    assert_eq!(borsh::from_slice::<ChainParams>(&bytes).unwrap(), set);
+    assert_eq!(set.block_bytes(), 1 << 20);
+    assert_eq!(
+        set.block_time_step_ms(),
+        crate::types::DEFAULT_MAX_BLOCK_TIME_STEP_MS
+    );
+    let json: ChainParams = serde_json::from_str(
+        r#"{"max_block_transactions":10000,"order_payment_window_ms":1800000,"max_validators":7}"#,
+    )
+    .unwrap();
+    assert_eq!(json, legacy);
+    assert!(!serde_json::to_string(&legacy)
+        .unwrap()
+        .contains("max_block_bytes"));
 }

@@ -40,6 +40,9 @@ test("the genesis spec hashes to the chain id", () => {
   const other = structuredClone(g.genesis);
   other.params.max_validators += 1;
   assert.notEqual(genesisChainId(other), g.chain_id);
+  // The later block rules, set: the ledger's chain id of that spec.
+  assert.equal(genesisChainId(g.genesis_with_block_rules), g.chain_id_with_block_rules);
+  assert.notEqual(g.chain_id_with_block_rules, g.chain_id);
 });
 
 test("a history bundle verifies to the ledger's verdict", () => {

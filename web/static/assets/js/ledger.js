@@ -341,6 +341,13 @@ export function genesisChainId(spec) {
   w.vec(spec.admins, (a) => w.string(a.name).fixed(a.key, 32, "admin key"));
   const params = spec.params;
   w.u32(params.max_block_transactions).u64(params.order_payment_window_ms).u32(params.max_validators);
+  // The block rules added later: encoded (tag 1, two options) only when one is set, so
+  // older specs keep their chain id (`ChainParams`'s BorshSerialize).
+  const bytes = params.max_block_bytes ?? null;
+  const step = params.max_block_time_step_ms ?? null;
+  if (bytes !== null || step !== null) {
+    w.u8(1).option(bytes, (v) => w.u64(v)).option(step, (v) => w.u64(v));
+  }
   return toHex(tagged(DOMAIN.GENESIS, w.finish()));
 }
 
