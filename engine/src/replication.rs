@@ -32,8 +32,13 @@ impl Engine {
         &self,
         transactions: Vec<SignedTransaction>,
     ) -> Result<impl std::future::Future<Output = Result<u64, EngineError>>, EngineError> {
-        let head_time = self.head().map(|h| h.time_ms).unwrap_or(0);
-        let step = self.inner.genesis.params.block_time_step_ms();
+        let (head_height, head_time) = self.head().map(|h| (h.height, h.time_ms)).unwrap_or((0, 0));
+        // The first block is free of the step (the genesis may be long past).
+        let step = if head_height == 0 {
+            u64::MAX
+        } else {
+            self.inner.genesis.params.block_time_step_ms()
+        };
         let proposal = BlockProposal {
             proposer: self.inner.key.public(),
             time_ms: block_time(self.now_ms(), head_time, step),

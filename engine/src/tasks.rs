@@ -68,6 +68,7 @@ pub(crate) async fn produce_blocks(node: Engine) {
     ));
     let max_batch = node.inner.config.max_block_transactions;
     let max_batch_bytes = block_transaction_bytes(&node.inner.genesis.params);
+    let time_step = node.inner.genesis.params.block_time_step_ms();
     let max_in_flight = node.inner.config.max_proposals_in_flight.max(1);
     let batch_wait = Duration::from_millis(node.inner.config.block_batch_wait_ms);
     loop {
@@ -105,7 +106,15 @@ pub(crate) async fn produce_blocks(node: Engine) {
                 })
             };
             if batch.is_empty() {
-                break;
+                // Chain time more than a step behind the clock (the chain was stopped):
+                // empty blocks bring it back, one step each, one at a time.
+                let alone = in_flight.available_permits() + 1 >= max_in_flight;
+                let behind = node.head().is_ok_and(|h| {
+                    h.height > 0 && h.time_ms.saturating_add(time_step) < node.now_ms()
+                });
+                if !(alone && behind) {
+                    break;
+                }
             }
             let span = tracing::debug_span!(target: "producer", "propose", txs = batch.len());
             if tracing::enabled!(target: "producer", tracing::Level::TRACE) {

@@ -384,7 +384,9 @@ pub fn execute_block_with<S: StateStore>(
 /// apply: the proposer is a validator of the set in force (the consensus layer checks
 /// further that it leads the entry's term), the proposal's encoding fits the genesis
 /// byte budget, and its time is at most the genesis step after the parent's (a time
-/// before the parent's is raised to it).
+/// before the parent's is raised to it). The first block is free of the step: a
+/// genesis is often written long before the chain starts (the presets' is fixed), and
+/// validators still refuse to sign a header ahead of their clocks.
 pub fn check_proposal<S: StateView + ?Sized>(
     store: &S,
     params: &ChainParams,
@@ -400,7 +402,7 @@ pub fn check_proposal<S: StateView + ?Sized>(
         .into());
     }
     let max_step_ms = params.block_time_step_ms();
-    if proposal.time_ms > parent.time_ms.saturating_add(max_step_ms) {
+    if parent.height > 0 && proposal.time_ms > parent.time_ms.saturating_add(max_step_ms) {
         return Err(ProposalError::TimeTooFarAhead {
             time_ms: proposal.time_ms,
             parent_ms: parent.time_ms,

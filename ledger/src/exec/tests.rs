@@ -4054,6 +4054,8 @@ fn block_rules_time_is_bounded_by_the_parent_and_the_genesis_step() {
         max_block_time_step_ms: Some(step),
         ..ChainParams::default()
     });
+    // The fixture's setup blocks are past the first, which is free of the step.
+    assert!(fx.chain.head().height > 0);
     let parent = fx.chain.head().time_ms;
     // Exactly the step is allowed; one millisecond more is not.
     let mut proposal = fx.proposal(vec![]);
@@ -4074,6 +4076,44 @@ fn block_rules_time_is_bounded_by_the_parent_and_the_genesis_step() {
     let block = fx.chain.apply(&proposal).unwrap();
     assert_eq!(block.header.time_ms, parent + step);
     fx.time_ms = parent + step;
+}
+
+/// The first block may start at any time after the genesis (a preset's genesis is fixed
+/// in the past); the step holds from the second on.
+#[test]
+fn block_rules_the_first_block_is_free_of_the_step() {
+    let genesis = GenesisState {
+        chain_id: Hash::of(b"first block"),
+        time_ms: T0,
+        params: ChainParams {
+            max_block_time_step_ms: Some(60_000),
+            ..ChainParams::default()
+        },
+        admins: vec![key("admin").public()],
+        validators: vec![Validator {
+            key: key("validator-1").public(),
+            name: "validator-1".to_owned(),
+            p2p_address: P2P.to_owned(),
+            since_height: 0,
+        }],
+    };
+    let mut chain = crate::MemoryChain::new(&genesis).unwrap();
+    let year_later = T0 + YEAR_MS;
+    let proposal = |time_ms| BlockProposal {
+        proposer: key("validator-1").public(),
+        time_ms,
+        transactions: vec![],
+    };
+    assert_eq!(
+        chain.apply(&proposal(year_later)).unwrap().header.time_ms,
+        year_later
+    );
+    assert!(matches!(
+        chain.apply(&proposal(year_later + 60_001)),
+        Err(crate::LedgerError::InvalidProposal(
+            crate::ProposalError::TimeTooFarAhead { .. }
+        ))
+    ));
 }
 
 #[test]
