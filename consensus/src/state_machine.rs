@@ -756,27 +756,29 @@ mod tests {
             time_ms,
             transactions: vec![],
         };
+        // Block 1 (free of the time step), then the refused ones on top of it.
+        let first = block_entry(1, empty(2_000));
         // Proposed in the name of a validator that does not lead the term.
-        let mut impostor = block_entry(1, empty(2_000));
+        let mut impostor = block_entry(2, empty(2_000));
         impostor.log_id.leader_id.node_id ^= 1;
-        // A time beyond the genesis step after the parent (genesis at 1 s).
+        // A time beyond the genesis step after the parent's.
         let step = truffle_ledger::types::DEFAULT_MAX_BLOCK_TIME_STEP_MS;
-        let far_future = block_entry(2, empty(1_000 + step + 1));
+        let far_future = block_entry(3, empty(2_000 + step + 1));
         // A proposer outside the validator set, leading the term.
         let mut stranger = empty(2_000);
         stranger.proposer = truffle_ledger::Keypair::from_name("stranger").public();
-        let stranger = block_entry(3, stranger);
-        let valid = block_entry(4, empty(1_000 + step));
+        let stranger = block_entry(4, stranger);
+        let valid = block_entry(5, empty(2_000 + step));
         let responses = machine
-            .apply(vec![impostor, far_future, stranger, valid])
+            .apply(vec![first, impostor, far_future, stranger, valid])
             .await
             .unwrap();
         let heights: Vec<Option<u64>> = responses.iter().map(|r| r.height).collect();
-        assert_eq!(heights, [None, None, None, Some(1)]);
+        assert_eq!(heights, [Some(1), None, None, None, Some(2)]);
         let head = store.head().unwrap().unwrap();
-        assert_eq!((head.height, head.time_ms), (1, 1_000 + step));
+        assert_eq!((head.height, head.time_ms), (2, 2_000 + step));
         let (applied, _) = machine.applied_state().await.unwrap();
-        assert_eq!(applied.map(|l| l.index), Some(4));
+        assert_eq!(applied.map(|l| l.index), Some(5));
     }
 
     /// A snapshot built to a file on one node is received in chunks by another, which
