@@ -291,8 +291,9 @@ pub(crate) enum WorkloadArg {
 pub(crate) enum TestnetCommand {
     /// Create keys and a genesis, start the nodes, wait for a leader, print addresses.
     Up {
-        /// Number of validators.
-        #[arg(long, default_value_t = 3)]
+        /// Number of validators (4 tolerates one lying or failed validator; 3 runs,
+        /// but every certificate then needs all three).
+        #[arg(long, default_value_t = 4)]
         nodes: usize,
         /// The testnet folder (must not hold a testnet yet).
         #[arg(long)]

@@ -12,12 +12,14 @@ use openraft::storage::{RaftStateMachine, Snapshot, SnapshotMeta};
 use openraft::{AnyError, EntryPayload, RaftSnapshotBuilder, StorageIOError};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::broadcast;
-use truffle_ledger::{execute_block_with, genesis_block, Block, GenesisState, Signatures};
+use truffle_ledger::{
+    execute_block_with, genesis_block, Block, GenesisState, LedgerError, Signatures,
+};
 use truffle_store::Store;
 
 use crate::types::{
-    AppCommand, ApplyResponse, Entry, LogId, NodeId, SnapshotData, StorageError, StoredMembership,
-    TypeConfig, ValidatorNode,
+    node_id_of, AppCommand, ApplyResponse, Entry, LogId, NodeId, SnapshotData, StorageError,
+    StoredMembership, TypeConfig, ValidatorNode,
 };
 
 const APPLIED_KEY: &[u8] = b"raft_applied";
@@ -273,6 +275,14 @@ impl StateMachine {
         )
     }
 
+    /// Records an entry as applied without effect.
+    fn skip(&self, log_id: &LogId) -> Result<ApplyResponse, StorageError> {
+        self.store
+            .put_meta(&[Self::applied_meta(log_id)])
+            .map_err(sm_write_error)?;
+        Ok(ApplyResponse::default())
+    }
+
     fn apply_command(
         &mut self,
         log_id: &LogId,
@@ -280,6 +290,12 @@ impl StateMachine {
     ) -> Result<ApplyResponse, StorageError> {
         match command {
             AppCommand::Block(proposal) => {
+                // The proposer must be the validator that leads the entry's term: a
+                // leader cannot pass its block off as another validator's.
+                if node_id_of(&proposal.proposer) != log_id.leader_id.node_id {
+                    tracing::warn!(target: "consensus::sm", index = log_id.index, proposer = %proposal.proposer, leader = log_id.leader_id.node_id, "block proposal refused: the proposer does not lead the term");
+                    return self.skip(log_id);
+                }
                 let head = self
                     .store
                     .head()
@@ -303,8 +319,16 @@ impl StateMachine {
                     height = head.height + 1
                 );
                 let _entered = span.enter();
-                let executed = execute_block_with(&self.store, &head, &proposal, signatures)
-                    .map_err(sm_write_error)?;
+                let executed = match execute_block_with(&self.store, &head, &proposal, signatures) {
+                    Ok(executed) => executed,
+                    // A block rule broken (size, time, proposer): every node refuses
+                    // the same entry, which leaves no block, only its position.
+                    Err(LedgerError::InvalidProposal(error)) => {
+                        tracing::warn!(target: "consensus::sm", index = log_id.index, %error, "block proposal refused");
+                        return self.skip(log_id);
+                    }
+                    Err(error) => return Err(sm_write_error(error)),
+                };
                 if tracing::enabled!(target: "consensus::sm", tracing::Level::TRACE) {
                     for receipt in &executed.block.receipts {
                         tracing::trace!(target: "consensus::sm", tx = %receipt.tx_hash, applied = receipt.is_applied(), "executed");
@@ -400,10 +424,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                         // Every node decodes the same bytes the same way, so skipping
                         // is deterministic; the entry leaves no trace but its position.
                         tracing::warn!(target: "consensus::sm", index = log_id.index, %error, "undecodable entry skipped");
-                        self.store
-                            .put_meta(&[Self::applied_meta(&log_id)])
-                            .map_err(sm_write_error)?;
-                        ApplyResponse::default()
+                        self.skip(&log_id)?
                     }
                 },
             };
@@ -709,14 +730,55 @@ mod tests {
                     time_ms: 2_000 + nonce,
                     transactions: vec![tx],
                 };
-                Entry {
-                    log_id: LogId::new(openraft::CommittedLeaderId::new(1, 0), first + n),
-                    payload: EntryPayload::Normal(crate::types::Command::new(&AppCommand::Block(
-                        proposal,
-                    ))),
-                }
+                block_entry(first + n, proposal)
             })
             .collect()
+    }
+
+    /// An entry at `index` of a term led by the proposal's proposer.
+    fn block_entry(index: u64, proposal: truffle_ledger::BlockProposal) -> Entry {
+        let leader = crate::types::node_id_of(&proposal.proposer);
+        Entry {
+            log_id: LogId::new(openraft::CommittedLeaderId::new(1, leader), index),
+            payload: EntryPayload::Normal(crate::types::Command::new(&AppCommand::Block(proposal))),
+        }
+    }
+
+    /// Entries that break a block rule are refused alike on every node: no block, the
+    /// position applied, and the next valid entry applies on top of the same head.
+    #[tokio::test]
+    async fn proposals_breaking_block_rules_leave_no_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, mut machine) = open_machine(dir.path());
+        let leader = truffle_ledger::Keypair::from_name("validator-0");
+        let empty = |time_ms| truffle_ledger::BlockProposal {
+            proposer: leader.public(),
+            time_ms,
+            transactions: vec![],
+        };
+        // Block 1 (free of the time step), then the refused ones on top of it.
+        let first = block_entry(1, empty(2_000));
+        // Proposed in the name of a validator that does not lead the term.
+        let mut impostor = block_entry(2, empty(2_000));
+        impostor.log_id.leader_id.node_id ^= 1;
+        // A time beyond the genesis step after the parent's.
+        let step = truffle_ledger::types::DEFAULT_MAX_BLOCK_TIME_STEP_MS;
+        let far_future = block_entry(3, empty(2_000 + step + 1));
+        // A proposer outside the validator set, leading the term.
+        let mut stranger = empty(2_000);
+        stranger.proposer = truffle_ledger::Keypair::from_name("stranger").public();
+        let stranger = block_entry(4, stranger);
+        let valid = block_entry(5, empty(2_000 + step));
+        let responses = machine
+            .apply(vec![first, impostor, far_future, stranger, valid])
+            .await
+            .unwrap();
+        let heights: Vec<Option<u64>> = responses.iter().map(|r| r.height).collect();
+        assert_eq!(heights, [Some(1), None, None, None, Some(2)]);
+        let head = store.head().unwrap().unwrap();
+        assert_eq!((head.height, head.time_ms), (2, 2_000 + step));
+        let (applied, _) = machine.applied_state().await.unwrap();
+        assert_eq!(applied.map(|l| l.index), Some(5));
     }
 
     /// A snapshot built to a file on one node is received in chunks by another, which

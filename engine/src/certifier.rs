@@ -1,11 +1,12 @@
 //! Block certificates: after applying a block, this validator signs its header and
-//! sends the vote to the others; a majority of votes over the same header becomes the
+//! sends the vote to the others; more than two thirds of the set
+//! ([`truffle_ledger::certificate::quorum`]) voting for the same header makes the
 //! block's certificate, stored beside the block.
 //!
 //! A vote for a header that differs from the one this node applied at that height is
 //! evidence that two validators diverged: it is never counted, and it is logged loudly.
 //!
-//! Which validators certify block `h`: a strict majority of the set in force when `h`
+//! Which validators certify block `h`: more than two thirds of the set in force when `h`
 //! was applied, the set recorded after block `h - 1` ([`certifying_set`]). A block that
 //! changes the set is certified by the set it replaces; auditors check exactly this
 //! rule (`truffle_ledger::verify`).
@@ -17,7 +18,7 @@ use truffle_ledger::certificate::{quorum, vote};
 use truffle_ledger::{BlockHeader, Certificate, Hash, HeaderVote, Keypair, PublicKey};
 use truffle_store::Store;
 
-/// The validators whose majority certifies the block at `height`: the set after its
+/// The validators whose quorum certifies the block at `height`: the set after its
 /// parent, read from the state tree's versioned values. Falls back to the current set
 /// when that version is not kept (a chain begun before the set record existed, or a
 /// state restored from a later snapshot).
@@ -32,6 +33,11 @@ pub(crate) fn certifying_set(store: &Store, height: u64) -> BTreeSet<PublicKey> 
 
 /// Votes kept for heights this node has not applied yet.
 const MAX_EARLY_HEIGHTS: usize = 4_096;
+
+/// Votes are taken for heights at most this far above the highest block this node
+/// applied: a validator cannot fill the vote table with far-future heights (and so
+/// halt certification). A node further behind fetches certificates instead.
+pub(crate) const VOTE_WINDOW: u64 = 256;
 
 #[derive(Default)]
 struct Tally {
@@ -48,6 +54,8 @@ pub(crate) struct Certifier {
     chain_id: Hash,
     store: Store,
     tallies: Mutex<BTreeMap<u64, Tally>>,
+    /// The highest height this node applied.
+    head: std::sync::atomic::AtomicU64,
 }
 
 /// What to do after a vote was counted.
@@ -72,6 +80,16 @@ pub(crate) enum VoteError {
     /// Signature does not verify.
     #[error("vote from {0} has a bad signature")]
     BadSignature(PublicKey),
+    /// For a height too far above this node's head ([`VOTE_WINDOW`]).
+    #[error("vote from {validator} for height {height}, more than {VOTE_WINDOW} above this node's head {head}")]
+    TooFarAhead {
+        /// The voter.
+        validator: PublicKey,
+        /// Height voted for.
+        height: u64,
+        /// This node's head.
+        head: u64,
+    },
     /// For another header than the one applied here.
     #[error("validator {validator} voted for header {theirs} at height {height}, this node applied {ours}")]
     Divergent {
@@ -89,27 +107,33 @@ pub(crate) enum VoteError {
 impl Certifier {
     /// A certifier signing with `key`.
     pub(crate) fn new(key: Keypair, chain_id: Hash, store: Store) -> Certifier {
+        let head = store.head().ok().flatten().map_or(0, |h| h.height);
         Certifier {
             key,
             chain_id,
             store,
             tallies: Mutex::new(BTreeMap::new()),
+            head: std::sync::atomic::AtomicU64::new(head),
         }
     }
 
-    /// This node applied `header`: returns its own vote (to send to the others) and
+    /// This node applied `header`: returns its own vote (to send to the others), unless
+    /// `sign` is false (the header's time is too far ahead of this node's clock), and
     /// whether the certificate is complete.
     pub(crate) fn on_applied(
         &self,
         header: &BlockHeader,
         validators: &BTreeSet<PublicKey>,
-    ) -> (HeaderVote, bool) {
-        let own = vote(&self.key, header);
+        sign: bool,
+    ) -> (Option<HeaderVote>, bool) {
+        self.head
+            .fetch_max(header.height, std::sync::atomic::Ordering::SeqCst);
+        let own = sign.then(|| vote(&self.key, header));
         let header_hash = header.hash();
         let mut tallies = self.tallies.lock().expect("certifier lock poisoned");
         let tally = tallies.entry(header.height).or_default();
         tally.header_hash = Some(header_hash);
-        if validators.contains(&own.validator) {
+        if let Some(own) = own.as_ref().filter(|v| validators.contains(&v.validator)) {
             tally.votes.insert(own.validator, own.clone());
         }
         for (hash, early) in std::mem::take(&mut tally.early) {
@@ -140,6 +164,22 @@ impl Certifier {
     ) -> Result<VoteOutcome, VoteError> {
         if !validators.contains(&vote.validator) {
             return Err(VoteError::NotAValidator(vote.validator));
+        }
+        let mut head = self.head.load(std::sync::atomic::Ordering::SeqCst);
+        if height > head.saturating_add(VOTE_WINDOW) {
+            // The head may have moved without a block applied here (a snapshot).
+            if let Ok(Some(stored)) = self.store.head() {
+                head = head.max(stored.height);
+                self.head
+                    .fetch_max(head, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        if height > head.saturating_add(VOTE_WINDOW) {
+            return Err(VoteError::TooFarAhead {
+                validator: vote.validator,
+                height,
+                head,
+            });
         }
         if !vote.verify(&self.chain_id, &header_hash) {
             return Err(VoteError::BadSignature(vote.validator));
@@ -312,10 +352,10 @@ mod tests {
 
         let certifier = Certifier::new(v0.clone(), genesis.chain_id, store.clone());
         let h1 = store.header(1).unwrap().unwrap();
-        let (_, certified) = certifier.on_applied(&h1, &certifying_set(&store, 1));
+        let (_, certified) = certifier.on_applied(&h1, &certifying_set(&store, 1), true);
         assert!(certified, "v0 alone certifies the change block");
         let h2 = store.header(2).unwrap().unwrap();
-        let (_, certified) = certifier.on_applied(&h2, &certifying_set(&store, 2));
+        let (_, certified) = certifier.on_applied(&h2, &certifying_set(&store, 2), true);
         assert!(!certified, "the next block needs v1 too");
         assert_eq!(
             certifier.on_vote(2, h2.hash(), vote(&v1, &h2), &certifying_set(&store, 2)),
@@ -323,15 +363,27 @@ mod tests {
         );
     }
 
-    #[test]
-    fn quorum_early_votes_and_divergence() {
+    /// A store, four validator keys, their set, and v0's certifier.
+    fn four_validators() -> (
+        tempfile::TempDir,
+        Store,
+        Vec<Keypair>,
+        BTreeSet<PublicKey>,
+        Certifier,
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let keys: Vec<Keypair> = (0..3)
+        let keys: Vec<Keypair> = (0..4)
             .map(|i| Keypair::from_name(&format!("v{i}")))
             .collect();
         let set: BTreeSet<PublicKey> = keys.iter().map(|k| k.public()).collect();
         let certifier = Certifier::new(keys[0].clone(), Hash::of(b"chain"), store.clone());
+        (dir, store, keys, set, certifier)
+    }
+
+    #[test]
+    fn quorum_early_votes_and_divergence() {
+        let (_dir, store, keys, set, certifier) = four_validators();
         let h1 = header(1, b"a");
         // A vote arriving before this node applied height 1 is kept.
         let early = vote(&keys[1], &h1);
@@ -339,12 +391,20 @@ mod tests {
             certifier.on_vote(1, h1.hash(), early, &set),
             Ok(VoteOutcome::Early)
         );
-        let (_, certified) = certifier.on_applied(&h1, &set);
-        assert!(certified, "own vote + early vote = 2 of 3");
-        assert_eq!(store.certificate(1).unwrap().unwrap().votes.len(), 2);
+        let (_, certified) = certifier.on_applied(&h1, &set, true);
+        assert!(
+            !certified,
+            "own vote + early vote = 2 of 4, a majority but not enough"
+        );
+        assert_eq!(
+            certifier.on_vote(1, h1.hash(), vote(&keys[3], &h1), &set),
+            Ok(VoteOutcome::Certified),
+            "3 of 4"
+        );
+        assert_eq!(store.certificate(1).unwrap().unwrap().votes.len(), 3);
 
         let h2 = header(2, b"b");
-        let (_, certified) = certifier.on_applied(&h2, &set);
+        let (_, certified) = certifier.on_applied(&h2, &set, true);
         assert!(!certified);
         let other = header(2, b"forked");
         assert!(matches!(
@@ -363,6 +423,10 @@ mod tests {
             Err(VoteError::BadSignature(_))
         ));
         assert_eq!(
+            certifier.on_vote(2, h2.hash(), vote(&keys[3], &h2), &set),
+            Ok(VoteOutcome::Counted)
+        );
+        assert_eq!(
             certifier.on_vote(2, h2.hash(), vote(&keys[2], &h2), &set),
             Ok(VoteOutcome::Certified)
         );
@@ -372,5 +436,67 @@ mod tests {
             .unwrap()
             .verify(&h2, &set)
             .is_ok());
+    }
+
+    /// Votes far above the head are refused (they cannot fill the table); votes within
+    /// the window are kept; the table never holds more than the window of future heights.
+    #[test]
+    fn far_future_votes_are_refused() {
+        let (_dir, _store, keys, set, certifier) = four_validators();
+        let far = header(VOTE_WINDOW + 1, b"far");
+        assert_eq!(
+            certifier.on_vote(far.height, far.hash(), vote(&keys[1], &far), &set),
+            Err(VoteError::TooFarAhead {
+                validator: keys[1].public(),
+                height: VOTE_WINDOW + 1,
+                head: 0
+            })
+        );
+        // A flood of far-future heights leaves the table as it was.
+        for height in (VOTE_WINDOW + 1)..(VOTE_WINDOW + 10_000) {
+            let h = header(height, b"flood");
+            assert!(certifier
+                .on_vote(height, h.hash(), vote(&keys[1], &h), &set)
+                .is_err());
+        }
+        assert_eq!(certifier.tallies.lock().unwrap().len(), 0);
+        let near = header(VOTE_WINDOW, b"near");
+        assert_eq!(
+            certifier.on_vote(near.height, near.hash(), vote(&keys[1], &near), &set),
+            Ok(VoteOutcome::Early)
+        );
+        // Once this node applies a block, the window moves with it.
+        let h1 = header(1, b"one");
+        certifier.on_applied(&h1, &set, true);
+        let next = header(VOTE_WINDOW + 1, b"next");
+        assert_eq!(
+            certifier.on_vote(next.height, next.hash(), vote(&keys[1], &next), &set),
+            Ok(VoteOutcome::Early)
+        );
+    }
+
+    /// A validator that does not sign a header (its time is ahead of the clock) still
+    /// counts the others' votes, and its own is absent from the certificate.
+    #[test]
+    fn an_unsigned_header_is_certified_by_the_others() {
+        let (_dir, store, keys, set, certifier) = four_validators();
+        let h1 = header(1, b"ahead");
+        let (own, certified) = certifier.on_applied(&h1, &set, false);
+        assert!(own.is_none() && !certified);
+        for key in &keys[1..3] {
+            assert_eq!(
+                certifier.on_vote(1, h1.hash(), vote(key, &h1), &set),
+                Ok(VoteOutcome::Counted)
+            );
+        }
+        assert_eq!(
+            certifier.on_vote(1, h1.hash(), vote(&keys[3], &h1), &set),
+            Ok(VoteOutcome::Certified)
+        );
+        let certificate = store.certificate(1).unwrap().unwrap();
+        assert!(certificate
+            .votes
+            .iter()
+            .all(|v| v.validator != keys[0].public()));
     }
 }

@@ -37,6 +37,9 @@ pub struct EngineConfig {
     /// While another proposal is in flight, how long (ms) the leader may wait for the
     /// pool to fill a block.
     pub block_batch_wait_ms: u64,
+    /// How far (ms) a block's time may be ahead of this node's clock for it to still
+    /// sign the header.
+    pub max_clock_skew_ms: u64,
     /// Capacity of the transaction pool.
     pub mempool_capacity: usize,
     /// Most pooled transactions per signer.

@@ -128,16 +128,19 @@ impl Mempool {
         self.order.retain(|hash| self.pending.contains_key(hash));
     }
 
-    /// Takes up to `max` transactions for a block, in arrival order, each signer's in
-    /// nonce order: a transaction is taken when its nonce is the signer's next (from
-    /// `state_nonce`, or after the signer's in-flight transactions), or already used
-    /// (its block receipt will say so). Later nonces wait for the gap to fill.
+    /// Takes up to `max` transactions of at most `max_bytes` encoded bytes in all for a
+    /// block, in arrival order, each signer's in nonce order: a transaction is taken when
+    /// its nonce is the signer's next (from `state_nonce`, or after the signer's
+    /// in-flight transactions), or already used (its block receipt will say so). Later
+    /// nonces wait for the gap to fill; one that does not fit waits for the next block.
     pub(crate) fn take_batch(
         &mut self,
         max: usize,
+        max_bytes: u64,
         state_nonce: impl Fn(&PublicKey) -> u64,
     ) -> Vec<SignedTransaction> {
         let mut batch = Vec::new();
+        let mut bytes = 0u64;
         let mut nonce_cache: HashMap<PublicKey, u64> = HashMap::new();
         for hash in &self.order {
             if batch.len() >= max {
@@ -160,6 +163,11 @@ impl Mempool {
             if nonce > expected {
                 continue;
             }
+            let size = borsh::object_length(&pending.tx).expect("measuring cannot fail") as u64;
+            if bytes + size > max_bytes {
+                continue;
+            }
+            bytes += size;
             if nonce == expected {
                 self.next_in_flight.insert(signer, expected + 1);
             }
@@ -263,7 +271,7 @@ mod tests {
         }
         let bob_key = bob.public();
         let state_nonce = move |k: &PublicKey| if *k == bob_key { 6 } else { 0 };
-        let batch = pool.take_batch(10, state_nonce);
+        let batch = pool.take_batch(10, u64::MAX, state_nonce);
         let taken: Vec<(PublicKey, u64)> =
             batch.iter().map(|t| (t.tx.signer, t.tx.nonce)).collect();
         // alice 0 is taken; alice 1 arrived first but only becomes next after 0, and
@@ -274,13 +282,31 @@ mod tests {
             taken.contains(&(bob.public(), 5)),
             "an old nonce is proposed so its receipt settles it"
         );
-        let second = pool.take_batch(10, state_nonce);
+        let second = pool.take_batch(10, u64::MAX, state_nonce);
         assert_eq!(second.len(), 1);
         assert_eq!(second[0].tx.nonce, 1);
         assert!(
-            pool.take_batch(10, state_nonce).is_empty(),
+            pool.take_batch(10, u64::MAX, state_nonce).is_empty(),
             "everything else is in flight or waiting"
         );
+    }
+
+    /// A block takes transactions up to the byte budget; the rest wait for the next.
+    #[test]
+    fn batches_keep_to_the_byte_budget() {
+        let keys: Vec<Keypair> = (0..4)
+            .map(|i| Keypair::from_name(&format!("k{i}")))
+            .collect();
+        let mut pool = Mempool::new(100, 10, Duration::from_secs(60));
+        let mut size = 0;
+        for key in &keys {
+            let (hash, signed) = tx(key, 0);
+            size = borsh::object_length(&signed).unwrap() as u64;
+            pool.insert(hash, signed, 0).unwrap();
+        }
+        assert_eq!(pool.take_batch(10, 2 * size + size / 2, |_| 0).len(), 2);
+        assert_eq!(pool.take_batch(10, size - 1, |_| 0).len(), 0);
+        assert_eq!(pool.take_batch(10, 10 * size, |_| 0).len(), 2);
     }
 
     #[test]
@@ -294,10 +320,10 @@ mod tests {
         pool.insert(h0, t0, 0).unwrap();
         pool.insert(h1, t1, 0).unwrap();
         assert_eq!(pool.insert(h2, t2, 0), Err(PoolError::SignerBacklog(2)));
-        let batch = pool.take_batch(10, |_| 0);
+        let batch = pool.take_batch(10, u64::MAX, |_| 0);
         assert_eq!(batch.len(), 2);
         pool.return_batch(&batch);
-        assert_eq!(pool.take_batch(10, |_| 0).len(), 2);
+        assert_eq!(pool.take_batch(10, u64::MAX, |_| 0).len(), 2);
         pool.remove(&h0);
         pool.remove(&h1);
         pool.block_applied();

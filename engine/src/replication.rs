@@ -10,6 +10,20 @@ use crate::engine::Engine;
 use crate::error::{EngineError, PeerError};
 use crate::protocol::{PeerRequest, PeerResponse};
 
+/// A block's time: the clock, but never before the applied head's and at most the
+/// genesis step after it (the parent may be a later block still in flight; its time is
+/// at least the head's, so the step holds for it too). After a long stop, chain time
+/// catches up with the clock a step per block.
+pub(crate) fn block_time(now_ms: u64, head_ms: u64, step_ms: u64) -> u64 {
+    now_ms.clamp(head_ms, head_ms.saturating_add(step_ms))
+}
+
+/// Whether a validator whose clock reads `now_ms` signs a header of time `time_ms`: not
+/// when the header is more than `max_skew_ms` ahead of it.
+pub(crate) fn clock_allows(time_ms: u64, now_ms: u64, max_skew_ms: u64) -> bool {
+    time_ms <= now_ms.saturating_add(max_skew_ms)
+}
+
 impl Engine {
     /// Hands a block of `transactions` to Raft (leader only). Returns once the proposal
     /// is queued in order behind earlier ones; the returned future resolves when it is
@@ -18,10 +32,16 @@ impl Engine {
         &self,
         transactions: Vec<SignedTransaction>,
     ) -> Result<impl std::future::Future<Output = Result<u64, EngineError>>, EngineError> {
-        let head_time = self.head().map(|h| h.time_ms).unwrap_or(0);
+        let (head_height, head_time) = self.head().map(|h| (h.height, h.time_ms)).unwrap_or((0, 0));
+        // The first block is free of the step (the genesis may be long past).
+        let step = if head_height == 0 {
+            u64::MAX
+        } else {
+            self.inner.genesis.params.block_time_step_ms()
+        };
         let proposal = BlockProposal {
             proposer: self.inner.key.public(),
-            time_ms: self.now_ms().max(head_time),
+            time_ms: block_time(self.now_ms(), head_time, step),
             transactions,
         };
         let receiver = self
@@ -131,10 +151,24 @@ impl Engine {
         }
         // The set in force when this block was applied (after its parent) certifies it.
         let validators = crate::certifier::certifying_set(&self.inner.store, block.header.height);
-        let (vote, certified) = self.inner.certifier.on_applied(&block.header, &validators);
+        let sign = clock_allows(
+            block.header.time_ms,
+            self.now_ms(),
+            self.inner.config.max_clock_skew_ms,
+        );
+        if !sign {
+            tracing::warn!(target: "certifier", height = block.header.height, time_ms = block.header.time_ms, now_ms = self.now_ms(), "not signing a header whose time is ahead of this node's clock");
+        }
+        let (vote, certified) = self
+            .inner
+            .certifier
+            .on_applied(&block.header, &validators, sign);
         if certified {
             self.note_certified(block.header.height);
         }
+        let Some(vote) = vote else {
+            return;
+        };
         let own = self.inner.key.public();
         if !validators.contains(&own) {
             // Not a certifier of this block (it joined or left with it): others refuse the vote.
@@ -151,5 +185,29 @@ impl Engine {
                 let _ = engine.send_to_peer(&validator, &request).await;
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn block_time_follows_the_clock_within_the_step() {
+        use super::block_time;
+        assert_eq!(block_time(1_500, 1_000, 600), 1_500, "the clock");
+        assert_eq!(block_time(900, 1_000, 600), 1_000, "never before the head");
+        assert_eq!(
+            block_time(10_000, 1_000, 600),
+            1_600,
+            "at most a step ahead"
+        );
+    }
+
+    #[test]
+    fn validators_do_not_sign_headers_ahead_of_their_clock() {
+        use super::clock_allows;
+        assert!(clock_allows(1_000, 1_000, 0));
+        assert!(clock_allows(11_000, 1_000, 10_000), "within the skew");
+        assert!(!clock_allows(11_001, 1_000, 10_000), "beyond it");
+        assert!(clock_allows(0, 1_000, 0), "past times are fine");
     }
 }

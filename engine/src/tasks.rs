@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::sync::{broadcast, Semaphore};
 use tracing::Instrument;
 use truffle_consensus::{node_id_of, LedgerEvent, ValidatorNode};
+use truffle_ledger::{BlockProposal, PublicKey};
 
 use crate::engine::{current_validators, state_nonce, Engine};
 use crate::protocol::{PeerRequest, PeerResponse, MAX_CERTIFICATES_PER_REQUEST, MAX_FORWARD_BATCH};
@@ -47,6 +48,18 @@ pub(crate) async fn watch_leader(node: Engine) {
     }
 }
 
+/// The bytes of transactions a block may carry: the genesis budget of the proposal's
+/// encoding, less the proposal's own fields (key, time, the list's length).
+pub(crate) fn block_transaction_bytes(params: &truffle_ledger::types::ChainParams) -> u64 {
+    let empty = BlockProposal {
+        proposer: PublicKey([0; 32]),
+        time_ms: 0,
+        transactions: Vec::new(),
+    };
+    let overhead = borsh::object_length(&empty).expect("measuring cannot fail") as u64;
+    params.block_bytes().saturating_sub(overhead)
+}
+
 /// On the leader: takes batches from the pool and proposes them as blocks, keeping a
 /// few proposals in flight so that batching and replication overlap.
 pub(crate) async fn produce_blocks(node: Engine) {
@@ -54,6 +67,8 @@ pub(crate) async fn produce_blocks(node: Engine) {
         node.inner.config.max_proposals_in_flight.max(1),
     ));
     let max_batch = node.inner.config.max_block_transactions;
+    let max_batch_bytes = block_transaction_bytes(&node.inner.genesis.params);
+    let time_step = node.inner.genesis.params.block_time_step_ms();
     let max_in_flight = node.inner.config.max_proposals_in_flight.max(1);
     let batch_wait = Duration::from_millis(node.inner.config.block_batch_wait_ms);
     loop {
@@ -86,10 +101,20 @@ pub(crate) async fn produce_blocks(node: Engine) {
             let batch = {
                 let store = node.inner.store.clone();
                 let mut pool = node.inner.mempool.lock().expect("mempool lock poisoned");
-                pool.take_batch(max_batch, |signer| state_nonce(&store, signer))
+                pool.take_batch(max_batch, max_batch_bytes, |signer| {
+                    state_nonce(&store, signer)
+                })
             };
             if batch.is_empty() {
-                break;
+                // Chain time more than a step behind the clock (the chain was stopped):
+                // empty blocks bring it back, one step each, one at a time.
+                let alone = in_flight.available_permits() + 1 >= max_in_flight;
+                let behind = node.head().is_ok_and(|h| {
+                    h.height > 0 && h.time_ms.saturating_add(time_step) < node.now_ms()
+                });
+                if !(alone && behind) {
+                    break;
+                }
             }
             let span = tracing::debug_span!(target: "producer", "propose", txs = batch.len());
             if tracing::enabled!(target: "producer", tracing::Level::TRACE) {

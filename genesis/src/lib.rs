@@ -82,6 +82,9 @@ pub struct GenesisSpec {
     pub params: ChainParams,
 }
 
+/// Largest bound a genesis may put on a block's time step: a day.
+pub const MAX_BLOCK_TIME_STEP_MS: u64 = 24 * 3_600_000;
+
 /// Fixed start time of the presets (2026-01-01T00:00:00Z), so their chain ids are stable.
 pub const PRESET_GENESIS_TIME_MS: u64 = 1_767_225_600_000;
 
@@ -187,6 +190,24 @@ impl GenesisSpec {
             return invalid(
                 "params.missed_reveal_cooldown_ms must be at most a year (31536000000)".into(),
             );
+        }
+        // A block must hold one transaction of the largest size; it must also fit, with
+        // the Raft entry's framing, in one peer message.
+        let min_bytes = truffle_ledger::limits::MAX_TRANSACTION_BYTES as u64 + 1024;
+        let max_bytes = truffle_ledger::types::MAX_MAX_BLOCK_BYTES;
+        if let Some(bytes) = params.max_block_bytes {
+            if !(min_bytes..=max_bytes).contains(&bytes) {
+                return invalid(format!(
+                    "params.max_block_bytes must be {min_bytes}-{max_bytes} (the peer network carries 32 MiB)"
+                ));
+            }
+        }
+        if let Some(step) = params.max_block_time_step_ms {
+            if !(1_000..=MAX_BLOCK_TIME_STEP_MS).contains(&step) {
+                return invalid(format!(
+                    "params.max_block_time_step_ms must be 1000-{MAX_BLOCK_TIME_STEP_MS}"
+                ));
+            }
         }
         Ok(())
     }
@@ -355,6 +376,48 @@ mod tests {
         let mut other = base.clone();
         other.validators[0].p2p_address = "/ip4/127.0.0.1/tcp/1".into();
         assert_ne!(base.chain_id(), other.chain_id());
+        let mut other = base.clone();
+        other.params.max_block_bytes = Some(8 << 20);
+        assert_ne!(base.chain_id(), other.chain_id());
+        let mut bounded = base.clone();
+        bounded.params.max_block_time_step_ms = Some(60_000);
+        assert_ne!(other.chain_id(), bounded.chain_id());
+    }
+
+    /// A genesis file written before the block rules loads, with their defaults, and
+    /// keeps its chain id (the pinned dev id above is such a spec); out-of-range values
+    /// are refused by name.
+    #[test]
+    fn block_rule_params_default_and_are_checked() {
+        let json = dev().to_json();
+        assert!(
+            !json.contains("max_block_bytes"),
+            "unset rules are not written"
+        );
+        let loaded: GenesisSpec = serde_json::from_str(&json).unwrap();
+        loaded.validate().unwrap();
+        assert_eq!(loaded.chain_id(), dev().chain_id());
+        assert_eq!(
+            loaded.params.block_bytes(),
+            truffle_ledger::types::DEFAULT_MAX_BLOCK_BYTES
+        );
+
+        let mut spec = dev();
+        spec.params.max_block_bytes = Some(64 << 20);
+        assert!(spec
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("max_block_bytes"));
+        spec.params.max_block_bytes = Some(1 << 20);
+        spec.params.max_block_time_step_ms = Some(10);
+        assert!(spec
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("max_block_time_step_ms"));
+        spec.params.max_block_time_step_ms = Some(60_000);
+        spec.validate().unwrap();
     }
 
     #[test]

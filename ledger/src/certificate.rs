@@ -2,9 +2,16 @@
 //!
 //! Raft only survives crashes; it says nothing to someone who does not trust the node
 //! serving a block. A certificate does: anyone holding the validator keys can check
-//! that a majority of the validators applied the block and got this header.
+//! that more than two thirds of the validators applied the block and got this header.
 //!
-//! Which validators: the certificate of block `h` carries a strict majority of the set
+//! Why two thirds: with `n = 3f + 1` validators of which at most `f` lie, two
+//! certificates of `⌊2n/3⌋ + 1` votes each share at least `f + 1` signers, so two
+//! certificates for different headers at one height prove that more than `f` validators
+//! signed both (a strict majority would let one liar certify two headers out of three).
+//! With 3 validators the quorum is all 3: the chain runs, but tolerates no liar (and
+//! certifies nothing while one is down).
+//!
+//! Which validators: the certificate of block `h` carries more than two thirds of the set
 //! in force when `h` was applied, the set recorded in the state after block `h - 1`
 //! (`exec::validator_set_at(store, h - 1)`). A block that changes the set is certified
 //! by the set it replaces; the new set certifies from the next block on. See
@@ -95,9 +102,13 @@ pub enum CertificateError {
     },
 }
 
-/// Votes needed out of `validators`: a strict majority.
+/// Votes needed out of `validators`: more than two thirds, `⌊2n/3⌋ + 1`.
+///
+/// The one rule: the node's certifier, `truffle verify` (through [`Certificate::verify`])
+/// and the browser's verifier (`web/static/assets/js/verify.js`, held to this function by
+/// the golden vectors of `truffle-web`) all count with it.
 pub fn quorum(validators: usize) -> usize {
-    validators / 2 + 1
+    validators * 2 / 3 + 1
 }
 
 /// The message a validator signs for a header.
@@ -128,7 +139,7 @@ impl HeaderVote {
 }
 
 impl Certificate {
-    /// Checks that a majority of `validators` signed `header`.
+    /// Checks that more than two thirds of `validators` ([`quorum`]) signed `header`.
     ///
     /// `validators` is the set in force when the block was applied: the set after its
     /// parent (validator-set changes take effect from the next block).
@@ -189,8 +200,21 @@ mod tests {
     }
 
     #[test]
+    fn quorum_is_more_than_two_thirds() {
+        let table: Vec<usize> = (1..=10).map(quorum).collect();
+        assert_eq!(table, [1, 2, 3, 3, 4, 5, 5, 6, 7, 7]);
+        for n in 1..=31usize {
+            let q = quorum(n);
+            assert!(3 * q > 2 * n, "{q} of {n} is more than two thirds");
+            assert!(3 * (q - 1) <= 2 * n, "{q} of {n} is the least such count");
+            // Two quorums overlap in more than f = (n - 1) / 3 validators.
+            assert!(2 * q - n > (n - 1) / 3, "n = {n}");
+        }
+    }
+
+    #[test]
     fn quorum_rules() {
-        let keys: Vec<Keypair> = (0..3)
+        let keys: Vec<Keypair> = (0..4)
             .map(|i| Keypair::from_name(&format!("v{i}")))
             .collect();
         let set: BTreeSet<PublicKey> = keys.iter().map(|k| k.public()).collect();
@@ -200,17 +224,24 @@ mod tests {
             header_hash: header.hash(),
             votes,
         };
-        assert!(cert(vec![vote(&keys[0], &header), vote(&keys[1], &header)])
-            .verify(&header, &set)
-            .is_ok());
+        let three = || (0..3).map(|i| vote(&keys[i], &header)).collect::<Vec<_>>();
+        assert!(cert(three()).verify(&header, &set).is_ok(), "3 of 4");
         assert!(matches!(
-            cert(vec![vote(&keys[0], &header)]).verify(&header, &set),
+            cert(vec![vote(&keys[0], &header), vote(&keys[1], &header)]).verify(&header, &set),
             Err(CertificateError::NoQuorum {
-                have: 1,
-                need: 2,
-                ..
+                have: 2,
+                need: 3,
+                validators: 4,
             })
         ));
+        // With three validators, two no longer certify: all three must sign.
+        let three_set: BTreeSet<PublicKey> = keys[..3].iter().map(|k| k.public()).collect();
+        assert!(matches!(
+            cert(vec![vote(&keys[0], &header), vote(&keys[1], &header)])
+                .verify(&header, &three_set),
+            Err(CertificateError::NoQuorum { need: 3, .. })
+        ));
+        assert!(cert(three()).verify(&header, &three_set).is_ok());
         assert!(matches!(
             cert(vec![vote(&keys[0], &header), vote(&keys[0], &header)]).verify(&header, &set),
             Err(CertificateError::DuplicateVote(_))

@@ -315,6 +315,36 @@ pub enum LedgerError {
     /// A block does not follow its parent.
     #[error("block does not follow its parent: {0}")]
     NotNext(String),
+    /// The proposal breaks a block rule: it is no block at all (every node refuses it
+    /// alike, so the chain skips it).
+    #[error("invalid block proposal: {0}")]
+    InvalidProposal(#[from] ProposalError),
+}
+
+/// A block rule a proposal breaks (rules a lying leader could otherwise bend).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProposalError {
+    /// The proposer is not in the validator set in force.
+    #[error("proposer {0} is not a validator")]
+    NotAValidator(crate::crypto::PublicKey),
+    /// The proposal's encoding is over the block byte budget.
+    #[error("the proposal is {bytes} bytes; blocks hold at most {max}")]
+    TooManyBytes {
+        /// Encoded size.
+        bytes: u64,
+        /// The genesis budget.
+        max: u64,
+    },
+    /// The block's time runs further ahead of its parent's than the genesis allows.
+    #[error("block time {time_ms} is more than {max_step_ms} ms after its parent's {parent_ms}")]
+    TimeTooFarAhead {
+        /// Proposed time.
+        time_ms: u64,
+        /// The parent's time.
+        parent_ms: u64,
+        /// The genesis bound.
+        max_step_ms: u64,
+    },
 }
 
 /// Result alias of the ledger crate.

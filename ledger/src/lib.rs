@@ -4,7 +4,7 @@
 //! time, proposer) applied by [`execute_block`] to the state left by its parent. The
 //! state is a set of records ([`types`]) filed under [`state::keys`] in an
 //! authenticated map whose root goes into every [`BlockHeader`]; validators sign
-//! headers and a majority of signatures is a [`Certificate`].
+//! headers and more than two thirds of their signatures make a [`Certificate`].
 //!
 //! - [`tx`]: signed, borsh-encoded transactions and their payloads.
 //! - [`exec`]: the state machine; refusals are values ([`Rejection`]) in receipts.
@@ -34,7 +34,7 @@ pub mod verify;
 pub use block::{Block, BlockHeader, BlockProposal, Effect, Outcome, Receipt};
 pub use certificate::{Certificate, HeaderVote};
 pub use crypto::{Keypair, PublicKey, Signature};
-pub use error::{LedgerError, LedgerResult, Rejection};
+pub use error::{LedgerError, LedgerResult, ProposalError, Rejection};
 pub use exec::{
     execute_block, execute_block_with, genesis_block, ExecutedBlock, GenesisState, Signatures,
 };

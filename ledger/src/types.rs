@@ -850,7 +850,9 @@ pub struct ValidatorSet {
 ///
 /// A genesis file that leaves out a field gets its default (`#[serde(default)]`), so
 /// files written before a field existed still load; the chain id is computed over every
-/// field, defaults included.
+/// field, defaults included. The two block rules added last (`max_block_bytes`,
+/// `max_block_time_step_ms`) are optional: absent, they take their defaults
+/// ([`ChainParams::block_bytes`], [`ChainParams::block_time_step_ms`]).
 #[derive(
     Clone,
     Debug,
@@ -881,6 +883,35 @@ pub struct ChainParams {
     /// Cooling period per missed reveal: a seller whose raffle is voided may not create
     /// a raffle for `missed_reveals × this` ms of block time.
     pub missed_reveal_cooldown_ms: u64,
+    /// Most bytes of transactions (their encodings, summed) in one block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_block_bytes: Option<u64>,
+    /// How far a block's time may run ahead of its parent's, in ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_block_time_step_ms: Option<u64>,
+}
+
+/// Default byte budget of a block's transactions: 16 MiB, half the peer network's
+/// 32 MiB message limit (a Raft append carries at least one whole entry).
+pub const DEFAULT_MAX_BLOCK_BYTES: u64 = 16 * 1024 * 1024;
+/// Largest byte budget a genesis may set: 24 MiB, leaving 8 MiB of the 32 MiB message
+/// for the entry's and the append's framing.
+pub const MAX_MAX_BLOCK_BYTES: u64 = 24 * 1024 * 1024;
+/// Default bound of a block's time over its parent's: 10 minutes. A chain that was
+/// stopped longer catches up in steps of at most this (idle blocks come every second).
+pub const DEFAULT_MAX_BLOCK_TIME_STEP_MS: u64 = 10 * 60 * 1000;
+
+impl ChainParams {
+    /// The byte budget of a block's transactions.
+    pub fn block_bytes(&self) -> u64 {
+        self.max_block_bytes.unwrap_or(DEFAULT_MAX_BLOCK_BYTES)
+    }
+
+    /// How far a block's time may run ahead of its parent's.
+    pub fn block_time_step_ms(&self) -> u64 {
+        self.max_block_time_step_ms
+            .unwrap_or(DEFAULT_MAX_BLOCK_TIME_STEP_MS)
+    }
 }
 
 impl Default for ChainParams {
@@ -893,6 +924,8 @@ impl Default for ChainParams {
             min_raffle_entry_ms: 30_000,
             min_raffle_reveal_blocks: 5,
             missed_reveal_cooldown_ms: 7 * 24 * 3_600_000,
+            max_block_bytes: None,
+            max_block_time_step_ms: None,
         }
     }
 }

@@ -30,6 +30,10 @@ pub struct NodeConfig {
     /// While another proposal is in flight, how long (ms) the leader may wait for the
     /// pool to fill a block: fewer, larger blocks under load; no wait when idle.
     pub block_batch_wait_ms: u64,
+    /// How far (ms) a block's time may be ahead of this validator's clock for it to
+    /// still sign the block's header: a leader with a fast (or lying) clock gets no
+    /// votes from validators whose clocks are right.
+    pub max_clock_skew_ms: u64,
     /// Capacity of the transaction pool.
     pub mempool_capacity: usize,
     /// Most pooled transactions per signer.
@@ -110,6 +114,7 @@ impl Default for NodeConfig {
             max_block_transactions: 5_000,
             max_proposals_in_flight: 2,
             block_batch_wait_ms: 20,
+            max_clock_skew_ms: 10_000,
             mempool_capacity: 200_000,
             mempool_per_signer: 64,
             mempool_max_age_secs: 120,
@@ -180,6 +185,7 @@ impl NodeConfig {
             max_block_transactions: self.max_block_transactions,
             max_proposals_in_flight: self.max_proposals_in_flight,
             block_batch_wait_ms: self.block_batch_wait_ms,
+            max_clock_skew_ms: self.max_clock_skew_ms,
             mempool_capacity: self.mempool_capacity,
             mempool_per_signer: self.mempool_per_signer,
             mempool_max_age_secs: self.mempool_max_age_secs,

@@ -72,6 +72,8 @@ pub struct TestnetOptions {
     pub snapshot_every_entries: Option<u64>,
     /// Extra arguments for every `truffle node run`.
     pub extra_args: Vec<String>,
+    /// The genesis chain parameters.
+    pub params: ChainParams,
 }
 
 impl Default for TestnetOptions {
@@ -82,6 +84,7 @@ impl Default for TestnetOptions {
             election_timeout_ms: (400, 800),
             snapshot_every_entries: None,
             extra_args: Vec::new(),
+            params: ChainParams::default(),
         }
     }
 }
@@ -197,7 +200,7 @@ impl Testnet {
                 name: "admin".into(),
                 key: admin.public(),
             }],
-            params: ChainParams::default(),
+            params: options.params.clone(),
         };
         genesis
             .validate()

@@ -7,6 +7,10 @@
 //! - `tests/golden/proofs.json`: a genesis spec, and item and history proof bundles
 //!   from a small certified chain (with two validator-set changes), with the verdicts.
 //!
+//! - `tests/golden/signatures.json`: the ledger's crafted signatures
+//!   (`truffle_ledger::crypto::vectors`: small-order, non-canonical and mixed-order points,
+//!   an unreduced `s`) with their verdicts, and a valid one.
+//!
 //! The tests compare the ledger's output with the committed files; run them with
 //! `TRUFFLE_UPDATE_GOLDEN=1` to rewrite the files after a deliberate format change.
 
@@ -377,9 +381,26 @@ fn proofs_match_the_golden_file() {
     verify::verify_item(&trust, &query, &item_proof, Default::default()).unwrap();
     assert_eq!(verdict.history.len(), 3);
 
+    // The anchor's set is validators 0, 2 and 3: all three must sign. A bundle whose
+    // anchor carries two of them (a strict majority, the old rule) is refused.
+    let mut short = history_proof.clone();
+    let votes = &mut short.item.anchor.block.certificate.votes;
+    assert_eq!(votes.len(), 3);
+    votes.pop();
+    let refused = verify::verify_history(&trust, &query, &short, Default::default())
+        .expect_err("two of three validators do not certify");
+    assert!(refused.to_string().contains("3 are needed"), "{refused}");
+
+    let mut with_rules = spec.clone();
+    with_rules.params.max_block_bytes = Some(8 << 20);
+    with_rules.params.max_block_time_step_ms = Some(120_000);
     check_golden(
         "proofs.json",
         &json!({
+            "quorums": (1..=31).map(|n| [n, certificate::quorum(n)]).collect::<Vec<_>>(),
+            "history_proof_short_of_quorum": hex::encode(verify::encode_bundle(&short)),
+            "genesis_with_block_rules": with_rules,
+            "chain_id_with_block_rules": with_rules.chain_id(),
             "genesis": spec,
             "chain_id": genesis.chain_id,
             "item": item,
@@ -407,4 +428,29 @@ fn proofs_match_the_golden_file() {
             },
         }),
     );
+}
+
+#[test]
+fn signatures_match_the_golden_file() {
+    use truffle_ledger::crypto::vectors;
+    let valid_key = Keypair::from_seed(&seed(7));
+    let mut cases = vec![json!({
+        "name": "valid",
+        "public_key": valid_key.public(),
+        "message": hex::encode(b"valid"),
+        "signature": valid_key.sign(b"valid"),
+        "valid": true,
+    })];
+    for v in vectors::all() {
+        let valid = v.public_key.verify(&v.message, &v.signature).is_ok();
+        assert!(!valid, "{}", v.name);
+        cases.push(json!({
+            "name": v.name,
+            "public_key": v.public_key,
+            "message": hex::encode(&v.message),
+            "signature": v.signature,
+            "valid": valid,
+        }));
+    }
+    check_golden("signatures.json", &json!({ "cases": cases }));
 }

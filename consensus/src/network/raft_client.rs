@@ -1,18 +1,37 @@
 //! openraft's network traits over the libp2p transport.
 
 use openraft::error::{
-    InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
+    InstallSnapshotError, NetworkError, PayloadTooLarge, RPCError, RaftError, RemoteError,
+    Unreachable,
 };
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
     VoteRequest, VoteResponse,
 };
-use openraft::AnyError;
+use openraft::{AnyError, EntryPayload};
 use truffle_ledger::PublicKey;
 
-use super::{P2p, P2pError, RaftReply, RaftRequest, WireRequest, WireResponse};
+use super::{P2p, P2pError, RaftReply, RaftRequest, WireRequest, WireResponse, MAX_MESSAGE_BYTES};
 use crate::types::{NodeId, TypeConfig, ValidatorNode};
+
+/// Bytes of entries one append may carry: the message limit less 4 MiB for the
+/// encoding's framing. A block is at most 24 MiB (the genesis ceiling), so one entry
+/// always fits; several are sent in as many appends as they need.
+const APPEND_BUDGET: u64 = MAX_MESSAGE_BYTES - 4 * 1024 * 1024;
+
+/// When entries of `sizes` (in order) exceed `budget` together, how many of the first
+/// fit (at least one: openraft then sends that many); `None` when all fit.
+fn entries_hint(sizes: impl IntoIterator<Item = u64>, budget: u64) -> Option<u64> {
+    let mut total = 0u64;
+    for (count, size) in sizes.into_iter().enumerate() {
+        total = total.saturating_add(size);
+        if total > budget {
+            return Some((count as u64).max(1));
+        }
+    }
+    None
+}
 
 /// Makes a client per target validator.
 #[derive(Clone)]
@@ -89,6 +108,16 @@ impl RaftNetwork<TypeConfig> for NetworkClient {
         rpc: AppendEntriesRequest<TypeConfig>,
         _option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, RpcError> {
+        // Peers drop messages over the limit: ask openraft for fewer entries instead.
+        let sizes = rpc.entries.iter().map(|entry| match &entry.payload {
+            EntryPayload::Normal(command) => command.0.len() as u64 + 64,
+            _ => 1024,
+        });
+        if rpc.entries.len() > 1 {
+            if let Some(hint) = entries_hint(sizes, APPEND_BUDGET) {
+                return Err(PayloadTooLarge::new_entries_hint(hint).into());
+            }
+        }
         match self.call(RaftRequest::AppendEntries(rpc)).await? {
             RaftReply::AppendEntries(result) => {
                 result.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
@@ -121,5 +150,25 @@ impl RaftNetwork<TypeConfig> for NetworkClient {
             }
             _ => Err(Self::unexpected()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::entries_hint;
+
+    #[test]
+    fn appends_over_the_budget_are_split() {
+        assert_eq!(entries_hint([10, 10, 10], 30), None);
+        assert_eq!(entries_hint([10, 10, 11], 30), Some(2));
+        assert_eq!(
+            entries_hint([40, 10], 30),
+            Some(1),
+            "one entry always goes alone"
+        );
+        // Two blocks at the 24 MiB genesis ceiling go in two appends.
+        let block = truffle_ledger::types::MAX_MAX_BLOCK_BYTES;
+        assert_eq!(entries_hint([block, block], super::APPEND_BUDGET), Some(1));
+        assert!(block + 64 <= super::APPEND_BUDGET);
     }
 }

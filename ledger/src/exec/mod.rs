@@ -27,7 +27,7 @@ use crate::block::{
     receipts_root, transactions_root, Block, BlockHeader, BlockProposal, Effect, Outcome, Receipt,
 };
 use crate::crypto::{verify_many, PublicKey, SignatureCheck};
-use crate::error::{LedgerError, LedgerResult, Rejection};
+use crate::error::{LedgerError, LedgerResult, ProposalError, Rejection};
 use crate::hash::Hash;
 use crate::limits;
 use crate::state::{
@@ -292,7 +292,9 @@ pub fn execute_block_with<S: StateStore>(
         Some(bytes) => decode_record("params", &bytes)?,
         None => return Err(LedgerError::NotNext("the state has no genesis".into())),
     };
+    check_proposal(store, &params, parent, proposal)?;
     let height = parent.height + 1;
+    // Never before the parent: a proposal behind it takes the parent's time.
     let time_ms = proposal.time_ms.max(parent.time_ms);
     let mut exec = Exec {
         state: Overlay::new(store),
@@ -380,6 +382,45 @@ pub fn execute_block_with<S: StateStore>(
 }
 
 /// `TooLarge` if the transaction's encoding is over the limit `decode` enforces.
+/// The block rules a proposal must keep to be a block at all, checked by every node on
+/// apply: the proposer is a validator of the set in force (the consensus layer checks
+/// further that it leads the entry's term), the proposal's encoding fits the genesis
+/// byte budget, and its time is at most the genesis step after the parent's (a time
+/// before the parent's is raised to it). The first block is free of the step: a
+/// genesis is often written long before the chain starts (the presets' is fixed), and
+/// validators still refuse to sign a header ahead of their clocks.
+pub fn check_proposal<S: StateView + ?Sized>(
+    store: &S,
+    params: &ChainParams,
+    parent: &BlockHeader,
+    proposal: &BlockProposal,
+) -> LedgerResult<()> {
+    let bytes = borsh::object_length(proposal).expect("measuring an encoding cannot fail") as u64;
+    if bytes > params.block_bytes() {
+        return Err(ProposalError::TooManyBytes {
+            bytes,
+            max: params.block_bytes(),
+        }
+        .into());
+    }
+    let max_step_ms = params.block_time_step_ms();
+    if parent.height > 0 && proposal.time_ms > parent.time_ms.saturating_add(max_step_ms) {
+        return Err(ProposalError::TimeTooFarAhead {
+            time_ms: proposal.time_ms,
+            parent_ms: parent.time_ms,
+            max_step_ms,
+        }
+        .into());
+    }
+    if !current_validators(store)?
+        .iter()
+        .any(|v| v.key == proposal.proposer)
+    {
+        return Err(ProposalError::NotAValidator(proposal.proposer).into());
+    }
+    Ok(())
+}
+
 fn oversized(tx: &SignedTransaction) -> Option<Rejection> {
     let size = borsh::object_length(tx).expect("measuring an encoding cannot fail");
     (size > limits::MAX_TRANSACTION_BYTES).then_some(Rejection::TooLarge {

@@ -148,12 +148,19 @@ struct Fixture {
     outsider: Keypair,
 }
 
+const YEAR_MS: u64 = 365 * 24 * 3_600_000;
+
 impl Fixture {
     /// The default parameters, except minimum raffle windows of one block / one ms, so
     /// that tests of the other rules can use short windows (the minimums have tests of
-    /// their own, on the defaults).
+    /// their own, on the defaults); and, since the fixture jumps block time by hours to
+    /// expire orders and close windows, a step bound of a year (the bound has tests of
+    /// its own, `block_rules_*`).
     fn new() -> Fixture {
-        Fixture::with_params(short_windows())
+        Fixture::with_params(ChainParams {
+            max_block_time_step_ms: Some(YEAR_MS),
+            ..short_windows()
+        })
     }
 
     fn with_params(params: ChainParams) -> Fixture {
@@ -976,6 +983,7 @@ fn suspended_and_withdrawn_signers_are_refused() {
 #[test]
 fn block_full_refuses_the_excess() {
     let mut fx = Fixture::with_params(ChainParams {
+        max_block_time_step_ms: Some(YEAR_MS),
         max_block_transactions: 3,
         ..ChainParams::default()
     });
@@ -3970,6 +3978,7 @@ fn add_validator_creates_an_operator_account() {
 #[test]
 fn add_validator_rejections() {
     let mut fx = Fixture::with_params(ChainParams {
+        max_block_time_step_ms: Some(YEAR_MS),
         max_validators: 2,
         ..ChainParams::default()
     });
@@ -4251,4 +4260,155 @@ fn partly_verified_blocks_verify_the_rest() {
     )
     .unwrap();
     assert!(trusted.block.receipts.iter().all(|r| r.is_applied()));
+}
+
+/// A proposal the genesis rules forbid is no block: every node refuses it alike.
+fn refused(fx: &Fixture, proposal: &BlockProposal) -> crate::ProposalError {
+    match super::execute_block(fx.chain.store(), fx.chain.head(), proposal) {
+        Err(crate::LedgerError::InvalidProposal(error)) => error,
+        other => panic!("expected an invalid proposal, got {other:?}"),
+    }
+}
+
+#[test]
+fn block_rules_the_proposer_is_a_validator() {
+    let fx = Fixture::new();
+    let mut proposal = fx.proposal(vec![]);
+    proposal.proposer = key("not-a-validator").public();
+    assert_eq!(
+        refused(&fx, &proposal),
+        crate::ProposalError::NotAValidator(key("not-a-validator").public())
+    );
+    proposal.proposer = fx.operator.public();
+    assert!(super::execute_block(fx.chain.store(), fx.chain.head(), &proposal).is_ok());
+}
+
+#[test]
+fn block_rules_time_is_bounded_by_the_parent_and_the_genesis_step() {
+    let step = 60_000;
+    let mut fx = Fixture::with_params(ChainParams {
+        max_block_time_step_ms: Some(step),
+        ..ChainParams::default()
+    });
+    // The fixture's setup blocks are past the first, which is free of the step.
+    assert!(fx.chain.head().height > 0);
+    let parent = fx.chain.head().time_ms;
+    // Exactly the step is allowed; one millisecond more is not.
+    let mut proposal = fx.proposal(vec![]);
+    proposal.time_ms = parent + step + 1;
+    assert_eq!(
+        refused(&fx, &proposal),
+        crate::ProposalError::TimeTooFarAhead {
+            time_ms: parent + step + 1,
+            parent_ms: parent,
+            max_step_ms: step
+        }
+    );
+    proposal.time_ms = parent + step;
+    let block = fx.chain.apply(&proposal).unwrap();
+    assert_eq!(block.header.time_ms, parent + step);
+    // A time before the parent's is raised to it: block time never goes back.
+    proposal.time_ms = parent;
+    let block = fx.chain.apply(&proposal).unwrap();
+    assert_eq!(block.header.time_ms, parent + step);
+    fx.time_ms = parent + step;
+}
+
+/// The first block may start at any time after the genesis (a preset's genesis is fixed
+/// in the past); the step holds from the second on.
+#[test]
+fn block_rules_the_first_block_is_free_of_the_step() {
+    let genesis = GenesisState {
+        chain_id: Hash::of(b"first block"),
+        time_ms: T0,
+        params: ChainParams {
+            max_block_time_step_ms: Some(60_000),
+            ..ChainParams::default()
+        },
+        admins: vec![key("admin").public()],
+        validators: vec![Validator {
+            key: key("validator-1").public(),
+            name: "validator-1".to_owned(),
+            p2p_address: P2P.to_owned(),
+            since_height: 0,
+        }],
+    };
+    let mut chain = crate::MemoryChain::new(&genesis).unwrap();
+    let year_later = T0 + YEAR_MS;
+    let proposal = |time_ms| BlockProposal {
+        proposer: key("validator-1").public(),
+        time_ms,
+        transactions: vec![],
+    };
+    assert_eq!(
+        chain.apply(&proposal(year_later)).unwrap().header.time_ms,
+        year_later
+    );
+    assert!(matches!(
+        chain.apply(&proposal(year_later + 60_001)),
+        Err(crate::LedgerError::InvalidProposal(
+            crate::ProposalError::TimeTooFarAhead { .. }
+        ))
+    ));
+}
+
+#[test]
+fn block_rules_a_byte_budget_per_block() {
+    let fx = Fixture::new();
+    let params = ChainParams {
+        max_block_bytes: Some(300),
+        ..ChainParams::default()
+    };
+    let check = |proposal: &BlockProposal| {
+        super::check_proposal(fx.chain.store(), &params, fx.chain.head(), proposal)
+    };
+    let mut proposal = fx.proposal(seller_applications(&fx));
+    proposal.transactions.truncate(2);
+    let bytes = borsh::object_length(&proposal).unwrap() as u64;
+    assert!(bytes > 300, "two applications exceed 300 bytes");
+    assert!(matches!(
+        check(&proposal),
+        Err(crate::LedgerError::InvalidProposal(crate::ProposalError::TooManyBytes { bytes: b, max: 300 })) if b == bytes
+    ));
+    proposal.transactions.pop();
+    assert!(check(&proposal).is_ok());
+    // The default budget is the one applied on chains that do not set it.
+    let mut big = fx.proposal(vec![]);
+    let filler = seller_applications(&fx).remove(0);
+    let each = borsh::object_length(&filler).unwrap() as u64;
+    let count = crate::types::DEFAULT_MAX_BLOCK_BYTES / each + 1;
+    big.transactions = vec![filler; count as usize];
+    assert!(matches!(
+        refused(&fx, &big),
+        crate::ProposalError::TooManyBytes { max, .. } if max == crate::types::DEFAULT_MAX_BLOCK_BYTES
+    ));
+}
+
+/// The two block rules are optional: unset, they take their defaults (and a genesis
+/// file may leave them out); set, they round-trip through borsh and JSON.
+#[test]
+fn chain_params_block_rules_default_when_unset() {
+    let legacy = ChainParams::default();
+    let bytes = borsh::to_vec(&legacy).unwrap();
+    assert_eq!(borsh::from_slice::<ChainParams>(&bytes).unwrap(), legacy);
+    let set = ChainParams {
+        max_block_bytes: Some(1 << 20),
+        max_block_time_step_ms: None,
+        ..ChainParams::default()
+    };
+    let bytes = borsh::to_vec(&set).unwrap();
+    assert_eq!(borsh::from_slice::<ChainParams>(&bytes).unwrap(), set);
+    assert_eq!(set.block_bytes(), 1 << 20);
+    assert_eq!(
+        set.block_time_step_ms(),
+        crate::types::DEFAULT_MAX_BLOCK_TIME_STEP_MS
+    );
+    let json: ChainParams = serde_json::from_str(
+        r#"{"max_block_transactions":10000,"order_payment_window_ms":1800000,"max_validators":7}"#,
+    )
+    .unwrap();
+    assert_eq!(json, legacy);
+    assert!(!serde_json::to_string(&legacy)
+        .unwrap()
+        .contains("max_block_bytes"));
 }

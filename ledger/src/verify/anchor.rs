@@ -48,7 +48,7 @@ impl SetHistory {
             .1
     }
 
-    /// The set whose majority must certify the block at `height`: the set in force when
+    /// The set whose quorum must certify the block at `height`: the set in force when
     /// it was applied, i.e. after its parent.
     pub fn certifying(&self, height: u64) -> &BTreeSet<PublicKey> {
         self.after(height.saturating_sub(1))

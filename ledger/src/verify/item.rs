@@ -22,7 +22,7 @@ pub struct AnchorSummary {
     pub hash: Hash,
     /// Its time, ms since the Unix epoch.
     pub time_ms: u64,
-    /// Validators whose majority certified it.
+    /// Validators whose quorum (more than two thirds) certified it.
     pub validators: Vec<PublicKey>,
     /// Validator-set changes traced from genesis.
     pub set_changes: usize,

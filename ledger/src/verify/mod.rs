@@ -25,8 +25,8 @@
 //!
 //! # Which validators certify a block
 //!
-//! The certificate of block `h` (`h >= 1`) must carry votes of a strict majority of the
-//! validator set **in force when `h` was applied**: the set recorded in the state after
+//! The certificate of block `h` (`h >= 1`) must carry votes of more than two thirds
+//! ([`certificate::quorum`](crate::certificate::quorum)) of the validator set **in force when `h` was applied**: the set recorded in the state after
 //! block `h - 1` (the [`ValidatorSet`](crate::types::ValidatorSet) record at version
 //! `h - 1`). Votes from any other key make the certificate invalid. A change made by
 //! block `h` takes effect from block `h + 1`, so the block that changes the set is
@@ -39,7 +39,7 @@
 //! set record is the set it ended with. Each set record names the change before it
 //! (`previous_change`), so leaving a change out of a bundle is always detected.
 //!
-//! What this cannot rule out is the limit of every permissioned chain: a majority of
+//! What this cannot rule out is the limit of every permissioned chain: a quorum of
 //! a past validator set whose keys leak after its removal could sign a fork that
 //! starts before the removal. Auditors who need more pin a recent certified header
 //! (`Freshness::min_height`) or keep a verified checkpoint (`truffle verify chain`).

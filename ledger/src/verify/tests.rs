@@ -612,14 +612,15 @@ fn certificates_by_outsiders_or_too_few_are_refused() {
         }) if k == key("v1").public()
     ));
 
+    // Two of the three validators in force: a strict majority, not more than two thirds.
     let mut tampered = proof.clone();
-    tampered.anchor.block.certificate.votes.truncate(1);
+    tampered.anchor.block.certificate.votes.truncate(2);
     assert!(matches!(
         verify_item(&net.trust(), &ItemQuery::Id(1), &tampered, fresh()),
         Err(VerifyError::Certificate {
             source: CertificateError::NoQuorum {
-                have: 1,
-                need: 2,
+                have: 2,
+                need: 3,
                 validators: 3
             },
             ..

@@ -1,4 +1,4 @@
-//! A randomized fault run: kills, restarts and partitions of a 3-validator cluster
+//! A randomized fault run: kills, restarts and partitions of a 4-validator cluster
 //! while a client keeps transferring items and running raffles; then three checkers.
 //!
 //! The run is driven by one seed, printed at the start; set `TRUFFLE_FAULT_SEED` to
@@ -25,7 +25,9 @@ use truffle_tests::{wait_included, Cluster};
 use truffle_wire::api::{AccountApiClient, ChainApiClient, ProductApiClient, TxApiClient};
 use truffle_wire::chain::TxStatus;
 
-const NODES: usize = 3;
+/// Four validators: certificates need three (more than two thirds), so one node down
+/// or cut off still leaves a quorum.
+const NODES: usize = 4;
 /// Owner marker of an item escrowed in a raffle (the workload leaves it alone).
 const ESCROWED: usize = usize::MAX;
 

@@ -9,7 +9,7 @@ import { fromHex, toHex } from "../../static/assets/js/borsh.js";
 import {
   PAYLOAD_KINDS, decodeAll, encodeSigned, encodeTransaction, genesisChainId, GENESIS_PARAM_DEFAULTS, read, signingHash,
 } from "../../static/assets/js/ledger.js";
-import { verifyHistoryBundle, VerifyError } from "../../static/assets/js/verify.js";
+import { quorum, verifyHistoryBundle, verifySignature, VerifyError } from "../../static/assets/js/verify.js";
 import { signWithSeed } from "../../static/assets/js/wallet.js";
 
 const golden = (name) => JSON.parse(readFileSync(new URL(`../golden/${name}`, import.meta.url), "utf8"));
@@ -50,6 +50,9 @@ test("the genesis spec hashes to the chain id", () => {
     delete older.params[field];
   }
   assert.equal(genesisChainId(older), g.chain_id);
+  // The later block rules, set: the ledger's chain id of that spec.
+  assert.equal(genesisChainId(g.genesis_with_block_rules), g.chain_id_with_block_rules);
+  assert.notEqual(g.chain_id_with_block_rules, g.chain_id);
 });
 
 test("a history bundle verifies to the ledger's verdict", () => {
@@ -92,4 +95,33 @@ test("another genesis, another item or a truncated bundle is refused", () => {
   assert.throws(() => verifyHistoryBundle(stranger, g.item, g.history_proof), VerifyError);
   assert.throws(() => verifyHistoryBundle(g.genesis, g.item + 1, g.history_proof), VerifyError);
   assert.throws(() => verifyHistoryBundle(g.genesis, g.item, g.history_proof.slice(0, -2)), /does not decode/);
+});
+
+test("certificates need the ledger's quorum: more than two thirds", () => {
+  const g = golden("proofs.json");
+  assert.ok(g.quorums.length >= 31);
+  for (const [validators, need] of g.quorums) assert.equal(quorum(validators), need, `${validators} validators`);
+  // The anchor's three validators, two of them signed: a majority, but not enough.
+  assert.throws(
+    () => verifyHistoryBundle(g.genesis, g.item, g.history_proof_short_of_quorum),
+    /2 of 3 validators signed; 3 are needed/,
+  );
+});
+
+test("signatures: the browser's verdict is the ledger's, crafted points included", () => {
+  const { cases } = golden("signatures.json");
+  assert.ok(cases.length >= 6);
+  let laxAccepted = 0;
+  for (const c of cases) {
+    const message = fromHex(c.message);
+    const signature = fromHex(c.signature, 64);
+    assert.equal(verifySignature(c.public_key, message, signature), c.valid, c.name);
+    // noble's own (cofactored) check accepts some of what the ledger refuses.
+    let lax = false;
+    try {
+      lax = ed25519.verify(signature, message, fromHex(c.public_key, 32), { zip215: false });
+    } catch {}
+    if (lax && !c.valid) laxAccepted++;
+  }
+  assert.ok(laxAccepted >= 2, `noble alone accepted ${laxAccepted} refused vectors`);
 });

@@ -17,7 +17,7 @@ pub trait ChainApi {
     #[method(name = "getBlock")]
     fn get_block(&self, height: Option<u64>) -> RpcResult<BlockView>;
 
-    /// The certificate of the block at `height` (a majority of validator signatures).
+    /// The certificate of the block at `height` (signatures of more than two thirds of the validators).
     #[method(name = "getCertificate")]
     fn get_certificate(&self, height: u64) -> RpcResult<Certificate>;
 

@@ -194,7 +194,7 @@ pub fn all() -> Vec<MethodDoc> {
         .errors(LOOKUP),
         call(
             "chain_getCertificate",
-            "The certificate of the block at `height` (a majority of validator signatures).",
+            "The certificate of the block at `height` (signatures of more than two thirds of the validators).",
         )
         .param("height", "u64")
         .returns("certificate", "Certificate")

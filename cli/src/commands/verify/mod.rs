@@ -93,7 +93,7 @@ fn refuse(output: OutputFormat, subject: &str, error: VerifyError) -> anyhow::Er
 
 fn print_anchor(anchor: &verify::AnchorSummary, bytes: usize, elapsed_ms: f64) {
     println!(
-        "  against block {} {} ({}), certified by a majority of its {} validator(s); {} validator-set change(s) traced from genesis",
+        "  against block {} {} ({}), certified by more than two thirds of its {} validator(s); {} validator-set change(s) traced from genesis",
         anchor.height,
         anchor.hash,
         when(anchor.time_ms),

@@ -358,6 +358,9 @@ export function genesisChainId(spec) {
   w.u32(params.max_block_transactions).u64(params.order_payment_window_ms).u32(params.max_validators);
   w.u64(params.min_raffle_entry_blocks).u64(params.min_raffle_entry_ms);
   w.u64(params.min_raffle_reveal_blocks).u64(params.missed_reveal_cooldown_ms);
+  // The block rules are optional (`Option<u64>` in `ChainParams`): absent, a 0 byte.
+  w.option(params.max_block_bytes ?? null, (v) => w.u64(v));
+  w.option(params.max_block_time_step_ms ?? null, (v) => w.u64(v));
   return toHex(tagged(DOMAIN.GENESIS, w.finish()));
 }
 

@@ -4,8 +4,8 @@
 // 1. the genesis spec hashes to the chain id (and the page pins that chain id the first
 //    time it sees it; see app.js),
 // 2. every validator-set change since genesis is certified by the set before it, and its
-//    new set is proven at its state root; the anchor header is certified by a strict
-//    majority of the set in force, with ed25519 signatures over
+//    new set is proven at its state root; the anchor header is certified by more than
+//    two thirds of the set in force (`quorum`), with ed25519 signatures over
 //    tagged("truffle/v1/header-vote", chain_id ‖ tagged("truffle/v1/header", borsh(header))),
 // 3. the item, product, serial-index and ownership records are proven against the
 //    anchor's state root by their Jellyfish Merkle proofs (blake3),
@@ -94,11 +94,22 @@ export function verifyMerkle(proof, leaf, rootHex) {
   return next === proof.siblings.length && toHex(hash) === rootHex;
 }
 
-/** Strict ed25519 verification, refusing small-order keys as the ledger does. */
+/** A point of the prime-order subgroup (canonical encoding, not small order, no torsion). */
+function primeOrder(bytes) {
+  const point = ed25519.Point.fromBytes(bytes); // strict: throws unless y < p
+  return !point.isSmallOrder() && point.isTorsionFree();
+}
+
+/**
+ * The ledger's one signature rule (`truffle_ledger::crypto`): a canonical key of prime
+ * order, and `verify_strict`. noble checks the cofactored equation; with A and R of
+ * prime order it holds exactly when the ledger's cofactorless one does, so both are
+ * required here (golden vectors: signatures.json).
+ */
 export function verifySignature(publicKeyHex, message, signature) {
   try {
     const key = fromHex(publicKeyHex, 32);
-    if (ed25519.Point.fromBytes(key).isSmallOrder()) return false;
+    if (!primeOrder(key) || !primeOrder(signature.subarray(0, 32))) return false;
     return ed25519.verify(signature, message, key, { zip215: false });
   } catch {
     return false;
@@ -107,6 +118,14 @@ export function verifySignature(publicKeyHex, message, signature) {
 
 export function headerHash(header) {
   return toHex(tagged(DOMAIN.HEADER, header.bytes));
+}
+
+/**
+ * Votes a certificate needs out of `validators`: more than two thirds, ⌊2n/3⌋ + 1.
+ * The ledger's `certificate::quorum`, held equal to it by the golden vectors.
+ */
+export function quorum(validators) {
+  return Math.floor((2 * validators) / 3) + 1;
 }
 
 function checkCertificate(what, certified, validators) {
@@ -123,7 +142,7 @@ function checkCertificate(what, certified, validators) {
     if (!verifySignature(vote.validator, message, vote.signature)) fail(`${what}: a vote's signature does not verify`);
     seen.add(vote.validator);
   }
-  const need = Math.floor(validators.size / 2) + 1;
+  const need = quorum(validators.size);
   if (seen.size < need) fail(`${what}: ${seen.size} of ${validators.size} validators signed; ${need} are needed`);
 }
 
