@@ -87,7 +87,7 @@ pub(crate) enum Command {
     Seller(crate::commands::catalog::SellerCommand),
     /// Banner campaigns: create (admin), list, stats (admin).
     #[command(subcommand)]
-    Ad(crate::commands::catalog::AdCommand),
+    Ad(crate::commands::ads::AdCommand),
     /// Member accounts: signup with a verified phone, login, profile, withdrawal.
     #[command(subcommand)]
     Account(AccountCommand),

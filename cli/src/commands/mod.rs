@@ -1,6 +1,7 @@
 //! Subcommand implementations.
 
 mod account;
+pub(crate) mod ads;
 mod bench;
 pub(crate) mod catalog;
 pub(crate) mod chat;
@@ -56,7 +57,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(command) => bench::run(command).await,
         Command::Product(command) => catalog::run_product(command).await,
         Command::Seller(command) => catalog::run_seller(command).await,
-        Command::Ad(command) => catalog::run_ad(command).await,
+        Command::Ad(command) => ads::run_ad(command).await,
         Command::Account(command) => account::run(command).await,
         Command::Verify(command) => verify::run(command).await,
         Command::Chat(command) => chat::run(command).await,

@@ -1,0 +1,228 @@
+//! Raffles: the spec a seller submits, entry windows, entries, closing blocks and draws.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::PublicKey;
+use crate::hash::Hash;
+
+use super::TxRef;
+
+/// When a raffle accepts entries: by block height or by block time.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case", tag = "by")]
+pub enum EntryWindow {
+    /// Blocks with `opens <= height < closes` accept entries.
+    Heights {
+        /// First height that accepts entries.
+        opens: u64,
+        /// First height that does not.
+        closes: u64,
+    },
+    /// Blocks with `opens_ms <= time < closes_ms` accept entries.
+    Times {
+        /// First block time (ms since the Unix epoch) that accepts entries.
+        opens_ms: u64,
+        /// First block time that does not.
+        closes_ms: u64,
+    },
+}
+
+impl EntryWindow {
+    /// Whether a block at `height`/`time_ms` accepts entries.
+    pub fn is_open_at(&self, height: u64, time_ms: u64) -> bool {
+        match *self {
+            EntryWindow::Heights { opens, closes } => opens <= height && height < closes,
+            EntryWindow::Times {
+                opens_ms,
+                closes_ms,
+            } => opens_ms <= time_ms && time_ms < closes_ms,
+        }
+    }
+
+    /// Whether a block at `height`/`time_ms` is at or past the close.
+    pub fn is_closed_at(&self, height: u64, time_ms: u64) -> bool {
+        match *self {
+            EntryWindow::Heights { closes, .. } => height >= closes,
+            EntryWindow::Times { closes_ms, .. } => time_ms >= closes_ms,
+        }
+    }
+}
+
+/// What a seller submits to create a raffle.
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+pub struct RaffleSpec {
+    /// The prizes: items the seller owns; one winner per item.
+    pub items: Vec<u64>,
+    /// When entries are accepted.
+    pub window: EntryWindow,
+    /// What a winner pays, in won.
+    pub price: u64,
+    /// How many runners-up to draw after the winners.
+    pub runners_up: u32,
+    /// Minimum age of entrants in years, if any.
+    pub min_age: Option<u8>,
+    /// `raffle_commitment(secret)` of the seller's secret, revealed after close.
+    pub seed_commitment: Hash,
+    /// Blocks after the closing block within which the seller must reveal.
+    pub reveal_blocks: u64,
+    /// How long a winner has to pay, in milliseconds of block time.
+    pub payment_window_ms: u64,
+}
+
+/// Where a raffle stands.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RaffleStatus {
+    /// Created; accepts entries inside its window.
+    Open,
+    /// Entry closed; waiting for the reveal and the draw.
+    Closed,
+    /// Winners drawn.
+    Drawn,
+    /// The seller did not reveal its secret by the deadline: nothing was drawn, nothing
+    /// charged, the prizes went back to the seller, and the miss is on its account.
+    Void,
+}
+
+/// The block that closed a raffle's entry: its hash is half of the draw's seed.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+pub struct ClosingBlock {
+    /// Height of the first block at or past the close.
+    pub height: u64,
+    /// Its hash.
+    pub hash: Hash,
+}
+
+/// The outcome of a draw.
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+pub struct DrawResult {
+    /// The seed the winners were drawn from.
+    pub seed: Hash,
+    /// Whether the seller's secret went into the seed: always true for draws made by
+    /// this ledger (a raffle without the secret is void, never drawn).
+    pub seller_revealed: bool,
+    /// Winners, in the order of `Raffle::items`.
+    pub winners: Vec<PublicKey>,
+    /// Runners-up, in the order they are offered an unpaid prize.
+    pub runners_up: Vec<PublicKey>,
+    /// The draw transaction.
+    pub drawn: TxRef,
+}
+
+/// A raffle.
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+pub struct Raffle {
+    /// Raffle id (sequential).
+    pub id: u64,
+    /// The seller running it.
+    pub seller: PublicKey,
+    /// The rules as created.
+    pub spec: RaffleSpec,
+    /// The creating transaction.
+    pub created: TxRef,
+    /// Where it stands.
+    pub status: RaffleStatus,
+    /// Number of entries.
+    pub entry_count: u32,
+    /// Set once the first block past the close is known.
+    pub closing_block: Option<ClosingBlock>,
+    /// The seller's secret, once revealed.
+    pub revealed_secret: Option<Hash>,
+    /// Set when the seller did not reveal in time (the raffle is then void): recorded
+    /// against the seller.
+    pub seller_missed_reveal: bool,
+    /// The draw, once done.
+    pub result: Option<DrawResult>,
+    /// Runners-up already offered a prize (index into `result.runners_up`).
+    pub runners_up_used: u32,
+}
+
+/// One entry in a raffle.
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+pub struct RaffleEntry {
+    /// Raffle id.
+    pub raffle: u64,
+    /// Position of the entry (0-based, in ledger order).
+    pub position: u32,
+    /// The entrant.
+    pub entrant: PublicKey,
+    /// The entering transaction.
+    pub tx: TxRef,
+    /// The entrant withdrew before the draw; the entry takes no part in it.
+    pub cancelled: bool,
+}
