@@ -51,24 +51,29 @@ impl<D: BotData> SkillBot<D> {
             .map(|e| ListItem {
                 title: e.product_name.clone(),
                 description: Some(Self::entry_state_text(&e.state)),
-                link: e
-                    .page_url
-                    .as_deref()
-                    .filter(|u| is_http_url(u))
-                    .map(Link::web),
+                link: web_link(e.page_url.as_deref()),
                 ..ListItem::default()
             })
             .collect();
+        Ok(self.member_list(
+            format!("{}님의 응모 결과", member.display_name),
+            items,
+            &self.config.entries_page_url,
+        ))
+    }
+
+    /// A list card of the member's records, with a button to the whole list on the site.
+    fn member_list(&self, title: String, items: Vec<ListItem>, page_url: &str) -> SkillResponse {
         let card = ListCard {
             header: ListItem {
-                title: format!("{}님의 응모 결과", member.display_name),
+                title,
                 ..ListItem::default()
             },
             items,
-            buttons: vec![Button::web_link("전체 보기", &self.config.entries_page_url)],
+            buttons: vec![Button::web_link("전체 보기", page_url)],
             button_layout: None,
         };
-        Ok(SkillResponse::new(vec![Component::ListCard(card)]).with_quick_replies(self.menu()))
+        SkillResponse::new(vec![Component::ListCard(card)]).with_quick_replies(self.menu())
     }
 
     fn order_state_text(o: &OrderSummary) -> String {
@@ -113,24 +118,15 @@ impl<D: BotData> SkillBot<D> {
                     None => o.product_name.clone(),
                 },
                 description: Some(Self::order_state_text(o)),
-                link: o
-                    .page_url
-                    .as_deref()
-                    .filter(|u| is_http_url(u))
-                    .map(Link::web),
+                link: web_link(o.page_url.as_deref()),
                 ..ListItem::default()
             })
             .collect();
-        let card = ListCard {
-            header: ListItem {
-                title: format!("{}님의 주문·결제 내역", member.display_name),
-                ..ListItem::default()
-            },
+        Ok(self.member_list(
+            format!("{}님의 주문·결제 내역", member.display_name),
             items,
-            buttons: vec![Button::web_link("전체 보기", &self.config.orders_page_url)],
-            button_layout: None,
-        };
-        Ok(SkillResponse::new(vec![Component::ListCard(card)]).with_quick_replies(self.menu()))
+            &self.config.orders_page_url,
+        ))
     }
 
     /// Links the Kakao user to the member who got `code` on the site.
@@ -178,4 +174,9 @@ impl<D: BotData> SkillBot<D> {
             UnlinkOutcome::NotLinked => self.text_with_menu("연동된 Truffle 계정이 없어요."),
         })
     }
+}
+
+/// A link to a page of the site, when the data gave an http(s) address.
+fn web_link(url: Option<&str>) -> Option<Link> {
+    url.filter(|u| is_http_url(u)).map(Link::web)
 }
