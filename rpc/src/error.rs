@@ -6,7 +6,7 @@ use serde::Serialize;
 use truffle_ledger::Rejection;
 use truffle_node::services::members::MemberError;
 use truffle_node::{EngineError, NodeError, SubmitError};
-pub use truffle_wire::codes::*;
+pub(crate) use truffle_wire::codes::*;
 
 /// Builds an error with structured data.
 pub fn error_with<T: Serialize>(
