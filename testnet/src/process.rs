@@ -8,8 +8,17 @@ use std::time::{Duration, Instant};
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
     /// The binary could not be found.
-    #[error("cannot find the truffle binary ({0}); build it with `cargo build -p truffle-cli` or set TRUFFLE_BIN")]
+    #[error("cannot find the truffle binary ({0}); build it with `cargo build --workspace --bins` or set TRUFFLE_BIN")]
     NoBinary(String),
+    /// The binary next to the tests was not built from these sources (they changed since,
+    /// or another checkout sharing the target folder built it last).
+    #[error("the truffle binary {binary} is stale: {why}; run `cargo build --workspace --bins` or set TRUFFLE_BIN")]
+    StaleBinary {
+        /// The binary.
+        binary: String,
+        /// The source that makes it stale.
+        why: String,
+    },
     /// Starting failed.
     #[error("cannot start {binary}: {source}")]
     Spawn {
@@ -40,6 +49,10 @@ pub fn truffle_binary() -> Result<PathBuf, ProcessError> {
     for dir in exe.ancestors().skip(1).take(3) {
         let candidate = dir.join("truffle");
         if candidate.is_file() {
+            let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .unwrap_or(Path::new("/"));
+            check_built_from(&candidate, workspace)?;
             return Ok(candidate);
         }
     }
@@ -47,6 +60,66 @@ pub fn truffle_binary() -> Result<PathBuf, ProcessError> {
         "looked near {}",
         exe.display()
     )))
+}
+
+/// Refuses a binary that cargo's dep-info (`truffle.d` beside it) says was built from
+/// another checkout, or from sources older than the ones on disk: `cargo test` does not
+/// rebuild other packages' binaries, and process tests of a stale node mislead.
+fn check_built_from(binary: &Path, workspace: &Path) -> Result<(), ProcessError> {
+    let Ok(dep_info) = std::fs::read_to_string(binary.with_extension("d")) else {
+        return Ok(());
+    };
+    let stale = |why: String| ProcessError::StaleBinary {
+        binary: binary.display().to_string(),
+        why,
+    };
+    let built = std::fs::metadata(binary)
+        .and_then(|m| m.modified())
+        .map_err(|e| stale(e.to_string()))?;
+    // Generated sources (build scripts' output) live in the target folder.
+    let target = binary.parent().and_then(Path::parent);
+    for source in dep_info_sources(&dep_info) {
+        let path = Path::new(&source);
+        let generated = target.is_some_and(|t| path.starts_with(t));
+        if !path.starts_with(workspace) && !generated {
+            return Err(stale(format!(
+                "it was built from {source}, outside {}",
+                workspace.display()
+            )));
+        }
+        let changed = std::fs::metadata(path).and_then(|m| m.modified());
+        if path.starts_with(workspace) && changed.is_ok_and(|t| t > built) {
+            return Err(stale(format!("{source} changed after it was built")));
+        }
+    }
+    Ok(())
+}
+
+/// The sources listed in a Makefile-style dep-info file (`target: a b\ c`), the first
+/// rule only.
+fn dep_info_sources(dep_info: &str) -> Vec<String> {
+    let line = dep_info.lines().next().unwrap_or_default();
+    let Some((_, sources)) = line.split_once(": ") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut chars = sources.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => current.extend(chars.next()),
+            ' ' => {
+                if !current.is_empty() {
+                    out.push(std::mem::take(&mut current));
+                }
+            }
+            _ => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
 }
 
 /// A running node process. Its stdout and stderr go to a log file; it is ready when
@@ -257,6 +330,85 @@ fn find_url(line: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::SystemTime;
+
+    #[test]
+    fn reads_dep_info_with_escaped_spaces() {
+        assert_eq!(
+            dep_info_sources(
+                "/t/debug/truffle: /w/a.rs /w/my\\ dir/b.rs  /t/out/c.rs\n\n/w/a.rs:\n"
+            ),
+            ["/w/a.rs", "/w/my dir/b.rs", "/t/out/c.rs"]
+        );
+        assert!(dep_info_sources("no rule here").is_empty());
+    }
+
+    /// A workspace with one source and a target folder with a binary built from it.
+    fn built_tree(dir: &Path, source_from: &Path) -> (PathBuf, PathBuf) {
+        let workspace = dir.join("ws");
+        std::fs::create_dir_all(workspace.join("src")).unwrap();
+        std::fs::create_dir_all(dir.join("target/debug/build/out")).unwrap();
+        let source = source_from.join("src/main.rs");
+        std::fs::create_dir_all(source.parent().unwrap()).unwrap();
+        std::fs::write(&source, "fn main() {}").unwrap();
+        let generated = dir.join("target/debug/build/out/assets.rs");
+        std::fs::write(&generated, "").unwrap();
+        let binary = dir.join("target/debug/truffle");
+        std::fs::write(&binary, "").unwrap();
+        std::fs::write(
+            binary.with_extension("d"),
+            format!(
+                "{}: {} {}\n",
+                binary.display(),
+                generated.display(),
+                source.display()
+            ),
+        )
+        .unwrap();
+        let an_hour_ago = SystemTime::now() - Duration::from_secs(3_600);
+        for file in [&source, &generated] {
+            std::fs::File::options()
+                .write(true)
+                .open(file)
+                .unwrap()
+                .set_modified(an_hour_ago)
+                .unwrap();
+        }
+        (workspace, source)
+    }
+
+    #[test]
+    fn accepts_a_binary_built_from_these_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let (workspace, _) = built_tree(dir.path(), &dir.path().join("ws"));
+        check_built_from(&dir.path().join("target/debug/truffle"), &workspace).unwrap();
+    }
+
+    #[test]
+    fn refuses_a_binary_older_than_a_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let (workspace, source) = built_tree(dir.path(), &dir.path().join("ws"));
+        std::fs::File::options()
+            .write(true)
+            .open(&source)
+            .unwrap()
+            .set_modified(SystemTime::now() + Duration::from_secs(60))
+            .unwrap();
+        let error = check_built_from(&dir.path().join("target/debug/truffle"), &workspace)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("changed after it was built"), "{error}");
+    }
+
+    #[test]
+    fn refuses_a_binary_built_from_another_checkout() {
+        let dir = tempfile::tempdir().unwrap();
+        let (workspace, _) = built_tree(dir.path(), &dir.path().join("other-checkout"));
+        let error = check_built_from(&dir.path().join("target/debug/truffle"), &workspace)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("other-checkout"), "{error}");
+    }
 
     #[test]
     fn finds_the_rpc_url() {
