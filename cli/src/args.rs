@@ -550,7 +550,9 @@ pub(crate) struct VerifyArgs {
 impl VerifyArgs {
     /// The node that serves the proofs: the first `--rpc`.
     pub(crate) fn url(&self) -> &str {
-        self.rpc.first().map_or("http://127.0.0.1:9944", String::as_str)
+        self.rpc
+            .first()
+            .map_or("http://127.0.0.1:9944", String::as_str)
     }
 }
 

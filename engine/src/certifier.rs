@@ -175,7 +175,12 @@ impl Certifier {
             if theirs.hash() == header_hash {
                 tally.votes.insert(early.validator, early);
             } else {
-                self.divergent(tally, early.validator, SignedHeader::new(theirs, &early), validators);
+                self.divergent(
+                    tally,
+                    early.validator,
+                    SignedHeader::new(theirs, &early),
+                    validators,
+                );
             }
         }
         let certified = self.try_certify(header.height, tally, validators);
@@ -242,7 +247,12 @@ impl Certifier {
         };
         if ours != header_hash {
             let validator = vote.validator;
-            self.divergent(tally, validator, SignedHeader::new(header, &vote), validators);
+            self.divergent(
+                tally,
+                validator,
+                SignedHeader::new(header, &vote),
+                validators,
+            );
             return Ok(VoteOutcome::Divergent {
                 validator,
                 height,
@@ -395,7 +405,8 @@ impl Certifier {
         if signers < quorum(validators.len()) {
             return false;
         }
-        let certificate = Certificate::from_votes(&header, validators, tally.votes.values().cloned());
+        let certificate =
+            Certificate::from_votes(&header, validators, tally.votes.values().cloned());
         match self.store.put_certificate(&certificate) {
             Ok(()) => {
                 tally.certified = true;
@@ -770,7 +781,9 @@ mod tests {
         assert_eq!(certifier.evidence(0, 10), fresh);
         assert_eq!(certifier.evidence_count(), 1);
         // The same vote again files nothing new.
-        certifier.on_vote(forged.clone(), vote(&keys[1], &forged), &set).unwrap();
+        certifier
+            .on_vote(forged.clone(), vote(&keys[1], &forged), &set)
+            .unwrap();
         assert!(certifier.take_fresh_evidence().is_empty());
         assert_eq!(certifier.evidence(2, 10), vec![], "from a later height");
     }
@@ -789,8 +802,13 @@ mod tests {
         );
         let h1 = header(1, b"one");
         certifier.on_applied(&h1, &set, true);
-        certifier.on_vote(h1.clone(), vote(&keys[1], &h1), &set).unwrap();
-        assert!(certifier.take_fresh_evidence().is_empty(), "not certified yet");
+        certifier
+            .on_vote(h1.clone(), vote(&keys[1], &h1), &set)
+            .unwrap();
+        assert!(
+            certifier.take_fresh_evidence().is_empty(),
+            "not certified yet"
+        );
         assert_eq!(
             certifier.on_vote(h1.clone(), vote(&keys[2], &h1), &set),
             Ok(VoteOutcome::Certified)

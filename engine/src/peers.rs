@@ -223,7 +223,11 @@ impl Engine {
     }
 
     /// Sends each record to every validator but this one and `except`.
-    pub(crate) fn broadcast_evidence(&self, records: Vec<truffle_ledger::Evidence>, except: Option<PublicKey>) {
+    pub(crate) fn broadcast_evidence(
+        &self,
+        records: Vec<truffle_ledger::Evidence>,
+        except: Option<PublicKey>,
+    ) {
         let own = self.inner.key.public();
         let peers: Vec<PublicKey> = self
             .validator_keys()

@@ -81,7 +81,9 @@ mod hex_bytes {
         serializer.serialize_str(&hex::encode(bytes))
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(deserializer)?;
         hex::decode(text).map_err(serde::de::Error::custom)
     }
@@ -104,7 +106,9 @@ pub enum CertificateError {
     },
     /// The signer bitmap is not `⌈n / 8⌉` bytes, names a position past the set, or
     /// does not count as many signers as there are signatures.
-    #[error("the signer bitmap does not fit the {validators} validators and {signatures} signature(s)")]
+    #[error(
+        "the signer bitmap does not fit the {validators} validators and {signatures} signature(s)"
+    )]
     BadSigners {
         /// Size of the validator set.
         validators: usize,

@@ -313,12 +313,21 @@ mod tests {
         let (keys, set) = keys();
         let chain = Hash::of(b"chain");
         let (a, b) = (header(b"a"), header(b"b"));
-        let evidence =
-            Evidence::double_vote(chain, keys[1].public(), signed(&keys[1], &a), signed(&keys[1], &b));
+        let evidence = Evidence::double_vote(
+            chain,
+            keys[1].public(),
+            signed(&keys[1], &a),
+            signed(&keys[1], &b),
+        );
         assert_eq!(evidence.check(&chain, &set), Ok(()));
         assert_eq!(
             evidence,
-            Evidence::double_vote(chain, keys[1].public(), signed(&keys[1], &b), signed(&keys[1], &a)),
+            Evidence::double_vote(
+                chain,
+                keys[1].public(),
+                signed(&keys[1], &b),
+                signed(&keys[1], &a)
+            ),
             "one record per pair, whatever the order found"
         );
         // JSON and borsh round trips.
@@ -341,15 +350,23 @@ mod tests {
             Err(EvidenceError::NotAValidator(keys[1].public()))
         );
         // Not the accused's signature.
-        let framed =
-            Evidence::double_vote(chain, keys[1].public(), signed(&keys[1], &a), signed(&keys[2], &b));
+        let framed = Evidence::double_vote(
+            chain,
+            keys[1].public(),
+            signed(&keys[1], &a),
+            signed(&keys[2], &b),
+        );
         assert!(matches!(
             framed.check(&chain, &set),
             Err(EvidenceError::BadSignature(_))
         ));
         // One header twice is no conflict.
-        let same =
-            Evidence::double_vote(chain, keys[1].public(), signed(&keys[1], &a), signed(&keys[1], &a));
+        let same = Evidence::double_vote(
+            chain,
+            keys[1].public(),
+            signed(&keys[1], &a),
+            signed(&keys[1], &a),
+        );
         assert!(matches!(
             same.check(&chain, &set),
             Err(EvidenceError::SameHeader(_))
@@ -385,7 +402,8 @@ mod tests {
             },
         };
         assert_eq!(evidence.check(&chain, &set), Ok(()));
-        let short = Certificate::from_votes(&certified, &set, (0..2).map(|i| vote(&keys[i], &certified)));
+        let short =
+            Certificate::from_votes(&certified, &set, (0..2).map(|i| vote(&keys[i], &certified)));
         let weak = Evidence {
             conflict: Conflict::Certified {
                 header: certified.clone(),
@@ -395,7 +413,9 @@ mod tests {
         };
         assert!(matches!(
             weak.check(&chain, &set),
-            Err(EvidenceError::Certificate(CertificateError::NoQuorum { .. }))
+            Err(EvidenceError::Certificate(
+                CertificateError::NoQuorum { .. }
+            ))
         ));
     }
 

@@ -36,8 +36,8 @@ pub mod verify;
 pub use block::{Block, BlockHeader, BlockProposal, Effect, Outcome, Receipt};
 pub use certificate::{Certificate, HeaderVote};
 pub use crypto::{Keypair, PublicKey, Signature};
-pub use evidence::Evidence;
 pub use error::{LedgerError, LedgerResult, ProposalError, Rejection};
+pub use evidence::Evidence;
 pub use exec::{
     execute_block, execute_block_with, genesis_block, ExecutedBlock, GenesisState, Signatures,
 };

@@ -581,13 +581,17 @@ fn certificates_by_outsiders_or_too_few_are_refused() {
     let header = proof.anchor.block.header.clone();
 
     // The set in force at the anchor: v0, v2, v3 (v1 left).
-    let in_force: BTreeSet<PublicKey> = ["v0", "v2", "v3"].iter().map(|n| key(n).public()).collect();
-    let outsiders: BTreeSet<PublicKey> = ["x0", "x1", "x2"].iter().map(|n| key(n).public()).collect();
+    let in_force: BTreeSet<PublicKey> =
+        ["v0", "v2", "v3"].iter().map(|n| key(n).public()).collect();
+    let outsiders: BTreeSet<PublicKey> =
+        ["x0", "x1", "x2"].iter().map(|n| key(n).public()).collect();
     let mut tampered = proof.clone();
     tampered.anchor.block.certificate = Certificate::from_votes(
         &header,
         &outsiders,
-        ["x0", "x1", "x2"].iter().map(|n| certificate::vote(&key(n), &header)),
+        ["x0", "x1", "x2"]
+            .iter()
+            .map(|n| certificate::vote(&key(n), &header)),
     );
     assert!(matches!(
         verify_item(&net.trust(), &ItemQuery::Id(1), &tampered, fresh()),
@@ -599,12 +603,17 @@ fn certificates_by_outsiders_or_too_few_are_refused() {
 
     // v1 left the set before the anchor: a certificate read against the old set does
     // not check against the set in force.
-    let old_set: BTreeSet<PublicKey> = ["v0", "v1", "v2", "v3"].iter().map(|n| key(n).public()).collect();
+    let old_set: BTreeSet<PublicKey> = ["v0", "v1", "v2", "v3"]
+        .iter()
+        .map(|n| key(n).public())
+        .collect();
     let mut tampered = proof.clone();
     tampered.anchor.block.certificate = Certificate::from_votes(
         &header,
         &old_set,
-        ["v0", "v1", "v2"].iter().map(|n| certificate::vote(&key(n), &header)),
+        ["v0", "v1", "v2"]
+            .iter()
+            .map(|n| certificate::vote(&key(n), &header)),
     );
     // (Which failure depends on where v1's key sorts: a signature at another key's
     // position, or a position past the set.)
@@ -621,7 +630,9 @@ fn certificates_by_outsiders_or_too_few_are_refused() {
     tampered.anchor.block.certificate = Certificate::from_votes(
         &header,
         &in_force,
-        ["v0", "v2"].iter().map(|n| certificate::vote(&key(n), &header)),
+        ["v0", "v2"]
+            .iter()
+            .map(|n| certificate::vote(&key(n), &header)),
     );
     assert!(matches!(
         verify_item(&net.trust(), &ItemQuery::Id(1), &tampered, fresh()),
@@ -645,11 +656,16 @@ fn a_certificate_by_the_new_set_for_a_change_block_is_refused() {
     let change = &mut proof.anchor.set_changes[0];
     assert_eq!(change.block.header.height, net.set_changes[0]);
     let header = change.block.header.clone();
-    let new_set: BTreeSet<PublicKey> = ["v0", "v1", "v2", "v3"].iter().map(|n| key(n).public()).collect();
+    let new_set: BTreeSet<PublicKey> = ["v0", "v1", "v2", "v3"]
+        .iter()
+        .map(|n| key(n).public())
+        .collect();
     change.block.certificate = Certificate::from_votes(
         &header,
         &new_set,
-        ["v0", "v2", "v3"].iter().map(|n| certificate::vote(&key(n), &header)),
+        ["v0", "v2", "v3"]
+            .iter()
+            .map(|n| certificate::vote(&key(n), &header)),
     );
     assert!(matches!(
         verify_item(&net.trust(), &ItemQuery::Id(1), &proof, fresh()),

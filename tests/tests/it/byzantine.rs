@@ -95,7 +95,9 @@ async fn an_equivocating_validator_is_caught_by_every_honest_node() -> anyhow::R
                     );
                     record
                         .check(&cluster.chain_id(), &validators)
-                        .map_err(|e| anyhow::anyhow!("node {index}'s record does not check: {e}"))?;
+                        .map_err(|e| {
+                            anyhow::anyhow!("node {index}'s record does not check: {e}")
+                        })?;
                 }
                 held.insert(index, records);
                 break;
@@ -233,7 +235,8 @@ async fn an_auditor_reports_a_conflicting_certified_header_as_a_fork() -> anyhow
 
     eprintln!("--- two honest nodes agree; the header is remembered");
     let args = verify(vec![]);
-    let (code, stdout, stderr) = truffle(&args.iter().map(String::as_str).collect::<Vec<_>>()).await?;
+    let (code, stdout, stderr) =
+        truffle(&args.iter().map(String::as_str).collect::<Vec<_>>()).await?;
     ensure!(code == 0, "exit {code}: {stdout}{stderr}");
     ensure!(stdout.contains("2 node(s) compared"), "{stdout}");
     let remembered = audit
@@ -261,7 +264,8 @@ async fn an_auditor_reports_a_conflicting_certified_header_as_a_fork() -> anyhow
         "--fork-evidence".into(),
         evidence_file.display().to_string(),
     ]);
-    let (code, stdout, stderr) = truffle(&args.iter().map(String::as_str).collect::<Vec<_>>()).await?;
+    let (code, stdout, stderr) =
+        truffle(&args.iter().map(String::as_str).collect::<Vec<_>>()).await?;
     ensure!(code == 3, "a fork exits 3, got {code}: {stdout}{stderr}");
     ensure!(stdout.contains("FORK"), "{stdout}");
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&evidence_file)?)?;

@@ -196,7 +196,15 @@ pub(super) async fn remember_and_compare(
             .iter()
             .find(|a| a.header.hash() != candidate.header.hash())
         {
-            return Err(fork(args, store.as_ref(), trust, &anchored.validators, other.clone(), candidate)?.into());
+            return Err(fork(
+                args,
+                store.as_ref(),
+                trust,
+                &anchored.validators,
+                other.clone(),
+                candidate,
+            )?
+            .into());
         }
         if let Some(store) = &store {
             store.put(&candidate)?;
@@ -299,8 +307,8 @@ pub(super) fn evidence_command(
     let spec = truffle_genesis::load(genesis)
         .with_context(|| format!("cannot load the genesis {genesis:?}"))?;
     let trust = TrustRoot::from(&spec.to_state());
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
     let records: Vec<Evidence> = match &value {
@@ -311,7 +319,11 @@ pub(super) fn evidence_command(
         _ => serde_json::from_value(value).map(|one| vec![one]),
     }
     .with_context(|| format!("{} holds no evidence records", file.display()))?;
-    anyhow::ensure!(!records.is_empty(), "{} holds no evidence records", file.display());
+    anyhow::ensure!(
+        !records.is_empty(),
+        "{} holds no evidence records",
+        file.display()
+    );
     let verdicts: Vec<(Evidence, Result<(), String>)> = records
         .into_iter()
         .map(|record| {

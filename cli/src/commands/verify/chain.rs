@@ -341,7 +341,11 @@ pub(super) async fn chain_command(
         let (block, certificate) = fetched?;
         let height = parent.height + 1;
         let certifying = if height == target {
-            Some(local.validators().map_err(|e| refuse(args.output, "the chain", e))?)
+            Some(
+                local
+                    .validators()
+                    .map_err(|e| refuse(args.output, "the chain", e))?,
+            )
         } else {
             None
         };

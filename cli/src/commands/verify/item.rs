@@ -10,9 +10,7 @@ use truffle_ledger::verify::{self, decode_bundle, HistoryProof, ItemProof, ItemQ
 use truffle_wire::api::ProofApiClient;
 
 use super::absence::not_registered;
-use super::{
-    bundle_bytes, freshness, load_genesis, print_anchor, refuse, remember, short, when,
-};
+use super::{bundle_bytes, freshness, load_genesis, print_anchor, refuse, remember, short, when};
 use crate::args::VerifyArgs;
 use crate::client::{connect, explain};
 use crate::output::OutputFormat;
