@@ -136,7 +136,7 @@ impl Engine {
                 }
                 let height = header.height;
                 let validators = crate::certifier::certifying_set(&self.inner.store, height);
-                match self.inner.certifier.on_vote(header, vote, &validators) {
+                match self.inner.certifier.on_vote(*header, vote, &validators) {
                     Ok(crate::certifier::VoteOutcome::Certified) => self.note_certified(height),
                     Ok(crate::certifier::VoteOutcome::Divergent {
                         validator,

@@ -24,8 +24,8 @@ pub enum PeerRequest {
     /// A validator's signature over the header it applied. The header travels with
     /// the vote so that a vote for another header than the receiver's is evidence.
     HeaderVote {
-        /// The header voted for.
-        header: BlockHeader,
+        /// The header voted for (boxed: the largest variant otherwise).
+        header: Box<BlockHeader>,
         /// The vote.
         vote: HeaderVote,
     },

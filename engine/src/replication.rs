@@ -176,7 +176,7 @@ impl Engine {
             return;
         }
         let honest = PeerRequest::HeaderVote {
-            header: block.header.clone(),
+            header: Box::new(block.header.clone()),
             vote,
         };
         // Fault injection (testnet only): sign a second header of this height too, and
@@ -184,7 +184,10 @@ impl Engine {
         let forged = self.inner.certifier.equivocating().then(|| {
             let (header, vote) = self.inner.certifier.forged_vote(&block.header);
             tracing::warn!(target: "certifier", height = header.height, forged = %header.hash(), "fault injection: equivocating");
-            PeerRequest::HeaderVote { header, vote }
+            PeerRequest::HeaderVote {
+                header: Box::new(header),
+                vote,
+            }
         });
         let peers: Vec<PublicKey> = validators.into_iter().filter(|v| *v != own).collect();
         let half = peers.len() / 2;

@@ -382,3 +382,71 @@ pub(super) fn evidence_command(
     anyhow::ensure!(holds, "a record does not prove an equivocation");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use truffle_ledger::certificate::vote;
+    use truffle_ledger::evidence::SignedHeader;
+
+    fn header(chain_id: Hash, salt: &[u8]) -> BlockHeader {
+        BlockHeader {
+            chain_id,
+            height: 4,
+            prev_hash: Hash::of(b"prev"),
+            time_ms: 1,
+            proposer: truffle_genesis::dev_keys::validator(0).public(),
+            transaction_count: 0,
+            transactions_root: Hash::ZERO,
+            receipts_root: Hash::ZERO,
+            state_root: Hash::of(salt),
+        }
+    }
+
+    #[test]
+    fn the_store_remembers_the_first_header_of_a_height() {
+        let dir = tempfile::tempdir().unwrap();
+        let chain = Hash::of(b"chain");
+        let store = AuditStore::open(dir.path(), &chain).unwrap();
+        assert_eq!(store.get(4).unwrap(), None);
+        let seen = |salt: &[u8]| Seen {
+            header: header(chain, salt),
+            certificate: Certificate::from_votes(&header(chain, salt), &BTreeSet::new(), []),
+            source: "node".into(),
+            seen_ms: 1,
+        };
+        store.put(&seen(b"a")).unwrap();
+        store.put(&seen(b"b")).unwrap();
+        assert_eq!(store.get(4).unwrap(), Some(seen(b"a")), "never overwritten");
+    }
+
+    #[test]
+    fn evidence_files_are_checked_against_the_genesis() {
+        let dir = tempfile::tempdir().unwrap();
+        let chain = truffle_genesis::load("dev").unwrap().chain_id();
+        let key = truffle_genesis::dev_keys::validator(0);
+        let (a, b) = (header(chain, b"a"), header(chain, b"b"));
+        let record = Evidence::double_vote(
+            chain,
+            key.public(),
+            SignedHeader::new(a.clone(), &vote(&key, &a)),
+            SignedHeader::new(b.clone(), &vote(&key, &b)),
+        );
+        let file = dir.path().join("evidence.json");
+        // One record, a list, or a fork report's `evidence`.
+        for json in [
+            serde_json::to_value(&record).unwrap(),
+            serde_json::json!([record]),
+            serde_json::json!({ "evidence": [record] }),
+        ] {
+            std::fs::write(&file, json.to_string()).unwrap();
+            evidence_command(&file, "dev", OutputFormat::Json).unwrap();
+        }
+        let mut framed = record.clone();
+        framed.validator = truffle_genesis::dev_keys::validator(1).public();
+        std::fs::write(&file, serde_json::to_string(&framed).unwrap()).unwrap();
+        assert!(evidence_command(&file, "dev", OutputFormat::Json).is_err());
+        std::fs::write(&file, "[]").unwrap();
+        assert!(evidence_command(&file, "dev", OutputFormat::Json).is_err());
+    }
+}
