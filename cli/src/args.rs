@@ -455,6 +455,16 @@ pub(crate) struct TxArgs {
 /// `truffle query ...`
 #[derive(Debug, Subcommand)]
 pub(crate) enum QueryCommand {
+    /// Equivocation evidence the node holds (JSON: save it and check it with
+    /// `truffle verify evidence FILE`).
+    Evidence {
+        /// From this height.
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// Node and output.
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
     /// A block (the latest without a height).
     Block {
         /// Height.
@@ -512,9 +522,38 @@ pub(crate) struct VerifyArgs {
     /// Refuse answers anchored below this height (a certified height seen before).
     #[arg(long = "min-height")]
     pub(crate) min_height: Option<u64>,
-    /// Node and output.
-    #[command(flatten)]
-    pub(crate) rpc: RpcArgs,
+    /// A node's JSON-RPC URL. Repeat it to ask several nodes: the first serves the
+    /// proofs, and every node's certified header at the same height is compared.
+    #[arg(
+        long,
+        env = "TRUFFLE_RPC",
+        default_value = "http://127.0.0.1:9944",
+        value_delimiter = ','
+    )]
+    pub(crate) rpc: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub(crate) output: OutputFormat,
+    /// The auditor's memory: certified headers seen, one folder per chain
+    /// (default `~/.truffle/audit`). A conflicting certified header is a fork (exit 3).
+    #[arg(long = "audit-dir", env = "TRUFFLE_AUDIT_DIR")]
+    pub(crate) audit_dir: Option<PathBuf>,
+    /// Keep no memory: compare only the nodes given with `--rpc`.
+    #[arg(long = "no-audit-store")]
+    pub(crate) no_audit_store: bool,
+    /// Where to write a fork's evidence (default: `fork-<height>.json` in the chain's
+    /// audit folder, or the working folder with `--no-audit-store`).
+    #[arg(long = "fork-evidence")]
+    pub(crate) fork_evidence: Option<PathBuf>,
+}
+
+impl VerifyArgs {
+    /// The node that serves the proofs: the first `--rpc`.
+    pub(crate) fn url(&self) -> &str {
+        self.rpc
+            .first()
+            .map_or("http://127.0.0.1:9944", String::as_str)
+    }
 }
 
 /// `truffle verify ...`
@@ -538,6 +577,19 @@ pub(crate) enum VerifyCommand {
         /// Genesis, node and output.
         #[command(flatten)]
         verify: VerifyArgs,
+    },
+    /// Check equivocation evidence offline (a record or a list of them, as served by
+    /// `chain_getEvidence` or written by a fork check): exit 0 when every record proves
+    /// that a genesis validator signed two headers of one height.
+    Evidence {
+        /// The JSON file.
+        file: PathBuf,
+        /// The genesis spec: a JSON/TOML file, or the `dev`/`local` preset.
+        #[arg(long)]
+        genesis: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
     },
     /// Replay every block from genesis: hashes, links, bodies, certificates, signatures
     /// and re-execution.

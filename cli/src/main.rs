@@ -24,6 +24,13 @@ fn main() {
     };
     if let Err(error) = runtime.block_on(commands::run(cli)) {
         eprintln!("error: {error:#}");
+        // A fork found by `truffle verify` has its own status (README, "Auditing").
+        if error
+            .downcast_ref::<commands::verify::audit::ForkDetected>()
+            .is_some()
+        {
+            std::process::exit(commands::verify::audit::FORK_EXIT_CODE);
+        }
         std::process::exit(1);
     }
 }

@@ -277,6 +277,44 @@ impl Engine {
         Ok(())
     }
 
+    /// Fault injection (testnet only): from now on (or no longer, with `false`) this
+    /// validator signs a second, different header at every height it applies and sends
+    /// that vote instead of the honest one to half of the other validators.
+    pub fn set_equivocate(&self, on: bool) -> Result<(), EngineError> {
+        if !self.inner.config.enable_fault_injection {
+            return Err(EngineError::FaultInjectionDisabled);
+        }
+        tracing::warn!(target: "node", on, "fault injection: equivocation");
+        self.inner.certifier.set_equivocate(on);
+        Ok(())
+    }
+
+    /// Equivocation evidence this node holds, by height from `from`, at most `limit`.
+    pub fn evidence(&self, from: u64, limit: usize) -> Vec<truffle_ledger::Evidence> {
+        self.inner.certifier.evidence(from, limit)
+    }
+
+    /// How many equivocation records this node holds.
+    pub fn evidence_count(&self) -> u64 {
+        self.inner.certifier.evidence_count()
+    }
+
+    /// Checks a record (as one from a peer would be) and files it; sends it to the other
+    /// validators when it is new here. Returns whether it was new.
+    pub fn submit_evidence(
+        &self,
+        evidence: truffle_ledger::Evidence,
+    ) -> Result<bool, truffle_ledger::evidence::EvidenceError> {
+        let validators = crate::certifier::certifying_set(&self.inner.store, evidence.height());
+        evidence.check(&self.inner.chain_id, &validators)?;
+        let new = self.inner.certifier.store_evidence(&evidence);
+        if new {
+            self.inner.metrics.on_evidence("submitted");
+            self.broadcast_evidence(vec![evidence], None);
+        }
+        Ok(new)
+    }
+
     /// Resolves once shutdown has begun: features' background tasks select on it.
     pub async fn stopping(&self) {
         self.inner.shutdown.notified().await

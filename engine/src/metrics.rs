@@ -50,6 +50,14 @@ pub struct PeerLabels {
     pub peer: String,
 }
 
+/// Where an equivocation record came from.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EvidenceLabels {
+    /// `detected` (by this node's certifier), `peer` (sent by another validator) or
+    /// `submitted` (through the engine's API).
+    pub source: String,
+}
+
 /// A leader label.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct LeaderLabels {
@@ -79,6 +87,8 @@ pub struct EngineMetrics {
     raft_replication_lag: Family<PeerLabels, Gauge>,
     block_height: Gauge,
     block_certified_height: Gauge,
+    evidence_filed: Family<EvidenceLabels, Counter>,
+    evidence_records: Gauge,
     mempool_transactions: Gauge,
     p2p_peers: Gauge,
     db_sst_bytes: Gauge,
@@ -116,6 +126,8 @@ impl Default for EngineMetrics {
             raft_replication_lag: Family::default(),
             block_height: Gauge::default(),
             block_certified_height: Gauge::default(),
+            evidence_filed: Family::default(),
+            evidence_records: Gauge::default(),
             mempool_transactions: Gauge::default(),
             p2p_peers: Gauge::default(),
             db_sst_bytes: Gauge::default(),
@@ -220,6 +232,16 @@ impl EngineMetrics {
             self.block_certified_height.clone(),
         );
         r.register(
+            "evidence_filed",
+            "Equivocation evidence records this node filed, by where they came from",
+            self.evidence_filed.clone(),
+        );
+        r.register(
+            "evidence_records",
+            "Equivocation evidence records this node holds (one per validator and height)",
+            self.evidence_records.clone(),
+        );
+        r.register(
             "mempool_transactions",
             "Transactions waiting in this node's pool",
             self.mempool_transactions.clone(),
@@ -313,6 +335,15 @@ impl EngineMetrics {
         }
     }
 
+    /// Counts an equivocation record filed here.
+    pub fn on_evidence(&self, source: &str) {
+        self.evidence_filed
+            .get_or_create(&EvidenceLabels {
+                source: source.to_owned(),
+            })
+            .inc();
+    }
+
     /// Notes who leads now; counts a change.
     pub fn on_leader(&self, leader: Option<u64>) {
         let leader = leader.unwrap_or(NO_LEADER);
@@ -393,6 +424,7 @@ impl EngineMetrics {
             &self.block_certified_height,
             node.certified_height().unwrap_or(0),
         );
+        gauge_u64(&self.evidence_records, node.evidence_count());
         gauge_u64(
             &self.mempool_transactions,
             node.pending_transactions() as u64,

@@ -75,6 +75,14 @@ pub(crate) async fn serve(engine: Engine, mut requests: mpsc::Receiver<InboundRe
         let engine = engine.clone();
         tokio::spawn(async move {
             let answer = match borsh::from_slice::<PeerRequest>(&request.bytes) {
+                Ok(PeerRequest::Evidence(_))
+                    if request.bytes.len() > truffle_ledger::evidence::MAX_EVIDENCE_BYTES + 1 =>
+                {
+                    Err(Refusal::new(format!(
+                        "evidence is at most {} bytes",
+                        truffle_ledger::evidence::MAX_EVIDENCE_BYTES
+                    )))
+                }
                 Ok(decoded) => {
                     engine
                         .handle_peer_request(request.from, decoded)
@@ -122,25 +130,42 @@ impl Engine {
                 .map_err(|e| Refusal::new(format!("checking the batch failed: {e}")))?;
                 Ok(PeerResponse::Forwarded(verdicts))
             }
-            PeerRequest::HeaderVote {
-                height,
-                header_hash,
-                vote,
-            } => {
+            PeerRequest::HeaderVote { header, vote } => {
                 if vote.validator != from {
                     return Err(Refusal::new("a validator may only send its own vote"));
                 }
+                let height = header.height;
                 let validators = crate::certifier::certifying_set(&self.inner.store, height);
-                match self
-                    .inner
-                    .certifier
-                    .on_vote(height, header_hash, vote, &validators)
-                {
+                match self.inner.certifier.on_vote(*header, vote, &validators) {
                     Ok(crate::certifier::VoteOutcome::Certified) => self.note_certified(height),
+                    Ok(crate::certifier::VoteOutcome::Divergent {
+                        validator,
+                        height,
+                        theirs,
+                        ours,
+                    }) => {
+                        tracing::warn!(target: "certifier", height, %validator, %theirs, %ours, "vote for another header than the one applied here")
+                    }
                     Ok(_) => {}
                     Err(error) => tracing::warn!(target: "certifier", %error, "vote refused"),
                 }
+                self.send_fresh_evidence();
                 Ok(PeerResponse::VoteTaken)
+            }
+            PeerRequest::Evidence(evidence) => {
+                let validators =
+                    crate::certifier::certifying_set(&self.inner.store, evidence.height());
+                evidence
+                    .check(&self.inner.chain_id, &validators)
+                    .map_err(|e| Refusal::new(format!("evidence refused: {e}")))?;
+                let new = self.inner.certifier.store_evidence(&evidence);
+                if new {
+                    tracing::error!(target: "certifier", height = evidence.height(), validator = %evidence.validator, %from, "equivocation evidence received from a peer and filed");
+                    self.inner.metrics.on_evidence("peer");
+                    // Passed on once (a record new here may be new to others).
+                    self.broadcast_evidence(vec![*evidence], Some(from));
+                }
+                Ok(PeerResponse::EvidenceTaken(new))
             }
             PeerRequest::ProposeService(command) => {
                 if !self.is_leader() {
@@ -181,6 +206,45 @@ impl Engine {
                     .peer_service(&service)
                     .ok_or_else(|| Refusal::new(format!("no peer service {service:?} here")))?;
                 Ok(PeerResponse::Feature(handler.handle(from, body).await?))
+            }
+        }
+    }
+
+    /// Sends the evidence the certifier filed since the last call to every other
+    /// validator.
+    pub(crate) fn send_fresh_evidence(&self) {
+        let fresh = self.inner.certifier.take_fresh_evidence();
+        for _ in &fresh {
+            self.inner.metrics.on_evidence("detected");
+        }
+        if !fresh.is_empty() {
+            self.broadcast_evidence(fresh, None);
+        }
+    }
+
+    /// Sends each record to every validator but this one and `except`.
+    pub(crate) fn broadcast_evidence(
+        &self,
+        records: Vec<truffle_ledger::Evidence>,
+        except: Option<PublicKey>,
+    ) {
+        let own = self.inner.key.public();
+        let peers: Vec<PublicKey> = self
+            .validator_keys()
+            .into_iter()
+            .filter(|k| *k != own && Some(*k) != except)
+            .collect();
+        for record in records {
+            let request = PeerRequest::Evidence(Box::new(record));
+            for peer in &peers {
+                let engine = self.clone();
+                let peer = *peer;
+                let request = request.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = engine.send_to_peer(&peer, &request).await {
+                        tracing::warn!(target: "certifier", %peer, %error, "could not send evidence");
+                    }
+                });
             }
         }
     }

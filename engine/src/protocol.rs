@@ -3,7 +3,9 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use futures::future::BoxFuture;
-use truffle_ledger::{Certificate, Hash, HeaderVote, PublicKey, Rejection, SignedTransaction};
+use truffle_ledger::{
+    BlockHeader, Certificate, Evidence, Hash, HeaderVote, PublicKey, Rejection, SignedTransaction,
+};
 
 use crate::error::Refusal;
 
@@ -15,16 +17,15 @@ pub const MAX_CERTIFICATES_PER_REQUEST: u64 = 256;
 pub const MAX_SERVICE_NAME: usize = 64;
 
 /// A request from one validator to another.
-#[derive(Debug, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
 pub enum PeerRequest {
     /// A follower hands client transactions to the leader.
     ForwardTransactions(Vec<SignedTransaction>),
-    /// A validator's signature over the header it applied at `height`.
+    /// A validator's signature over the header it applied. The header travels with
+    /// the vote so that a vote for another header than the receiver's is evidence.
     HeaderVote {
-        /// Height.
-        height: u64,
-        /// Hash of the header voted for.
-        header_hash: Hash,
+        /// The header voted for (boxed: the largest variant otherwise).
+        header: Box<BlockHeader>,
         /// The vote.
         vote: HeaderVote,
     },
@@ -47,6 +48,9 @@ pub enum PeerRequest {
         /// The request, encoded by the feature.
         body: Vec<u8>,
     },
+    /// Equivocation evidence a validator found (or received and had not held):
+    /// checked by the receiver ([`Evidence::check`]) before it is filed.
+    Evidence(Box<Evidence>),
 }
 
 /// The answer to a [`PeerRequest`].
@@ -56,6 +60,8 @@ pub enum PeerResponse {
     Forwarded(Vec<Result<Hash, Rejection>>),
     /// The vote was taken (or ignored).
     VoteTaken,
+    /// The evidence was checked; `true` when it was new here.
+    EvidenceTaken(bool),
     /// The certificates held, in height order.
     Certificates(Vec<Certificate>),
     /// The service command was applied on the leader at this log index.

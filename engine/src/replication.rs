@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use truffle_consensus::{AppCommand, Command};
-use truffle_ledger::{Block, BlockProposal, SignedTransaction};
+use truffle_ledger::{Block, BlockProposal, PublicKey, SignedTransaction};
 
 use crate::engine::Engine;
 use crate::error::{EngineError, PeerError};
@@ -166,6 +166,7 @@ impl Engine {
         if certified {
             self.note_certified(block.header.height);
         }
+        self.send_fresh_evidence();
         let Some(vote) = vote else {
             return;
         };
@@ -174,12 +175,27 @@ impl Engine {
             // Not a certifier of this block (it joined or left with it): others refuse the vote.
             return;
         }
-        for validator in validators.into_iter().filter(|v| *v != own) {
+        let honest = PeerRequest::HeaderVote {
+            header: Box::new(block.header.clone()),
+            vote,
+        };
+        // Fault injection (testnet only): sign a second header of this height too, and
+        // send it instead of the honest vote to the second half of the peers.
+        let forged = self.inner.certifier.equivocating().then(|| {
+            let (header, vote) = self.inner.certifier.forged_vote(&block.header);
+            tracing::warn!(target: "certifier", height = header.height, forged = %header.hash(), "fault injection: equivocating");
+            PeerRequest::HeaderVote {
+                header: Box::new(header),
+                vote,
+            }
+        });
+        let peers: Vec<PublicKey> = validators.into_iter().filter(|v| *v != own).collect();
+        let half = peers.len() / 2;
+        for (i, validator) in peers.into_iter().enumerate() {
             let engine = self.clone();
-            let request = PeerRequest::HeaderVote {
-                height: block.header.height,
-                header_hash: block.header.hash(),
-                vote: vote.clone(),
+            let request = match &forged {
+                Some(forged) if i >= half => forged.clone(),
+                _ => honest.clone(),
             };
             tokio::spawn(async move {
                 let _ = engine.send_to_peer(&validator, &request).await;

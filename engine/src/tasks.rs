@@ -359,6 +359,7 @@ async fn fetch_missing_certificates(node: &Engine) {
                     node.note_certified(certificate.height);
                 }
             }
+            node.send_fresh_evidence();
             if !certificates.is_empty() {
                 return;
             }

@@ -66,15 +66,10 @@ impl Bench {
             })
             .expect("applies");
         assert!(block.receipts.iter().all(|r| r.is_applied()));
-        let votes = self.validators[..3]
-            .iter()
-            .map(|k| vote(k, &block.header))
-            .collect();
-        self.chain.add_certificate(Certificate {
-            height: block.header.height,
-            header_hash: block.header.hash(),
-            votes,
-        });
+        let votes = self.validators[..3].iter().map(|k| vote(k, &block.header));
+        let set = self.validators.iter().map(|k| k.public()).collect();
+        self.chain
+            .add_certificate(Certificate::from_votes(&block.header, &set, votes));
     }
 }
 

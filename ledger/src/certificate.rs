@@ -45,7 +45,9 @@ pub struct HeaderVote {
     pub signature: Signature,
 }
 
-/// A quorum of votes over one header.
+/// A quorum of votes over one header, compact: which validators of the certifying set
+/// signed (a bitmap over the set in key order) and their signatures, so no key is
+/// repeated (issue 18: 64 bytes a signer and one bit, instead of 96 bytes).
 #[derive(
     Clone,
     Debug,
@@ -62,8 +64,29 @@ pub struct Certificate {
     pub height: u64,
     /// Hash of the header.
     pub header_hash: Hash,
-    /// The votes, at most one per validator.
-    pub votes: Vec<HeaderVote>,
+    /// Bit `i` (byte `i / 8`, least significant bit first) is set when the `i`-th key of
+    /// the certifying set, in ascending key order, signed; exactly `⌈n / 8⌉` bytes, hex
+    /// in JSON.
+    #[serde(with = "hex_bytes")]
+    #[schemars(with = "String")]
+    pub signers: Vec<u8>,
+    /// The signers' signatures over [`vote_message`], in the same (key) order.
+    pub signatures: Vec<Signature>,
+}
+
+mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&hex::encode(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        hex::decode(text).map_err(serde::de::Error::custom)
+    }
 }
 
 /// Why a certificate does not certify a header.
@@ -81,12 +104,17 @@ pub enum CertificateError {
         /// Its height.
         expected_height: u64,
     },
-    /// A vote is from a key outside the validator set.
-    #[error("vote by {0}, which is not a validator at this height")]
-    NotAValidator(PublicKey),
-    /// Two votes from the same validator.
-    #[error("two votes by {0}")]
-    DuplicateVote(PublicKey),
+    /// The signer bitmap is not `⌈n / 8⌉` bytes, names a position past the set, or
+    /// does not count as many signers as there are signatures.
+    #[error(
+        "the signer bitmap does not fit the {validators} validators and {signatures} signature(s)"
+    )]
+    BadSigners {
+        /// Size of the validator set.
+        validators: usize,
+        /// Signatures carried.
+        signatures: usize,
+    },
     /// A vote's signature does not verify.
     #[error("vote by {0} has a bad signature")]
     BadSignature(PublicKey),
@@ -139,6 +167,62 @@ impl HeaderVote {
 }
 
 impl Certificate {
+    /// The certificate of `header` made of `votes` by members of `validators` (other
+    /// keys' votes and second votes of a key are left out; nothing is checked).
+    pub fn from_votes(
+        header: &BlockHeader,
+        validators: &BTreeSet<PublicKey>,
+        votes: impl IntoIterator<Item = HeaderVote>,
+    ) -> Certificate {
+        let mut by_key: std::collections::BTreeMap<PublicKey, Signature> = Default::default();
+        for vote in votes {
+            if validators.contains(&vote.validator) {
+                by_key.entry(vote.validator).or_insert(vote.signature);
+            }
+        }
+        let mut signers = vec![0u8; validators.len().div_ceil(8)];
+        let mut signatures = Vec::with_capacity(by_key.len());
+        for (i, key) in validators.iter().enumerate() {
+            if let Some(signature) = by_key.get(key) {
+                signers[i / 8] |= 1 << (i % 8);
+                signatures.push(*signature);
+            }
+        }
+        Certificate {
+            height: header.height,
+            header_hash: header.hash(),
+            signers,
+            signatures,
+        }
+    }
+
+    /// Whether the `i`-th key of the set signed.
+    fn signed(&self, i: usize) -> bool {
+        self.signers
+            .get(i / 8)
+            .is_some_and(|byte| byte & (1 << (i % 8)) != 0)
+    }
+
+    /// How many signers the bitmap names.
+    pub fn signer_count(&self) -> usize {
+        self.signers.iter().map(|b| b.count_ones() as usize).sum()
+    }
+
+    /// The votes this certificate carries, read against `validators` (the set it was
+    /// made for): signer and signature pairs, in key order. Unchecked.
+    pub fn votes(&self, validators: &BTreeSet<PublicKey>) -> Vec<HeaderVote> {
+        validators
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.signed(*i))
+            .zip(&self.signatures)
+            .map(|((_, key), signature)| HeaderVote {
+                validator: *key,
+                signature: *signature,
+            })
+            .collect()
+    }
+
     /// Checks that more than two thirds of `validators` ([`quorum`]) signed `header`.
     ///
     /// `validators` is the set in force when the block was applied: the set after its
@@ -157,24 +241,28 @@ impl Certificate {
                 expected_height: header.height,
             });
         }
-        let mut seen = BTreeSet::new();
-        for vote in &self.votes {
-            if !validators.contains(&vote.validator) {
-                return Err(CertificateError::NotAValidator(vote.validator));
-            }
-            if !seen.insert(vote.validator) {
-                return Err(CertificateError::DuplicateVote(vote.validator));
-            }
+        let n = validators.len();
+        let past_the_set = (n..self.signers.len() * 8).any(|i| self.signed(i));
+        if self.signers.len() != n.div_ceil(8)
+            || past_the_set
+            || self.signer_count() != self.signatures.len()
+        {
+            return Err(CertificateError::BadSigners {
+                validators: n,
+                signatures: self.signatures.len(),
+            });
+        }
+        for vote in self.votes(validators) {
             if !vote.verify(&header.chain_id, &expected) {
                 return Err(CertificateError::BadSignature(vote.validator));
             }
         }
-        let need = quorum(validators.len());
-        if seen.len() < need {
+        let need = quorum(n);
+        if self.signatures.len() < need {
             return Err(CertificateError::NoQuorum {
-                have: seen.len(),
+                have: self.signatures.len(),
                 need,
-                validators: validators.len(),
+                validators: n,
             });
         }
         Ok(())
@@ -219,13 +307,14 @@ mod tests {
             .collect();
         let set: BTreeSet<PublicKey> = keys.iter().map(|k| k.public()).collect();
         let header = header();
-        let cert = |votes: Vec<HeaderVote>| Certificate {
-            height: 7,
-            header_hash: header.hash(),
-            votes,
-        };
+        let cert = |votes: Vec<HeaderVote>| Certificate::from_votes(&header, &set, votes);
         let three = || (0..3).map(|i| vote(&keys[i], &header)).collect::<Vec<_>>();
         assert!(cert(three()).verify(&header, &set).is_ok(), "3 of 4");
+        assert_eq!(cert(three()).votes(&set), {
+            let mut votes = three();
+            votes.sort_by_key(|v| v.validator);
+            votes
+        });
         assert!(matches!(
             cert(vec![vote(&keys[0], &header), vote(&keys[1], &header)]).verify(&header, &set),
             Err(CertificateError::NoQuorum {
@@ -236,26 +325,62 @@ mod tests {
         ));
         // With three validators, two no longer certify: all three must sign.
         let three_set: BTreeSet<PublicKey> = keys[..3].iter().map(|k| k.public()).collect();
+        let two = Certificate::from_votes(
+            &header,
+            &three_set,
+            vec![vote(&keys[0], &header), vote(&keys[1], &header)],
+        );
         assert!(matches!(
-            cert(vec![vote(&keys[0], &header), vote(&keys[1], &header)])
-                .verify(&header, &three_set),
+            two.verify(&header, &three_set),
             Err(CertificateError::NoQuorum { need: 3, .. })
         ));
-        assert!(cert(three()).verify(&header, &three_set).is_ok());
+        let all_three = Certificate::from_votes(&header, &three_set, three());
+        assert!(all_three.verify(&header, &three_set).is_ok());
+        // A vote twice counts once.
         assert!(matches!(
-            cert(vec![vote(&keys[0], &header), vote(&keys[0], &header)]).verify(&header, &set),
-            Err(CertificateError::DuplicateVote(_))
+            cert(vec![
+                vote(&keys[0], &header),
+                vote(&keys[0], &header),
+                vote(&keys[1], &header)
+            ])
+            .verify(&header, &set),
+            Err(CertificateError::NoQuorum { have: 2, .. })
         ));
+        // Outsiders are left out of a certificate; a bitmap naming a position past the
+        // set, or counting other than the signatures, is refused.
         let outsider = Keypair::from_name("outsider");
+        assert_eq!(
+            cert(vec![vote(&keys[0], &header), vote(&outsider, &header)]).signer_count(),
+            1
+        );
+        let mut past = cert(three());
+        past.signers[0] |= 1 << 5;
+        past.signatures.push(vote(&outsider, &header).signature);
         assert!(matches!(
-            cert(vec![vote(&keys[0], &header), vote(&outsider, &header)]).verify(&header, &set),
-            Err(CertificateError::NotAValidator(_))
+            past.verify(&header, &set),
+            Err(CertificateError::BadSigners { .. })
+        ));
+        let mut uncounted = cert(three());
+        uncounted.signatures.pop();
+        assert!(matches!(
+            uncounted.verify(&header, &set),
+            Err(CertificateError::BadSigners { .. })
+        ));
+        let mut long = cert(three());
+        long.signers.push(0);
+        assert!(matches!(
+            long.verify(&header, &set),
+            Err(CertificateError::BadSigners { .. })
         ));
         let mut other = header.clone();
         other.height = 8;
+        let mut mixed = cert(three());
+        mixed.signatures[0] = vote(&keys[0], &other).signature;
         assert!(matches!(
-            cert(vec![vote(&keys[0], &other), vote(&keys[1], &header)]).verify(&header, &set),
+            mixed.verify(&header, &set),
             Err(CertificateError::BadSignature(_))
         ));
+        // Three signers of four: 8 + 32 + 4 + 1 + 4 + 3 × 64 bytes.
+        assert_eq!(borsh::to_vec(&cert(three())).unwrap().len(), 241);
     }
 }

@@ -9,7 +9,8 @@
 //! - [`tx`]: signed, borsh-encoded transactions and their payloads.
 //! - [`exec`]: the state machine; refusals are values ([`Rejection`]) in receipts.
 //! - [`state`]: the storage trait, the Jellyfish Merkle tree and an in-memory store.
-//! - [`block`], [`merkle`], [`certificate`]: what auditors check.
+//! - [`block`], [`merkle`], [`certificate`]: what auditors check; [`evidence`]: proof
+//!   that a validator signed two headers of one height.
 //! - [`draw`]: the raffle draw, a pure function of ledger data.
 //! - [`verify`]: what an auditor checks, from the genesis alone, in what a node serves.
 //!
@@ -21,6 +22,7 @@ pub mod certificate;
 pub mod crypto;
 pub mod draw;
 pub mod error;
+pub mod evidence;
 pub mod exec;
 pub mod hash;
 pub mod limits;
@@ -35,6 +37,7 @@ pub use block::{Block, BlockHeader, BlockProposal, Effect, Outcome, Receipt};
 pub use certificate::{Certificate, HeaderVote};
 pub use crypto::{Keypair, PublicKey, Signature};
 pub use error::{LedgerError, LedgerResult, ProposalError, Rejection};
+pub use evidence::Evidence;
 pub use exec::{
     execute_block, execute_block_with, genesis_block, ExecutedBlock, GenesisState, Signatures,
 };

@@ -16,7 +16,7 @@ pub(crate) mod reco;
 mod testnet;
 mod tx;
 mod validator;
-mod verify;
+pub(crate) mod verify;
 
 use tracing_subscriber::EnvFilter;
 

@@ -9,6 +9,15 @@ use crate::output::print;
 
 pub(crate) async fn run(command: QueryCommand) -> anyhow::Result<()> {
     match command {
+        QueryCommand::Evidence { from, rpc } => {
+            let client = connect(&rpc.rpc)?;
+            let records = client
+                .get_evidence(Some(from), None)
+                .await
+                .map_err(|e| explain(e, &rpc.rpc))?;
+            // Always JSON: the records are what `truffle verify evidence` reads.
+            println!("{}", serde_json::to_string_pretty(&records)?);
+        }
         QueryCommand::Block { height, rpc } => {
             let client = connect(&rpc.rpc)?;
             let block = client

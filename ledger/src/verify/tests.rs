@@ -103,13 +103,10 @@ impl Net {
         let votes = set
             .keys
             .iter()
-            .map(|k| certificate::vote(&self.signers[k], &block.header))
-            .collect();
-        self.chain.add_certificate(Certificate {
-            height: block.header.height,
-            header_hash: block.header.hash(),
-            votes,
-        });
+            .map(|k| certificate::vote(&self.signers[k], &block.header));
+        let keys: BTreeSet<PublicKey> = set.keys.iter().copied().collect();
+        self.chain
+            .add_certificate(Certificate::from_votes(&block.header, &keys, votes));
         block
     }
 
@@ -417,14 +414,13 @@ fn served_blocks_that_differ_are_refused() {
         check_block(&trust, &store, &parent, &wrong_root, &certificate),
         Err(VerifyError::Certificate { .. })
     ));
-    let recertified = Certificate {
-        height: 1,
-        header_hash: wrong_root.header.hash(),
-        votes: ["v0", "v1", "v2"]
+    let recertified = Certificate::from_votes(
+        &wrong_root.header,
+        &trust.validators,
+        ["v0", "v1", "v2"]
             .iter()
-            .map(|n| certificate::vote(&key(n), &wrong_root.header))
-            .collect(),
-    };
+            .map(|n| certificate::vote(&key(n), &wrong_root.header)),
+    );
     assert!(matches!(
         check_block(&trust, &store, &parent, &wrong_root, &recertified),
         Err(VerifyError::Replay { field, .. }) if field == "state root"
@@ -502,7 +498,7 @@ fn a_flipped_byte_in_a_state_proof_is_refused() {
 fn a_flipped_signature_is_refused() {
     let net = Net::new();
     let mut proof = net.item_proof(&ItemQuery::Id(1));
-    proof.anchor.block.certificate.votes[0].signature.0[10] ^= 1;
+    proof.anchor.block.certificate.signatures[0].0[10] ^= 1;
     assert!(matches!(
         verify_item(&net.trust(), &ItemQuery::Id(1), &proof, fresh()),
         Err(VerifyError::Certificate {
@@ -584,37 +580,60 @@ fn certificates_by_outsiders_or_too_few_are_refused() {
     let proof = net.item_proof(&ItemQuery::Id(1));
     let header = proof.anchor.block.header.clone();
 
-    let outsiders = ["x0", "x1", "x2"]
-        .iter()
-        .map(|n| certificate::vote(&key(n), &header))
-        .collect();
+    // The set in force at the anchor: v0, v2, v3 (v1 left).
+    let in_force: BTreeSet<PublicKey> =
+        ["v0", "v2", "v3"].iter().map(|n| key(n).public()).collect();
+    let outsiders: BTreeSet<PublicKey> =
+        ["x0", "x1", "x2"].iter().map(|n| key(n).public()).collect();
     let mut tampered = proof.clone();
-    tampered.anchor.block.certificate.votes = outsiders;
+    tampered.anchor.block.certificate = Certificate::from_votes(
+        &header,
+        &outsiders,
+        ["x0", "x1", "x2"]
+            .iter()
+            .map(|n| certificate::vote(&key(n), &header)),
+    );
     assert!(matches!(
         verify_item(&net.trust(), &ItemQuery::Id(1), &tampered, fresh()),
         Err(VerifyError::Certificate {
-            source: CertificateError::NotAValidator(_),
+            source: CertificateError::BadSignature(_),
             ..
         })
     ));
 
-    // v1 left the set before the anchor: its vote no longer counts.
+    // v1 left the set before the anchor: a certificate read against the old set does
+    // not check against the set in force.
+    let old_set: BTreeSet<PublicKey> = ["v0", "v1", "v2", "v3"]
+        .iter()
+        .map(|n| key(n).public())
+        .collect();
     let mut tampered = proof.clone();
-    tampered.anchor.block.certificate.votes = vec![
-        certificate::vote(&key("v0"), &header),
-        certificate::vote(&key("v1"), &header),
-    ];
+    tampered.anchor.block.certificate = Certificate::from_votes(
+        &header,
+        &old_set,
+        ["v0", "v1", "v2"]
+            .iter()
+            .map(|n| certificate::vote(&key(n), &header)),
+    );
+    // (Which failure depends on where v1's key sorts: a signature at another key's
+    // position, or a position past the set.)
     assert!(matches!(
         verify_item(&net.trust(), &ItemQuery::Id(1), &tampered, fresh()),
         Err(VerifyError::Certificate {
-            source: CertificateError::NotAValidator(k),
+            source: CertificateError::BadSignature(_) | CertificateError::BadSigners { .. },
             ..
-        }) if k == key("v1").public()
+        })
     ));
 
     // Two of the three validators in force: a strict majority, not more than two thirds.
     let mut tampered = proof.clone();
-    tampered.anchor.block.certificate.votes.truncate(2);
+    tampered.anchor.block.certificate = Certificate::from_votes(
+        &header,
+        &in_force,
+        ["v0", "v2"]
+            .iter()
+            .map(|n| certificate::vote(&key(n), &header)),
+    );
     assert!(matches!(
         verify_item(&net.trust(), &ItemQuery::Id(1), &tampered, fresh()),
         Err(VerifyError::Certificate {
@@ -637,17 +656,24 @@ fn a_certificate_by_the_new_set_for_a_change_block_is_refused() {
     let change = &mut proof.anchor.set_changes[0];
     assert_eq!(change.block.header.height, net.set_changes[0]);
     let header = change.block.header.clone();
-    change.block.certificate.votes = vec![
-        certificate::vote(&key("v0"), &header),
-        certificate::vote(&key("v3"), &header),
-    ];
+    let new_set: BTreeSet<PublicKey> = ["v0", "v1", "v2", "v3"]
+        .iter()
+        .map(|n| key(n).public())
+        .collect();
+    change.block.certificate = Certificate::from_votes(
+        &header,
+        &new_set,
+        ["v0", "v2", "v3"]
+            .iter()
+            .map(|n| certificate::vote(&key(n), &header)),
+    );
     assert!(matches!(
         verify_item(&net.trust(), &ItemQuery::Id(1), &proof, fresh()),
         Err(VerifyError::Certificate {
-            source: CertificateError::NotAValidator(k),
+            source: CertificateError::BadSigners { .. },
             height,
             ..
-        }) if k == key("v3").public() && height == net.set_changes[0]
+        }) if height == net.set_changes[0]
     ));
 }
 

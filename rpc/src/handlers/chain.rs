@@ -1,7 +1,7 @@
 use jsonrpsee::core::{async_trait, RpcResult, SubscriptionResult};
 use jsonrpsee::{PendingSubscriptionSink, SubscriptionMessage};
 use tokio::sync::broadcast::error::RecvError;
-use truffle_ledger::Certificate;
+use truffle_ledger::{Certificate, Evidence};
 use truffle_node::{LedgerEvent, Node};
 
 use crate::error;
@@ -71,6 +71,11 @@ impl ChainApiServer for ChainHandler {
             .headers_from(from, limit)
             .map_err(error::node)?;
         Ok(headers.iter().map(HeaderView::from).collect())
+    }
+
+    fn get_evidence(&self, from: Option<u64>, limit: Option<u32>) -> RpcResult<Vec<Evidence>> {
+        let limit = limit.unwrap_or(100).min(100) as usize;
+        Ok(self.node.engine().evidence(from.unwrap_or(0), limit))
     }
 
     async fn subscribe_new_heads(&self, pending: PendingSubscriptionSink) -> SubscriptionResult {

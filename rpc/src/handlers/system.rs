@@ -48,4 +48,11 @@ impl SystemApiServer for SystemHandler {
             .await
             .map_err(|e| error::error(error::DISABLED, e.to_string()))
     }
+
+    async fn equivocate(&self, on: bool) -> RpcResult<()> {
+        self.node
+            .engine()
+            .set_equivocate(on)
+            .map_err(|e| error::error(error::DISABLED, e.to_string()))
+    }
 }

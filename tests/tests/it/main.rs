@@ -4,6 +4,7 @@ mod accounts;
 mod architecture;
 mod backup;
 mod bench;
+mod byzantine;
 mod catalog;
 mod chat;
 mod cluster;

@@ -166,6 +166,7 @@ async fn the_reference_matches_a_real_node() -> anyhow::Result<()> {
         ("chain_getHeader", json!([])),
         ("chain_getBlock", json!({ "height": 1 })),
         ("chain_getReceipts", json!([1])),
+        ("chain_getEvidence", json!([])),
         ("seller_list", json!([])),
         (
             "reco_forVisitor",

@@ -2,7 +2,7 @@
 
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
-use truffle_ledger::Certificate;
+use truffle_ledger::{Certificate, Evidence};
 
 use crate::views::{BlockView, HeaderView};
 
@@ -29,6 +29,13 @@ pub trait ChainApi {
     /// Headers from `from`, at most `limit` (at most 1000).
     #[method(name = "getHeaders")]
     fn get_headers(&self, from: u64, limit: u32) -> RpcResult<Vec<HeaderView>>;
+
+    /// Equivocation evidence this node holds (a validator's votes for two headers of one
+    /// height, or against a certified header), by height from `from` (0 when omitted),
+    /// at most `limit` (default and most 100). Each record checks offline with
+    /// `truffle verify evidence`.
+    #[method(name = "getEvidence")]
+    fn get_evidence(&self, from: Option<u64>, limit: Option<u32>) -> RpcResult<Vec<Evidence>>;
 
     /// Every new header, as blocks are applied.
     #[subscription(name = "subscribeNewHeads" => "newHead", unsubscribe = "unsubscribeNewHeads", item = HeaderView)]

@@ -28,4 +28,10 @@ pub trait SystemApi {
     /// Fault injection (testnet only): restore all links.
     #[method(name = "heal")]
     async fn heal(&self) -> RpcResult<()>;
+
+    /// Fault injection (testnet only): when `on`, this validator signs a second,
+    /// different header at every height and sends it to half of the other validators
+    /// instead of its honest vote (a Byzantine validator, for tests).
+    #[method(name = "equivocate")]
+    async fn equivocate(&self, on: bool) -> RpcResult<()>;
 }

@@ -177,6 +177,12 @@ pub fn all() -> Vec<MethodDoc> {
             "Fault injection (testnet only): restore all links.",
         )
         .errors(&[codes::DISABLED]),
+        call(
+            "system_equivocate",
+            "Fault injection (testnet only): when `on`, this validator signs a second, different header at every height and sends it to half of the other validators instead of its honest vote.",
+        )
+        .param("on", "bool")
+        .errors(&[codes::DISABLED]),
         // chain_*
         call(
             "chain_getHeader",
@@ -214,6 +220,13 @@ pub fn all() -> Vec<MethodDoc> {
         .param("limit", "u32")
         .returns("headers", "[HeaderView]")
         .errors(&[codes::UNAVAILABLE]),
+        call(
+            "chain_getEvidence",
+            "Equivocation evidence this node holds, by height from `from` (0 when omitted), at most `limit` (default and most 100); each record checks offline with `truffle verify evidence`.",
+        )
+        .param("from", "u64?")
+        .param("limit", "u32?")
+        .returns("evidence", "[Evidence]"),
     ];
     all.extend(subscription(
         "chain_subscribeNewHeads",

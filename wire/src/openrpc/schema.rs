@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 use truffle_ledger::admin_query::AdminQuery;
 use truffle_ledger::types::{Account, Gender, RaffleEntry, RaffleStatus};
 use truffle_ledger::verify::ItemQuery;
-use truffle_ledger::{Certificate, Hash, PublicKey, Receipt};
+use truffle_ledger::{Certificate, Evidence, Hash, PublicKey, Receipt};
 
 use crate::ads::{AdBanner, AdStats, AdViewer};
 use crate::api::{CatalogReceipt, CompactionReport, ProofBundleView};
@@ -107,6 +107,7 @@ fn named(name: &str, generator: &mut SchemaGenerator) -> Schema {
         "BlockView" => of::<BlockView>,
         "CatalogReceipt" => of::<CatalogReceipt>,
         "Certificate" => of::<Certificate>,
+        "Evidence" => of::<Evidence>,
         "ChatMessage" => of::<ChatMessage>,
         "ChatSubject" => of::<ChatSubject>,
         "Checkout" => of::<Checkout>,

@@ -34,14 +34,14 @@ pub(super) async fn not_registered(
     let view = client
         .absence(brand.clone(), model.clone(), serial.clone())
         .await
-        .map_err(|e| explain(e, &args.rpc.rpc))?;
+        .map_err(|e| explain(e, args.url()))?;
     let bytes = bundle_bytes(&view)?;
     let status = decode_bundle::<AbsenceProof>(&bytes)
         .and_then(|proof| {
             verify::verify_absence(trust, brand, model, serial, &proof, freshness(args))
         })
-        .map_err(|e| refuse(args.rpc.output, subject, e))?;
-    match (&status, args.rpc.output) {
+        .map_err(|e| refuse(args.output, subject, e))?;
+    match (&status, args.output) {
         (_, OutputFormat::Json) => println!(
             "{}",
             serde_json::json!({ "verified": false, "subject": subject, "serial": status })

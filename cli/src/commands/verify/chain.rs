@@ -1,6 +1,7 @@
 //! `verify chain`: replays the chain from genesis (or from a kept state and checkpoint),
 //! checking every block's links, body, certificate, signatures and re-execution.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -10,8 +11,8 @@ use jsonrpsee_http_client::HttpClient;
 use serde::{Deserialize, Serialize};
 use truffle_ledger::exec::{ExecutedBlock, GenesisState};
 use truffle_ledger::state::MemoryStore;
-use truffle_ledger::verify::{check_block, check_genesis, TrustRoot, VerifyError};
-use truffle_ledger::{Block, BlockHeader, Certificate, Hash, SignedTransaction};
+use truffle_ledger::verify::{check_block, check_genesis, validators_in, TrustRoot, VerifyError};
+use truffle_ledger::{Block, BlockHeader, Certificate, Hash, PublicKey, SignedTransaction};
 use truffle_store::Store;
 use truffle_wire::api::ChainApiClient;
 
@@ -110,6 +111,15 @@ impl LocalState {
         }
     }
 
+    /// The validator set after the last committed block (the set that certifies the
+    /// next one).
+    fn validators(&self) -> Result<BTreeSet<PublicKey>, VerifyError> {
+        match self {
+            LocalState::Memory(store) => validators_in(store),
+            LocalState::Disk { store, .. } => validators_in(store),
+        }
+    }
+
     fn checkpoint(&self, chain_id: Hash, head: &BlockHeader) -> anyhow::Result<()> {
         if let LocalState::Disk { store, dir } = self {
             store.sync()?;
@@ -205,7 +215,7 @@ pub(super) async fn chain_command(
 ) -> anyhow::Result<()> {
     let genesis = load_genesis(args)?;
     let trust = TrustRoot::from(&genesis);
-    let url = args.rpc.rpc.clone();
+    let url = args.url().to_owned();
     let client = connect(&url)?;
 
     let local = match from_state {
@@ -276,7 +286,7 @@ pub(super) async fn chain_command(
                 .map_err(|e| explain(e, &url))?;
             let executed = local
                 .check_genesis(&genesis, &served.header)
-                .map_err(|e| refuse(args.rpc.output, "the genesis block", e))?;
+                .map_err(|e| refuse(args.output, "the genesis block", e))?;
             local.commit(&executed)?;
             local.checkpoint(trust.chain_id, &executed.block.header)?;
             executed.block.header
@@ -291,7 +301,7 @@ pub(super) async fn chain_command(
     if let Some(min_height) = args.min_height {
         if target < min_height {
             return Err(refuse(
-                args.rpc.output,
+                args.output,
                 "the chain",
                 VerifyError::Stale {
                     height: target,
@@ -309,7 +319,7 @@ pub(super) async fn chain_command(
         .expect("the template is valid")
         .progress_chars("=> "),
     );
-    if args.rpc.output == OutputFormat::Json {
+    if args.output == OutputFormat::Json {
         progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
 
@@ -324,18 +334,37 @@ pub(super) async fn chain_command(
         })
         .buffered(32);
     futures::pin_mut!(blocks);
+    // The last block replayed, with its certificate and certifying set, for the
+    // auditor's memory.
+    let mut last: Option<super::audit::Anchored> = None;
     while let Some(fetched) = blocks.next().await {
         let (block, certificate) = fetched?;
         let height = parent.height + 1;
+        let certifying = if height == target {
+            Some(
+                local
+                    .validators()
+                    .map_err(|e| refuse(args.output, "the chain", e))?,
+            )
+        } else {
+            None
+        };
         let executed = local
             .check_block(&trust, &parent, &block, &certificate)
             .map_err(|e| {
                 progress.abandon();
                 // Keep what was verified before the failure.
                 let _ = local.checkpoint(trust.chain_id, &parent);
-                refuse(args.rpc.output, &format!("the chain at block {height}"), e)
+                refuse(args.output, &format!("the chain at block {height}"), e)
             })?;
         local.commit(&executed)?;
+        if let Some(validators) = certifying {
+            last = Some(super::audit::Anchored {
+                header: executed.block.header.clone(),
+                certificate,
+                validators,
+            });
+        }
         transactions += executed.block.transactions.len() as u64;
         parent = executed.block.header;
         progress.inc(1);
@@ -369,7 +398,7 @@ pub(super) async fn chain_command(
         transactions_per_second: per_second(transactions),
         resumed,
     };
-    match args.rpc.output {
+    match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         OutputFormat::Text => {
             println!(
@@ -398,7 +427,10 @@ pub(super) async fn chain_command(
             }
         }
     }
-    Ok(())
+    match last {
+        Some(anchored) => super::audit::remember_and_compare(args, &trust, anchored).await,
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

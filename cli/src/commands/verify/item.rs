@@ -10,7 +10,7 @@ use truffle_ledger::verify::{self, decode_bundle, HistoryProof, ItemProof, ItemQ
 use truffle_wire::api::ProofApiClient;
 
 use super::absence::not_registered;
-use super::{bundle_bytes, freshness, load_genesis, print_anchor, refuse, short, when};
+use super::{bundle_bytes, freshness, load_genesis, print_anchor, refuse, remember, short, when};
 use crate::args::VerifyArgs;
 use crate::client::{connect, explain};
 use crate::output::OutputFormat;
@@ -53,7 +53,7 @@ pub(super) async fn item_command(
 ) -> anyhow::Result<()> {
     let query = parse_item(text)?;
     let trust = TrustRoot::from(&load_genesis(args)?);
-    let client = connect(&args.rpc.rpc)?;
+    let client = connect(args.url())?;
     let subject = query.to_string();
     let served = if no_history {
         client.item(query.clone()).await
@@ -67,24 +67,29 @@ pub(super) async fn item_command(
         {
             return not_registered(&client, args, &trust, &query, &subject).await;
         }
-        Err(error) => return Err(explain(error, &args.rpc.rpc)),
+        Err(error) => return Err(explain(error, args.url())),
     };
     let bytes = bundle_bytes(&view)?;
     let started = Instant::now();
     let verdict = if no_history {
-        decode_bundle::<ItemProof>(&bytes)
-            .and_then(|proof| verify::verify_item(&trust, &query, &proof, freshness(args)))
-            .map(|item| verify::HistoryVerdict {
-                item,
-                history: Vec::new(),
+        decode_bundle::<ItemProof>(&bytes).and_then(|proof| {
+            verify::verify_item(&trust, &query, &proof, freshness(args)).map(|item| {
+                let verdict = verify::HistoryVerdict {
+                    item,
+                    history: Vec::new(),
+                };
+                (verdict, proof.anchor.block)
             })
+        })
     } else {
-        decode_bundle::<HistoryProof>(&bytes)
-            .and_then(|proof| verify::verify_history(&trust, &query, &proof, freshness(args)))
+        decode_bundle::<HistoryProof>(&bytes).and_then(|proof| {
+            verify::verify_history(&trust, &query, &proof, freshness(args))
+                .map(|verdict| (verdict, proof.item.anchor.block))
+        })
     };
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let verdict = verdict.map_err(|e| refuse(args.rpc.output, &subject, e))?;
-    match args.rpc.output {
+    let (verdict, anchor) = verdict.map_err(|e| refuse(args.output, &subject, e))?;
+    match args.output {
         OutputFormat::Json => println!(
             "{}",
             serde_json::to_string_pretty(&ItemReport {
@@ -135,7 +140,7 @@ pub(super) async fn item_command(
             print_anchor(&v.anchor, bytes.len(), elapsed_ms);
         }
     }
-    Ok(())
+    remember(args, &trust, anchor, &verdict.item.anchor).await
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::args::{VerifyArgs, VerifyCommand};
 use crate::output::OutputFormat;
 
 mod absence;
+pub(crate) mod audit;
 mod chain;
 mod item;
 mod raffle;
@@ -33,6 +34,11 @@ pub(crate) async fn run(command: VerifyCommand) -> anyhow::Result<()> {
             from_state,
             to_height,
         } => chain_command(&verify, from_state.as_deref(), to_height).await,
+        VerifyCommand::Evidence {
+            file,
+            genesis,
+            output,
+        } => audit::evidence_command(&file, &genesis, output),
     }
 }
 
@@ -89,6 +95,25 @@ fn refuse(output: OutputFormat, subject: &str, error: VerifyError) -> anyhow::Er
         OutputFormat::Text => println!("NOT VERIFIED  {subject}\n  {error}"),
     }
     anyhow::anyhow!("verification failed: {error}")
+}
+
+/// Hands a verified anchor to the auditor's memory and comparison ([`audit`]).
+async fn remember(
+    args: &VerifyArgs,
+    trust: &verify::TrustRoot,
+    anchor: verify::CertifiedHeader,
+    summary: &verify::AnchorSummary,
+) -> anyhow::Result<()> {
+    audit::remember_and_compare(
+        args,
+        trust,
+        audit::Anchored {
+            header: anchor.header,
+            certificate: anchor.certificate,
+            validators: summary.validators.iter().copied().collect(),
+        },
+    )
+    .await
 }
 
 fn print_anchor(anchor: &verify::AnchorSummary, bytes: usize, elapsed_ms: f64) {

@@ -8,7 +8,7 @@ use truffle_ledger::types::RaffleStatus;
 use truffle_ledger::verify::{self, decode_bundle, RaffleProof, TrustRoot};
 use truffle_wire::api::ProofApiClient;
 
-use super::{bundle_bytes, freshness, load_genesis, print_anchor, refuse, short};
+use super::{bundle_bytes, freshness, load_genesis, print_anchor, refuse, remember, short};
 use crate::args::VerifyArgs;
 use crate::client::{connect, explain};
 use crate::output::OutputFormat;
@@ -26,19 +26,22 @@ struct Verified<'a, T: Serialize> {
 /// Checks a raffle's draw and prints the verdict; refuses with exit 1.
 pub(super) async fn raffle_command(id: u64, args: &VerifyArgs) -> anyhow::Result<()> {
     let trust = TrustRoot::from(&load_genesis(args)?);
-    let client = connect(&args.rpc.rpc)?;
+    let client = connect(args.url())?;
     let subject = format!("raffle {id}");
     let view = client
         .raffle(id)
         .await
-        .map_err(|e| explain(e, &args.rpc.rpc))?;
+        .map_err(|e| explain(e, args.url()))?;
     let bytes = bundle_bytes(&view)?;
     let started = Instant::now();
-    let verdict = decode_bundle::<RaffleProof>(&bytes)
-        .and_then(|proof| verify::verify_raffle(&trust, id, &proof, freshness(args)))
-        .map_err(|e| refuse(args.rpc.output, &subject, e))?;
+    let (verdict, anchor) = decode_bundle::<RaffleProof>(&bytes)
+        .and_then(|proof| {
+            verify::verify_raffle(&trust, id, &proof, freshness(args))
+                .map(|verdict| (verdict, proof.anchor.block))
+        })
+        .map_err(|e| refuse(args.output, &subject, e))?;
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    match args.rpc.output {
+    match args.output {
         OutputFormat::Json => println!(
             "{}",
             serde_json::to_string_pretty(&Verified {
@@ -94,5 +97,5 @@ pub(super) async fn raffle_command(id: u64, args: &VerifyArgs) -> anyhow::Result
             print_anchor(&verdict.anchor, bytes.len(), elapsed_ms);
         }
     }
-    Ok(())
+    remember(args, &trust, anchor, &verdict.anchor).await
 }

@@ -203,9 +203,11 @@ export const read = {
     header.bytes = r.bytes.slice(start, r.offset);
     return header;
   },
+  // Compact: a bitmap over the certifying set in ascending key order, then the
+  // signers' signatures in that order (ledger/src/certificate.rs).
   certificate: (r) => ({
     height: r.u64(), header_hash: r.hex(32),
-    votes: r.vec(() => ({ validator: r.hex(32), signature: r.fixed(64) })),
+    signers: r.bytesVec(), signatures: r.vec(() => r.fixed(64)),
   }),
   certifiedHeader: (r) => ({ header: read.header(r), certificate: read.certificate(r) }),
   jmtNode: (r) => {

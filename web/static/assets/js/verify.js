@@ -134,16 +134,32 @@ function checkCertificate(what, certified, validators) {
   if (certificate.header_hash !== hash || certificate.height !== header.height) {
     fail(`${what}: the certificate is for another header`);
   }
-  const seen = new Set();
+  // The signer bitmap is over the set in ascending key order (lowercase hex sorts as
+  // the bytes do): exactly ⌈n/8⌉ bytes, no bit past the set, one signature a bit.
+  const keys = [...validators].sort();
+  const bits = certificate.signers;
+  const signed = (i) => (bits[i >> 3] & (1 << (i & 7))) !== 0;
+  let count = 0;
+  let past = false;
+  for (let i = 0; i < bits.length * 8; i++) {
+    if (!signed(i)) continue;
+    count++;
+    if (i >= keys.length) past = true;
+  }
+  if (bits.length !== Math.ceil(keys.length / 8) || past || count !== certificate.signatures.length) {
+    fail(`${what}: the signer bitmap does not fit the ${keys.length} validators`);
+  }
   const message = tagged(DOMAIN.HEADER_VOTE, fromHex(header.chain_id), fromHex(hash));
-  for (const vote of certificate.votes) {
-    if (!validators.has(vote.validator)) fail(`${what}: vote by ${vote.validator.slice(0, 12)}…, not a validator`);
-    if (seen.has(vote.validator)) fail(`${what}: two votes by one validator`);
-    if (!verifySignature(vote.validator, message, vote.signature)) fail(`${what}: a vote's signature does not verify`);
-    seen.add(vote.validator);
+  let next = 0;
+  for (let i = 0; i < keys.length; i++) {
+    if (!signed(i)) continue;
+    if (!verifySignature(keys[i], message, certificate.signatures[next])) {
+      fail(`${what}: the vote of ${keys[i].slice(0, 12)}… does not verify`);
+    }
+    next++;
   }
   const need = quorum(validators.size);
-  if (seen.size < need) fail(`${what}: ${seen.size} of ${validators.size} validators signed; ${need} are needed`);
+  if (count < need) fail(`${what}: ${count} of ${validators.size} validators signed; ${need} are needed`);
 }
 
 function proven(header, what, key, pv) {
