@@ -373,6 +373,38 @@ impl Signer<'_> {
 }
 
 /// Submits transactions and waits until each is applied; any rejection is an error.
+/// A picture for a demo product: a gradient in two colours drawn from its model code,
+/// with a disc and a band, so that the demo catalogue's cards and Kakao cards tell its
+/// products apart. A JPEG, as a seller would upload.
+fn demo_picture(model: &str) -> Vec<u8> {
+    let seed = Hash::of(model.as_bytes()).0;
+    let (width, height) = (640u32, 480u32);
+    let from = [seed[0], seed[1], seed[2]];
+    let to = [seed[3], seed[4], seed[5]];
+    let radius = 120 + i64::from(seed[6] % 60);
+    let band = (u32::from(seed[7]) % 200) + 140;
+    let picture = image::RgbImage::from_fn(width, height, |x, y| {
+        let t = f32::from(u16::try_from(x + y).unwrap_or(u16::MAX)) / (width + height) as f32;
+        let mut pixel = [0u8; 3];
+        for (i, channel) in pixel.iter_mut().enumerate() {
+            *channel = (f32::from(from[i]) * (1.0 - t) + f32::from(to[i]) * t) as u8;
+        }
+        let (dx, dy) = (i64::from(x) - 320, i64::from(y) - 240);
+        if dx * dx + dy * dy < radius * radius {
+            pixel = pixel.map(|c| c / 2 + 120);
+        }
+        if (band..band + 24).contains(&y) {
+            pixel = pixel.map(|c| 255 - c / 3);
+        }
+        image::Rgb(pixel)
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(&picture)
+        .expect("encoding to memory");
+    out
+}
+
 async fn apply_all(
     node: &Node,
     txs: Vec<truffle_ledger::SignedTransaction>,
@@ -465,11 +497,16 @@ pub(crate) async fn load(node: &Node) -> anyhow::Result<String> {
     }
     apply_all(node, txs).await.context("seller approvals")?;
 
-    // The catalogue.
+    // The catalogue, each product with a picture stored on the node.
     let mut txs = Vec::new();
     for (index, (seller, brand, model, ko, en, category, price, pieces)) in
         CATALOGUE.iter().enumerate()
     {
+        let picture = node
+            .images()
+            .store(sellers[*seller].public(), demo_picture(model))
+            .await
+            .with_context(|| format!("storing the picture of {model}"))?;
         let spec = ProductSpec {
             brand: (*brand).to_owned(),
             model: (*model).to_owned(),
@@ -481,7 +518,7 @@ pub(crate) async fn load(node: &Node) -> anyhow::Result<String> {
             description: format!(
                 "{ko} — 정품 인증, 한정 수량 {pieces}개. {en}, limited to {pieces} pieces."
             ),
-            image_hashes: vec![Hash::of(model.as_bytes())],
+            image_hashes: vec![picture.hash],
             serials: serials(model, *pieces),
             list_for_sale: index % 4 != 0,
         };

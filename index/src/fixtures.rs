@@ -349,6 +349,7 @@ fn to_doc(id: u64, spec: &Spec, rng: &mut SplitMix) -> ProductDoc {
         available,
         sold,
         has_open_raffle: rng.below(7) == 0,
+        image: None,
     }
 }
 

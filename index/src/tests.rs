@@ -33,6 +33,7 @@ fn doc(id: u64, brand: &str, name_ko: &str, name_en: &str) -> ProductDoc {
         available: 1,
         sold: 0,
         has_open_raffle: false,
+        image: None,
     }
 }
 

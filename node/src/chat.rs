@@ -36,7 +36,10 @@ use truffle_ledger::state::{decode_record, keys, StateView};
 use truffle_ledger::types::{Item, Order};
 use truffle_ledger::{Hash, PublicKey};
 
-use apply::{feed_key, message_key, rate_key, room_key, ChatMeta, FeedEntry, Room, StoredMessage};
+use apply::{
+    feed_key, message_key, rate_key, read_key, room_key, ChatMeta, FeedEntry, ReadMark, Room,
+    StoredMessage,
+};
 pub use apply::{
     room_id, ChatCommand, ChatReply, ChatSubject, MAX_LIVE_MESSAGES, MAX_MESSAGE_CHARS,
     MAX_ROOMS_PER_MEMBER, ROOM_MAX_MESSAGES,
@@ -234,13 +237,26 @@ impl ChatHub {
             .map_err(|e| ChatError::Unavailable(format!("bad chat reply: {e}")))
     }
 
-    fn view(room_id: Hash, room: &Room, caller: &PublicKey) -> RoomView {
+    fn view(
+        node: &ChatContext,
+        room_id: Hash,
+        room: &Room,
+        caller: &PublicKey,
+    ) -> Result<RoomView> {
         let counterpart = if room.members[0] == *caller {
             room.members[1]
         } else {
             room.members[0]
         };
-        RoomView {
+        let mark: ReadMark = read_service(node, &read_key(&room_id, caller))?.unwrap_or_default();
+        let last_message_ms = match room.next_seq.checked_sub(1) {
+            Some(last) if last >= room.first_seq => {
+                read_service::<StoredMessage>(node, &message_key(&room_id, last))?
+                    .map(|m| m.sent_ms)
+            }
+            _ => None,
+        };
+        Ok(RoomView {
             room: room_id,
             subject: room.subject,
             members: room.members,
@@ -249,7 +265,9 @@ impl ChatHub {
             created_ms: room.created_ms,
             closed: room.closed,
             next_seq: room.next_seq,
-        }
+            unread: mark.unread_in(room),
+            last_message_ms,
+        })
     }
 
     /// The room, if `account` is one of its members.
@@ -347,10 +365,10 @@ impl ChatHub {
             }
         }
         let stored = Self::room_of(node, &room, &me)?;
-        Ok(Self::view(room, &stored, &me))
+        Self::view(node, room, &stored, &me)
     }
 
-    /// The logged-in member's rooms.
+    /// The logged-in member's rooms, the one with the latest message first.
     pub async fn rooms(&self, session_token: &str) -> Result<Vec<RoomView>> {
         let node = &self.ctx;
         let member = node.members().session(node, session_token).await?;
@@ -366,11 +384,48 @@ impl ChatHub {
             };
             let room_id = Hash(bytes);
             if let Some(room) = read_service::<Room>(node, &room_key(&room_id))? {
-                out.push(Self::view(room_id, &room, &member.account));
+                out.push(Self::view(node, room_id, &room, &member.account)?);
             }
         }
-        out.sort_by_key(|r| std::cmp::Reverse(r.created_ms));
+        out.sort_by_key(|r| std::cmp::Reverse(r.last_message_ms.unwrap_or(0).max(r.created_ms)));
         Ok(out)
+    }
+
+    /// Records that the logged-in member has read a room's messages before `upto` (all
+    /// of them when `None`); answers the room as the member now sees it. Nothing goes
+    /// through Raft when there is nothing new to mark.
+    pub async fn mark_read(
+        &self,
+        session_token: &str,
+        room: Hash,
+        upto: Option<u64>,
+    ) -> Result<RoomView> {
+        let node = &self.ctx;
+        let member = node.members().session(node, session_token).await?;
+        let stored = Self::room_of(node, &room, &member.account)?;
+        let upto = upto.unwrap_or(stored.next_seq).min(stored.next_seq);
+        let mark: ReadMark =
+            read_service(node, &read_key(&room, &member.account))?.unwrap_or_default();
+        if upto > mark.upto {
+            match self
+                .propose(ChatCommand::MarkRead {
+                    room,
+                    member: member.account,
+                    upto,
+                })
+                .await?
+            {
+                ChatReply::Read { .. } => {}
+                ChatReply::NoRoom => return Err(ChatError::NoRoom),
+                other => {
+                    return Err(ChatError::Unavailable(format!(
+                        "unexpected chat reply {other:?}"
+                    )))
+                }
+            }
+        }
+        let stored = Self::room_of(node, &room, &member.account)?;
+        Self::view(node, room, &stored, &member.account)
     }
 
     /// Sends `text` to a room of the logged-in member.
@@ -471,9 +526,26 @@ impl ChatHub {
     /// Starts a live subscription to a room of the logged-in member: every message
     /// this node applies from now on.
     pub async fn subscribe(&self, session_token: &str, room: Hash) -> Result<ChatSubscription> {
+        self.start_subscription(session_token, Some(room)).await
+    }
+
+    /// Starts a live subscription to every room of the logged-in member (their inbox):
+    /// each message this node applies from now on in a room they are in, rooms opened
+    /// later included.
+    pub async fn subscribe_inbox(&self, session_token: &str) -> Result<ChatSubscription> {
+        self.start_subscription(session_token, None).await
+    }
+
+    async fn start_subscription(
+        &self,
+        session_token: &str,
+        room: Option<Hash>,
+    ) -> Result<ChatSubscription> {
         let node = &self.ctx;
         let member = node.members().session(node, session_token).await?;
-        Self::room_of(node, &room, &member.account)?;
+        if let Some(room) = &room {
+            Self::room_of(node, room, &member.account)?;
+        }
         {
             let mut counts = self.subscriptions.lock().expect("lock poisoned");
             let count = counts.entry(member.account).or_default();

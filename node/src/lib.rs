@@ -4,8 +4,8 @@
 //! [`launch`] reads the keys a configuration names and starts a [`Node`]: the engine
 //! (store, transport, Raft, pool, producer, certifier), then the features — members
 //! (replicated service data), the catalog and search index, banner ads,
-//! recommendations, the market (orders, payments, raffle chores), member chat and the
-//! KakaoTalk link — and their tasks.
+//! recommendations, the market (orders, payments, raffle chores), member chat, product
+//! images and the KakaoTalk link — and their tasks.
 //!
 //! The RPC crate serves a [`Node`]; tests and the `testnet` launcher run it as a
 //! process through the CLI.
@@ -14,6 +14,7 @@ pub mod ads;
 pub mod backup;
 pub mod chat;
 pub mod config;
+pub mod images;
 pub mod kakao;
 pub use truffle_wire::keyfile;
 pub mod market;
@@ -139,7 +140,7 @@ pub fn sms_sender(config: &NodeConfig) -> Result<Arc<dyn services::sms::SmsSende
 }
 
 /// Every feature's replicated service commands, by tag: members' (0–9), the Kakao
-/// link's and chat's; a withdrawal erases the member's Kakao link and chat messages in
+/// link's, chat's and product images'; a withdrawal erases the member's Kakao link and chat messages in
 /// the same replicated step as the member's record.
 pub fn service_router() -> truffle_engine::ServiceRouter {
     let members = services::Services::new(vec![
@@ -150,6 +151,7 @@ pub fn service_router() -> truffle_engine::ServiceRouter {
         .with(services::SERVICE_TAGS, Arc::new(members))
         .with_tagged(kakao::CommandApplier)
         .with_tagged(chat::CommandApplier)
+        .with_tagged(images::CommandApplier)
 }
 
 /// Starts a node with the standard services.

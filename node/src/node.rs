@@ -22,6 +22,7 @@ pub(crate) struct NodeInner {
     pub(crate) ads: Arc<crate::ads::AdBoard>,
     pub(crate) market: Arc<crate::market::Market>,
     pub(crate) chat: Arc<crate::chat::ChatHub>,
+    pub(crate) images: crate::images::ImageHub,
     pub(crate) kakao: crate::kakao::Kakao,
     /// Set while a backup runs: one checkpoint at a time.
     pub(crate) backup_running: std::sync::atomic::AtomicBool,
@@ -86,6 +87,7 @@ impl Node {
             &config,
             crate::chat::ChatContext::new(engine.clone(), members.clone()),
         ));
+        let images = crate::images::ImageHub::new(engine.clone(), members.clone());
         let kakao = crate::kakao::Kakao::new(&config)?;
         let metrics = crate::metrics::NodeMetrics::new(
             engine.engine_metrics().clone(),
@@ -101,6 +103,7 @@ impl Node {
                 ads,
                 market,
                 chat,
+                images,
                 kakao,
                 backup_running: std::sync::atomic::AtomicBool::new(false),
                 metrics,
@@ -165,6 +168,11 @@ impl Node {
     /// The chat service.
     pub fn chat(&self) -> &crate::chat::ChatHub {
         &self.inner.chat
+    }
+
+    /// Product images: uploads, and the stored files.
+    pub fn images(&self) -> &crate::images::ImageHub {
+        &self.inner.images
     }
 
     /// The members service.

@@ -43,6 +43,8 @@ pub struct ProductInfo {
     pub price: u64,
     /// A piece is listed for sale or in an open raffle (not sold out).
     pub available: bool,
+    /// blake3 of the first image.
+    pub image: Option<truffle_ledger::Hash>,
 }
 
 /// The ledger side of a build: products by item index, accounts by user index, what
@@ -191,6 +193,7 @@ pub fn build<V: StateView + ?Sized>(
         b.data.added.push(Some(added));
         b.view.item_of.insert(product.id, ix);
         b.view.products.push(ProductInfo {
+            image: product.image_hashes.first().copied(),
             id: product.id,
             name_ko: product.name_ko,
             name_en: product.name_en,

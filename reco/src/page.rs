@@ -124,6 +124,7 @@ pub(crate) fn item(info: &ProductInfo, score: f32, reason: Reason) -> RecoItem {
         price: info.price,
         score: f64::from(score),
         reason,
+        image: info.image,
     }
 }
 

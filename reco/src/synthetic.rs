@@ -44,6 +44,7 @@ pub fn market(
             price,
             // One product in ten is sold out.
             available: rng.gen_range(0..10) != 0,
+            image: None,
         };
         let features = feature_names_of(&info.brand, &format!("m{ix}"), &info.category, price)
             .into_iter()

@@ -19,6 +19,7 @@ pub fn routes(node: Node, limits: RpcLimits, metrics: Arc<Registry>) -> Router {
         .route("/health", get(health))
         .route("/metrics", get(metrics_text))
         .merge(crate::web::routes())
+        .merge(crate::images_http::routes())
         .route("/ads/{id}/click", get(crate::click::click))
         .merge(crate::payments_http::routes())
         .route(

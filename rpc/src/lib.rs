@@ -14,6 +14,7 @@ mod click;
 pub mod error;
 mod handlers;
 pub mod http;
+mod images_http;
 mod kakao_http;
 pub mod market_errors;
 pub mod middleware;

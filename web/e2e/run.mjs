@@ -8,7 +8,9 @@
 // landing on its page, signup with the failure path then success, login, search, a
 // seller's registration and raffle, entering it, winning the seeded draw, paying in the
 // sandbox, the item owned (ledger badge checked in the browser) and the payment on My
-// Page, logout. Screenshots of each page go to web/e2e/out/ (not committed).
+// Page, product images (uploaded, shown, checked against the ledger, a tampered one
+// refused), chat between two browsers, logout. Screenshots of each page go to
+// web/e2e/out/ (not committed).
 //
 // Environment: TRUFFLE_BIN (default: $CARGO_TARGET_DIR or target/, then debug/truffle),
 // CHROMIUM (default /usr/bin/chromium), E2E_OUT (default web/e2e/out).
@@ -25,6 +27,7 @@ import { chromium } from "playwright-core";
 import { toHex, utf8 } from "../static/assets/js/borsh.js";
 import { encodeSigned, encodeTransaction, raffleCommitment, signingHash, tagged } from "../static/assets/js/ledger.js";
 import { publicKeyOf, signWithSeed } from "../static/assets/js/wallet.js";
+import { plainHash } from "../static/assets/js/ledger.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "../..");
@@ -345,6 +348,222 @@ async function signup(page, who, { failFirst }) {
   assert(record && record.cipher === "AES-256-GCM" && !("seed" in record), "the wallet key is stored encrypted");
 }
 
+// ---- Product images (issue 23) -------------------------------------------------------------
+
+/** `jpeg` with an EXIF APP1 segment (an ImageDescription holding `text`) after its SOI. */
+function withExif(jpeg, text) {
+  const description = Buffer.concat([Buffer.from(text, "utf8"), Buffer.from([0])]);
+  const tiff = Buffer.alloc(8 + 2 + 12 + 4);
+  tiff.write("MM", 0, "latin1");
+  tiff.writeUInt16BE(0x2a, 2);
+  tiff.writeUInt32BE(8, 4);
+  tiff.writeUInt16BE(1, 8);
+  tiff.writeUInt16BE(0x010e, 10);
+  tiff.writeUInt16BE(2, 12);
+  tiff.writeUInt32BE(description.length, 14);
+  tiff.writeUInt32BE(tiff.length, 18);
+  tiff.writeUInt32BE(0, 22);
+  const body = Buffer.concat([Buffer.from("Exif\0\0", "latin1"), tiff, description]);
+  const header = Buffer.from([0xff, 0xe1, 0, 0]);
+  header.writeUInt16BE(body.length + 2, 2);
+  return Buffer.concat([jpeg.subarray(0, 2), header, body, jpeg.subarray(2)]);
+}
+
+/** A picture drawn by the page's canvas, as `type` (a phone photo stand-in). */
+async function canvasPicture(page, type, { transparent = false } = {}) {
+  const bytes = await page.evaluate(async ({ type, transparent }) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 800;
+    canvas.height = 600;
+    const g = canvas.getContext("2d");
+    if (!transparent) {
+      const gradient = g.createLinearGradient(0, 0, 800, 600);
+      gradient.addColorStop(0, "#f3c969");
+      gradient.addColorStop(1, "#3b2416");
+      g.fillStyle = gradient;
+      g.fillRect(0, 0, 800, 600);
+    }
+    g.fillStyle = "#ffffff";
+    g.beginPath();
+    g.ellipse(400, 330, 260, 120, -0.2, 0, Math.PI * 2);
+    g.fill();
+    g.fillStyle = "#b42318";
+    g.fillRect(180, 300, 440, 40);
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, type, 0.92));
+    return Array.from(new Uint8Array(await blob.arrayBuffer()));
+  }, { type, transparent });
+  return Buffer.from(bytes);
+}
+
+/**
+ * The seller uploads two pictures (a JPEG carrying EXIF, a PNG with transparency) from
+ * the seller centre and registers an edition naming them; the buyer sees them on the
+ * cards, the product and item pages, checked against the ledger; a tampered copy of one
+ * is refused; a demo raffle shows its prize's picture.
+ */
+async function imageSteps({ buyerPage, sellerPage }) {
+  const secret = `E2E-GPS-37.5665N-126.9780E-${RUN}`;
+  const name = `이미지 테스트 스니커즈 ${RUN}`;
+  let hashes = [];
+  let productId = null;
+  let firstItem = null;
+
+  await step("seller uploads product images (metadata stripped) and registers an edition with them", async () => {
+    await open(sellerPage, "/seller");
+    const files = mkdtempSync(path.join(tmpdir(), "truffle-e2e-images-"));
+    const photo = withExif(await canvasPicture(sellerPage, "image/jpeg"), secret);
+    assert(photo.includes(Buffer.from(secret)), "the photo carries the EXIF text");
+    writeFileSync(path.join(files, "front.jpg"), photo);
+    writeFileSync(path.join(files, "cutout.png"), await canvasPicture(sellerPage, "image/png", { transparent: true }));
+    writeFileSync(path.join(files, "notes.txt"), "not an image");
+    const form = sellerPage.locator("#register-form");
+    await form.locator("#register-images").setInputFiles([path.join(files, "front.jpg"), path.join(files, "cutout.png")]);
+    await sellerPage.waitForFunction(() => document.querySelectorAll("#uploads li[data-state=uploaded]").length === 2);
+    // What is not an image is refused in place, and does not count.
+    await form.locator("#register-images").setInputFiles([path.join(files, "notes.txt")]);
+    await sellerPage.waitForSelector("#uploads li[data-state=error]");
+    rmSync(files, { recursive: true, force: true });
+    hashes = await sellerPage.locator("#uploads li[data-state=uploaded]").evaluateAll((rows) => rows.map((r) => r.dataset.hash));
+    assert(hashes.length === 2 && hashes.every((hash) => /^[0-9a-f]{64}$/.test(hash)), `two stored images: ${hashes}`);
+    await shot(sellerPage, "21-seller-images-uploaded");
+    // The node keeps the re-encoded image: its blake3 is the hash, and no EXIF is left.
+    const stored = Buffer.from(await (await fetch(`${base}/images/${hashes[0]}`)).arrayBuffer());
+    assert(toHex(plainHash(stored)) === hashes[0], "the served bytes hash to the address");
+    assert(!stored.includes(Buffer.from("Exif")) && !stored.includes(Buffer.from(secret)), "no EXIF in the stored image");
+    await form.getByLabel("브랜드").fill("Truffle Labs");
+    await form.getByLabel("모델 코드").fill(`TL-IMG-${RUN}`);
+    await form.getByLabel("상품명(한국어)").fill(name);
+    await form.getByLabel("카테고리").fill("sneakers");
+    await form.getByLabel("출시일").fill("2026-11-01");
+    await form.getByLabel("개당 가격(원)").fill("189000");
+    await form.getByLabel(/시리얼 번호/).fill(`TLI-${RUN}-0001\nTLI-${RUN}-0002`);
+    await form.getByRole("button", { name: "한정판 상품 등록" }).click();
+    await signed(sellerPage, sellerPage.locator("#register-form .status.ok"));
+    productId = Number((await sellerPage.locator("#register-form .status.ok + p a").getAttribute("href")).split("/").pop());
+    const product = await rpc("product_get", [productId]);
+    assert(JSON.stringify(product.image_hashes) === JSON.stringify(hashes), `the ledger names the uploaded images: ${product.image_hashes}`);
+    firstItem = product.first_item;
+  });
+
+  await step("buyer sees the pictures on cards and pages, each checked against the ledger", async () => {
+    await open(buyerPage, `/search?q=${encodeURIComponent(name)}`);
+    const thumb = buyerPage.locator(`#results .card a[href="#/product/${productId}"] .thumb img`);
+    assert(await thumb.getAttribute("src") === `/images/${hashes[0]}/thumb`, "the card shows the first image's thumbnail");
+    await buyerPage.waitForFunction((src) => [...document.images].some((img) => img.getAttribute("src") === src && img.complete && img.naturalWidth > 0), `/images/${hashes[0]}/thumb`);
+    await open(buyerPage, `/product/${productId}`, { timeout: 30_000 });
+    assert(await buyerPage.locator(".image-slot[data-verified=true] img").count() === 2, "both images shown, verified");
+    assert(await buyerPage.locator("#images-verdict .images-verdict.ok").isVisible(), "the product page's verdict");
+    const src = await buyerPage.locator(".image-slot[data-verified=true] img").first().getAttribute("src");
+    assert(src.startsWith("blob:"), `shown from the checked bytes: ${src}`);
+    await shot(buyerPage, "22-product-images");
+    await open(buyerPage, `/item/${firstItem}`, { timeout: 30_000 });
+    assert(await buyerPage.locator("#verify.ok").isVisible(), "the item verified");
+    assert(await buyerPage.locator("#verify .images-verdict.ok").isVisible(), `images in the verdict: ${await buyerPage.locator("#verify").textContent()}`);
+    assert(await buyerPage.locator(".image-slot[data-verified=true]").count() === 2, "both images verified on the item page");
+    await shot(buyerPage, "23-item-images-verified");
+  });
+
+  await step("a tampered image is refused: its bytes do not hash to the ledger's", async () => {
+    const original = Buffer.from(await (await fetch(`${base}/images/${hashes[0]}`)).arrayBuffer());
+    const tampered = Buffer.from(original);
+    for (let i = tampered.length - 200; i < tampered.length - 100; i++) tampered[i] ^= 0x5a;
+    const pattern = `${base}/images/${hashes[0]}`;
+    await buyerPage.route(pattern, (route) => route.fulfill({ status: 200, contentType: "image/jpeg", body: tampered }));
+    try {
+      await open(buyerPage, `/item/${firstItem}`, { timeout: 30_000 });
+      const slot = buyerPage.locator(`.image-slot[data-hash="${hashes[0]}"]`);
+      assert(await slot.getAttribute("data-verified") === "false", "the tampered image is not verified");
+      assert(await slot.locator("img").count() === 0, "and not shown");
+      assert((await slot.textContent()).includes("원장에 기록된 해시와 다릅니다"), `says why: ${await slot.textContent()}`);
+      assert(await buyerPage.locator(`.image-slot[data-hash="${hashes[1]}"][data-verified=true]`).count() === 1, "the other image still verified");
+      assert(await buyerPage.locator("#verify .images-verdict.bad[data-mismatched='1']").isVisible(), "the verdict names the mismatch");
+      await shot(buyerPage, "24-item-image-tampered");
+    } finally {
+      await buyerPage.unroute(pattern);
+    }
+  });
+
+  await step("a raffle page shows its prize's picture, checked", async () => {
+    const open_ = await rpc("raffle_list", ["open", { page: 1, page_size: 20 }]);
+    let shown = false;
+    for (const raffle of open_.items) {
+      const prize = await rpc("product_getItem", [raffle.spec.items[0]]);
+      if (!prize.product.image_hashes.length) continue;
+      await open(buyerPage, `/raffle/${raffle.id}`, { timeout: 30_000 });
+      assert(await buyerPage.locator(".image-slot[data-verified=true] img").count() > 0, "the prize's picture, verified");
+      await shot(buyerPage, "25-raffle-image");
+      shown = true;
+      break;
+    }
+    assert(shown, "an open raffle whose prize has a picture (the demo's)");
+  });
+  return { productId, firstItem };
+}
+
+// ---- Chat between two browsers (issue 23) ---------------------------------------------------
+
+/**
+ * The buyer, logged in from a second browser (its own context: no shared storage), asks
+ * the seller about a piece; the seller's header counts the message as it arrives, the
+ * seller reads it (the count clears) and answers, and the answer joins the buyer's open
+ * conversation live.
+ */
+async function chatSteps({ sellerPage, buyer, itemId }) {
+  await step("chat between two browsers: live messages and the unread count", async () => {
+    const other = await chromium.launch({ executablePath: CHROMIUM, headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"] });
+    try {
+      const context = await other.newContext({ viewport: { width: 390, height: 844 }, locale: "ko-KR", timezoneId: "Asia/Seoul" });
+      const buyerPage = await context.newPage();
+      buyerPage.on("pageerror", (error) => pageErrors.push(`second browser: ${error.message}`));
+      buyerPage.setDefaultTimeout(20_000);
+      await buyerPage.goto(`${base}/#/login`);
+      await buyerPage.waitForFunction(renderedAfter, 0);
+      await buyerPage.getByLabel("이메일").fill(buyer.email);
+      await buyerPage.getByLabel("비밀번호").fill(PASSWORD);
+      await buyerPage.getByRole("button", { name: "로그인" }).last().click();
+      // This browser has no wallet key: the login offers to import one; chat needs none.
+      await buyerPage.waitForSelector("#login-form .status.ok");
+
+      // The seller waits on the main page of the first browser.
+      await open(sellerPage, "/");
+      const sellerCount = sellerPage.locator("#nav-chat .unread-count");
+      assert(await sellerCount.isHidden(), "no unread message yet");
+
+      await open(buyerPage, `/item/${itemId}`, { timeout: 30_000 });
+      await rendered(buyerPage, () => buyerPage.getByRole("button", { name: "소유자에게 문의" }).click());
+      assert(/#\/chat\/[0-9a-f]{64}$/.test(buyerPage.url()), `the conversation: ${buyerPage.url()}`);
+      const question = `안녕하세요, ${RUN} 스니커즈 실물 사진 더 볼 수 있을까요?`;
+      await buyerPage.locator("#chat-text").fill(question);
+      await buyerPage.locator("#chat-send").click();
+      await buyerPage.locator("#messages li.message.mine", { hasText: question }).waitFor();
+
+      // Live, without a reload: the seller's header counts it.
+      await sellerPage.waitForFunction(() => document.querySelector("#nav-chat .unread-count")?.textContent === "1", null, { timeout: 15_000 });
+      await shot(sellerPage, "26-chat-unread-header");
+      await rendered(sellerPage, () => sellerPage.locator("#nav-chat").click());
+      const row = sellerPage.locator("#rooms li.room[data-unread='1']");
+      assert(await row.count() === 1, "the room with one unread message");
+      await shot(sellerPage, "27-chat-rooms");
+      await rendered(sellerPage, () => row.locator("a").click());
+      assert(await sellerPage.locator("#messages li.message.theirs", { hasText: question }).isVisible(), "the question in the conversation");
+      await sellerPage.waitForFunction(() => document.querySelector("#nav-chat .unread-count")?.hidden === true);
+
+      const answer = "네, 내일 자연광에서 찍은 사진을 올려 드릴게요.";
+      await sellerPage.locator("#chat-text").fill(answer);
+      await sellerPage.locator("#chat-send").click();
+      // Live in the other browser's open conversation.
+      await buyerPage.locator("#messages li.message.theirs", { hasText: answer }).waitFor({ timeout: 15_000 });
+      await shot(sellerPage, "28-chat-seller");
+      await buyerPage.screenshot({ path: path.join(OUT, "29-chat-buyer-second-browser.png"), fullPage: true });
+      const rooms = await rpc("chat_rooms", [await buyerPage.evaluate(() => JSON.parse(sessionStorage.getItem("truffle.session")).token)]);
+      assert(rooms.length >= 1 && rooms.every((room) => room.unread === 0), `the buyer read everything: ${JSON.stringify(rooms)}`);
+    } finally {
+      await other.close();
+    }
+  });
+}
+
 // ---- The run ---------------------------------------------------------------------------------
 
 async function main() {
@@ -615,6 +834,9 @@ async function main() {
     await open(sellerPage, "/seller");
     assert(await sellerPage.locator("#sales .pay-state[data-status=paid]").count() > 0, "a paid sale");
   });
+
+  const imaged = await imageSteps({ buyerPage, sellerPage });
+  await chatSteps({ sellerPage, buyer, itemId: imaged.firstItem });
 
   await step("a seller withholds its secret: the raffle is void, the buyer sees why", async () => {
     // A second seller, set up over RPC (keys made here): registered by the dev validator,

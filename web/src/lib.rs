@@ -41,9 +41,10 @@ pub fn paths() -> impl Iterator<Item = &'static str> {
 
 /// The `Content-Security-Policy` of the pages: scripts, styles and connections from
 /// the node only; banner images may come from any https origin (their URLs are fixed
-/// on the ledger); no framing.
+/// on the ledger); product images are shown from `blob:` URLs of the bytes the page
+/// checked against the ledger; no framing.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-     style-src 'self'; img-src 'self' https: data:; connect-src 'self'; \
+     style-src 'self'; img-src 'self' https: data: blob:; connect-src 'self'; \
      frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
 
 #[cfg(test)]

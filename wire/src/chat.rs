@@ -48,6 +48,12 @@ pub struct RoomView {
     pub closed: bool,
     /// The next message's sequence number (messages so far, including pruned ones).
     pub next_seq: u64,
+    /// The other member's messages the caller has not marked read (`chat_markRead`).
+    #[serde(default)]
+    pub unread: u64,
+    /// When the latest message still kept was sent, ms since the epoch.
+    #[serde(default)]
+    pub last_message_ms: Option<u64>,
 }
 
 /// A message.

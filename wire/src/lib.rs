@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod chain;
 pub mod chat;
 pub mod codes;
+pub mod images;
 pub mod kakao;
 pub mod keyfile;
 pub mod market;

@@ -56,6 +56,9 @@ pub struct RecoItem {
     pub score: f64,
     /// Why.
     pub reason: Reason,
+    /// blake3 of the product's first image (`/images/{hash}/thumb` is its thumbnail).
+    #[serde(default)]
+    pub image: Option<truffle_ledger::Hash>,
 }
 
 /// A page of recommendations.

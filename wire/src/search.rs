@@ -269,6 +269,9 @@ pub struct ProductDoc {
     pub sold: u32,
     /// Some piece is a prize of a raffle that is open.
     pub has_open_raffle: bool,
+    /// blake3 of the product's first image (`/images/{hash}/thumb` is its thumbnail).
+    #[serde(default)]
+    pub image: Option<truffle_ledger::Hash>,
 }
 
 impl ProductDoc {
@@ -316,6 +319,7 @@ impl ProductDoc {
             available,
             sold,
             has_open_raffle,
+            image: product.image_hashes.first().copied(),
         }
     }
 }

@@ -25,14 +25,29 @@ use crate::output::print;
 pub(crate) enum ProductCommand {
     /// Register a limited edition (signed by an approved seller) from a TOML or JSON
     /// file: brand, model, name_ko, name_en, category, release_date (YYYYMMDD or
-    /// YYYY-MM-DD), price, description, images (image files, whose blake3 is registered,
-    /// or hex hashes), serials, list_for_sale.
+    /// YYYY-MM-DD), price, description, images (image files to upload, or hex hashes
+    /// of images uploaded already), serials, list_for_sale.
+    ///
+    /// Image files (the file's `images` and each `--image`) are uploaded to the node
+    /// first (JPEG, PNG or WebP, at most 5 MiB; the seller's session from `truffle
+    /// account login`): the node strips their metadata, keeps them on every validator,
+    /// and the registration names the stored image's blake3.
     Register {
         /// The product file.
         file: PathBuf,
         /// Key file of the seller.
         #[arg(long)]
         key: PathBuf,
+        /// An image file to upload and register (repeatable; after the file's images).
+        #[arg(long = "image", value_name = "FILE")]
+        images: Vec<PathBuf>,
+        /// File holding the seller's session token (needed to upload images).
+        #[arg(
+            long = "session-file",
+            env = "TRUFFLE_SESSION_FILE",
+            default_value = ".truffle-session"
+        )]
+        session_file: PathBuf,
         /// Node and output.
         #[command(flatten)]
         rpc: RpcArgs,
@@ -218,10 +233,11 @@ struct ProductFile {
     price: u64,
     #[serde(default)]
     description: String,
-    /// Image files (relative to the product file) or hex blake3 hashes.
+    /// Image files (relative to the product file) to upload, or hex blake3 hashes of
+    /// images uploaded already.
     #[serde(default)]
     images: Vec<String>,
-    /// Hex blake3 hashes of images.
+    /// Hex blake3 hashes of images uploaded already.
     #[serde(default)]
     image_hashes: Vec<Hash>,
     serials: Vec<String>,
@@ -255,19 +271,29 @@ pub(super) fn read_structured<T: serde::de::DeserializeOwned>(path: &Path) -> an
     }
 }
 
-/// The registration a product file describes; image files are hashed with blake3.
-fn product_spec(path: &Path) -> anyhow::Result<ProductSpec> {
+/// An image a registration names: uploaded already (its hash), or a file to upload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ImageSource {
+    Uploaded(Hash),
+    File(PathBuf),
+}
+
+/// The registration a product file describes (its `image_hashes` empty) and the
+/// images it names, in order.
+fn product_spec(path: &Path) -> anyhow::Result<(ProductSpec, Vec<ImageSource>)> {
     let file: ProductFile = read_structured(path)?;
     let base = path.parent().unwrap_or(Path::new("."));
-    let mut image_hashes = file.image_hashes;
+    let mut images: Vec<ImageSource> = file
+        .image_hashes
+        .into_iter()
+        .map(ImageSource::Uploaded)
+        .collect();
     for image in &file.images {
         let candidate = base.join(image);
         if candidate.is_file() {
-            let bytes = std::fs::read(&candidate)
-                .with_context(|| format!("cannot read image {}", candidate.display()))?;
-            image_hashes.push(Hash::of(&bytes));
+            images.push(ImageSource::File(candidate));
         } else if let Ok(hash) = Hash::from_hex(image) {
-            image_hashes.push(hash);
+            images.push(ImageSource::Uploaded(hash));
         } else {
             bail!(
                 "image {image:?} is neither a file (looked for {}) nor a hex blake3 hash",
@@ -275,7 +301,7 @@ fn product_spec(path: &Path) -> anyhow::Result<ProductSpec> {
             );
         }
     }
-    Ok(ProductSpec {
+    let spec = ProductSpec {
         brand: file.brand,
         model: file.model,
         name_ko: file.name_ko,
@@ -284,10 +310,93 @@ fn product_spec(path: &Path) -> anyhow::Result<ProductSpec> {
         release_date: file.release_date.yyyymmdd()?,
         price: file.price,
         description: file.description,
-        image_hashes,
+        image_hashes: Vec::new(),
         serials: file.serials,
         list_for_sale: file.list_for_sale,
-    })
+    };
+    Ok((spec, images))
+}
+
+/// `POST /images` on the node of `rpc`: uploads `path` with the seller's session.
+async fn upload_image(
+    rpc: &str,
+    session: &str,
+    path: &Path,
+) -> anyhow::Result<truffle_wire::images::UploadedImage> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read image {}", path.display()))?;
+    if bytes.len() > truffle_wire::images::MAX_UPLOAD_BYTES {
+        bail!(
+            "{} is {} bytes; an image has at most {} (5 MiB)",
+            path.display(),
+            bytes.len(),
+            truffle_wire::images::MAX_UPLOAD_BYTES
+        );
+    }
+    let url = format!("{}/images", rpc.trim_end_matches('/'));
+    let response = reqwest::Client::new()
+        .post(&url)
+        .bearer_auth(session)
+        .header("content-type", "application/octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {url}"))?;
+    let status = response.status();
+    if status.is_success() {
+        return response
+            .json()
+            .await
+            .with_context(|| format!("{url} answered {status} with an unexpected body"));
+    }
+    let body = response.text().await.unwrap_or_default();
+    let reason = match serde_json::from_str::<truffle_wire::images::UploadRefused>(&body) {
+        Ok(refused) => match refused.retry_after_secs {
+            Some(secs) => format!("{} (retry in {secs} s)", refused.message),
+            None => refused.message,
+        },
+        Err(_) => body,
+    };
+    bail!("{} was refused ({status}): {reason}", path.display())
+}
+
+/// Uploads the images that are files and returns every image's hash, in order.
+async fn image_hashes(
+    rpc: &RpcArgs,
+    session_file: &Path,
+    images: Vec<ImageSource>,
+) -> anyhow::Result<Vec<Hash>> {
+    let mut session = None;
+    let mut hashes = Vec::new();
+    for image in images {
+        match image {
+            ImageSource::Uploaded(hash) => hashes.push(hash),
+            ImageSource::File(path) => {
+                if session.is_none() {
+                    let text = std::fs::read_to_string(session_file).with_context(|| {
+                        format!(
+                            "uploading images needs the seller's session (no {}): run `truffle account login`",
+                            session_file.display()
+                        )
+                    })?;
+                    session = Some(text.trim().to_owned());
+                }
+                let token = session.as_deref().expect("read above");
+                let uploaded = upload_image(&rpc.rpc, token, &path).await?;
+                eprintln!(
+                    "uploaded {}: {} {}×{} ({} bytes, metadata stripped) as {}",
+                    path.display(),
+                    uploaded.image.content_type,
+                    uploaded.image.width,
+                    uploaded.image.height,
+                    uploaded.image.bytes,
+                    uploaded.hash
+                );
+                hashes.push(uploaded.hash);
+            }
+        }
+    }
+    Ok(hashes)
 }
 
 fn parse_key(text: &str, what: &str) -> anyhow::Result<PublicKey> {
@@ -345,8 +454,22 @@ pub(super) async fn submit(
 
 pub(crate) async fn run_product(command: ProductCommand) -> anyhow::Result<()> {
     match command {
-        ProductCommand::Register { file, key, rpc } => {
-            let spec = product_spec(&file)?;
+        ProductCommand::Register {
+            file,
+            key,
+            images,
+            session_file,
+            rpc,
+        } => {
+            let (mut spec, mut sources) = product_spec(&file)?;
+            sources.extend(images.into_iter().map(ImageSource::File));
+            if sources.len() > truffle_ledger::limits::MAX_IMAGES {
+                bail!(
+                    "a product has at most {} images",
+                    truffle_ledger::limits::MAX_IMAGES
+                );
+            }
+            spec.image_hashes = image_hashes(&rpc, &session_file, sources).await?;
             submit(&rpc, &key, Payload::RegisterProduct(spec)).await?;
         }
         ProductCommand::Transfer { item, to, key, rpc } => {
@@ -551,7 +674,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn product_files_in_toml_and_json_hash_their_images() {
+    fn product_files_in_toml_and_json_name_their_images() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("front.jpg"), b"front image bytes").unwrap();
         let hash = Hash::of(b"other");
@@ -575,11 +698,14 @@ list_for_sale = true
             ),
         )
         .unwrap();
-        let spec = product_spec(&dir.path().join("dunk.toml")).unwrap();
+        let (spec, images) = product_spec(&dir.path().join("dunk.toml")).unwrap();
         assert_eq!(spec.release_date, 20_210_310);
         assert_eq!(
-            spec.image_hashes,
-            vec![Hash::of(b"front image bytes"), hash]
+            images,
+            vec![
+                ImageSource::File(dir.path().join("front.jpg")),
+                ImageSource::Uploaded(hash)
+            ]
         );
         assert_eq!(spec.serials.len(), 2);
         assert!(spec.list_for_sale);
@@ -590,8 +716,9 @@ list_for_sale = true
                 "release_date":20210310,"price":1,"serials":["A"]}"#,
         )
         .unwrap();
-        let spec = product_spec(&dir.path().join("dunk.json")).unwrap();
+        let (spec, images) = product_spec(&dir.path().join("dunk.json")).unwrap();
         assert_eq!(spec.release_date, 20_210_310);
+        assert!(images.is_empty());
         assert!(!spec.list_for_sale);
 
         std::fs::write(

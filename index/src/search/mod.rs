@@ -39,7 +39,7 @@ use query::{plan_units, required_units};
 /// Version of the index layout: schema, analyzers and what they produce. An index
 /// directory written with another version is emptied on [`SearchIndex::open`], and
 /// [`SearchIndex::indexed_height`] then reports `None` so the node rebuilds it.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// File in the index directory naming the schema version.
 pub const META_FILE: &str = "truffle-index.meta";
@@ -75,6 +75,7 @@ struct Fields {
     available: Field,
     sold: Field,
     open_raffle: Field,
+    image: Field,
 }
 
 fn build_schema() -> (Schema, Fields) {
@@ -112,6 +113,7 @@ fn build_schema() -> (Schema, Fields) {
         available: b.add_u64_field("available", INDEXED | FAST | STORED),
         sold: b.add_u64_field("sold", STORED),
         open_raffle: b.add_bool_field("has_open_raffle", INDEXED | FAST | STORED),
+        image: b.add_text_field("image", STORED),
     };
     (b.build(), fields)
 }
@@ -316,6 +318,9 @@ impl SearchIndex {
         doc.add_u64(f.available, u64::from(d.available));
         doc.add_u64(f.sold, u64::from(d.sold));
         doc.add_bool(f.open_raffle, d.has_open_raffle);
+        if let Some(image) = &d.image {
+            doc.add_text(f.image, image.to_hex());
+        }
         doc
     }
 
@@ -348,6 +353,10 @@ impl SearchIndex {
                 .get_first(f.open_raffle)
                 .and_then(|v| v.as_bool())
                 .unwrap_or(false),
+            image: doc
+                .get_first(f.image)
+                .and_then(|v| v.as_str())
+                .and_then(|hex| truffle_ledger::Hash::from_hex(hex).ok()),
         }
     }
 

@@ -12,6 +12,7 @@
 //! | `chat/feed/{global seq}` | [`FeedEntry`]: every message in commit order, for live delivery and pruning |
 //! | `chat/meta` | [`ChatMeta`]: counters |
 //! | `chat/rate/{account}` | the sender's rate window |
+//! | `chat/read/{room}{account}` | [`ReadMark`]: how far the member read, and how many of the other's messages are unread |
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use truffle_consensus::ServiceOutcome;
@@ -39,6 +40,7 @@ pub(crate) const MESSAGE: &[u8] = b"chat/msg/";
 pub(crate) const FEED: &[u8] = b"chat/feed/";
 pub(crate) const META: &[u8] = b"chat/meta";
 pub(crate) const RATE: &[u8] = b"chat/rate/";
+pub(crate) const READ: &[u8] = b"chat/read/";
 
 /// The subject as it enters a room id: a tag byte and the id, big-endian.
 fn subject_bytes(subject: &ChatSubject) -> [u8; 9] {
@@ -117,6 +119,24 @@ pub struct ChatMeta {
     pub last_sent_ms: u64,
 }
 
+/// How far a member has read a room.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ReadMark {
+    /// Messages before this sequence number are read.
+    pub upto: u64,
+    /// The other member's messages at or after `upto` (counted as they arrive).
+    pub unread: u64,
+}
+
+impl ReadMark {
+    /// Unread messages of `room`, bounded by what the room still holds (pruned and
+    /// dropped messages are not unread).
+    pub fn unread_in(&self, room: &Room) -> u64 {
+        let from = self.upto.max(room.first_seq);
+        self.unread.min(room.next_seq.saturating_sub(from))
+    }
+}
+
 /// A change to chat data. Variants are only appended.
 #[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
 pub enum ChatCommand {
@@ -154,6 +174,15 @@ pub enum ChatCommand {
     Prune {
         /// Messages older than this go.
         cutoff_ms: u64,
+    },
+    /// Records that `member` has read the room's messages before `upto`.
+    MarkRead {
+        /// Room.
+        room: Hash,
+        /// The reader.
+        member: PublicKey,
+        /// Messages before this sequence number are read (capped at the room's next).
+        upto: u64,
     },
 }
 
@@ -194,6 +223,11 @@ pub enum ChatReply {
     BadMessage,
     /// The room id does not match its subject and members.
     BadRoomId,
+    /// The read mark is recorded.
+    Read {
+        /// The member's unread messages in the room now.
+        unread: u64,
+    },
 }
 
 pub(crate) fn room_key(room: &Hash) -> Vec<u8> {
@@ -214,6 +248,10 @@ pub(crate) fn feed_key(global: u64) -> Vec<u8> {
 
 pub(crate) fn rate_key(account: &PublicKey) -> Vec<u8> {
     key(RATE, &[&account.0])
+}
+
+pub(crate) fn read_key(room: &Hash, account: &PublicKey) -> Vec<u8> {
+    key(READ, &[&room.0, &account.0])
 }
 
 /// Applies a chat command.
@@ -252,6 +290,7 @@ pub(crate) fn apply(
             o.put(META.to_vec(), &meta);
             ChatReply::Pruned { messages }
         }
+        ChatCommand::MarkRead { room, member, upto } => mark_read(&mut o, room, member, upto)?,
     };
     Ok(ServiceOutcome {
         changes: o.into_changes(),
@@ -355,6 +394,11 @@ fn send(
         },
     );
     o.put(feed_key(global_seq), &FeedEntry { room: room_id, seq });
+    for reader in room.members.iter().filter(|m| **m != sender) {
+        let mut mark: ReadMark = o.get(&read_key(&room_id, reader))?.unwrap_or_default();
+        mark.unread += 1;
+        o.put(read_key(&room_id, reader), &mark);
+    }
     // A full room drops its oldest message.
     while room.next_seq - room.first_seq > ROOM_MAX_MESSAGES {
         let old = message_key(&room_id, room.first_seq);
@@ -371,6 +415,39 @@ fn send(
     }
     o.put(META.to_vec(), &meta);
     Ok(ChatReply::Sent { seq, sent_ms })
+}
+
+fn mark_read(
+    o: &mut Overlay<'_>,
+    room_id: Hash,
+    member: PublicKey,
+    upto: u64,
+) -> Result<ChatReply, truffle_consensus::ServiceError> {
+    let Some(room) = o.get::<Room>(&room_key(&room_id))? else {
+        return Ok(ChatReply::NoRoom);
+    };
+    if !room.members.contains(&member) || !o.exists(&member_room_key(&member, &room_id))? {
+        return Ok(ChatReply::NoRoom);
+    }
+    let mut mark: ReadMark = o.get(&read_key(&room_id, &member))?.unwrap_or_default();
+    let upto = upto.min(room.next_seq);
+    if upto > mark.upto {
+        mark.upto = upto;
+        // What is left unread is at most the room's last few messages (usually none).
+        let mut unread = 0;
+        for seq in upto.max(room.first_seq)..room.next_seq {
+            if let Some(message) = o.get::<StoredMessage>(&message_key(&room_id, seq))? {
+                if message.sender != member {
+                    unread += 1;
+                }
+            }
+        }
+        mark.unread = unread;
+        o.put(read_key(&room_id, &member), &mark);
+    }
+    Ok(ChatReply::Read {
+        unread: mark.unread_in(&room),
+    })
 }
 
 /// Walks the feed from its oldest entry, deleting messages sent before `cutoff_ms`, at
@@ -418,6 +495,7 @@ fn delete_room(o: &mut Overlay<'_>, room_id: &Hash, room: &Room) {
     o.delete(room_key(room_id));
     for member in &room.members {
         o.delete(member_room_key(member, room_id));
+        o.delete(read_key(room_id, member));
     }
 }
 
@@ -438,6 +516,7 @@ pub(crate) fn forget_member(
         };
         let room_id = Hash(room_bytes);
         o.delete(index_key);
+        o.delete(read_key(&room_id, account));
         let Some(mut room) = o.get::<Room>(&room_key(&room_id))? else {
             continue;
         };
@@ -629,6 +708,73 @@ mod tests {
         assert!(o.get::<Room>(&room_key(&room)).unwrap().is_none());
         assert!(!o.exists(&member_room_key(&b, &room)).unwrap());
         assert_eq!(meta(&store).live_messages, 0);
+    }
+
+    #[test]
+    fn unread_counts_follow_messages_and_read_marks() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (a, b, c) = (
+            member(&store, "a"),
+            member(&store, "b"),
+            member(&store, "c"),
+        );
+        let mut pair = [a, b];
+        pair.sort_by_key(|k| k.0);
+        let subject = ChatSubject::Item(7);
+        let room = room_id(&subject, &a, &b);
+        run(
+            &store,
+            ChatCommand::OpenRoom {
+                room,
+                subject,
+                members: pair,
+                opened_by: a,
+                now_ms: 1,
+            },
+        );
+        let unread = |who: &PublicKey| {
+            let o = Overlay::new(&store);
+            let r: Room = o.get(&room_key(&room)).unwrap().unwrap();
+            o.get::<ReadMark>(&read_key(&room, who))
+                .unwrap()
+                .unwrap_or_default()
+                .unread_in(&r)
+        };
+        let read = |who, upto| ChatCommand::MarkRead {
+            room,
+            member: who,
+            upto,
+        };
+        run(&store, send_cmd(room, a, 10));
+        run(&store, send_cmd(room, a, 20));
+        run(&store, send_cmd(room, b, 30));
+        assert_eq!((unread(&a), unread(&b)), (1, 2), "each counts the other's");
+        assert_eq!(run(&store, read(b, 1)), ChatReply::Read { unread: 1 });
+        assert_eq!(
+            run(&store, read(b, 99)),
+            ChatReply::Read { unread: 0 },
+            "capped at the room's end"
+        );
+        assert_eq!(run(&store, read(c, 1)), ChatReply::NoRoom);
+        run(&store, send_cmd(room, a, 2_000));
+        assert_eq!(unread(&b), 1);
+        assert_eq!(
+            run(&store, read(b, 2)),
+            ChatReply::Read { unread: 1 },
+            "an older mark changes nothing"
+        );
+        assert_eq!(run(&store, read(b, 4)), ChatReply::Read { unread: 0 });
+        // Pruned messages are not unread.
+        run(&store, send_cmd(room, b, 2_100));
+        assert_eq!(unread(&a), 2);
+        run(&store, ChatCommand::Prune { cutoff_ms: 2_050 });
+        assert_eq!(unread(&a), 1);
+        // Withdrawal forgets the member's marks.
+        let mut changes = Vec::new();
+        forget_member(&store, &b, &mut changes).unwrap();
+        store.service_write(&changes, &[]).unwrap();
+        assert!(!Overlay::new(&store).exists(&read_key(&room, &b)).unwrap());
     }
 
     #[test]

@@ -3,10 +3,11 @@
 
 use super::*;
 
-/// A live subscription to a room; ends its count when dropped.
+/// A live subscription to a room, or to every room of a member (`room` is `None`);
+/// ends its count when dropped.
 pub struct ChatSubscription {
     pub(super) node: ChatContext,
-    pub(super) room: Hash,
+    pub(super) room: Option<Hash>,
     pub(super) account: PublicKey,
     pub(super) session_token: String,
     pub(super) receiver: broadcast::Receiver<Arc<ChatMessage>>,
@@ -24,14 +25,27 @@ impl std::fmt::Debug for ChatSubscription {
 }
 
 impl ChatSubscription {
-    /// The next message of the room, or `None` when the subscription ends: the session
-    /// ended, the member left the room, or the node stops.
+    /// Whether `message` is for this subscription: of its room, or of a room of its
+    /// member.
+    fn admits(&self, message: &ChatMessage) -> bool {
+        match &self.room {
+            Some(room) => message.room == *room,
+            None => read_service::<()>(
+                &self.node,
+                &apply::member_room_key(&self.account, &message.room),
+            )
+            .is_ok_and(|found| found.is_some()),
+        }
+    }
+
+    /// The next message of the room (or of the member's rooms), or `None` when the
+    /// subscription ends: the session ended, the member left the room, or the node stops.
     pub async fn next(&mut self) -> Option<Arc<ChatMessage>> {
         loop {
             let recheck = tokio::time::sleep_until(self.next_check);
             tokio::select! {
                 received = self.receiver.recv() => match received {
-                    Ok(message) if message.room == self.room => return Some(message),
+                    Ok(message) if self.admits(&message) => return Some(message),
                     Ok(_) => {}
                     // A slow subscriber misses messages (they stay in the history).
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
@@ -43,7 +57,9 @@ impl ChatSubscription {
                     self.next_check = tokio::time::Instant::now() + SUBSCRIPTION_RECHECK;
                     let allowed = match self.node.members().session(&self.node, &self.session_token).await {
                         Ok(member) => member.account == self.account
-                            && ChatHub::room_of(&self.node, &self.room, &self.account).is_ok(),
+                            && self.room.as_ref().is_none_or(|room| {
+                                ChatHub::room_of(&self.node, room, &self.account).is_ok()
+                            }),
                         Err(MemberError::Unavailable(_)) => true,
                         Err(_) => false,
                     };

@@ -66,6 +66,11 @@ impl<'a> Overlay<'a> {
         );
     }
 
+    /// Writes `bytes` at `key` as they are (files, not borsh records).
+    pub(crate) fn put_raw(&mut self, key: Vec<u8>, bytes: Vec<u8>) {
+        self.pending.insert(key, Some(bytes));
+    }
+
     /// Deletes `key`.
     pub(crate) fn delete(&mut self, key: Vec<u8>) {
         self.pending.insert(key, None);

@@ -19,7 +19,7 @@ use truffle_ledger::types::{
     Counters, EntryWindow, Item, ItemLock, Order, OrderSource, OrderStatus, Product, Raffle,
     RaffleEntry, RaffleStatus,
 };
-use truffle_ledger::PublicKey;
+use truffle_ledger::{Hash, PublicKey};
 
 use super::link::{Binding, KakaoCommand, KakaoReply};
 use crate::catalog::CatalogError;
@@ -86,6 +86,11 @@ impl NodeBotData {
         }
     }
 
+    /// The card thumbnail of an image the ledger names (`None`: the bot's placeholder).
+    fn thumb_url(&self, image: Option<&Hash>) -> Option<String> {
+        image.map(|hash| format!("{}{}", self.site, truffle_wire::images::thumb_path(hash)))
+    }
+
     fn product_name(product: &Product) -> String {
         if product.name_ko.trim().is_empty() {
             product.name_en.clone()
@@ -134,7 +139,7 @@ impl NodeBotData {
             name_en: Some(product.name_en.clone()).filter(|n| !n.trim().is_empty()),
             brand: product.brand.clone(),
             price_krw: product.price,
-            image_url: None,
+            image_url: self.thumb_url(product.image_hashes.first()),
             page_url: format!("{}/products/{}", self.site, product.id),
             available,
         })
@@ -193,6 +198,7 @@ impl NodeBotData {
 
     fn raffle_summary(&self, raffle: &Raffle) -> Result<RaffleSummary, DataError> {
         let product = self.raffle_product(raffle)?;
+        let image_url = self.thumb_url(product.as_ref().and_then(|p| p.image_hashes.first()));
         Ok(RaffleSummary {
             raffle_id: raffle.id,
             product_name: product
@@ -204,7 +210,7 @@ impl NodeBotData {
             price_krw: raffle.spec.price,
             entry_count: raffle.entry_count,
             prizes: raffle.spec.items.len() as u32,
-            image_url: None,
+            image_url,
             page_url: format!("{}/raffles/{}", self.site, raffle.id),
         })
     }
@@ -253,7 +259,7 @@ impl BotData for NodeBotData {
                         name_en: Some(doc.name_en).filter(|n| !n.trim().is_empty()),
                         brand: doc.brand,
                         price_krw: doc.price,
-                        image_url: None,
+                        image_url: self.thumb_url(doc.image.as_ref()),
                         page_url: format!("{}/products/{}", self.site, doc.product_id),
                         available: doc.available,
                     }
@@ -479,7 +485,7 @@ impl BotData for NodeBotData {
             edition_size: item.edition_size,
             registered_height: product.registered.height,
             tx_hash: product.registered.tx_hash.to_hex(),
-            image_url: None,
+            image_url: self.thumb_url(product.image_hashes.first()),
             page_url: Some(format!("{}/items/{item_id}", self.site)),
         })
     }

@@ -216,6 +216,56 @@ async fn chat_between_members_on_different_nodes() -> anyhow::Result<()> {
     let got = next_from(&mut buyer_sub, &seller.key.public()).await?;
     assert_eq!((got.text.as_str(), got.seq), (answer, 1));
 
+    eprintln!("--- unread counts, read marks, and the inbox of every room on a third node");
+    let unread_of = |rooms: Vec<truffle_wire::chat::RoomView>, id: Hash| {
+        rooms.into_iter().find(|r| r.room == id).map(|r| r.unread)
+    };
+    assert_eq!(
+        unread_of(n1.rooms(seller.session.clone()).await?, room.room),
+        Some(1),
+        "the buyer's question"
+    );
+    assert_eq!(
+        unread_of(n0.rooms(buyer.session.clone()).await?, room.room),
+        Some(1),
+        "the seller's answer"
+    );
+    let read = n2
+        .mark_read(seller.session.clone(), room.room, None)
+        .await?;
+    assert_eq!((read.unread, read.next_seq), (0, 2));
+    assert_eq!(
+        unread_of(n1.rooms(seller.session.clone()).await?, room.room),
+        Some(0),
+        "read on node 2, seen on node 1"
+    );
+    let inbox_ws = ws(&cluster.net.rpc_url(2)).await?;
+    let mut inbox = inbox_ws.subscribe_inbox(buyer.session.clone()).await?;
+    let note = "상품 상태 사진 더 보내드릴게요";
+    n1.send(seller.session.clone(), item_room.room, note.into())
+        .await?;
+    let got = next_from(&mut inbox, &seller.key.public()).await?;
+    assert_eq!((got.room, got.text.as_str()), (item_room.room, note));
+    let rooms = n2.rooms(buyer.session.clone()).await?;
+    assert_eq!(rooms[0].room, item_room.room, "latest message first");
+    assert_eq!(
+        (rooms[0].unread, rooms[0].last_message_ms),
+        (1, Some(got.sent_ms))
+    );
+    assert_eq!(
+        n0.mark_read(buyer.session.clone(), item_room.room, None)
+            .await?
+            .unread,
+        0
+    );
+    let (code, _) = rpc_code(
+        n2.mark_read(third.session.clone(), item_room.room, None)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(code, 6010, "only the room's members mark it read");
+    drop(inbox);
+
     eprintln!("--- delivery latency: send (node 0 / node 1) → the other side's subscription");
     let per_side = latency_messages();
     let received: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();

@@ -9,6 +9,7 @@ mod catalog;
 mod chat;
 mod cluster;
 mod faults;
+mod images;
 mod kakao;
 mod openrpc;
 mod operations;

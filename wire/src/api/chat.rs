@@ -21,7 +21,8 @@ pub trait ChatApi {
         counterpart: Option<PublicKey>,
     ) -> RpcResult<RoomView>;
 
-    /// The caller's rooms, newest first.
+    /// The caller's rooms, the one with the latest message first, each with the
+    /// caller's unread count.
     #[method(name = "rooms")]
     async fn rooms(&self, session_token: String) -> RpcResult<Vec<RoomView>>;
 
@@ -42,7 +43,23 @@ pub trait ChatApi {
         limit: Option<u32>,
     ) -> RpcResult<HistoryPage>;
 
+    /// Marks the room's messages before `upto` (all when omitted) read by the caller;
+    /// returns the room with the caller's unread count now.
+    #[method(name = "markRead")]
+    async fn mark_read(
+        &self,
+        session_token: String,
+        room: Hash,
+        upto: Option<u64>,
+    ) -> RpcResult<RoomView>;
+
     /// Every new message of the room as this node applies it (WebSocket only).
     #[subscription(name = "subscribe" => "message", unsubscribe = "unsubscribe", item = ChatMessage)]
     async fn subscribe_room(&self, session_token: String, room: Hash) -> SubscriptionResult;
+
+    /// Every new message of any of the caller's rooms (rooms opened later included) as
+    /// this node applies it: one subscription keeps a page's unread counts live
+    /// (WebSocket only).
+    #[subscription(name = "subscribeInbox" => "inbox", unsubscribe = "unsubscribeInbox", item = ChatMessage)]
+    async fn subscribe_inbox(&self, session_token: String) -> SubscriptionResult;
 }

@@ -432,7 +432,7 @@ pub fn all() -> Vec<MethodDoc> {
             .returns("room", "RoomView")
             .errors(CHAT)
             .errors(&[codes::CHAT_UNKNOWN_SUBJECT, codes::CHAT_BAD_COUNTERPART, codes::CHAT_TOO_MANY_ROOMS]),
-        call("chat_rooms", "The caller's rooms, newest first.")
+        call("chat_rooms", "The caller's rooms, the one with the latest message first, each with the caller's unread count.")
             .param("session_token", "string")
             .returns("rooms", "[RoomView]")
             .errors(CHAT),
@@ -450,6 +450,12 @@ pub fn all() -> Vec<MethodDoc> {
             .param("limit", "u32?")
             .returns("page", "HistoryPage")
             .errors(CHAT),
+        call("chat_markRead", "Marks the room's messages before `upto` (all when omitted) read by the caller; returns the room with the caller's unread count now.")
+            .param("session_token", "string")
+            .param("room", "Hash")
+            .param("upto", "u64?")
+            .returns("room", "RoomView")
+            .errors(CHAT),
     ]);
     let [subscribe, unsubscribe] = subscription(
         "chat_subscribe",
@@ -462,6 +468,20 @@ pub fn all() -> Vec<MethodDoc> {
         subscribe
             .param("session_token", "string")
             .param("room", "Hash")
+            .errors(CHAT)
+            .errors(&[codes::CHAT_TOO_MANY_SUBSCRIPTIONS]),
+    );
+    all.push(unsubscribe);
+    let [subscribe, unsubscribe] = subscription(
+        "chat_subscribeInbox",
+        "Every new message of any of the caller's rooms (rooms opened later included) as this node applies it (WebSocket only).",
+        "chat_inbox",
+        "ChatMessage",
+        "chat_unsubscribeInbox",
+    );
+    all.push(
+        subscribe
+            .param("session_token", "string")
             .errors(CHAT)
             .errors(&[codes::CHAT_TOO_MANY_SUBSCRIPTIONS]),
     );

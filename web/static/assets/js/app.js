@@ -11,6 +11,8 @@ import { renderLogin, renderMe, renderSignup, renderUpdate } from "./pages/accou
 import { renderItem, renderProduct, renderSearch } from "./pages/catalog.js";
 import { renderOrder, renderRaffle } from "./pages/raffle.js";
 import { renderSeller } from "./pages/seller.js";
+import { renderChat, renderChats } from "./pages/chat.js";
+import { connect as connectChat, unreadCount } from "./live.js";
 
 const ROUTES = [
   [/^\/?$/, renderHome],
@@ -24,6 +26,8 @@ const ROUTES = [
   [/^\/raffle\/(\d+)$/, renderRaffle],
   [/^\/seller$/, renderSeller],
   [/^\/order\/(\d+)$/, renderOrder],
+  [/^\/chat$/, renderChats],
+  [/^\/chat\/([0-9a-f]{64})$/, renderChat],
 ];
 
 function parseHash() {
@@ -44,6 +48,7 @@ function header(path) {
       h("li", navLink("/search", t("nav.search"), path === "/search")),
       loggedIn ? h("li", navLink("/me", t("nav.me"), path.startsWith("/me"))) : null,
       loggedIn ? h("li", navLink("/seller", t("nav.seller"), path === "/seller")) : null,
+      loggedIn ? h("li", chatLink(path)) : null,
       loggedIn
         ? h("li", h("button.link#logout", { type: "button", on: { click: logout } }, t("nav.logout")))
         : h("li", navLink("/login", t("nav.login"), path === "/login")),
@@ -60,6 +65,17 @@ function header(path) {
       h("a.brand", { href: "#/" }, h("span.logo", { "aria-hidden": "true" }, "◆"), t("app.name")),
       langButton),
     nav);
+}
+
+/** The header's chat link with the member's unread count (kept live by live.js). */
+function chatLink(path) {
+  const count = unreadCount();
+  const link = navLink("/chat", t("nav.chat"), path.startsWith("/chat"));
+  link.id = "nav-chat";
+  link.append(" ", h("span.unread-count", {
+    "data-chat-unread": "", "data-count": String(count), hidden: count === 0, "aria-label": t("chat.unreadLabel"),
+  }, count > 0 ? String(count) : ""));
+  return link;
 }
 
 async function logout() {
@@ -96,6 +112,7 @@ async function render() {
   if (flashText) add(flashEl, status("ok", flashText));
   fill(document.body, header(path), flashEl, main,
     h("footer.site", h("p", t("app.tagline")), h("p.chain#chain-info")));
+  connectChat();
   const route = ROUTES.find(([pattern]) => pattern.test(path));
   try {
     if (!route) {

@@ -9,6 +9,8 @@ import { verifyHistoryBundle } from "../verify.js";
 import { genesisChainId } from "../ledger.js";
 import { cardList, missedRevealsNotice, paymentPanel, productCard, productName, setHighlighter } from "./common.js";
 import { go } from "../nav.js";
+import { gallery, imagesVerdict } from "../images.js";
+import { chatButton } from "./chat.js";
 
 setHighlighter(highlighted);
 
@@ -123,20 +125,29 @@ export async function renderProduct(main, { params: [id] }) {
         }
       });
     }
-    return h("li.row-card",
+    const ask = session() && session().account !== item.owner
+      ? chatButton({ item: item.id }, t("chat.askOwner")) : null;
+    return h("li.row-card", { "data-item": String(item.id) },
       h("p.row-head",
         h("a.piece", { href: `#/item/${item.id}` }, t("product.piece", { k: item.edition, n: item.edition_size })),
         h("span.small", `${t("product.serial")} ${item.serial}`),
         h("strong.amount", item.listing_price ? won(item.listing_price) : t("product.notListed"))),
       h("p.small", `${t("common.owner")} `, ownerText(item.owner), " · ",
         item.lock.kind === "raffle" ? h("a", { href: `#/raffle/${item.lock.id}` }, lockText(item.lock)) : lockText(item.lock)),
-      buy ? h("p", buy) : null);
+      buy || ask ? h("p.actions", buy, ask) : null);
   });
   const sellerStanding = await rpc("seller_get", [p.seller]).catch(() => null);
+  // Each image counts once its bytes hash to a hash of the product as proven from the
+  // genesis (the first piece's proof bundle carries the product record).
+  const images = gallery(p.image_hashes, p.image_hashes.length
+    ? provenProduct(p.first_item).then((verdict) => verdict.product.image_hashes)
+    : Promise.resolve([]), { alt: productName(p) });
+  const imagesNote = h("div#images-verdict", { "aria-live": "polite" });
   add(main, 
     h("p.crumbs", h("a", { href: "#/search" }, t("nav.search"))),
     h("h1", h("span.brand", p.brand), " ", productName(p)),
     h("p.sub", lang() === "en" ? p.name_ko : p.name_en),
+    images.el, imagesNote,
     h("dl.facts",
       h("dt", t("seller.model")), h("dd", p.model),
       h("dt", t("seller.category")), h("dd", p.category),
@@ -150,6 +161,7 @@ export async function renderProduct(main, { params: [id] }) {
     h("section", { "aria-labelledby": "pieces-title" },
       h("h2#pieces-title", t("product.pieces")),
       h("ul.rows.pieces", rows)));
+  fill(imagesNote, imagesVerdict(await images.done));
 }
 
 // ---- Item: history and the badge ------------------------------------------------------------
@@ -167,6 +179,16 @@ async function trustedGenesis() {
     throw new Error(t("item.chainChanged", { got: chainId.slice(0, 12), pinned: pinned.slice(0, 12) }));
   }
   return { spec, chainId, firstUse: !pinned };
+}
+
+/**
+ * The verdict on piece `itemId`'s proof bundle (`proof_history`), checked here from the
+ * genesis: its `product` is the product record as proven, `image_hashes` included.
+ */
+export async function provenProduct(itemId) {
+  const trust = await trustedGenesis();
+  const bundle = await rpc("proof_history", [itemId]);
+  return verifyHistoryBundle(trust.spec, itemId, bundle.bundle);
 }
 
 function acquisitionText(acq) {
@@ -191,10 +213,16 @@ export async function renderItem(main, { params: [id] }) {
     }));
   };
   renderHistory(null);
+  let provenImages;
+  const proven = new Promise((resolve, reject) => { provenImages = { resolve, reject }; });
+  const images = gallery(product.image_hashes, proven, { alt: productName(product) });
+  const mine = session() && session().account === item.owner;
   add(main, 
     h("p.crumbs", h("a", { href: `#/product/${product.id}` }, `${product.brand} ${productName(product)}`)),
     h("h1", `${productName(product)} ${t("product.piece", { k: item.edition, n: item.edition_size })}`),
     badge,
+    images.el,
+    session() && !mine ? h("p.actions", chatButton({ item: itemId }, t("chat.askOwner"))) : null,
     h("dl.facts",
       h("dt", t("product.serial")), h("dd.serial", item.serial),
       h("dt", t("common.owner")), h("dd.current-owner", ownerText(item.owner)),
@@ -207,6 +235,7 @@ export async function renderItem(main, { params: [id] }) {
     const trust = await trustedGenesis();
     const bundle = await rpc("proof_history", [itemId]);
     const verdict = verifyHistoryBundle(trust.spec, itemId, bundle.bundle);
+    provenImages.resolve(verdict.product.image_hashes);
     badge.className = "badge-box ok";
     fill(badge, 
       h("p.verified", h("span.seal", { "aria-hidden": "true" }, "✔"), " ", t("item.verified")),
@@ -215,9 +244,12 @@ export async function renderItem(main, { params: [id] }) {
       trust.firstUse ? h("p.detail", t("item.chainPinned", { chain: trust.chainId.slice(0, 12) })) : null);
     renderHistory(verdict.history);
   } catch (error) {
+    provenImages.reject(error);
     badge.className = "badge-box error";
     fill(badge, h("p", t("item.verify.failed", { reason: errorMessage(error) })));
   }
+  // The images count toward "verified" only once their bytes match the proven hashes.
+  add(badge, imagesVerdict(await images.done));
 }
 
 export { paymentPanel };

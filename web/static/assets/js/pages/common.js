@@ -5,19 +5,24 @@ import { rpc } from "../rpc.js";
 import { add, busy, fill, h, status } from "../ui.js";
 import { session, token } from "../session.js";
 import { GENESIS_PARAM_DEFAULTS } from "../ledger.js";
+import { cardThumb } from "../images.js";
 
 export function productName(p) {
   if (lang() === "en") return p.name_en || p.name_ko;
   return p.name_ko || p.name_en;
 }
 
-/** A link card for a product (a search hit's `product`, or a ledger product record). */
+/**
+ * A link card for a product (a search hit's `product`, a recommendation, or a ledger
+ * product record), with its first image's thumbnail when it has one.
+ */
 export function productCard(p, { highlight, reason } = {}) {
   const id = p.product_id ?? p.id;
   const name = highlight ? (lang() === "en" ? highlight.name_en || highlight.name_ko : highlight.name_ko || highlight.name_en) : null;
+  const image = p.image ?? (p.image_hashes && p.image_hashes[0]);
   return h("li.card",
     h("a.card-link", { href: `#/product/${id}` },
-      h("div.thumb", { "aria-hidden": "true" }, (p.brand || "?").slice(0, 2).toUpperCase()),
+      cardThumb(image, (p.brand || "?").slice(0, 2).toUpperCase()),
       h("div.card-body",
         h("p.brand", p.brand),
         h("h3.name", name ? highlightNodes(name) : productName(p)),
@@ -87,7 +92,7 @@ export async function raffleCard(raffle) {
   }
   return h("li.card",
     h("a.card-link", { href: `#/raffle/${raffle.id}` },
-      h("div.thumb.raffle", { "aria-hidden": "true" }, "R"),
+      cardThumb(product && product.image_hashes[0], "R", ".raffle"),
       h("div.card-body",
         h("p.brand", product ? product.brand : t("raffle.title", { id: raffle.id })),
         h("h3.name", product ? productName(product) : t("raffle.title", { id: raffle.id })),

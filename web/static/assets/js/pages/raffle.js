@@ -4,10 +4,13 @@
 
 import { dateTime, errorMessage, t, won } from "../i18n.js";
 import { rpc } from "../rpc.js";
-import { add, busy, h, shortKey, status } from "../ui.js";
+import { add, busy, fill, h, shortKey, status } from "../ui.js";
 import { remembered, session, signAndSubmit, token } from "../session.js";
 import { go } from "../nav.js";
 import { missedRevealsNotice, paymentPanel, phaseText, productName, windowText } from "./common.js";
+import { gallery, imagesVerdict } from "../images.js";
+import { provenProduct } from "./catalog.js";
+import { chatButton } from "./chat.js";
 
 function entryOutcome(entry) {
   const o = entry.outcome;
@@ -34,8 +37,15 @@ export async function renderRaffle(main, { params: [id], isCurrent }) {
   const standing = await rpc("seller_get", [raffle.seller]).catch(() => null);
   const actions = h("div.actions#raffle-actions", { "aria-live": "polite" });
   const result = h("section.panel#raffle-result", { "aria-labelledby": "result-title", hidden: true });
+  // The first prize's pictures, checked against its product as proven from the genesis.
+  const hashes = first ? first.product.image_hashes : [];
+  const images = gallery(hashes, hashes.length
+    ? provenProduct(first.item.id).then((verdict) => verdict.product.image_hashes)
+    : Promise.resolve([]), { alt: first ? productName(first.product) : "" });
+  const imagesNote = h("div#images-verdict", { "aria-live": "polite" });
   add(main, 
     h("h1", first ? `${productName(first.product)}` : t("raffle.title", { id: raffleId })),
+    images.el, imagesNote,
     h("p.sub", t("raffle.title", { id: raffleId }), " · ", h("span.phase", { "data-phase": raffle.phase }, phaseText(raffle))),
     h("dl.facts",
       h("dt", t("raffle.price")), h("dd", won(raffle.spec.price)),
@@ -50,6 +60,7 @@ export async function renderRaffle(main, { params: [id], isCurrent }) {
         missedRevealsNotice(standing))),
     voidNotice(raffle), actions, result);
 
+  fill(imagesNote, imagesVerdict(await images.done));
   const account = session() && session().account;
   let mine = null;
   if (account) {
@@ -139,6 +150,7 @@ export async function renderRaffle(main, { params: [id], isCurrent }) {
 
 export async function renderOrder(main, { params: [id] }) {
   add(main, h("h1", t("pay.title")), paymentPanel(Number(id)),
+    session() ? h("p.actions", chatButton({ order: Number(id) }, t("chat.orderChat"))) : null,
     h("p", h("a", { href: "#/me" }, t("nav.me"))));
 }
 

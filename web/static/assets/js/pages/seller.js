@@ -6,11 +6,12 @@ import { errorMessage, t, won } from "../i18n.js";
 import { rpc } from "../rpc.js";
 import { add, busy, field, fill, h, input, status } from "../ui.js";
 import { remember, remembered, session, signAndSubmit, token } from "../session.js";
-import { plainHash, raffleCommitment } from "../ledger.js";
+import { raffleCommitment } from "../ledger.js";
 import { toHex } from "../borsh.js";
 import { randomBytes } from "../wallet.js";
 import { flash, go } from "../nav.js";
 import { genesisParams, missedRevealsNotice, phaseText, windowText } from "./common.js";
+import { ACCEPTED_TYPES, MAX_IMAGES, thumbUrl, uploadImage } from "../images.js";
 
 function form(id, children, onSubmit) {
   const el = h(`form#${id}.panel`, children);
@@ -46,7 +47,7 @@ function registerForm(onRegistered) {
   const price = input({ type: "number", name: "price", min: "1", inputmode: "numeric" });
   const description = h("textarea", { name: "description", rows: "3" });
   const serials = h("textarea", { name: "serials", rows: "4", spellcheck: "false" });
-  const images = h("input", { type: "file", name: "images", accept: "image/*", multiple: true });
+  const uploads = imageUploader();
   const list = h("input#list-for-sale", { type: "checkbox", name: "list_for_sale" });
   const statusEl = h("div", { "aria-live": "polite" });
   const button = h("button.primary", { type: "submit" }, t("seller.register"));
@@ -60,14 +61,14 @@ function registerForm(onRegistered) {
       field(t("seller.releaseDate"), release, { required: true }), field(t("seller.price"), price, { required: true })),
     field(t("seller.description"), description),
     field(t("seller.serials"), serials, { required: true }),
-    field(t("seller.images"), images),
+    field(t("seller.images"), uploads.input, { hint: t("seller.imagesHint") }),
+    uploads.list,
     h("div.field.check", list, h("label", { for: "list-for-sale" }, t("seller.listForSale"))),
     statusEl, button,
   ], async () => {
     try {
       const receipt = await busy(button, statusEl, async () => {
-        const imageHashes = [];
-        for (const file of images.files) imageHashes.push(toHex(plainHash(new Uint8Array(await file.arrayBuffer()))));
+        const imageHashes = await uploads.hashes();
         const spec = {
           brand: brand.value.trim(), model: model.value.trim(), name_ko: nameKo.value.trim(),
           name_en: nameEn.value.trim(), category: category.value.trim(),
@@ -86,6 +87,58 @@ function registerForm(onRegistered) {
       // Shown by busy().
     }
   });
+}
+
+/**
+ * The images of a registration: each file chosen is uploaded at once (the node strips
+ * its metadata and keeps it on every validator) and shown as its thumbnail; the
+ * registration names the stored images' hashes, in the order chosen.
+ */
+function imageUploader() {
+  const input = h("input#register-images", { type: "file", name: "images", accept: ACCEPTED_TYPES.join(","), multiple: true });
+  const list = h("ul.uploads#uploads", { "aria-live": "polite" });
+  const entries = [];
+  input.addEventListener("change", () => {
+    for (const file of input.files) {
+      if (entries.length >= MAX_IMAGES) {
+        list.append(h("li.upload.error", status("error", t("seller.imagesTooMany", { n: MAX_IMAGES }))));
+        break;
+      }
+      const row = h("li.upload", { "data-state": "uploading" }, h("span.upload-name", file.name), " ",
+        h("span.upload-state", t("seller.imageUploading")));
+      list.append(row);
+      const entry = { row, promise: null, hash: null };
+      entry.promise = uploadImage(file).then((uploaded) => {
+        entry.hash = uploaded.hash;
+        row.dataset.state = "uploaded";
+        row.dataset.hash = uploaded.hash;
+        const remove = h("button.link.small", { type: "button" }, t("seller.imageRemove"));
+        remove.addEventListener("click", () => {
+          entries.splice(entries.indexOf(entry), 1);
+          row.remove();
+        });
+        fill(row, h("img", { src: thumbUrl(uploaded.hash), alt: "", width: "64", height: "64" }),
+          h("span.upload-name", file.name), " ",
+          h("span.upload-state", t("seller.imageUploaded", { w: uploaded.image.width, h: uploaded.image.height })),
+          " ", remove);
+      }, (error) => {
+        entries.splice(entries.indexOf(entry), 1);
+        row.dataset.state = "error";
+        fill(row, h("span.upload-name", file.name), " ", status("error", error.message));
+      });
+      entries.push(entry);
+    }
+    input.value = "";
+  });
+  return {
+    input,
+    list,
+    /** The hashes of the uploaded images, once every upload in flight is done. */
+    async hashes() {
+      await Promise.all(entries.map((e) => e.promise));
+      return entries.filter((e) => e.hash).map((e) => e.hash);
+    },
+  };
 }
 
 function raffleForm(onCreated, params) {
