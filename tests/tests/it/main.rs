@@ -9,6 +9,7 @@ mod chat;
 mod cluster;
 mod faults;
 mod kakao;
+mod kakao_links;
 mod openrpc;
 mod operations;
 mod payments;
