@@ -271,6 +271,21 @@ impl Catalog {
         Ok(results)
     }
 
+    /// The brands and categories of the indexed products (see
+    /// [`SearchIndex::facets`](truffle_index::SearchIndex::facets)).
+    pub fn facets(&self) -> CatalogResult<truffle_index::Facets> {
+        if !self.inner.ready.load(Ordering::Acquire) {
+            return Err(CatalogError::NotReady {
+                indexed_height: self.synced_height(),
+            });
+        }
+        let guard = self.inner.index.read().expect("index lock poisoned");
+        let index = guard.as_ref().ok_or(CatalogError::NotReady {
+            indexed_height: None,
+        })?;
+        Ok(index.facets()?)
+    }
+
     /// The search document of a product, derived from the ledger as it is now (with
     /// the market state of its pieces).
     pub fn product(&self, product: u64) -> CatalogResult<ProductDoc> {

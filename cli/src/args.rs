@@ -64,7 +64,7 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Node(NodeCommand),
     /// Run a single-node development chain with demo data.
-    Dev(DevArgs),
+    Dev(Box<DevArgs>),
     /// Build, sign and submit a transaction.
     Tx(TxArgs),
     /// Read blocks, transactions, accounts and products from a node.
@@ -614,6 +614,37 @@ mod tests {
     fn cli_definition_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn dev_takes_the_node_flags() {
+        let cli = Cli::try_parse_from([
+            "truffle",
+            "dev",
+            "--reset",
+            "--config",
+            "node.toml",
+            "--rpc.listen",
+            "127.0.0.1:0",
+            "--kakao.secret-file",
+            "kakao.secret",
+            "--kakao.bot-id",
+            "bot-1",
+            "--payments.provider",
+            "sandbox",
+        ])
+        .unwrap();
+        let Command::Dev(args) = cli.command else {
+            panic!("not dev")
+        };
+        assert!(args.reset && !args.no_demo);
+        assert_eq!(
+            args.node.config.as_deref(),
+            Some(std::path::Path::new("node.toml"))
+        );
+        assert_eq!(args.node.rpc_listen.unwrap().port(), 0);
+        assert_eq!(args.node.kakao_bot_ids, vec!["bot-1".to_string()]);
+        assert!(args.node.kakao_secret_file.is_some());
     }
 
     #[test]

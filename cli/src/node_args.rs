@@ -264,27 +264,19 @@ pub(crate) struct NodeRunArgs {
     pub(crate) market: crate::commands::market::MarketArgs,
 }
 
-/// `truffle dev`
+/// `truffle dev`: the node's settings as `node run` takes them (a config file,
+/// `TRUFFLE_*` variables, flags: Kakao, payments, SMS, ...) over the development
+/// defaults; the chain is always the `dev` preset.
 #[derive(Debug, Args)]
 pub(crate) struct DevArgs {
-    /// Folder of the dev chain's data.
-    #[arg(
-        long = "data-dir",
-        env = "TRUFFLE_DATA_DIR",
-        default_value = "./truffle-dev-data"
-    )]
-    pub(crate) data_dir: PathBuf,
-    /// JSON-RPC, WebSocket and pages address.
-    #[arg(
-        long = "rpc.listen",
-        env = "TRUFFLE_RPC_LISTEN",
-        default_value = "127.0.0.1:9944"
-    )]
-    pub(crate) rpc_listen: SocketAddr,
     /// Start from an empty chain (deletes the data folder first).
     #[arg(long)]
     pub(crate) reset: bool,
     /// Do not load demo data.
     #[arg(long = "no-demo")]
     pub(crate) no_demo: bool,
+    /// The node's settings (default data folder ./truffle-dev-data, RPC on
+    /// 127.0.0.1:9944).
+    #[command(flatten)]
+    pub(crate) node: NodeRunArgs,
 }

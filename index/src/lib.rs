@@ -42,7 +42,7 @@ pub mod fixtures;
 mod tests;
 
 pub use error::{IndexError, Result};
-pub use search::{SearchIndex, META_FILE, SCHEMA_VERSION};
+pub use search::{Facet, Facets, SearchIndex, MAX_FACETS, META_FILE, SCHEMA_VERSION};
 pub use truffle_wire::search::{
     Availability, Filters, Highlight, LedgerRef, ProductDoc, QueryError, SearchHit, SearchQuery,
     SearchResults, SortOrder, DEFAULT_PAGE_SIZE, MAX_FILTER_CHARS, MAX_PAGE_SIZE, MAX_QUERY_CHARS,

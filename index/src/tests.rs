@@ -660,3 +660,50 @@ fn index_can_be_shared_between_threads() {
     shareable::<SearchIndex>();
     shareable::<SearchResults>();
 }
+
+#[test]
+fn facets_are_the_brands_and_categories_of_live_products() {
+    let mut whisky = doc(3, "Macallan", "맥캘란 18년", "Macallan 18");
+    whisky.category = "Whisky".into();
+    let mut index = index_of(vec![
+        doc(1, "Nike", "나이키 덩크", "Nike Dunk"),
+        doc(2, "New Balance", "뉴발란스 990", "New Balance 990"),
+        whisky,
+    ]);
+    let facets = index.facets().unwrap();
+    let brands: Vec<(&str, u64)> = facets
+        .brands
+        .iter()
+        .map(|f| (f.key.as_str(), f.products))
+        .collect();
+    assert_eq!(
+        brands,
+        vec![("macallan", 1), ("new balance", 1), ("nike", 1)]
+    );
+    let nike = facets.brands.iter().find(|f| f.key == "nike").unwrap();
+    assert!(nike.spellings.contains(&"나이키".to_string()), "{nike:?}");
+    let nb = facets
+        .brands
+        .iter()
+        .find(|f| f.key == "new balance")
+        .unwrap();
+    assert!(nb.spellings.contains(&"뉴발란스".to_string()), "{nb:?}");
+    let categories: Vec<&str> = facets.categories.iter().map(|f| f.key.as_str()).collect();
+    assert_eq!(categories, vec!["sneakers", "whisky"]);
+    let sneakers = &facets.categories[0];
+    assert_eq!(sneakers.products, 2);
+    assert!(sneakers.spellings.contains(&"스니커즈".to_string()));
+    // A product registered again under another brand leaves no trace of the old one.
+    index
+        .upsert(vec![doc(1, "Adidas", "아디다스 삼바", "adidas Samba")])
+        .unwrap();
+    index.commit(2).unwrap();
+    let brands: Vec<String> = index
+        .facets()
+        .unwrap()
+        .brands
+        .into_iter()
+        .map(|f| f.key)
+        .collect();
+    assert_eq!(brands, vec!["adidas", "macallan", "new balance"]);
+}

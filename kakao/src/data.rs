@@ -17,6 +17,68 @@ pub enum DataError {
     RateLimited,
 }
 
+/// What a product search asks for: the words left to match, and the filters the bot
+/// read from the utterance (see [`crate::filters`]). Unset filters do not restrict.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProductQuery {
+    /// Words to match against names, brand, model and category; empty to browse the
+    /// products the filters allow.
+    pub text: String,
+    /// Only this brand: a key from [`Vocabulary::brands`] (the catalog's spelling).
+    pub brand: Option<String>,
+    /// Only this category: a key from [`Vocabulary::categories`] ("sneakers").
+    pub category: Option<String>,
+    /// Only products with pieces for sale now.
+    pub in_stock: bool,
+    /// Price at least this, in won.
+    pub min_price: Option<u64>,
+    /// Price at most this, in won.
+    pub max_price: Option<u64>,
+}
+
+impl ProductQuery {
+    /// A query of words alone.
+    pub fn text(text: impl Into<String>) -> ProductQuery {
+        ProductQuery {
+            text: text.into(),
+            ..ProductQuery::default()
+        }
+    }
+
+    /// Whether any filter is set.
+    pub fn has_filters(&self) -> bool {
+        self.brand.is_some()
+            || self.category.is_some()
+            || self.in_stock
+            || self.min_price.is_some()
+            || self.max_price.is_some()
+    }
+
+    /// Whether the query asks for nothing at all (no words, no filters).
+    pub fn is_empty(&self) -> bool {
+        self.text.trim().is_empty() && !self.has_filters()
+    }
+}
+
+/// A brand or category the catalog holds, with the ways a user may write it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Term {
+    /// What the search's filter takes ("nike", "sneakers").
+    pub key: String,
+    /// Other spellings ("나이키", "Nike"); the key itself need not be repeated.
+    pub spellings: Vec<String>,
+}
+
+/// The brands and categories the catalog holds now: the words of an utterance that can
+/// become filters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Vocabulary {
+    /// Brands.
+    pub brands: Vec<Term>,
+    /// Categories.
+    pub categories: Vec<Term>,
+}
+
 /// A product found by search.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProductHit {
@@ -236,8 +298,20 @@ pub enum UnlinkOutcome {
 /// Methods may block (storage reads, index queries); the HTTP layer runs the bot off the
 /// async executor (e.g. `spawn_blocking`) and uses callback mode when it may be slow.
 pub trait BotData {
-    /// Products matching `query` (Korean or English), best first, at most `limit`.
-    fn search_products(&self, query: &str, limit: usize) -> Result<Vec<ProductHit>, DataError>;
+    /// Products matching the words and filters of `query` (Korean or English), best
+    /// first, at most `limit`.
+    fn search_products(
+        &self,
+        query: &ProductQuery,
+        limit: usize,
+    ) -> Result<Vec<ProductHit>, DataError>;
+
+    /// The brands and categories the catalog holds, so that the bot can read them in an
+    /// utterance as filters. The default knows none: brand words then stay search words,
+    /// and category words go by the bot's own table.
+    fn vocabulary(&self) -> Result<Vocabulary, DataError> {
+        Ok(Vocabulary::default())
+    }
 
     /// Raffles taking entries now, closing soonest first, at most `limit`.
     fn open_raffles(&self, limit: usize) -> Result<Vec<RaffleSummary>, DataError>;
@@ -277,10 +351,13 @@ macro_rules! forward_bot_data {
         impl<T: BotData + ?Sized> BotData for $ty {
             fn search_products(
                 &self,
-                query: &str,
+                query: &ProductQuery,
                 limit: usize,
             ) -> Result<Vec<ProductHit>, DataError> {
                 (**self).search_products(query, limit)
+            }
+            fn vocabulary(&self) -> Result<Vocabulary, DataError> {
+                (**self).vocabulary()
             }
             fn open_raffles(&self, limit: usize) -> Result<Vec<RaffleSummary>, DataError> {
                 (**self).open_raffles(limit)

@@ -164,8 +164,20 @@ fn compact(s: &str) -> String {
         .collect()
 }
 
-fn contains_any(haystack: &str, needles: &[&str]) -> bool {
-    needles.iter().any(|n| haystack.contains(n))
+/// Whether the utterance holds one of `needles`: Korean ones anywhere in its compact form
+/// (spacing varies), English ones as whole words ("link", not the "link" of a model
+/// code like "LINK-0001").
+fn contains_any(text: &str, compact: &str, needles: &[&str]) -> bool {
+    let lower = text.to_lowercase();
+    needles.iter().any(|n| {
+        if n.is_ascii() {
+            lower
+                .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.')))
+                .any(|word| word.trim_end_matches('.') == *n)
+        } else {
+            compact.contains(n)
+        }
+    })
 }
 
 const UNLINK_WORDS: &[&str] = &[
@@ -210,7 +222,15 @@ const ORDER_WORDS: &[&str] = &[
     "내결제",
     "구매확인",
 ];
-const RAFFLE_WORDS: &[&str] = &["래플", "응모", "추첨", "드로우", "raffle", "draw"];
+const RAFFLE_WORDS: &[&str] = &[
+    "래플",
+    "응모",
+    "추첨",
+    "드로우",
+    "raffle",
+    "raffles",
+    "draw",
+];
 const HELP_WORDS: &[&str] = &[
     "도움말",
     "메뉴",
@@ -267,36 +287,42 @@ pub fn parse_utterance(utterance: &str) -> Command {
     if c.len() == 6 && c.chars().all(|ch| ch.is_ascii_digit()) {
         return Command::Link { code: Some(c) };
     }
-    if contains_any(&c, UNLINK_WORDS) {
+    if contains_any(text, &c, UNLINK_WORDS) {
         return Command::Unlink;
     }
-    if contains_any(&c, LINK_WORDS) {
+    if contains_any(text, &c, LINK_WORDS) {
         return Command::Link {
             code: find_digits(text),
         };
     }
-    if contains_any(&c, VERIFY_WORDS) {
+    if contains_any(text, &c, VERIFY_WORDS) {
         return Command::Verify {
             serial: find_serial(text),
         };
     }
-    if contains_any(&c, ENTRY_WORDS) {
+    if contains_any(text, &c, ENTRY_WORDS) {
         return Command::MyEntries;
     }
-    if contains_any(&c, ORDER_WORDS) {
+    if contains_any(text, &c, ORDER_WORDS) {
         return Command::MyOrders;
     }
-    if contains_any(&c, RAFFLE_WORDS) {
+    if contains_any(text, &c, RAFFLE_WORDS) {
         return match raffle_number(text) {
             Some(raffle_id) => Command::RaffleDetail { raffle_id },
             None => Command::Raffles,
         };
     }
-    if contains_any(&c, HELP_WORDS) {
+    if contains_any(text, &c, HELP_WORDS) {
         return Command::Help;
     }
     if let Some(query) = search_query(text) {
         return Command::Search { query };
+    }
+    // "재고 있는 스니커즈", "under 100000 sneakers": filter words make it a search.
+    if crate::filters::mentions_filter(text) {
+        return Command::Search {
+            query: clean_query(text),
+        };
     }
     Command::Fallback {
         utterance: text.to_owned(),
@@ -483,6 +509,19 @@ mod tests {
             ),
             ("계정 연동", Command::Link { code: None }),
             ("연동 해제", Command::Unlink),
+            ("unlink", Command::Unlink),
+            (
+                "link 123456",
+                Command::Link {
+                    code: Some("123456".into()),
+                },
+            ),
+            (
+                "정품 확인 Nike/LINK-0001/LINK-0001-0003",
+                Command::Verify {
+                    serial: Some("Nike/LINK-0001/LINK-0001-0003".into()),
+                },
+            ),
             ("연동해제해줘", Command::Unlink),
             ("도움말", Command::Help),
             ("메뉴", Command::Help),

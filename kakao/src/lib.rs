@@ -10,7 +10,9 @@
 //! - [`validate`]: [`validate_response`], a checker of raw JSON against Kakao's documented
 //!   limits ([`limits`] cites the source).
 //! - [`intent`]: what the user asks, from buttons' `clientExtra`, block parameters, or the
-//!   Korean utterance.
+//!   Korean utterance; [`filters`]: the category, stock, brand and price words of a
+//!   search, read as the search's filters.
+//! - [`links`]: the site's stable addresses the answers link to.
 //! - [`bot`]: [`SkillBot`], answering from a [`BotData`] the node implements.
 //! - [`callback`]: callback mode for answers slower than Kakao's 5-second budget.
 //!
@@ -22,8 +24,10 @@ pub mod bot;
 pub mod callback;
 pub mod data;
 pub mod error;
+pub mod filters;
 pub mod intent;
 pub mod limits;
+pub mod links;
 pub mod request;
 pub mod response;
 pub mod text;
@@ -35,11 +39,14 @@ pub use callback::{
 };
 pub use data::{
     AuthenticityVerdict, BotData, DataError, EntryState, EntrySummary, LinkOutcome, LinkedMember,
-    MemberLookup, OrderState, OrderSummary, ProductHit, RaffleCloses, RaffleSummary, UnlinkOutcome,
+    MemberLookup, OrderState, OrderSummary, ProductHit, ProductQuery, RaffleCloses, RaffleSummary,
+    Term, UnlinkOutcome, Vocabulary,
 };
 pub use error::{parse_payload, SkillError};
+pub use filters::{read_search, ReadSearch};
 pub use intent::{route, Command};
 pub use limits::MAX_BODY_BYTES;
+pub use links::SiteLinks;
 pub use request::{EntityValue, KakaoUserKey, SkillPayload, UserKeyKind};
 pub use response::{
     BasicCard, Button, ButtonAction, Carousel, CarouselItems, CommerceCard, Component, ListCard,

@@ -91,10 +91,12 @@ fn every_payload_fixture_gets_an_answer_within_kakaos_limits() {
 #[test]
 fn product_search_shows_a_carousel_of_commerce_cards() {
     let v = answer("search_nike_dunk.json");
-    assert!(output(&v, 0, "simpleText")["text"]
-        .as_str()
-        .unwrap()
-        .contains("나이키 덩크"));
+    // "나이키" is a brand of the catalog: the search's brand filter, "덩크" its words.
+    let intro = output(&v, 0, "simpleText")["text"].as_str().unwrap();
+    assert!(
+        intro.contains("‘덩크’") && intro.contains("나이키"),
+        "{intro}"
+    );
     let carousel = output(&v, 1, "carousel");
     assert_eq!(carousel["type"], "commerceCard");
     let items = carousel["items"].as_array().unwrap();
@@ -127,7 +129,7 @@ fn jordan_question_cuts_long_names_and_uses_placeholder_images() {
     assert!(title.ends_with('…'));
     assert_eq!(
         long["thumbnails"][0]["imageUrl"],
-        "https://truffle.example/static/kakao-card.png"
+        "https://truffle.example/assets/kakao-card.png"
     );
 }
 
@@ -149,7 +151,7 @@ fn bad_links_of_a_product_are_left_out_not_sent() {
     assert_eq!(card["title"], "뉴발란스 990v6 그레이 메이드 인 USA");
     assert_eq!(
         card["thumbnails"][0]["imageUrl"],
-        "https://truffle.example/static/kakao-card.png"
+        "https://truffle.example/assets/kakao-card.png"
     );
     assert!(card.get("buttons").is_none(), "{card}");
     assert!(card["thumbnails"][0].get("link").is_none());
@@ -504,4 +506,105 @@ fn a_failing_data_source_gets_an_apology_not_an_error() {
             "{name}"
         );
     }
+}
+
+/// The product ids of an answer's cards (found by title: a card whose link was bad has
+/// no button).
+fn cards(v: &Value) -> Vec<(u64, String)> {
+    let products = FakeData::new().products;
+    output(v, 1, "carousel")["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|card| {
+            let title = card["title"].as_str().unwrap();
+            let id = products
+                .iter()
+                .find(|p| {
+                    p.name_ko == title
+                        || title
+                            .strip_suffix('…')
+                            .is_some_and(|t| p.name_ko.starts_with(t))
+                })
+                .unwrap_or_else(|| panic!("no product titled {title}"))
+                .product_id;
+            (id, card["description"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn category_and_stock_words_are_filters_not_search_words() {
+    // Issue 23: asked for limited sneakers still in stock, the bot once answered with an
+    // album, a sold-out console and a PlayStation.
+    let data = FakeData::new();
+    let bot = bot(data);
+    let v = answer_with(&bot, "search_filters_sneakers_in_stock.json");
+    let found = cards(&v);
+    assert!(!found.is_empty(), "{v:#}");
+    for (id, description) in &found {
+        assert_eq!(category_of(*id), "sneakers", "{id}: {description}");
+        assert!(description.contains("재고"), "{id} in stock: {description}");
+    }
+    assert!(!found.iter().any(|(id, _)| [3, 200, 201, 202].contains(id)));
+    let intro = output(&v, 0, "simpleText")["text"].as_str().unwrap();
+    assert!(intro.contains("스니커즈 · 재고 있음"), "{intro}");
+    assert_eq!(
+        bot.data().searches.lock().unwrap().last().unwrap(),
+        &ProductQuery {
+            category: Some("sneakers".into()),
+            in_stock: true,
+            ..ProductQuery::default()
+        }
+    );
+    // The same search on the site, for the rest of the results.
+    assert_eq!(
+        output(&v, 2, "textCard")["buttons"][0]["webLinkUrl"],
+        "https://truffle.example/search?category=sneakers&avail=available"
+    );
+}
+
+#[test]
+fn price_brand_and_category_words_together() {
+    let v = answer("search_filters_price_under.json");
+    // Consoles at 500,000 won at most: the sold-out Switch, not the PlayStation.
+    let found = cards(&v);
+    assert_eq!(found.iter().map(|c| c.0).collect::<Vec<_>>(), vec![201]);
+    let bot = bot(FakeData::new());
+    for (utterance, want) in [
+        ("게임기 재고 있어?", vec![202]),
+        ("재고 있는 닌텐도", vec![]),
+        ("앨범 10만원 이하", vec![200]),
+        ("하이브 앨범", vec![200]),
+    ] {
+        let mut payload = parse_payload(&fixture("search_jordan_question.json")).unwrap();
+        payload.user_request.utterance = utterance.into();
+        let v = assert_valid(utterance, &bot.answer(&payload));
+        if want.is_empty() {
+            let text = v.to_string();
+            assert!(
+                text.contains("찾지 못했어요") && text.contains("재고 있음"),
+                "{utterance}: {text}"
+            );
+            continue;
+        }
+        assert_eq!(
+            cards(&v).iter().map(|c| c.0).collect::<Vec<_>>(),
+            want,
+            "{utterance}"
+        );
+    }
+    // A brand filter that finds nothing is tried again as a word: a collaboration is
+    // registered under the other brand.
+    let mut payload = parse_payload(&fixture("search_jordan_question.json")).unwrap();
+    payload.user_request.utterance = "나이키 베이퍼와플 찾아줘".into();
+    let v = assert_valid("brand retry", &bot.answer(&payload));
+    assert_eq!(cards(&v).iter().map(|c| c.0).collect::<Vec<_>>(), vec![203]);
+    let searches = bot.data().searches.lock().unwrap().clone();
+    let last_two = &searches[searches.len() - 2..];
+    assert_eq!(last_two[0].brand.as_deref(), Some("나이키"));
+    assert_eq!(
+        (last_two[1].brand.as_deref(), last_two[1].text.as_str()),
+        (None, "나이키 베이퍼와플")
+    );
 }

@@ -16,7 +16,11 @@ struct Generated {
 }
 
 impl BotData for Generated {
-    fn search_products(&self, _: &str, limit: usize) -> Result<Vec<ProductHit>, DataError> {
+    fn search_products(
+        &self,
+        _: &ProductQuery,
+        limit: usize,
+    ) -> Result<Vec<ProductHit>, DataError> {
         Ok(self.products.iter().take(limit).cloned().collect())
     }
     fn open_raffles(&self, limit: usize) -> Result<Vec<RaffleSummary>, DataError> {

@@ -80,8 +80,9 @@ pub struct NodeConfig {
     pub kakao_secret_file: Option<PathBuf>,
     /// Kakao i Open Builder bot ids allowed to call the webhook (others get 403).
     pub kakao_bot_ids: Vec<String>,
-    /// The Truffle site the bot links to (`<site>/items/{id}`, ...); defaults to this
-    /// node's RPC address.
+    /// The Truffle site the bot links to (`<site>/products/{id}`, `<site>/account/kakao`,
+    /// ...: stable addresses the node redirects to its pages); defaults to the node's
+    /// public URL (`[market] public_url`), else the address its RPC server is bound to.
     pub kakao_site_url: Option<String>,
     /// Hosts (`host` or `host:port`) the webhook may POST callback answers to.
     pub kakao_callback_hosts: Vec<String>,
@@ -203,7 +204,22 @@ impl NodeConfig {
         file: Option<&std::path::Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<NodeConfig, ConfigError> {
-        let mut table = match file {
+        Self::load_over(&NodeConfig::default(), file, env)
+    }
+
+    /// Like [`NodeConfig::load`] with `base` in place of the defaults: `base`, then the
+    /// file, then the variables (`truffle dev` starts from its development settings).
+    pub fn load_over(
+        base: &NodeConfig,
+        file: Option<&std::path::Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<NodeConfig, ConfigError> {
+        let mut table = match toml::Value::try_from(base) {
+            Ok(toml::Value::Table(table)) => table,
+            Ok(_) => return Err(ConfigError::new("config", "not a table")),
+            Err(e) => return Err(ConfigError::new("config", e.to_string())),
+        };
+        let file_table = match file {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| {
                     ConfigError::new(&path.display().to_string(), format!("cannot read: {e}"))
@@ -219,6 +235,7 @@ impl NodeConfig {
             }
             None => toml::Table::new(),
         };
+        overlay(&mut table, file_table);
         apply_env(&mut table, env)?;
         let text =
             toml::to_string(&table).map_err(|e| ConfigError::new("config", e.to_string()))?;
@@ -328,6 +345,20 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
 
 /// Sets the keys named by `TRUFFLE_*` variables. A value is read as a TOML value
 /// (`300`, `true`, `["a", "b"]`), else taken as a string (`127.0.0.1:9944`).
+/// Puts the keys of `top` over `base`; tables (`[market]`) key by key.
+fn overlay(base: &mut toml::Table, top: toml::Table) {
+    for (key, value) in top {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(inner)), toml::Value::Table(top_inner)) => {
+                overlay(inner, top_inner)
+            }
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
 fn apply_env(
     table: &mut toml::Table,
     env: impl IntoIterator<Item = (String, String)>,
@@ -421,6 +452,44 @@ mod tests {
 
     fn comparable(config: &NodeConfig) -> toml::Value {
         toml::Value::try_from(config).unwrap()
+    }
+
+    #[test]
+    fn a_base_goes_under_the_file_and_the_variables() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("node.toml");
+        std::fs::write(
+            &file,
+            "raft_heartbeat_ms = 70\nkakao_bot_ids = [\"bot-1\"]\n[market]\nauto_draw_raffles = false\n",
+        )
+        .unwrap();
+        let base = NodeConfig {
+            chain: "dev".into(),
+            raft_heartbeat_ms: 50,
+            raft_election_min_ms: 150,
+            raft_election_max_ms: 300,
+            ..NodeConfig::default()
+        };
+        let config = NodeConfig::load_over(
+            &base,
+            Some(&file),
+            env(&[("TRUFFLE_RAFT_ELECTION_MAX_MS", "400")]),
+        )
+        .unwrap();
+        assert_eq!(config.chain, "dev", "the base");
+        assert_eq!(config.raft_election_min_ms, 150, "the base");
+        assert_eq!(config.raft_heartbeat_ms, 70, "the file over the base");
+        assert_eq!(config.kakao_bot_ids, vec!["bot-1".to_string()]);
+        assert!(!config.market.auto_draw_raffles, "a table key by key");
+        assert_eq!(
+            config.market.auto_expire_orders,
+            base.market.auto_expire_orders
+        );
+        assert_eq!(config.raft_election_max_ms, 400, "the variables last");
+        assert_eq!(
+            comparable(&NodeConfig::load_over(&NodeConfig::default(), None, env(&[])).unwrap()),
+            comparable(&NodeConfig::load(None, env(&[])).unwrap())
+        );
     }
 
     #[test]

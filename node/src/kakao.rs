@@ -19,7 +19,8 @@ pub mod data;
 pub mod link;
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, OnceLock};
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use truffle_clock::SharedClock;
@@ -118,7 +119,10 @@ impl WebhookReply {
 pub struct Kakao {
     secret_hash: Option<Hash>,
     bot_ids: BTreeSet<String>,
-    bot_config: BotConfig,
+    bot_config: RwLock<BotConfig>,
+    /// The site URL was configured (`kakao_site_url`, or the market's `public_url`), so
+    /// the RPC address does not replace it.
+    site_configured: bool,
     callback_hosts: BTreeSet<String>,
     answer_budget: Duration,
     code_ttl_ms: u64,
@@ -132,7 +136,7 @@ impl std::fmt::Debug for Kakao {
         f.debug_struct("Kakao")
             .field("enabled", &self.secret_hash.is_some())
             .field("bot_ids", &self.bot_ids)
-            .field("site", &self.bot_config.site_url)
+            .field("site", &self.site_url())
             .finish_non_exhaustive()
     }
 }
@@ -166,10 +170,15 @@ impl Kakao {
             }
             None => None,
         };
-        let site = config
+        // Where the bot's links point: the configured site, else the node's public URL,
+        // else its RPC address (made exact by `set_listen_address` once bound).
+        let configured = config
             .kakao_site_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", config.rpc_listen));
+            .or_else(|| config.market.public_url.clone());
+        let site = configured
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", loopback_if_unspecified(config.rpc_listen)));
         let bot_config = BotConfig::new(&site).map_err(|e| NodeError::Config(e.to_string()))?;
         let bot_ids: BTreeSet<String> = config
             .kakao_bot_ids
@@ -183,7 +192,8 @@ impl Kakao {
         Ok(Kakao {
             secret_hash,
             bot_ids,
-            bot_config,
+            bot_config: RwLock::new(bot_config),
+            site_configured: configured.is_some(),
             callback_hosts: config
                 .kakao_callback_hosts
                 .iter()
@@ -195,6 +205,29 @@ impl Kakao {
             callbacks: Arc::new(Semaphore::new(MAX_PENDING_CALLBACKS)),
             http: OnceLock::new(),
         })
+    }
+
+    /// The site the bot's links point to.
+    pub fn site_url(&self) -> String {
+        self.bot_config
+            .read()
+            .expect("lock poisoned")
+            .site_url
+            .clone()
+    }
+
+    /// Tells the bot where the RPC server (and so the pages) listens: unless a site URL
+    /// is configured, its links point to `http://<address>` (127.0.0.1 for an
+    /// unspecified address), the port the OS chose included.
+    pub fn set_listen_address(&self, address: SocketAddr) {
+        if self.site_configured {
+            return;
+        }
+        let site = format!("http://{}", loopback_if_unspecified(address));
+        match BotConfig::new(&site) {
+            Ok(config) => *self.bot_config.write().expect("lock poisoned") = config,
+            Err(error) => tracing::warn!(target: "kakao", %error, "cannot link to the RPC address"),
+        }
     }
 
     /// Whether the webhook is configured (a secret is set).
@@ -436,12 +469,23 @@ impl Kakao {
     }
 
     fn bot(&self, node: &Node) -> SkillBot<data::NodeBotData> {
+        let config = self.bot_config.read().expect("lock poisoned").clone();
         let data = data::NodeBotData::new(
             node.clone(),
             tokio::runtime::Handle::current(),
-            self.bot_config.site_url.clone(),
+            &config.site_url,
         );
-        SkillBot::new(data, self.bot_config.clone()).expect("the bot config was checked")
+        SkillBot::new(data, config).expect("the bot config was checked")
+    }
+}
+
+/// `address` with 127.0.0.1 for an unspecified IP (a node listening on 0.0.0.0 is
+/// reached on loopback from its own machine; a public site URL is configured).
+fn loopback_if_unspecified(address: SocketAddr) -> SocketAddr {
+    if address.ip().is_unspecified() {
+        SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), address.port())
+    } else {
+        address
     }
 }
 
@@ -675,6 +719,29 @@ mod tests {
             };
             assert!(Kakao::new(&config).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn links_point_to_the_configured_site_else_the_bound_address() {
+        let k = kakao(None, &[]);
+        k.set_listen_address("127.0.0.1:45678".parse().unwrap());
+        assert_eq!(k.site_url(), "https://truffle.example", "configured: kept");
+        let mut config = NodeConfig {
+            rpc_listen: "0.0.0.0:0".parse().unwrap(),
+            ..NodeConfig::default()
+        };
+        let k = Kakao::new(&config).unwrap();
+        assert_eq!(k.site_url(), "http://127.0.0.1:0");
+        k.set_listen_address("0.0.0.0:45678".parse().unwrap());
+        assert_eq!(k.site_url(), "http://127.0.0.1:45678");
+        config.market.public_url = Some("https://shop.example/".into());
+        let k = Kakao::new(&config).unwrap();
+        k.set_listen_address("127.0.0.1:45678".parse().unwrap());
+        assert_eq!(
+            k.site_url(),
+            "https://shop.example",
+            "the node's public URL"
+        );
     }
 
     #[test]

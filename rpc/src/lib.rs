@@ -168,6 +168,7 @@ pub async fn serve(
         listeners.push((listener, Listener::Admin));
     }
     node.market().set_listen_address(local_addr);
+    node.kakao().set_listen_address(local_addr);
     let (stop_handle, handle) = stop_channel();
     let module = rpc_module(node.clone());
     let rpc_metrics = Arc::new(RpcMetrics::new(module.method_names().map(str::to_owned)));

@@ -1,6 +1,8 @@
-//! The browser pages (`truffle-web`): `GET /` the app, `GET /assets/...` its files, and
+//! The browser pages (`truffle-web`): `GET /` the app, `GET /assets/...` its files,
 //! `GET /genesis.json` the chain's genesis spec, from which the pages check proof
-//! bundles (they hash it to the chain id and pin that id on first use).
+//! bundles (they hash it to the chain id and pin that id on first use), and the stable
+//! addresses of pages (`/products/27`, `/account/kakao`, ...: `truffle_web::DEEP_LINKS`),
+//! answered with `302` to the app's `#/…` route.
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -15,6 +17,38 @@ pub(crate) fn routes() -> Router<Node> {
         .route("/", get(file))
         .route("/assets/{*path}", get(file))
         .route("/genesis.json", get(genesis))
+        .route("/products/{id}", get(deep_link))
+        .route("/items/{id}", get(deep_link))
+        .route("/raffles", get(deep_link))
+        .route("/raffles/{id}", get(deep_link))
+        .route("/orders/{id}", get(deep_link))
+        .route("/account", get(deep_link))
+        .route("/account/{page}", get(deep_link))
+        .route("/search", get(deep_link))
+}
+
+/// A stable address: `302 Found` to the page's route, `404` for an address that is not
+/// one. Not cached: the table may change with the pages.
+async fn deep_link(request: Request) -> Response {
+    let uri = request.uri();
+    match truffle_web::deep_link(uri.path(), uri.query()) {
+        Some(target) => match HeaderValue::from_str(&target) {
+            Ok(location) => (
+                StatusCode::FOUND,
+                [
+                    (header::LOCATION, location),
+                    (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+                    (
+                        header::REFERRER_POLICY,
+                        HeaderValue::from_static("no-referrer"),
+                    ),
+                ],
+            )
+                .into_response(),
+            Err(_) => (StatusCode::NOT_FOUND, "not found").into_response(),
+        },
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
 }
 
 async fn file(request: Request) -> Response {

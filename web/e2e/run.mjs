@@ -89,7 +89,7 @@ async function until(what, fn, { timeoutMs = 30_000, everyMs = 500 } = {}) {
 async function startNode() {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build it first (cargo build -p truffle-cli)`);
   const dataDir = mkdtempSync(path.join(tmpdir(), "truffle-e2e-"));
-  node = spawn(BIN, ["dev", "--data-dir", dataDir, "--rpc.listen", "127.0.0.1:0"], {
+  node = spawn(BIN, ["dev", "--data-dir", dataDir, "--rpc.listen", "127.0.0.1:0", ...kakaoNodeArgs(dataDir)], {
     env: { ...process.env, TRUFFLE_LOG_FORMAT: "json", TRUFFLE_LOG: "info,openraft=warn,market=debug" },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -564,6 +564,131 @@ async function chatSteps({ sellerPage, buyer, itemId }) {
   });
 }
 
+// ---- The KakaoTalk bot: its links in the browser, and the link-code page -----------------------
+
+// `truffle dev` takes the node's Kakao flags (issue 23): the webhook is on in this run, and
+// its links point to this node (no site URL is given).
+const KAKAO_SECRET = "e2e-kakao-secret-7d41c0a9b3";
+const KAKAO_BOT = "65f1bf90e4b0d3a1c2b4e5ff";
+const KAKAO_USER = `e2e${RUN.toLowerCase()}`.padEnd(64, "0");
+
+function kakaoNodeArgs(dataDir) {
+  const secretFile = path.join(dataDir, "..", `${path.basename(dataDir)}.kakao-secret`);
+  writeFileSync(secretFile, `${KAKAO_SECRET}\n`);
+  return ["--kakao.secret-file", secretFile, "--kakao.bot-id", KAKAO_BOT];
+}
+
+/** What Kakao i Open Builder sends for `utterance` typed by the test's Kakao user. */
+function skillPayload(utterance, user = KAKAO_USER) {
+  return {
+    intent: { id: "e2e-intent", name: "폴백 블록" },
+    userRequest: {
+      timezone: "Asia/Seoul", params: { surface: "Kakaotalk.plusfriend" },
+      block: { id: "e2e-block", name: "폴백 블록" }, utterance, lang: "ko",
+      user: { id: user, type: "botUserKey", properties: { botUserKey: user, isFriend: true } },
+    },
+    bot: { id: KAKAO_BOT, name: "트러플" },
+    action: { id: "e2e-action", name: "truffle-skill", params: {}, detailParams: {}, clientExtra: {} },
+  };
+}
+
+/** The bot's answer to `utterance`. */
+async function askBot(utterance, user) {
+  const response = await fetch(`${base}/kakao/skill/${KAKAO_SECRET}`, {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(skillPayload(utterance, user)),
+  });
+  assert(response.status === 200, `the webhook answers ${utterance}: ${response.status}`);
+  return response.json();
+}
+
+/** Every web link (button or list item) of a bot answer. */
+function botLinks(answer) {
+  const out = [];
+  const walk = (v) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) {
+        if ((k === "webLinkUrl" || k === "web") && typeof x === "string") out.push(x);
+        else walk(x);
+      }
+    }
+  };
+  walk(answer);
+  return out;
+}
+
+/** Opens a link the bot sent as a KakaoTalk user would (a plain page load) and waits for its page. */
+async function openBotLink(page, url) {
+  await page.goto(url);
+  await page.waitForFunction(renderedAfter, 0);
+  return page.evaluate(() => location.hash);
+}
+
+async function kakaoSteps(buyerPage, buyer) {
+  await step("the bot's links open the right pages in the browser", async () => {
+    const answer = await askBot("한정판 스니커즈 아직 재고 있어?");
+    const product = botLinks(answer).find((u) => /\/products\/\d+$/.test(u));
+    assert(product && product.startsWith(`${base}/`), `a product link to this node: ${JSON.stringify(answer)}`);
+    const id = product.split("/").pop();
+    assert(await openBotLink(buyerPage, product) === `#/product/${id}`, "the product's route");
+    assert(await buyerPage.locator(".pieces").isVisible(), "the product page with its pieces");
+    const thumbnail = answer.template.outputs[1].carousel.items[0].thumbnails[0].imageUrl;
+    // Fetched by the browser's context (opened as a page, Chromium's image viewer would
+    // trip the node's Content-Security-Policy with its own inline styles).
+    const image = await buyerPage.request.get(thumbnail);
+    assert(image.status() === 200 && /^image\//.test(image.headers()["content-type"]), `the card image: ${thumbnail}`);
+    const raffles = botLinks(await askBot("진행중인 래플")).find((u) => u.endsWith("/raffles"));
+    assert(raffles, "the open raffles link");
+    assert(await openBotLink(buyerPage, raffles) === "#/search?raffle=1", "open raffles on the search page");
+    assert(await buyerPage.locator("#raffle-only").isChecked(), "the open-raffles filter on");
+    await shot(buyerPage, "21-bot-link-raffles");
+  });
+
+  await step("KakaoTalk link page: a code from the bot's link, the chat linked with it", async () => {
+    // An unlinked Kakao user asking for orders gets the link page's address.
+    const prompt = await askBot("내 주문");
+    const linkPage = botLinks(prompt).find((u) => u.endsWith("/account/kakao"));
+    assert(linkPage, `the link page in the prompt: ${JSON.stringify(prompt)}`);
+    // Opened in a tab that is not logged in (sessionStorage is per tab): login first,
+    // then back to the link page.
+    const guest = await newTab("kakao-guest");
+    assert(await openBotLink(guest, linkPage) === `#/login?next=${encodeURIComponent("/me/kakao")}`, "login first");
+    await guest.getByLabel("이메일").fill(buyer.email);
+    await guest.getByLabel("비밀번호").fill(PASSWORD);
+    await rendered(guest, () => guest.getByRole("button", { name: "로그인" }).last().click());
+    assert(await guest.evaluate(() => location.hash) === "#/me/kakao", "back on the link page after login");
+    await guest.close();
+    assert(await openBotLink(buyerPage, linkPage) === "#/me/kakao", "the link page's route");
+    assert(await buyerPage.locator("h1").textContent() === "카카오톡 연동", "the link page");
+    assert(await buyerPage.locator("nav a[href='#/me/kakao'][aria-current=page]").isVisible(), "in the header, current");
+    assert(await buyerPage.locator("#kakao-status [data-linked=false]").isVisible(), "not linked yet");
+    await buyerPage.locator("#kakao-get-code").click();
+    const code = await buyerPage.locator("#kakao-code").textContent({ timeout: 20_000 });
+    assert(/^\d{6}$/.test(code), `a 6-digit code: ${code}`);
+    assert((await buyerPage.locator(".kakao-message strong").textContent()) === `연동 ${code}`, "the message to send");
+    await shot(buyerPage, "22-kakao-link-code");
+    const linked = await askBot(`연동 ${code}`);
+    assert(JSON.stringify(linked).includes("연동이 완료"), `the chat is linked: ${JSON.stringify(linked)}`);
+    await rendered(buyerPage, () => buyerPage.locator("#kakao-refresh").click());
+    assert(await buyerPage.locator("#kakao-status [data-linked=true]").isVisible(), "linked on the page");
+    await shot(buyerPage, "23-kakao-linked");
+    // The same page in English.
+    await rendered(buyerPage, () => buyerPage.getByRole("button", { name: "English" }).click());
+    assert(await buyerPage.locator("h1").textContent() === "Link KakaoTalk", "English title");
+    await rendered(buyerPage, () => buyerPage.getByRole("button", { name: "한국어" }).click());
+    // Linked, the bot lists the member's orders; their links open the order.
+    const orders = botLinks(await askBot("내 주문"));
+    const order = orders.find((u) => /\/orders\/\d+$/.test(u));
+    assert(order, `an order link: ${orders}`);
+    assert(await openBotLink(buyerPage, order) === `#/order/${order.split("/").pop()}`, "the order's route");
+    assert(await buyerPage.locator(".pay .order-status[data-status=paid]").isVisible(), "the paid order");
+    const all = orders.find((u) => u.endsWith("/account/orders"));
+    assert(await openBotLink(buyerPage, all) === "#/me?show=payments", "My Page's payments");
+    assert(await buyerPage.evaluate(() => document.activeElement && document.activeElement.id) === "payments", "the payments shown first");
+    assert(await buyerPage.locator("#kakao-link").isVisible(), "My Page links to the KakaoTalk page");
+  });
+}
+
 // ---- The run ---------------------------------------------------------------------------------
 
 async function main() {
@@ -822,6 +947,8 @@ async function main() {
     assert(await buyerPage.locator(`#owned a[href="#/item/${boughtItem}"]`).count() === 1, "the bought piece owned");
     await shot(buyerPage, "18-mypage");
   });
+
+  await kakaoSteps(buyerPage, buyer);
 
   await step("buyer updates the profile", async () => {
     await open(buyerPage, "/me/edit");

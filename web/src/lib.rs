@@ -10,9 +10,17 @@
 //! - The pages talk to the node only through JSON-RPC (`POST /`). Keys are generated,
 //!   encrypted and used in the browser: the node never sees a member's private key.
 //!
+//! - [`deep_link`]: stable addresses (`/products/27`, `/account/kakao`) for links that
+//!   live outside the pages, such as the KakaoTalk bot's; the node redirects each to the
+//!   app's `#/…` route.
+//!
 //! This crate has no dependencies: the RPC crate serves [`asset`] with its own router.
 
 include!(concat!(env!("OUT_DIR"), "/assets.rs"));
+
+mod deep_link;
+
+pub use deep_link::{deep_link, DEEP_LINKS};
 
 /// An embedded file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +81,19 @@ mod tests {
             .unwrap()
             .mime
             .starts_with("text/javascript"));
+        // The KakaoTalk cards' image: a real PNG (its signature and size, 800 x 400).
+        let card = asset("/assets/kakao-card.png").expect("the card image");
+        assert_eq!(card.mime, "image/png");
+        assert_eq!(&card.bytes[..8], b"\x89PNG\r\n\x1a\n");
+        assert_eq!(&card.bytes[12..16], b"IHDR");
+        assert_eq!(
+            u32::from_be_bytes(card.bytes[16..20].try_into().unwrap()),
+            800
+        );
+        assert_eq!(
+            u32::from_be_bytes(card.bytes[20..24].try_into().unwrap()),
+            400
+        );
         assert_eq!(asset("/nope"), None);
         assert_eq!(asset("/assets/../index.html"), None);
     }

@@ -49,7 +49,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Genesis(command) => genesis::run(command),
         Command::Config(command) => node::run_config(command),
         Command::Node(command) => node::run(command).await,
-        Command::Dev(args) => dev::run(args).await,
+        Command::Dev(args) => dev::run(*args).await,
         Command::Tx(args) => tx::run(args).await,
         Command::Query(command) => query::run(command).await,
         Command::Testnet(command) => testnet::run(command).await,

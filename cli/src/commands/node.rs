@@ -7,7 +7,16 @@ use crate::commands::{run_until_signalled, Signals};
 
 /// The config file (or defaults), overridden by each flag or env var given.
 pub(crate) fn build_config(args: &NodeRunArgs) -> anyhow::Result<NodeConfig> {
-    let mut config = NodeConfig::load(args.config.as_deref(), std::env::vars())?;
+    build_config_over(args, &NodeConfig::default())
+}
+
+/// Like [`build_config`] over `base` instead of the defaults (`truffle dev`'s settings):
+/// `base` < the file < `TRUFFLE_*` variables < flags.
+pub(crate) fn build_config_over(
+    args: &NodeRunArgs,
+    base: &NodeConfig,
+) -> anyhow::Result<NodeConfig> {
+    let mut config = NodeConfig::load_over(base, args.config.as_deref(), std::env::vars())?;
     macro_rules! set {
         ($field:ident) => {
             if let Some(value) = &args.$field {

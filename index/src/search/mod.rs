@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::columnar::ColumnValues;
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
     STRING,
@@ -116,6 +116,31 @@ fn build_schema() -> (Schema, Fields) {
         image: b.add_text_field("image", STORED),
     };
     (b.build(), fields)
+}
+
+/// Most brands or categories [`SearchIndex::facets`] reports.
+pub const MAX_FACETS: usize = 2_000;
+
+/// A brand or category the indexed products hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Facet {
+    /// What the search's filter takes: the canonical form of the name as registered
+    /// ("nike", "new balance", "sneakers").
+    pub key: String,
+    /// How many products hold it.
+    pub products: u64,
+    /// Other spellings from the built-in table ("나이키" for `nike`).
+    pub spellings: Vec<String>,
+}
+
+/// The brands and categories of the indexed products, each at most [`MAX_FACETS`],
+/// in key order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Facets {
+    /// Brands.
+    pub brands: Vec<Facet>,
+    /// Categories.
+    pub categories: Vec<Facet>,
 }
 
 /// The product search read model: a tantivy index of [`ProductDoc`]s, derived from
@@ -426,6 +451,60 @@ impl SearchIndex {
             relaxed,
             indexed_height: self.indexed_height,
         })
+    }
+
+    /// The brands and categories the products of the last commit hold, with their
+    /// other spellings from the built-in table: what a brand or category filter can
+    /// take (the chatbot reads them in utterances).
+    pub fn facets(&self) -> Result<Facets> {
+        let searcher = self.reader.searcher();
+        Ok(Facets {
+            brands: self.facet(&searcher, self.fields.brand_key)?,
+            categories: self.facet(&searcher, self.fields.category_key)?,
+        })
+    }
+
+    fn facet(&self, searcher: &Searcher, field: Field) -> Result<Vec<Facet>> {
+        let mut keys = std::collections::BTreeSet::new();
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(field)?;
+            let mut terms = inverted
+                .terms()
+                .stream()
+                .map_err(tantivy::TantivyError::from)?;
+            while terms.advance() {
+                if let Ok(key) = std::str::from_utf8(terms.key()) {
+                    if !key.is_empty() {
+                        keys.insert(key.to_owned());
+                    }
+                }
+            }
+        }
+        let table = synonyms::table();
+        let mut out = Vec::new();
+        for key in keys {
+            if out.len() >= MAX_FACETS {
+                break;
+            }
+            // The term dictionary still holds terms of replaced documents until their
+            // segment is merged: count the live ones.
+            let query =
+                TermQuery::new(Term::from_field_text(field, &key), IndexRecordOption::Basic);
+            let products = searcher.search(&query, &Count)? as u64;
+            if products == 0 {
+                continue;
+            }
+            let spellings = table
+                .lookup(&key)
+                .map(|alternatives| alternatives.iter().map(|a| a.join(" ")).collect())
+                .unwrap_or_default();
+            out.push(Facet {
+                key,
+                products,
+                spellings,
+            });
+        }
+        Ok(out)
     }
 
     fn collect(

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::SkillBot;
 use crate::data::*;
+use crate::filters::{read_search, ReadSearch};
 use crate::intent::actions;
 use crate::limits::*;
 use crate::response::*;
@@ -16,32 +17,72 @@ const RAFFLE_LIST_LIMIT: usize = CAROUSEL_LIST_CARDS_MAX * LIST_CARD_ITEMS_CAROU
 const QUERY_MAX_CHARS: usize = 50;
 
 impl<D: BotData> SkillBot<D> {
-    /// Products matching `query`, or a prompt for one when it is empty.
-    pub(super) fn search(&self, query: &str) -> Result<SkillResponse, DataError> {
-        let query = clip_chars(query.trim(), QUERY_MAX_CHARS);
-        if query.is_empty() {
+    /// Products matching the words of `words` and the filters they hold (category,
+    /// stock, brand, price), or a prompt for words when there are none.
+    pub(super) fn search(&self, words: &str) -> Result<SkillResponse, DataError> {
+        let words = clip_chars(words.trim(), QUERY_MAX_CHARS);
+        if words.is_empty() {
             return Ok(SkillResponse::text(
-                "어떤 상품을 찾아 드릴까요?\n예) ‘나이키 덩크 찾아줘’, ‘조던1 있어?’, ‘뉴발란스 990 검색’",
+                "어떤 상품을 찾아 드릴까요?\n예) ‘나이키 덩크 찾아줘’, ‘재고 있는 스니커즈’, ‘10만원 이하 피규어’",
             )
             .with_quick_replies(vec![
                 QuickReply::message("나이키 덩크", "나이키 덩크 찾아줘"),
-                QuickReply::message("조던 1", "조던1 있어?"),
+                QuickReply::message("재고 있는 스니커즈", "재고 있는 스니커즈 보여줘"),
                 QuickReply::message("진행중인 래플", "진행중인 래플")
                     .with_extra(json!({"action": actions::RAFFLES})),
                 QuickReply::message("도움말", "도움말").with_extra(json!({"action": actions::HELP})),
             ]));
         }
-        let hits = self.data.search_products(&query, self.search_limit())?;
+        let read = self.read_search(&words);
+        let hits = self.find_products(&read)?;
+        let text = read.query.text.trim();
+        let summary = read.summary();
         if hits.is_empty() {
+            let asked = match (text.is_empty(), summary.is_empty()) {
+                (false, true) => format!("‘{text}’에 맞는 상품을"),
+                (false, false) => format!("‘{text}’({summary})에 맞는 상품을"),
+                (true, false) => format!("{summary} 조건에 맞는 상품을"),
+                (true, true) => format!("‘{words}’에 맞는 상품을"),
+            };
             return Ok(self.text_with_menu(format!(
-                "‘{query}’에 맞는 상품을 찾지 못했어요. 브랜드나 모델명으로 다시 검색해 보세요."
+                "{asked} 찾지 못했어요. 브랜드나 모델명, 조건을 바꿔 다시 검색해 보세요."
             )));
         }
-        let intro = format!(
-            "‘{query}’ 검색 결과 {}개예요.",
-            hits.len().min(CAROUSEL_ITEMS_MAX)
-        );
-        Ok(self.search_results(intro, &hits))
+        let n = hits.len().min(CAROUSEL_ITEMS_MAX);
+        let intro = match (text.is_empty(), summary.is_empty()) {
+            (false, true) => format!("‘{text}’ 검색 결과 {n}개예요."),
+            (false, false) => format!("‘{text}’ 검색 결과 {n}개예요. (조건: {summary})"),
+            (true, false) => format!("{summary} 상품 {n}개예요."),
+            (true, true) => format!("새로 등록된 상품 {n}개예요."),
+        };
+        Ok(self.search_results(intro, &hits, Some(&read.query)))
+    }
+
+    /// The filters in `words`, read against the catalog's brands and categories (the
+    /// bot's own table alone when the catalog cannot say).
+    pub(super) fn read_search(&self, words: &str) -> ReadSearch {
+        let vocabulary = self.data.vocabulary().unwrap_or_default();
+        read_search(words, &vocabulary)
+    }
+
+    /// Runs `read`'s query. A brand filter that finds nothing is tried again as a word
+    /// (a product may name a brand it is not registered under: "Nike x sacai").
+    pub(super) fn find_products(&self, read: &ReadSearch) -> Result<Vec<ProductHit>, DataError> {
+        let hits = self
+            .data
+            .search_products(&read.query, self.search_limit())?;
+        if !hits.is_empty() {
+            return Ok(hits);
+        }
+        match (&read.query.brand, &read.brand_words) {
+            (Some(_), Some(typed)) => {
+                let mut query = read.query.clone();
+                query.brand = None;
+                query.text = format!("{typed} {}", query.text).trim().to_owned();
+                self.data.search_products(&query, self.search_limit())
+            }
+            _ => Ok(hits),
+        }
     }
 
     /// Products shown per search, within what a carousel holds.
@@ -49,21 +90,38 @@ impl<D: BotData> SkillBot<D> {
         self.config.search_limit.clamp(1, CAROUSEL_ITEMS_MAX)
     }
 
-    /// `intro`, then the hits as a carousel of commerce cards.
-    pub(super) fn search_results(&self, intro: String, hits: &[ProductHit]) -> SkillResponse {
+    /// `intro`, then the hits as a carousel of commerce cards, then (for a search) a
+    /// link to the same search on the site, where the rest of the results are.
+    pub(super) fn search_results(
+        &self,
+        intro: String,
+        hits: &[ProductHit],
+        query: Option<&ProductQuery>,
+    ) -> SkillResponse {
         let cards = hits
             .iter()
             .take(CAROUSEL_ITEMS_MAX)
             .map(|h| self.product_card(h))
             .collect::<Vec<_>>();
-        SkillResponse::new(vec![
+        let mut outputs = vec![
             Component::simple_text(intro),
             Component::Carousel(Carousel {
                 items: CarouselItems::CommerceCard(cards),
                 header: None,
             }),
-        ])
-        .with_quick_replies(self.menu())
+        ];
+        if let Some(query) = query {
+            outputs.push(Component::TextCard(TextCard {
+                title: None,
+                description: Some("더 많은 결과와 필터는 Truffle 웹에서 볼 수 있어요.".to_owned()),
+                buttons: vec![Button::web_link(
+                    "웹에서 전체 보기",
+                    self.config.links().search(query),
+                )],
+                button_layout: None,
+            }));
+        }
+        SkillResponse::new(outputs).with_quick_replies(self.menu())
     }
 
     fn product_card(&self, hit: &ProductHit) -> CommerceCard {

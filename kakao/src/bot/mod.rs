@@ -12,6 +12,7 @@ use crate::data::*;
 use crate::error::SkillError;
 use crate::intent::{actions, looks_like_serial, route, Command};
 use crate::limits::*;
+use crate::links::SiteLinks;
 use crate::request::SkillPayload;
 use crate::response::*;
 use crate::text::{format_kst, is_http_url, truncate_chars};
@@ -52,21 +53,26 @@ pub struct ConfigError {
 }
 
 impl BotConfig {
-    /// The usual pages under `site_url` (`/account/kakao`, `/raffles`, `/account/raffles`,
-    /// `/account/orders`, `/static/kakao-card.png`).
+    /// The usual pages under `site_url` (see [`SiteLinks`]: `/account/kakao`, `/raffles`,
+    /// `/account/raffles`, `/account/orders`, `/assets/kakao-card.png`).
     pub fn new(site_url: &str) -> Result<Self, ConfigError> {
-        let base = site_url.trim_end_matches('/');
+        let links = SiteLinks::new(site_url);
         let config = BotConfig {
-            site_url: base.to_owned(),
-            link_page_url: format!("{base}/account/kakao"),
-            raffles_page_url: format!("{base}/raffles"),
-            entries_page_url: format!("{base}/account/raffles"),
-            orders_page_url: format!("{base}/account/orders"),
-            placeholder_image_url: format!("{base}/static/kakao-card.png"),
+            site_url: links.base().to_owned(),
+            link_page_url: links.link_page(),
+            raffles_page_url: links.raffles(),
+            entries_page_url: links.entries(),
+            orders_page_url: links.orders(),
+            placeholder_image_url: links.card_image(),
             search_limit: CAROUSEL_ITEMS_MAX,
         };
         config.check()?;
         Ok(config)
+    }
+
+    /// The site's addresses under `site_url`.
+    pub fn links(&self) -> SiteLinks {
+        SiteLinks::new(&self.site_url)
     }
 
     /// Checks every URL.
@@ -233,7 +239,7 @@ impl<D: BotData> SkillBot<D> {
         let card = TextCard {
             title: Some("카카오톡 계정 연동이 필요해요".to_owned()),
             description: Some(format!(
-                "{why}\n\n1. Truffle 웹에 로그인해 ‘내 정보 → 카카오톡 연동’에서 6자리 코드를 받으세요.\n2. 이 채팅방에 ‘연동 123456’처럼 코드를 보내 주세요."
+                "{why}\n\n1. 아래 ‘연동 코드 받기’를 눌러 Truffle 웹(마이페이지 → 카카오톡 연동)에서 6자리 코드를 받으세요.\n2. 이 채팅방에 ‘연동 123456’처럼 코드를 보내 주세요."
             )),
             buttons: vec![Button::web_link("연동 코드 받기", &self.config.link_page_url)],
             button_layout: None,
@@ -260,12 +266,16 @@ impl<D: BotData> SkillBot<D> {
         // 검색" asked what to look for): if the catalog knows it, answer with the products.
         // A failing search here is not worth an apology; the menu still helps.
         if is_search_candidate(u) {
-            if let Ok(hits) = self.data.search_products(u, self.search_limit()) {
-                if !hits.is_empty() {
-                    return self.search_results(
-                        format!("혹시 이 상품을 찾으셨나요? ‘{u}’ 검색 결과예요."),
-                        &hits,
-                    );
+            let read = self.read_search(u);
+            if !read.query.is_empty() {
+                if let Ok(hits) = self.find_products(&read) {
+                    if !hits.is_empty() {
+                        return self.search_results(
+                            format!("혹시 이 상품을 찾으셨나요? ‘{u}’ 검색 결과예요."),
+                            &hits,
+                            Some(&read.query),
+                        );
+                    }
                 }
             }
         }

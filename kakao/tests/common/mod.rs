@@ -16,6 +16,8 @@ pub struct FakeData {
     pub raffles: Vec<RaffleSummary>,
     /// Every member-specific call, with the key it was made for.
     pub member_calls: Mutex<Vec<(String, KakaoUserKey)>>,
+    /// Every search, as the bot asked it.
+    pub searches: Mutex<Vec<ProductQuery>>,
     pub fail: bool,
 }
 
@@ -90,6 +92,31 @@ impl FakeData {
                 199_000,
             ));
         }
+        // The catalog: an album, a sold-out console and a PlayStation beside
+        // the sneakers.
+        products.push(product(200, "뉴진스 2nd EP 한정판 앨범", "HYBE", 45_000));
+        products.push(ProductHit {
+            available: 0,
+            ..product(
+                201,
+                "닌텐도 스위치 OLED 젤다 에디션 (한정판)",
+                "닌텐도",
+                429_000,
+            )
+        });
+        products.push(product(
+            202,
+            "플레이스테이션 5 30주년 한정판",
+            "소니",
+            899_000,
+        ));
+        // A collaboration registered under the other brand.
+        products.push(product(
+            203,
+            "나이키 x 사카이 베이퍼와플",
+            "사카이",
+            329_000,
+        ));
         let raffles = (1..=7)
             .map(|i| raffle(i, &format!("나이키 덩크 로우 한정 {i}차 래플"), i))
             .collect();
@@ -97,6 +124,7 @@ impl FakeData {
             products,
             raffles,
             member_calls: Mutex::new(Vec::new()),
+            searches: Mutex::new(Vec::new()),
             fail: false,
         }
     }
@@ -121,6 +149,15 @@ impl FakeData {
     }
 }
 
+/// The fake catalog's category of a product.
+pub fn category_of(product_id: u64) -> &'static str {
+    match product_id {
+        200 => "kpop",
+        201 | 202 => "games",
+        _ => "sneakers",
+    }
+}
+
 fn squash(s: &str) -> String {
     s.chars()
         .filter(|c| !c.is_whitespace())
@@ -129,20 +166,66 @@ fn squash(s: &str) -> String {
 }
 
 impl BotData for FakeData {
-    fn search_products(&self, query: &str, limit: usize) -> Result<Vec<ProductHit>, DataError> {
+    fn search_products(
+        &self,
+        query: &ProductQuery,
+        limit: usize,
+    ) -> Result<Vec<ProductHit>, DataError> {
         self.check()?;
-        let q = squash(query);
+        self.searches.lock().unwrap().push(query.clone());
+        // Every word must be in a name, or be the brand.
+        let words: Vec<String> = query.text.split_whitespace().map(squash).collect();
         Ok(self
             .products
             .iter()
             .filter(|p| {
-                squash(&p.name_ko).contains(&q)
-                    || p.name_en.as_deref().is_some_and(|e| squash(e).contains(&q))
-                    || squash(&p.brand) == q
+                words.iter().all(|q| {
+                    squash(&p.name_ko).contains(q)
+                        || p.name_en.as_deref().is_some_and(|e| squash(e).contains(q))
+                        || squash(&p.brand) == *q
+                })
             })
+            .filter(|p| {
+                query
+                    .brand
+                    .as_ref()
+                    .is_none_or(|b| squash(&p.brand) == squash(b))
+            })
+            .filter(|p| {
+                query
+                    .category
+                    .as_ref()
+                    .is_none_or(|c| category_of(p.product_id) == c)
+            })
+            .filter(|p| !query.in_stock || p.available > 0)
+            .filter(|p| query.min_price.is_none_or(|m| p.price_krw >= m))
+            .filter(|p| query.max_price.is_none_or(|m| p.price_krw <= m))
             .take(limit)
             .cloned()
             .collect())
+    }
+
+    fn vocabulary(&self) -> Result<Vocabulary, DataError> {
+        self.check()?;
+        let term = |key: &str, spellings: &[&str]| Term {
+            key: key.to_owned(),
+            spellings: spellings.iter().map(|s| s.to_string()).collect(),
+        };
+        Ok(Vocabulary {
+            brands: vec![
+                term("나이키", &["nike"]),
+                term("조던", &["jordan"]),
+                term("뉴발란스", &["new balance"]),
+                term("HYBE", &["하이브"]),
+                term("닌텐도", &["nintendo"]),
+                term("소니", &["sony"]),
+            ],
+            categories: vec![
+                term("sneakers", &["스니커즈"]),
+                term("kpop", &[]),
+                term("games", &["게임"]),
+            ],
+        })
     }
 
     fn open_raffles(&self, limit: usize) -> Result<Vec<RaffleSummary>, DataError> {

@@ -7,11 +7,11 @@
 
 use std::collections::HashMap;
 
-use truffle_index::SearchQuery;
+use truffle_index::{Availability, Filters, SearchQuery, SortOrder};
 use truffle_kakao::{
     AuthenticityVerdict, BotData, DataError, EntryState, EntrySummary, KakaoUserKey, LinkOutcome,
-    LinkedMember, MemberLookup, OrderState, OrderSummary, ProductHit, RaffleCloses, RaffleSummary,
-    UnlinkOutcome,
+    LinkedMember, MemberLookup, OrderState, OrderSummary, ProductHit, ProductQuery, RaffleCloses,
+    RaffleSummary, SiteLinks, Term, UnlinkOutcome, Vocabulary,
 };
 use truffle_ledger::limits::normalize_serial;
 use truffle_ledger::state::{decode_record, keys, StateView};
@@ -38,13 +38,13 @@ const ASSUMED_BLOCK_MS: u64 = 1_000;
 pub struct NodeBotData {
     node: Node,
     runtime: tokio::runtime::Handle,
-    site: String,
+    links: SiteLinks,
 }
 
 impl std::fmt::Debug for NodeBotData {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NodeBotData")
-            .field("site", &self.site)
+            .field("site", &self.links.base())
             .finish_non_exhaustive()
     }
 }
@@ -67,11 +67,11 @@ pub fn masked_name(name: &str) -> String {
 
 impl NodeBotData {
     /// Reads `node`; blocking calls run on `runtime`; links point under `site`.
-    pub fn new(node: Node, runtime: tokio::runtime::Handle, site: String) -> Self {
+    pub fn new(node: Node, runtime: tokio::runtime::Handle, site: &str) -> Self {
         NodeBotData {
             node,
             runtime,
-            site: site.trim_end_matches('/').to_owned(),
+            links: SiteLinks::new(site),
         }
     }
 
@@ -88,7 +88,7 @@ impl NodeBotData {
 
     /// The card thumbnail of an image the ledger names (`None`: the bot's placeholder).
     fn thumb_url(&self, image: Option<&Hash>) -> Option<String> {
-        image.map(|hash| format!("{}{}", self.site, truffle_wire::images::thumb_path(hash)))
+        image.map(|hash| format!("{}{}", self.links.base(), truffle_wire::images::thumb_path(hash)))
     }
 
     fn product_name(product: &Product) -> String {
@@ -140,21 +140,25 @@ impl NodeBotData {
             brand: product.brand.clone(),
             price_krw: product.price,
             image_url: self.thumb_url(product.image_hashes.first()),
-            page_url: format!("{}/products/{}", self.site, product.id),
+            page_url: self.links.product(product.id),
             available,
         })
     }
 
     /// Search without the index (while it is being built): the newest products whose
-    /// names, brand or model hold every word.
-    fn scan_products(&self, query: &str, limit: usize) -> Result<Vec<ProductHit>, DataError> {
+    /// names, brand or model hold every word and that pass the filters.
+    fn scan_products(
+        &self,
+        query: &ProductQuery,
+        limit: usize,
+    ) -> Result<Vec<ProductHit>, DataError> {
         let squash = |s: &str| -> String {
             s.chars()
                 .filter(|c| !c.is_whitespace())
                 .flat_map(char::to_lowercase)
                 .collect()
         };
-        let words: Vec<String> = query.split_whitespace().map(squash).collect();
+        let words: Vec<String> = query.text.split_whitespace().map(squash).collect();
         let counters: Counters = self
             .read("counters", &keys::counters())?
             .unwrap_or_default();
@@ -172,9 +176,25 @@ impl NodeBotData {
                 "{} {} {} {}",
                 product.name_ko, product.name_en, product.brand, product.model
             ));
-            if !words.is_empty() && words.iter().all(|w| haystack.contains(w.as_str())) {
-                hits.push(self.hit_from_product(&product)?);
+            let passes = words.iter().all(|w| haystack.contains(w.as_str()))
+                && query
+                    .brand
+                    .as_ref()
+                    .is_none_or(|b| squash(b) == squash(&product.brand))
+                && query
+                    .category
+                    .as_ref()
+                    .is_none_or(|c| squash(c) == squash(&product.category))
+                && query.min_price.is_none_or(|m| product.price >= m)
+                && query.max_price.is_none_or(|m| product.price <= m);
+            if !passes {
+                continue;
             }
+            let hit = self.hit_from_product(&product)?;
+            if query.in_stock && hit.available == 0 {
+                continue;
+            }
+            hits.push(hit);
         }
         Ok(hits)
     }
@@ -211,7 +231,7 @@ impl NodeBotData {
             entry_count: raffle.entry_count,
             prizes: raffle.spec.items.len() as u32,
             image_url,
-            page_url: format!("{}/raffles/{}", self.site, raffle.id),
+            page_url: self.links.raffle(raffle.id),
         })
     }
 
@@ -237,11 +257,29 @@ impl NodeBotData {
 }
 
 impl BotData for NodeBotData {
-    fn search_products(&self, query: &str, limit: usize) -> Result<Vec<ProductHit>, DataError> {
+    fn search_products(
+        &self,
+        query: &ProductQuery,
+        limit: usize,
+    ) -> Result<Vec<ProductHit>, DataError> {
         let limit = limit.clamp(1, 100);
         let search = SearchQuery {
+            text: query.text.clone(),
+            filters: Filters {
+                brand: query.brand.clone(),
+                category: query.category.clone(),
+                min_price: query.min_price,
+                max_price: query.max_price,
+                has_open_raffle: None,
+                availability: if query.in_stock {
+                    Availability::Available
+                } else {
+                    Availability::Any
+                },
+            },
+            sort: SortOrder::Relevance,
+            page: 1,
             page_size: limit as u32,
-            ..SearchQuery::text(query)
         };
         match self.node.catalog().search(&search) {
             Ok(results) => Ok(results
@@ -260,7 +298,7 @@ impl BotData for NodeBotData {
                         brand: doc.brand,
                         price_krw: doc.price,
                         image_url: self.thumb_url(doc.image.as_ref()),
-                        page_url: format!("{}/products/{}", self.site, doc.product_id),
+                        page_url: self.links.product(doc.product_id),
                         available: doc.available,
                     }
                 })
@@ -269,6 +307,29 @@ impl BotData for NodeBotData {
             Err(CatalogError::InvalidQuery(_)) => Ok(Vec::new()),
             Err(error) => Err(unavailable(error)),
         }
+    }
+
+    fn vocabulary(&self) -> Result<Vocabulary, DataError> {
+        let facets = match self.node.catalog().facets() {
+            Ok(facets) => facets,
+            // While the index is rebuilt the bot reads no brands, and categories by its
+            // own table.
+            Err(CatalogError::NotReady { .. }) => return Ok(Vocabulary::default()),
+            Err(error) => return Err(unavailable(error)),
+        };
+        let terms = |facets: Vec<truffle_index::Facet>| {
+            facets
+                .into_iter()
+                .map(|f| Term {
+                    key: f.key,
+                    spellings: f.spellings,
+                })
+                .collect()
+        };
+        Ok(Vocabulary {
+            brands: terms(facets.brands),
+            categories: terms(facets.categories),
+        })
     }
 
     fn open_raffles(&self, limit: usize) -> Result<Vec<RaffleSummary>, DataError> {
@@ -385,7 +446,7 @@ impl BotData for NodeBotData {
                     .map(Self::product_name)
                     .unwrap_or_else(|| format!("래플 #{raffle_id}")),
                 state,
-                page_url: Some(format!("{}/raffles/{raffle_id}", self.site)),
+                page_url: Some(self.links.raffle(raffle_id)),
             });
         }
         Ok(MemberLookup::Linked {
@@ -432,7 +493,7 @@ impl BotData for NodeBotData {
                 paid_via: order.payment.as_ref().map(|p| p.provider.clone()),
                 pay_by_unix_ms: (order.status == OrderStatus::Pending)
                     .then_some(order.expires_at_ms),
-                page_url: Some(format!("{}/orders/{}", self.site, order.id)),
+                page_url: Some(self.links.order(order.id)),
             });
         }
         Ok(MemberLookup::Linked { member, data: out })
@@ -486,7 +547,7 @@ impl BotData for NodeBotData {
             registered_height: product.registered.height,
             tx_hash: product.registered.tx_hash.to_hex(),
             image_url: self.thumb_url(product.image_hashes.first()),
-            page_url: Some(format!("{}/items/{item_id}", self.site)),
+            page_url: Some(self.links.item(item_id)),
         })
     }
 

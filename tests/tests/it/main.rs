@@ -11,6 +11,7 @@ mod cluster;
 mod faults;
 mod images;
 mod kakao;
+mod kakao_links;
 mod openrpc;
 mod operations;
 mod payments;

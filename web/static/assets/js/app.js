@@ -13,6 +13,7 @@ import { renderOrder, renderRaffle } from "./pages/raffle.js";
 import { renderSeller } from "./pages/seller.js";
 import { renderChat, renderChats } from "./pages/chat.js";
 import { connect as connectChat, unreadCount } from "./live.js";
+import { KAKAO_ROUTE, renderKakao } from "./pages/kakao.js";
 
 const ROUTES = [
   [/^\/?$/, renderHome],
@@ -20,6 +21,7 @@ const ROUTES = [
   [/^\/signup$/, renderSignup],
   [/^\/me$/, renderMe],
   [/^\/me\/edit$/, renderUpdate],
+  [/^\/me\/kakao$/, renderKakao],
   [/^\/search$/, renderSearch],
   [/^\/product\/(\d+)$/, renderProduct],
   [/^\/item\/(\d+)$/, renderItem],
@@ -46,7 +48,8 @@ function header(path) {
     h("ul",
       h("li", navLink("/", t("nav.main"), path === "/" || path === "")),
       h("li", navLink("/search", t("nav.search"), path === "/search")),
-      loggedIn ? h("li", navLink("/me", t("nav.me"), path.startsWith("/me"))) : null,
+      loggedIn ? h("li", navLink("/me", t("nav.me"), path.startsWith("/me") && path !== KAKAO_ROUTE)) : null,
+      loggedIn ? h("li", navLink(KAKAO_ROUTE, t("nav.kakao"), path === KAKAO_ROUTE)) : null,
       loggedIn ? h("li", navLink("/seller", t("nav.seller"), path === "/seller")) : null,
       loggedIn ? h("li", chatLink(path)) : null,
       loggedIn
@@ -127,7 +130,13 @@ async function render() {
   // A page that sent the browser elsewhere (go()) is not the finished page: the next
   // render is.
   if (ticket === renderCount && location.hash === rendering) main.removeAttribute("aria-busy");
-  if (ticket === renderCount && renderCount > 1) {
+  // A page may name the part to show first (My Page's `?show=payments`); else its heading.
+  const focusTarget = main.dataset.focus && main.querySelector(main.dataset.focus);
+  if (ticket === renderCount && focusTarget) {
+    focusTarget.tabIndex = -1;
+    focusTarget.focus({ preventScroll: true });
+    focusTarget.scrollIntoView({ block: "start" });
+  } else if (ticket === renderCount && renderCount > 1) {
     const heading = main.querySelector("h1");
     if (heading) {
       heading.tabIndex = -1;

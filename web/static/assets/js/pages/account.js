@@ -11,7 +11,9 @@ import { flash, go } from "../nav.js";
 function requireLogin(main) {
   if (session()) return true;
   flash(t("error.3014"));
-  go("/login");
+  // Back to this page after logging in (a link from KakaoTalk lands here logged out).
+  const here = location.hash.replace(/^#/, "").split("?")[0] || "/me";
+  go(`/login?next=${encodeURIComponent(here)}`);
   add(main, status("info", t("error.3014")));
   return false;
 }
@@ -57,7 +59,14 @@ function importKeyControl(account, password, after) {
   return h("div.panel", status("info", t("login.noWallet")), field(t("login.importKey"), file), statusEl);
 }
 
-export async function renderLogin(main) {
+/** Where to go after logging in: `?next=` when it is one of the pages' own routes. */
+function afterLogin(query) {
+  const next = query && query.get("next");
+  return next && /^\/[a-z0-9/]*$/.test(next) && !next.startsWith("//") ? next : "/me";
+}
+
+export async function renderLogin(main, { query } = {}) {
+  const next = afterLogin(query);
   const email = input({ type: "email", name: "email", autocomplete: "email" });
   const password = input({ type: "password", name: "password", autocomplete: "current-password" });
   const statusEl = h("div.form-status", { "aria-live": "polite" });
@@ -74,11 +83,11 @@ export async function renderLogin(main) {
       const hasKey = await unlockAfterLogin(loggedIn.account, password.value);
       if (!hasKey) {
         fill(statusEl, status("ok", t("login.done")));
-        fill(extra, importKeyControl(loggedIn.account, password.value, () => go("/me")));
+        fill(extra, importKeyControl(loggedIn.account, password.value, () => go(next)));
         return;
       }
       flash(t("login.done"));
-      go("/me");
+      go(next);
     } catch {
       // busy() showed the error.
     }
@@ -223,8 +232,13 @@ function outcomeText(entry) {
   return t(`me.outcome.${o.outcome}`);
 }
 
-export async function renderMe(main) {
+/** My Page's sections a link may ask to show first (`#/me?show=payments`). */
+const SHOWABLE = ["payments", "entries", "owned", "kakao"];
+
+export async function renderMe(main, { query } = {}) {
   if (!requireLogin(main)) return;
+  const show = query && query.get("show");
+  if (SHOWABLE.includes(show)) main.dataset.focus = `#${show}`;
   const member = await me({ fresh: true });
   if (!member) {
     go("/login");
@@ -248,6 +262,9 @@ export async function renderMe(main) {
     h("h2#entries-title", t("me.entries")), h("p.loading", t("common.loading")));
   const owned = h("section.panel#owned", { "aria-labelledby": "owned-title" },
     h("h2#owned-title", t("me.owned")), h("p.loading", t("common.loading")));
+  const kakao = h("section.panel#kakao", { "aria-labelledby": "kakao-title" },
+    h("h2#kakao-title", t("me.kakao")), h("p", t("me.kakaoNote")),
+    h("p.actions", h("a.button#kakao-link", { href: "#/me/kakao" }, t("me.kakaoLink"))));
   const danger = h("section.panel.danger#withdraw", { "aria-labelledby": "withdraw-title" },
     h("h2#withdraw-title", t("me.withdraw")), h("p", t("me.withdrawNote")));
   const withdrawStatus = h("div", { "aria-live": "polite" });
@@ -255,7 +272,7 @@ export async function renderMe(main) {
   withdrawButton.addEventListener("click", () => withdraw(member, withdrawButton, withdrawStatus));
   add(danger, withdrawStatus, h("p.actions", withdrawButton));
 
-  add(main, h("h1", t("me.title")), profile, payments, entries, owned, danger);
+  add(main, h("h1", t("me.title")), profile, payments, entries, owned, kakao, danger);
 
   const history = rpc("payment_history", [token(), { page: 1, page_size: 100 }]);
   await Promise.all([
