@@ -22,7 +22,7 @@
 
 use crate::crypto::{Keypair, PublicKey};
 use crate::hash::{domain, Hash};
-use crate::types::VrfProof;
+use crate::types::{RaffleRandomness, VrfProof};
 use crate::vrf::{self, OUTPUT_LEN};
 
 /// What every validator proves its VRF over for raffle `raffle` closed by the block
@@ -50,6 +50,18 @@ pub fn contribution_proof(
 ) -> VrfProof {
     let input = vrf_input(chain_id, raffle, closing_hash);
     VrfProof(vrf::prove(key, input.as_bytes()).expect("a point is found for a 32-byte input"))
+}
+
+/// The validators' VRF outputs of a raffle's contributions, in key order (each proof
+/// was verified by the ledger when it was contributed).
+pub fn contribution_outputs(
+    randomness: &RaffleRandomness,
+) -> Result<Vec<(PublicKey, [u8; OUTPUT_LEN])>, vrf::VrfError> {
+    randomness
+        .contributions
+        .iter()
+        .map(|c| vrf::proof_to_hash(&c.proof.0).map(|output| (c.validator, output)))
+        .collect()
 }
 
 /// The seed of raffle `raffle` closed by the block `closing_hash`, from the seller's

@@ -157,7 +157,8 @@ pub fn verify(
     c.copy_from_slice(&proof[32..48]);
     let mut s_bytes = [0u8; 32];
     s_bytes.copy_from_slice(&proof[48..]);
-    let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes)).ok_or(VrfError::Malformed)?;
+    let s =
+        Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes)).ok_or(VrfError::Malformed)?;
     let h = encode_to_curve(&public.0, alpha)?;
     let c_scalar = challenge_scalar(&c);
     // U = s·B − c·Y, V = s·H − c·Gamma.
@@ -248,7 +249,10 @@ mod tests {
         for byte in [0, 31, 32, 47, 48, 79] {
             let mut changed = proof;
             changed[byte] ^= 1;
-            assert!(verify(&key.public(), b"raffle 1", &changed).is_err(), "byte {byte}");
+            assert!(
+                verify(&key.public(), b"raffle 1", &changed).is_err(),
+                "byte {byte}"
+            );
         }
         // s not reduced.
         let mut unreduced = proof;

@@ -481,18 +481,10 @@ pub(super) fn draw<V: StateView + ?Sized>(
 pub(crate) fn contribution_outputs(
     randomness: &RaffleRandomness,
 ) -> LedgerResult<Vec<(crate::crypto::PublicKey, [u8; vrf::OUTPUT_LEN])>> {
-    randomness
-        .contributions
-        .iter()
-        .map(|c| {
-            vrf::proof_to_hash(&c.proof.0)
-                .map(|output| (c.validator, output))
-                .map_err(|e| LedgerError::Corrupt {
-                    what: "raffle contribution",
-                    reason: e.to_string(),
-                })
-        })
-        .collect()
+    crate::draw::contribution_outputs(randomness).map_err(|e| LedgerError::Corrupt {
+        what: "raffle contribution",
+        reason: e.to_string(),
+    })
 }
 
 /// Voids a raffle past a deadline: nothing is drawn and no order opened, the prizes are

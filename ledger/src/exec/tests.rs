@@ -2558,7 +2558,10 @@ fn reveal_raffle_secret_and_its_rejections() {
         fx.contribution(&operator, first),
         fx.contribution(&operator, second),
     ];
-    let signed = fx.sign_batch(&[(&operator, contributions[0].clone()), (&operator, contributions[1].clone())]);
+    let signed = fx.sign_batch(&[
+        (&operator, contributions[0].clone()),
+        (&operator, contributions[1].clone()),
+    ]);
     let block = fx.block(signed);
     assert!(block.receipts.iter().all(|r| r.is_applied()));
     let deadline = fx.reveal_deadline(first);
@@ -2619,12 +2622,18 @@ fn the_reveal_deadline_is_past_both_its_blocks_and_its_time() {
     // Many more blocks than `reveal_blocks`, a second apart: still in time.
     fx.advance_to(deadline.height + 10);
     let r = fx.reject(&bob, Payload::DrawRaffle { raffle });
-    assert!(raffle_rule(&r, raffle, RaffleStatus::Closed, "waiting"), "{r:?}");
+    assert!(
+        raffle_rule(&r, raffle, RaffleStatus::Closed, "waiting"),
+        "{r:?}"
+    );
     // A minute of block time later, but still in time by height? Not possible here;
     // past both: the reveal is refused and the draw voids.
     fx.time_ms = deadline.time_ms + 1;
     let r = fx.reject(&seller, Payload::RevealRaffleSecret { raffle, secret: s });
-    assert!(raffle_rule(&r, raffle, RaffleStatus::Closed, "deadline"), "{r:?}");
+    assert!(
+        raffle_rule(&r, raffle, RaffleStatus::Closed, "deadline"),
+        "{r:?}"
+    );
     assert_eq!(
         fx.ok(&bob, Payload::DrawRaffle { raffle }),
         Effect::RaffleVoided { raffle }
@@ -2644,7 +2653,10 @@ fn the_reveal_deadline_is_past_both_its_blocks_and_its_time() {
     fx.close_raffle(raffle);
     fx.time_ms += 3_600_000;
     let r = fx.reject(&bob, Payload::DrawRaffle { raffle });
-    assert!(raffle_rule(&r, raffle, RaffleStatus::Closed, "waiting"), "{r:?}");
+    assert!(
+        raffle_rule(&r, raffle, RaffleStatus::Closed, "waiting"),
+        "{r:?}"
+    );
     fx.ok(&seller, Payload::RevealRaffleSecret { raffle, secret: s });
     assert!(matches!(
         fx.ok(&bob, Payload::DrawRaffle { raffle }),
@@ -2684,13 +2696,19 @@ fn validator_contributions_and_their_rejections() {
     let some_proof = crate::draw::contribution_proof(&operator, &Hash::ZERO, raffle, &Hash::ZERO);
     // Before the close.
     let r = fx.reject(&operator, contribute(some_proof));
-    assert!(raffle_rule(&r, raffle, RaffleStatus::Open, "not closed"), "{r:?}");
+    assert!(
+        raffle_rule(&r, raffle, RaffleStatus::Open, "not closed"),
+        "{r:?}"
+    );
     fx.enter_all(raffle, &[&bob]);
     let closing = fx.close_only(raffle);
     let randomness = fx.raffle(raffle).randomness.unwrap();
     let mut set = vec![operator.public(), v2.public()];
     set.sort();
-    assert_eq!(randomness.validators, set, "the set after the closing block");
+    assert_eq!(
+        randomness.validators, set,
+        "the set after the closing block"
+    );
     assert!(randomness.contributions.is_empty());
     assert_eq!(
         randomness.contribution_deadline.height,
@@ -2700,15 +2718,26 @@ fn validator_contributions_and_their_rejections() {
     // validator's proof, does not verify.
     let r = fx.reject(&bob, fx.contribution(&bob, raffle));
     assert!(unauthorized(&r), "{r:?}");
-    let wrong_input = crate::draw::contribution_proof(&operator, &fx.chain.chain_id(), raffle, &Hash::of(b"a ground block"));
+    let wrong_input = crate::draw::contribution_proof(
+        &operator,
+        &fx.chain.chain_id(),
+        raffle,
+        &Hash::of(b"a ground block"),
+    );
     let r = fx.reject(&operator, contribute(wrong_input));
     assert!(invalid_field(&r, "proof"), "{r:?}");
-    let Payload::ContributeRaffleRandomness { proof: v2_proof, .. } = fx.contribution(&v2, raffle) else {
+    let Payload::ContributeRaffleRandomness {
+        proof: v2_proof, ..
+    } = fx.contribution(&v2, raffle)
+    else {
         unreachable!()
     };
     let r = fx.reject(&operator, contribute(v2_proof));
     assert!(invalid_field(&r, "proof"), "{r:?}");
-    let Payload::ContributeRaffleRandomness { proof: mut changed, .. } = fx.contribution(&operator, raffle) else {
+    let Payload::ContributeRaffleRandomness {
+        proof: mut changed, ..
+    } = fx.contribution(&operator, raffle)
+    else {
         unreachable!()
     };
     changed.0[40] ^= 1;
@@ -2718,18 +2747,35 @@ fn validator_contributions_and_their_rejections() {
     let payload = fx.contribution(&operator, raffle);
     fx.ok(&operator, payload.clone());
     let r = fx.reject(&operator, payload);
-    assert!(raffle_rule(&r, raffle, RaffleStatus::Closed, "already contributed"), "{r:?}");
+    assert!(
+        raffle_rule(&r, raffle, RaffleStatus::Closed, "already contributed"),
+        "{r:?}"
+    );
     // One of two: the seller may not reveal yet, and nobody may draw.
     let r = fx.reject(&seller, Payload::RevealRaffleSecret { raffle, secret: s });
-    assert!(raffle_rule(&r, raffle, RaffleStatus::Closed, "contributions (1 of 2)"), "{r:?}");
+    assert!(
+        raffle_rule(&r, raffle, RaffleStatus::Closed, "contributions (1 of 2)"),
+        "{r:?}"
+    );
     let r = fx.reject(&bob, Payload::DrawRaffle { raffle });
-    assert!(raffle_rule(&r, raffle, RaffleStatus::Closed, "waiting for the validators"), "{r:?}");
+    assert!(
+        raffle_rule(
+            &r,
+            raffle,
+            RaffleStatus::Closed,
+            "waiting for the validators"
+        ),
+        "{r:?}"
+    );
     // Past the contribution deadline (blocks and time), validator-2's comes too late,
     // and the draw voids the raffle; the seller is not blamed.
     let deadline = fx.raffle(raffle).randomness.unwrap().contribution_deadline;
     fx.advance_to(deadline.height + 1);
     let r = fx.reject(&v2, fx.contribution(&v2, raffle));
-    assert!(raffle_rule(&r, raffle, RaffleStatus::Closed, "deadline"), "{r:?}");
+    assert!(
+        raffle_rule(&r, raffle, RaffleStatus::Closed, "deadline"),
+        "{r:?}"
+    );
     let orders_before = fx.counters().next_order;
     assert_eq!(
         fx.ok(&bob, Payload::DrawRaffle { raffle }),
@@ -2746,22 +2792,48 @@ fn validator_contributions_and_their_rejections() {
     assert_eq!(account.missed_reveals, 0);
     assert_eq!(account.raffle_cooldown_until_ms, 0);
     let r = fx.reject(&v2, fx.contribution(&v2, raffle));
-    assert!(raffle_rule(&r, raffle, RaffleStatus::Void, "validator's contribution"), "{r:?}");
+    assert!(
+        raffle_rule(&r, raffle, RaffleStatus::Void, "validator's contribution"),
+        "{r:?}"
+    );
     // With both in time, the seller reveals and the draw uses both outputs, in key
     // order.
     let c = fx.next_height();
-    let again = fx.create_raffle(&seller, raffle_spec(vec![items[1]], heights(c + 1, c + 3), &s));
+    let again = fx.create_raffle(
+        &seller,
+        raffle_spec(vec![items[1]], heights(c + 1, c + 3), &s),
+    );
     fx.enter_all(again, &[&bob]);
     let closing = fx.close_only(again);
-    let both = [(&v2, fx.contribution(&v2, again)), (&operator, fx.contribution(&operator, again))];
-    let signed = fx.sign_batch(&[(both[0].0, both[0].1.clone()), (both[1].0, both[1].1.clone())]);
+    let both = [
+        (&v2, fx.contribution(&v2, again)),
+        (&operator, fx.contribution(&operator, again)),
+    ];
+    let signed = fx.sign_batch(&[
+        (both[0].0, both[0].1.clone()),
+        (both[1].0, both[1].1.clone()),
+    ]);
     let block = fx.block(signed);
-    assert!(block.receipts.iter().all(|r| r.is_applied()), "{:?}", block.receipts);
+    assert!(
+        block.receipts.iter().all(|r| r.is_applied()),
+        "{:?}",
+        block.receipts
+    );
     let randomness = fx.raffle(again).randomness.unwrap();
     assert!(randomness.is_complete());
-    let keys: Vec<PublicKey> = randomness.contributions.iter().map(|c| c.validator).collect();
+    let keys: Vec<PublicKey> = randomness
+        .contributions
+        .iter()
+        .map(|c| c.validator)
+        .collect();
     assert_eq!(keys, set);
-    fx.ok(&seller, Payload::RevealRaffleSecret { raffle: again, secret: s });
+    fx.ok(
+        &seller,
+        Payload::RevealRaffleSecret {
+            raffle: again,
+            secret: s,
+        },
+    );
     fx.draw(again);
     let outputs = super::raffles::contribution_outputs(&randomness).unwrap();
     assert_eq!(outputs.len(), 2);
@@ -2784,7 +2856,8 @@ fn entrants(fx: &Fixture, raffle: u64) -> Vec<PublicKey> {
 fn expected_draw(fx: &Fixture, raffle: u64) -> (Vec<PublicKey>, Vec<PublicKey>) {
     let record = fx.raffle(raffle);
     let closing = record.closing_block.unwrap();
-    let outputs = super::raffles::contribution_outputs(record.randomness.as_ref().unwrap()).unwrap();
+    let outputs =
+        super::raffles::contribution_outputs(record.randomness.as_ref().unwrap()).unwrap();
     let seed = draw_seed(
         raffle,
         &closing.hash,

@@ -234,10 +234,7 @@ pub fn verify_raffle(
             if !missing.is_empty() {
                 return Err(draw_error(
                     raffle_id,
-                    format!(
-                        "drawn without the contributions of {}",
-                        list(&missing)
-                    ),
+                    format!("drawn without the contributions of {}", list(&missing)),
                 ));
             }
             let seed = draw_seed(raffle_id, &closing.hash, &secret, &outputs);
@@ -359,8 +356,12 @@ pub fn check_contributions(
         if i > 0 && randomness.contributions[i - 1].validator >= contribution.validator {
             return Err("the contributions are not one per validator in key order".into());
         }
-        let output = vrf::verify(&contribution.validator, alpha.as_bytes(), &contribution.proof.0)
-            .map_err(|e| format!("the contribution of {short}…: {e}"))?;
+        let output = vrf::verify(
+            &contribution.validator,
+            alpha.as_bytes(),
+            &contribution.proof.0,
+        )
+        .map_err(|e| format!("the contribution of {short}…: {e}"))?;
         checked.push(CheckedContribution {
             validator: contribution.validator,
             proof: contribution.proof,

@@ -996,7 +996,11 @@ fn a_raffle_void_for_a_missing_contribution_names_the_validator() {
     let set = net.raffle_record(raffle).randomness.unwrap().validators;
     let withholder = set[1];
     net.contribute(raffle, Some(withholder));
-    let deadline = net.raffle_record(raffle).randomness.unwrap().contribution_deadline;
+    let deadline = net
+        .raffle_record(raffle)
+        .randomness
+        .unwrap()
+        .contribution_deadline;
     while net.height() <= deadline.height {
         net.block(Vec::new());
     }
@@ -1033,7 +1037,11 @@ fn changed_contributions_are_refused() {
     let checked = check_contributions(&alpha, &randomness, &set).unwrap();
     assert_eq!(
         checked.iter().map(|c| c.output.clone()).collect::<Vec<_>>(),
-        verdict.contributions.iter().map(|c| c.output.clone()).collect::<Vec<_>>()
+        verdict
+            .contributions
+            .iter()
+            .map(|c| c.output.clone())
+            .collect::<Vec<_>>()
     );
     // A flipped bit anywhere in a proof.
     for byte in [0usize, 31, 32, 47, 48, 79] {
@@ -1052,15 +1060,21 @@ fn changed_contributions_are_refused() {
     // One left out while the record says complete.
     let mut fewer = randomness.clone();
     fewer.contributions.remove(0);
-    assert!(check_contributions(&alpha, &fewer, &set).unwrap_err().contains("complete"));
+    assert!(check_contributions(&alpha, &fewer, &set)
+        .unwrap_err()
+        .contains("complete"));
     // Twice the same, or out of order.
     let mut twice = randomness.clone();
     twice.contributions[1] = twice.contributions[0];
     assert!(check_contributions(&alpha, &twice, &set).is_err());
     let mut reordered = randomness.clone();
     reordered.contributions.swap(0, 1);
-    assert!(check_contributions(&alpha, &reordered, &set).unwrap_err().contains("order"));
+    assert!(check_contributions(&alpha, &reordered, &set)
+        .unwrap_err()
+        .contains("order"));
     // A contributor set that is not the validators after the closing block.
     let smaller: Vec<PublicKey> = set[1..].to_vec();
-    assert!(check_contributions(&alpha, &randomness, &smaller).unwrap_err().contains("contributing validators"));
+    assert!(check_contributions(&alpha, &randomness, &smaller)
+        .unwrap_err()
+        .contains("contributing validators"));
 }

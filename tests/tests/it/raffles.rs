@@ -168,6 +168,12 @@ async fn raffle_rules_are_enforced_with_clear_reasons() -> anyhow::Result<()> {
         .refuse(&member.key, Payload::DrawRaffle { raffle })
         .await?;
     refused_with(&waiting, 21, "waiting for the seller's reveal until height");
+    let record = RaffleApiClient::get(&market.rpc, raffle).await?.raffle;
+    let randomness = record.randomness.context("the validators' part")?;
+    assert!(
+        randomness.is_complete(),
+        "every validator contributed by itself"
+    );
     let wrong = market
         .refuse(
             &seller,
@@ -312,7 +318,14 @@ async fn recompute(
         .revealed_secret
         .context("only revealed raffles are drawn")?;
     assert_eq!(raffle_commitment(&secret), view.raffle.spec.seed_commitment);
-    let seed = draw_seed(raffle, &header.hash, &secret);
+    let randomness = view.raffle.randomness.as_ref().context("contributions")?;
+    let outputs = truffle_ledger::draw::contribution_outputs(randomness)?;
+    assert_eq!(
+        outputs.len(),
+        randomness.validators.len(),
+        "every validator's output"
+    );
+    let seed = draw_seed(raffle, &header.hash, &secret, &outputs);
     let prizes = view.raffle.spec.items.len();
     let picked: Vec<PublicKey> = draw_positions(
         &seed,
