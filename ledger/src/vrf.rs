@@ -232,6 +232,27 @@ mod tests {
         }
     }
 
+    /// The cost figures of BENCHMARKS.md ("Raffle randomness"): run with
+    /// `--ignored --nocapture` in a release build.
+    #[test]
+    #[ignore]
+    fn timing() {
+        let key = Keypair::from_name("validator");
+        let runs = 2_000u32;
+        let start = std::time::Instant::now();
+        let mut proof = [0u8; PROOF_LEN];
+        for i in 0..runs {
+            proof = prove(&key, &i.to_be_bytes()).unwrap();
+        }
+        let proving = start.elapsed() / runs;
+        let start = std::time::Instant::now();
+        for _ in 0..runs {
+            verify(&key.public(), &(runs - 1).to_be_bytes(), &proof).unwrap();
+        }
+        let verifying = start.elapsed() / runs;
+        println!("ECVRF prove {proving:?}, verify {verifying:?} (mean of {runs})");
+    }
+
     #[test]
     fn changed_inputs_are_refused() {
         let key = Keypair::from_name("validator");

@@ -140,6 +140,15 @@ fn payloads() -> Vec<Payload> {
             secret: Hash::of(b"secret"),
         },
         Payload::DrawRaffle { raffle: 3 },
+        Payload::ContributeRaffleRandomness {
+            raffle: 3,
+            proof: truffle_ledger::draw::contribution_proof(
+                &Keypair::from_seed(&seed(7)),
+                &Hash::of(b"chain"),
+                3,
+                &Hash::of(b"closing block"),
+            ),
+        },
         Payload::CreateOrder { item: 12 },
         Payload::SettlePayment {
             order: 4,
@@ -214,7 +223,7 @@ fn transactions_match_the_golden_file() {
         .collect();
     let kinds: std::collections::BTreeSet<&str> =
         cases.iter().map(|c| c["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds.len(), 22, "every payload kind has a vector");
+    assert_eq!(kinds.len(), 23, "every payload kind has a vector");
     check_golden("transactions.json", &json!({ "cases": cases }));
 }
 

@@ -397,7 +397,7 @@ mod tests {
             time_ms: 1_000,
         });
         assert!(
-            matches!(chore(&closed, 13, 0, 2_000), RaffleChore::Nudge),
+            matches!(chore(&closed, 12, 0, 2_000), RaffleChore::Nudge),
             "waiting for the reveal"
         );
         assert!(
