@@ -449,12 +449,23 @@ async fn draws_recompute_from_ledger_data_alone() -> anyhow::Result<()> {
         .refuse(&entrants[0], Payload::DrawRaffle { raffle: unrevealed })
         .await?;
     refused_with(&waiting, 21, "waiting for the seller's reveal");
+    // The deadline passes with both its blocks and its time floor (10 s on dev).
     let deadline = RaffleApiClient::get(&market.rpc, unrevealed)
         .await?
-        .reveal_deadline
+        .raffle
+        .randomness
+        .and_then(|r| r.reveal_deadline)
         .context("deadline")?;
-    while head(&market).await? < deadline {
+    let give_up = std::time::Instant::now() + Duration::from_secs(60);
+    while head(&market).await? < deadline.height
+        || truffle_clock::now_ms() <= deadline.time_ms + 1_000
+    {
+        anyhow::ensure!(
+            std::time::Instant::now() < give_up,
+            "the reveal deadline did not pass"
+        );
         market.nudge(&entrants[0]).await?;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let late_reveal = market
         .refuse(
