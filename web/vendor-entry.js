@@ -5,5 +5,5 @@
 export { ed25519 } from "@noble/curves/ed25519.js";
 export { blake3 } from "@noble/hashes/blake3.js";
 export { pbkdf2Async } from "@noble/hashes/pbkdf2.js";
-export { sha256 } from "@noble/hashes/sha2.js";
+export { sha256, sha512 } from "@noble/hashes/sha2.js";
 export { gcm } from "@noble/ciphers/aes.js";

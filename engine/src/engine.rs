@@ -259,6 +259,11 @@ impl Engine {
         self.inner.p2p.peers().await
     }
 
+    /// Whether fault injection is enabled (testnets only; never on production presets).
+    pub fn fault_injection_enabled(&self) -> bool {
+        self.inner.config.enable_fault_injection
+    }
+
     /// Fault injection (testnet only): cuts links to these validators.
     pub async fn partition(&self, keys: Vec<PublicKey>) -> Result<(), EngineError> {
         if !self.inner.config.enable_fault_injection {

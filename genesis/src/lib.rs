@@ -311,7 +311,13 @@ pub fn local_spec(chain_name: &str, validators: usize, first_p2p_port: u16) -> G
             name: "admin".into(),
             key: dev_keys::admin().public(),
         }],
-        params: ChainParams::default(),
+        // Short raffle time floors, so that a withheld reveal or contribution voids in
+        // seconds on a development chain (the defaults are minutes).
+        params: ChainParams {
+            min_raffle_reveal_ms: 10_000,
+            raffle_contribution_ms: 10_000,
+            ..ChainParams::default()
+        },
     }
 }
 

@@ -574,6 +574,7 @@ fn from_ledger_records() {
         seller_missed_reveal: false,
         result: None,
         runners_up_used: 0,
+        randomness: None,
     };
     let d = ProductDoc::from_ledger(
         &product,

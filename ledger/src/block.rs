@@ -128,8 +128,8 @@ pub enum Effect {
         /// Campaign id.
         ad: u64,
     },
-    /// A raffle was voided (the seller missed its reveal): nothing was drawn or charged,
-    /// the prizes went back to the seller.
+    /// A raffle was voided (the seller missed its reveal, or a validator its
+    /// contribution): nothing was drawn or charged, the prizes went back to the seller.
     RaffleVoided {
         /// Raffle id.
         raffle: u64,

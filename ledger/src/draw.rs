@@ -1,32 +1,89 @@
 //! The raffle draw: a pure function from a seed and the entrants to the winners.
 //!
-//! The seed is blake3 over the raffle id, the hash of the block that closed entry and
-//! the seller's revealed secret; a raffle is drawn only with the secret. A seller that
-//! withholds the secret past the reveal deadline does not get a second outcome to pick
-//! from: the raffle is void (`exec/raffles.rs`), nothing is charged, the prizes go back
-//! to it, and the miss is recorded on its account with a cooling period before it may
-//! raffle again. After entry closes the seller can therefore choose only between the one
-//! outcome its commitment fixed and a public, penalized void.
+//! The seed combines three inputs, none of which one party controls once entry closes:
 //!
-//! The closing block's hash is not out of everyone's hands (issue 19): a leader that
-//! knows the secret (colluding with the seller) can grind it. Winners are a partial
-//! Fisher–Yates shuffle driven by blake3's output stream, with rejection sampling so
-//! every entrant is exactly equally likely.
+//! 1. the hash of the **closing block** (the first block at or past the close: by height
+//!    for a height window), which fixes the entrants;
+//! 2. every **validator's VRF output** over [`vrf_input`] (chain id, raffle id, closing
+//!    block hash): ECVRF-EDWARDS25519-SHA512-TAI under its ed25519 key
+//!    ([`crate::vrf`]). The output is unique for its key and input, so a validator can
+//!    only give it or withhold it, and nobody predicts it without that key. All the
+//!    validators in force after the closing block must contribute; a raffle with one
+//!    missing past the contribution deadline is void, never drawn from a subset, so the
+//!    leader cannot choose which contributions count by leaving some out;
+//! 3. the **seller's secret**, committed at creation and revealed only after every
+//!    contribution is on the ledger; withheld past the reveal deadline, the raffle is
+//!    void and the miss is on the seller's account (`exec/raffles.rs`).
+//!
+//! [`draw_seed`] is blake3 over all of them; the winners are a partial Fisher–Yates
+//! shuffle driven by blake3's output stream, with rejection sampling so every entrant is
+//! exactly equally likely. The argument (who can bias what) is in ARCHITECTURE.md,
+//! "Raffle randomness".
 
+use crate::crypto::{Keypair, PublicKey};
 use crate::hash::{domain, Hash};
+use crate::types::{RaffleRandomness, VrfProof};
+use crate::vrf::{self, OUTPUT_LEN};
 
-/// The seed of raffle `raffle` closed by the block `closing_hash`, with the seller's
-/// revealed secret.
-pub fn draw_seed(raffle: u64, closing_hash: &Hash, secret: &Hash) -> Hash {
+/// What every validator proves its VRF over for raffle `raffle` closed by the block
+/// `closing_hash`, on chain `chain_id`: fixed once the closing block exists, and by no
+/// one's choice after it.
+pub fn vrf_input(chain_id: &Hash, raffle: u64, closing_hash: &Hash) -> Hash {
     Hash::tagged(
-        domain::RAFFLE_DRAW,
+        domain::RAFFLE_VRF,
         &[
+            chain_id.as_bytes(),
             &raffle.to_be_bytes(),
             closing_hash.as_bytes(),
-            &[1],
-            secret.as_bytes(),
         ],
     )
+}
+
+/// The proof a validator holding `key` contributes to raffle `raffle` closed by the
+/// block `closing_hash` on chain `chain_id` (what its node sends, by itself, after the
+/// close).
+pub fn contribution_proof(
+    key: &Keypair,
+    chain_id: &Hash,
+    raffle: u64,
+    closing_hash: &Hash,
+) -> VrfProof {
+    let input = vrf_input(chain_id, raffle, closing_hash);
+    VrfProof(vrf::prove(key, input.as_bytes()).expect("a point is found for a 32-byte input"))
+}
+
+/// The validators' VRF outputs of a raffle's contributions, in key order (each proof
+/// was verified by the ledger when it was contributed).
+pub fn contribution_outputs(
+    randomness: &RaffleRandomness,
+) -> Result<Vec<(PublicKey, [u8; OUTPUT_LEN])>, vrf::VrfError> {
+    randomness
+        .contributions
+        .iter()
+        .map(|c| vrf::proof_to_hash(&c.proof.0).map(|output| (c.validator, output)))
+        .collect()
+}
+
+/// The seed of raffle `raffle` closed by the block `closing_hash`, from the seller's
+/// revealed secret and every validator's VRF output, sorted by validator key.
+pub fn draw_seed(
+    raffle: u64,
+    closing_hash: &Hash,
+    secret: &Hash,
+    outputs: &[(PublicKey, [u8; OUTPUT_LEN])],
+) -> Hash {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&(domain::RAFFLE_DRAW.len() as u32).to_le_bytes());
+    hasher.update(domain::RAFFLE_DRAW);
+    hasher.update(&raffle.to_be_bytes());
+    hasher.update(closing_hash.as_bytes());
+    hasher.update(secret.as_bytes());
+    hasher.update(&(outputs.len() as u32).to_be_bytes());
+    for (validator, output) in outputs {
+        hasher.update(&validator.0);
+        hasher.update(output);
+    }
+    Hash(*hasher.finalize().as_bytes())
 }
 
 /// A stream of uniform random numbers from a seed.
@@ -97,15 +154,34 @@ mod tests {
     fn seed_depends_on_every_input() {
         let block = Hash::of(b"block");
         let secret = Hash::of(b"secret");
-        let base = draw_seed(1, &block, &secret);
+        let a = PublicKey([1; 32]);
+        let b = PublicKey([2; 32]);
+        let outputs = [(a, [7u8; 64]), (b, [9u8; 64])];
+        let base = draw_seed(1, &block, &secret, &outputs);
         assert_eq!(
             base,
-            draw_seed(1, &block, &secret),
+            draw_seed(1, &block, &secret, &outputs),
             "one outcome per inputs"
         );
-        assert_ne!(base, draw_seed(2, &block, &secret));
-        assert_ne!(base, draw_seed(1, &Hash::of(b"other"), &secret));
-        assert_ne!(base, draw_seed(1, &block, &Hash::of(b"other secret")));
+        assert_ne!(base, draw_seed(2, &block, &secret, &outputs));
+        assert_ne!(base, draw_seed(1, &Hash::of(b"other"), &secret, &outputs));
+        assert_ne!(
+            base,
+            draw_seed(1, &block, &Hash::of(b"other secret"), &outputs)
+        );
+        let mut changed = outputs;
+        changed[1].1[63] ^= 1;
+        assert_ne!(base, draw_seed(1, &block, &secret, &changed));
+        assert_ne!(base, draw_seed(1, &block, &secret, &outputs[..1]));
+        let mut renamed = outputs;
+        renamed[0].0 = PublicKey([3; 32]);
+        assert_ne!(base, draw_seed(1, &block, &secret, &renamed));
+        let chain = Hash::of(b"chain");
+        assert_ne!(vrf_input(&chain, 1, &block), vrf_input(&chain, 2, &block));
+        assert_ne!(
+            vrf_input(&chain, 1, &block),
+            vrf_input(&Hash::of(b"other chain"), 1, &block)
+        );
     }
 
     /// Every entrant's chance of winning is equal: over many seeded draws of 3 winners

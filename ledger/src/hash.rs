@@ -21,6 +21,8 @@ pub mod domain {
     pub const MERKLE_NODE: &[u8] = b"truffle/v1/merkle-node";
     /// The seed of a raffle draw.
     pub const RAFFLE_DRAW: &[u8] = b"truffle/v1/raffle-draw";
+    /// The input of the validators' VRF for a raffle's seed.
+    pub const RAFFLE_VRF: &[u8] = b"truffle/v1/raffle-vrf";
     /// The commitment to a raffle secret.
     pub const RAFFLE_COMMIT: &[u8] = b"truffle/v1/raffle-commit";
     /// The genesis spec (its hash is the chain id).

@@ -32,6 +32,7 @@ pub mod state;
 pub mod tx;
 pub mod types;
 pub mod verify;
+pub mod vrf;
 
 pub use block::{Block, BlockHeader, BlockProposal, Effect, Outcome, Receipt};
 pub use certificate::{Certificate, HeaderVote};

@@ -7,7 +7,7 @@ use crate::crypto::{Keypair, PublicKey, Signature};
 use crate::error::Rejection;
 use crate::hash::{domain, Hash};
 use crate::limits;
-use crate::types::{AdSpec, Gender, ProductSpec, RaffleSpec, Role};
+use crate::types::{AdSpec, Gender, ProductSpec, RaffleSpec, Role, VrfProof};
 
 /// Everything a transaction can ask for. Variants are only ever appended.
 #[derive(
@@ -155,6 +155,14 @@ pub enum Payload {
         /// Its key.
         key: PublicKey,
     },
+    /// A validator of the set that closed a raffle contributes its part of the seed:
+    /// its VRF proof over `draw::vrf_input(chain, raffle, closing block)`.
+    ContributeRaffleRandomness {
+        /// Raffle id.
+        raffle: u64,
+        /// The proof (its output is the contribution).
+        proof: VrfProof,
+    },
 }
 
 impl Payload {
@@ -183,6 +191,7 @@ impl Payload {
             Payload::SetAdActive { .. } => "set_ad_active",
             Payload::AddValidator { .. } => "add_validator",
             Payload::RemoveValidator { .. } => "remove_validator",
+            Payload::ContributeRaffleRandomness { .. } => "contribute_raffle_randomness",
         }
     }
 

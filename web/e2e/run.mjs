@@ -909,6 +909,9 @@ async function main() {
   await step("buyer sees the win and pays in the sandbox", async () => {
     await open(buyerPage, `/raffle/${raffleId}`);
     assert(await buyerPage.locator("#raffle-actions .status", { hasText: "당첨되었습니다" }).isVisible(), "the win on the raffle page");
+    // The draw recomputed in the browser: every validator's VRF proof checked, the seed shown.
+    await buyerPage.waitForSelector("#raffle-seed .seed");
+    assert(await buyerPage.locator("#raffle-seed .contribution").count() >= 1, "each validator's contribution, verified");
     // The payment panel reads its order after the page: its button is the state to wait for.
     await buyerPage.waitForSelector(".pay-start");
     await shot(buyerPage, "13-raffle-won");

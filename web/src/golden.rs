@@ -140,6 +140,15 @@ fn payloads() -> Vec<Payload> {
             secret: Hash::of(b"secret"),
         },
         Payload::DrawRaffle { raffle: 3 },
+        Payload::ContributeRaffleRandomness {
+            raffle: 3,
+            proof: truffle_ledger::draw::contribution_proof(
+                &Keypair::from_seed(&seed(7)),
+                &Hash::of(b"chain"),
+                3,
+                &Hash::of(b"closing block"),
+            ),
+        },
         Payload::CreateOrder { item: 12 },
         Payload::SettlePayment {
             order: 4,
@@ -214,7 +223,7 @@ fn transactions_match_the_golden_file() {
         .collect();
     let kinds: std::collections::BTreeSet<&str> =
         cases.iter().map(|c| c["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds.len(), 22, "every payload kind has a vector");
+    assert_eq!(kinds.len(), 23, "every payload kind has a vector");
     check_golden("transactions.json", &json!({ "cases": cases }));
 }
 
@@ -455,4 +464,77 @@ fn signatures_match_the_golden_file() {
         }));
     }
     check_golden("signatures.json", &json!({ "cases": cases }));
+}
+
+/// The raffle randomness rule, shared with the browser (`vrf.js`): RFC 9381's ECVRF
+/// test vectors, contributions made by the ledger's prover over a raffle's input, the
+/// seed they give with a secret, and altered proofs that must be refused.
+#[test]
+fn vrf_matches_the_golden_file() {
+    use truffle_ledger::draw::{contribution_proof, draw_seed, vrf_input};
+    use truffle_ledger::vrf;
+    let rfc = [
+        (
+            "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+            "",
+        ),
+        (
+            "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+            "72",
+        ),
+        (
+            "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
+            "af82",
+        ),
+    ];
+    let mut cases = Vec::new();
+    for (sk, alpha) in rfc {
+        let key = Keypair::from_seed(&hex::decode(sk).unwrap().try_into().unwrap());
+        let alpha = hex::decode(alpha).unwrap();
+        let proof = vrf::prove(&key, &alpha).unwrap();
+        let beta = vrf::verify(&key.public(), &alpha, &proof).unwrap();
+        cases.push(json!({
+            "public_key": key.public(), "alpha": hex::encode(&alpha),
+            "proof": hex::encode(proof), "output": hex::encode(beta),
+        }));
+        let mut altered = proof;
+        altered[40] ^= 1;
+        assert!(vrf::verify(&key.public(), &alpha, &altered).is_err());
+        cases.push(json!({
+            "public_key": key.public(), "alpha": hex::encode(&alpha),
+            "proof": hex::encode(altered), "output": null,
+        }));
+    }
+    let chain_id = Hash::of(b"golden chain");
+    let closing = Hash::of(b"golden closing block");
+    let raffle = 7u64;
+    let mut validators: Vec<Keypair> = (0..4).map(truffle_genesis::dev_keys::validator).collect();
+    validators.sort_by_key(|k| k.public());
+    let input = vrf_input(&chain_id, raffle, &closing);
+    let contributions: Vec<_> = validators
+        .iter()
+        .map(|k| {
+            let proof = contribution_proof(k, &chain_id, raffle, &closing);
+            let output = vrf::verify(&k.public(), input.as_bytes(), &proof.0).unwrap();
+            (k.public(), proof, output)
+        })
+        .collect();
+    let secret = Hash::of(b"golden secret");
+    let outputs: Vec<_> = contributions.iter().map(|(k, _, o)| (*k, *o)).collect();
+    let seed = draw_seed(raffle, &closing, &secret, &outputs);
+    check_golden(
+        "vrf.json",
+        &json!({
+            "cases": cases,
+            "raffle": {
+                "chain_id": chain_id, "raffle": raffle, "closing_hash": closing,
+                "vrf_input": input, "secret": secret, "seed": seed,
+                "positions_of_10_pick_4": truffle_ledger::draw::draw_positions(&seed, 10, 4),
+                "positions_of_3_pick_5": truffle_ledger::draw::draw_positions(&seed, 3, 5),
+                "contributions": contributions.iter().map(|(k, p, o)| json!({
+                    "validator": k, "proof": p, "output": hex::encode(o),
+                })).collect::<Vec<_>>(),
+            },
+        }),
+    );
 }

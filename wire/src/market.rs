@@ -130,7 +130,14 @@ pub enum RafflePhase {
     AcceptingEntries,
     /// The window is over; the next block closes entry.
     Closing,
-    /// Entry closed; the seller may reveal the secret until the reveal deadline.
+    /// Entry closed; waiting for every validator's contribution to the seed (their
+    /// nodes send them by themselves, within seconds).
+    AwaitingContributions,
+    /// The contribution deadline passed with a validator's contribution missing: the
+    /// next draw transaction voids the raffle (the seller is not blamed).
+    MissedContribution,
+    /// Every validator contributed; the seller may reveal the secret until the reveal
+    /// deadline.
     AwaitingReveal,
     /// The seller revealed: anyone may draw.
     ReadyToDraw,
@@ -139,8 +146,9 @@ pub enum RafflePhase {
     MissedReveal,
     /// Drawn.
     Drawn,
-    /// Void: the seller did not reveal its secret in time; nothing was drawn or
-    /// charged, the prizes went back to the seller, the miss is on its standing.
+    /// Void: the seller did not reveal its secret in time (the miss is on its
+    /// standing), or a validator's contribution did not come; nothing was drawn or
+    /// charged, the prizes went back to the seller.
     Void,
 }
 

@@ -558,6 +558,9 @@ fn apply_transaction<V: StateView + ?Sized>(
             p2p_address,
         } => validators::add(exec, &signer, key, name, p2p_address)?,
         Payload::RemoveValidator { key } => validators::remove(exec, &signer, key)?,
+        Payload::ContributeRaffleRandomness { raffle, proof } => {
+            raffles::contribute(exec, &signer, *raffle, proof)?
+        }
     };
 
     // The handler may have changed the signer's own account (withdrawal, seller

@@ -1,25 +1,41 @@
-//! Raffles: escrowed prizes, entries, the commit–reveal seed and the draw.
+//! Raffles: escrowed prizes, entries, the seed's three parts and the draw.
 //!
-//! A withheld reveal never draws. `DrawRaffle` (anyone may send it; the leader's
-//! housekeeping does) draws a closed raffle once the seller revealed; past the reveal
-//! deadline without the secret it voids the raffle instead: no orders (nothing is
-//! charged), the prizes are released to the seller, the raffle's status becomes `Void`
-//! with `seller_missed_reveal`, and the seller's account counts the miss and enters a
-//! cooling period (`missed_reveals × ChainParams::missed_reveal_cooldown_ms` of block
-//! time) in which `CreateRaffle` is refused. Windows shorter than the genesis minimums
-//! (`min_raffle_entry_blocks`/`_ms`, `min_raffle_reveal_blocks`) are refused at creation.
+//! After entry closes, in this order (see `crate::draw` for why):
+//!
+//! 1. **Contributions.** Every validator of the set in force after the closing block
+//!    sends `ContributeRaffleRandomness` with its VRF proof over `draw::vrf_input`
+//!    (its node does this by itself). Each proof is verified here, one per validator,
+//!    until the contribution deadline (`raffle_contribution_blocks` after the closing
+//!    block and `raffle_contribution_ms` after its time: past both).
+//! 2. **Reveal.** Only once every contribution is in may the seller reveal, until the
+//!    reveal deadline: `reveal_blocks` after the last contribution's block and at least
+//!    `min_raffle_reveal_ms` of block time after it (past both), so a burst of blocks
+//!    under load or a censoring leader cannot end it in seconds.
+//! 3. **Draw.** `DrawRaffle` (anyone may send it; the leader's housekeeping does) draws
+//!    once the seller revealed. Without a contribution past its deadline, or without
+//!    the secret past the reveal deadline, it voids the raffle instead: no orders
+//!    (nothing is charged), the prizes are released to the seller, the status becomes
+//!    `Void`. A seller's miss sets `seller_missed_reveal`, counts on its account and
+//!    starts a cooling period (`missed_reveals × ChainParams::missed_reveal_cooldown_ms`
+//!    of block time) in which `CreateRaffle` is refused; a validator's miss stays
+//!    visible in the raffle's `randomness` (`Raffle::missing_contributors`).
+//!
+//! Windows shorter than the genesis minimums (`min_raffle_entry_blocks`/`_ms`,
+//! `min_raffle_reveal_blocks`) are refused at creation.
 
 use super::{orders, require_role, Exec, TxResult};
 use crate::block::{BlockHeader, Effect};
-use crate::draw::{draw_positions, draw_seed};
+use crate::draw::{draw_positions, draw_seed, vrf_input};
 use crate::error::{LedgerError, LedgerResult, Rejection};
 use crate::hash::Hash;
 use crate::state::{decode_record, keys, StateView};
 use crate::tx::{age_in_years, raffle_commitment};
 use crate::types::{
-    Account, ClosingBlock, DrawResult, EntryWindow, Item, ItemLock, OrderSource, Raffle,
-    RaffleEntry, RaffleSpec, RaffleStatus, Role, TxRef,
+    Account, ClosingBlock, Deadline, DrawResult, EntryWindow, Item, ItemLock, OrderSource, Raffle,
+    RaffleContribution, RaffleEntry, RaffleRandomness, RaffleSpec, RaffleStatus, Role, TxRef,
+    ValidatorSet, VrfProof,
 };
+use crate::vrf;
 
 fn rule(raffle: &Raffle, reason: impl Into<String>) -> Rejection {
     Rejection::RaffleRule {
@@ -31,12 +47,14 @@ fn rule(raffle: &Raffle, reason: impl Into<String>) -> Rejection {
 
 /// Before a block's transactions: every open raffle whose window the parent block
 /// reached is closed, and the parent (the first block at or past the close) becomes
-/// its closing block, whose hash goes into the draw's seed.
+/// its closing block, whose hash goes into the validators' VRF input and the seed. The
+/// validators that must contribute are the set in force after it.
 pub(super) fn close_due_raffles<V: StateView + ?Sized>(
     exec: &mut Exec<'_, V>,
     parent: &BlockHeader,
 ) -> LedgerResult<()> {
     let parent_hash = parent.hash();
+    let mut validators: Option<Vec<crate::crypto::PublicKey>> = None;
     for (key, _) in exec.state.scan_prefix(&keys::pending_close_prefix())? {
         let id = keys::trailing_u64(&key).expect("pending-close keys end in a raffle id");
         let bytes = exec
@@ -53,6 +71,28 @@ pub(super) fn close_due_raffles<V: StateView + ?Sized>(
             raffle.closing_block = Some(ClosingBlock {
                 height: parent.height,
                 hash: parent_hash,
+            });
+            if validators.is_none() {
+                let set: ValidatorSet = exec
+                    .read("validator set", &keys::validator_set())?
+                    .ok_or_else(|| LedgerError::Corrupt {
+                        what: "validator set",
+                        reason: "the state has no validator set record".into(),
+                    })?;
+                validators = Some(set.keys);
+            }
+            raffle.randomness = Some(RaffleRandomness {
+                validators: validators.clone().unwrap_or_default(),
+                contributions: Vec::new(),
+                contribution_deadline: Deadline {
+                    height: parent
+                        .height
+                        .saturating_add(exec.params.raffle_contribution_blocks),
+                    time_ms: parent
+                        .time_ms
+                        .saturating_add(exec.params.raffle_contribution_ms),
+                },
+                reveal_deadline: None,
             });
             exec.write(keys::raffle(id), &raffle);
             exec.state.delete(key);
@@ -159,6 +199,7 @@ pub(super) fn create<V: StateView + ?Sized>(
         seller_missed_reveal: false,
         result: None,
         runners_up_used: 0,
+        randomness: None,
     };
     exec.write(keys::raffle(raffle_id), &raffle);
     exec.write(keys::pending_close(raffle_id), &());
@@ -229,23 +270,89 @@ pub(super) fn enter<V: StateView + ?Sized>(
     Ok(Effect::Done)
 }
 
-/// The closing block of a closed raffle; refuses the others.
-fn closed(raffle: &Raffle) -> Result<ClosingBlock, Rejection> {
-    match (raffle.status, raffle.closing_block) {
-        (RaffleStatus::Open, _) => Err(rule(raffle, "entry has not closed yet")),
-        (RaffleStatus::Drawn, _) => Err(rule(raffle, "already drawn")),
-        (RaffleStatus::Void, _) => Err(rule(
+/// The closing block and randomness of a closed raffle; refuses the others.
+fn closed(raffle: &Raffle) -> Result<(ClosingBlock, RaffleRandomness), Rejection> {
+    match (raffle.status, raffle.closing_block, &raffle.randomness) {
+        (RaffleStatus::Open, ..) => Err(rule(raffle, "entry has not closed yet")),
+        (RaffleStatus::Drawn, ..) => Err(rule(raffle, "already drawn")),
+        (RaffleStatus::Void, ..) if raffle.seller_missed_reveal => Err(rule(
             raffle,
             "void: the seller did not reveal its secret by the deadline",
         )),
-        (RaffleStatus::Closed, Some(closing)) => Ok(closing),
-        (RaffleStatus::Closed, None) => unreachable!("a closed raffle has a closing block"),
+        (RaffleStatus::Void, ..) => Err(rule(
+            raffle,
+            "void: a validator's contribution did not come by the deadline",
+        )),
+        (RaffleStatus::Closed, Some(closing), Some(randomness)) => {
+            Ok((closing, randomness.clone()))
+        }
+        (RaffleStatus::Closed, ..) => {
+            unreachable!("a closed raffle has a closing block and randomness")
+        }
     }
 }
 
-/// The height up to which the seller may reveal.
-fn reveal_deadline(raffle: &Raffle, closing: &ClosingBlock) -> u64 {
-    closing.height.saturating_add(raffle.spec.reveal_blocks)
+fn deadline_text(deadline: &Deadline) -> String {
+    format!(
+        "height {} and block time {} ms",
+        deadline.height, deadline.time_ms
+    )
+}
+
+/// A validator of the set that closed the raffle contributes its VRF proof.
+pub(super) fn contribute<V: StateView + ?Sized>(
+    exec: &mut Exec<'_, V>,
+    signer: &Account,
+    raffle_id: u64,
+    proof: &VrfProof,
+) -> TxResult<Effect> {
+    let mut raffle: Raffle = exec.record("raffle", &keys::raffle(raffle_id), raffle_id)?;
+    let (closing, mut randomness) = closed(&raffle)?;
+    if !randomness.validators.contains(&signer.key) {
+        return Err(Rejection::unauthorized(
+            "contributing to a raffle's seed",
+            "a validator of the set that closed it",
+        )
+        .into());
+    }
+    if randomness.has_contributed(&signer.key) {
+        return Err(rule(&raffle, "this validator has already contributed").into());
+    }
+    let deadline = randomness.contribution_deadline;
+    if deadline.passed_at(exec.height, exec.time_ms) {
+        return Err(rule(
+            &raffle,
+            format!(
+                "the contribution deadline ({}) has passed",
+                deadline_text(&deadline)
+            ),
+        )
+        .into());
+    }
+    let input = vrf_input(&exec.chain_id, raffle_id, &closing.hash);
+    vrf::verify(&signer.key, input.as_bytes(), &proof.0)
+        .map_err(|e| Rejection::invalid("proof", e.to_string()))?;
+    let at = randomness
+        .contributions
+        .partition_point(|c| c.validator < signer.key);
+    randomness.contributions.insert(
+        at,
+        RaffleContribution {
+            validator: signer.key,
+            proof: *proof,
+        },
+    );
+    if randomness.is_complete() {
+        randomness.reveal_deadline = Some(Deadline {
+            height: exec.height.saturating_add(raffle.spec.reveal_blocks),
+            time_ms: exec
+                .time_ms
+                .saturating_add(exec.params.min_raffle_reveal_ms),
+        });
+    }
+    raffle.randomness = Some(randomness);
+    exec.write(keys::raffle(raffle_id), &raffle);
+    Ok(Effect::Done)
 }
 
 /// The seller reveals its committed secret after entry closed.
@@ -261,15 +368,28 @@ pub(super) fn reveal<V: StateView + ?Sized>(
             Rejection::unauthorized("revealing a raffle secret", "the raffle's seller").into(),
         );
     }
-    let closing = closed(&raffle)?;
+    let (_, randomness) = closed(&raffle)?;
     if raffle.revealed_secret.is_some() {
         return Err(rule(&raffle, "the secret was already revealed").into());
     }
-    let deadline = reveal_deadline(&raffle, &closing);
-    if exec.height > deadline {
+    let Some(deadline) = randomness.reveal_deadline else {
         return Err(rule(
             &raffle,
-            format!("the reveal deadline (height {deadline}) has passed"),
+            format!(
+                "waiting for the validators' contributions ({} of {}): the secret is revealed after them",
+                randomness.contributions.len(),
+                randomness.validators.len()
+            ),
+        )
+        .into());
+    };
+    if deadline.passed_at(exec.height, exec.time_ms) {
+        return Err(rule(
+            &raffle,
+            format!(
+                "the reveal deadline ({}) has passed",
+                deadline_text(&deadline)
+            ),
         )
         .into());
     }
@@ -289,20 +409,39 @@ pub(super) fn draw<V: StateView + ?Sized>(
     tx_ref: TxRef,
 ) -> TxResult<Effect> {
     let mut raffle: Raffle = exec.record("raffle", &keys::raffle(raffle_id), raffle_id)?;
-    let closing = closed(&raffle)?;
-    let deadline = reveal_deadline(&raffle, &closing);
-    let Some(secret) = raffle.revealed_secret else {
-        if exec.height <= deadline {
+    let (closing, randomness) = closed(&raffle)?;
+    let Some(reveal_deadline) = randomness.reveal_deadline else {
+        let deadline = randomness.contribution_deadline;
+        if !deadline.passed_at(exec.height, exec.time_ms) {
             return Err(rule(
                 &raffle,
-                format!("waiting for the seller's reveal until height {deadline}"),
+                format!(
+                    "waiting for the validators' contributions ({} of {}) until {}",
+                    randomness.contributions.len(),
+                    randomness.validators.len(),
+                    deadline_text(&deadline)
+                ),
             )
             .into());
         }
-        return void(exec, raffle);
+        return void(exec, raffle, false);
+    };
+    let Some(secret) = raffle.revealed_secret else {
+        if !reveal_deadline.passed_at(exec.height, exec.time_ms) {
+            return Err(rule(
+                &raffle,
+                format!(
+                    "waiting for the seller's reveal until {}",
+                    deadline_text(&reveal_deadline)
+                ),
+            )
+            .into());
+        }
+        return void(exec, raffle, true);
     };
     let entrants = eligible_entrants(exec, &raffle)?;
-    let seed = draw_seed(raffle_id, &closing.hash, &secret);
+    let outputs = contribution_outputs(&randomness)?;
+    let seed = draw_seed(raffle_id, &closing.hash, &secret, &outputs);
     let prizes = raffle.spec.items.len();
     let drawn = draw_positions(
         &seed,
@@ -338,16 +477,34 @@ pub(super) fn draw<V: StateView + ?Sized>(
     })
 }
 
-/// Voids a raffle whose seller let the reveal deadline pass: nothing is drawn and no
-/// order opened, the prizes are released to the seller, and the seller's account
-/// records the miss and a cooling period that grows with each miss.
-fn void<V: StateView + ?Sized>(exec: &mut Exec<'_, V>, mut raffle: Raffle) -> TxResult<Effect> {
+/// The validators' VRF outputs, in key order (verified when they were contributed).
+pub(crate) fn contribution_outputs(
+    randomness: &RaffleRandomness,
+) -> LedgerResult<Vec<(crate::crypto::PublicKey, [u8; vrf::OUTPUT_LEN])>> {
+    crate::draw::contribution_outputs(randomness).map_err(|e| LedgerError::Corrupt {
+        what: "raffle contribution",
+        reason: e.to_string(),
+    })
+}
+
+/// Voids a raffle past a deadline: nothing is drawn and no order opened, the prizes are
+/// released to the seller. When the seller let the reveal deadline pass
+/// (`seller_missed`), its account records the miss and a cooling period that grows
+/// with each miss; a missing validator contribution is not the seller's doing.
+fn void<V: StateView + ?Sized>(
+    exec: &mut Exec<'_, V>,
+    mut raffle: Raffle,
+    seller_missed: bool,
+) -> TxResult<Effect> {
     for item_id in &raffle.spec.items {
         orders::release_item(exec, *item_id)?;
     }
     raffle.status = RaffleStatus::Void;
-    raffle.seller_missed_reveal = true;
+    raffle.seller_missed_reveal = seller_missed;
     exec.write(keys::raffle(raffle.id), &raffle);
+    if !seller_missed {
+        return Ok(Effect::RaffleVoided { raffle: raffle.id });
+    }
 
     let Some(mut seller) = exec.account(&raffle.seller)? else {
         return Err(LedgerError::Corrupt {

@@ -86,7 +86,7 @@ pub struct ChainParams {
     /// Shortest entry window by time: ms of block time from the creating block (or the
     /// opening time, if later) to the close.
     pub min_raffle_entry_ms: u64,
-    /// Fewest blocks after the closing block in which the seller may reveal its secret.
+    /// Fewest blocks (`RaffleSpec::reveal_blocks`) the seller may have to reveal its secret.
     pub min_raffle_reveal_blocks: u64,
     /// Cooling period per missed reveal: a seller whose raffle is voided may not create
     /// a raffle for `missed_reveals × this` ms of block time.
@@ -97,6 +97,15 @@ pub struct ChainParams {
     /// How far a block's time may run ahead of its parent's, in ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_block_time_step_ms: Option<u64>,
+    /// Time floor of the reveal window: the seller may reveal for at least this many ms
+    /// of block time after the last validator contribution, however many blocks pass.
+    pub min_raffle_reveal_ms: u64,
+    /// Blocks after the closing block within which every validator must contribute its
+    /// VRF output to a raffle's seed.
+    pub raffle_contribution_blocks: u64,
+    /// Time floor of the contribution window, in ms of block time after the closing
+    /// block: the raffle is void for a missing contribution only past both.
+    pub raffle_contribution_ms: u64,
 }
 
 /// Default byte budget of a block's transactions: 16 MiB, half the peer network's
@@ -134,6 +143,9 @@ impl Default for ChainParams {
             missed_reveal_cooldown_ms: 7 * 24 * 3_600_000,
             max_block_bytes: None,
             max_block_time_step_ms: None,
+            min_raffle_reveal_ms: 10 * 60 * 1000,
+            raffle_contribution_blocks: 20,
+            raffle_contribution_ms: 2 * 60 * 1000,
         }
     }
 }

@@ -4,7 +4,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::PublicKey;
-use crate::hash::Hash;
+use crate::hash::{hex_newtype, Hash};
 
 use super::TxRef;
 
@@ -85,7 +85,9 @@ pub struct RaffleSpec {
     pub min_age: Option<u8>,
     /// `raffle_commitment(secret)` of the seller's secret, revealed after close.
     pub seed_commitment: Hash,
-    /// Blocks after the closing block within which the seller must reveal.
+    /// Blocks within which the seller must reveal, counted from the block that brought
+    /// the last validator contribution (the reveal window also lasts at least
+    /// `ChainParams::min_raffle_reveal_ms` of block time).
     pub reveal_blocks: u64,
     /// How long a winner has to pay, in milliseconds of block time.
     pub payment_window_ms: u64,
@@ -113,12 +115,15 @@ pub enum RaffleStatus {
     Closed,
     /// Winners drawn.
     Drawn,
-    /// The seller did not reveal its secret by the deadline: nothing was drawn, nothing
-    /// charged, the prizes went back to the seller, and the miss is on its account.
+    /// Nothing was drawn, nothing charged, the prizes went back to the seller: the
+    /// seller did not reveal its secret by the deadline (`seller_missed_reveal`, the miss
+    /// is on its account), or a validator's contribution did not come in time
+    /// (`Raffle::missing_contributors`).
     Void,
 }
 
-/// The block that closed a raffle's entry: its hash is half of the draw's seed.
+/// The block that closed a raffle's entry: its hash goes into the validators' VRF input
+/// and into the draw's seed.
 #[derive(
     Clone,
     Copy,
@@ -200,6 +205,125 @@ pub struct Raffle {
     pub result: Option<DrawResult>,
     /// Runners-up already offered a prize (index into `result.runners_up`).
     pub runners_up_used: u32,
+    /// The validators' part of the seed: set when entry closes.
+    pub randomness: Option<RaffleRandomness>,
+}
+
+impl Raffle {
+    /// The validators that were to contribute and did not (empty before the close).
+    pub fn missing_contributors(&self) -> Vec<PublicKey> {
+        self.randomness
+            .as_ref()
+            .map(|r| r.missing())
+            .unwrap_or_default()
+    }
+}
+
+/// A deadline of the ledger's: it has passed for a block only when that block is past
+/// both its height and its time, so neither a burst of blocks nor a jump of the clock
+/// alone ends it.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+pub struct Deadline {
+    /// Last height that is still in time.
+    pub height: u64,
+    /// Last block time (ms since the Unix epoch) that is still in time.
+    pub time_ms: u64,
+}
+
+impl Deadline {
+    /// Whether a block at `height`/`time_ms` is past the deadline (past both).
+    pub fn passed_at(&self, height: u64, time_ms: u64) -> bool {
+        height > self.height && time_ms > self.time_ms
+    }
+}
+
+/// An ECVRF-EDWARDS25519-SHA512-TAI proof (RFC 9381): Gamma ‖ c ‖ s, 80 bytes.
+#[derive(Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct VrfProof(pub [u8; 80]);
+hex_newtype!(
+    VrfProof,
+    80,
+    "VrfProof",
+    "An ECVRF-EDWARDS25519-SHA512-TAI proof (RFC 9381), 80 bytes in hex."
+);
+
+/// One validator's contribution to a raffle's seed: its VRF proof over the raffle's
+/// input (`draw::vrf_input`), checked by every node on apply.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+pub struct RaffleContribution {
+    /// The validator (its ed25519 key is the VRF key).
+    pub validator: PublicKey,
+    /// Its proof; the output `beta` follows from it.
+    pub proof: VrfProof,
+}
+
+/// The validators' part of a raffle's seed, fixed by ledger rules when entry closes.
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+pub struct RaffleRandomness {
+    /// Every validator that must contribute: the set in force after the closing block,
+    /// sorted. The draw needs all of them; a subset never draws.
+    pub validators: Vec<PublicKey>,
+    /// The contributions received, sorted by validator key.
+    pub contributions: Vec<RaffleContribution>,
+    /// Until when contributions are accepted; past it with one missing, the raffle is
+    /// void (the seller is not blamed).
+    pub contribution_deadline: Deadline,
+    /// Until when the seller may reveal: set when the last contribution arrives (the
+    /// seller reveals only after every validator has committed its part).
+    pub reveal_deadline: Option<Deadline>,
+}
+
+impl RaffleRandomness {
+    /// Whether every validator has contributed.
+    pub fn is_complete(&self) -> bool {
+        self.contributions.len() == self.validators.len()
+    }
+
+    /// Whether `validator` has contributed.
+    pub fn has_contributed(&self, validator: &PublicKey) -> bool {
+        self.contributions.iter().any(|c| c.validator == *validator)
+    }
+
+    /// The validators that have not contributed.
+    pub fn missing(&self) -> Vec<PublicKey> {
+        self.validators
+            .iter()
+            .filter(|v| !self.has_contributed(v))
+            .copied()
+            .collect()
+    }
 }
 
 /// One entry in a raffle.

@@ -1,12 +1,15 @@
-//! Raffles: the proven entries and the draw recomputed from them.
+//! Raffles: the proven entries, every input of the seed checked, and the draw
+//! recomputed from them.
 //!
 //! The winners are a pure function of ledger data ([`crate::draw`]): the raffle id, the
-//! hash of the block that closed entry, the seller's revealed secret and the entries
-//! that were not cancelled, in entry order. A raffle is drawn only with the secret; one
-//! whose seller missed the deadline is void (no result, the miss recorded), which a
-//! state at or before the deadline cannot show. An entry of a drawn
-//! raffle never changes afterwards, so the entries proven at any later state are the
-//! ones the draw saw.
+//! hash of the certified block that closed entry, every validator's VRF output (each
+//! proof verified here against the validator's key, and the contributors checked to be
+//! exactly the set in force after the closing block, as traced from genesis), the
+//! seller's revealed secret (checked against its commitment) and the entries that were
+//! not cancelled, in entry order. A raffle is drawn only with all of them; one voided
+//! for a missing input shows which, and a state at or before the deadline cannot show
+//! the void. An entry of a drawn raffle never changes afterwards, so the entries proven
+//! at any later state are the ones the draw saw.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,11 +18,25 @@ use super::bundle::RaffleProof;
 use super::item::AnchorSummary;
 use super::{TrustRoot, VerifyError};
 use crate::crypto::PublicKey;
-use crate::draw::{draw_positions, draw_seed};
+use crate::draw::{draw_positions, draw_seed, vrf_input};
 use crate::hash::Hash;
 use crate::state::keys;
 use crate::tx::raffle_commitment;
-use crate::types::{ClosingBlock, Raffle, RaffleEntry, RaffleStatus, TxRef};
+use crate::types::{
+    ClosingBlock, Deadline, Raffle, RaffleEntry, RaffleRandomness, RaffleStatus, TxRef, VrfProof,
+};
+use crate::vrf;
+
+/// One validator's contribution, its proof verified.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct CheckedContribution {
+    /// The validator.
+    pub validator: PublicKey,
+    /// Its VRF proof.
+    pub proof: VrfProof,
+    /// The VRF output the proof gives (64 bytes, hex).
+    pub output: String,
+}
 
 /// A raffle as proven, with the draw recomputed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -40,8 +57,18 @@ pub struct RaffleVerdict {
     pub eligible: Vec<PublicKey>,
     /// The certified block whose hash seeds the draw, once entry closed.
     pub closing_block: Option<ClosingBlock>,
+    /// The VRF input every validator proves over, once entry closed.
+    pub vrf_input: Option<Hash>,
+    /// The validators that must contribute: the set in force after the closing block.
+    pub validators: Vec<PublicKey>,
+    /// The contributions on the ledger, each proof verified.
+    pub contributions: Vec<CheckedContribution>,
+    /// The validators whose contribution is missing.
+    pub missing_contributors: Vec<PublicKey>,
     /// Whether the seller revealed its committed secret (a drawn raffle always has).
     pub seller_revealed: bool,
+    /// The revealed secret, checked against the commitment.
+    pub secret: Option<Hash>,
     /// The recomputed seed, once drawn.
     pub seed: Option<Hash>,
     /// The recomputed winners (equal to the recorded ones), in prize order.
@@ -131,6 +158,44 @@ pub fn verify_raffle(
         }
     };
 
+    let mut input = None;
+    let mut validators = Vec::new();
+    let mut contributions = Vec::new();
+    let mut missing = Vec::new();
+    let mut outputs = Vec::new();
+    match (&closing, &raffle.randomness) {
+        (None, None) => {}
+        (Some(closing), Some(randomness)) => {
+            let set: Vec<PublicKey> = state.sets.after(closing.height).iter().copied().collect();
+            let alpha = vrf_input(&trust.chain_id, raffle_id, &closing.hash);
+            contributions = check_contributions(&alpha, randomness, &set)
+                .map_err(|reason| draw_error(raffle_id, reason))?;
+            outputs = contributions
+                .iter()
+                .map(|c| {
+                    let mut output = [0u8; vrf::OUTPUT_LEN];
+                    hex::decode_to_slice(&c.output, &mut output).expect("hex we wrote");
+                    (c.validator, output)
+                })
+                .collect();
+            missing = randomness.missing();
+            input = Some(alpha);
+            validators = set;
+        }
+        _ => {
+            return Err(draw_error(
+                raffle_id,
+                "a closing block without the validators' randomness, or the reverse",
+            ))
+        }
+    }
+    if raffle.revealed_secret.is_some() && !missing.is_empty() {
+        return Err(draw_error(
+            raffle_id,
+            "the secret was revealed before every validator contributed",
+        ));
+    }
+
     let mut verdict = RaffleVerdict {
         anchor: AnchorSummary::of(&state),
         raffle: raffle_id,
@@ -140,7 +205,12 @@ pub fn verify_raffle(
         entries: raffle.entry_count,
         eligible,
         closing_block: closing,
+        vrf_input: input,
+        validators,
+        contributions,
+        missing_contributors: missing.clone(),
         seller_revealed: raffle.revealed_secret.is_some(),
+        secret: raffle.revealed_secret,
         seed: None,
         winners: Vec::new(),
         runners_up: Vec::new(),
@@ -161,7 +231,13 @@ pub fn verify_raffle(
             let secret = raffle
                 .revealed_secret
                 .ok_or_else(|| draw_error(raffle_id, "drawn without the seller's secret"))?;
-            let seed = draw_seed(raffle_id, &closing.hash, &secret);
+            if !missing.is_empty() {
+                return Err(draw_error(
+                    raffle_id,
+                    format!("drawn without the contributions of {}", list(&missing)),
+                ));
+            }
+            let seed = draw_seed(raffle_id, &closing.hash, &secret, &outputs);
             if seed != result.seed {
                 return Err(draw_error(
                     raffle_id,
@@ -214,22 +290,28 @@ pub fn verify_raffle(
             verdict.drawn = Some(result.drawn);
         }
         (RaffleStatus::Void, None) => {
-            if closing.is_none() || raffle.revealed_secret.is_some() || !raffle.seller_missed_reveal
-            {
+            let randomness = raffle.randomness.as_ref().filter(|_| closing.is_some());
+            let deadline: Option<Deadline> = match randomness {
+                Some(r) if raffle.seller_missed_reveal && raffle.revealed_secret.is_none() => {
+                    r.reveal_deadline
+                }
+                Some(r) if !raffle.seller_missed_reveal && !missing.is_empty() => {
+                    Some(r.contribution_deadline)
+                }
+                _ => None,
+            };
+            let Some(deadline) = deadline else {
                 return Err(draw_error(
                     raffle_id,
-                    "void, but the record does not show a closed raffle whose seller missed the reveal",
+                    "void, but the record shows neither a missed reveal nor a missing contribution",
                 ));
-            }
-            let deadline = closing
-                .map(|c| c.height.saturating_add(raffle.spec.reveal_blocks))
-                .unwrap_or(u64::MAX);
-            if state.header.height <= deadline {
+            };
+            if !deadline.passed_at(state.header.height, state.header.time_ms) {
                 return Err(draw_error(
                     raffle_id,
                     format!(
-                        "void at height {}, before the reveal deadline {deadline} passed",
-                        state.header.height
+                        "void at height {}, before its deadline (height {}, time {} ms) passed",
+                        state.header.height, deadline.height, deadline.time_ms
                     ),
                 ));
             }
@@ -243,6 +325,55 @@ pub fn verify_raffle(
         (RaffleStatus::Open | RaffleStatus::Closed, None) => {}
     }
     Ok(verdict)
+}
+
+/// The validators' part of a seed, checked: the record must name exactly `set` (the
+/// validators in force after the closing block) as the contributors, hold at most one
+/// contribution per validator of it, in key order, each a valid VRF proof over `alpha`
+/// under the validator's key, and say the contributions are complete exactly when they
+/// are. Returns each contribution with its output. The same rule as the ledger's
+/// (`exec/raffles.rs`) and the browser's (`verify.js`).
+pub fn check_contributions(
+    alpha: &Hash,
+    randomness: &RaffleRandomness,
+    set: &[PublicKey],
+) -> Result<Vec<CheckedContribution>, String> {
+    if randomness.validators != set {
+        return Err(format!(
+            "the record names {} as the contributing validators; the set after the closing block is {}",
+            list(&randomness.validators),
+            list(set)
+        ));
+    }
+    let mut checked = Vec::with_capacity(randomness.contributions.len());
+    for (i, contribution) in randomness.contributions.iter().enumerate() {
+        let short = &contribution.validator.to_hex()[..12];
+        if !set.contains(&contribution.validator) {
+            return Err(format!(
+                "a contribution by {short}…, not a validator of the set"
+            ));
+        }
+        if i > 0 && randomness.contributions[i - 1].validator >= contribution.validator {
+            return Err("the contributions are not one per validator in key order".into());
+        }
+        let output = vrf::verify(
+            &contribution.validator,
+            alpha.as_bytes(),
+            &contribution.proof.0,
+        )
+        .map_err(|e| format!("the contribution of {short}…: {e}"))?;
+        checked.push(CheckedContribution {
+            validator: contribution.validator,
+            proof: contribution.proof,
+            output: hex::encode(output),
+        });
+    }
+    if randomness.is_complete() != randomness.reveal_deadline.is_some() {
+        return Err(
+            "the record disagrees with itself about the contributions being complete".into(),
+        );
+    }
+    Ok(checked)
 }
 
 fn list(keys: &[PublicKey]) -> String {

@@ -53,6 +53,8 @@ impl Net {
                 min_raffle_entry_blocks: 1,
                 min_raffle_entry_ms: 1,
                 min_raffle_reveal_blocks: 1,
+                min_raffle_reveal_ms: 1,
+                raffle_contribution_ms: 1,
                 ..ChainParams::default()
             },
             admins: vec![admin.public()],
@@ -112,6 +114,46 @@ impl Net {
 
     fn height(&self) -> u64 {
         self.chain.chain().head().height
+    }
+
+    fn raffle_record(&self, raffle: u64) -> crate::types::Raffle {
+        use crate::state::StateView;
+        let bytes = self
+            .chain
+            .chain()
+            .store()
+            .get(&keys::raffle(raffle))
+            .unwrap()
+            .unwrap();
+        crate::state::decode_record("raffle", &bytes).unwrap()
+    }
+
+    /// Every validator named by a closed raffle contributes, in one block; `except`
+    /// withholds.
+    fn contribute(&mut self, raffle: u64, except: Option<PublicKey>) {
+        while self.raffle_record(raffle).closing_block.is_none() {
+            self.block(Vec::new());
+        }
+        let record = self.raffle_record(raffle);
+        let closing = record.closing_block.expect("closed");
+        let txs = record
+            .randomness
+            .unwrap()
+            .validators
+            .iter()
+            .filter(|k| Some(**k) != except)
+            .map(|k| {
+                let key = self.signers[k].clone();
+                let proof = crate::draw::contribution_proof(
+                    &key,
+                    &self.genesis.chain_id,
+                    raffle,
+                    &closing.hash,
+                );
+                self.sign(&key, Payload::ContributeRaffleRandomness { raffle, proof })
+            })
+            .collect();
+        self.block(txs);
     }
 
     fn new() -> Net {
@@ -240,6 +282,7 @@ impl Net {
         );
         net.block(vec![tx]);
         net.block(Vec::new());
+        net.contribute(1, None);
         let tx = net.sign(&seller, Payload::RevealRaffleSecret { raffle: 1, secret });
         net.block(vec![tx]);
         let drawer = net.members[9].clone();
@@ -926,14 +969,17 @@ fn a_void_raffle_verifies_as_void() {
     let entrant = net.members[9].clone();
     let tx = net.sign(&entrant, Payload::EnterRaffle { raffle });
     net.block(vec![tx]);
-    // The close, then the reveal blocks pass without the secret.
+    // The close and the contributions, then the reveal blocks pass without the secret.
     for _ in 0..3 {
         net.block(Vec::new());
     }
+    net.contribute(raffle, None);
     let waiting = build::raffle_proof(&net.chain, net.anchor_height(), raffle).unwrap();
     let verdict = verify_raffle(&net.trust(), raffle, &waiting, fresh()).unwrap();
     assert_eq!(verdict.status, RaffleStatus::Closed);
-    for _ in 0..2 {
+    assert!(verdict.missing_contributors.is_empty());
+    assert_eq!(verdict.contributions.len(), verdict.validators.len());
+    for _ in 0..3 {
         net.block(Vec::new());
     }
     let tx = net.sign(&entrant, Payload::DrawRaffle { raffle });
@@ -952,4 +998,109 @@ fn a_void_raffle_verifies_as_void() {
     assert_eq!((verdict.seed, verdict.drawn), (None, None));
     assert!(verdict.winners.is_empty());
     assert_eq!(verdict.eligible, vec![entrant.public()]);
+}
+
+/// A raffle whose contributions are not all in by the deadline verifies as void, with
+/// the missing validator named and the seller not blamed.
+#[test]
+fn a_raffle_void_for_a_missing_contribution_names_the_validator() {
+    let mut net = Net::new();
+    let seller = net.seller.clone();
+    let opens = net.height() + 1;
+    let tx = net.sign(
+        &seller,
+        Payload::CreateRaffle(raffle_by_heights(3, opens, opens + 2, &Hash::of(b"s"), 2)),
+    );
+    net.block(vec![tx]);
+    let raffle = 2;
+    let entrant = net.members[9].clone();
+    let tx = net.sign(&entrant, Payload::EnterRaffle { raffle });
+    net.block(vec![tx]);
+    for _ in 0..3 {
+        net.block(Vec::new());
+    }
+    let set = net.raffle_record(raffle).randomness.unwrap().validators;
+    let withholder = set[1];
+    net.contribute(raffle, Some(withholder));
+    let deadline = net
+        .raffle_record(raffle)
+        .randomness
+        .unwrap()
+        .contribution_deadline;
+    while net.height() <= deadline.height {
+        net.block(Vec::new());
+    }
+    let tx = net.sign(&entrant, Payload::DrawRaffle { raffle });
+    net.block(vec![tx]);
+    net.block(Vec::new());
+    let proof = build::raffle_proof(&net.chain, net.anchor_height(), raffle).unwrap();
+    let verdict = verify_raffle(&net.trust(), raffle, &proof, fresh()).unwrap();
+    assert_eq!(verdict.status, RaffleStatus::Void);
+    assert_eq!(verdict.missing_contributors, vec![withholder]);
+    assert_eq!(verdict.contributions.len(), set.len() - 1);
+    assert!(!verdict.seller_revealed);
+    assert!(verdict.winners.is_empty());
+}
+
+/// Every input of the seed is checked: the drawn raffle's verdict shows each
+/// contribution with its output; a changed proof, a contribution left out or added, a
+/// contributor set other than the validators after the closing block, or contributions
+/// out of order are refused by the one rule (`check_contributions`).
+#[test]
+fn changed_contributions_are_refused() {
+    use super::raffle::check_contributions;
+    let net = Net::new();
+    let verdict = verify_raffle(&net.trust(), net.raffle, &net.raffle_proof(), fresh()).unwrap();
+    assert_eq!(verdict.contributions.len(), verdict.validators.len());
+    assert!(verdict.validators.len() >= 3);
+    assert!(verdict.missing_contributors.is_empty());
+    assert!(verdict.secret.is_some() && verdict.seed.is_some());
+    let record = net.raffle_record(net.raffle);
+    let randomness = record.randomness.clone().unwrap();
+    let closing = record.closing_block.unwrap();
+    let alpha = crate::draw::vrf_input(&net.genesis.chain_id, net.raffle, &closing.hash);
+    let set = randomness.validators.clone();
+    let checked = check_contributions(&alpha, &randomness, &set).unwrap();
+    assert_eq!(
+        checked.iter().map(|c| c.output.clone()).collect::<Vec<_>>(),
+        verdict
+            .contributions
+            .iter()
+            .map(|c| c.output.clone())
+            .collect::<Vec<_>>()
+    );
+    // A flipped bit anywhere in a proof.
+    for byte in [0usize, 31, 32, 47, 48, 79] {
+        let mut changed = randomness.clone();
+        changed.contributions[1].proof.0[byte] ^= 0x01;
+        let error = check_contributions(&alpha, &changed, &set).unwrap_err();
+        assert!(error.contains("contribution of"), "{error}");
+    }
+    // Another validator's proof under this one's name.
+    let mut swapped = randomness.clone();
+    swapped.contributions[0].proof = randomness.contributions[1].proof;
+    assert!(check_contributions(&alpha, &swapped, &set).is_err());
+    // Over another input (another closing block).
+    let other = crate::draw::vrf_input(&net.genesis.chain_id, net.raffle, &Hash::of(b"ground"));
+    assert!(check_contributions(&other, &randomness, &set).is_err());
+    // One left out while the record says complete.
+    let mut fewer = randomness.clone();
+    fewer.contributions.remove(0);
+    assert!(check_contributions(&alpha, &fewer, &set)
+        .unwrap_err()
+        .contains("complete"));
+    // Twice the same, or out of order.
+    let mut twice = randomness.clone();
+    twice.contributions[1] = twice.contributions[0];
+    assert!(check_contributions(&alpha, &twice, &set).is_err());
+    let mut reordered = randomness.clone();
+    reordered.contributions.swap(0, 1);
+    assert!(check_contributions(&alpha, &reordered, &set)
+        .unwrap_err()
+        .contains("order"));
+    // A contributor set that is not the validators after the closing block.
+    let smaller: Vec<PublicKey> = set[1..].to_vec();
+    assert!(check_contributions(&alpha, &randomness, &smaller)
+        .unwrap_err()
+        .contains("contributing validators"));
 }

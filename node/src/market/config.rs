@@ -57,8 +57,12 @@ pub struct MarketConfig {
     /// The leader draws raffles once the seller revealed or the reveal deadline passed
     /// (and adds blocks so that windows and deadlines pass on an idle chain).
     pub auto_draw_raffles: bool,
-    /// How often the leader looks for orders to expire and raffles to draw, ms.
+    /// How often the leader looks for orders to expire and raffles to draw (and every
+    /// validator for raffles to contribute to), ms.
     pub housekeeping_interval_ms: u64,
+    /// Fault injection (ignored unless `enable_fault_injection`): this validator
+    /// withholds its contributions to raffle seeds, as a lying validator may.
+    pub fault_withhold_raffle_contributions: bool,
 }
 
 impl Default for MarketConfig {
@@ -78,6 +82,7 @@ impl Default for MarketConfig {
             auto_expire_orders: true,
             auto_draw_raffles: true,
             housekeeping_interval_ms: 1_000,
+            fault_withhold_raffle_contributions: false,
         }
     }
 }

@@ -3,9 +3,13 @@
 //! - An order still pending after its `expires_at_ms` is expired (`ExpireOrder`, which
 //!   anyone may sign): a raffle prize passes to the next runner-up, a listing goes back
 //!   on sale.
+//! - Every validator (leader or not) contributes its VRF proof to each closed raffle
+//!   whose contributor set names it (`ContributeRaffleRandomness`): the validators'
+//!   part of the seed.
 //! - A closed raffle is drawn (`DrawRaffle`) once the seller revealed the secret, or
-//!   once the reveal deadline passed, when the same transaction voids it (nothing is
-//!   drawn or charged, the prizes go back to the seller, the miss is recorded).
+//!   once a deadline passed (a contribution or the reveal missing), when the same
+//!   transaction voids it (nothing is drawn or charged, the prizes go back to the
+//!   seller, the miss is recorded).
 //! - Windows close and deadlines pass only when blocks come: on an idle chain the
 //!   leader proposes an empty block every few seconds for a raffle whose time window is
 //!   over or which waits for a reveal, so that the closing block and the deadline come.
@@ -19,6 +23,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use truffle_ledger::draw::contribution_proof;
 use truffle_ledger::state::{decode_record, keys, StateView, Table};
 use truffle_ledger::types::{Counters, EntryWindow, Order, OrderStatus, Raffle, RaffleStatus};
 use truffle_ledger::Payload;
@@ -152,11 +157,19 @@ fn chore(raffle: &Raffle, height: u64, head_time_ms: u64, now: u64) -> RaffleCho
             }
         }
         RaffleStatus::Closed => {
-            let deadline = raffle
-                .closing_block
-                .map(|c| c.height.saturating_add(raffle.spec.reveal_blocks))
-                .unwrap_or(u64::MAX);
-            if raffle.revealed_secret.is_some() || height > deadline {
+            // Deadlines are past both a height and a block time; the next block comes
+            // at about `now`.
+            let next = (height + 1, now.max(head_time_ms));
+            let Some(randomness) = &raffle.randomness else {
+                return RaffleChore::Wait;
+            };
+            let due = match randomness.reveal_deadline {
+                None => randomness.contribution_deadline.passed_at(next.0, next.1),
+                Some(deadline) => {
+                    raffle.revealed_secret.is_some() || deadline.passed_at(next.0, next.1)
+                }
+            };
+            if due {
                 RaffleChore::Draw
             } else {
                 RaffleChore::Nudge
@@ -217,18 +230,72 @@ async fn draw_raffles(market: &Market, chores: &mut Chores) {
     }
 }
 
-/// Runs the chores on the leader, every `housekeeping_interval_ms`.
+/// This validator's contributions to closed raffles that name it and lack its part.
+/// Each is sent until the ledger has it (a refused one is not re-sent at the same
+/// operator nonce); the proof is deterministic, so a re-send is the same transaction.
+async fn contribute_to_raffles(market: &Market, chores: &mut Chores) {
+    let me = market.engine.key().public();
+    let Ok(Some(head)) = market.engine.store().head() else {
+        return;
+    };
+    let Ok(raffles) = market.engine.store().scan_prefix(&[Table::Raffle as u8]) else {
+        return;
+    };
+    let chain_id = market.engine.chain_id();
+    for (_, bytes) in raffles {
+        let Ok(raffle) = decode_record::<Raffle>("raffle", &bytes) else {
+            continue;
+        };
+        let (Some(closing), Some(randomness)) = (raffle.closing_block, &raffle.randomness) else {
+            continue;
+        };
+        if raffle.status != RaffleStatus::Closed
+            || !randomness.validators.contains(&me)
+            || randomness.has_contributed(&me)
+            || randomness
+                .contribution_deadline
+                .passed_at(head.height + 1, head.time_ms)
+        {
+            continue;
+        }
+        if market.withholds_contributions() {
+            tracing::warn!(target: "market", raffle = raffle.id, "fault injection: withholding this validator's raffle contribution");
+            continue;
+        }
+        let proof = contribution_proof(market.engine.key(), &chain_id, raffle.id, &closing.hash);
+        let payload = Payload::ContributeRaffleRandomness {
+            raffle: raffle.id,
+            proof,
+        };
+        match chore_transaction(market, chores, payload).await {
+            Some(TxStatus::Committed { .. }) => {
+                tracing::info!(target: "market", raffle = raffle.id, "contributed to the raffle's seed")
+            }
+            Some(other) => {
+                tracing::debug!(target: "market", raffle = raffle.id, ?other, "contribution not applied")
+            }
+            None => {}
+        }
+    }
+}
+
+/// Runs the chores every `housekeeping_interval_ms`: contributions on every validator,
+/// the rest on the leader.
 pub(crate) async fn housekeeping_loop(market: Arc<Market>) {
     let config = market.config().clone();
-    if !config.auto_expire_orders && !config.auto_draw_raffles {
-        return;
-    }
     let interval = Duration::from_millis(config.housekeeping_interval_ms.max(100));
     let mut chores = Chores::new();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
             _ = market.engine.stopping() => return,
+        }
+        if market
+            .engine
+            .validator_keys()
+            .contains(&market.engine.key().public())
+        {
+            contribute_to_raffles(&market, &mut chores).await;
         }
         if !market.engine.is_leader() {
             continue;
@@ -245,7 +312,7 @@ pub(crate) async fn housekeeping_loop(market: Arc<Market>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use truffle_ledger::types::{ClosingBlock, RaffleSpec, TxRef};
+    use truffle_ledger::types::{ClosingBlock, Deadline, RaffleRandomness, RaffleSpec, TxRef};
     use truffle_ledger::{Hash, Keypair};
 
     fn raffle(window: EntryWindow) -> Raffle {
@@ -274,6 +341,7 @@ mod tests {
             seller_missed_reveal: false,
             result: None,
             runners_up_used: 0,
+            randomness: None,
         }
     }
 
@@ -303,12 +371,41 @@ mod tests {
             height: 10,
             hash: Hash::ZERO,
         });
+        closed.randomness = Some(RaffleRandomness {
+            validators: vec![Keypair::from_name("v").public()],
+            contributions: Vec::new(),
+            contribution_deadline: Deadline {
+                height: 12,
+                time_ms: 500,
+            },
+            reveal_deadline: None,
+        });
         assert!(
-            matches!(chore(&closed, 13, 0, 0), RaffleChore::Nudge),
+            matches!(chore(&closed, 11, 0, 0), RaffleChore::Nudge),
+            "waiting for the contributions"
+        );
+        assert!(
+            matches!(chore(&closed, 12, 0, 400), RaffleChore::Nudge),
+            "past the height, not the time"
+        );
+        assert!(
+            matches!(chore(&closed, 12, 0, 501), RaffleChore::Draw),
+            "past both: the draw voids it"
+        );
+        closed.randomness.as_mut().unwrap().reveal_deadline = Some(Deadline {
+            height: 13,
+            time_ms: 1_000,
+        });
+        assert!(
+            matches!(chore(&closed, 12, 0, 2_000), RaffleChore::Nudge),
             "waiting for the reveal"
         );
         assert!(
-            matches!(chore(&closed, 14, 0, 0), RaffleChore::Draw),
+            matches!(chore(&closed, 14, 0, 900), RaffleChore::Nudge),
+            "past the height, not the time"
+        );
+        assert!(
+            matches!(chore(&closed, 14, 0, 1_001), RaffleChore::Draw),
             "deadline passed"
         );
         closed.revealed_secret = Some(Hash::ZERO);

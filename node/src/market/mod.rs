@@ -292,6 +292,12 @@ impl Market {
         &self.config
     }
 
+    /// Whether this validator plays one that withholds its raffle contributions (fault
+    /// injection only).
+    pub(crate) fn withholds_contributions(&self) -> bool {
+        self.config.fault_withhold_raffle_contributions && self.engine.fault_injection_enabled()
+    }
+
     /// The provider's name, if payments are on.
     pub fn provider_name(&self) -> Option<&str> {
         self.provider.as_deref().map(|p| p.name())

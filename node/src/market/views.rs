@@ -1,7 +1,7 @@
 //! What the market shows: orders with their items, a member's payment history, raffles
 //! with their phase, entries and a draw recomputed from ledger data alone.
 
-use truffle_ledger::draw::{draw_positions, draw_seed};
+use truffle_ledger::draw::{contribution_outputs, draw_positions, draw_seed};
 use truffle_ledger::state::{decode_record, keys, StateView, Table};
 use truffle_ledger::tx::raffle_commitment;
 use truffle_ledger::types::{Item, Order, OrderStatus, Product, Raffle, RaffleEntry, RaffleStatus};
@@ -162,23 +162,30 @@ impl Market {
 
     fn view(&self, raffle: Raffle, head: (u64, u64)) -> RaffleView {
         let (height, _) = head;
-        let reveal_deadline = raffle
-            .closing_block
-            .map(|c| c.height.saturating_add(raffle.spec.reveal_blocks));
+        let deadline = raffle.randomness.as_ref().and_then(|r| r.reveal_deadline);
+        let reveal_deadline = deadline.map(|d| d.height);
         let now = self.now_ms();
-        let phase = match raffle.status {
-            RaffleStatus::Drawn => RafflePhase::Drawn,
-            RaffleStatus::Void => RafflePhase::Void,
-            RaffleStatus::Closed => {
+        // Deadlines are of block time: the next block comes at about this node's clock.
+        let phase = match (raffle.status, &raffle.randomness) {
+            (RaffleStatus::Drawn, _) => RafflePhase::Drawn,
+            (RaffleStatus::Void, _) => RafflePhase::Void,
+            (RaffleStatus::Closed, Some(randomness)) if !randomness.is_complete() => {
+                if randomness.contribution_deadline.passed_at(height + 1, now) {
+                    RafflePhase::MissedContribution
+                } else {
+                    RafflePhase::AwaitingContributions
+                }
+            }
+            (RaffleStatus::Closed, _) => {
                 if raffle.revealed_secret.is_some() {
                     RafflePhase::ReadyToDraw
-                } else if reveal_deadline.is_some_and(|d| height > d) {
+                } else if deadline.is_some_and(|d| d.passed_at(height + 1, now)) {
                     RafflePhase::MissedReveal
                 } else {
                     RafflePhase::AwaitingReveal
                 }
             }
-            RaffleStatus::Open => {
+            (RaffleStatus::Open, _) => {
                 // The next block: one higher, at about this node's clock.
                 let window = raffle.spec.window;
                 if window.is_closed_at(height, head.1) {
@@ -275,9 +282,18 @@ impl Market {
             .filter(|e| !e.cancelled)
             .map(|e| e.entrant)
             .collect();
-        let recomputed = match (&record.result, record.closing_block, record.revealed_secret) {
-            (Some(_), Some(closing), Some(secret)) => {
-                let seed = draw_seed(raffle, &closing.hash, &secret);
+        let outputs = record
+            .randomness
+            .as_ref()
+            .and_then(|r| contribution_outputs(r).ok());
+        let recomputed = match (
+            &record.result,
+            record.closing_block,
+            record.revealed_secret,
+            outputs,
+        ) {
+            (Some(_), Some(closing), Some(secret), Some(outputs)) => {
+                let seed = draw_seed(raffle, &closing.hash, &secret, &outputs);
                 let prizes = record.spec.items.len();
                 let picked: Vec<PublicKey> = draw_positions(
                     &seed,

@@ -480,11 +480,19 @@ impl Market {
                     deadline += Duration::from_millis(left);
                 }
             }
-            if view.raffle.status == status {
+            // A closed raffle counts once every validator has contributed to its seed
+            // (the nodes do it by themselves): only then may the seller reveal.
+            let contributed = status != RaffleStatus::Closed
+                || view
+                    .raffle
+                    .randomness
+                    .as_ref()
+                    .is_some_and(|r| r.is_complete());
+            if view.raffle.status == status && contributed {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                bail!("raffle {raffle} is not {status:?} after {WAIT:?}: {view:?}");
+                bail!("raffle {raffle} is not {status:?} (with every contribution) after {WAIT:?}: {view:?}");
             }
             match nudge {
                 Some(key) => self.nudge(key).await?,

@@ -168,6 +168,12 @@ async fn raffle_rules_are_enforced_with_clear_reasons() -> anyhow::Result<()> {
         .refuse(&member.key, Payload::DrawRaffle { raffle })
         .await?;
     refused_with(&waiting, 21, "waiting for the seller's reveal until height");
+    let record = RaffleApiClient::get(&market.rpc, raffle).await?.raffle;
+    let randomness = record.randomness.context("the validators' part")?;
+    assert!(
+        randomness.is_complete(),
+        "every validator contributed by itself"
+    );
     let wrong = market
         .refuse(
             &seller,
@@ -312,7 +318,14 @@ async fn recompute(
         .revealed_secret
         .context("only revealed raffles are drawn")?;
     assert_eq!(raffle_commitment(&secret), view.raffle.spec.seed_commitment);
-    let seed = draw_seed(raffle, &header.hash, &secret);
+    let randomness = view.raffle.randomness.as_ref().context("contributions")?;
+    let outputs = truffle_ledger::draw::contribution_outputs(randomness)?;
+    assert_eq!(
+        outputs.len(),
+        randomness.validators.len(),
+        "every validator's output"
+    );
+    let seed = draw_seed(raffle, &header.hash, &secret, &outputs);
     let prizes = view.raffle.spec.items.len();
     let picked: Vec<PublicKey> = draw_positions(
         &seed,
@@ -436,12 +449,23 @@ async fn draws_recompute_from_ledger_data_alone() -> anyhow::Result<()> {
         .refuse(&entrants[0], Payload::DrawRaffle { raffle: unrevealed })
         .await?;
     refused_with(&waiting, 21, "waiting for the seller's reveal");
+    // The deadline passes with both its blocks and its time floor (10 s on dev).
     let deadline = RaffleApiClient::get(&market.rpc, unrevealed)
         .await?
-        .reveal_deadline
+        .raffle
+        .randomness
+        .and_then(|r| r.reveal_deadline)
         .context("deadline")?;
-    while head(&market).await? < deadline {
+    let give_up = std::time::Instant::now() + Duration::from_secs(60);
+    while head(&market).await? < deadline.height
+        || truffle_clock::now_ms() <= deadline.time_ms + 1_000
+    {
+        anyhow::ensure!(
+            std::time::Instant::now() < give_up,
+            "the reveal deadline did not pass"
+        );
         market.nudge(&entrants[0]).await?;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let late_reveal = market
         .refuse(

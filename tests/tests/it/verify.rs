@@ -86,6 +86,19 @@ async fn wait_certified(rpc: &HttpClient) -> anyhow::Result<u64> {
     anyhow::bail!("block {head} was never certified")
 }
 
+/// Waits (up to 30 s) until every validator has contributed to raffle `raffle`'s seed
+/// (their nodes do it by themselves once it closes): then the seller may reveal.
+async fn wait_contributed(rpc: &HttpClient, raffle: u64) -> anyhow::Result<()> {
+    for _ in 0..300 {
+        let record = RaffleApiClient::get(rpc, raffle).await?.raffle;
+        if record.randomness.is_some_and(|r| r.is_complete()) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("raffle {raffle} never had every validator's contribution")
+}
+
 /// Waits (up to 30 s) until raffle `raffle` is drawn.
 async fn wait_drawn(rpc: &HttpClient, raffle: u64) -> anyhow::Result<()> {
     for _ in 0..300 {
@@ -242,6 +255,7 @@ impl Fixture {
             )
             .await?;
         }
+        wait_contributed(&rpc, 1).await?;
         apply(
             &rpc,
             vec![seller.sign(chain, Payload::RevealRaffleSecret { raffle: 1, secret })],

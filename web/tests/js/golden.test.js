@@ -125,3 +125,28 @@ test("signatures: the browser's verdict is the ledger's, crafted points included
   }
   assert.ok(laxAccepted >= 2, `noble alone accepted ${laxAccepted} refused vectors`);
 });
+
+test("raffle randomness: ECVRF proofs and the seed as the ledger computes them", async () => {
+  const { vrfVerify, raffleVrfInput, raffleDrawSeed } = await import("../../static/assets/js/vrf.js");
+  const g = golden("vrf.json");
+  for (const c of g.cases) {
+    const beta = vrfVerify(fromHex(c.public_key), fromHex(c.alpha), fromHex(c.proof));
+    assert.equal(beta === null ? null : toHex(beta), c.output);
+  }
+  const r = g.raffle;
+  const input = raffleVrfInput(fromHex(r.chain_id), r.raffle, fromHex(r.closing_hash));
+  assert.equal(toHex(input), r.vrf_input);
+  const outputs = r.contributions.map((c) => {
+    const beta = vrfVerify(fromHex(c.validator), input, fromHex(c.proof));
+    assert.equal(toHex(beta), c.output);
+    // Another validator's key, or another raffle's input, does not verify.
+    assert.equal(vrfVerify(fromHex(r.contributions.find((o) => o !== c).validator), input, fromHex(c.proof)), null);
+    assert.equal(vrfVerify(fromHex(c.validator), raffleVrfInput(fromHex(r.chain_id), r.raffle + 1, fromHex(r.closing_hash)), fromHex(c.proof)), null);
+    return [fromHex(c.validator), beta];
+  });
+  const seed = raffleDrawSeed(r.raffle, fromHex(r.closing_hash), fromHex(r.secret), outputs);
+  assert.equal(toHex(seed), r.seed);
+  const { drawPositions } = await import("../../static/assets/js/verify.js");
+  assert.deepEqual(drawPositions(seed, 10, 4), r.positions_of_10_pick_4);
+  assert.deepEqual(drawPositions(seed, 3, 5), r.positions_of_3_pick_5);
+});

@@ -66,9 +66,12 @@ pub(super) async fn raffle_command(id: u64, args: &VerifyArgs) -> anyhow::Result
                     );
                     println!(
                         "  seed {seed} = draw_seed(raffle {id}, certified closing block {} {}, \
-                         the seller's revealed secret (matches its commitment))",
-                        closing.height, closing.hash,
+                         the seller's revealed secret, {} validators' VRF outputs)",
+                        closing.height,
+                        closing.hash,
+                        verdict.contributions.len(),
                     );
+                    print_inputs(&verdict);
                     for (item, winner) in verdict.items.iter().zip(&verdict.winners) {
                         println!("  item {item} → {winner}");
                     }
@@ -78,12 +81,26 @@ pub(super) async fn raffle_command(id: u64, args: &VerifyArgs) -> anyhow::Result
                     }
                     println!("  drawn in block {} (tx {})", drawn.height, drawn.tx_hash);
                 }
+                _ if verdict.status == RaffleStatus::Void
+                    && !verdict.missing_contributors.is_empty() =>
+                {
+                    let names: Vec<String> =
+                        verdict.missing_contributors.iter().map(short).collect();
+                    println!(
+                        "VOID  raffle {id}: validator(s) {} did not contribute their randomness by \
+                         the deadline; nothing was drawn or charged ({} entries proven)",
+                        names.join(", "),
+                        verdict.entries
+                    );
+                    print_inputs(&verdict);
+                }
                 _ if verdict.status == RaffleStatus::Void => {
                     println!(
                         "VOID  raffle {id}: the seller did not reveal its secret by the deadline; \
                          nothing was drawn or charged ({} entries proven)",
                         verdict.entries
                     );
+                    print_inputs(&verdict);
                 }
                 _ => {
                     println!(
@@ -98,4 +115,29 @@ pub(super) async fn raffle_command(id: u64, args: &VerifyArgs) -> anyhow::Result
         }
     }
     remember(args, &trust, anchor, &verdict.anchor).await
+}
+
+/// Every input of the seed, each checked: the VRF input, each validator's verified
+/// output, the missing ones, the secret against its commitment.
+fn print_inputs(verdict: &verify::RaffleVerdict) {
+    if let Some(input) = &verdict.vrf_input {
+        println!(
+            "  VRF input {input} (chain id, raffle id, closing block); {} of {} validators contributed",
+            verdict.contributions.len(),
+            verdict.validators.len()
+        );
+    }
+    for contribution in &verdict.contributions {
+        println!(
+            "    {} proof verified, output {}…",
+            short(&contribution.validator),
+            &contribution.output[..32]
+        );
+    }
+    for missing in &verdict.missing_contributors {
+        println!("    {} missing", short(missing));
+    }
+    if let Some(secret) = &verdict.secret {
+        println!("  seller's secret {secret} (matches its commitment)");
+    }
 }

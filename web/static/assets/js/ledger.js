@@ -11,6 +11,8 @@ export const DOMAIN = {
   HEADER_VOTE: "truffle/v1/header-vote",
   MERKLE_LEAF: "truffle/v1/merkle-leaf",
   MERKLE_NODE: "truffle/v1/merkle-node",
+  RAFFLE_DRAW: "truffle/v1/raffle-draw",
+  RAFFLE_VRF: "truffle/v1/raffle-vrf",
   RAFFLE_COMMIT: "truffle/v1/raffle-commit",
   GENESIS: "truffle/v1/genesis",
   SERIAL: "truffle/v1/serial",
@@ -107,6 +109,7 @@ const PAYLOADS = [
   ["set_ad_active", (w, p) => w.u64(p.ad, "ad").bool(p.active)],
   ["add_validator", (w, p) => w.fixed(p.key, 32, "key").string(p.name).string(p.p2p_address)],
   ["remove_validator", (w, p) => w.fixed(p.key, 32, "key")],
+  ["contribute_raffle_randomness", (w, p) => w.u64(p.raffle, "raffle").fixed(p.proof, 80, "proof")],
 ];
 
 export const PAYLOAD_KINDS = PAYLOADS.map(([kind]) => kind);
@@ -289,6 +292,12 @@ export const read = {
       runners_up: r.vec(() => r.hex(32)), drawn: read.txRef(r),
     })),
     runners_up_used: r.u32(),
+    randomness: r.option(() => ({
+      validators: r.vec(() => r.hex(32)),
+      contributions: r.vec(() => ({ validator: r.hex(32), proof: r.hex(80) })),
+      contribution_deadline: { height: r.u64(), time_ms: r.u64() },
+      reveal_deadline: r.option(() => ({ height: r.u64(), time_ms: r.u64() })),
+    })),
   }),
   raffleEntry: (r) => ({
     raffle: r.u64(), position: r.u32(), entrant: r.hex(32), tx: read.txRef(r), cancelled: r.bool(),
@@ -324,6 +333,7 @@ const PAYLOAD_READERS = [
   (r) => ({ ad: r.u64(), active: r.bool() }),
   (r) => ({ key: r.hex(32), name: r.string(), p2p_address: r.string() }),
   (r) => ({ key: r.hex(32) }),
+  (r) => ({ raffle: r.u64(), proof: r.hex(80) }),
 ];
 
 /** Decodes a whole value with `reader`, refusing trailing bytes. */
@@ -348,6 +358,9 @@ export const GENESIS_PARAM_DEFAULTS = Object.freeze({
   min_raffle_entry_ms: 30_000,
   min_raffle_reveal_blocks: 5,
   missed_reveal_cooldown_ms: 7 * 24 * 3_600_000,
+  min_raffle_reveal_ms: 10 * 60 * 1000,
+  raffle_contribution_blocks: 20,
+  raffle_contribution_ms: 2 * 60 * 1000,
 });
 
 /** The chain id of a genesis spec (its serde JSON): tagged("truffle/v1/genesis", borsh(spec)). */
@@ -363,6 +376,7 @@ export function genesisChainId(spec) {
   // The block rules are optional (`Option<u64>` in `ChainParams`): absent, a 0 byte.
   w.option(params.max_block_bytes ?? null, (v) => w.u64(v));
   w.option(params.max_block_time_step_ms ?? null, (v) => w.u64(v));
+  w.u64(params.min_raffle_reveal_ms).u64(params.raffle_contribution_blocks).u64(params.raffle_contribution_ms);
   return toHex(tagged(DOMAIN.GENESIS, w.finish()));
 }
 

@@ -17,9 +17,12 @@
 //    kind (registration by the seller, transfer signed by the previous owner, settlement
 //    or refund of the recorded order).
 
-import { ed25519 } from "./vendor.js";
+import { blake3, ed25519 } from "./vendor.js";
 import { Reader, concat, equalBytes, fromHex, toHex } from "./borsh.js";
-import { DOMAIN, decodeAll, genesisChainId, plainHash, read, signingHash, stateKey, tagged } from "./ledger.js";
+import {
+  DOMAIN, decodeAll, genesisChainId, plainHash, raffleCommitment, read, signingHash, stateKey, tagged,
+} from "./ledger.js";
+import { raffleDrawSeed, raffleVrfInput, vrfVerify } from "./vrf.js";
 
 export class VerifyError extends Error {}
 
@@ -379,10 +382,37 @@ export function verifyHistoryBundle(genesisSpec, itemId, bundleHex) {
   };
 }
 
+/** `draw::draw_positions`: `count` distinct positions of `0..entrants`, in draw order. */
+export function drawPositions(seed, entrants, count) {
+  count = Math.min(count, entrants);
+  const positions = [...Array(entrants).keys()];
+  let stream = blake3(seed, { dkLen: 8 * (count + 8) });
+  let offset = 0;
+  const next = () => {
+    if (offset + 8 > stream.length) stream = blake3(seed, { dkLen: stream.length * 2 });
+    const value = new DataView(stream.buffer, stream.byteOffset + offset, 8).getBigUint64(0, true);
+    offset += 8;
+    return value;
+  };
+  const max = (1n << 64n) - 1n;
+  for (let i = 0; i < count; i++) {
+    const bound = BigInt(entrants - i);
+    const zone = max - (max % bound);
+    let value;
+    do value = next(); while (value >= zone);
+    const j = i + Number(value % bound);
+    [positions[i], positions[j]] = [positions[j], positions[i]];
+  }
+  return positions.slice(0, count);
+}
+
 /**
- * Decodes a `proof_raffle` bundle and checks its anchor and the raffle record's state
- * proof (used to show a raffle when the node has no `raffle_get`). Entries are checked
- * too. The draw itself is not recomputed here (`truffle verify raffle` does that).
+ * Verifies a `proof_raffle` bundle against the genesis spec, as `truffle verify raffle`
+ * does (`verify::raffle`): the anchor and the raffle's and entries' state proofs; the
+ * certified closing block; that the contributors are exactly the validators in force
+ * after it; every contribution's ECVRF proof under its validator's key (vrf.js); the
+ * secret against its commitment; and, once drawn, the seed and the winners recomputed.
+ * Returns every input with the verdict, or throws a VerifyError.
  */
 export function verifyRaffleBundle(genesisSpec, raffleId, bundleHex) {
   const trust = trustRoot(genesisSpec);
@@ -398,9 +428,67 @@ export function verifyRaffleBundle(genesisSpec, raffleId, bundleHex) {
   const state = verifyAnchor(trust, proof.anchor);
   const raffle = provenRecord(state.header, `raffle ${raffleId}`, stateKey.raffle(raffleId), proof.raffle, read.raffle);
   if (String(raffle.id) !== String(raffleId)) fail("the proven raffle has another id");
+  if (proof.entries.length !== raffle.entry_count) fail("the bundle does not hold every entry");
   const entries = proof.entries.map((pv, position) =>
     provenRecord(state.header, `entry ${position}`, stateKey.raffleEntry(raffleId, position), pv, read.raffleEntry));
-  return { raffle, entries, anchor: { height: state.header.height, time_ms: state.header.time_ms } };
+  entries.forEach((e, position) => {
+    if (String(e.raffle) !== String(raffleId) || e.position !== position) fail(`entry ${position} is for another raffle or position`);
+  });
+  const eligible = entries.filter((e) => !e.cancelled).map((e) => e.entrant);
+  const verdict = {
+    raffle, entries, eligible, anchor: { height: state.header.height, time_ms: state.header.time_ms },
+    vrfInput: null, validators: [], contributions: [], missing: [], seed: null, winners: [], runnersUp: [],
+  };
+  const closing = raffle.closing_block;
+  const randomness = raffle.randomness;
+  if (!closing !== !randomness) fail("a closing block without the validators' randomness, or the reverse");
+  let outputs = [];
+  if (closing) {
+    if (!proof.closing) fail("the bundle lacks the closing block");
+    const header = proof.closing.header;
+    if (String(header.height) !== String(closing.height) || headerHash(header) !== closing.hash) {
+      fail("the closing block is not the one the raffle names");
+    }
+    if (header.chain_id !== trust.chainId) fail("the closing block is for another chain");
+    checkCertificate("the closing block", proof.closing, state.certifying(header.height));
+    const set = [...state.certifying(Number(header.height) + 1)].sort();
+    if (randomness.validators.join() !== set.join()) {
+      fail("the contributing validators are not the set in force after the closing block");
+    }
+    const input = raffleVrfInput(fromHex(trust.chainId), raffle.id, fromHex(closing.hash));
+    randomness.contributions.forEach((c, i) => {
+      if (!set.includes(c.validator)) fail(`a contribution by ${c.validator.slice(0, 12)}…, not a validator`);
+      if (i > 0 && randomness.contributions[i - 1].validator >= c.validator) fail("the contributions are not one per validator in key order");
+      const output = vrfVerify(fromHex(c.validator), input, fromHex(c.proof));
+      if (!output) fail(`the contribution of ${c.validator.slice(0, 12)}… does not verify`);
+      outputs.push([fromHex(c.validator), output]);
+      verdict.contributions.push({ validator: c.validator, output: toHex(output) });
+    });
+    const complete = randomness.contributions.length === set.length;
+    if (complete !== (randomness.reveal_deadline !== null)) fail("the record disagrees with itself about the contributions");
+    verdict.vrfInput = toHex(input);
+    verdict.validators = set;
+    verdict.missing = set.filter((k) => !randomness.contributions.some((c) => c.validator === k));
+  }
+  if (raffle.revealed_secret && toHex(raffleCommitment(fromHex(raffle.revealed_secret))) !== raffle.spec.seed_commitment) {
+    fail("the revealed secret does not match the seller's commitment");
+  }
+  if (raffle.status === "drawn") {
+    if (!raffle.result || !closing || !raffle.revealed_secret || verdict.missing.length) fail("drawn without every input of the seed");
+    const seed = raffleDrawSeed(raffle.id, fromHex(closing.hash), fromHex(raffle.revealed_secret), outputs);
+    if (toHex(seed) !== raffle.result.seed) fail("the seed does not recompute");
+    const prizes = raffle.spec.items.length;
+    const picked = drawPositions(seed, eligible.length, prizes + raffle.spec.runners_up).map((p) => eligible[p]);
+    const winners = picked.slice(0, prizes);
+    const runnersUp = picked.slice(prizes);
+    if (winners.join() !== raffle.result.winners.join() || runnersUp.join() !== raffle.result.runners_up.join()) {
+      fail("the recorded winners are not the ones the seed gives");
+    }
+    Object.assign(verdict, { seed: toHex(seed), winners, runnersUp });
+  } else if (raffle.result) {
+    fail("the record's status and result disagree");
+  }
+  return verdict;
 }
 
 export { Reader };

@@ -9,8 +9,36 @@ import { remembered, session, signAndSubmit, token } from "../session.js";
 import { go } from "../nav.js";
 import { missedRevealsNotice, paymentPanel, phaseText, productName, windowText } from "./common.js";
 import { gallery, imagesVerdict } from "../images.js";
-import { provenProduct } from "./catalog.js";
+import { provenProduct, trustedGenesis } from "./catalog.js";
 import { chatButton } from "./chat.js";
+import { verifyRaffleBundle } from "../verify.js";
+
+/**
+ * The draw checked in this browser from the genesis alone: every input of the seed
+ * (each validator's VRF proof, the closing block, the secret) and the winners.
+ */
+async function seedPanel(raffleId) {
+  const panel = h("section.panel#raffle-seed", { "aria-live": "polite" }, h("h2", t("raffle.seed.title")));
+  try {
+    const trust = await trustedGenesis();
+    const bundle = await rpc("proof_raffle", [raffleId]);
+    const v = verifyRaffleBundle(trust.spec, raffleId, bundle.bundle);
+    if (!v.raffle.closing_block) return null;
+    add(panel,
+      status("ok", v.seed ? t("raffle.seed.verified") : t("raffle.seed.inputsVerified")),
+      h("dl.facts.seed-inputs",
+        h("dt", t("raffle.seed.closing")), h("dd", `#${v.raffle.closing_block.height} ${v.raffle.closing_block.hash.slice(0, 16)}…`),
+        h("dt", t("raffle.seed.contributions", { n: v.contributions.length, of: v.validators.length })),
+        h("dd", h("ul.contributions", v.contributions.map((c) => h("li.contribution", { title: c.output },
+          `${shortKey(c.validator)} ✓ ${c.output.slice(0, 16)}…`)),
+          v.missing.map((k) => h("li.missing", `${shortKey(k)} — ${t("raffle.seed.missing")}`)))),
+        h("dt", t("raffle.seed.secret")), h("dd", v.raffle.revealed_secret ? `${v.raffle.revealed_secret.slice(0, 16)}… ✓` : "—"),
+        v.seed ? [h("dt", t("raffle.seed.seed")), h("dd.seed", v.seed)] : null));
+  } catch (error) {
+    add(panel, status("error", t("raffle.seed.failed", { reason: errorMessage(error) })));
+  }
+  return panel;
+}
 
 function entryOutcome(entry) {
   const o = entry.outcome;
@@ -122,6 +150,13 @@ export async function renderRaffle(main, { params: [id], isCurrent }) {
       });
       add(actions, draw, statusEl);
     }
+  }
+
+  // Every input of the seed, checked here.
+  if (raffle.closing_block) {
+    const panel = await seedPanel(raffleId);
+    if (!isCurrent()) return;
+    if (panel) add(main, panel);
   }
 
   // The result, and the winner's checkout.
