@@ -88,7 +88,13 @@ impl NodeBotData {
 
     /// The card thumbnail of an image the ledger names (`None`: the bot's placeholder).
     fn thumb_url(&self, image: Option<&Hash>) -> Option<String> {
-        image.map(|hash| format!("{}{}", self.links.base(), truffle_wire::images::thumb_path(hash)))
+        image.map(|hash| {
+            format!(
+                "{}{}",
+                self.links.base(),
+                truffle_wire::images::thumb_path(hash)
+            )
+        })
     }
 
     fn product_name(product: &Product) -> String {
