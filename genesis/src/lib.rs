@@ -492,13 +492,17 @@ mod tests {
         std::fs::write(&toml_path, toml::to_string(&local()).unwrap()).unwrap();
         assert_eq!(GenesisSpec::from_file(&toml_path).unwrap(), local());
 
-        // A file written before the raffle minimums existed loads with their defaults.
+        // A file written before the raffle minimums and the validators' randomness
+        // existed loads with their defaults.
         let mut old: serde_json::Value = serde_json::from_str(&local().to_json()).unwrap();
         for field in [
             "min_raffle_entry_blocks",
             "min_raffle_entry_ms",
             "min_raffle_reveal_blocks",
             "missed_reveal_cooldown_ms",
+            "min_raffle_reveal_ms",
+            "raffle_contribution_blocks",
+            "raffle_contribution_ms",
         ] {
             old["params"]
                 .as_object_mut()

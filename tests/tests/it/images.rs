@@ -353,5 +353,63 @@ async fn images_uploaded_to_one_node_are_served_by_every_node() -> anyhow::Resul
         Some(uploaded.hash),
         "cards show the first image"
     );
+
+    eprintln!("--- `truffle product register --image` uploads, strips and registers in one go");
+    let dir = files.path();
+    truffle_wire::keyfile::write_key_file(&dir.join("seller.json"), &seller.key)?;
+    std::fs::write(dir.join("session"), &seller.session)?;
+    let cli_secret = "GPS 35.1796N 129.0756E · CLI upload";
+    std::fs::write(dir.join("front.jpg"), photo_with_exif(cli_secret))?;
+    std::fs::write(
+        dir.join("product.json"),
+        serde_json::json!({
+            "brand": "Truffle Labs", "model": "TL-CLI-1", "name_ko": "명령줄 이미지 스니커즈",
+            "name_en": "CLI Image Sneaker", "category": "sneakers", "release_date": "2026-11-02",
+            "price": 120_000, "description": "", "images": [], "serials": ["TL-CLI-1-0001"],
+            "list_for_sale": true
+        })
+        .to_string(),
+    )?;
+    let output = std::process::Command::new(truffle_testnet::truffle_binary()?)
+        .arg("product")
+        .arg("register")
+        .arg(dir.join("product.json"))
+        .arg("--key")
+        .arg(dir.join("seller.json"))
+        .arg("--image")
+        .arg(dir.join("front.jpg"))
+        .arg("--session-file")
+        .arg(dir.join("session"))
+        .args(["--rpc", &urls[1]])
+        .output()?;
+    assert!(
+        output.status.success(),
+        "truffle product register: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let results = n1.search(SearchQuery::text("명령줄 이미지")).await?;
+    let hit = results
+        .hits
+        .iter()
+        .find(|h| h.product.model == "TL-CLI-1")
+        .expect("the CLI's product is found");
+    let named = ProductApiClient::get(&n1, hit.product_id)
+        .await?
+        .product
+        .image_hashes;
+    assert_eq!(named.len(), 1, "one image named: {named:?}");
+    let stored = http
+        .get(format!("{}/images/{}", urls[2], named[0]))
+        .send()
+        .await?;
+    assert_eq!(stored.status().as_u16(), 200, "every node serves it");
+    let stored = stored.bytes().await?;
+    assert_eq!(
+        Hash::of(&stored),
+        named[0],
+        "the ledger names the stored bytes"
+    );
+    assert!(!contains(&stored, b"Exif") && !contains(&stored, cli_secret.as_bytes()));
     Ok(())
 }
