@@ -9,7 +9,6 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -68,12 +67,6 @@ pub(super) struct Anchored {
     pub(super) header: BlockHeader,
     pub(super) certificate: Certificate,
     pub(super) validators: BTreeSet<PublicKey>,
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The default root of the auditor's memory.
@@ -152,7 +145,7 @@ async fn certified_at(
         header: view.header,
         certificate,
         source: url.to_owned(),
-        seen_ms: now_ms(),
+        seen_ms: truffle_clock::now_ms(),
     }))
 }
 
@@ -169,7 +162,7 @@ pub(super) async fn remember_and_compare(
         header: anchored.header,
         certificate: anchored.certificate,
         source: args.url().to_owned(),
-        seen_ms: now_ms(),
+        seen_ms: truffle_clock::now_ms(),
     }];
     for url in args.rpc.iter().skip(1) {
         match certified_at(url, height, &trust.chain_id, &anchored.validators).await {
