@@ -407,15 +407,16 @@ pub(crate) enum KeysCommand {
 /// `truffle genesis ...`
 #[derive(Debug, Subcommand)]
 pub(crate) enum GenesisCommand {
-    /// Write a genesis spec: validators and admins from key files.
+    /// Write a genesis spec: validators and admins by public key (or key file).
     New {
         /// Chain name.
         #[arg(long, default_value = "truffle")]
         chain_name: String,
-        /// A validator as NAME=KEYFILE=P2P_ADDRESS (repeat for each).
+        /// A validator as NAME=KEY=P2P_ADDRESS, KEY a public key in hex or a key file
+        /// (repeat for each).
         #[arg(long = "validator", required = true)]
         validators: Vec<String>,
-        /// An admin as NAME=KEYFILE (repeat for each).
+        /// An admin as NAME=KEY, KEY a public key in hex or a key file (repeat for each).
         #[arg(long = "admin", required = true)]
         admins: Vec<String>,
         /// Where to write it (JSON).

@@ -2,10 +2,28 @@ use anyhow::{bail, Context};
 use serde_json::json;
 use truffle_genesis::{AdminSpec, GenesisSpec, ValidatorSpec, PRESET_GENESIS_TIME_MS};
 use truffle_ledger::types::ChainParams;
+use truffle_ledger::PublicKey;
 use truffle_wire::keyfile::read_key_file;
 
 use crate::args::GenesisCommand;
 use crate::output::print;
+
+/// A genesis names public keys only: `KEY` is a public key in hex (what `truffle keys
+/// show` prints, so a ceremony never moves private keys) or a key file.
+fn public_key(key: &str) -> anyhow::Result<PublicKey> {
+    if key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let public = PublicKey::from_hex(key)?;
+        public
+            .verifying_key()
+            .with_context(|| format!("{key} cannot be a validator or admin key"))?;
+        return Ok(public);
+    }
+    let path = std::path::Path::new(key);
+    if !path.exists() {
+        bail!("{key:?} is neither a public key (64 hex characters) nor a key file");
+    }
+    Ok(read_key_file(path)?.public())
+}
 
 pub(crate) fn run(command: GenesisCommand) -> anyhow::Result<()> {
     match command {
@@ -19,13 +37,12 @@ pub(crate) fn run(command: GenesisCommand) -> anyhow::Result<()> {
                 .iter()
                 .map(|spec| {
                     let parts: Vec<&str> = spec.splitn(3, '=').collect();
-                    let [name, key_file, address] = parts[..] else {
-                        bail!("--validator {spec:?} must be NAME=KEYFILE=P2P_ADDRESS");
+                    let [name, key, address] = parts[..] else {
+                        bail!("--validator {spec:?} must be NAME=KEY=P2P_ADDRESS");
                     };
-                    let key = read_key_file(key_file.as_ref())?;
                     Ok(ValidatorSpec {
                         name: name.to_owned(),
-                        key: key.public(),
+                        key: public_key(key)?,
                         p2p_address: address.to_owned(),
                     })
                 })
@@ -33,12 +50,12 @@ pub(crate) fn run(command: GenesisCommand) -> anyhow::Result<()> {
             let admins = admins
                 .iter()
                 .map(|spec| {
-                    let Some((name, key_file)) = spec.split_once('=') else {
-                        bail!("--admin {spec:?} must be NAME=KEYFILE");
+                    let Some((name, key)) = spec.split_once('=') else {
+                        bail!("--admin {spec:?} must be NAME=KEY");
                     };
                     Ok(AdminSpec {
                         name: name.to_owned(),
-                        key: read_key_file(key_file.as_ref())?.public(),
+                        key: public_key(key)?,
                     })
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
