@@ -57,7 +57,19 @@ pub(crate) fn explain(error: jsonrpsee::core::ClientError, url: &str) -> anyhow:
             )
         }
         jsonrpsee::core::ClientError::Transport(inner) => {
-            anyhow::anyhow!("cannot reach the node at {url}: {inner} (is it running? see --rpc)")
+            // The transport's own message is generic ("client error (connect)"); the cause
+            // at the bottom of its chain says what happened (refused, TLS, DNS).
+            let cause =
+                std::iter::successors(Some(&*inner as &dyn std::error::Error), |e| e.source())
+                    .last()
+                    .map(|root| root.to_string())
+                    .unwrap_or_default();
+            let hint = if cause.to_lowercase().contains("certificate") {
+                "the node's TLS certificate is not trusted here (a private CA: set SSL_CERT_FILE)"
+            } else {
+                "is it running? see --rpc"
+            };
+            anyhow::anyhow!("cannot reach the node at {url}: {inner}: {cause} ({hint})")
         }
         other => anyhow::anyhow!("RPC to {url} failed: {other}"),
     }

@@ -20,4 +20,5 @@ mod raffles;
 mod reco;
 mod shutdown;
 mod single_node;
+mod tls;
 mod verify;
