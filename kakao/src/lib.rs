@@ -25,6 +25,7 @@ pub mod callback;
 pub mod data;
 pub mod error;
 pub mod filters;
+pub mod fuzzing;
 pub mod intent;
 pub mod limits;
 pub mod links;

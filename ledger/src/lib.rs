@@ -24,6 +24,7 @@ pub mod draw;
 pub mod error;
 pub mod evidence;
 pub mod exec;
+pub mod fuzzing;
 pub mod hash;
 pub mod limits;
 pub mod memory_chain;
