@@ -3,8 +3,10 @@
 //!
 //! ```text
 //! buyer ──payment_start(session, order)──► provider.checkout ──► checkout page / widget
-//! provider ──POST /payments/webhook (HMAC over timestamp.body)──► receive_webhook
-//!     verify ─► outbox (local family, WAL synced) ─► 200 ─► settlement worker
+//! provider ──POST /payments/webhook──► receive_webhook ─► provider.webhook: authenticate
+//!     (sandbox: HMAC over timestamp.body; PortOne: Standard Webhooks, then the payment
+//!     fetched from its API; Toss: the payment fetched, a deposit's secret compared)
+//!     ─► outbox (local family, WAL synced) ─► 200 ─► settlement worker
 //! buyer ──payment_confirm(session, order, key)──► provider.confirm(amount = the order's)
 //!     ─► outbox ─► settlement worker
 //! settlement worker (this node): read the order
@@ -176,6 +178,10 @@ pub enum WebhookError {
     /// The event could not be stored: the provider should deliver it again (503).
     #[error("the event could not be stored: {0}")]
     Storage(String),
+    /// The provider's API, asked about the event's payment, did not answer usefully:
+    /// the provider should deliver it again (503).
+    #[error("the payment could not be fetched from the provider: {0}")]
+    Provider(String),
 }
 
 /// The sandbox's records in the node's local family.
