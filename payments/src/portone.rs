@@ -377,3 +377,211 @@ impl PaymentProvider for PortOneProvider {
         Box::pin(self.webhook_now(headers, body, now_ms))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fakes::FakePortOne;
+
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    async fn setup(api_secret: &str) -> (FakePortOne, PortOneProvider) {
+        let fake = FakePortOne::start(
+            "api-secret",
+            "store-1",
+            WebhookSecret::parse(SECRET).unwrap(),
+        )
+        .await
+        .unwrap();
+        let provider = PortOneProvider::new(PortOneConfig {
+            api_url: fake.url.clone(),
+            api_secret: api_secret.into(),
+            store_id: "store-1".into(),
+            channel_key: "channel-1".into(),
+            // The node holds a newer secret too (rotation): the old one still verifies.
+            webhook_secrets: vec![
+                WebhookSecret::from_bytes(b"next".to_vec()),
+                WebhookSecret::parse(SECRET).unwrap(),
+            ],
+            webhook_tolerance_secs: 300,
+            sdk_url: DEFAULT_SDK_URL.into(),
+            timeout: Duration::from_secs(5),
+        })
+        .unwrap();
+        (fake, provider)
+    }
+
+    fn headers(id: &str, timestamp: u64, signature: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(standard_webhooks::ID_HEADER, id.parse().unwrap());
+        headers.insert(
+            standard_webhooks::TIMESTAMP_HEADER,
+            timestamp.to_string().parse().unwrap(),
+        );
+        headers.insert(
+            standard_webhooks::SIGNATURE_HEADER,
+            signature.parse().unwrap(),
+        );
+        headers
+    }
+
+    #[tokio::test]
+    async fn confirms_only_this_orders_paid_payment_for_its_amount() {
+        let (fake, portone) = setup("api-secret").await;
+        fake.pay("truffle-x-1", 15_000);
+        fake.pay("truffle-x-2", 15_000);
+        let confirm = ConfirmRequest {
+            payment_key: "truffle-x-1".into(),
+            order_id: "truffle-x-1".into(),
+            amount: 15_000,
+            idempotency_key: "confirm-truffle-x-1".into(),
+        };
+        let paid = portone.confirm(&confirm).await.unwrap();
+        assert_eq!(
+            (paid.status, paid.total_amount),
+            (PaymentStatus::Done, 15_000)
+        );
+        assert_eq!(fake.seen()[0].authorization, "PortOne api-secret");
+        // Another order's payment, even for the same amount, does not pay this order.
+        let other = ConfirmRequest {
+            payment_key: "truffle-x-2".into(),
+            ..confirm.clone()
+        };
+        assert!(matches!(
+            portone.confirm(&other).await,
+            Err(PaymentError::UnknownPayment(_))
+        ));
+        let wrong = ConfirmRequest {
+            amount: 1_500,
+            ..confirm.clone()
+        };
+        assert_eq!(
+            portone.confirm(&wrong).await,
+            Err(PaymentError::AmountMismatch {
+                expected: 1_500,
+                authorized: 15_000
+            })
+        );
+        let unpaid = ConfirmRequest {
+            payment_key: "truffle-x-3".into(),
+            order_id: "truffle-x-3".into(),
+            ..confirm
+        };
+        assert!(matches!(
+            portone.confirm(&unpaid).await,
+            Err(PaymentError::UnknownPayment(_))
+        ));
+        let (_, stranger) = setup("wrong-secret").await;
+        assert!(matches!(
+            stranger.payment("truffle-x-1").await,
+            Err(PaymentError::Refused { status: 401, .. }) | Err(PaymentError::UnknownPayment(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn webhooks_are_verified_then_the_payment_is_fetched() {
+        let (fake, portone) = setup("api-secret").await;
+        fake.pay("truffle-x-1", 15_000);
+        let (id, timestamp, signature, body) =
+            fake.signed_webhook("Transaction.Paid", "truffle-x-1");
+        let now = timestamp * 1000;
+        let notice = portone
+            .webhook(&headers(&id, timestamp, &signature), body.as_bytes(), now)
+            .await
+            .unwrap();
+        let WebhookNotice::Payment { event_id, payment } = notice else {
+            panic!("a payment notice")
+        };
+        assert_eq!(event_id, id);
+        assert_eq!(
+            (payment.status, payment.total_amount),
+            (PaymentStatus::Done, 15_000)
+        );
+        // The amount comes from the API, not from anything in the body.
+        assert!(fake
+            .seen()
+            .iter()
+            .any(|s| s.path == "/payments/truffle-x-1"));
+        // A tampered body, a stale delivery, a missing header: refused before any fetch.
+        let tampered = body.replace("truffle-x-1", "truffle-x-9");
+        let error = portone
+            .webhook(
+                &headers(&id, timestamp, &signature),
+                tampered.as_bytes(),
+                now,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error,
+            PaymentError::Signature(crate::SignatureError::Mismatch)
+        );
+        let stale = portone
+            .webhook(
+                &headers(&id, timestamp, &signature),
+                body.as_bytes(),
+                now + 301_000,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            stale,
+            PaymentError::Signature(crate::SignatureError::Stale { .. })
+        ));
+        let bare = portone
+            .webhook(&HeaderMap::new(), body.as_bytes(), now)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            bare,
+            PaymentError::Signature(crate::SignatureError::Missing(_))
+        ));
+        // Unknown event types are acknowledged and ignored.
+        let (id, timestamp, signature, body) =
+            fake.signed_webhook("BillingKey.Issued", "truffle-x-1");
+        let ignored = portone
+            .webhook(&headers(&id, timestamp, &signature), body.as_bytes(), now)
+            .await
+            .unwrap();
+        assert!(
+            matches!(ignored, WebhookNotice::Ignored { .. }),
+            "{ignored:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn refunds_cancel_with_an_idempotency_key_once() {
+        let (fake, portone) = setup("api-secret").await;
+        fake.pay("truffle-x-1", 15_000);
+        let cancel = CancelRequest {
+            payment_key: "truffle-x-1".into(),
+            reason: "환불".into(),
+            amount: None,
+            idempotency_key: "refund-truffle-x-1".into(),
+        };
+        let cancelled = portone.cancel(&cancel).await.unwrap();
+        assert_eq!(
+            (cancelled.status, cancelled.balance_amount),
+            (PaymentStatus::Canceled, 0)
+        );
+        assert_eq!(cancelled.cancels[0].cancel_amount, 15_000);
+        // A retry after a lost answer is not an error.
+        assert_eq!(
+            portone.cancel(&cancel).await.unwrap().status,
+            PaymentStatus::Canceled
+        );
+        let seen = fake.seen();
+        let call = seen.iter().find(|s| s.path.ends_with("/cancel")).unwrap();
+        assert_eq!(call.idempotency_key, "refund-truffle-x-1");
+        assert_eq!(call.body["reason"], "환불");
+        assert!(matches!(
+            portone
+                .cancel(&CancelRequest {
+                    payment_key: "../x".into(),
+                    ..cancel
+                })
+                .await,
+            Err(PaymentError::UnknownPayment(_))
+        ));
+    }
+}

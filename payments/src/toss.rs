@@ -529,3 +529,136 @@ mod tests {
         assert_eq!(widget["clientKey"], "test_ck");
     }
 }
+
+#[cfg(test)]
+mod webhook_tests {
+    use super::*;
+    use crate::fakes::FakeToss;
+    use crate::types::PaymentStatus;
+
+    async fn setup() -> (FakeToss, TossProvider) {
+        let fake = FakeToss::start("test_sk_fake", "test_ck_fake")
+            .await
+            .unwrap();
+        let toss = TossProvider::new(TossConfig {
+            name: "toss".into(),
+            base_url: fake.url.clone(),
+            secret_key: "test_sk_fake".into(),
+            client_key: Some("test_ck_fake".into()),
+            sdk_url: DEFAULT_SDK_URL.into(),
+            timeout: Duration::from_secs(5),
+        })
+        .unwrap();
+        (fake, toss)
+    }
+
+    fn confirm(key: &str, amount: u64) -> ConfirmRequest {
+        ConfirmRequest {
+            payment_key: key.into(),
+            order_id: "truffle-x-1".into(),
+            amount,
+            idempotency_key: format!("confirm-{key}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn status_changes_are_believed_only_as_fetched() {
+        let (fake, toss) = setup().await;
+        let key = fake.authorize("truffle-x-1", 15_000);
+        assert_eq!(
+            toss.confirm(&confirm(&key, 15_000)).await.unwrap().status,
+            PaymentStatus::Done
+        );
+        // A forged body claims another amount: the node asks Toss.
+        let forged = json!({"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2024-03-01T00:00:00.000000",
+            "data": {"paymentKey": key, "orderId": "truffle-x-1", "status": "DONE", "totalAmount": 1}});
+        let notice = toss
+            .webhook(&HeaderMap::new(), forged.to_string().as_bytes(), 0)
+            .await
+            .unwrap();
+        let WebhookNotice::Payment { event_id, payment } = notice else {
+            panic!("a payment")
+        };
+        assert_eq!(payment.total_amount, 15_000);
+        assert_eq!(event_id, format!("toss:{key}:DONE:15000"));
+        let unknown =
+            json!({"eventType": "PAYMENT_STATUS_CHANGED", "data": {"paymentKey": "tgen_nope"}});
+        assert!(matches!(
+            toss.webhook(&HeaderMap::new(), unknown.to_string().as_bytes(), 0)
+                .await,
+            Err(PaymentError::UnknownPayment(_))
+        ));
+        let other = json!({"eventType": "PAYOUT_STATUS_CHANGED", "data": {}});
+        assert!(matches!(
+            toss.webhook(&HeaderMap::new(), other.to_string().as_bytes(), 0)
+                .await
+                .unwrap(),
+            WebhookNotice::Ignored { .. }
+        ));
+        // A retried confirmation answers the payment; another amount fails.
+        assert_eq!(
+            toss.confirm(&confirm(&key, 15_000)).await.unwrap().status,
+            PaymentStatus::Done
+        );
+        let seen = fake.seen();
+        assert!(seen
+            .iter()
+            .all(|s| s.authorization == "Basic dGVzdF9za19mYWtlOg=="));
+        assert_eq!(seen[0].idempotency_key, format!("confirm-{key}"));
+    }
+
+    #[tokio::test]
+    async fn deposit_callbacks_must_carry_the_payments_secret() {
+        let (fake, toss) = setup().await;
+        let key = fake.issue_virtual_account("truffle-x-1", 15_000);
+        let waiting = toss.confirm(&confirm(&key, 15_000)).await.unwrap();
+        assert_eq!(waiting.status, PaymentStatus::WaitingForDeposit);
+        let secret = fake.payment(&key).unwrap()["secret"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // The customer pays into the account (the fake's own callback goes nowhere here).
+        let _ = fake.deposit(&key, None).await;
+        let callback = |secret: &str| {
+            json!({"createdAt": "2024-03-01T00:00:00.000000", "secret": secret, "status": "DONE",
+                   "transactionKey": "txk-1", "orderId": "truffle-x-1"})
+            .to_string()
+        };
+        let notice = toss
+            .webhook(&HeaderMap::new(), callback(&secret).as_bytes(), 0)
+            .await
+            .unwrap();
+        let WebhookNotice::Payment { payment, .. } = notice else {
+            panic!("a payment")
+        };
+        assert_eq!(
+            (payment.status, payment.total_amount),
+            (PaymentStatus::Done, 15_000)
+        );
+        let forged = toss
+            .webhook(&HeaderMap::new(), callback("ps_guess").as_bytes(), 0)
+            .await;
+        assert_eq!(
+            forged,
+            Err(PaymentError::Signature(crate::SignatureError::Mismatch))
+        );
+        let no_secret =
+            json!({"eventType": "DEPOSIT_CALLBACK", "orderId": "truffle-x-1"}).to_string();
+        assert!(matches!(
+            toss.webhook(&HeaderMap::new(), no_secret.as_bytes(), 0)
+                .await,
+            Err(PaymentError::Signature(crate::SignatureError::Missing(
+                "secret"
+            )))
+        ));
+        // A card payment has no secret: no callback can claim it.
+        let (fake, toss) = setup().await;
+        let card = fake.authorize("truffle-x-1", 15_000);
+        toss.confirm(&confirm(&card, 15_000)).await.unwrap();
+        assert_eq!(
+            toss.webhook(&HeaderMap::new(), callback("").as_bytes(), 0)
+                .await,
+            Err(PaymentError::Signature(crate::SignatureError::Mismatch))
+        );
+    }
+}
