@@ -257,6 +257,38 @@ impl MarketConfig {
     }
 }
 
+/// The CSP sources of the SDK of the provider named `provider`: its configured SDK
+/// URL's origin and the provider's own domains; then further frame sources (PortOne's
+/// card form comes from whichever card gateway is behind the channel: any https frame).
+pub(crate) fn browser_origins(
+    provider: Option<&str>,
+    config: &MarketConfig,
+) -> (Vec<String>, Vec<String>) {
+    let (own, frames, default_sdk): (&str, &[&str], &str) =
+        match (provider, config.payment_provider) {
+            (Some(truffle_payments::portone::PORTONE), _) => (
+                "https://*.portone.io",
+                &["https:"],
+                truffle_payments::portone::DEFAULT_SDK_URL,
+            ),
+            (Some(_), ProviderKind::Toss) => (
+                "https://*.tosspayments.com",
+                &[],
+                truffle_payments::toss::DEFAULT_SDK_URL,
+            ),
+            _ => return (Vec::new(), Vec::new()),
+        };
+    let sdk = config.payment_sdk_url.as_deref().unwrap_or(default_sdk);
+    let mut origins = vec![own.to_owned()];
+    if let Ok(url) = reqwest::Url::parse(sdk) {
+        let origin = url.origin().ascii_serialization();
+        if origin != "null" && !origin.ends_with(&own["https://*".len()..]) {
+            origins.insert(0, origin);
+        }
+    }
+    (origins, frames.iter().map(|f| (*f).to_owned()).collect())
+}
+
 /// `url` if it is an http(s) URL.
 fn http_url(url: &str, flag: &str) -> Result<String, NodeError> {
     if url.starts_with("https://") || url.starts_with("http://") {

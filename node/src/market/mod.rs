@@ -229,6 +229,8 @@ pub struct Market {
     config: MarketConfig,
     provider: Option<Arc<dyn PaymentProvider>>,
     sandbox: Option<Arc<Sandbox>>,
+    /// Origins the pages load the provider's browser SDK from and let it talk to.
+    browser_origins: (Vec<String>, Vec<String>),
     store: Store,
     engine: Engine,
     members: Arc<Members>,
@@ -274,10 +276,13 @@ impl Market {
             derived.0,
             engine.clock().clone(),
         )?;
+        let browser_origins =
+            config::browser_origins(provider.as_deref().map(|p| p.name()), config);
         let market = Market {
             config: config.clone(),
             provider,
             sandbox,
+            browser_origins,
             chain_prefix: chain_id.to_hex()[..8].to_owned(),
             public_url: RwLock::new(None),
             outbox: outbox::Outbox::new(store.clone()),
@@ -307,6 +312,12 @@ impl Market {
     /// The provider's name, if payments are on.
     pub fn provider_name(&self) -> Option<&str> {
         self.provider.as_deref().map(|p| p.name())
+    }
+
+    /// CSP sources of the provider's browser SDK and its servers, and of further frames
+    /// it opens: empty unless buyers pay through an SDK in the page.
+    pub fn browser_origins(&self) -> (&[String], &[String]) {
+        (&self.browser_origins.0, &self.browser_origins.1)
     }
 
     /// The sandbox gateway, when it is the provider.
