@@ -245,16 +245,17 @@ async fn send_portone_webhook(
     .await
 }
 
-fn portone_authorized(state: &PortOneState, headers: &HeaderMap) -> Result<(), Response> {
+/// The refusal of a call without the merchant's API secret.
+fn portone_refusal(state: &PortOneState, headers: &HeaderMap) -> Option<Response> {
     if header_text(headers, "authorization") != format!("PortOne {}", state.api_secret) {
-        return Err(error(
+        return Some(error(
             StatusCode::UNAUTHORIZED,
             "type",
             "UNAUTHORIZED",
             "인증 정보가 올바르지 않습니다.",
         ));
     }
-    Ok(())
+    None
 }
 
 fn record(seen: &Mutex<Vec<Seen>>, method: &str, path: String, headers: &HeaderMap, body: Value) {
@@ -279,7 +280,7 @@ async fn portone_get(
         &headers,
         Value::Null,
     );
-    if let Err(response) = portone_authorized(&state, &headers) {
+    if let Some(response) = portone_refusal(&state, &headers) {
         return response;
     }
     match state.payments.lock().expect("lock").get(&id) {
@@ -306,7 +307,7 @@ async fn portone_cancel(
         &headers,
         body.clone(),
     );
-    if let Err(response) = portone_authorized(&state, &headers) {
+    if let Some(response) = portone_refusal(&state, &headers) {
         return response;
     }
     if body["reason"].as_str().is_none_or(str::is_empty) {
@@ -592,21 +593,22 @@ fn toss_new_payment(
     key
 }
 
-fn toss_authorized(state: &TossState, headers: &HeaderMap) -> Result<(), Response> {
+/// The refusal of a call without the merchant's secret key.
+fn toss_refusal(state: &TossState, headers: &HeaderMap) -> Option<Response> {
     use base64::Engine as _;
     let expected = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{}:", state.secret_key))
     );
     if header_text(headers, "authorization") != expected {
-        return Err(error(
+        return Some(error(
             StatusCode::UNAUTHORIZED,
             "code",
             "UNAUTHORIZED_KEY",
             "인증되지 않은 시크릿 키 혹은 클라이언트 키 입니다.",
         ));
     }
-    Ok(())
+    None
 }
 
 fn not_found() -> Response {
@@ -630,7 +632,7 @@ async fn toss_confirm(
         &headers,
         body.clone(),
     );
-    if let Err(response) = toss_authorized(&state, &headers) {
+    if let Some(response) = toss_refusal(&state, &headers) {
         return response;
     }
     let idempotency = header_text(&headers, "idempotency-key");
@@ -695,7 +697,7 @@ async fn toss_get(
         &headers,
         Value::Null,
     );
-    if let Err(response) = toss_authorized(&state, &headers) {
+    if let Some(response) = toss_refusal(&state, &headers) {
         return response;
     }
     match state.payments.lock().expect("lock").get(&key) {
@@ -716,7 +718,7 @@ async fn toss_get_by_order(
         &headers,
         Value::Null,
     );
-    if let Err(response) = toss_authorized(&state, &headers) {
+    if let Some(response) = toss_refusal(&state, &headers) {
         return response;
     }
     let payments = state.payments.lock().expect("lock");
@@ -743,7 +745,7 @@ async fn toss_cancel(
         &headers,
         body.clone(),
     );
-    if let Err(response) = toss_authorized(&state, &headers) {
+    if let Some(response) = toss_refusal(&state, &headers) {
         return response;
     }
     let mut payments = state.payments.lock().expect("lock");
