@@ -3,10 +3,10 @@
 /// Why a webhook's signature was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
-    /// The request carries no signature header.
-    #[error("the {} header is missing", crate::webhook::SIGNATURE_HEADER)]
-    Missing,
-    /// The header is not `t=<unix seconds>,v1=<hex HMAC-SHA256>`.
+    /// The request lacks this header.
+    #[error("the {0} header is missing")]
+    Missing(&'static str),
+    /// A header (or the secret) is not in its documented form.
     #[error("the signature header is malformed: {0}")]
     Malformed(String),
     /// The signed timestamp is too far from the receiver's clock (a replay or a skewed clock).

@@ -3,33 +3,43 @@
 //! The node takes payments through a [`PaymentProvider`], modelled on the Korean
 //! gateways (Toss Payments, PortOne): a checkout per order, a confirmation that states
 //! the amount, signed webhook events, cancellations for refunds, and idempotency keys on
-//! every call that changes money. Two implementations:
+//! every call that changes money. Three implementations:
 //!
 //! - [`Sandbox`]: a gateway that runs inside the node for development and tests. Its
 //!   checkout page is served on the node's RPC port (`/sandbox/checkout/{payment_key}`);
 //!   paying there marks the payment `DONE` and delivers a signed webhook to the node's
 //!   own `/payments/webhook`, retrying until it is acknowledged. Its records live in a
 //!   [`SandboxStore`] (the node's local column family), so they survive restarts.
-//! - [`HttpProvider`]: a Toss-style REST client configured by a base URL and a secret
-//!   key (`POST /v1/payments/confirm` with Basic auth and an `Idempotency-Key` header).
+//! - [`TossProvider`]: Toss Payments (the payment widget, `POST /v1/payments/confirm`
+//!   with Basic auth and an `Idempotency-Key`; unsigned webhooks answered by fetching
+//!   the payment, deposit callbacks checked by their `secret`).
+//! - [`PortOneProvider`]: PortOne V2 (the browser SDK's `requestPayment`, webhooks
+//!   signed per [`standard_webhooks`], the payment fetched before anything settles).
 //!
-//! Webhooks are signed per [`webhook`]: HMAC-SHA256 over `timestamp.body`.
+//! The sandbox signs its webhooks per [`webhook`]: HMAC-SHA256 over `timestamp.body`.
+//! [`fakes`] (feature `fakes`) serves local stand-ins of both gateways for tests.
 //! Amounts are integer won throughout.
 
 mod error;
-mod http;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fakes;
+pub mod portone;
 mod provider;
+mod rest;
 mod sandbox;
+pub mod standard_webhooks;
+pub mod toss;
 mod types;
 pub mod webhook;
 
 pub use error::{PaymentError, PaymentResult, SignatureError};
-pub use http::{HttpProvider, HttpProviderConfig};
-pub use provider::{verify_signed_event, PaymentProvider};
+pub use portone::{PortOneConfig, PortOneProvider};
+pub use provider::{verify_signed_event, HeaderMap, PaymentProvider, WebhookNotice};
 pub use sandbox::{
     Delivery, Entries, MemorySandboxStore, Sandbox, SandboxRecord, SandboxStore, SandboxStoreError,
     MAX_DELIVERY_ATTEMPTS, SANDBOX,
 };
+pub use toss::{TossConfig, TossProvider};
 pub use types::{
     iso8601, CancelRecord, CancelRequest, Checkout, CheckoutRequest, ConfirmRequest, Payment,
     PaymentStatus, WebhookEvent, PAYMENT_STATUS_CHANGED,

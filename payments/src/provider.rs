@@ -1,6 +1,7 @@
 //! The provider trait: what the node asks of a payment gateway.
 
 use futures::future::BoxFuture;
+pub use reqwest::header::HeaderMap;
 
 use crate::error::PaymentResult;
 use crate::types::{
@@ -12,7 +13,7 @@ use crate::types::{
 /// ```text
 /// node ──checkout(order id, amount)──► provider       (the customer pays on its page/widget)
 /// node ──confirm(payment key, order id, amount)──► provider   (amount checked by the provider)
-/// provider ──signed webhook (event id, payment)──► node        (verify_webhook)
+/// provider ──webhook (event id, payment)──► node        (webhook: authenticated)
 /// node ──cancel(payment key, reason)──► provider      (refunds; idempotent by key)
 /// ```
 ///
@@ -37,14 +38,37 @@ pub trait PaymentProvider: Send + Sync + 'static {
     /// Cancels (refunds) a payment; cancelling a cancelled payment again is not an error.
     fn cancel<'a>(&'a self, request: &'a CancelRequest) -> BoxFuture<'a, PaymentResult<Payment>>;
 
-    /// Checks a webhook's signature (the [`crate::webhook::SIGNATURE_HEADER`] value) over
-    /// the exact body received, at the receiver's clock `now_ms`, and parses the event.
-    fn verify_webhook(
-        &self,
-        signature: Option<&str>,
-        body: &[u8],
+    /// Authenticates a webhook (its headers and the exact body received, at the
+    /// receiver's clock `now_ms`) and says what it means for a payment. A provider whose
+    /// bodies are not signed (Toss) or carry no payment (PortOne) fetches the payment
+    /// from its API, so nothing settles on the body's word alone.
+    fn webhook<'a>(
+        &'a self,
+        headers: &'a HeaderMap,
+        body: &'a [u8],
         now_ms: u64,
-    ) -> PaymentResult<WebhookEvent>;
+    ) -> BoxFuture<'a, PaymentResult<WebhookNotice>>;
+}
+
+/// What an authenticated webhook tells the merchant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WebhookNotice {
+    /// The state of a payment, vouched for by the provider (a signed body, or fetched
+    /// from its API); `event_id` is the same on every delivery of one event.
+    Payment {
+        /// The event's id (deduplicates redeliveries).
+        event_id: String,
+        /// The payment.
+        payment: Payment,
+    },
+    /// An event that concerns no payment of the merchant's (an unknown type, a billing
+    /// key event): acknowledged so that the provider stops delivering it.
+    Ignored {
+        /// The event's id.
+        event_id: String,
+        /// Why nothing happens.
+        reason: String,
+    },
 }
 
 /// Verifies a signed webhook with a shared secret and parses its event (the common

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use truffle_clock::SharedClock;
 
 use crate::error::{PaymentError, PaymentResult};
-use crate::provider::{verify_signed_event, PaymentProvider};
+use crate::provider::{verify_signed_event, HeaderMap, PaymentProvider, WebhookNotice};
 use crate::types::{
     iso8601, CancelRecord, CancelRequest, Checkout, CheckoutRequest, ConfirmRequest, Payment,
     PaymentStatus, WebhookEvent, PAYMENT_STATUS_CHANGED,
@@ -564,13 +564,23 @@ impl PaymentProvider for Sandbox {
         })
     }
 
-    fn verify_webhook(
-        &self,
-        signature: Option<&str>,
-        body: &[u8],
+    fn webhook<'a>(
+        &'a self,
+        headers: &'a HeaderMap,
+        body: &'a [u8],
         now_ms: u64,
-    ) -> PaymentResult<WebhookEvent> {
-        verify_signed_event(&self.secret, self.tolerance_secs, signature, body, now_ms)
+    ) -> BoxFuture<'a, PaymentResult<WebhookNotice>> {
+        Box::pin(async move {
+            let signature = headers
+                .get(crate::webhook::SIGNATURE_HEADER)
+                .and_then(|v| v.to_str().ok());
+            let event =
+                verify_signed_event(&self.secret, self.tolerance_secs, signature, body, now_ms)?;
+            Ok(WebhookNotice::Payment {
+                event_id: event.event_id,
+                payment: event.data,
+            })
+        })
     }
 }
 
@@ -667,17 +677,16 @@ mod tests {
         assert_eq!(event.status, PaymentStatus::Done);
         let header =
             crate::webhook::sign(b"s", truffle_clock::now_ms() / 1000, event.body.as_bytes());
+        let mut headers = HeaderMap::new();
+        headers.insert(crate::webhook::SIGNATURE_HEADER, header.parse().unwrap());
         let parsed = sandbox
-            .verify_webhook(
-                Some(&header),
-                event.body.as_bytes(),
-                truffle_clock::now_ms(),
-            )
+            .webhook(&headers, event.body.as_bytes(), truffle_clock::now_ms())
+            .await
             .unwrap();
-        assert_eq!(
-            (parsed.event_id, parsed.data.total_amount),
-            (event.event_id, 1000)
-        );
+        let WebhookNotice::Payment { event_id, payment } = parsed else {
+            panic!("a payment event")
+        };
+        assert_eq!((event_id, payment.total_amount), (event.event_id, 1000));
 
         let cancel = CancelRequest {
             payment_key: key.clone(),

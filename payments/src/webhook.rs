@@ -45,7 +45,7 @@ pub fn verify(
     now_ms: u64,
     tolerance_secs: u64,
 ) -> Result<(), SignatureError> {
-    let header = header.ok_or(SignatureError::Missing)?;
+    let header = header.ok_or(SignatureError::Missing(SIGNATURE_HEADER))?;
     let mut timestamp = None;
     let mut tags = Vec::new();
     for part in header.split(',') {
@@ -120,7 +120,7 @@ mod tests {
         ));
         assert_eq!(
             verify(b"secret", None, body, NOW_MS, 300),
-            Err(SignatureError::Missing)
+            Err(SignatureError::Missing(SIGNATURE_HEADER))
         );
         for bad in ["v1=00", "t=x,v1=00", "t=1", "garbage", "t=1,v1=zz"] {
             assert!(

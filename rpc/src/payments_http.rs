@@ -1,10 +1,12 @@
 //! Payment routes beside JSON-RPC:
 //!
-//! - `POST /payments/webhook`: the provider's signed events (body at most
-//!   [`WEBHOOK_MAX_BYTES`]; `Webhook-Signature: t=…,v1=…`). 200 once the event is stored
-//!   (`{"duplicate": true}` for a replay), 401 for a missing, wrong or stale signature,
-//!   400 for a body that is not an event, 404 without a provider, 503 when the event
-//!   could not be stored (the provider delivers it again).
+//! - `POST /payments/webhook`: the provider's events (body at most
+//!   [`WEBHOOK_MAX_BYTES`]; authenticated by the provider: the sandbox's
+//!   `Webhook-Signature: t=…,v1=…`, PortOne's Standard Webhooks headers, Toss' payment
+//!   fetched back). 200 once the event is stored (`{"duplicate": true}` for a replay) or
+//!   found to concern no payment, 401 for a missing, wrong or stale signature (or deposit
+//!   secret), 400 for a body that is not an event, 404 without a provider, 503 when the
+//!   event could not be stored or its payment fetched (the provider delivers it again).
 //! - The sandbox gateway's pages, only when the sandbox is the provider:
 //!   `GET /sandbox/checkout/{key}` (the checkout page), `POST …/pay` (pays; an `amount`
 //!   field, JSON or form, simulates a tampered checkout), `POST …/abort`,
@@ -59,11 +61,7 @@ async fn webhook(State(node): State<Node>, request: Request) -> Response {
             )
         }
     };
-    let signature = parts
-        .headers
-        .get(truffle_payments::webhook::SIGNATURE_HEADER)
-        .and_then(|v| v.to_str().ok());
-    match node.market().receive_webhook(signature, &body) {
+    match node.market().receive_webhook(&parts.headers, &body).await {
         Ok(receipt) => (StatusCode::OK, Json(receipt)).into_response(),
         Err(error @ WebhookError::Disabled) => text(StatusCode::NOT_FOUND, error.to_string()),
         Err(error @ WebhookError::Signature(_)) => {
@@ -71,7 +69,7 @@ async fn webhook(State(node): State<Node>, request: Request) -> Response {
             text(StatusCode::UNAUTHORIZED, error.to_string())
         }
         Err(error @ WebhookError::Malformed(_)) => text(StatusCode::BAD_REQUEST, error.to_string()),
-        Err(error @ WebhookError::Storage(_)) => {
+        Err(error @ (WebhookError::Storage(_) | WebhookError::Provider(_))) => {
             tracing::warn!(target: "rpc", %error, "webhook not stored");
             text(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
         }

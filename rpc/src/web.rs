@@ -51,20 +51,22 @@ async fn deep_link(request: Request) -> Response {
     }
 }
 
-async fn file(request: Request) -> Response {
+async fn file(State(node): State<Node>, request: Request) -> Response {
     let Some(asset) = truffle_web::asset(request.uri().path()) else {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
+    // The payment provider's SDK origins, if buyers pay through one in the page.
+    let (origins, frames) = node.market().browser_origins();
+    let policy = truffle_web::content_security_policy(origins, frames);
+    let policy = HeaderValue::from_str(&policy)
+        .unwrap_or_else(|_| HeaderValue::from_static(truffle_web::CONTENT_SECURITY_POLICY));
     let etag = HeaderValue::from_static(asset.etag);
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static(asset.mime)),
         (header::ETAG, etag.clone()),
         // Revalidate every time: a new node binary serves new pages at once.
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(truffle_web::CONTENT_SECURITY_POLICY),
-        ),
+        (header::CONTENT_SECURITY_POLICY, policy),
         (
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

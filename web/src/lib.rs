@@ -55,12 +55,56 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      style-src 'self'; img-src 'self' https: data: blob:; connect-src 'self'; \
      frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
 
+/// The pages' `Content-Security-Policy` when buyers pay through a provider's browser
+/// SDK: [`CONTENT_SECURITY_POLICY`] with the provider's `origins` (CSP source
+/// expressions such as `https://*.tosspayments.com`) added to `script-src`,
+/// `connect-src` and `frame-src`, since the SDK is a script that talks to its servers
+/// and shows the card form in frames, and `frames` (further frame sources: the card
+/// gateways behind PortOne) to `frame-src` only.
+pub fn content_security_policy(origins: &[String], frames: &[String]) -> String {
+    if origins.is_empty() && frames.is_empty() {
+        return CONTENT_SECURITY_POLICY.to_owned();
+    }
+    let extra = origins.join(" ");
+    let framed = origins
+        .iter()
+        .chain(frames)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
+    CONTENT_SECURITY_POLICY
+        .replace("script-src 'self';", &format!("script-src 'self' {extra};"))
+        .replace(
+            "connect-src 'self';",
+            &format!("connect-src 'self' {extra}; frame-src {framed};"),
+        )
+}
+
 #[cfg(test)]
 mod golden;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn payment_sdk_origins_widen_only_scripts_connections_and_frames() {
+        assert_eq!(content_security_policy(&[], &[]), CONTENT_SECURITY_POLICY);
+        let policy = content_security_policy(&["https://*.tosspayments.com".into()], &[]);
+        assert!(policy.contains("script-src 'self' https://*.tosspayments.com;"));
+        assert!(policy.contains("connect-src 'self' https://*.tosspayments.com;"));
+        assert!(policy.contains("frame-src https://*.tosspayments.com;"));
+        assert!(policy.contains("frame-ancestors 'none'") && policy.contains("object-src 'none'"));
+        let portone = content_security_policy(&["https://*.portone.io".into()], &["https:".into()]);
+        assert!(
+            portone.contains("script-src 'self' https://*.portone.io;"),
+            "{portone}"
+        );
+        assert!(
+            portone.contains("frame-src https://*.portone.io https:;"),
+            "{portone}"
+        );
+    }
 
     #[test]
     fn the_app_and_its_modules_are_embedded() {

@@ -133,8 +133,11 @@ pub(crate) enum ProviderArg {
     Auto,
     /// The built-in sandbox gateway (development and tests only).
     Sandbox,
-    /// A Toss-style REST gateway.
-    Http,
+    /// Toss Payments.
+    #[value(alias = "http")]
+    Toss,
+    /// PortOne V2.
+    Portone,
     /// No payments.
     Off,
 }
@@ -150,9 +153,21 @@ pub(crate) struct MarketArgs {
         value_enum
     )]
     pub(crate) provider: Option<ProviderArg>,
-    /// Base URL of the HTTP provider, e.g. https://api.tosspayments.com.
+    /// Base URL of the provider's API (default: the provider's own).
     #[arg(long = "payments.base-url", env = "TRUFFLE_PAYMENTS_BASE_URL")]
     pub(crate) base_url: Option<String>,
+    /// Where browsers load the provider's SDK (default: the provider's CDN).
+    #[arg(long = "payments.sdk-url", env = "TRUFFLE_PAYMENTS_SDK_URL")]
+    pub(crate) sdk_url: Option<String>,
+    /// PortOne's store id.
+    #[arg(long = "payments.store-id", env = "TRUFFLE_PAYMENTS_STORE_ID")]
+    pub(crate) store_id: Option<String>,
+    /// PortOne's channel key.
+    #[arg(long = "payments.channel-key", env = "TRUFFLE_PAYMENTS_CHANNEL_KEY")]
+    pub(crate) channel_key: Option<String>,
+    /// The sandbox on a chain other than dev and local (test clusters only).
+    #[arg(long = "payments.allow-sandbox", env = "TRUFFLE_PAYMENTS_ALLOW_SANDBOX", action = clap::ArgAction::SetTrue)]
+    pub(crate) allow_sandbox: bool,
     /// Name recorded on the ledger for the HTTP provider's payments (default toss).
     #[arg(
         long = "payments.provider-name",
@@ -204,7 +219,8 @@ impl MarketArgs {
             config.payment_provider = match provider {
                 ProviderArg::Auto => ProviderKind::Auto,
                 ProviderArg::Sandbox => ProviderKind::Sandbox,
-                ProviderArg::Http => ProviderKind::Http,
+                ProviderArg::Toss => ProviderKind::Toss,
+                ProviderArg::Portone => ProviderKind::Portone,
                 ProviderArg::Off => ProviderKind::Off,
             };
         }
@@ -216,6 +232,12 @@ impl MarketArgs {
             };
         }
         set!(base_url => payment_base_url);
+        set!(sdk_url => payment_sdk_url);
+        set!(store_id => payment_store_id);
+        set!(channel_key => payment_channel_key);
+        if self.allow_sandbox {
+            config.allow_sandbox = true;
+        }
         set!(provider_name => payment_provider_name);
         set!(secret_key_file => payment_secret_key_file);
         set!(client_key => payment_client_key);
@@ -592,7 +614,7 @@ mod tests {
     #[test]
     fn market_flags_override_the_config() {
         let args = MarketArgs {
-            provider: Some(ProviderArg::Http),
+            provider: Some(ProviderArg::Toss),
             base_url: Some("https://api.tosspayments.com".into()),
             settle_delay_ms: Some(5),
             auto_draw: Some(false),
@@ -600,7 +622,7 @@ mod tests {
         };
         let mut config = MarketConfig::default();
         args.apply(&mut config);
-        assert_eq!(config.payment_provider, ProviderKind::Http);
+        assert_eq!(config.payment_provider, ProviderKind::Toss);
         assert_eq!(
             config.payment_base_url.as_deref(),
             Some("https://api.tosspayments.com")

@@ -8,8 +8,8 @@ use truffle_ledger::state::{decode_record, keys, StateView};
 use truffle_ledger::types::{AccountStatus, Item, ItemLock, Order, OrderStatus, Role};
 use truffle_ledger::{Payload, Rejection, SignedTransaction};
 use truffle_payments::{
-    parse_order_ref, CancelRequest, Checkout, CheckoutRequest, ConfirmRequest, Payment,
-    PaymentError, PaymentStatus,
+    parse_order_ref, CancelRequest, Checkout, CheckoutRequest, ConfirmRequest, HeaderMap, Payment,
+    PaymentError, PaymentStatus, WebhookNotice,
 };
 
 use super::{customer_key, Market, MarketError, OrderView, WebhookError};
@@ -31,26 +31,41 @@ pub struct WebhookReceipt {
 }
 
 impl Market {
-    /// A webhook from the provider: checks the signature over the exact body, stores the
-    /// event durably (a duplicate changes nothing) and wakes the settlement worker. The
-    /// caller acknowledges with 2xx only when this returns `Ok`.
-    pub fn receive_webhook(
+    /// A webhook from the provider: authenticates it (its signature, or the payment
+    /// fetched from the provider's API), stores the payment event durably (a duplicate
+    /// changes nothing) and wakes the settlement worker. The caller acknowledges with
+    /// 2xx only when this returns `Ok`; an event of no concern is acknowledged unstored.
+    pub async fn receive_webhook(
         &self,
-        signature: Option<&str>,
+        headers: &HeaderMap,
         body: &[u8],
     ) -> Result<WebhookReceipt, WebhookError> {
         let provider = self.provider.as_ref().ok_or(WebhookError::Disabled)?;
-        let event = provider
-            .verify_webhook(signature, body, self.now_ms())
+        let notice = provider
+            .webhook(headers, body, self.now_ms())
+            .await
             .map_err(|error| match error {
                 PaymentError::Signature(signature) => WebhookError::Signature(signature),
+                error if error.is_retryable() => WebhookError::Provider(error.to_string()),
+                PaymentError::InvalidResponse(_) => WebhookError::Provider(error.to_string()),
                 other => WebhookError::Malformed(other.to_string()),
             })?;
-        let payment = &event.data;
+        let (event_id, payment) = match notice {
+            WebhookNotice::Payment { event_id, payment } => (event_id, payment),
+            WebhookNotice::Ignored { event_id, reason } => {
+                tracing::info!(target: "market", %event_id, %reason, "payment event ignored");
+                return Ok(WebhookReceipt {
+                    event_id,
+                    duplicate: false,
+                    state: SettlementState::Ignored { reason },
+                });
+            }
+        };
+        let payment = &payment;
         let now = self.now_ms();
         let entry = OutboxEntry {
             provider: provider.name().to_owned(),
-            event_id: event.event_id.clone(),
+            event_id,
             source: EventSource::Webhook,
             payment_key: payment.payment_key.clone(),
             order_ref: payment.order_id.clone(),

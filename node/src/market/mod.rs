@@ -3,8 +3,10 @@
 //!
 //! ```text
 //! buyer ──payment_start(session, order)──► provider.checkout ──► checkout page / widget
-//! provider ──POST /payments/webhook (HMAC over timestamp.body)──► receive_webhook
-//!     verify ─► outbox (local family, WAL synced) ─► 200 ─► settlement worker
+//! provider ──POST /payments/webhook──► receive_webhook ─► provider.webhook: authenticate
+//!     (sandbox: HMAC over timestamp.body; PortOne: Standard Webhooks, then the payment
+//!     fetched from its API; Toss: the payment fetched, a deposit's secret compared)
+//!     ─► outbox (local family, WAL synced) ─► 200 ─► settlement worker
 //! buyer ──payment_confirm(session, order, key)──► provider.confirm(amount = the order's)
 //!     ─► outbox ─► settlement worker
 //! settlement worker (this node): read the order
@@ -176,6 +178,10 @@ pub enum WebhookError {
     /// The event could not be stored: the provider should deliver it again (503).
     #[error("the event could not be stored: {0}")]
     Storage(String),
+    /// The provider's API, asked about the event's payment, did not answer usefully:
+    /// the provider should deliver it again (503).
+    #[error("the payment could not be fetched from the provider: {0}")]
+    Provider(String),
 }
 
 /// The sandbox's records in the node's local family.
@@ -223,6 +229,8 @@ pub struct Market {
     config: MarketConfig,
     provider: Option<Arc<dyn PaymentProvider>>,
     sandbox: Option<Arc<Sandbox>>,
+    /// Origins the pages load the provider's browser SDK from and let it talk to.
+    browser_origins: (Vec<String>, Vec<String>),
     store: Store,
     engine: Engine,
     members: Arc<Members>,
@@ -268,10 +276,13 @@ impl Market {
             derived.0,
             engine.clock().clone(),
         )?;
+        let browser_origins =
+            config::browser_origins(provider.as_deref().map(|p| p.name()), config);
         let market = Market {
             config: config.clone(),
             provider,
             sandbox,
+            browser_origins,
             chain_prefix: chain_id.to_hex()[..8].to_owned(),
             public_url: RwLock::new(None),
             outbox: outbox::Outbox::new(store.clone()),
@@ -301,6 +312,12 @@ impl Market {
     /// The provider's name, if payments are on.
     pub fn provider_name(&self) -> Option<&str> {
         self.provider.as_deref().map(|p| p.name())
+    }
+
+    /// CSP sources of the provider's browser SDK and its servers, and of further frames
+    /// it opens: empty unless buyers pay through an SDK in the page.
+    pub fn browser_origins(&self) -> (&[String], &[String]) {
+        (&self.browser_origins.0, &self.browser_origins.1)
     }
 
     /// The sandbox gateway, when it is the provider.

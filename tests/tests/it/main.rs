@@ -16,6 +16,7 @@ mod kakao_links;
 mod openrpc;
 mod operations;
 mod payments;
+mod providers;
 mod raffles;
 mod reco;
 mod shutdown;

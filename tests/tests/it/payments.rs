@@ -1163,7 +1163,11 @@ async fn two_buyers_race_for_the_last_piece_on_a_cluster() -> anyhow::Result<()>
     let keys = tempfile::tempdir()?;
     let sms = Sms::default();
     let mut extra = sms.start(keys.path()).await?;
-    extra.extend(["--payments.provider".into(), "sandbox".into()]);
+    extra.extend([
+        "--payments.provider".into(),
+        "sandbox".into(),
+        "--payments.allow-sandbox".into(),
+    ]);
     let cluster = Cluster::start(TestnetOptions {
         extra_args: extra,
         ..TestnetOptions::default()

@@ -14,6 +14,7 @@ import { renderSeller } from "./pages/seller.js";
 import { renderChat, renderChats } from "./pages/chat.js";
 import { connect as connectChat, unreadCount } from "./live.js";
 import { KAKAO_ROUTE, renderKakao } from "./pages/kakao.js";
+import { takeReturn } from "./pay-sdk.js";
 
 const ROUTES = [
   [/^\/?$/, renderHome],
@@ -157,6 +158,8 @@ async function footerInfo() {
 }
 
 setRenderer(render);
+// Back from a payment provider's page: show the order, which confirms the payment.
+takeReturn();
 window.addEventListener("hashchange", render);
 document.documentElement.lang = lang();
 render();

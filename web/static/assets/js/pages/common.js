@@ -6,6 +6,7 @@ import { add, busy, fill, h, status } from "../ui.js";
 import { session, token } from "../session.js";
 import { GENESIS_PARAM_DEFAULTS } from "../ledger.js";
 import { cardThumb } from "../images.js";
+import { payWithPortOne, readReturn, tossWidget } from "../pay-sdk.js";
 
 export function productName(p) {
   if (lang() === "en") return p.name_en || p.name_ko;
@@ -105,10 +106,13 @@ export async function raffleCard(raffle) {
 
 /**
  * The payment of an order: its state, and for the buyer of a pending order a button that
- * opens the provider's checkout (`payment_start`) in a new tab, then follows the order
- * (`order_get`) until it is paid.
+ * opens the provider's checkout (`payment_start`): the sandbox's page in a new tab, or
+ * the provider's SDK in this page (PortOne's payment window, Toss' widget); then it
+ * follows the order (`order_get`) until it is paid. `returned` holds the parameters a
+ * provider sent the browser back with (`?pay=…`, see pay-sdk.js): the panel confirms
+ * that payment (`payment_confirm`) or shows why it failed.
  */
-export function paymentPanel(orderId, { onPaid } = {}) {
+export function paymentPanel(orderId, { onPaid, returned } = {}) {
   const box = h("section.panel.pay", { "aria-labelledby": `pay-${orderId}` },
     h("h2", { id: `pay-${orderId}` }, t("pay.order", { id: orderId })));
   const body = h("div");
@@ -158,6 +162,12 @@ export function paymentPanel(orderId, { onPaid } = {}) {
       return;
     }
     const url = checkout.checkout_url;
+    const widget = checkout.widget;
+    if (!url && widget && (widget.sdk === "portone" || widget.sdk === "toss")) {
+      if (tab) tab.close();
+      await paySdk(button, widget);
+      return;
+    }
     if (!url) {
       if (tab) tab.close();
       fill(statusEl, status("error", t("pay.noCheckout")));
@@ -169,6 +179,37 @@ export function paymentPanel(orderId, { onPaid } = {}) {
     if (!polling) polling = setInterval(() => refresh().catch(() => {}), 1500);
   };
 
-  refresh().catch((error) => fill(statusEl, status("error", error.message)));
+  // The node checks the payment with the provider and settles it.
+  const confirm = async (key) => {
+    fill(statusEl, status("info", t("pay.confirming")));
+    show(await rpc("payment_confirm", [token(), orderId, key]));
+  };
+
+  const paySdk = async (button, widget) => {
+    try {
+      if (widget.sdk === "portone") {
+        const paymentId = await busy(button, statusEl, () => payWithPortOne(widget, orderId));
+        await confirm(paymentId);
+        return;
+      }
+      const methods = h("div.pay-widget", { id: `pay-methods-${orderId}` });
+      const agreement = h("div.pay-agreement", { id: `pay-agreement-${orderId}` });
+      const payButton = h("button.primary.pay-request", { type: "button" }, t("pay.request"));
+      add(body, methods, agreement, payButton);
+      button.remove();
+      const pay = await tossWidget(widget, orderId, methods, agreement);
+      payButton.addEventListener("click", () => busy(payButton, statusEl, pay).catch(() => {}));
+    } catch (error) {
+      fill(statusEl, status("error", `${t("pay.failed")} ${error.message}`));
+    }
+  };
+
+  const back = readReturn(returned);
+  const first = back && back.error
+    ? refresh().then(() => fill(statusEl, status("error", `${t("pay.failed")} ${back.error}`)))
+    : back && back.key
+      ? refresh().then(() => confirm(back.key))
+      : refresh();
+  first.catch((error) => fill(statusEl, status("error", error.message)));
   return box;
 }

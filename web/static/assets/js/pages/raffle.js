@@ -183,8 +183,8 @@ export async function renderRaffle(main, { params: [id], isCurrent }) {
   }
 }
 
-export async function renderOrder(main, { params: [id] }) {
-  add(main, h("h1", t("pay.title")), paymentPanel(Number(id)),
+export async function renderOrder(main, { params: [id], query }) {
+  add(main, h("h1", t("pay.title")), paymentPanel(Number(id), { returned: query }),
     session() ? h("p.actions", chatButton({ order: Number(id) }, t("chat.orderChat"))) : null,
     h("p", h("a", { href: "#/me" }, t("nav.me"))));
 }

@@ -1,17 +1,27 @@
-//! A Toss Payments–style REST gateway.
+//! Toss Payments (<https://docs.tosspayments.com>), core API v1.
 //!
 //! ```text
 //! POST {base}/v1/payments/confirm            {paymentKey, orderId, amount}
 //! GET  {base}/v1/payments/{paymentKey}
+//! GET  {base}/v1/payments/orders/{orderId}
 //! POST {base}/v1/payments/{paymentKey}/cancel {cancelReason[, cancelAmount]}
 //! ```
 //!
 //! Every call authenticates with HTTP Basic auth (the secret key as user name, an
 //! empty password); calls that change money carry an `Idempotency-Key` header, so a
 //! retry after a timeout is harmless. Errors come back as `{code, message}` with a 4xx
-//! or 5xx status. The checkout itself happens in the provider's widget in the customer's
-//! browser: [`PaymentProvider::checkout`] returns the widget's parameters and calls
-//! nothing. Webhooks are checked with a separately configured secret ([`crate::webhook`]).
+//! or 5xx status. The checkout happens in Toss' payment widget in the customer's browser
+//! (`loadPaymentWidget` … `requestPayment`): [`PaymentProvider::checkout`] returns the
+//! widget's parameters and calls nothing; the widget sends the browser to the success
+//! URL with `paymentKey`, `orderId` and `amount`, and the node confirms.
+//!
+//! Toss does not sign its payment webhooks, so their bodies are never believed:
+//!
+//! - `PAYMENT_STATUS_CHANGED {data: {paymentKey, …}}`: the payment is fetched by key.
+//! - `DEPOSIT_CALLBACK {orderId, secret, status, transactionKey}` (a virtual account was
+//!   paid into): the payment is fetched by order id, and the callback's `secret` must be
+//!   the one Toss gave that payment (compared in constant time), else it is refused.
+//! - anything else is acknowledged and ignored.
 
 use std::time::Duration;
 
@@ -20,33 +30,29 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::{PaymentError, PaymentResult};
-use crate::provider::{verify_signed_event, PaymentProvider};
-use crate::types::{
-    CancelRequest, Checkout, CheckoutRequest, ConfirmRequest, Payment, WebhookEvent,
-};
+use crate::provider::{HeaderMap, PaymentProvider, WebhookNotice};
+use crate::types::{CancelRequest, Checkout, CheckoutRequest, ConfirmRequest, Payment};
 
 /// How to reach and authenticate with a REST gateway.
 #[derive(Clone)]
-pub struct HttpProviderConfig {
+pub struct TossConfig {
     /// The provider's name as recorded on the ledger, e.g. `toss`.
     pub name: String,
     /// Base URL, e.g. `https://api.tosspayments.com`.
     pub base_url: String,
     /// The secret API key (Basic auth user name).
     pub secret_key: String,
-    /// The shared secret webhooks are signed with.
-    pub webhook_secret: Vec<u8>,
-    /// Tolerance of webhook timestamps, seconds.
-    pub webhook_tolerance_secs: u64,
+    /// Where the customer's browser loads the payment widget SDK from.
+    pub sdk_url: String,
     /// The widget's public client key, handed to the customer's browser.
     pub client_key: Option<String>,
     /// Timeout of one call.
     pub timeout: Duration,
 }
 
-impl std::fmt::Debug for HttpProviderConfig {
+impl std::fmt::Debug for TossConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpProviderConfig")
+        f.debug_struct("TossConfig")
             .field("name", &self.name)
             .field("base_url", &self.base_url)
             .finish_non_exhaustive()
@@ -55,28 +61,131 @@ impl std::fmt::Debug for HttpProviderConfig {
 
 /// A REST gateway client.
 #[derive(Debug)]
-pub struct HttpProvider {
-    config: HttpProviderConfig,
+pub struct TossProvider {
+    config: TossConfig,
     http: reqwest::Client,
 }
 
+/// Where the browser loads the payment widget SDK from, by default.
+pub const DEFAULT_SDK_URL: &str = "https://js.tosspayments.com/v1/payment-widget";
+/// Toss' API, by default.
+pub const DEFAULT_API_URL: &str = "https://api.tosspayments.com";
+/// The event type of a virtual account's deposit.
+pub const DEPOSIT_CALLBACK: &str = "DEPOSIT_CALLBACK";
+
+/// A Toss payment with the secret its deposit callbacks carry.
 #[derive(Deserialize)]
-struct ErrorBody {
-    code: Option<String>,
-    message: Option<String>,
+struct TossPayment {
+    #[serde(flatten)]
+    payment: Payment,
+    #[serde(default)]
+    secret: Option<String>,
+}
+
+/// A webhook body: a status change (`eventType`, `data`) or a deposit callback (flat,
+/// or under `data` in the newer form).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TossWebhook {
+    #[serde(default)]
+    event_type: Option<String>,
+    #[serde(default)]
+    data: Option<serde_json::Value>,
+    #[serde(default)]
+    secret: Option<String>,
+    #[serde(default)]
+    order_id: Option<String>,
+    #[serde(default)]
+    transaction_key: Option<String>,
+}
+
+fn malformed(what: impl Into<String>) -> PaymentError {
+    PaymentError::MalformedEvent(what.into())
 }
 
 /// Toss error codes that mean "the confirmed amount is not the authorized one".
 const AMOUNT_CODES: [&str; 2] = ["NOT_MATCHES_AMOUNT", "INVALID_AMOUNT"];
 
-impl HttpProvider {
+impl TossProvider {
     /// A client for `config`.
-    pub fn new(config: HttpProviderConfig) -> PaymentResult<HttpProvider> {
+    pub fn new(config: TossConfig) -> PaymentResult<TossProvider> {
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .build()
             .map_err(|e| PaymentError::Transport(e.to_string()))?;
-        Ok(HttpProvider { config, http })
+        Ok(TossProvider { config, http })
+    }
+
+    /// A fetched payment's notice; `event_id` names the state seen, so that the same
+    /// state told twice is one event.
+    fn notice(prefix: &str, payment: Payment) -> WebhookNotice {
+        WebhookNotice::Payment {
+            event_id: format!(
+                "{prefix}:{}:{}:{}",
+                payment.payment_key,
+                payment.status.as_str(),
+                payment.balance_amount
+            ),
+            payment,
+        }
+    }
+
+    /// Handles a webhook body (see the module's documentation).
+    async fn webhook_now(&self, body: &[u8]) -> PaymentResult<WebhookNotice> {
+        let hook: TossWebhook =
+            serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
+        let event_type = hook.event_type.clone().unwrap_or_default();
+        let data = hook.data.clone().unwrap_or_default();
+        let text = |name: &str| data.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+        if event_type == crate::types::PAYMENT_STATUS_CHANGED {
+            let key = text("paymentKey").ok_or_else(|| malformed("data.paymentKey is missing"))?;
+            if !crate::rest::is_path_safe(&key) {
+                return Err(malformed("data.paymentKey is not a payment key"));
+            }
+            let payment = self.payment(&key).await?;
+            return Ok(Self::notice("toss", payment));
+        }
+        let secret = hook.secret.clone().or_else(|| text("secret"));
+        if event_type == DEPOSIT_CALLBACK || (event_type.is_empty() && secret.is_some()) {
+            let order_id = hook
+                .order_id
+                .clone()
+                .or_else(|| text("orderId"))
+                .ok_or_else(|| malformed("the deposit callback has no orderId"))?;
+            let secret = secret.ok_or(crate::SignatureError::Missing("secret"))?;
+            if !crate::rest::is_path_safe(&order_id) {
+                return Err(malformed("orderId is not an order id"));
+            }
+            let call = self
+                .http
+                .get(self.url(&format!("/v1/payments/orders/{order_id}")));
+            let fetched: TossPayment = match self.call_json(call, None).await {
+                Err(PaymentError::Refused { code, .. }) if code == "NOT_FOUND_PAYMENT" => {
+                    return Err(PaymentError::UnknownPayment(order_id))
+                }
+                other => other?,
+            };
+            let expected = fetched.secret.unwrap_or_default();
+            let matches: bool =
+                subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), secret.as_bytes()).into();
+            if expected.is_empty() || !matches {
+                return Err(crate::SignatureError::Mismatch.into());
+            }
+            let prefix = format!(
+                "toss-deposit-{}",
+                hook.transaction_key
+                    .or_else(|| text("transactionKey"))
+                    .unwrap_or_default()
+                    .chars()
+                    .take(100)
+                    .collect::<String>()
+            );
+            return Ok(Self::notice(&prefix, fetched.payment));
+        }
+        Ok(WebhookNotice::Ignored {
+            event_id: format!("toss-{}", event_type.chars().take(64).collect::<String>()),
+            reason: format!("a {event_type:?} event concerns no payment"),
+        })
     }
 
     fn url(&self, path: &str) -> String {
@@ -88,44 +197,26 @@ impl HttpProvider {
         request: reqwest::RequestBuilder,
         idempotency_key: Option<&str>,
     ) -> PaymentResult<Payment> {
+        self.call_json(request, idempotency_key).await
+    }
+
+    async fn call_json<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        idempotency_key: Option<&str>,
+    ) -> PaymentResult<T> {
         let mut request = request
             .basic_auth(&self.config.secret_key, Some(""))
             .header(reqwest::header::ACCEPT, "application/json");
         if let Some(key) = idempotency_key {
             request = request.header("Idempotency-Key", key);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| PaymentError::Transport(e.to_string()))?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| PaymentError::Transport(e.to_string()))?;
-        if status.is_success() {
-            return serde_json::from_slice(&bytes)
-                .map_err(|e| PaymentError::InvalidResponse(e.to_string()));
-        }
-        let error: ErrorBody = serde_json::from_slice(&bytes).unwrap_or(ErrorBody {
-            code: None,
-            message: None,
-        });
-        let code = error
-            .code
-            .unwrap_or_else(|| format!("HTTP_{}", status.as_u16()));
-        let message = error
-            .message
-            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect());
-        Err(PaymentError::Refused {
-            code,
-            message,
-            status: status.as_u16(),
-        })
+        let (status, body) = crate::rest::send(request).await?;
+        crate::rest::decode(status, &body, "code")
     }
 }
 
-impl PaymentProvider for HttpProvider {
+impl PaymentProvider for TossProvider {
     fn name(&self) -> &str {
         &self.config.name
     }
@@ -143,6 +234,8 @@ impl PaymentProvider for HttpProvider {
                 payment_key: None,
                 checkout_url: None,
                 widget: Some(json!({
+                    "sdk": "toss",
+                    "sdkUrl": self.config.sdk_url,
                     "clientKey": self.config.client_key,
                     "customerKey": request.customer_key,
                     "orderId": request.order_id,
@@ -158,6 +251,9 @@ impl PaymentProvider for HttpProvider {
 
     fn confirm<'a>(&'a self, request: &'a ConfirmRequest) -> BoxFuture<'a, PaymentResult<Payment>> {
         Box::pin(async move {
+            if !crate::rest::is_path_safe(&request.payment_key) {
+                return Err(PaymentError::UnknownPayment(request.payment_key.clone()));
+            }
             let call = self
                 .http
                 .post(self.url("/v1/payments/confirm"))
@@ -215,6 +311,9 @@ impl PaymentProvider for HttpProvider {
 
     fn payment<'a>(&'a self, payment_key: &'a str) -> BoxFuture<'a, PaymentResult<Payment>> {
         Box::pin(async move {
+            if !crate::rest::is_path_safe(payment_key) {
+                return Err(PaymentError::UnknownPayment(payment_key.to_owned()));
+            }
             let call = self
                 .http
                 .get(self.url(&format!("/v1/payments/{payment_key}")));
@@ -229,6 +328,9 @@ impl PaymentProvider for HttpProvider {
 
     fn cancel<'a>(&'a self, request: &'a CancelRequest) -> BoxFuture<'a, PaymentResult<Payment>> {
         Box::pin(async move {
+            if !crate::rest::is_path_safe(&request.payment_key) {
+                return Err(PaymentError::UnknownPayment(request.payment_key.clone()));
+            }
             let mut body = json!({ "cancelReason": request.reason });
             if let Some(amount) = request.amount {
                 body["cancelAmount"] = json!(amount);
@@ -246,19 +348,13 @@ impl PaymentProvider for HttpProvider {
         })
     }
 
-    fn verify_webhook(
-        &self,
-        signature: Option<&str>,
-        body: &[u8],
-        now_ms: u64,
-    ) -> PaymentResult<WebhookEvent> {
-        verify_signed_event(
-            &self.config.webhook_secret,
-            self.config.webhook_tolerance_secs,
-            signature,
-            body,
-            now_ms,
-        )
+    fn webhook<'a>(
+        &'a self,
+        _headers: &'a HeaderMap,
+        body: &'a [u8],
+        _now_ms: u64,
+    ) -> BoxFuture<'a, PaymentResult<WebhookNotice>> {
+        Box::pin(self.webhook_now(body))
     }
 }
 
@@ -343,13 +439,12 @@ mod tests {
         format!("http://{address}")
     }
 
-    fn provider(base_url: String) -> HttpProvider {
-        HttpProvider::new(HttpProviderConfig {
+    fn provider(base_url: String) -> TossProvider {
+        TossProvider::new(TossConfig {
             name: "toss".into(),
             base_url,
             secret_key: "test_sk_abc".into(),
-            webhook_secret: b"whsec".to_vec(),
-            webhook_tolerance_secs: 300,
+            sdk_url: DEFAULT_SDK_URL.into(),
             client_key: Some("test_ck".into()),
             timeout: Duration::from_secs(5),
         })
@@ -432,5 +527,138 @@ mod tests {
         let widget = checkout.widget.unwrap();
         assert_eq!(widget["amount"]["value"], 15_000);
         assert_eq!(widget["clientKey"], "test_ck");
+    }
+}
+
+#[cfg(test)]
+mod webhook_tests {
+    use super::*;
+    use crate::fakes::FakeToss;
+    use crate::types::PaymentStatus;
+
+    async fn setup() -> (FakeToss, TossProvider) {
+        let fake = FakeToss::start("test_sk_fake", "test_ck_fake")
+            .await
+            .unwrap();
+        let toss = TossProvider::new(TossConfig {
+            name: "toss".into(),
+            base_url: fake.url.clone(),
+            secret_key: "test_sk_fake".into(),
+            client_key: Some("test_ck_fake".into()),
+            sdk_url: DEFAULT_SDK_URL.into(),
+            timeout: Duration::from_secs(5),
+        })
+        .unwrap();
+        (fake, toss)
+    }
+
+    fn confirm(key: &str, amount: u64) -> ConfirmRequest {
+        ConfirmRequest {
+            payment_key: key.into(),
+            order_id: "truffle-x-1".into(),
+            amount,
+            idempotency_key: format!("confirm-{key}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn status_changes_are_believed_only_as_fetched() {
+        let (fake, toss) = setup().await;
+        let key = fake.authorize("truffle-x-1", 15_000);
+        assert_eq!(
+            toss.confirm(&confirm(&key, 15_000)).await.unwrap().status,
+            PaymentStatus::Done
+        );
+        // A forged body claims another amount: the node asks Toss.
+        let forged = json!({"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2024-03-01T00:00:00.000000",
+            "data": {"paymentKey": key, "orderId": "truffle-x-1", "status": "DONE", "totalAmount": 1}});
+        let notice = toss
+            .webhook(&HeaderMap::new(), forged.to_string().as_bytes(), 0)
+            .await
+            .unwrap();
+        let WebhookNotice::Payment { event_id, payment } = notice else {
+            panic!("a payment")
+        };
+        assert_eq!(payment.total_amount, 15_000);
+        assert_eq!(event_id, format!("toss:{key}:DONE:15000"));
+        let unknown =
+            json!({"eventType": "PAYMENT_STATUS_CHANGED", "data": {"paymentKey": "tgen_nope"}});
+        assert!(matches!(
+            toss.webhook(&HeaderMap::new(), unknown.to_string().as_bytes(), 0)
+                .await,
+            Err(PaymentError::UnknownPayment(_))
+        ));
+        let other = json!({"eventType": "PAYOUT_STATUS_CHANGED", "data": {}});
+        assert!(matches!(
+            toss.webhook(&HeaderMap::new(), other.to_string().as_bytes(), 0)
+                .await
+                .unwrap(),
+            WebhookNotice::Ignored { .. }
+        ));
+        // A retried confirmation answers the payment; another amount fails.
+        assert_eq!(
+            toss.confirm(&confirm(&key, 15_000)).await.unwrap().status,
+            PaymentStatus::Done
+        );
+        let seen = fake.seen();
+        assert!(seen
+            .iter()
+            .all(|s| s.authorization == "Basic dGVzdF9za19mYWtlOg=="));
+        assert_eq!(seen[0].idempotency_key, format!("confirm-{key}"));
+    }
+
+    #[tokio::test]
+    async fn deposit_callbacks_must_carry_the_payments_secret() {
+        let (fake, toss) = setup().await;
+        let key = fake.issue_virtual_account("truffle-x-1", 15_000);
+        let waiting = toss.confirm(&confirm(&key, 15_000)).await.unwrap();
+        assert_eq!(waiting.status, PaymentStatus::WaitingForDeposit);
+        let secret = fake.payment(&key).unwrap()["secret"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // The customer pays into the account (the fake's own callback goes nowhere here).
+        let _ = fake.deposit(&key, None).await;
+        let callback = |secret: &str| {
+            json!({"createdAt": "2024-03-01T00:00:00.000000", "secret": secret, "status": "DONE",
+                   "transactionKey": "txk-1", "orderId": "truffle-x-1"})
+            .to_string()
+        };
+        let notice = toss
+            .webhook(&HeaderMap::new(), callback(&secret).as_bytes(), 0)
+            .await
+            .unwrap();
+        let WebhookNotice::Payment { payment, .. } = notice else {
+            panic!("a payment")
+        };
+        assert_eq!(
+            (payment.status, payment.total_amount),
+            (PaymentStatus::Done, 15_000)
+        );
+        let forged = toss
+            .webhook(&HeaderMap::new(), callback("ps_guess").as_bytes(), 0)
+            .await;
+        assert_eq!(
+            forged,
+            Err(PaymentError::Signature(crate::SignatureError::Mismatch))
+        );
+        let no_secret =
+            json!({"eventType": "DEPOSIT_CALLBACK", "orderId": "truffle-x-1"}).to_string();
+        assert!(matches!(
+            toss.webhook(&HeaderMap::new(), no_secret.as_bytes(), 0)
+                .await,
+            Err(PaymentError::Signature(crate::SignatureError::Missing(
+                "secret"
+            )))
+        ));
+        // A card payment has no secret: no callback can claim it.
+        let (fake, toss) = setup().await;
+        let card = fake.authorize("truffle-x-1", 15_000);
+        toss.confirm(&confirm(&card, 15_000)).await.unwrap();
+        assert_eq!(
+            toss.webhook(&HeaderMap::new(), callback("").as_bytes(), 0)
+                .await,
+            Err(PaymentError::Signature(crate::SignatureError::Mismatch))
+        );
     }
 }
