@@ -15,6 +15,7 @@ mod kakao_links;
 mod openrpc;
 mod operations;
 mod payments;
+mod raffle_liars;
 mod raffles;
 mod reco;
 mod shutdown;
