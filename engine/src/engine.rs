@@ -132,6 +132,8 @@ pub(crate) struct EngineInner {
     pub(crate) shutdown: ShutdownSignal,
     pub(crate) metrics: Arc<EngineMetrics>,
     pub(crate) peer_services: RwLock<BTreeMap<String, Arc<dyn PeerService>>>,
+    /// Fault injection: the [`crate::LeaderFault`] in force, as its code.
+    pub(crate) leader_fault: std::sync::atomic::AtomicU8,
 }
 
 /// A running chain engine. Cheap to clone.

@@ -146,6 +146,7 @@ impl Engine {
                 shutdown: ShutdownSignal::default(),
                 metrics: Arc::new(EngineMetrics::default()),
                 peer_services: RwLock::new(BTreeMap::new()),
+                leader_fault: std::sync::atomic::AtomicU8::new(0),
             }),
         };
         engine.spawn_tasks(requests);

@@ -41,7 +41,9 @@ impl Engine {
         };
         let proposal = BlockProposal {
             proposer: self.inner.key.public(),
-            time_ms: block_time(self.now_ms(), head_time, step),
+            time_ms: self
+                .tampered_time(head_time, step)
+                .unwrap_or_else(|| block_time(self.now_ms(), head_time, step)),
             transactions,
         };
         let receiver = self

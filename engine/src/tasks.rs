@@ -105,6 +105,8 @@ pub(crate) async fn produce_blocks(node: Engine) {
                     state_nonce(&store, signer)
                 })
             };
+            // Fault injection only (a lying leader, for tests); the identity otherwise.
+            let batch = node.tamper_batch(batch);
             if batch.is_empty() {
                 // Chain time more than a step behind the clock (the chain was stopped):
                 // empty blocks bring it back, one step each, one at a time.

@@ -136,6 +136,44 @@ pub fn draw_positions(seed: &Hash, entrants: usize, count: usize) -> Vec<usize> 
 mod tests {
     use super::*;
 
+    /// The draw's own computation for 4 validators and 10,000 entrants (the outputs
+    /// from the proofs, the seed, 3 positions): `cargo test -p truffle-ledger --lib
+    /// draw::tests::timing -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn timing() {
+        let closing = Hash::of(b"closing block");
+        let chain = Hash::of(b"chain");
+        let randomness = crate::types::RaffleRandomness {
+            validators: Vec::new(),
+            contributions: (0..4)
+                .map(|i| {
+                    let key = Keypair::from_name(&format!("validator-{i}"));
+                    crate::types::RaffleContribution {
+                        validator: key.public(),
+                        proof: contribution_proof(&key, &chain, 1, &closing),
+                    }
+                })
+                .collect(),
+            contribution_deadline: crate::types::Deadline {
+                height: 0,
+                time_ms: 0,
+            },
+            reveal_deadline: None,
+        };
+        let runs = 2_000u32;
+        let start = std::time::Instant::now();
+        for i in 0..runs {
+            let outputs = contribution_outputs(&randomness).unwrap();
+            let seed = draw_seed(u64::from(i), &closing, &Hash::of(b"secret"), &outputs);
+            assert_eq!(draw_positions(&seed, 10_000, 3).len(), 3);
+        }
+        println!(
+            "draw (4 VRF outputs, seed, 3 of 10,000 positions): {:?} (mean of {runs})",
+            start.elapsed() / runs
+        );
+    }
+
     #[test]
     fn positions_are_distinct_and_deterministic() {
         let seed = Hash::of(b"seed");

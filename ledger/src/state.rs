@@ -44,7 +44,9 @@ pub fn tree_key(key: &[u8]) -> KeyHash {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum Table {
-    /// Chain parameters and id counters.
+    /// Chain parameters, id counters, the validator set, and the index of closed
+    /// raffles awaiting their draw (`"raffle_awaiting" ‖ raffle id → ()`; kept in this
+    /// table so that the column families and the snapshot format stay as they were).
     Meta = 1,
     /// Accounts by key.
     Account = 2,
@@ -249,6 +251,17 @@ pub mod keys {
     pub fn pending_close_prefix() -> Vec<u8> {
         key(Table::PendingClose, &[])
     }
+    /// A closed raffle awaiting its draw or void (contributions, reveal, `DrawRaffle`).
+    pub fn raffle_awaiting(raffle: u64) -> Vec<u8> {
+        key(Table::Meta, &[RAFFLE_AWAITING, &raffle.to_be_bytes()])
+    }
+    /// Prefix of all closed raffles awaiting their draw or void.
+    pub fn raffles_awaiting_prefix() -> Vec<u8> {
+        key(Table::Meta, &[RAFFLE_AWAITING])
+    }
+    /// The name under `Table::Meta` of the awaiting-draw index (no other meta key
+    /// starts with it).
+    const RAFFLE_AWAITING: &[u8] = b"raffle_awaiting";
     /// An order of an account.
     pub fn account_order(account: &PublicKey, order: u64) -> Vec<u8> {
         key(Table::AccountOrder, &[&account.0, &order.to_be_bytes()])

@@ -385,6 +385,14 @@ impl Testnet {
         &self.binary
     }
 
+    /// Adds arguments to node `index`'s `truffle node run` from its next start on (a
+    /// fault-injection setting for one node, say).
+    pub fn add_args(&mut self, index: usize, args: &[&str]) -> Result<()> {
+        self.check_index(index)?;
+        self.args[index].extend(args.iter().map(|a| (*a).to_owned()));
+        self.save()
+    }
+
     /// SIGKILL, then start again with the same data.
     pub fn restart(&mut self, index: usize) -> Result<()> {
         self.kill(index)?;

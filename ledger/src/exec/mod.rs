@@ -17,6 +17,7 @@ mod orders;
 mod raffles;
 mod validators;
 
+pub use raffles::raffles_in_play;
 pub use validators::current as current_validators;
 pub use validators::set_at as validator_set_at;
 

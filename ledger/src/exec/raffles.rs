@@ -48,7 +48,9 @@ fn rule(raffle: &Raffle, reason: impl Into<String>) -> Rejection {
 /// Before a block's transactions: every open raffle whose window the parent block
 /// reached is closed, and the parent (the first block at or past the close) becomes
 /// its closing block, whose hash goes into the validators' VRF input and the seed. The
-/// validators that must contribute are the set in force after it.
+/// validators that must contribute are the set in force after it. The raffle moves
+/// from the pending-close index to the awaiting-draw one (`keys::raffle_awaiting`),
+/// which it leaves when drawn or void: the nodes' chores read only that index.
 pub(super) fn close_due_raffles<V: StateView + ?Sized>(
     exec: &mut Exec<'_, V>,
     parent: &BlockHeader,
@@ -96,9 +98,37 @@ pub(super) fn close_due_raffles<V: StateView + ?Sized>(
             });
             exec.write(keys::raffle(id), &raffle);
             exec.state.delete(key);
+            exec.write(keys::raffle_awaiting(id), &());
         }
     }
     Ok(())
+}
+
+/// The raffles that may still need a chore (a nudge, a contribution, a draw), read
+/// from the two indexes the ledger keeps: open ones (`keys::pending_close`) then
+/// closed ones awaiting their draw or void (`keys::raffle_awaiting`), in id order
+/// within each. Drawn and void raffles are in neither, so a node's chores cost in
+/// proportion to the raffles in play, not to every raffle ever held.
+pub fn raffles_in_play<V: StateView + ?Sized>(state: &V) -> LedgerResult<Vec<Raffle>> {
+    let mut raffles = Vec::new();
+    for prefix in [
+        keys::pending_close_prefix(),
+        keys::raffles_awaiting_prefix(),
+    ] {
+        for (key, _) in state.scan_prefix(&prefix)? {
+            let Some(id) = keys::trailing_u64(&key) else {
+                continue;
+            };
+            let bytes = state
+                .get(&keys::raffle(id))?
+                .ok_or_else(|| LedgerError::Corrupt {
+                    what: "raffle index",
+                    reason: format!("raffle {id} is indexed but has no record"),
+                })?;
+            raffles.push(decode_record("raffle", &bytes)?);
+        }
+    }
+    Ok(raffles)
 }
 
 /// The genesis minimums: entries stay open long enough from now, and the seller has
@@ -463,6 +493,7 @@ pub(super) fn draw<V: StateView + ?Sized>(
         }
     }
     raffle.status = RaffleStatus::Drawn;
+    exec.state.delete(keys::raffle_awaiting(raffle_id));
     raffle.result = Some(DrawResult {
         seed,
         seller_revealed: true,
@@ -500,6 +531,7 @@ fn void<V: StateView + ?Sized>(
         orders::release_item(exec, *item_id)?;
     }
     raffle.status = RaffleStatus::Void;
+    exec.state.delete(keys::raffle_awaiting(raffle.id));
     raffle.seller_missed_reveal = seller_missed;
     exec.write(keys::raffle(raffle.id), &raffle);
     if !seller_missed {

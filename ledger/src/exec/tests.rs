@@ -4728,3 +4728,119 @@ fn chain_params_block_rules_default_when_unset() {
         .unwrap()
         .contains("max_block_bytes"));
 }
+
+/// A state that records the keys and prefixes read through it.
+struct Recording<'a, V: StateView> {
+    inner: &'a V,
+    read: std::cell::RefCell<Vec<Vec<u8>>>,
+}
+
+impl<V: StateView> StateView for Recording<'_, V> {
+    fn get(&self, key: &[u8]) -> crate::LedgerResult<Option<Vec<u8>>> {
+        self.read.borrow_mut().push(key.to_vec());
+        self.inner.get(key)
+    }
+    fn scan_prefix(&self, prefix: &[u8]) -> crate::LedgerResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.read.borrow_mut().push(prefix.to_vec());
+        self.inner.scan_prefix(prefix)
+    }
+}
+
+/// The ledger indexes a raffle while it is open (pending close) and while it is closed
+/// awaiting its draw; a drawn or void raffle is in neither, and the nodes' chores
+/// (`raffles_in_play`) read only the indexed raffles' records, never the others'.
+#[test]
+fn drawn_and_void_raffles_leave_the_awaiting_index() {
+    let mut fx = Fixture::new();
+    let seller = fx.seller.clone();
+    let items = fx.register_items(&seller, &["I-1", "I-2", "I-3"], false);
+    let alice = fx.alice.clone();
+    let s = secret("s");
+    let c = fx.next_height();
+    let drawn = fx.create_raffle(
+        &seller,
+        raffle_spec(vec![items[0]], heights(c + 3, c + 9), &s),
+    );
+    let voided = fx.create_raffle(
+        &seller,
+        raffle_spec(vec![items[1]], heights(c + 3, c + 9), &s),
+    );
+    let waiting = fx.create_raffle(
+        &seller,
+        raffle_spec(vec![items[2]], heights(c + 3, c + 9), &s),
+    );
+    for raffle in [drawn, voided, waiting] {
+        fx.enter_all(raffle, &[&alice]);
+        let awaiting = fx.get::<()>(&keys::raffle_awaiting(raffle));
+        assert_eq!(awaiting, None, "open: pending close only");
+        assert_eq!(fx.get::<()>(&keys::pending_close(raffle)), Some(()));
+    }
+    fx.close_only(drawn);
+    for raffle in [drawn, voided, waiting] {
+        assert_eq!(fx.raffle(raffle).status, RaffleStatus::Closed);
+        assert_eq!(fx.get::<()>(&keys::pending_close(raffle)), None);
+        assert_eq!(
+            fx.get::<()>(&keys::raffle_awaiting(raffle)),
+            Some(()),
+            "closed: awaiting"
+        );
+        let operator = fx.operator.clone();
+        let contribution = fx.contribution(&operator, raffle);
+        fx.ok(&operator, contribution);
+    }
+    fx.ok(
+        &seller,
+        Payload::RevealRaffleSecret {
+            raffle: drawn,
+            secret: s,
+        },
+    );
+    fx.draw(drawn);
+    fx.pass_reveal_deadline(voided);
+    let bob = fx.bob.clone();
+    assert_eq!(
+        fx.ok(&bob, Payload::DrawRaffle { raffle: voided }),
+        Effect::RaffleVoided { raffle: voided }
+    );
+    assert_eq!(fx.raffle(drawn).status, RaffleStatus::Drawn);
+    assert_eq!(fx.get::<()>(&keys::raffle_awaiting(drawn)), None, "drawn");
+    assert_eq!(fx.raffle(voided).status, RaffleStatus::Void);
+    assert_eq!(fx.get::<()>(&keys::raffle_awaiting(voided)), None, "void");
+    assert_eq!(fx.get::<()>(&keys::raffle_awaiting(waiting)), Some(()));
+    // Another seller's raffle, still open (this seller is cooling off after its miss).
+    let seller2 = fx.seller2.clone();
+    let other = fx.register_items(&seller2, &["I-4"], false);
+    let c = fx.next_height();
+    let open = fx.create_raffle(&seller2, raffle_spec(other, heights(c + 10, c + 20), &s));
+
+    let state = Recording {
+        inner: fx.chain.store(),
+        read: Default::default(),
+    };
+    let in_play: Vec<u64> = super::raffles_in_play(&state)
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(
+        in_play,
+        vec![open, waiting],
+        "open ones, then those awaiting a draw"
+    );
+    let read = state.read.into_inner();
+    for raffle in [drawn, voided] {
+        assert!(
+            !read.contains(&keys::raffle(raffle)),
+            "raffle {raffle} was read"
+        );
+    }
+    assert!(
+        !read.contains(&vec![crate::state::Table::Raffle as u8]),
+        "no scan of the raffle table"
+    );
+    assert_eq!(
+        read.len(),
+        4,
+        "two index scans and the two indexed records: {read:?}"
+    );
+}

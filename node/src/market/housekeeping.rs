@@ -16,6 +16,9 @@
 //! - A draw or expiry the ledger refused is not sent again until this validator's
 //!   operator nonce has moved on.
 //!
+//! The raffle chores read the ledger's indexes of open raffles and of closed ones
+//! awaiting their draw (`raffles_in_play`), never the whole raffle table.
+//!
 //! Only the leader does this, so validators do not race each other with the same
 //! transactions; the ledger would refuse the duplicates anyway.
 
@@ -24,7 +27,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use truffle_ledger::draw::contribution_proof;
-use truffle_ledger::state::{decode_record, keys, StateView, Table};
+use truffle_ledger::exec::raffles_in_play;
+use truffle_ledger::state::{decode_record, keys, StateView};
 use truffle_ledger::types::{Counters, EntryWindow, Order, OrderStatus, Raffle, RaffleStatus};
 use truffle_ledger::Payload;
 
@@ -135,6 +139,18 @@ async fn expire_orders(market: &Market, chores: &mut Chores) {
     chores.first_open_order = first_open.unwrap_or(counters.next_order);
 }
 
+/// The open raffles and the closed ones awaiting their draw, from the ledger's two
+/// indexes (drawn and void raffles are in neither): each tick reads only these.
+fn in_play(market: &Market) -> Option<Vec<Raffle>> {
+    match raffles_in_play(market.engine.store()) {
+        Ok(raffles) => Some(raffles),
+        Err(error) => {
+            tracing::warn!(target: "market", %error, "raffle indexes unreadable");
+            None
+        }
+    }
+}
+
 /// What to do about a raffle now.
 enum RaffleChore {
     /// Draw it.
@@ -182,14 +198,11 @@ async fn draw_raffles(market: &Market, chores: &mut Chores) {
     let Ok(Some(head)) = market.engine.store().head() else {
         return;
     };
-    let Ok(raffles) = market.engine.store().scan_prefix(&[Table::Raffle as u8]) else {
+    let Some(raffles) = in_play(market) else {
         return;
     };
     let now = market.now_ms();
-    for (_, bytes) in raffles {
-        let Ok(raffle) = decode_record::<Raffle>("raffle", &bytes) else {
-            continue;
-        };
+    for raffle in raffles {
         let nudge_due = chores.nudged.get(&raffle.id).is_none_or(|at| {
             let interval = if raffle.status == RaffleStatus::Closed {
                 REVEAL_NUDGE_INTERVAL
@@ -238,14 +251,11 @@ async fn contribute_to_raffles(market: &Market, chores: &mut Chores) {
     let Ok(Some(head)) = market.engine.store().head() else {
         return;
     };
-    let Ok(raffles) = market.engine.store().scan_prefix(&[Table::Raffle as u8]) else {
+    let Some(raffles) = in_play(market) else {
         return;
     };
     let chain_id = market.engine.chain_id();
-    for (_, bytes) in raffles {
-        let Ok(raffle) = decode_record::<Raffle>("raffle", &bytes) else {
-            continue;
-        };
+    for raffle in raffles {
         let (Some(closing), Some(randomness)) = (raffle.closing_block, &raffle.randomness) else {
             continue;
         };

@@ -55,4 +55,14 @@ impl SystemApiServer for SystemHandler {
             .set_equivocate(on)
             .map_err(|e| error::error(error::DISABLED, e.to_string()))
     }
+
+    async fn leader_fault(&self, fault: String) -> RpcResult<()> {
+        let fault: truffle_node::LeaderFault = fault
+            .parse()
+            .map_err(|e| error::invalid_param("fault", e))?;
+        self.node
+            .engine()
+            .set_leader_fault(fault)
+            .map_err(|e| error::error(error::DISABLED, e.to_string()))
+    }
 }

@@ -17,6 +17,7 @@ mod openrpc;
 mod operations;
 mod payments;
 mod providers;
+mod raffle_liars;
 mod raffles;
 mod reco;
 mod shutdown;

@@ -34,4 +34,10 @@ pub trait SystemApi {
     /// instead of its honest vote (a Byzantine validator, for tests).
     #[method(name = "equivocate")]
     async fn equivocate(&self, on: bool) -> RpcResult<()>;
+
+    /// Fault injection (testnet only): how this node lies about raffles' randomness in
+    /// the blocks it proposes as leader: `honest`, `censor_contributions`,
+    /// `forge_contributions` or `time_beyond_step`.
+    #[method(name = "leaderFault")]
+    async fn leader_fault(&self, fault: String) -> RpcResult<()>;
 }

@@ -183,6 +183,12 @@ pub fn all() -> Vec<MethodDoc> {
         )
         .param("on", "bool")
         .errors(&[codes::DISABLED]),
+        call(
+            "system_leaderFault",
+            "Fault injection (testnet only): how this node lies about raffles' randomness in the blocks it proposes as leader: `honest`, `censor_contributions`, `forge_contributions` or `time_beyond_step`.",
+        )
+        .param("fault", "string")
+        .errors(&[codes::DISABLED]),
         // chain_*
         call(
             "chain_getHeader",
