@@ -299,6 +299,11 @@ impl Engine {
         self.inner.certifier.evidence(from, limit)
     }
 
+    /// Heights in the certifier's vote table.
+    pub fn vote_heights_tracked(&self) -> usize {
+        self.inner.certifier.tracked_heights()
+    }
+
     /// How many equivocation records this node holds.
     pub fn evidence_count(&self) -> u64 {
         self.inner.certifier.evidence_count()

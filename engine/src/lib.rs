@@ -20,6 +20,7 @@
 mod certifier;
 mod engine;
 mod error;
+mod faults;
 mod health;
 mod ingress;
 mod launch;
@@ -35,6 +36,7 @@ mod tasks;
 
 pub use engine::{Engine, EngineConfig, Role};
 pub use error::{EngineError, PeerError, Refusal, SubmitError};
+pub use faults::{InvalidBlock, MAX_FAULT_VOTES};
 pub use health::Health;
 pub use ingress::TxStatus;
 pub use mempool::PoolError;

@@ -147,7 +147,13 @@ impl Engine {
                         tracing::warn!(target: "certifier", height, %validator, %theirs, %ours, "vote for another header than the one applied here")
                     }
                     Ok(_) => {}
-                    Err(error) => tracing::warn!(target: "certifier", %error, "vote refused"),
+                    Err(error) => {
+                        // Refused, not only logged: the sender learns it, and /metrics
+                        // counts what a lying validator tried.
+                        self.inner.metrics.on_vote_refused(error.reason());
+                        tracing::debug!(target: "certifier", %error, "vote refused");
+                        return Err(Refusal::new(format!("vote refused: {error}")));
+                    }
                 }
                 self.send_fresh_evidence();
                 Ok(PeerResponse::VoteTaken)

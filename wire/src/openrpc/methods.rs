@@ -183,6 +183,20 @@ pub fn all() -> Vec<MethodDoc> {
         )
         .param("on", "bool")
         .errors(&[codes::DISABLED]),
+        call(
+            "system_sendFarFutureVotes",
+            "Fault injection (testnet only): signs votes for `count` heights beyond the vote window above this validator's head and sends each to every other validator; returns how many of those sends were refused.",
+        )
+        .param("count", "u32")
+        .returns("refused", "u64")
+        .errors(&[codes::DISABLED, codes::INVALID_PARAMS, codes::UNAVAILABLE]),
+        call(
+            "system_proposeInvalidBlock",
+            "Fault injection (testnet only, on the leader): proposes one block that breaks a genesis block rule, `oversized` (over `max_block_bytes`) or `future_time` (beyond the parent's time plus `max_block_time_step_ms`); returns the height of the block it made, or null when every node refused it.",
+        )
+        .param("kind", "string")
+        .returns("height", "u64?")
+        .errors(&[codes::DISABLED, codes::INVALID_PARAMS, codes::NO_LEADER, codes::UNAVAILABLE]),
         // chain_*
         call(
             "chain_getHeader",
