@@ -124,6 +124,8 @@ pub(crate) struct EngineInner {
     pub(crate) forwarder_wake: Notify,
     pub(crate) events: broadcast::Sender<LedgerEvent>,
     pub(crate) certifier: Certifier,
+    /// Evidence a peer could not be reached for, to send again.
+    pub(crate) undelivered_evidence: crate::evidence_relay::Undelivered,
     pub(crate) certified_height: Mutex<Option<u64>>,
     pub(crate) snapshots_installed: std::sync::atomic::AtomicU64,
     pub(crate) started_ms: u64,

@@ -20,6 +20,7 @@
 mod certifier;
 mod engine;
 mod error;
+mod evidence_relay;
 mod faults;
 mod health;
 mod ingress;

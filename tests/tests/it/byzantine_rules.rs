@@ -200,3 +200,85 @@ async fn blocks_breaking_the_block_rules_are_refused_by_every_node() -> anyhow::
     }
     Ok(())
 }
+
+/// Two headers of one height signed by `liar`: an equivocation record.
+fn forged_evidence(cluster: &Cluster, liar: usize, height: u64) -> truffle_ledger::Evidence {
+    use truffle_ledger::certificate::vote;
+    use truffle_ledger::evidence::{Conflict, SignedHeader};
+    let key = cluster.net.key(liar).clone();
+    let header = |salt: &[u8]| truffle_ledger::BlockHeader {
+        chain_id: cluster.chain_id(),
+        height,
+        prev_hash: truffle_ledger::Hash::of(salt),
+        time_ms: 0,
+        proposer: key.public(),
+        transaction_count: 0,
+        transactions_root: truffle_ledger::Hash::ZERO,
+        receipts_root: truffle_ledger::Hash::ZERO,
+        state_root: truffle_ledger::Hash::ZERO,
+    };
+    let (a, b) = (header(b"one"), header(b"two"));
+    truffle_ledger::Evidence {
+        chain_id: cluster.chain_id(),
+        validator: key.public(),
+        vote: SignedHeader::new(a.clone(), &vote(&key, &a)),
+        conflict: Conflict::Vote(SignedHeader::new(b.clone(), &vote(&key, &b))),
+    }
+}
+
+/// Whether node `index` holds `record`.
+async fn holds(
+    cluster: &Cluster,
+    index: usize,
+    record: &truffle_ledger::Evidence,
+) -> anyhow::Result<bool> {
+    let held = cluster.client(index).get_evidence(None, None).await?;
+    Ok(held.iter().any(|r| r == record))
+}
+
+/// Evidence filed while a validator is down reaches it once it is back: node 0 files a
+/// record (handed in over `chain_submitEvidence`) while node 2 is killed; the nodes
+/// that are up hold it at once, and node 2, restarted, ends up holding it too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_reaches_a_validator_that_was_down() -> anyhow::Result<()> {
+    let mut cluster = Cluster::start(TestnetOptions {
+        nodes: 4,
+        ..TestnetOptions::default()
+    })
+    .await?;
+    let (down, liar) = (2, 3);
+    let height = commit_some(&cluster, 0, "before", 2).await?;
+
+    eprintln!("--- node {down} is down when node 0 files evidence against node {liar}");
+    cluster.net.kill(down)?;
+    let record = forged_evidence(&cluster, liar, height);
+    ensure!(
+        cluster.client(0).submit_evidence(record.clone()).await?,
+        "the record was not new on node 0"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for index in [0, 1, 3] {
+        while !holds(&cluster, index, &record).await? {
+            if Instant::now() > deadline {
+                bail!("node {index} does not hold the evidence after 30 s");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    // Long enough for the first sends to node {down} to have failed.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    eprintln!("--- node {down} restarts and receives it");
+    cluster.net.start(down)?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(true) = holds(&cluster, down, &record).await {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("node {down} does not hold the evidence 60 s after its restart");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    Ok(())
+}

@@ -241,6 +241,13 @@ pub fn all() -> Vec<MethodDoc> {
         .param("from", "u64?")
         .param("limit", "u32?")
         .returns("evidence", "[Evidence]"),
+        call(
+            "chain_submitEvidence",
+            "Files an equivocation record (for example one `truffle verify` wrote) after checking it against the validators of its height, and sends it on to every validator; returns whether it was new here.",
+        )
+        .param("evidence", "Evidence")
+        .returns("new", "bool")
+        .errors(&[codes::INVALID_PARAMS]),
     ];
     all.extend(subscription(
         "chain_subscribeNewHeads",
