@@ -134,7 +134,25 @@ pub(crate) enum VoteError {
     },
 }
 
+impl VoteError {
+    /// A short label for metrics.
+    pub(crate) fn reason(&self) -> &'static str {
+        match self {
+            VoteError::NotAValidator(_) => "not_a_validator",
+            VoteError::BadSignature(_) => "bad_signature",
+            VoteError::WrongChain(_) => "wrong_chain",
+            VoteError::TooFarAhead { .. } => "too_far_ahead",
+        }
+    }
+}
+
 impl Certifier {
+    /// Heights the vote table tracks (applied, or with early votes), for /metrics: a
+    /// liar's far-future votes must not fill it.
+    pub(crate) fn tracked_heights(&self) -> usize {
+        self.tallies.lock().expect("certifier lock poisoned").len()
+    }
+
     /// A certifier signing with `key`.
     pub(crate) fn new(key: Keypair, chain_id: Hash, store: Store) -> Certifier {
         let head = store.head().ok().flatten().map_or(0, |h| h.height);

@@ -124,6 +124,8 @@ pub(crate) struct EngineInner {
     pub(crate) forwarder_wake: Notify,
     pub(crate) events: broadcast::Sender<LedgerEvent>,
     pub(crate) certifier: Certifier,
+    /// Evidence a peer could not be reached for, to send again.
+    pub(crate) undelivered_evidence: crate::evidence_relay::Undelivered,
     pub(crate) certified_height: Mutex<Option<u64>>,
     pub(crate) snapshots_installed: std::sync::atomic::AtomicU64,
     pub(crate) started_ms: u64,
@@ -299,6 +301,11 @@ impl Engine {
     /// Equivocation evidence this node holds, by height from `from`, at most `limit`.
     pub fn evidence(&self, from: u64, limit: usize) -> Vec<truffle_ledger::Evidence> {
         self.inner.certifier.evidence(from, limit)
+    }
+
+    /// Heights in the certifier's vote table.
+    pub fn vote_heights_tracked(&self) -> usize {
+        self.inner.certifier.tracked_heights()
     }
 
     /// How many equivocation records this node holds.

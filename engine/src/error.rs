@@ -38,6 +38,9 @@ pub enum EngineError {
     /// Fault injection was asked for on a node that does not allow it.
     #[error("fault injection is not enabled on this node")]
     FaultInjectionDisabled,
+    /// A fault-injection request out of its bounds.
+    #[error("fault injection: {0}")]
+    FaultRequest(String),
     /// The store has no genesis block.
     #[error("the store has no genesis block")]
     NoGenesis,
@@ -71,6 +74,7 @@ impl EngineError {
             EngineError::Peer(_)
             | EngineError::Config(_)
             | EngineError::FaultInjectionDisabled
+            | EngineError::FaultRequest(_)
             | EngineError::NoGenesis
             | EngineError::Store(_)
             | EngineError::Ledger(_)

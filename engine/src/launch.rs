@@ -138,6 +138,7 @@ impl Engine {
                 forwarder_wake: Notify::new(),
                 events,
                 certifier,
+                undelivered_evidence: Default::default(),
                 certified_height: Mutex::new(None),
                 snapshots_installed: std::sync::atomic::AtomicU64::new(0),
                 started_ms,

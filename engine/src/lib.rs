@@ -20,6 +20,8 @@
 mod certifier;
 mod engine;
 mod error;
+mod evidence_relay;
+mod faults;
 mod health;
 mod ingress;
 mod launch;
@@ -36,6 +38,7 @@ mod tasks;
 
 pub use engine::{Engine, EngineConfig, Role};
 pub use error::{EngineError, PeerError, Refusal, SubmitError};
+pub use faults::{InvalidBlock, MAX_FAULT_VOTES};
 pub use health::Health;
 pub use ingress::TxStatus;
 pub use leader_fault::{LeaderFault, UnknownLeaderFault};

@@ -50,6 +50,13 @@ pub struct PeerLabels {
     pub peer: String,
 }
 
+/// Why a peer's vote was refused.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VoteRefusedLabels {
+    /// `too_far_ahead`, `bad_signature`, `not_a_validator` or `wrong_chain`.
+    pub reason: String,
+}
+
 /// Where an equivocation record came from.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EvidenceLabels {
@@ -89,6 +96,8 @@ pub struct EngineMetrics {
     block_certified_height: Gauge,
     evidence_filed: Family<EvidenceLabels, Counter>,
     evidence_records: Gauge,
+    votes_refused: Family<VoteRefusedLabels, Counter>,
+    vote_heights_tracked: Gauge,
     mempool_transactions: Gauge,
     p2p_peers: Gauge,
     db_sst_bytes: Gauge,
@@ -128,6 +137,8 @@ impl Default for EngineMetrics {
             block_certified_height: Gauge::default(),
             evidence_filed: Family::default(),
             evidence_records: Gauge::default(),
+            votes_refused: Family::default(),
+            vote_heights_tracked: Gauge::default(),
             mempool_transactions: Gauge::default(),
             p2p_peers: Gauge::default(),
             db_sst_bytes: Gauge::default(),
@@ -242,6 +253,16 @@ impl EngineMetrics {
             self.evidence_records.clone(),
         );
         r.register(
+            "votes_refused",
+            "Header votes from peers this node refused, by reason (far-future heights, bad signatures...)",
+            self.votes_refused.clone(),
+        );
+        r.register(
+            "vote_heights_tracked",
+            "Heights in this node's vote table (bounded: far-future votes are refused)",
+            self.vote_heights_tracked.clone(),
+        );
+        r.register(
             "mempool_transactions",
             "Transactions waiting in this node's pool",
             self.mempool_transactions.clone(),
@@ -335,6 +356,15 @@ impl EngineMetrics {
         }
     }
 
+    /// Counts a peer's vote refused here.
+    pub fn on_vote_refused(&self, reason: &str) {
+        self.votes_refused
+            .get_or_create(&VoteRefusedLabels {
+                reason: reason.to_owned(),
+            })
+            .inc();
+    }
+
     /// Counts an equivocation record filed here.
     pub fn on_evidence(&self, source: &str) {
         self.evidence_filed
@@ -425,6 +455,10 @@ impl EngineMetrics {
             node.certified_height().unwrap_or(0),
         );
         gauge_u64(&self.evidence_records, node.evidence_count());
+        gauge_u64(
+            &self.vote_heights_tracked,
+            node.vote_heights_tracked() as u64,
+        );
         gauge_u64(
             &self.mempool_transactions,
             node.pending_transactions() as u64,

@@ -147,7 +147,13 @@ impl Engine {
                         tracing::warn!(target: "certifier", height, %validator, %theirs, %ours, "vote for another header than the one applied here")
                     }
                     Ok(_) => {}
-                    Err(error) => tracing::warn!(target: "certifier", %error, "vote refused"),
+                    Err(error) => {
+                        // Refused, not only logged: the sender learns it, and /metrics
+                        // counts what a lying validator tried.
+                        self.inner.metrics.on_vote_refused(error.reason());
+                        tracing::debug!(target: "certifier", %error, "vote refused");
+                        return Err(Refusal::new(format!("vote refused: {error}")));
+                    }
                 }
                 self.send_fresh_evidence();
                 Ok(PeerResponse::VoteTaken)
@@ -235,16 +241,12 @@ impl Engine {
             .filter(|k| *k != own && Some(*k) != except)
             .collect();
         for record in records {
-            let request = PeerRequest::Evidence(Box::new(record));
             for peer in &peers {
                 let engine = self.clone();
                 let peer = *peer;
-                let request = request.clone();
-                tokio::spawn(async move {
-                    if let Err(error) = engine.send_to_peer(&peer, &request).await {
-                        tracing::warn!(target: "certifier", %peer, %error, "could not send evidence");
-                    }
-                });
+                let record = record.clone();
+                // Kept and sent again later when the peer cannot be reached now.
+                tokio::spawn(async move { engine.deliver_evidence(peer, record).await });
             }
         }
     }

@@ -238,10 +238,15 @@ pub(crate) async fn forward_transactions(node: Engine) {
 /// validator-set changes (transport allowlist; Raft membership on the leader).
 pub(crate) async fn housekeeping(node: Engine) {
     let mut known_validators: BTreeMap<truffle_ledger::PublicKey, String> = BTreeMap::new();
+    let mut last_resend = std::time::Instant::now();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = node.inner.shutdown.notified() => return,
+        }
+        if last_resend.elapsed() >= crate::evidence_relay::RESEND_EVERY {
+            last_resend = std::time::Instant::now();
+            node.resend_undelivered_evidence();
         }
         let expired = node
             .inner

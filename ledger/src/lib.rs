@@ -9,6 +9,7 @@
 //! - [`tx`]: signed, borsh-encoded transactions and their payloads.
 //! - [`exec`]: the state machine; refusals are values ([`Rejection`]) in receipts.
 //! - [`state`]: the storage trait, the Jellyfish Merkle tree and an in-memory store.
+//! - [`state_proof`]: compact proofs of the state map (sibling hashes only).
 //! - [`block`], [`merkle`], [`certificate`]: what auditors check; [`evidence`]: proof
 //!   that a validator signed two headers of one height.
 //! - [`draw`]: the raffle draw, a pure function of ledger data.
@@ -30,6 +31,7 @@ pub mod limits;
 pub mod memory_chain;
 pub mod merkle;
 pub mod state;
+pub mod state_proof;
 pub mod tx;
 pub mod types;
 pub mod verify;

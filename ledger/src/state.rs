@@ -32,8 +32,7 @@ impl jmt::SimpleHasher for TreeHasher {
 
 /// The authenticated map over a store.
 pub type StateTree<'a, R> = jmt::JellyfishMerkleTree<'a, R, TreeHasher>;
-/// A proof of a key's value (or of its absence) against a state root.
-pub type StateProof = jmt::proof::SparseMerkleProof<TreeHasher>;
+pub use crate::state_proof::{ProofLeaf, StateProof};
 
 /// The key under which the authenticated map files a state key.
 pub fn tree_key(key: &[u8]) -> KeyHash {
@@ -360,12 +359,23 @@ pub fn state_root_at<R: TreeReader>(store: &R, version: Version) -> LedgerResult
         .map_err(|e| LedgerError::Tree(e.to_string()))
 }
 
-/// A state key's value with a proof against the root at `version`.
+/// A state key's value with a compact proof against the root at `version`.
 pub fn prove<R: TreeReader>(
     store: &R,
     key: &[u8],
     version: Version,
 ) -> LedgerResult<(Option<Vec<u8>>, StateProof)> {
+    let (value, proof) = prove_jmt(store, key, version)?;
+    let proof = StateProof::from_jmt(key, &proof).map_err(|e| LedgerError::Tree(e.to_string()))?;
+    Ok((value, proof))
+}
+
+/// A state key's value with the Jellyfish tree's own proof (what [`prove`] compacts).
+pub(crate) fn prove_jmt<R: TreeReader>(
+    store: &R,
+    key: &[u8],
+    version: Version,
+) -> LedgerResult<(Option<Vec<u8>>, jmt::proof::SparseMerkleProof<TreeHasher>)> {
     StateTree::new(store)
         .get_with_proof(tree_key(key), version)
         .map_err(|e| LedgerError::Tree(e.to_string()))
@@ -373,9 +383,7 @@ pub fn prove<R: TreeReader>(
 
 /// Checks that `proof` shows `key` holding `value` (or nothing, for `None`) under `root`.
 pub fn verify_proof(root: &Hash, key: &[u8], value: Option<&[u8]>, proof: &StateProof) -> bool {
-    proof
-        .verify(jmt::RootHash(root.0), tree_key(key), value)
-        .is_ok()
+    proof.verify(root, key, value)
 }
 
 /// An in-memory store: the ledger's reference implementation of storage, used by tests,

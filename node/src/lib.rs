@@ -28,7 +28,9 @@ use std::sync::Arc;
 pub use config::NodeConfig;
 pub use node::{Health, Node, SubmitError, TxStatus};
 pub use truffle_catalog as catalog;
-pub use truffle_engine::{Engine, EngineError, LeaderFault, LedgerEvent, PoolError};
+pub use truffle_engine::{
+    Engine, EngineError, InvalidBlock, LeaderFault, LedgerEvent, PoolError, MAX_FAULT_VOTES,
+};
 pub use truffle_members as services;
 
 /// Why a node could not start or answer.

@@ -276,6 +276,43 @@ impl Fixture {
     }
 }
 
+/// Compact state proofs at `height` of every kind: presence (the key's own leaf), and
+/// absence ending in an empty subtree or in another key's leaf; each with the state root,
+/// the key and the value (null when absent).
+fn state_proof_cases(chain: &ArchiveChain, height: u64) -> Vec<Value> {
+    use build::ProofSource;
+    use truffle_ledger::state::{keys, ProofLeaf};
+    let root = chain.header(height).unwrap().unwrap().state_root;
+    let mut kinds = [false; 3];
+    let mut cases = Vec::new();
+    for id in 1..=64u64 {
+        let key = keys::item(id);
+        let proven = build::prove_value(chain, &key, height).unwrap();
+        let kind = match proven.proof.leaf {
+            ProofLeaf::Key => 0,
+            ProofLeaf::Empty => 1,
+            ProofLeaf::Other { .. } => 2,
+        };
+        if std::mem::replace(&mut kinds[kind], true) {
+            continue;
+        }
+        assert!(proven.proof.verify(&root, &key, proven.value.as_deref()));
+        let name = ["key", "empty", "other"][kind];
+        cases.push(json!({
+            "kind": name,
+            "state_root": root,
+            "key": hex::encode(&key),
+            "value": proven.value.as_ref().map(hex::encode),
+            "proof": hex::encode(borsh::to_vec(&proven.proof).unwrap()),
+        }));
+    }
+    assert_eq!(
+        kinds, [true; 3],
+        "every kind of state proof among items 1..=64"
+    );
+    cases
+}
+
 #[test]
 fn proofs_match_the_golden_file() {
     let spec = truffle_genesis::local_spec("truffle-golden", 3, 30_333);
@@ -380,6 +417,7 @@ fn proofs_match_the_golden_file() {
 
     let trust = TrustRoot::from(&genesis);
     let query = ItemQuery::Id(item);
+    let state_proofs = state_proof_cases(&fx.chain, anchor_height);
     let item_proof = build::item_proof(&fx.chain, anchor_height, &query).unwrap();
     let history_proof = build::history_proof(&fx.chain, anchor_height, &query).unwrap();
     let verdict = verify::verify_history(&trust, &query, &history_proof, Default::default())
@@ -408,6 +446,7 @@ fn proofs_match_the_golden_file() {
     check_golden(
         "proofs.json",
         &json!({
+            "state_proofs": state_proofs,
             "quorums": (1..=31).map(|n| [n, certificate::quorum(n)]).collect::<Vec<_>>(),
             "history_proof_short_of_quorum": hex::encode(verify::encode_bundle(&short)),
             "genesis_with_block_rules": with_rules,

@@ -20,7 +20,7 @@ use crate::tx::SignedTransaction;
 pub struct ProvenValue {
     /// The bytes filed under the key, or `None` if the key is absent.
     pub value: Option<Vec<u8>>,
-    /// The Jellyfish Merkle proof.
+    /// Its compact Jellyfish Merkle proof (sibling hashes only, [`StateProof`]).
     pub proof: StateProof,
 }
 

@@ -53,6 +53,8 @@ pub mod item;
 pub mod raffle;
 
 #[cfg(test)]
+mod size_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeSet;

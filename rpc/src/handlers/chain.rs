@@ -78,6 +78,13 @@ impl ChainApiServer for ChainHandler {
         Ok(self.node.engine().evidence(from.unwrap_or(0), limit))
     }
 
+    fn submit_evidence(&self, evidence: Evidence) -> RpcResult<bool> {
+        self.node
+            .engine()
+            .submit_evidence(evidence)
+            .map_err(|e| error::invalid_param("evidence", e))
+    }
+
     async fn subscribe_new_heads(&self, pending: PendingSubscriptionSink) -> SubscriptionResult {
         let mut events = self.node.subscribe();
         let sink = pending.accept().await?;

@@ -65,4 +65,39 @@ impl SystemApiServer for SystemHandler {
             .set_leader_fault(fault)
             .map_err(|e| error::error(error::DISABLED, e.to_string()))
     }
+
+    async fn send_far_future_votes(&self, count: u32) -> RpcResult<u64> {
+        if count > truffle_node::MAX_FAULT_VOTES {
+            return Err(error::invalid_param(
+                "count",
+                format!("at most {}", truffle_node::MAX_FAULT_VOTES),
+            ));
+        }
+        self.node
+            .engine()
+            .send_far_future_votes(count)
+            .await
+            .map_err(fault_error)
+    }
+
+    async fn propose_invalid_block(&self, kind: String) -> RpcResult<Option<u64>> {
+        let kind: truffle_node::InvalidBlock = kind
+            .parse()
+            .map_err(|e: String| error::invalid_param("kind", e))?;
+        self.node
+            .engine()
+            .propose_invalid_block(kind)
+            .await
+            .map_err(fault_error)
+    }
+}
+
+/// A fault-injection call's failure: disabled here, or the engine's own error.
+fn fault_error(e: truffle_node::EngineError) -> jsonrpsee::types::ErrorObjectOwned {
+    match e {
+        truffle_node::EngineError::FaultInjectionDisabled => {
+            error::error(error::DISABLED, e.to_string())
+        }
+        other => error::engine(&other),
+    }
 }

@@ -5,6 +5,7 @@ mod architecture;
 mod backup;
 mod bench;
 mod byzantine;
+mod byzantine_rules;
 mod catalog;
 mod chat;
 mod cluster;

@@ -9,7 +9,9 @@ import { fromHex, toHex } from "../../static/assets/js/borsh.js";
 import {
   PAYLOAD_KINDS, decodeAll, encodeSigned, encodeTransaction, genesisChainId, GENESIS_PARAM_DEFAULTS, read, signingHash,
 } from "../../static/assets/js/ledger.js";
-import { quorum, verifyHistoryBundle, verifySignature, VerifyError } from "../../static/assets/js/verify.js";
+import {
+  quorum, verifyHistoryBundle, verifySignature, verifyStateProof, VerifyError,
+} from "../../static/assets/js/verify.js";
 import { signWithSeed } from "../../static/assets/js/wallet.js";
 
 const golden = (name) => JSON.parse(readFileSync(new URL(`../golden/${name}`, import.meta.url), "utf8"));
@@ -83,6 +85,36 @@ test("any altered byte of the bundle is refused", () => {
     refused++;
   }
   assert.ok(refused > 90);
+});
+
+test("compact state proofs of presence and of both kinds of absence check as in the ledger", () => {
+  const g = golden("proofs.json");
+  assert.deepEqual(g.state_proofs.map((c) => c.kind).sort(), ["empty", "key", "other"]);
+  for (const c of g.state_proofs) {
+    const bytes = fromHex(c.proof);
+    const proof = decodeAll(bytes, read.stateProof);
+    assert.equal(proof.leaf.kind, c.kind);
+    const value = c.value === null ? null : fromHex(c.value);
+    const key = fromHex(c.key);
+    assert.ok(verifyStateProof(c.state_root, key, value, proof), `${c.kind}: verifies`);
+    // The other answer, or another key, is refused.
+    assert.ok(!verifyStateProof(c.state_root, key, value === null ? new Uint8Array([1]) : null, proof), `${c.kind}: other answer`);
+    const otherKey = key.slice();
+    otherKey[otherKey.length - 1] ^= 0x40;
+    assert.ok(!verifyStateProof(c.state_root, otherKey, value, proof), `${c.kind}: other key`);
+    // Every flipped bit either fails to decode or fails to verify.
+    for (let i = 0; i < bytes.length; i++) {
+      const tampered = bytes.slice();
+      tampered[i] ^= 0x01;
+      let forged;
+      try {
+        forged = decodeAll(tampered, read.stateProof);
+      } catch {
+        continue;
+      }
+      assert.ok(!verifyStateProof(c.state_root, key, value, forged), `${c.kind}: byte ${i}`);
+    }
+  }
 });
 
 test("another genesis, another item or a truncated bundle is refused", () => {

@@ -37,6 +37,12 @@ pub trait ChainApi {
     #[method(name = "getEvidence")]
     fn get_evidence(&self, from: Option<u64>, limit: Option<u32>) -> RpcResult<Vec<Evidence>>;
 
+    /// Files an equivocation record (for example one `truffle verify` wrote) after
+    /// checking it against the validators of its height, and sends it on to every
+    /// validator; returns whether it was new here.
+    #[method(name = "submitEvidence")]
+    fn submit_evidence(&self, evidence: Evidence) -> RpcResult<bool>;
+
     /// Every new header, as blocks are applied.
     #[subscription(name = "subscribeNewHeads" => "newHead", unsubscribe = "unsubscribeNewHeads", item = HeaderView)]
     async fn subscribe_new_heads(&self) -> jsonrpsee::core::SubscriptionResult;

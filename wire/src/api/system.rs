@@ -40,4 +40,17 @@ pub trait SystemApi {
     /// `forge_contributions` or `time_beyond_step`.
     #[method(name = "leaderFault")]
     async fn leader_fault(&self, fault: String) -> RpcResult<()>;
+
+    /// Fault injection (testnet only): signs votes for `count` heights beyond the vote
+    /// window above this validator's head and sends each to every other validator;
+    /// returns how many of those sends were refused.
+    #[method(name = "sendFarFutureVotes")]
+    async fn send_far_future_votes(&self, count: u32) -> RpcResult<u64>;
+
+    /// Fault injection (testnet only, on the leader): proposes one block that breaks a
+    /// genesis block rule, `"oversized"` (over `max_block_bytes`) or `"future_time"`
+    /// (beyond the parent's time plus `max_block_time_step_ms`); returns the height of
+    /// the block it made, or null when every node refused it.
+    #[method(name = "proposeInvalidBlock")]
+    async fn propose_invalid_block(&self, kind: String) -> RpcResult<Option<u64>>;
 }

@@ -189,6 +189,20 @@ pub fn all() -> Vec<MethodDoc> {
         )
         .param("fault", "string")
         .errors(&[codes::DISABLED]),
+        call(
+            "system_sendFarFutureVotes",
+            "Fault injection (testnet only): signs votes for `count` heights beyond the vote window above this validator's head and sends each to every other validator; returns how many of those sends were refused.",
+        )
+        .param("count", "u32")
+        .returns("refused", "u64")
+        .errors(&[codes::DISABLED, codes::INVALID_PARAMS, codes::UNAVAILABLE]),
+        call(
+            "system_proposeInvalidBlock",
+            "Fault injection (testnet only, on the leader): proposes one block that breaks a genesis block rule, `oversized` (over `max_block_bytes`) or `future_time` (beyond the parent's time plus `max_block_time_step_ms`); returns the height of the block it made, or null when every node refused it.",
+        )
+        .param("kind", "string")
+        .returns("height", "u64?")
+        .errors(&[codes::DISABLED, codes::INVALID_PARAMS, codes::NO_LEADER, codes::UNAVAILABLE]),
         // chain_*
         call(
             "chain_getHeader",
@@ -233,6 +247,13 @@ pub fn all() -> Vec<MethodDoc> {
         .param("from", "u64?")
         .param("limit", "u32?")
         .returns("evidence", "[Evidence]"),
+        call(
+            "chain_submitEvidence",
+            "Files an equivocation record (for example one `truffle verify` wrote) after checking it against the validators of its height, and sends it on to every validator; returns whether it was new here.",
+        )
+        .param("evidence", "Evidence")
+        .returns("new", "bool")
+        .errors(&[codes::INVALID_PARAMS]),
     ];
     all.extend(subscription(
         "chain_subscribeNewHeads",

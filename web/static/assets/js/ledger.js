@@ -213,16 +213,18 @@ export const read = {
     signers: r.bytesVec(), signatures: r.vec(() => r.fixed(64)),
   }),
   certifiedHeader: (r) => ({ header: read.header(r), certificate: read.certificate(r) }),
-  jmtNode: (r) => {
+  // Compact state proof (ledger/src/state_proof.rs): where the path ends, then each
+  // level's sibling hash from the bottom up, null for an empty subtree.
+  proofLeaf: (r) => {
     const tag = r.u8();
-    if (tag === 0) return { kind: "null" };
-    if (tag === 1) return { kind: "internal", left: r.fixed(32), right: r.fixed(32) };
-    if (tag === 2) return { kind: "leaf", key_hash: r.fixed(32), value_hash: r.fixed(32) };
-    throw new Error("invalid sparse Merkle node");
+    if (tag === 0) return { kind: "empty" };
+    if (tag === 1) return { kind: "key" };
+    if (tag === 2) return { kind: "other", key_hash: r.fixed(32), value_hash: r.fixed(32) };
+    throw new Error("invalid state proof leaf");
   },
   stateProof: (r) => ({
-    leaf: r.option(() => ({ key_hash: r.fixed(32), value_hash: r.fixed(32) })),
-    siblings: r.vec(() => read.jmtNode(r)),
+    leaf: read.proofLeaf(r),
+    siblings: r.vec(() => r.option(() => r.fixed(32))),
   }),
   provenValue: (r) => ({ value: r.option(() => r.bytesVec()), proof: read.stateProof(r) }),
   merkleProof: (r) => ({ index: r.u32(), leaf_count: r.u32(), siblings: r.vec(() => r.fixed(32)) }),

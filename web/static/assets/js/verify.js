@@ -40,11 +40,6 @@ function jmtLeafHash(keyHash, valueHash) {
 function jmtInternalHash(left, right) {
   return plainHash(concat(JMT_INTERNAL, left, right));
 }
-function jmtNodeHash(node) {
-  if (node.kind === "null") return PLACEHOLDER;
-  if (node.kind === "internal") return jmtInternalHash(node.left, node.right);
-  return jmtLeafHash(node.key_hash, node.value_hash);
-}
 function bit(bytes, index) {
   return (bytes[index >> 3] >> (7 - (index & 7))) & 1;
 }
@@ -54,24 +49,36 @@ function commonPrefixBits(a, b) {
   return n;
 }
 
-/** jmt 0.12 `SparseMerkleProof::verify` with blake3: `value` (or null for absence) under `key`. */
+/**
+ * `state_proof::StateProof::verify` (jmt 0.12's check over sibling hashes, blake3):
+ * `value` (or null for absence) under `key`. Canonical as in the ledger: a present value
+ * ends in the key's own leaf, an absent one in an empty subtree or another key's leaf
+ * alone in the asked key's subtree, and an empty sibling is never written out.
+ */
 export function verifyStateProof(stateRootHex, key, value, proof) {
-  if (proof.siblings.length > 256) return false;
+  const n = proof.siblings.length;
+  if (n > 256) return false;
   const keyHash = plainHash(key);
   const leaf = proof.leaf;
+  let hash;
   if (value !== null) {
-    if (!leaf || !equalBytes(leaf.key_hash, keyHash)) return false;
-    if (!equalBytes(leaf.value_hash, plainHash(value))) return false;
-  } else if (leaf) {
+    if (leaf.kind !== "key") return false;
+    hash = jmtLeafHash(keyHash, plainHash(value));
+  } else if (leaf.kind === "empty") {
+    hash = PLACEHOLDER;
+  } else if (leaf.kind === "other") {
     if (equalBytes(leaf.key_hash, keyHash)) return false;
-    if (commonPrefixBits(keyHash, leaf.key_hash) < proof.siblings.length) return false;
+    if (commonPrefixBits(keyHash, leaf.key_hash) < n) return false;
+    hash = jmtLeafHash(leaf.key_hash, leaf.value_hash);
+  } else {
+    return false;
   }
-  let hash = leaf ? jmtLeafHash(leaf.key_hash, leaf.value_hash) : PLACEHOLDER;
-  const n = proof.siblings.length;
-  proof.siblings.forEach((sibling, i) => {
-    const siblingHash = jmtNodeHash(sibling);
+  for (let i = 0; i < n; i++) {
+    const sibling = proof.siblings[i];
+    if (sibling && equalBytes(sibling, PLACEHOLDER)) return false;
+    const siblingHash = sibling || PLACEHOLDER;
     hash = bit(keyHash, n - 1 - i) ? jmtInternalHash(siblingHash, hash) : jmtInternalHash(hash, siblingHash);
-  });
+  }
   return toHex(hash) === stateRootHex;
 }
 
