@@ -75,6 +75,22 @@ pub struct NodeConfig {
     pub phone_resend_interval_secs: u64,
     /// How long a login session lasts, seconds.
     pub session_ttl_secs: u64,
+    /// Threads that run argon2 (19 MiB each while hashing).
+    pub password_workers: u32,
+    /// Password checks that may wait for a thread; beyond, callers get "busy, retry".
+    pub password_queue: u32,
+    /// Failed logins per email per 15 minutes, cluster-wide.
+    pub throttle_login_per_account: u32,
+    /// Failed logins per client /24 (IPv4) or /64 (IPv6) per 15 minutes, cluster-wide.
+    pub throttle_login_per_client: u32,
+    /// Wrong current passwords (account update, withdrawal) per account per 15 minutes.
+    pub throttle_password_per_account: u32,
+    /// Signups per client prefix per hour, cluster-wide.
+    pub throttle_signup_per_client: u32,
+    /// Phone-code checks per client prefix per hour, cluster-wide.
+    pub throttle_code_checks_per_client: u32,
+    /// Phone-code requests per client prefix per hour, cluster-wide.
+    pub throttle_code_requests_per_client: u32,
     /// File holding the secret path segment of the Kakao skill webhook
     /// (`POST /kakao/skill/{secret}`); the webhook answers 404 to everything without one.
     pub kakao_secret_file: Option<PathBuf>,
@@ -135,6 +151,14 @@ impl Default for NodeConfig {
             phone_code_ttl_secs: 300,
             phone_resend_interval_secs: 60,
             session_ttl_secs: 12 * 3600,
+            password_workers: 2,
+            password_queue: 14,
+            throttle_login_per_account: 5,
+            throttle_login_per_client: 20,
+            throttle_password_per_account: 5,
+            throttle_signup_per_client: 10,
+            throttle_code_checks_per_client: 30,
+            throttle_code_requests_per_client: 10,
             kakao_secret_file: None,
             kakao_bot_ids: Vec::new(),
             kakao_site_url: None,
@@ -242,6 +266,18 @@ impl NodeConfig {
         parse(&text)
     }
 
+    /// The cluster-wide throttles' limits (`throttle_*`).
+    pub fn throttle_limits(&self) -> truffle_members::throttle::ThrottleLimits {
+        truffle_members::throttle::ThrottleLimits {
+            login_per_account: self.throttle_login_per_account,
+            login_per_client: self.throttle_login_per_client,
+            password_per_account: self.throttle_password_per_account,
+            signup_per_client: self.throttle_signup_per_client,
+            code_checks_per_client: self.throttle_code_checks_per_client,
+            code_requests_per_client: self.throttle_code_requests_per_client,
+        }
+    }
+
     /// Checks the values that parse but cannot work together.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let positive = [
@@ -263,11 +299,15 @@ impl NodeConfig {
             ("rpc_max_connections", u64::from(self.rpc_max_connections)),
             ("phone_code_ttl_secs", self.phone_code_ttl_secs),
             ("session_ttl_secs", self.session_ttl_secs),
+            ("password_workers", u64::from(self.password_workers)),
         ];
         for (key, value) in positive {
             if value == 0 {
                 return Err(ConfigError::new(key, "must be greater than 0"));
             }
+        }
+        if let Err(reason) = self.throttle_limits().check() {
+            return Err(ConfigError::new("throttle", reason));
         }
         if self.raft_election_min_ms >= self.raft_election_max_ms {
             return Err(ConfigError::new(

@@ -19,4 +19,5 @@ mod raffles;
 mod reco;
 mod shutdown;
 mod single_node;
+mod throttles;
 mod verify;

@@ -271,7 +271,7 @@ pub fn all() -> Vec<MethodDoc> {
             .errors(&[
                 codes::INVALID_PHONE, codes::VERIFICATION_INVALID, codes::EMAIL_TAKEN, codes::PHONE_TAKEN,
                 codes::WEAK_PASSWORD, codes::INVALID_EMAIL, codes::INVALID_FIELD, codes::ACCOUNT_TAKEN,
-                codes::UNAVAILABLE,
+                codes::ATTEMPTS_THROTTLED, codes::BUSY, codes::UNAVAILABLE,
             ])
             .ledger(),
         call("account_me", "The logged-in member's data (My Page).")
@@ -285,14 +285,14 @@ pub fn all() -> Vec<MethodDoc> {
             .errors(SESSION)
             .errors(&[
                 codes::INVALID_PHONE, codes::VERIFICATION_INVALID, codes::PHONE_TAKEN, codes::WEAK_PASSWORD,
-                codes::INVALID_FIELD, codes::WRONG_PASSWORD,
+                codes::INVALID_FIELD, codes::WRONG_PASSWORD, codes::ATTEMPTS_THROTTLED, codes::BUSY,
             ]),
         call("account_delete", "Withdraws the member (needs the password); returns the block height.")
             .param("session_token", "string")
             .param("password", "string")
             .returns("height", "u64")
             .errors(SESSION)
-            .errors(&[codes::WRONG_PASSWORD])
+            .errors(&[codes::WRONG_PASSWORD, codes::ATTEMPTS_THROTTLED, codes::BUSY])
             .ledger(),
         call("account_kakaoLinkCode", "A one-time 6-digit code (valid a few minutes) to send to the Truffle KakaoTalk channel.")
             .param("session_token", "string")
@@ -318,13 +318,13 @@ pub fn all() -> Vec<MethodDoc> {
             .returns("verified", "PhoneVerified")
             .errors(&[
                 codes::INVALID_PHONE, codes::WRONG_CODE, codes::CODE_EXPIRED, codes::CODE_EXHAUSTED,
-                codes::VERIFICATION_INVALID, codes::UNAVAILABLE,
+                codes::VERIFICATION_INVALID, codes::ATTEMPTS_THROTTLED, codes::UNAVAILABLE,
             ]),
         call("auth_login", "Email and password → a session token that every node accepts.")
             .param("email", "string")
             .param("password", "string")
             .returns("session", "LoggedIn")
-            .errors(&[codes::WRONG_CREDENTIALS, codes::LOGIN_THROTTLED, codes::ACCOUNT_NOT_ACTIVE, codes::UNAVAILABLE]),
+            .errors(&[codes::WRONG_CREDENTIALS, codes::LOGIN_THROTTLED, codes::BUSY, codes::ACCOUNT_NOT_ACTIVE, codes::UNAVAILABLE]),
         call("auth_logout", "Ends the session on every node.")
             .param("session_token", "string")
             .errors(SESSION),
