@@ -52,8 +52,19 @@ pub struct NodeConfig {
     pub rpc_max_request_bytes: u32,
     /// Most calls in one JSON-RPC batch.
     pub rpc_max_batch: u32,
-    /// Most concurrent RPC connections.
+    /// Most concurrent RPC connections; one over it is closed at once.
     pub rpc_max_connections: u32,
+    /// Most concurrent RPC connections per client /24 (IPv4) or /64 (IPv6); 0: no limit.
+    pub rpc_max_connections_per_client: u32,
+    /// Longest wait for a request's headers, and for the next request on an idle
+    /// keep-alive connection, ms (slow or silent clients are closed after it).
+    pub rpc_header_timeout_ms: u64,
+    /// Requests per second per client /24 (IPv4) or /64 (IPv6); 0 turns the limit off.
+    pub rpc_requests_per_sec: u32,
+    /// Requests a client may burst above its rate.
+    pub rpc_request_burst: u32,
+    /// Whether this host (127.0.0.1, ::1) is rate limited and capped too.
+    pub rpc_rate_limit_loopback: bool,
     /// A second, loopback-only address for the `admin_*` methods; when set, they are
     /// refused on `rpc_listen`.
     pub rpc_admin_listen: Option<SocketAddr>,
@@ -142,6 +153,11 @@ impl Default for NodeConfig {
             rpc_max_request_bytes: 1024 * 1024,
             rpc_max_batch: 100,
             rpc_max_connections: 1_000,
+            rpc_max_connections_per_client: 64,
+            rpc_header_timeout_ms: 10_000,
+            rpc_requests_per_sec: 100,
+            rpc_request_burst: 200,
+            rpc_rate_limit_loopback: false,
             rpc_admin_listen: None,
             admin_token_file: None,
             enable_fault_injection: false,
@@ -297,6 +313,8 @@ impl NodeConfig {
             ),
             ("rpc_max_batch", u64::from(self.rpc_max_batch)),
             ("rpc_max_connections", u64::from(self.rpc_max_connections)),
+            ("rpc_header_timeout_ms", self.rpc_header_timeout_ms),
+            ("rpc_request_burst", u64::from(self.rpc_request_burst)),
             ("phone_code_ttl_secs", self.phone_code_ttl_secs),
             ("session_ttl_secs", self.session_ttl_secs),
             ("password_workers", u64::from(self.password_workers)),

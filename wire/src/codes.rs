@@ -50,6 +50,10 @@ pub const DROPPED: i32 = 2_008;
 /// validator (`data.retry_after_secs`).
 pub const BUSY: i32 = 2_009;
 
+/// Too many requests from this client network (/24, /64): HTTP 429 with this JSON-RPC
+/// error (`data.retry_after_secs`).
+pub const RATE_LIMITED: i32 = 2_010;
+
 /// The phone number is not a Korean mobile number.
 pub const INVALID_PHONE: i32 = 3_001;
 

@@ -52,7 +52,7 @@ pub fn rpc_module(node: Node) -> RpcModule<()> {
             .expect("method names are unique");
     }
     module
-        .merge(proof::ProofHandler { node: node.clone() }.into_rpc())
+        .merge(proof::ProofHandler::new(node.clone()).into_rpc())
         .expect("method names are unique");
     module
         .merge(truffle_wire::api::RecoApiServer::into_rpc(

@@ -12,6 +12,7 @@ mod faults;
 mod images;
 mod kakao;
 mod kakao_links;
+mod listeners;
 mod openrpc;
 mod operations;
 mod payments;

@@ -30,6 +30,7 @@ const NODE_ERRORS: &[(&str, i32, &str)] = &[
     ("BEHIND", codes::BEHIND, "This node is behind the cluster and did not catch up in time; retry shortly or ask another validator (data.retryable: true)."),
     ("DROPPED", codes::DROPPED, "The cluster dropped the write (a leader change or a shutdown in between) and did not apply it; retry (data.retryable: true)."),
     ("BUSY", codes::BUSY, "The node is at capacity for password checks; retry shortly, here or on another validator (data.retry_after_secs)."),
+    ("RATE_LIMITED", codes::RATE_LIMITED, "Too many requests from this client network (/24, /64); the HTTP status is 429 (data.retry_after_secs)."),
     ("DISABLED", codes::DISABLED, "The method is disabled on this node."),
     ("BACKUP_TARGET_INVALID", codes::BACKUP_TARGET_INVALID, "The backup folder is not absolute, overlaps the data folder, or is not empty."),
     ("BACKUP_BUSY", codes::BACKUP_BUSY, "Another backup of this node is running."),

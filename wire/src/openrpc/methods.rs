@@ -382,21 +382,25 @@ pub fn all() -> Vec<MethodDoc> {
         call("proof_item", "An item's authenticity and owner, by id or by serial: an `ItemProof`.")
             .param("query", "ItemQuery")
             .returns("proof", "ProofBundleView")
-            .errors(LOOKUP),
+            .errors(LOOKUP)
+            .errors(&[codes::BUSY]),
         call("proof_history", "An item with every ownership change, each in a certified block: a `HistoryProof`.")
             .param("query", "ItemQuery")
             .returns("proof", "ProofBundleView")
-            .errors(LOOKUP),
-        call("proof_raffle", "A raffle, all its entries and its closing block: a `RaffleProof`.")
+            .errors(LOOKUP)
+            .errors(&[codes::BUSY]),
+        call("proof_raffle", "A raffle, its entries and its closing block: a `RaffleProof`. Without `page`, every entry (-32602 past 500 entries: ask pages); with `page`, entries `first..first + limit` (limit 1..=500) anchored at `at` (the first page's height), which concatenate into the whole bundle.")
             .param("raffle", "u64")
+            .param("page", "RaffleProofPage?")
             .returns("proof", "ProofBundleView")
-            .errors(LOOKUP),
+            .errors(LOOKUP)
+            .errors(&[codes::BUSY]),
         call("proof_absence", "Whether a serial number is registered; for one never registered, an `AbsenceProof`.")
             .param("brand", "string")
             .param("model", "string")
             .param("serial", "string")
             .returns("proof", "ProofBundleView")
-            .errors(&[codes::UNAVAILABLE]),
+            .errors(&[codes::BUSY, codes::UNAVAILABLE]),
         // reco_* (pages count from 1; page_size 1..=50, default 12; page × page_size ≤ 200)
         call("reco_forMe", "For the logged-in member: their gender × age band, purchase and raffle history; never a product they own or bought, never a sold-out one.")
             .param("session_token", "string")
