@@ -56,8 +56,8 @@ pub struct NodeConfig {
     pub rpc_max_connections: u32,
     /// Most concurrent RPC connections per client /24 (IPv4) or /64 (IPv6); 0: no limit.
     pub rpc_max_connections_per_client: u32,
-    /// Longest wait for a request's headers, and for the next request on an idle
-    /// keep-alive connection, ms (slow or silent clients are closed after it).
+    /// Longest wait for a request's headers, and for the next request on a new or
+    /// keep-alive connection, ms (slow, silent or idle clients are closed after it).
     pub rpc_header_timeout_ms: u64,
     /// Requests per second per client /24 (IPv4) or /64 (IPv6); 0 turns the limit off.
     pub rpc_requests_per_sec: u32,

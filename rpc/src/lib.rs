@@ -53,7 +53,7 @@ pub struct RpcLimits {
     pub max_connections: u32,
     /// Most concurrent connections per client /24 or /64 (0: no limit).
     pub max_connections_per_client: u32,
-    /// Longest wait for a request's headers, and for the next request on an idle
+    /// Longest wait for a request's headers, and for the next request on a new or
     /// keep-alive connection, ms.
     pub header_timeout_ms: u64,
     /// Requests per second per client /24 or /64 (0: no limit).

@@ -1,7 +1,8 @@
 //! What every connection to the RPC port passes before a request is read: caps on open
-//! connections, in all and per client /24 or /64 (one over is closed at once), a header-read timeout that is also the
-//! keep-alive idle timeout (a slowloris client, or one that holds a connection without
-//! sending, is closed after it), and a per-client request rate (token bucket per /24 or
+//! connections, in all and per client /24 or /64 (one over is closed at once), a
+//! header-read timeout that is also the idle timeout (a slowloris client, one that
+//! connects and sends nothing, or one idle on keep-alive is closed after it), and a
+//! per-client request rate (token bucket per /24 or
 //! /64; over it, `429 Too Many Requests` — with a JSON-RPC error body on the RPC path).
 //! Body sizes are bounded by jsonrpsee (`max_request_bytes`) and axum's
 //! `DefaultBodyLimit`.
@@ -171,8 +172,36 @@ pub fn too_many_requests(rpc: bool, retry_after_secs: u64) -> hyper::Response<Bo
         .expect("a valid response")
 }
 
-/// Serves one connection with the header-read (and keep-alive idle) timeout, until it
-/// ends or `stopped` fires (then the request in flight is answered and it closes).
+/// Whether a connection has a request in flight, and since when it has had none.
+struct Activity {
+    started: Instant,
+    in_flight: std::sync::atomic::AtomicUsize,
+    idle_since_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Activity {
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// How long the connection has been without a request in flight (zero while one is).
+    fn idle_for(&self) -> Duration {
+        use std::sync::atomic::Ordering;
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_millis(
+            self.now_ms()
+                .saturating_sub(self.idle_since_ms.load(Ordering::Acquire)),
+        )
+    }
+}
+
+/// Serves one connection until it ends or `stopped` fires (then the request in flight is
+/// answered and it closes). A connection without a request in flight for
+/// `header_timeout` is closed: hyper's header-read timeout closes one that sends a
+/// request's headers too slowly or idles on keep-alive, and a watchdog here closes one
+/// that connects and never sends (hyper's timer waits for a first byte).
 pub async fn serve_connection<S>(
     socket: tokio::net::TcpStream,
     service: S,
@@ -188,6 +217,9 @@ pub async fn serve_connection<S>(
         + 'static,
     S::Future: Send + 'static,
 {
+    use std::sync::atomic::Ordering;
+    use tower::ServiceExt;
+
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -198,15 +230,47 @@ pub async fn serve_connection<S>(
         .timer(TokioTimer::new())
         .keep_alive_interval(header_timeout)
         .keep_alive_timeout(header_timeout);
-    let service = hyper_util::service::TowerToHyperService::new(service);
+    let activity = std::sync::Arc::new(Activity {
+        started: Instant::now(),
+        in_flight: std::sync::atomic::AtomicUsize::new(0),
+        idle_since_ms: std::sync::atomic::AtomicU64::new(0),
+    });
+    let tracked = {
+        let activity = activity.clone();
+        tower::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+            let activity = activity.clone();
+            activity.in_flight.fetch_add(1, Ordering::AcqRel);
+            let call = service.clone().oneshot(request);
+            async move {
+                let response = call.await;
+                activity
+                    .idle_since_ms
+                    .store(activity.now_ms(), Ordering::Release);
+                activity.in_flight.fetch_sub(1, Ordering::AcqRel);
+                response
+            }
+        })
+    };
+    let service = hyper_util::service::TowerToHyperService::new(tracked);
     let connection = builder.serve_connection_with_upgrades(TokioIo::new(socket), service);
-    tokio::pin!(stopped, connection);
+    let idle = async {
+        loop {
+            let idle_for = activity.idle_for();
+            if idle_for >= header_timeout {
+                return;
+            }
+            tokio::time::sleep((header_timeout - idle_for).max(Duration::from_millis(50))).await;
+        }
+    };
+    tokio::pin!(stopped, connection, idle);
     tokio::select! {
         result = &mut connection => {
             if let Err(error) = result {
                 tracing::debug!(target: "rpc", %error, "connection ended");
             }
         }
+        // Dropping the connection closes the socket.
+        _ = &mut idle => tracing::debug!(target: "rpc", "idle connection closed"),
         _ = &mut stopped => {
             connection.as_mut().graceful_shutdown();
             let _ = connection.await;

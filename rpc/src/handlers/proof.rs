@@ -1,5 +1,3 @@
-use std::sync::Arc;
-
 use jsonrpsee::core::{async_trait, RpcResult};
 use jsonrpsee::types::ErrorObjectOwned;
 use truffle_ledger::verify::build::{self, BuildError, ProofSource};
@@ -15,13 +13,9 @@ use truffle_wire::api::{RaffleProofPage, MAX_RAFFLE_PROOF_ENTRIES};
 /// How far back from the head to look for a certified block.
 const CERTIFIED_WINDOW: u64 = 1_024;
 
-/// Bundles built at once per node; more callers get BUSY (a raffle's bundle reads every
-/// entry, so this bounds the disk and CPU one client can take).
-const MAX_BUILDS: usize = 2;
-
 pub(crate) struct ProofHandler {
     node: Node,
-    builds: Arc<tokio::sync::Semaphore>,
+    heavy: super::Heavy,
 }
 
 struct StoreSource<'a>(&'a Store);
@@ -58,15 +52,12 @@ fn build_error(error: BuildError) -> ErrorObjectOwned {
 }
 
 impl ProofHandler {
-    pub(crate) fn new(node: Node) -> ProofHandler {
-        ProofHandler {
-            node,
-            builds: Arc::new(tokio::sync::Semaphore::new(MAX_BUILDS)),
-        }
+    pub(crate) fn new(node: Node, heavy: super::Heavy) -> ProofHandler {
+        ProofHandler { node, heavy }
     }
 
     /// Builds a bundle anchored in the latest certified header, on a blocking thread
-    /// (off the runtime that carries Raft and libp2p), at most [`MAX_BUILDS`] at once.
+    /// (off the runtime that carries Raft and libp2p), a bounded number at once.
     async fn serve<T: borsh::BorshSerialize + Send + 'static>(
         &self,
         build: impl FnOnce(&StoreSource<'_>, u64) -> RpcResult<T> + Send + 'static,
@@ -80,43 +71,34 @@ impl ProofHandler {
         at: Option<u64>,
         build: impl FnOnce(&StoreSource<'_>, u64) -> RpcResult<T> + Send + 'static,
     ) -> RpcResult<ProofBundleView> {
-        let place = self.builds.clone().try_acquire_owned().map_err(|_| {
-            error::error_with(
-                error::BUSY,
-                "the node is busy building proofs; retry shortly",
-                &serde_json::json!({ "retry_after_secs": 1 }),
-            )
-        })?;
         let node = self.node.clone();
-        tokio::task::spawn_blocking(move || {
-            let _place = place;
-            let head = node.head().map_err(error::node)?.height;
-            let source = StoreSource(node.store());
-            let height = match at {
-                Some(at)
-                    if at <= head && source.certificate(at).map_err(build_error)?.is_some() =>
-                {
-                    at
-                }
-                Some(at) => {
-                    return Err(error::invalid_param(
-                        "page.at",
-                        format!("block {at} is not a certified block of this node"),
-                    ))
-                }
-                None => {
-                    build::latest_certified(&source, head, CERTIFIED_WINDOW).map_err(build_error)?
-                }
-            };
-            let bytes = encode_bundle(&build(&source, height)?);
-            Ok(ProofBundleView {
-                height,
-                size: bytes.len(),
-                bundle: hex::encode(bytes),
+        self.heavy
+            .run(move || {
+                let head = node.head().map_err(error::node)?.height;
+                let source = StoreSource(node.store());
+                let height = match at {
+                    Some(at)
+                        if at <= head && source.certificate(at).map_err(build_error)?.is_some() =>
+                    {
+                        at
+                    }
+                    Some(at) => {
+                        return Err(error::invalid_param(
+                            "page.at",
+                            format!("block {at} is not a certified block of this node"),
+                        ))
+                    }
+                    None => build::latest_certified(&source, head, CERTIFIED_WINDOW)
+                        .map_err(build_error)?,
+                };
+                let bytes = encode_bundle(&build(&source, height)?);
+                Ok(ProofBundleView {
+                    height,
+                    size: bytes.len(),
+                    bundle: hex::encode(bytes),
+                })
             })
-        })
-        .await
-        .map_err(|e| error::error(error::UNAVAILABLE, e.to_string()))?
+            .await
     }
 }
 

@@ -40,7 +40,8 @@ async fn slow_excess_and_flooding_clients_are_cut_off() -> anyhow::Result<()> {
     std::fs::write(
         &config,
         "rpc_max_connections = 6\nrpc_max_connections_per_client = 4\n\
-         rpc_header_timeout_ms = 700\nrpc_requests_per_sec = 2\nrpc_request_burst = 4\n\
+         rpc_header_timeout_ms = 700\nrpc_requests_per_sec = 2\n\
+         rpc_request_burst = 4\n\
          rpc_rate_limit_loopback = true\n",
     )?;
     let args: Vec<String> = [
@@ -84,6 +85,24 @@ async fn slow_excess_and_flooding_clients_are_cut_off() -> anyhow::Result<()> {
     assert!(closed_within(&mut silent, Duration::from_secs(10))
         .await
         .is_some());
+
+    eprintln!(
+        "--- after a request, an idle keep-alive connection is closed after the same timeout"
+    );
+    let mut served = TcpStream::connect(&address).await?;
+    served
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await?;
+    let mut answer = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(5), served.read(&mut answer)).await??;
+    assert!(answer[..read].starts_with(b"HTTP/1.1 "), "an answer");
+    let elapsed = closed_within(&mut served, Duration::from_secs(10))
+        .await
+        .expect("the idle connection is closed");
+    assert!(
+        elapsed >= Duration::from_millis(500) && elapsed < Duration::from_secs(5),
+        "closed {elapsed:?} after its answer"
+    );
 
     eprintln!("--- over the caps: per client network, then in all");
     let mut held = Vec::new();

@@ -509,7 +509,8 @@ pub fn all() -> Vec<MethodDoc> {
         call("raffle_result", "The draw's inputs and result, recorded and recomputed by this node, and whether they match.")
             .param("raffle", "u64")
             .returns("outcome", "RaffleOutcome")
-            .errors(LOOKUP),
+            .errors(LOOKUP)
+            .errors(&[codes::BUSY]),
         call("raffle_myEntries", "The logged-in member's entries, newest raffle first, each with its outcome.")
             .param("session_token", "string")
             .param("page", "PageRequest?")
