@@ -251,6 +251,14 @@ pub(crate) enum BenchCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
+        /// During the measured phase, slow connections (a header byte a second) to the
+        /// first node from 127.0.1.0/24, reconnecting when closed.
+        #[arg(long = "attack-slow-connections", default_value_t = 0)]
+        attack_slow_connections: usize,
+        /// During the measured phase, concurrent `auth_login` floods (wrong passwords) to
+        /// the first node from 127.0.1.0/24.
+        #[arg(long = "attack-login-flood", default_value_t = 0)]
+        attack_login_flood: usize,
     },
     /// Kill the leader repeatedly and measure kill → first block of a new leader.
     Failover {

@@ -1,25 +1,12 @@
 //! What members send, checked and kept safe: phones and emails normalized, the password
-//! policy, argon2id hashing off the async workers, session tokens, and the windows of
-//! the throttles.
+//! policy and session tokens (argon2id runs in [`crate::pool`]).
 
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use rand::RngCore;
 use truffle_ledger::Hash;
 
 use crate::members::MemberError;
 
 type Result<T> = std::result::Result<T, MemberError>;
-
-/// Returns the seconds to wait if `events` in the last `window_ms` reached `max`.
-pub(crate) fn over_limit(
-    events: &mut Vec<u64>,
-    now: u64,
-    window_ms: u64,
-    max: usize,
-) -> Option<u64> {
-    events.retain(|t| now < t + window_ms);
-    (events.len() >= max).then(|| (events[0] + window_ms - now).div_ceil(1000))
-}
 
 pub(crate) fn year_at(now_ms: u64) -> u16 {
     truffle_ledger::tx::age_in_years(0, now_ms) as u16
@@ -147,29 +134,6 @@ pub(crate) fn new_token() -> (String, Hash) {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     (hex::encode(bytes), Hash::of(&bytes))
-}
-
-pub(crate) async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || {
-        let mut salt = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut salt);
-        Argon2::default()
-            .hash_password_with_salt(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|e| MemberError::Unavailable(format!("password hashing failed: {e}")))
-    })
-    .await
-    .map_err(|e| MemberError::Unavailable(e.to_string()))?
-}
-
-pub(crate) async fn password_matches(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .verify_password(password.as_bytes(), hash.as_str())
-            .is_ok()
-    })
-    .await
-    .unwrap_or(false)
 }
 
 /// A hash that matches nothing, verified when the email is unknown so that a wrong

@@ -9,7 +9,9 @@
 
 mod checks;
 pub mod members;
+pub mod pool;
 pub mod sms;
+pub mod throttle;
 pub mod vault;
 
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -268,6 +270,11 @@ impl<'a> ServiceState<'a> {
     /// A session by token hash.
     pub fn session(&self, token_hash: &Hash) -> Result<Option<Session>, ServiceError> {
         get(self.store, &key(SESSION, &[&token_hash.0]))
+    }
+
+    /// The code last sent to a phone.
+    pub fn phone_code(&self, phone_mac: &Hash) -> Result<Option<PhoneCode>, ServiceError> {
+        get(self.store, &key(PHONE_CODE, &[&phone_mac.0]))
     }
 
     /// A verification token's record.

@@ -3,12 +3,13 @@
 //! Flows 1–6 of the brief. Everything replicated goes through [`ServiceCommand`]s (the
 //! node proposes, every node applies); the ledger learns only that a verified member
 //! with this key exists (a `RegisterAccount` signed by this validator's registrar key)
-//! and, on withdrawal, that it left. Throttles of requests per client address and of
-//! failed logins are kept per node, in memory.
+//! and, on withdrawal, that it left. Password guesses, code checks, code requests and
+//! signups are throttled cluster-wide per account and per client prefix through
+//! replicated reservations taken before any other work ([`crate::throttle`]); argon2
+//! runs in a bounded pool ([`crate::pool`]).
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
@@ -19,25 +20,21 @@ use super::sms::SmsSender;
 use super::vault::{Profile, VaultKey};
 use super::{Member, ServiceCommand, ServiceReply, ServiceState};
 pub use crate::checks::{check_password, normalize_email, normalize_phone};
-use crate::checks::{
-    check_text, hash_password, new_token, over_limit, parse_token, password_matches, year_at,
-    DUMMY_HASH,
-};
+use crate::checks::{check_text, new_token, parse_token, year_at, DUMMY_HASH};
+use crate::pool::PasswordPool;
+use crate::throttle::{Scope, ThrottleLimits};
 use truffle_engine::{Engine, TxStatus};
+
+mod attempts;
+
 pub use truffle_wire::members::{
     CodeSent, LoggedIn, MemberView, PhoneVerified, SignedUp, SignupRequest, UpdateRequest,
 };
 
 /// How long a session lasts.
 pub const SESSION_TTL_MS: u64 = 12 * 3_600_000;
-/// Failed logins per account before it is throttled for a while.
-pub const MAX_LOGIN_FAILURES_PER_ACCOUNT: usize = 5;
-/// Failed logins per client address before it is throttled for a while.
-pub const MAX_LOGIN_FAILURES_PER_CLIENT: usize = 20;
 /// The window of both login throttles.
-pub const LOGIN_WINDOW_MS: u64 = 15 * 60 * 1000;
-/// Code requests per client address per hour.
-pub const MAX_CODE_REQUESTS_PER_CLIENT: usize = 10;
+pub const LOGIN_WINDOW_MS: u64 = Scope::LoginAccount.window_ms();
 /// The youngest age at which one may sign up.
 pub const MIN_SIGNUP_AGE: u16 = 14;
 
@@ -115,6 +112,19 @@ pub enum MemberError {
         /// Seconds to wait.
         retry_after_secs: u64,
     },
+    /// Too many wrong current passwords, signups or code checks from this account or
+    /// address.
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    AttemptsThrottled {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
+    /// The node's password pool is full: retry shortly (here or on another node).
+    #[error("the node is busy checking passwords; retry in {retry_after_secs} s")]
+    Busy {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
     /// The session token is unknown, expired or revoked.
     #[error("not logged in (the session expired or was ended): log in again")]
     SessionInvalid,
@@ -153,13 +163,6 @@ impl MemberError {
 
 type Result<T> = std::result::Result<T, MemberError>;
 
-#[derive(Default)]
-struct Throttles {
-    code_requests: HashMap<IpAddr, Vec<u64>>,
-    login_failures_by_account: HashMap<Hash, Vec<u64>>,
-    login_failures_by_client: HashMap<IpAddr, Vec<u64>>,
-}
-
 /// Timing policy of the members service.
 #[derive(Clone, Copy, Debug)]
 pub struct MemberPolicy {
@@ -169,6 +172,8 @@ pub struct MemberPolicy {
     pub resend_interval_ms: u64,
     /// How long a session lasts, ms.
     pub session_ttl_ms: u64,
+    /// Most attempts per window of each throttle (cluster-wide).
+    pub limits: ThrottleLimits,
 }
 
 impl Default for MemberPolicy {
@@ -177,6 +182,7 @@ impl Default for MemberPolicy {
             code_ttl_ms: 5 * 60 * 1000,
             resend_interval_ms: 60 * 1000,
             session_ttl_ms: SESSION_TTL_MS,
+            limits: ThrottleLimits::default(),
         }
     }
 }
@@ -186,7 +192,7 @@ pub struct Members {
     vault: VaultKey,
     sms: Arc<dyn SmsSender>,
     policy: MemberPolicy,
-    throttles: Mutex<Throttles>,
+    pool: PasswordPool,
 }
 
 impl Members {
@@ -196,8 +202,19 @@ impl Members {
             vault,
             sms,
             policy,
-            throttles: Mutex::new(Throttles::default()),
+            pool: PasswordPool::default(),
         }
+    }
+
+    /// The same service with its argon2 pool replaced (size from the node's config).
+    pub fn with_pool(mut self, pool: PasswordPool) -> Members {
+        self.pool = pool;
+        self
+    }
+
+    /// The argon2 pool.
+    pub fn pool(&self) -> &PasswordPool {
+        &self.pool
     }
 
     /// The vault key (other services seal and look up with it too).
@@ -221,17 +238,10 @@ impl Members {
         client: IpAddr,
     ) -> Result<CodeSent> {
         let phone = normalize_phone(phone)?;
+        self.reserve(node, &[self.per_client(Scope::CodeRequestClient, client)])
+            .await?
+            .map_err(|retry_after_secs| MemberError::ClientThrottled { retry_after_secs })?;
         let now = node.now_ms();
-        {
-            let mut throttles = self.throttles.lock().expect("throttle lock poisoned");
-            let events = throttles.code_requests.entry(client).or_default();
-            if let Some(retry_after_secs) =
-                over_limit(events, now, 3_600_000, MAX_CODE_REQUESTS_PER_CLIENT)
-            {
-                return Err(MemberError::ClientThrottled { retry_after_secs });
-            }
-            events.push(now);
-        }
         let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
         let phone_mac = self.vault.mac("phone", phone.as_bytes());
         let code_mac = self.code_mac(&phone_mac, &code);
@@ -283,6 +293,7 @@ impl Members {
         node: &Engine,
         phone: &str,
         code: &str,
+        client: IpAddr,
     ) -> Result<PhoneVerified> {
         let phone = normalize_phone(phone)?;
         let code = code.trim();
@@ -293,8 +304,22 @@ impl Members {
             });
         }
         let phone_mac = self.vault.mac("phone", phone.as_bytes());
-        let (token, token_hash) = new_token();
         let now = node.now_ms();
+        // A code that cannot match any more is refused from the committed state, without
+        // a Raft write; the replicated check below decides the rest.
+        node.sync_with_leader().await?;
+        match ServiceState::new(node.store()).phone_code(&phone_mac)? {
+            None => return Err(MemberError::NoCode),
+            Some(code) if code.attempts >= crate::MAX_CODE_ATTEMPTS => {
+                return Err(MemberError::CodeExhausted)
+            }
+            Some(code) if now >= code.expires_at_ms => return Err(MemberError::CodeExpired),
+            Some(_) => {}
+        }
+        self.reserve(node, &[self.per_client(Scope::CodeCheckClient, client)])
+            .await?
+            .map_err(|retry_after_secs| MemberError::AttemptsThrottled { retry_after_secs })?;
+        let (token, token_hash) = new_token();
         match self
             .propose(
                 node,
@@ -324,7 +349,12 @@ impl Members {
     }
 
     /// Creates a member: private record (sealed) and ledger account (flow 2, last step).
-    pub async fn signup(&self, node: &Engine, request: SignupRequest) -> Result<SignedUp> {
+    pub async fn signup(
+        &self,
+        node: &Engine,
+        request: SignupRequest,
+        client: IpAddr,
+    ) -> Result<SignedUp> {
         let email = normalize_email(&request.email)?;
         let phone = normalize_phone(&request.phone)?;
         check_password(&request.password, &email)?;
@@ -351,7 +381,19 @@ impl Members {
         if node.account(&request.public_key)?.is_some() {
             return Err(MemberError::AccountTaken);
         }
-        let password_hash = hash_password(request.password.clone()).await?;
+        // The token is checked before any hashing or Raft write: without a live
+        // verification a signup costs one read.
+        node.sync_with_leader().await?;
+        ServiceState::new(node.store())
+            .verified_phone(&token_hash)?
+            .filter(|verified| node.now_ms() < verified.expires_at_ms)
+            .ok_or(MemberError::VerificationInvalid)?;
+        let permit = self.pool.permit()?;
+        self.reserve(node, &[self.per_client(Scope::SignupClient, client)])
+            .await?
+            .map_err(|retry_after_secs| MemberError::AttemptsThrottled { retry_after_secs })?;
+        let password_hash = self.pool.hash(&permit, request.password.clone()).await?;
+        drop(permit);
         let profile = Profile {
             name: request.name.trim().to_owned(),
             email: email.clone(),
@@ -430,53 +472,31 @@ impl Members {
     ) -> Result<LoggedIn> {
         let email = normalize_email(email).map_err(|_| MemberError::WrongCredentials)?;
         let email_mac = self.vault.mac("email", email.as_bytes());
+        // A pool place first: the reservations this node proposes are then bounded by
+        // what it can hash, and a flood gets "busy" before any Raft write.
+        let permit = self.pool.permit()?;
+        let scopes = [
+            self.per_subject(Scope::LoginAccount, email_mac),
+            self.per_client(Scope::LoginClient, client),
+        ];
+        let attempt = self
+            .reserve(node, &scopes)
+            .await?
+            .map_err(|retry_after_secs| MemberError::LoginThrottled { retry_after_secs })?;
         let now = node.now_ms();
-        {
-            let mut throttles = self.throttles.lock().expect("throttle lock poisoned");
-            if let Some(retry_after_secs) = over_limit(
-                throttles
-                    .login_failures_by_account
-                    .entry(email_mac)
-                    .or_default(),
-                now,
-                LOGIN_WINDOW_MS,
-                MAX_LOGIN_FAILURES_PER_ACCOUNT,
-            ) {
-                return Err(MemberError::LoginThrottled { retry_after_secs });
-            }
-            if let Some(retry_after_secs) = over_limit(
-                throttles
-                    .login_failures_by_client
-                    .entry(client)
-                    .or_default(),
-                now,
-                LOGIN_WINDOW_MS,
-                MAX_LOGIN_FAILURES_PER_CLIENT,
-            ) {
-                return Err(MemberError::LoginThrottled { retry_after_secs });
-            }
-        }
         node.sync_with_leader().await?;
         let member = ServiceState::new(node.store()).member_by_email(&email_mac)?;
         let hash = member
             .as_ref()
             .map(|m| m.password_hash.clone())
             .unwrap_or_else(|| DUMMY_HASH.to_owned());
-        let matches = password_matches(password.to_owned(), hash).await;
+        let matches = self.pool.verify(&permit, password.to_owned(), hash).await;
+        drop(permit);
+        // A failure keeps its reservation: it counts until the window slides.
         let Some(member) = member.filter(|_| matches) else {
-            let mut throttles = self.throttles.lock().expect("throttle lock poisoned");
-            throttles
-                .login_failures_by_account
-                .entry(email_mac)
-                .or_default()
-                .push(now);
-            throttles
-                .login_failures_by_client
-                .entry(client)
-                .or_default()
-                .push(now);
             return Err(MemberError::WrongCredentials);
         };
+        self.release(node, &scopes, attempt).await;
         let account = node
             .account(&member.account)?
             .ok_or_else(|| MemberError::Unavailable("the member has no ledger account".into()))?;
@@ -596,11 +616,9 @@ impl Members {
                     .current_password
                     .clone()
                     .ok_or(MemberError::WrongPassword)?;
-                if !password_matches(current, member.password_hash.clone()).await {
-                    return Err(MemberError::WrongPassword);
-                }
                 check_password(new_password, &profile.email)?;
-                Some(hash_password(new_password.clone()).await?)
+                let permit = self.recheck_password(node, &member, current).await?;
+                Some(self.pool.hash(&permit, new_password.clone()).await?)
             }
             None => None,
         };
@@ -654,9 +672,10 @@ impl Members {
     /// the private record, its data key and every session are erased on every node.
     pub async fn delete(&self, node: &Engine, token: &str, password: &str) -> Result<u64> {
         let member = self.session(node, token).await?;
-        if !password_matches(password.to_owned(), member.password_hash.clone()).await {
-            return Err(MemberError::WrongPassword);
-        }
+        drop(
+            self.recheck_password(node, &member, password.to_owned())
+                .await?,
+        );
         let height = match node
             .submit_as_registrar(Payload::WithdrawAccount {
                 account: member.account,
@@ -730,27 +749,15 @@ mod tests {
         assert!(reasons.len() >= 2);
     }
 
-    #[test]
-    fn throttle_windows() {
-        let mut events = Vec::new();
-        for t in 0..5 {
-            assert_eq!(over_limit(&mut events, t * 1000, 60_000, 5), None);
-            events.push(t * 1000);
-        }
-        assert_eq!(over_limit(&mut events, 5_000, 60_000, 5), Some(55));
-        assert_eq!(
-            over_limit(&mut events, 61_000, 60_000, 5),
-            None,
-            "the window slides"
-        );
-    }
-
     #[tokio::test]
-    async fn argon2id_hashes_verify() {
-        let hash = hash_password("Str0ng&Secret".into()).await.unwrap();
-        assert!(hash.starts_with("$argon2id$"));
-        assert!(password_matches("Str0ng&Secret".into(), hash.clone()).await);
-        assert!(!password_matches("Str0ng&Secreu".into(), hash).await);
-        assert!(!password_matches("anything".into(), DUMMY_HASH.into()).await);
+    async fn the_dummy_hash_matches_nothing() {
+        let pool = PasswordPool::new(1, 0);
+        let permit = pool.permit().unwrap();
+        assert!(
+            !pool
+                .verify(&permit, "anything".into(), DUMMY_HASH.into())
+                .await
+        );
+        assert!(!pool.verify(&permit, String::new(), DUMMY_HASH.into()).await);
     }
 }

@@ -52,8 +52,19 @@ pub struct NodeConfig {
     pub rpc_max_request_bytes: u32,
     /// Most calls in one JSON-RPC batch.
     pub rpc_max_batch: u32,
-    /// Most concurrent RPC connections.
+    /// Most concurrent RPC connections; one over it is closed at once.
     pub rpc_max_connections: u32,
+    /// Most concurrent RPC connections per client /24 (IPv4) or /64 (IPv6); 0: no limit.
+    pub rpc_max_connections_per_client: u32,
+    /// Longest wait for a request's headers, and for the next request on a new or
+    /// keep-alive connection, ms (slow, silent or idle clients are closed after it).
+    pub rpc_header_timeout_ms: u64,
+    /// Requests per second per client /24 (IPv4) or /64 (IPv6); 0 turns the limit off.
+    pub rpc_requests_per_sec: u32,
+    /// Requests a client may burst above its rate.
+    pub rpc_request_burst: u32,
+    /// Whether this host (127.0.0.1, ::1) is rate limited and capped too.
+    pub rpc_rate_limit_loopback: bool,
     /// A second, loopback-only address for the `admin_*` methods; when set, they are
     /// refused on `rpc_listen`.
     pub rpc_admin_listen: Option<SocketAddr>,
@@ -75,6 +86,22 @@ pub struct NodeConfig {
     pub phone_resend_interval_secs: u64,
     /// How long a login session lasts, seconds.
     pub session_ttl_secs: u64,
+    /// Threads that run argon2 (19 MiB each while hashing).
+    pub password_workers: u32,
+    /// Password checks that may wait for a thread; beyond, callers get "busy, retry".
+    pub password_queue: u32,
+    /// Failed logins per email per 15 minutes, cluster-wide.
+    pub throttle_login_per_account: u32,
+    /// Failed logins per client /24 (IPv4) or /64 (IPv6) per 15 minutes, cluster-wide.
+    pub throttle_login_per_client: u32,
+    /// Wrong current passwords (account update, withdrawal) per account per 15 minutes.
+    pub throttle_password_per_account: u32,
+    /// Signups per client prefix per hour, cluster-wide.
+    pub throttle_signup_per_client: u32,
+    /// Phone-code checks per client prefix per hour, cluster-wide.
+    pub throttle_code_checks_per_client: u32,
+    /// Phone-code requests per client prefix per hour, cluster-wide.
+    pub throttle_code_requests_per_client: u32,
     /// File holding the secret path segment of the Kakao skill webhook
     /// (`POST /kakao/skill/{secret}`); the webhook answers 404 to everything without one.
     pub kakao_secret_file: Option<PathBuf>,
@@ -126,6 +153,11 @@ impl Default for NodeConfig {
             rpc_max_request_bytes: 1024 * 1024,
             rpc_max_batch: 100,
             rpc_max_connections: 1_000,
+            rpc_max_connections_per_client: 64,
+            rpc_header_timeout_ms: 10_000,
+            rpc_requests_per_sec: 100,
+            rpc_request_burst: 200,
+            rpc_rate_limit_loopback: false,
             rpc_admin_listen: None,
             admin_token_file: None,
             enable_fault_injection: false,
@@ -135,6 +167,14 @@ impl Default for NodeConfig {
             phone_code_ttl_secs: 300,
             phone_resend_interval_secs: 60,
             session_ttl_secs: 12 * 3600,
+            password_workers: 2,
+            password_queue: 14,
+            throttle_login_per_account: 5,
+            throttle_login_per_client: 20,
+            throttle_password_per_account: 5,
+            throttle_signup_per_client: 10,
+            throttle_code_checks_per_client: 30,
+            throttle_code_requests_per_client: 10,
             kakao_secret_file: None,
             kakao_bot_ids: Vec::new(),
             kakao_site_url: None,
@@ -242,6 +282,18 @@ impl NodeConfig {
         parse(&text)
     }
 
+    /// The cluster-wide throttles' limits (`throttle_*`).
+    pub fn throttle_limits(&self) -> truffle_members::throttle::ThrottleLimits {
+        truffle_members::throttle::ThrottleLimits {
+            login_per_account: self.throttle_login_per_account,
+            login_per_client: self.throttle_login_per_client,
+            password_per_account: self.throttle_password_per_account,
+            signup_per_client: self.throttle_signup_per_client,
+            code_checks_per_client: self.throttle_code_checks_per_client,
+            code_requests_per_client: self.throttle_code_requests_per_client,
+        }
+    }
+
     /// Checks the values that parse but cannot work together.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let positive = [
@@ -261,13 +313,19 @@ impl NodeConfig {
             ),
             ("rpc_max_batch", u64::from(self.rpc_max_batch)),
             ("rpc_max_connections", u64::from(self.rpc_max_connections)),
+            ("rpc_header_timeout_ms", self.rpc_header_timeout_ms),
+            ("rpc_request_burst", u64::from(self.rpc_request_burst)),
             ("phone_code_ttl_secs", self.phone_code_ttl_secs),
             ("session_ttl_secs", self.session_ttl_secs),
+            ("password_workers", u64::from(self.password_workers)),
         ];
         for (key, value) in positive {
             if value == 0 {
                 return Err(ConfigError::new(key, "must be greater than 0"));
             }
+        }
+        if let Err(reason) = self.throttle_limits().check() {
+            return Err(ConfigError::new("throttle", reason));
         }
         if self.raft_election_min_ms >= self.raft_election_max_ms {
             return Err(ConfigError::new(

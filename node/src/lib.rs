@@ -154,6 +154,7 @@ pub fn service_router() -> truffle_engine::ServiceRouter {
         .with_tagged(kakao::CommandApplier)
         .with_tagged(chat::CommandApplier)
         .with_tagged(images::CommandApplier)
+        .with_tagged(services::throttle::ThrottleApplier)
 }
 
 /// Starts a node with the standard services.
@@ -165,11 +166,16 @@ pub async fn launch(config: NodeConfig) -> Result<Node, NodeError> {
         code_ttl_ms: config.phone_code_ttl_secs * 1000,
         resend_interval_ms: config.phone_resend_interval_secs * 1000,
         session_ttl_ms: config.session_ttl_secs * 1000,
+        limits: config.throttle_limits(),
     };
     let members = services::members::Members::new(
         vault_key(&config, &genesis)?,
         sms_sender(&config)?,
         policy,
-    );
+    )
+    .with_pool(services::pool::PasswordPool::new(
+        config.password_workers as usize,
+        config.password_queue as usize,
+    ));
     Node::launch(config, genesis, key, members).await
 }

@@ -104,6 +104,8 @@ pub fn member(error: MemberError) -> ErrorObjectOwned {
         E::InvalidField { .. } => INVALID_FIELD,
         E::WrongCredentials => WRONG_CREDENTIALS,
         E::LoginThrottled { .. } => LOGIN_THROTTLED,
+        E::AttemptsThrottled { .. } => ATTEMPTS_THROTTLED,
+        E::Busy { .. } => BUSY,
         E::SessionInvalid => SESSION_INVALID,
         E::AccountTaken => ACCOUNT_TAKEN,
         E::WrongPassword => WRONG_PASSWORD,
@@ -116,7 +118,11 @@ pub fn member(error: MemberError) -> ErrorObjectOwned {
     let data = serde_json::json!({
         "restart_signup": error.restarts_signup(),
         "retry_after_secs": match &error {
-            E::CodeThrottled { retry_after_secs } | E::ClientThrottled { retry_after_secs } | E::LoginThrottled { retry_after_secs } => Some(*retry_after_secs),
+            E::CodeThrottled { retry_after_secs }
+            | E::ClientThrottled { retry_after_secs }
+            | E::LoginThrottled { retry_after_secs }
+            | E::AttemptsThrottled { retry_after_secs }
+            | E::Busy { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         },
         "attempts_left": match &error { E::WrongCode { attempts_left } => Some(*attempts_left), _ => None },

@@ -16,6 +16,7 @@ mod handlers;
 pub mod http;
 mod images_http;
 mod kakao_http;
+pub mod listener;
 pub mod market_errors;
 pub mod middleware;
 #[cfg(test)]
@@ -30,9 +31,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use jsonrpsee::server::middleware::rpc::RpcServiceBuilder;
-use jsonrpsee::server::{
-    serve_with_graceful_shutdown, stop_channel, BatchRequestConfig, ServerConfig, ServerHandle,
-};
+use jsonrpsee::server::{stop_channel, BatchRequestConfig, ServerConfig, ServerHandle};
 use jsonrpsee::Methods;
 use middleware::{Listener, OperatorAuthenticated, RpcGate, RpcMetrics};
 use prometheus_client::registry::Registry;
@@ -50,8 +49,20 @@ pub struct RpcLimits {
     pub max_response_bytes: u32,
     /// Most calls in a batch.
     pub max_batch: u32,
-    /// Most concurrent connections.
+    /// Most concurrent connections; one over it is closed at once.
     pub max_connections: u32,
+    /// Most concurrent connections per client /24 or /64 (0: no limit).
+    pub max_connections_per_client: u32,
+    /// Longest wait for a request's headers, and for the next request on a new or
+    /// keep-alive connection, ms.
+    pub header_timeout_ms: u64,
+    /// Requests per second per client /24 or /64 (0: no limit).
+    pub requests_per_sec: u32,
+    /// Bursts a client may send above its rate.
+    pub request_burst: u32,
+    /// Whether this host (127.0.0.1, ::1) is rate limited and capped too (other
+    /// loopback addresses always are).
+    pub rate_limit_loopback: bool,
 }
 
 impl Default for RpcLimits {
@@ -61,6 +72,11 @@ impl Default for RpcLimits {
             max_response_bytes: 32 * 1024 * 1024,
             max_batch: 100,
             max_connections: 1_000,
+            max_connections_per_client: 64,
+            header_timeout_ms: 10_000,
+            requests_per_sec: 100,
+            request_burst: 200,
+            rate_limit_loopback: false,
         }
     }
 }
@@ -192,6 +208,17 @@ pub async fn serve(
             .to_service_builder();
     let router = http::routes(node.clone(), limits, Arc::new(registry));
     let open_connections = Arc::new(AtomicUsize::new(0));
+    let places = Arc::new(tokio::sync::Semaphore::new(limits.max_connections as usize));
+    let rate = Arc::new(listener::RateLimiter::new(
+        limits.requests_per_sec,
+        limits.request_burst,
+        !limits.rate_limit_loopback,
+    ));
+    let header_timeout = std::time::Duration::from_millis(limits.header_timeout_ms);
+    let per_client = listener::ClientConnections::new(
+        limits.max_connections_per_client,
+        !limits.rate_limit_loopback,
+    );
 
     let mut accepts = Vec::new();
     for (listener, kind) in listeners {
@@ -201,6 +228,9 @@ pub async fn serve(
         let stop_handle = stop_handle.clone();
         let node = node.clone();
         let counter = open_connections.clone();
+        let places = places.clone();
+        let rate = rate.clone();
+        let per_client = per_client.clone();
         accepts.push(tokio::spawn(async move {
             let mut connections = tokio::task::JoinSet::new();
             loop {
@@ -217,7 +247,19 @@ pub async fn serve(
                     },
                     _ = stop_handle.clone().shutdown() => break,
                 };
+                // Over the cap, the connection is closed before anything is read.
+                let Some(client_place) = per_client.admit(remote.ip()) else {
+                    tracing::debug!(target: "rpc", %remote, "connection refused: client at its cap");
+                    drop(socket);
+                    continue;
+                };
+                let Ok(place) = places.clone().try_acquire_owned() else {
+                    tracing::debug!(target: "rpc", %remote, "connection refused: at the cap");
+                    drop(socket);
+                    continue;
+                };
                 let rpc = builder.clone().build(methods.clone(), stop_handle.clone());
+                let rate = rate.clone();
                 let router = router.clone();
                 let node = node.clone();
                 let service =
@@ -229,7 +271,14 @@ pub async fn serve(
                         extensions.insert(OperatorAuthenticated(authenticated));
                         let mut rpc = rpc.clone();
                         let router = router.clone();
+                        let over_rate = rate.check(remote.ip()).err();
                         async move {
+                            if let Some(retry_after_secs) = over_rate {
+                                return Ok(listener::too_many_requests(
+                                    is_rpc(&request),
+                                    retry_after_secs,
+                                ));
+                            }
                             if is_rpc(&request) {
                                 match rpc.call(request).await {
                                     Ok(response) => Ok::<_, Infallible>(response.map(Body::new)),
@@ -251,9 +300,10 @@ pub async fn serve(
                 let stopped = stop_handle.clone().shutdown();
                 connections.spawn(async move {
                     let _guard = guard;
+                    let _places = (place, client_place);
                     // On stop, hyper answers the request in flight, then closes the
                     // connection (idle keep-alive connections close at once).
-                    let _ = serve_with_graceful_shutdown(socket, service, stopped).await;
+                    listener::serve_connection(socket, service, header_timeout, stopped).await;
                 });
             }
             // Closing the listener now refuses new clients while the open connections

@@ -46,6 +46,14 @@ pub const BEHIND: i32 = 2_007;
 /// not applied: retry.
 pub const DROPPED: i32 = 2_008;
 
+/// The node is at capacity for password checks: retry shortly, here or on another
+/// validator (`data.retry_after_secs`).
+pub const BUSY: i32 = 2_009;
+
+/// Too many requests from this client network (/24, /64): HTTP 429 with this JSON-RPC
+/// error (`data.retry_after_secs`).
+pub const RATE_LIMITED: i32 = 2_010;
+
 /// The phone number is not a Korean mobile number.
 pub const INVALID_PHONE: i32 = 3_001;
 
@@ -99,6 +107,10 @@ pub const SMS_FAILED: i32 = 3_017;
 
 /// The account is suspended or withdrawn.
 pub const ACCOUNT_NOT_ACTIVE: i32 = 3_018;
+
+/// Too many signups, code checks or wrong current passwords from this account or client
+/// network (`data.retry_after_secs`).
+pub const ATTEMPTS_THROTTLED: i32 = 3_019;
 
 /// A method got a signed transaction of another kind than it takes (`data.expected`,
 /// `data.got`).

@@ -32,9 +32,18 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
             timeout_secs,
             dir,
             output,
+            attack_slow_connections,
+            attack_login_flood,
         } => {
             let (dir, _temp) = folder(dir)?;
+            let attack = (attack_slow_connections > 0 || attack_login_flood > 0).then_some(
+                truffle_testnet::bench::AttackOptions {
+                    slow_connections: attack_slow_connections,
+                    login_flood: attack_login_flood,
+                },
+            );
             let options = LoadOptions {
+                attack,
                 nodes,
                 targets,
                 admin_key: admin_key.map(|p| read_key_file(&p)).transpose()?,

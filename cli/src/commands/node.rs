@@ -85,6 +85,11 @@ pub(crate) async fn start(
         max_request_bytes: config.rpc_max_request_bytes,
         max_batch: config.rpc_max_batch,
         max_connections: config.rpc_max_connections,
+        max_connections_per_client: config.rpc_max_connections_per_client,
+        header_timeout_ms: config.rpc_header_timeout_ms,
+        requests_per_sec: config.rpc_requests_per_sec,
+        request_burst: config.rpc_request_burst,
+        rate_limit_loopback: config.rpc_rate_limit_loopback,
         ..RpcLimits::default()
     };
     let rpc_listen = config.rpc_listen;

@@ -247,10 +247,36 @@ pub fn raffle_proof<S: ProofSource>(
     height: u64,
     raffle_id: u64,
 ) -> Result<RaffleProof, BuildError> {
+    raffle_proof_page(source, height, raffle_id, 0, u32::MAX)
+}
+
+/// The raffle's entry count at `height` (for a server to bound a bundle before it builds).
+pub fn raffle_entry_count<S: ProofSource>(
+    source: &S,
+    height: u64,
+    raffle_id: u64,
+) -> Result<u32, BuildError> {
     let raffle_value = prove_value(source, &keys::raffle(raffle_id), height)?;
     let raffle: Raffle = decoded("raffle", &raffle_value)?
         .ok_or_else(|| BuildError::NotFound(format!("raffle {raffle_id}")))?;
-    let entries = (0..raffle.entry_count)
+    Ok(raffle.entry_count)
+}
+
+/// A page of a raffle bundle: entries `first..first + limit` only. Pages anchored at one
+/// height concatenate (entries in order) into the whole [`RaffleProof`], which is what
+/// the verifier checks; one page alone fails its entry count.
+pub fn raffle_proof_page<S: ProofSource>(
+    source: &S,
+    height: u64,
+    raffle_id: u64,
+    first: u32,
+    limit: u32,
+) -> Result<RaffleProof, BuildError> {
+    let raffle_value = prove_value(source, &keys::raffle(raffle_id), height)?;
+    let raffle: Raffle = decoded("raffle", &raffle_value)?
+        .ok_or_else(|| BuildError::NotFound(format!("raffle {raffle_id}")))?;
+    let end = first.saturating_add(limit).min(raffle.entry_count);
+    let entries = (first.min(end)..end)
         .map(|position| prove_value(source, &keys::raffle_entry(raffle_id, position), height))
         .collect::<Result<Vec<_>, _>>()?;
     let closing = raffle

@@ -913,6 +913,36 @@ fn every_byte_of_a_raffle_bundle_matters() {
     );
 }
 
+/// Pages of a raffle bundle anchored at one height concatenate into the whole bundle;
+/// one page short of the rest is refused by its entry count.
+#[test]
+fn raffle_pages_concatenate_into_the_whole_bundle() {
+    let net = Net::new();
+    let trust = net.trust();
+    let height = net.anchor_height();
+    let whole = net.raffle_proof();
+    let count = build::raffle_entry_count(&net.chain, height, net.raffle).unwrap();
+    assert_eq!(count as usize, whole.entries.len());
+    assert!(count >= 2, "the fixture has entries to page");
+    let mut paged = build::raffle_proof_page(&net.chain, height, net.raffle, 0, 1).unwrap();
+    assert_eq!(paged.entries.len(), 1);
+    assert!(matches!(
+        verify_raffle(&trust, net.raffle, &paged, fresh()),
+        Err(VerifyError::EntryCount { .. })
+    ));
+    let mut first = 1;
+    loop {
+        let page = build::raffle_proof_page(&net.chain, height, net.raffle, first, 1).unwrap();
+        if page.entries.is_empty() {
+            break;
+        }
+        first += 1;
+        paged.entries.extend(page.entries);
+    }
+    assert_eq!(encode_bundle(&paged), encode_bundle(&whole));
+    assert!(verify_raffle(&trust, net.raffle, &paged, fresh()).is_ok());
+}
+
 #[test]
 fn set_records_link_every_change() {
     let net = Net::new();

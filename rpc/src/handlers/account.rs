@@ -1,4 +1,5 @@
 use jsonrpsee::core::{async_trait, RpcResult};
+use jsonrpsee::Extensions;
 use truffle_ledger::types::Account;
 use truffle_ledger::PublicKey;
 use truffle_node::services::members::{MemberView, SignedUp, SignupRequest, UpdateRequest};
@@ -17,10 +18,10 @@ impl AccountApiServer for AccountHandler {
         self.node.next_nonce(&account).map_err(error::node)
     }
 
-    async fn signup(&self, request: SignupRequest) -> RpcResult<SignedUp> {
+    async fn signup(&self, ext: &Extensions, request: SignupRequest) -> RpcResult<SignedUp> {
         self.node
             .members()
-            .signup(&self.node, request)
+            .signup(&self.node, request, super::auth::client(ext))
             .await
             .map_err(error::member)
     }

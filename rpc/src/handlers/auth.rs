@@ -13,7 +13,7 @@ pub(crate) struct AuthHandler {
 }
 
 /// The client's address, for per-client throttles.
-fn client(ext: &Extensions) -> IpAddr {
+pub(crate) fn client(ext: &Extensions) -> IpAddr {
     ext.get::<ClientAddr>()
         .map(|a| a.0.ip())
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
@@ -29,10 +29,15 @@ impl AuthApiServer for AuthHandler {
             .map_err(error::member)
     }
 
-    async fn verify_phone_code(&self, phone: String, code: String) -> RpcResult<PhoneVerified> {
+    async fn verify_phone_code(
+        &self,
+        ext: &Extensions,
+        phone: String,
+        code: String,
+    ) -> RpcResult<PhoneVerified> {
         self.node
             .members()
-            .verify_code(&self.node, &phone, &code)
+            .verify_code(&self.node, &phone, &code, client(ext))
             .await
             .map_err(error::member)
     }

@@ -23,8 +23,52 @@ use truffle_wire::api::{
     SystemApiServer, TxApiServer,
 };
 
+/// Heavy calls (proof bundles, recomputed draws) at once per node; more wait up to
+/// [`HEAVY_WAIT`], then get BUSY.
+const MAX_HEAVY: usize = 4;
+
+/// How long a heavy call waits for a place.
+const HEAVY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs heavy synchronous work on blocking threads (off the async workers that carry
+/// Raft and libp2p), a bounded number at once; a call that finds no place within
+/// [`HEAVY_WAIT`] gets BUSY (2009).
+#[derive(Clone)]
+pub(crate) struct Heavy(std::sync::Arc<tokio::sync::Semaphore>);
+
+impl Heavy {
+    fn new(places: usize) -> Heavy {
+        Heavy(std::sync::Arc::new(tokio::sync::Semaphore::new(places)))
+    }
+
+    /// Runs `work` on a blocking thread when a place is free.
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> jsonrpsee::core::RpcResult<T> + Send + 'static,
+    ) -> jsonrpsee::core::RpcResult<T> {
+        let busy = || {
+            crate::error::error_with(
+                crate::error::BUSY,
+                "the node is busy with heavy requests; retry shortly",
+                &serde_json::json!({ "retry_after_secs": 1 }),
+            )
+        };
+        let place = tokio::time::timeout(HEAVY_WAIT, self.0.clone().acquire_owned())
+            .await
+            .map_err(|_| busy())?
+            .map_err(|_| busy())?;
+        tokio::task::spawn_blocking(move || {
+            let _place = place;
+            work()
+        })
+        .await
+        .map_err(|e| crate::error::error(crate::error::UNAVAILABLE, e.to_string()))?
+    }
+}
+
 /// Every namespace, ready to serve.
 pub fn rpc_module(node: Node) -> RpcModule<()> {
+    let heavy = Heavy::new(MAX_HEAVY);
     let mut module = RpcModule::new(());
     module
         .merge(system::SystemHandler { node: node.clone() }.into_rpc())
@@ -52,7 +96,7 @@ pub fn rpc_module(node: Node) -> RpcModule<()> {
             .expect("method names are unique");
     }
     module
-        .merge(proof::ProofHandler { node: node.clone() }.into_rpc())
+        .merge(proof::ProofHandler::new(node.clone(), heavy.clone()).into_rpc())
         .expect("method names are unique");
     module
         .merge(truffle_wire::api::RecoApiServer::into_rpc(
@@ -74,7 +118,10 @@ pub fn rpc_module(node: Node) -> RpcModule<()> {
         .expect("method names are unique");
     module
         .merge(truffle_wire::api::RaffleApiServer::into_rpc(
-            raffle::RaffleHandler { node: node.clone() },
+            raffle::RaffleHandler {
+                node: node.clone(),
+                heavy: heavy.clone(),
+            },
         ))
         .expect("method names are unique");
     module

@@ -8,12 +8,14 @@ use truffle_store::Store;
 
 use crate::error;
 use truffle_wire::api::{ProofApiServer, ProofBundleView};
+use truffle_wire::api::{RaffleProofPage, MAX_RAFFLE_PROOF_ENTRIES};
 
 /// How far back from the head to look for a certified block.
 const CERTIFIED_WINDOW: u64 = 1_024;
 
 pub(crate) struct ProofHandler {
-    pub(crate) node: Node,
+    node: Node,
+    heavy: super::Heavy,
 }
 
 struct StoreSource<'a>(&'a Store);
@@ -50,39 +52,120 @@ fn build_error(error: BuildError) -> ErrorObjectOwned {
 }
 
 impl ProofHandler {
-    /// Builds a bundle anchored in the latest certified header.
-    fn serve<T: borsh::BorshSerialize>(
+    pub(crate) fn new(node: Node, heavy: super::Heavy) -> ProofHandler {
+        ProofHandler { node, heavy }
+    }
+
+    /// Builds a bundle anchored in the latest certified header, on a blocking thread
+    /// (off the runtime that carries Raft and libp2p), a bounded number at once.
+    async fn serve<T: borsh::BorshSerialize + Send + 'static>(
         &self,
-        build: impl FnOnce(&StoreSource<'_>, u64) -> Result<T, BuildError>,
+        build: impl FnOnce(&StoreSource<'_>, u64) -> RpcResult<T> + Send + 'static,
     ) -> RpcResult<ProofBundleView> {
-        let head = self.node.head().map_err(error::node)?.height;
-        let source = StoreSource(self.node.store());
-        let height =
-            build::latest_certified(&source, head, CERTIFIED_WINDOW).map_err(build_error)?;
-        let bytes = encode_bundle(&build(&source, height).map_err(build_error)?);
-        Ok(ProofBundleView {
-            height,
-            size: bytes.len(),
-            bundle: hex::encode(bytes),
-        })
+        self.serve_at(None, build).await
+    }
+
+    /// Like [`ProofHandler::serve`], anchored at `at` when given (a certified height).
+    async fn serve_at<T: borsh::BorshSerialize + Send + 'static>(
+        &self,
+        at: Option<u64>,
+        build: impl FnOnce(&StoreSource<'_>, u64) -> RpcResult<T> + Send + 'static,
+    ) -> RpcResult<ProofBundleView> {
+        let node = self.node.clone();
+        self.heavy
+            .run(move || {
+                let head = node.head().map_err(error::node)?.height;
+                let source = StoreSource(node.store());
+                let height = match at {
+                    Some(at)
+                        if at <= head && source.certificate(at).map_err(build_error)?.is_some() =>
+                    {
+                        at
+                    }
+                    Some(at) => {
+                        return Err(error::invalid_param(
+                            "page.at",
+                            format!("block {at} is not a certified block of this node"),
+                        ))
+                    }
+                    None => build::latest_certified(&source, head, CERTIFIED_WINDOW)
+                        .map_err(build_error)?,
+                };
+                let bytes = encode_bundle(&build(&source, height)?);
+                Ok(ProofBundleView {
+                    height,
+                    size: bytes.len(),
+                    bundle: hex::encode(bytes),
+                })
+            })
+            .await
     }
 }
 
 #[async_trait]
 impl ProofApiServer for ProofHandler {
-    fn item(&self, query: ItemQuery) -> RpcResult<ProofBundleView> {
-        self.serve(|source, height| build::item_proof(source, height, &query))
+    async fn item(&self, query: ItemQuery) -> RpcResult<ProofBundleView> {
+        self.serve(move |source, height| {
+            build::item_proof(source, height, &query).map_err(build_error)
+        })
+        .await
     }
 
-    fn history(&self, query: ItemQuery) -> RpcResult<ProofBundleView> {
-        self.serve(|source, height| build::history_proof(source, height, &query))
+    async fn history(&self, query: ItemQuery) -> RpcResult<ProofBundleView> {
+        self.serve(move |source, height| {
+            build::history_proof(source, height, &query).map_err(build_error)
+        })
+        .await
     }
 
-    fn raffle(&self, raffle: u64) -> RpcResult<ProofBundleView> {
-        self.serve(|source, height| build::raffle_proof(source, height, raffle))
+    async fn raffle(
+        &self,
+        raffle: u64,
+        page: Option<RaffleProofPage>,
+    ) -> RpcResult<ProofBundleView> {
+        // One answer proves at most MAX_RAFFLE_PROOF_ENTRIES entries: its cost is bounded
+        // whatever the raffle's size.
+        if let Some(page) = page {
+            if !(1..=MAX_RAFFLE_PROOF_ENTRIES).contains(&page.limit) {
+                return Err(error::invalid_param(
+                    "page.limit",
+                    format!("must be 1 to {MAX_RAFFLE_PROOF_ENTRIES}"),
+                ));
+            }
+        }
+        self.serve_at(page.and_then(|p| p.at), move |source, height| match page {
+            Some(page) => {
+                build::raffle_proof_page(source, height, raffle, page.first, page.limit)
+                    .map_err(build_error)
+            }
+            None => {
+                let entries =
+                    build::raffle_entry_count(source, height, raffle).map_err(build_error)?;
+                if entries > MAX_RAFFLE_PROOF_ENTRIES {
+                    return Err(error::error_with(
+                        error::INVALID_PARAMS,
+                        format!(
+                            "raffle {raffle} has {entries} entries: ask them in pages of at \
+                             most {MAX_RAFFLE_PROOF_ENTRIES} (page.first, page.limit, page.at)"
+                        ),
+                        &serde_json::json!({ "entries": entries, "page_limit": MAX_RAFFLE_PROOF_ENTRIES }),
+                    ));
+                }
+                build::raffle_proof(source, height, raffle).map_err(build_error)
+            }
+        })
+        .await
     }
 
-    fn absence(&self, brand: String, model: String, serial: String) -> RpcResult<ProofBundleView> {
-        self.serve(|source, height| build::absence_proof(source, height, &brand, &model, &serial))
+    async fn absence(
+        &self,
+        brand: String,
+        model: String,
+        serial: String,
+    ) -> RpcResult<ProofBundleView> {
+        self.serve(move |source, height| {
+            build::absence_proof(source, height, &brand, &model, &serial).map_err(build_error)
+        })
+        .await
     }
 }

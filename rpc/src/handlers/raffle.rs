@@ -8,6 +8,8 @@ use truffle_wire::api::RaffleApiServer;
 
 pub(crate) struct RaffleHandler {
     pub(crate) node: Node,
+    /// Bounds the draws recomputed at once (shared with the proof builders).
+    pub(crate) heavy: super::Heavy,
 }
 
 #[async_trait]
@@ -37,11 +39,16 @@ impl RaffleApiServer for RaffleHandler {
             .map_err(error_market::market)
     }
 
-    fn result(&self, raffle: u64) -> RpcResult<RaffleOutcome> {
-        self.node
-            .market()
-            .raffle_outcome(raffle)
-            .map_err(error_market::market)
+    async fn result(&self, raffle: u64) -> RpcResult<RaffleOutcome> {
+        // Recomputing a draw reads every entry: off the async workers, bounded.
+        let node = self.node.clone();
+        self.heavy
+            .run(move || {
+                node.market()
+                    .raffle_outcome(raffle)
+                    .map_err(error_market::market)
+            })
+            .await
     }
 
     async fn my_entries(

@@ -21,6 +21,7 @@ use truffle_wire::api::{AccountApiClient, ChainApiClient, SystemApiClient};
 
 use crate::cluster::{Testnet, TestnetError, TestnetOptions};
 
+mod attack;
 mod failover;
 mod operation;
 mod reads;
@@ -33,6 +34,7 @@ use operation::{
 use report::process_usage;
 use setup::{client, rpc_error, Fixtures, Signer};
 
+pub use attack::{Attack, AttackOptions, AttackReport};
 pub use failover::{run_failover, FailoverReport};
 pub use report::{KindReport, Latency, LoadReport, NodeUsage};
 
@@ -104,6 +106,8 @@ pub struct LoadOptions {
     pub workload: Workload,
     /// Folder for a started cluster.
     pub dir: std::path::PathBuf,
+    /// An attacker on the first node during the measured phase.
+    pub attack: Option<AttackOptions>,
 }
 
 /// Runs a load measurement and returns its report.
@@ -250,6 +254,15 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
         .map_err(|e| rpc_error(0, e))?
         .header
         .height;
+    let attack = match options.attack {
+        Some(attack) => {
+            let running = Attack::start(&urls[0], attack).map_err(TestnetError::Invalid)?;
+            // Let the slow connections pile up before measuring.
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            Some(running)
+        }
+        None => None,
+    };
     let started = Instant::now();
     let mut tasks = Vec::new();
     let interval = options
@@ -296,6 +309,10 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
     }
     let elapsed = started.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
+    let attack = match attack {
+        Some(attack) => Some(attack.stop().await),
+        None => None,
+    };
     let blocks = clients[0]
         .get_header(None)
         .await
@@ -356,6 +373,7 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
         latency_ms: Latency::of_sorted(&latencies),
         by_kind: KindReport::all(&results, elapsed),
         node_usage,
+        attack,
     };
     if let Some(mut net) = own {
         net.down()?;

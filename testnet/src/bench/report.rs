@@ -138,6 +138,9 @@ pub struct LoadReport {
     pub by_kind: Vec<KindReport>,
     /// Per-node CPU and memory (only for clusters this run started).
     pub node_usage: Vec<NodeUsage>,
+    /// What an attacker beside the measured clients got (`--attack-*`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attack: Option<super::AttackReport>,
 }
 
 impl LoadReport {
@@ -195,6 +198,20 @@ impl LoadReport {
             out.push_str(&format!(
                 "node {}   cpu {:>6.1} s ({:>5.0}% of a core)   peak rss {:>7.1} MiB   rss {:>7.1} MiB\n",
                 node.index, node.cpu_secs, node.cpu_percent, node.peak_rss_mib, node.rss_mib
+            ));
+        }
+        if let Some(a) = &self.attack {
+            out.push_str(&format!(
+                "attack on node 0 from 127.0.1.0/24: {} slow connections (closed by the header timeout {}, refused at once {}); \
+                 auth_login flood {} sent: {} checked, {} throttled, {} busy or rate limited, {} unanswered\n",
+                a.slow_connections,
+                a.slow_closed_by_timeout,
+                a.slow_refused,
+                a.logins_sent,
+                a.logins_checked,
+                a.logins_throttled,
+                a.logins_busy_or_limited,
+                a.logins_unanswered
             ));
         }
         out

@@ -17,7 +17,41 @@ fn options(dir: &std::path::Path, workload: Workload, operations: usize) -> Load
         timeout: Duration::from_secs(30),
         workload,
         dir: dir.join("cluster"),
+        attack: None,
     }
+}
+
+/// Issue #20, item 8: the load beside an attacker (slow connections and an `auth_login`
+/// flood from 127.0.1.0/24): every transaction still commits, the flood is throttled or
+/// turned away, and most slow connections never get a place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_load_beside_an_attack_loses_nothing() -> anyhow::Result<()> {
+    truffle_testnet::truffle_binary()?;
+    let dir = tempfile::tempdir()?;
+    let report = run_load(&LoadOptions {
+        attack: Some(truffle_testnet::bench::AttackOptions {
+            slow_connections: 200,
+            login_flood: 4,
+        }),
+        ..options(dir.path(), Workload::RaffleEntries, 200)
+    })
+    .await?;
+    assert_eq!(report.committed, report.submitted, "{}", report.table());
+    assert_eq!(report.timed_out, 0, "{}", report.table());
+    let attack = report.attack.as_ref().expect("an attack report");
+    assert!(attack.logins_sent > 0, "{}", report.table());
+    assert!(
+        attack.logins_checked <= 20,
+        "at most the client network's 20 failures are checked: {}",
+        report.table()
+    );
+    assert!(
+        attack.slow_refused > 0,
+        "200 slow connections from one network exceed its 64 places: {}",
+        report.table()
+    );
+    assert!(report.table().contains("attack on node 0"));
+    Ok(())
 }
 
 /// A closed-loop mix: raffle entries, registrations and transfers all commit, searches

@@ -18,7 +18,7 @@ pub trait AccountApi {
     fn get(&self, account: PublicKey) -> RpcResult<Account>;
 
     /// Creates a member with a verified phone (consumes the verification token).
-    #[method(name = "signup")]
+    #[method(name = "signup", with_extensions)]
     async fn signup(&self, request: SignupRequest) -> RpcResult<SignedUp>;
 
     /// The logged-in member's data (My Page).

@@ -13,7 +13,7 @@ pub trait AuthApi {
 
     /// Checks the code; returns a short-lived, single-use verification token for signup.
     /// Errors 3004/3005/3006 mean: go back to the start of signup.
-    #[method(name = "verifyPhoneCode")]
+    #[method(name = "verifyPhoneCode", with_extensions)]
     async fn verify_phone_code(&self, phone: String, code: String) -> RpcResult<PhoneVerified>;
 
     /// Email and password → a session token that every node accepts.

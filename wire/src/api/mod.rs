@@ -28,7 +28,9 @@ pub use chat::{ChatApiClient, ChatApiServer};
 pub use kakao::{KakaoAccountApiClient, KakaoAccountApiServer};
 pub use order::{OrderApiClient, OrderApiServer, PaymentApiClient, PaymentApiServer};
 pub use product::{ProductApiClient, ProductApiServer};
-pub use proof::{ProofApiClient, ProofApiServer, ProofBundleView};
+pub use proof::{
+    ProofApiClient, ProofApiServer, ProofBundleView, RaffleProofPage, MAX_RAFFLE_PROOF_ENTRIES,
+};
 pub use raffle::{RaffleApiClient, RaffleApiServer};
 pub use reco::{RecoApiClient, RecoApiServer, RECO_FOR_USER_METHOD};
 pub use system::{SystemApiClient, SystemApiServer};

@@ -22,25 +22,52 @@ pub struct ProofBundleView {
     pub bundle: String,
 }
 
+/// Most entries in one `proof_raffle` answer: a larger raffle is fetched in pages.
+pub const MAX_RAFFLE_PROOF_ENTRIES: u32 = 500;
+
+/// A page of a raffle's proof: entries `first..first + limit`, anchored at `at` (the
+/// height of the first page's answer, so that pages concatenate into one bundle).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RaffleProofPage {
+    /// Position of the first entry.
+    pub first: u32,
+    /// Most entries (1..=500).
+    pub limit: u32,
+    /// The certified height to anchor in; the latest certified one when absent.
+    #[serde(default)]
+    pub at: Option<u64>,
+}
+
 /// Proof bundles for auditors.
 #[rpc(server, client, namespace = "proof")]
 pub trait ProofApi {
     /// An item's authenticity and owner, by id (`5`) or by serial
     /// (`{"brand": "Nike", "model": "DD1391-100", "serial": "DD-0001"}`): an `ItemProof`.
     #[method(name = "item")]
-    fn item(&self, query: ItemQuery) -> RpcResult<ProofBundleView>;
+    async fn item(&self, query: ItemQuery) -> RpcResult<ProofBundleView>;
 
     /// An item with every ownership change, each with its transaction included and
     /// applied in a certified block: a `HistoryProof`.
     #[method(name = "history")]
-    fn history(&self, query: ItemQuery) -> RpcResult<ProofBundleView>;
+    async fn history(&self, query: ItemQuery) -> RpcResult<ProofBundleView>;
 
-    /// A raffle, all its entries and its closing block: a `RaffleProof`.
+    /// A raffle, its entries and its closing block: a `RaffleProof`. Without `page`, every
+    /// entry (refused with -32602 past 500: ask pages); with it, entries
+    /// `first..first + limit` anchored at `at`, to concatenate.
     #[method(name = "raffle")]
-    fn raffle(&self, raffle: u64) -> RpcResult<ProofBundleView>;
+    async fn raffle(
+        &self,
+        raffle: u64,
+        page: Option<RaffleProofPage>,
+    ) -> RpcResult<ProofBundleView>;
 
     /// Whether a serial number is registered; for one never registered, a proof of
     /// absence: an `AbsenceProof`.
     #[method(name = "absence")]
-    fn absence(&self, brand: String, model: String, serial: String) -> RpcResult<ProofBundleView>;
+    async fn absence(
+        &self,
+        brand: String,
+        model: String,
+        serial: String,
+    ) -> RpcResult<ProofBundleView>;
 }

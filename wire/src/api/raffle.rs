@@ -37,7 +37,7 @@ pub trait RaffleApi {
     /// (and whether it matches the commitment), the recorded winners and runners-up, the
     /// same recomputed by this node from the entries, and whether they match.
     #[method(name = "result")]
-    fn result(&self, raffle: u64) -> RpcResult<RaffleOutcome>;
+    async fn result(&self, raffle: u64) -> RpcResult<RaffleOutcome>;
 
     /// The logged-in member's entries, newest raffle first, each with its outcome
     /// (waiting, won, runner-up, not selected).

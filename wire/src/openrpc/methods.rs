@@ -298,7 +298,7 @@ pub fn all() -> Vec<MethodDoc> {
             .errors(&[
                 codes::INVALID_PHONE, codes::VERIFICATION_INVALID, codes::EMAIL_TAKEN, codes::PHONE_TAKEN,
                 codes::WEAK_PASSWORD, codes::INVALID_EMAIL, codes::INVALID_FIELD, codes::ACCOUNT_TAKEN,
-                codes::UNAVAILABLE,
+                codes::ATTEMPTS_THROTTLED, codes::BUSY, codes::UNAVAILABLE,
             ])
             .ledger(),
         call("account_me", "The logged-in member's data (My Page).")
@@ -312,14 +312,14 @@ pub fn all() -> Vec<MethodDoc> {
             .errors(SESSION)
             .errors(&[
                 codes::INVALID_PHONE, codes::VERIFICATION_INVALID, codes::PHONE_TAKEN, codes::WEAK_PASSWORD,
-                codes::INVALID_FIELD, codes::WRONG_PASSWORD,
+                codes::INVALID_FIELD, codes::WRONG_PASSWORD, codes::ATTEMPTS_THROTTLED, codes::BUSY,
             ]),
         call("account_delete", "Withdraws the member (needs the password); returns the block height.")
             .param("session_token", "string")
             .param("password", "string")
             .returns("height", "u64")
             .errors(SESSION)
-            .errors(&[codes::WRONG_PASSWORD])
+            .errors(&[codes::WRONG_PASSWORD, codes::ATTEMPTS_THROTTLED, codes::BUSY])
             .ledger(),
         call("account_kakaoLinkCode", "A one-time 6-digit code (valid a few minutes) to send to the Truffle KakaoTalk channel.")
             .param("session_token", "string")
@@ -345,13 +345,13 @@ pub fn all() -> Vec<MethodDoc> {
             .returns("verified", "PhoneVerified")
             .errors(&[
                 codes::INVALID_PHONE, codes::WRONG_CODE, codes::CODE_EXPIRED, codes::CODE_EXHAUSTED,
-                codes::VERIFICATION_INVALID, codes::UNAVAILABLE,
+                codes::VERIFICATION_INVALID, codes::ATTEMPTS_THROTTLED, codes::UNAVAILABLE,
             ]),
         call("auth_login", "Email and password → a session token that every node accepts.")
             .param("email", "string")
             .param("password", "string")
             .returns("session", "LoggedIn")
-            .errors(&[codes::WRONG_CREDENTIALS, codes::LOGIN_THROTTLED, codes::ACCOUNT_NOT_ACTIVE, codes::UNAVAILABLE]),
+            .errors(&[codes::WRONG_CREDENTIALS, codes::LOGIN_THROTTLED, codes::BUSY, codes::ACCOUNT_NOT_ACTIVE, codes::UNAVAILABLE]),
         call("auth_logout", "Ends the session on every node.")
             .param("session_token", "string")
             .errors(SESSION),
@@ -409,21 +409,25 @@ pub fn all() -> Vec<MethodDoc> {
         call("proof_item", "An item's authenticity and owner, by id or by serial: an `ItemProof`.")
             .param("query", "ItemQuery")
             .returns("proof", "ProofBundleView")
-            .errors(LOOKUP),
+            .errors(LOOKUP)
+            .errors(&[codes::BUSY]),
         call("proof_history", "An item with every ownership change, each in a certified block: a `HistoryProof`.")
             .param("query", "ItemQuery")
             .returns("proof", "ProofBundleView")
-            .errors(LOOKUP),
-        call("proof_raffle", "A raffle, all its entries and its closing block: a `RaffleProof`.")
+            .errors(LOOKUP)
+            .errors(&[codes::BUSY]),
+        call("proof_raffle", "A raffle, its entries and its closing block: a `RaffleProof`. Without `page`, every entry (-32602 past 500 entries: ask pages); with `page`, entries `first..first + limit` (limit 1..=500) anchored at `at` (the first page's height), which concatenate into the whole bundle.")
             .param("raffle", "u64")
+            .param("page", "RaffleProofPage?")
             .returns("proof", "ProofBundleView")
-            .errors(LOOKUP),
+            .errors(LOOKUP)
+            .errors(&[codes::BUSY]),
         call("proof_absence", "Whether a serial number is registered; for one never registered, an `AbsenceProof`.")
             .param("brand", "string")
             .param("model", "string")
             .param("serial", "string")
             .returns("proof", "ProofBundleView")
-            .errors(&[codes::UNAVAILABLE]),
+            .errors(&[codes::BUSY, codes::UNAVAILABLE]),
         // reco_* (pages count from 1; page_size 1..=50, default 12; page × page_size ≤ 200)
         call("reco_forMe", "For the logged-in member: their gender × age band, purchase and raffle history; never a product they own or bought, never a sold-out one.")
             .param("session_token", "string")
@@ -532,7 +536,8 @@ pub fn all() -> Vec<MethodDoc> {
         call("raffle_result", "The draw's inputs and result, recorded and recomputed by this node, and whether they match.")
             .param("raffle", "u64")
             .returns("outcome", "RaffleOutcome")
-            .errors(LOOKUP),
+            .errors(LOOKUP)
+            .errors(&[codes::BUSY]),
         call("raffle_myEntries", "The logged-in member's entries, newest raffle first, each with its outcome.")
             .param("session_token", "string")
             .param("page", "PageRequest?")

@@ -17,7 +17,7 @@ use truffle_ledger::verify::ItemQuery;
 use truffle_ledger::{Certificate, Evidence, Hash, PublicKey, Receipt};
 
 use crate::ads::{AdBanner, AdStats, AdViewer};
-use crate::api::{CatalogReceipt, CompactionReport, ProofBundleView};
+use crate::api::{CatalogReceipt, CompactionReport, ProofBundleView, RaffleProofPage};
 use crate::catalog::{ItemHistory, SellerStanding, SellerState};
 use crate::chain::{Health, PeerInfo, TxStatus};
 use crate::chat::{ChatMessage, ChatSubject, HistoryPage, RoomView};
@@ -133,6 +133,7 @@ fn named(name: &str, generator: &mut SchemaGenerator) -> Schema {
         "PhoneVerified" => of::<PhoneVerified>,
         "ProductView" => of::<ProductView>,
         "ProofBundleView" => of::<ProofBundleView>,
+        "RaffleProofPage" => of::<RaffleProofPage>,
         "PublicKey" => of::<PublicKey>,
         "RaffleEntryPage" => of::<Page<RaffleEntry>>,
         "RaffleOutcome" => of::<RaffleOutcome>,

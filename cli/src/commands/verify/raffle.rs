@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde::Serialize;
 use truffle_ledger::types::RaffleStatus;
 use truffle_ledger::verify::{self, decode_bundle, RaffleProof, TrustRoot};
-use truffle_wire::api::ProofApiClient;
+use truffle_wire::api::{ProofApiClient, RaffleProofPage, MAX_RAFFLE_PROOF_ENTRIES};
 
 use super::{bundle_bytes, freshness, load_genesis, print_anchor, refuse, remember, short};
 use crate::args::VerifyArgs;
@@ -23,16 +23,43 @@ struct Verified<'a, T: Serialize> {
     verdict: &'a T,
 }
 
+/// The whole raffle bundle, fetched in pages of the node's maximum anchored at the first
+/// page's height and concatenated (a page alone fails the verifier's entry count).
+async fn fetch_pages(
+    client: &jsonrpsee_http_client::HttpClient,
+    id: u64,
+) -> Result<Vec<u8>, jsonrpsee::core::ClientError> {
+    let bad = |e: anyhow::Error| jsonrpsee::core::ClientError::Custom(e.to_string());
+    let mut page = RaffleProofPage {
+        first: 0,
+        limit: MAX_RAFFLE_PROOF_ENTRIES,
+        at: None,
+    };
+    let first = client.raffle(id, Some(page)).await?;
+    let mut proof: RaffleProof = decode_bundle(&bundle_bytes(&first).map_err(bad)?)
+        .map_err(|e| bad(anyhow::anyhow!("{e}")))?;
+    page.at = Some(first.height);
+    let mut last = proof.entries.len();
+    // Bounded: each round proves up to a full page more, or ends.
+    while last == MAX_RAFFLE_PROOF_ENTRIES as usize {
+        page.first = proof.entries.len() as u32;
+        let next = client.raffle(id, Some(page)).await?;
+        let more: RaffleProof = decode_bundle(&bundle_bytes(&next).map_err(bad)?)
+            .map_err(|e| bad(anyhow::anyhow!("{e}")))?;
+        last = more.entries.len();
+        proof.entries.extend(more.entries);
+    }
+    Ok(verify::encode_bundle(&proof))
+}
+
 /// Checks a raffle's draw and prints the verdict; refuses with exit 1.
 pub(super) async fn raffle_command(id: u64, args: &VerifyArgs) -> anyhow::Result<()> {
     let trust = TrustRoot::from(&load_genesis(args)?);
     let client = connect(args.url())?;
     let subject = format!("raffle {id}");
-    let view = client
-        .raffle(id)
+    let bytes = fetch_pages(&client, id)
         .await
         .map_err(|e| explain(e, args.url()))?;
-    let bytes = bundle_bytes(&view)?;
     let started = Instant::now();
     let (verdict, anchor) = decode_bundle::<RaffleProof>(&bytes)
         .and_then(|proof| {

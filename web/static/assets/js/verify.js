@@ -413,8 +413,24 @@ export function drawPositions(seed, entrants, count) {
   return positions.slice(0, count);
 }
 
+function decodeRaffleBundle(bundleHex) {
+  try {
+    return decodeAll(fromHex(bundleHex), (r) => ({
+      anchor: readAnchor(r), raffle: read.provenValue(r), entries: r.vec(() => read.provenValue(r)),
+      closing: r.option(() => read.certifiedHeader(r)),
+    }));
+  } catch (error) {
+    fail(`the bundle does not decode: ${error.message}`);
+  }
+}
+
+/** How many entries one `proof_raffle` answer (a page) holds. */
+export function raffleBundleEntryCount(bundleHex) {
+  return decodeRaffleBundle(bundleHex).entries.length;
+}
+
 /**
- * Verifies a `proof_raffle` bundle against the genesis spec, as `truffle verify raffle`
+ * Verifies a `proof_raffle` bundle (or its pages, in order) against the genesis spec, as `truffle verify raffle`
  * does (`verify::raffle`): the anchor and the raffle's and entries' state proofs; the
  * certified closing block; that the contributors are exactly the validators in force
  * after it; every contribution's ECVRF proof under its validator's key (vrf.js); the
@@ -423,15 +439,10 @@ export function drawPositions(seed, entrants, count) {
  */
 export function verifyRaffleBundle(genesisSpec, raffleId, bundleHex) {
   const trust = trustRoot(genesisSpec);
-  let proof;
-  try {
-    proof = decodeAll(fromHex(bundleHex), (r) => ({
-      anchor: readAnchor(r), raffle: read.provenValue(r), entries: r.vec(() => read.provenValue(r)),
-      closing: r.option(() => read.certifiedHeader(r)),
-    }));
-  } catch (error) {
-    fail(`the bundle does not decode: ${error.message}`);
-  }
+  // Pages (`proof_raffle` with `page`, anchored at one height) concatenate: the first
+  // page's anchor, raffle and closing block, every page's entries in order.
+  const pages = (Array.isArray(bundleHex) ? bundleHex : [bundleHex]).map(decodeRaffleBundle);
+  const proof = { ...pages[0], entries: pages.flatMap((page) => page.entries) };
   const state = verifyAnchor(trust, proof.anchor);
   const raffle = provenRecord(state.header, `raffle ${raffleId}`, stateKey.raffle(raffleId), proof.raffle, read.raffle);
   if (String(raffle.id) !== String(raffleId)) fail("the proven raffle has another id");

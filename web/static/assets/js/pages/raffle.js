@@ -11,7 +11,25 @@ import { missedRevealsNotice, paymentPanel, phaseText, productName, windowText }
 import { gallery, imagesVerdict } from "../images.js";
 import { provenProduct, trustedGenesis } from "./catalog.js";
 import { chatButton } from "./chat.js";
-import { verifyRaffleBundle } from "../verify.js";
+import { raffleBundleEntryCount, verifyRaffleBundle } from "../verify.js";
+
+/** Most entries the node proves in one `proof_raffle` answer. */
+const PROOF_PAGE = 500;
+
+/** A raffle's proof in pages anchored at the first page's height (bounded by the count). */
+async function raffleBundlePages(raffleId) {
+  const first = await rpc("proof_raffle", [raffleId, { first: 0, limit: PROOF_PAGE }]);
+  const pages = [first.bundle];
+  let entries = raffleBundleEntryCount(first.bundle);
+  let last = entries;
+  while (last === PROOF_PAGE) {
+    const next = await rpc("proof_raffle", [raffleId, { first: entries, limit: PROOF_PAGE, at: first.height }]);
+    last = raffleBundleEntryCount(next.bundle);
+    entries += last;
+    pages.push(next.bundle);
+  }
+  return pages;
+}
 
 /**
  * The draw checked in this browser from the genesis alone: every input of the seed
@@ -21,8 +39,7 @@ async function seedPanel(raffleId) {
   const panel = h("section.panel#raffle-seed", { "aria-live": "polite" }, h("h2", t("raffle.seed.title")));
   try {
     const trust = await trustedGenesis();
-    const bundle = await rpc("proof_raffle", [raffleId]);
-    const v = verifyRaffleBundle(trust.spec, raffleId, bundle.bundle);
+    const v = verifyRaffleBundle(trust.spec, raffleId, await raffleBundlePages(raffleId));
     if (!v.raffle.closing_block) return null;
     add(panel,
       status("ok", v.seed ? t("raffle.seed.verified") : t("raffle.seed.inputsVerified")),
