@@ -38,6 +38,11 @@ pub const MAX_LOGIN_FAILURES_PER_CLIENT: usize = 20;
 pub const LOGIN_WINDOW_MS: u64 = 15 * 60 * 1000;
 /// Code requests per client address per hour.
 pub const MAX_CODE_REQUESTS_PER_CLIENT: usize = 10;
+/// How long a vault epoch lasts by default: one hour, so a withdrawal is erased from
+/// every copy within two hours.
+pub const DEFAULT_VAULT_EPOCH_MS: u64 = 3_600_000;
+/// How often a write sealed in an epoch that ended meanwhile is sealed again.
+const STALE_EPOCH_RETRIES: usize = 3;
 /// The youngest age at which one may sign up.
 pub const MIN_SIGNUP_AGE: u16 = 14;
 
@@ -169,6 +174,9 @@ pub struct MemberPolicy {
     pub resend_interval_ms: u64,
     /// How long a session lasts, ms.
     pub session_ttl_ms: u64,
+    /// How long a vault epoch lasts, ms (`None`: never re-wrap). A withdrawn member's
+    /// data is unreadable everywhere within two epochs (ARCHITECTURE.md, "Erasure").
+    pub vault_epoch_ms: Option<u64>,
 }
 
 impl Default for MemberPolicy {
@@ -177,6 +185,7 @@ impl Default for MemberPolicy {
             code_ttl_ms: 5 * 60 * 1000,
             resend_interval_ms: 60 * 1000,
             session_ttl_ms: SESSION_TTL_MS,
+            vault_epoch_ms: Some(DEFAULT_VAULT_EPOCH_MS),
         }
     }
 }
@@ -203,6 +212,20 @@ impl Members {
     /// The vault key (other services seal and look up with it too).
     pub fn vault(&self) -> &VaultKey {
         &self.vault
+    }
+
+    /// The timing policy.
+    pub fn policy(&self) -> &MemberPolicy {
+        &self.policy
+    }
+
+    /// The cluster's vault epoch, as this node last applied it.
+    fn epoch(&self, node: &Engine) -> Result<u64> {
+        Ok(crate::epochs::current_epoch(node.store())?.0)
+    }
+
+    fn sealing(error: crate::vault::SealError) -> MemberError {
+        MemberError::Unavailable(error.to_string())
     }
 
     async fn propose(&self, node: &Engine, command: ServiceCommand) -> Result<ServiceReply> {
@@ -365,25 +388,34 @@ impl Members {
                 .filter(|a| !a.is_empty()),
         };
         let account = request.public_key;
-        let member = Member {
-            account,
-            email_mac: self.vault.mac("email", email.as_bytes()),
-            phone_mac: self.vault.mac("phone", phone.as_bytes()),
-            password_hash,
-            sealed: self.vault.seal(&account, &profile),
-            created_ms: node.now_ms(),
-        };
-        match self
-            .propose(
-                node,
-                ServiceCommand::CreateMember {
-                    member,
-                    token_hash,
-                    now_ms: node.now_ms(),
-                },
-            )
-            .await?
-        {
+        let mut reply = ServiceReply::StaleEpoch;
+        for _ in 0..STALE_EPOCH_RETRIES {
+            let member = Member {
+                account,
+                email_mac: self.vault.mac("email", email.as_bytes()),
+                phone_mac: self.vault.mac("phone", phone.as_bytes()),
+                password_hash: password_hash.clone(),
+                sealed: self
+                    .vault
+                    .seal(&account, &profile, self.epoch(node)?)
+                    .map_err(Self::sealing)?,
+                created_ms: node.now_ms(),
+            };
+            reply = self
+                .propose(
+                    node,
+                    ServiceCommand::CreateMember {
+                        member,
+                        token_hash,
+                        now_ms: node.now_ms(),
+                    },
+                )
+                .await?;
+            if reply != ServiceReply::StaleEpoch {
+                break;
+            }
+        }
+        match reply {
             ServiceReply::Done => {}
             ServiceReply::TokenInvalid => return Err(MemberError::VerificationInvalid),
             ServiceReply::EmailTaken => return Err(MemberError::EmailTaken),
@@ -399,7 +431,9 @@ impl Members {
             .submit_as_registrar(Payload::RegisterAccount {
                 account,
                 role: Role::Member,
-                birth_year: Some(request.birth_year),
+                // All the ledger learns of the member's age (the birth year stays sealed).
+                adult: truffle_ledger::tx::age_in_years(request.birth_year, node.now_ms())
+                    >= u32::from(truffle_ledger::tx::ADULT_AGE),
             })
             .await;
         match registration {
@@ -514,6 +548,13 @@ impl Members {
             .session(&token_hash)?
             .filter(|s| node.now_ms() < s.expires_at_ms)
             .ok_or(MemberError::SessionInvalid)?;
+        // A suspended or withdrawn account's sessions end on every node at once: the
+        // status is ledger state, which every node has.
+        match node.account(&session.account)? {
+            Some(account) if account.status == AccountStatus::Active => {}
+            Some(account) => return Err(MemberError::AccountNotActive(account.status)),
+            None => return Err(MemberError::SessionInvalid),
+        }
         state
             .member(&session.account)?
             .ok_or(MemberError::SessionInvalid)
@@ -617,23 +658,40 @@ impl Members {
             }
             None => None,
         };
-        let sealed = self
-            .vault
-            .reseal(&member.account, &member.sealed, &profile)
-            .map_err(|e| MemberError::Unavailable(e.to_string()))?;
-        match self
-            .propose(
-                node,
-                ServiceCommand::UpdateMember {
-                    account: member.account,
-                    sealed,
-                    password_hash,
-                    new_phone,
-                    now_ms: node.now_ms(),
-                },
-            )
-            .await?
-        {
+        let keep_session = parse_token(token);
+        let mut reply = ServiceReply::StaleEpoch;
+        for _ in 0..STALE_EPOCH_RETRIES {
+            // Re-read: a re-wrap may have moved the record into a new epoch meanwhile.
+            let current = ServiceState::new(node.store())
+                .member(&member.account)?
+                .ok_or(MemberError::SessionInvalid)?;
+            let sealed = self
+                .vault
+                .reseal(
+                    &member.account,
+                    &current.sealed,
+                    &profile,
+                    self.epoch(node)?,
+                )
+                .map_err(Self::sealing)?;
+            reply = self
+                .propose(
+                    node,
+                    ServiceCommand::UpdateMember {
+                        account: member.account,
+                        sealed,
+                        password_hash: password_hash.clone(),
+                        new_phone,
+                        now_ms: node.now_ms(),
+                        keep_session,
+                    },
+                )
+                .await?;
+            if reply != ServiceReply::StaleEpoch {
+                break;
+            }
+        }
+        match reply {
             ServiceReply::Done => {}
             ServiceReply::TokenInvalid => return Err(MemberError::VerificationInvalid),
             ServiceReply::PhoneTaken => return Err(MemberError::PhoneTaken),

@@ -81,32 +81,65 @@ pub fn validator_key(
     ))
 }
 
-/// The cluster's vault key: from `vault_key_file` (64 hex characters), or, for the
-/// `dev` and `local` presets only, a well-known development key.
+/// Whether a config's chain is a development preset (`dev`, `local`), whose keys are
+/// public: nothing it seals is secret, and codes may go to the log.
+pub fn is_dev_chain(config: &NodeConfig) -> bool {
+    config.chain == "dev" || config.chain == "local"
+}
+
+/// The vault: this node's key store `<data_dir>/vault.keys`, created at first start
+/// from `vault_key_file` (64 hex characters, the provisioning secret every validator
+/// gets once) or, for the `dev` and `local` presets only, a well-known development key.
+/// Once the store exists the provisioning file is not needed (and should be destroyed:
+/// it derives every epoch key, so it would open every withdrawn member's old copies).
 pub fn vault_key(
     config: &NodeConfig,
     genesis: &truffle_genesis::GenesisSpec,
 ) -> Result<services::vault::VaultKey, NodeError> {
-    if let Some(path) = &config.vault_key_file {
+    let store_path = config.data_dir.join(services::keystore::KEY_STORE_FILE);
+    let secret: Option<[u8; 32]> = if let Some(path) = config
+        .vault_key_file
+        .as_ref()
+        .filter(|_| !store_path.exists())
+    {
         let text = std::fs::read_to_string(path).map_err(|e| {
             NodeError::Config(format!(
                 "cannot read vault key file {}: {e}",
                 path.display()
             ))
         })?;
-        let secret: [u8; 32] = truffle_ledger::hash::parse_hex_array(&text)
-            .map_err(|e| NodeError::Config(format!("vault key file {}: {e}", path.display())))?;
-        return Ok(services::vault::VaultKey::from_secret(&secret));
-    }
-    if config.chain == "dev" || config.chain == "local" {
+        Some(
+            truffle_ledger::hash::parse_hex_array(&text).map_err(|e| {
+                NodeError::Config(format!("vault key file {}: {e}", path.display()))
+            })?,
+        )
+    } else if is_dev_chain(config) {
         tracing::warn!(target: "node", "using the public development vault key: personal data is not protected");
-        let secret =
-            truffle_ledger::Hash::tagged(b"truffle/v1/dev-vault", &[genesis.chain_id().as_bytes()]);
-        return Ok(services::vault::VaultKey::from_secret(&secret.0));
+        Some(
+            truffle_ledger::Hash::tagged(b"truffle/v1/dev-vault", &[genesis.chain_id().as_bytes()])
+                .0,
+        )
+    } else {
+        None
+    };
+    if secret.is_none() && !store_path.exists() {
+        return Err(NodeError::Config(
+            "--vault-key-file is required at a validator's first start: the 32-byte hex secret that seals members' personal data, shared by the validators".into(),
+        ));
     }
-    Err(NodeError::Config(
-        "--vault-key-file is required: the 32-byte hex secret that seals members' personal data, shared by the validators".into(),
-    ))
+    if let Some(path) = config
+        .vault_key_file
+        .as_ref()
+        .filter(|_| store_path.exists())
+    {
+        if path.exists() && !is_dev_chain(config) {
+            tracing::warn!(target: "node", file = %path.display(), "the vault's provisioning key file still exists: destroy it, it can open withdrawn members' old data");
+        }
+    }
+    std::fs::create_dir_all(&config.data_dir)?;
+    let keys = services::keystore::KeyStore::open(&store_path, secret.as_ref())
+        .map_err(|e| NodeError::Config(e.to_string()))?;
+    Ok(services::vault::VaultKey::with_store(keys))
 }
 
 /// The SMS sender a config names: the HTTP gateway when configured, else the console.
@@ -135,7 +168,12 @@ pub fn sms_sender(config: &NodeConfig) -> Result<Arc<dyn services::sms::SmsSende
                 key,
             )))
         }
-        None => Ok(Arc::new(services::sms::ConsoleSender)),
+        None if config.sms_console || is_dev_chain(config) => {
+            Ok(Arc::new(services::sms::ConsoleSender))
+        }
+        None => Err(NodeError::Config(
+            "--sms.gateway-url is required: without a gateway, codes would be written to the log; pass --sms.console to do that on purpose (development)".into(),
+        )),
     }
 }
 
@@ -152,6 +190,7 @@ pub fn service_router() -> truffle_engine::ServiceRouter {
         .with_tagged(kakao::CommandApplier)
         .with_tagged(chat::CommandApplier)
         .with_tagged(images::CommandApplier)
+        .with_tagged(services::epochs::VaultApplier)
 }
 
 /// Starts a node with the standard services.
@@ -163,6 +202,7 @@ pub async fn launch(config: NodeConfig) -> Result<Node, NodeError> {
         code_ttl_ms: config.phone_code_ttl_secs * 1000,
         resend_interval_ms: config.phone_resend_interval_secs * 1000,
         session_ttl_ms: config.session_ttl_secs * 1000,
+        vault_epoch_ms: Some(config.vault_epoch_secs * 1000),
     };
     let members = services::members::Members::new(
         vault_key(&config, &genesis)?,

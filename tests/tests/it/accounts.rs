@@ -189,7 +189,10 @@ async fn member_flows_and_their_failure_paths() -> anyhow::Result<()> {
     );
     let account = truffle_wire::api::AccountApiClient::get(&rpc, key.public()).await?;
     assert!(account.phone_verified);
-    assert_eq!(account.birth_year, Some(1995));
+    assert!(
+        account.adult,
+        "the ledger holds only the adult attestation, no birth year"
+    );
 
     eprintln!("--- duplicate email and duplicate phone");
     let phone2 = "010-2000-0002";
@@ -341,7 +344,7 @@ async fn member_flows_and_their_failure_paths() -> anyhow::Result<()> {
     assert_eq!(status, 3012, "a withdrawn member cannot log in");
     let ledger = truffle_wire::api::AccountApiClient::get(&rpc, third.public()).await?;
     assert_eq!(ledger.status, AccountStatus::Withdrawn);
-    assert_eq!(ledger.birth_year, None);
+    assert!(!ledger.adult, "withdrawal clears the attestation");
 
     eprintln!("--- no password, code or token in the trace-level log");
     node.terminate(Duration::from_secs(10));

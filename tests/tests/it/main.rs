@@ -8,6 +8,7 @@ mod byzantine;
 mod catalog;
 mod chat;
 mod cluster;
+mod erasure;
 mod faults;
 mod images;
 mod kakao;

@@ -243,7 +243,7 @@ impl Market {
                 Payload::RegisterAccount {
                     account: key.public(),
                     role: Role::Member,
-                    birth_year: Some(birth_year),
+                    adult: birth_year <= 2006,
                 },
             );
             hashes.push(self.rpc.submit(tx).await?);

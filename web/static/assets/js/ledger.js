@@ -83,7 +83,7 @@ const PAYLOADS = [
   ["register_account", (w, p) => {
     w.fixed(p.account, 32, "account");
     writeEnumName(w, ROLES, p.role, "role");
-    w.option(p.birth_year, (y) => w.u16(y, "birth_year"));
+    w.bool(!!p.adult);
   }],
   ["set_account_suspended", (w, p) => w.fixed(p.account, 32, "account").bool(p.suspended)],
   ["withdraw_account", (w, p) => w.fixed(p.account, 32, "account")],
@@ -311,7 +311,7 @@ function enumName(r, names) {
 }
 
 const PAYLOAD_READERS = [
-  (r) => ({ account: r.hex(32), role: enumName(r, ROLES), birth_year: r.option(() => r.u16()) }),
+  (r) => ({ account: r.hex(32), role: enumName(r, ROLES), adult: r.bool() }),
   (r) => ({ account: r.hex(32), suspended: r.bool() }),
   (r) => ({ account: r.hex(32) }),
   (r) => ({ shop_name: r.string() }),
