@@ -369,6 +369,19 @@ impl Members {
                 field: "public_key",
                 reason: e.to_string(),
             })?;
+        // Proof of possession: only the holder of the wallet key may register it.
+        let message = truffle_wire::members::signup_message(
+            &node.chain_id(),
+            &request.public_key,
+            &request.verification_token,
+        );
+        request
+            .public_key
+            .verify(message.as_bytes(), &request.key_proof)
+            .map_err(|_| MemberError::InvalidField {
+                field: "key_proof",
+                reason: "not signed by the wallet key being registered (for this chain and verification)".into(),
+            })?;
         let token_hash =
             parse_token(&request.verification_token).ok_or(MemberError::VerificationInvalid)?;
         if node.account(&request.public_key)?.is_some() {

@@ -211,3 +211,62 @@ pub async fn launch(config: NodeConfig) -> Result<Node, NodeError> {
     );
     Node::launch(config, genesis, key, members).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn production() -> NodeConfig {
+        NodeConfig {
+            chain: "/etc/truffle/genesis.json".into(),
+            ..NodeConfig::default()
+        }
+    }
+
+    #[test]
+    fn production_nodes_refuse_to_start_without_an_sms_gateway() {
+        let Err(NodeError::Config(message)) = sms_sender(&production()) else {
+            panic!("a production node started without an SMS gateway");
+        };
+        assert!(message.contains("--sms.gateway-url"), "{message}");
+        // On purpose, or on a development preset, codes may go to the log.
+        let console = NodeConfig {
+            sms_console: true,
+            ..production()
+        };
+        assert!(sms_sender(&console).is_ok());
+        assert!(sms_sender(&NodeConfig::default()).is_ok(), "the dev preset");
+        let gateway = NodeConfig {
+            sms_gateway_url: Some("https://sms.example/send".into()),
+            sms_gateway_key_file: Some(std::path::PathBuf::from("/nonexistent/key")),
+            ..production()
+        };
+        assert!(
+            sms_sender(&gateway).is_err(),
+            "a gateway needs its key, read at start"
+        );
+    }
+
+    #[test]
+    fn a_production_vault_needs_the_provisioning_secret_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let genesis = truffle_genesis::load("dev").unwrap();
+        let config = NodeConfig {
+            data_dir: dir.path().join("data"),
+            ..production()
+        };
+        assert!(vault_key(&config, &genesis).is_err(), "no secret, no store");
+        let secret = dir.path().join("vault.key");
+        std::fs::write(&secret, hex::encode([5u8; 32])).unwrap();
+        let provisioned = NodeConfig {
+            vault_key_file: Some(secret.clone()),
+            ..config.clone()
+        };
+        let vault = vault_key(&provisioned, &genesis).unwrap();
+        let mac = vault.mac("email", b"a@example.com");
+        std::fs::remove_file(&secret).unwrap();
+        let reopened = vault_key(&config, &genesis).unwrap();
+        assert_eq!(reopened.mac("email", b"a@example.com"), mac);
+        assert_eq!(reopened.keys().epoch(), 0);
+    }
+}

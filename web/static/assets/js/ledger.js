@@ -148,6 +148,12 @@ export function encodeSigned(unsignedBytes, signature) {
   return concat(unsignedBytes, signature);
 }
 
+/** What a wallet key signs to sign up with it (`truffle_wire::members::signup_message`):
+ * tagged("truffle/v1/signup-key", chain_id ‖ public_key ‖ verification_token). */
+export function signupMessage(chainIdHex, publicKeyHex, verificationToken) {
+  return tagged("truffle/v1/signup-key", fromHex(chainIdHex, 32), fromHex(publicKeyHex, 32), utf8(verificationToken));
+}
+
 /** The commitment a raffle stores for the seller's secret. */
 export function raffleCommitment(secret) {
   return tagged(DOMAIN.RAFFLE_COMMIT, secret);
