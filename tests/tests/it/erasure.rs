@@ -13,7 +13,9 @@ use truffle_ledger::PublicKey;
 use truffle_members::keystore::{ratchet, read_key_file, KEY_STORE_FILE};
 use truffle_members::vault::{unwrap_with, WrappedKey};
 use truffle_testnet::TestnetOptions;
-use truffle_tests::members::{gateway_args, list_product, sign_up, FakeGateway, PASSWORD};
+use truffle_tests::members::{
+    apply_tx, gateway_args, list_product, sign_up, FakeGateway, PASSWORD,
+};
 use truffle_tests::{chain_id, Cluster};
 use truffle_wire::api::{AccountApiClient, AuthApiClient, ChatApiClient};
 use truffle_wire::chat::ChatSubject;
@@ -341,6 +343,13 @@ async fn a_withdrawn_member_opens_nowhere_within_two_epochs() -> anyhow::Result<
     n0.delete(victim.session.clone(), NEW_PASSWORD.into())
         .await?;
     let withdrawn = Instant::now();
+    for (i, rpc) in [&n0, &n1, &n2].into_iter().enumerate() {
+        let status = rpc_status(rpc.me(victim.session.clone()).await.unwrap_err());
+        assert_eq!(
+            status, 3014,
+            "node {i} still accepts a withdrawn member's session"
+        );
+    }
     let last_wrapped = held_keys(&cluster)?
         .iter()
         .map(|k| k.epoch)
@@ -386,6 +395,28 @@ async fn a_withdrawn_member_opens_nowhere_within_two_epochs() -> anyhow::Result<
     assert!(control > 0, "the other member's data still opens");
     for rpc in [&n0, &n1, &n2] {
         assert_eq!(rpc.me(seller.session.clone()).await?.name, seller.name);
+    }
+
+    eprintln!("--- a suspension ends the member's sessions on every node");
+    apply_tx(
+        &n0,
+        chain,
+        &cluster.net.admin,
+        truffle_ledger::Payload::SetAccountSuspended {
+            account: seller.key.public(),
+            suspended: true,
+        },
+    )
+    .await?;
+    cluster
+        .wait_converged(&[0, 1, 2], Duration::from_secs(30))
+        .await?;
+    for (i, rpc) in [&n0, &n1, &n2].into_iter().enumerate() {
+        let status = rpc_status(rpc.me(seller.session.clone()).await.unwrap_err());
+        assert_eq!(
+            status, 3012,
+            "node {i} still accepts a suspended member's session"
+        );
     }
     Ok(())
 }
