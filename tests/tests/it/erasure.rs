@@ -414,8 +414,8 @@ async fn a_withdrawn_member_opens_nowhere_within_two_epochs() -> anyhow::Result<
     for (i, rpc) in [&n0, &n1, &n2].into_iter().enumerate() {
         let status = rpc_status(rpc.me(seller.session.clone()).await.unwrap_err());
         assert_eq!(
-            status, 3012,
-            "node {i} still accepts a suspended member's session"
+            status, 3018,
+            "node {i} still accepts a suspended member's session (ACCOUNT_NOT_ACTIVE)"
         );
     }
     Ok(())
