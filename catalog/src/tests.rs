@@ -152,7 +152,7 @@ fn follows_blocks_replays_after_restart_and_rebuilds() {
             Payload::RegisterAccount {
                 account: seller.public(),
                 role: Role::Member,
-                birth_year: Some(1990),
+                adult: true,
             },
         ),
         (
@@ -160,7 +160,7 @@ fn follows_blocks_replays_after_restart_and_rebuilds() {
             Payload::RegisterAccount {
                 account: buyer.public(),
                 role: Role::Member,
-                birth_year: Some(1995),
+                adult: true,
             },
         ),
     ]);
@@ -374,7 +374,7 @@ fn an_advanced_height_is_committed_after_the_idle_time_of_the_injected_clock() {
     let member = |name: &str| Payload::RegisterAccount {
         account: Keypair::from_name(name).public(),
         role: Role::Member,
-        birth_year: Some(1990),
+        adult: true,
     };
     chain.block(vec![(&registrar, member("first"))]);
     let clock = Arc::new(truffle_clock::ManualClock::new(1_700_000_000_000));
@@ -412,7 +412,7 @@ fn an_index_ahead_of_the_store_is_rebuilt() {
         Payload::RegisterAccount {
             account: Keypair::from_name("m").public(),
             role: Role::Member,
-            birth_year: None,
+            adult: false,
         },
     )]);
     let index_dir = dir.path().join("index");
@@ -479,7 +479,7 @@ fn measure() {
             Payload::RegisterAccount {
                 account: seller.public(),
                 role: Role::Member,
-                birth_year: None,
+                adult: false,
             },
         ),
         (
@@ -487,7 +487,7 @@ fn measure() {
             Payload::RegisterAccount {
                 account: buyer.public(),
                 role: Role::Member,
-                birth_year: None,
+                adult: false,
             },
         ),
     ]);

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use truffle_genesis::dev_keys;
-use truffle_ledger::tx::raffle_commitment;
+use truffle_ledger::tx::{age_in_years, raffle_commitment, ADULT_AGE};
 use truffle_ledger::types::{AdSpec, EntryWindow, Gender, ProductSpec, RaffleSpec, Role};
 use truffle_ledger::{Effect, Hash, Keypair, Payload, PublicKey, Transaction};
 use truffle_node::{Node, TxStatus};
@@ -468,7 +468,7 @@ pub(crate) async fn load(node: &Node) -> anyhow::Result<String> {
             Payload::RegisterAccount {
                 account: key.public(),
                 role: Role::Member,
-                birth_year: Some(year),
+                adult: age_in_years(year, node.now_ms()) >= u32::from(ADULT_AGE),
             },
         )?);
     }

@@ -194,7 +194,15 @@ pub(crate) struct NodeRunArgs {
         help_heading = "Members"
     )]
     pub(crate) vault_key_file: Option<PathBuf>,
-    /// URL of the SMS gateway (codes go to the log without one: development only).
+    /// How long a vault epoch lasts, seconds (a withdrawal is erased from every copy
+    /// within two epochs).
+    #[arg(
+        long = "vault.epoch-secs",
+        env = "TRUFFLE_VAULT_EPOCH_SECS",
+        help_heading = "Members"
+    )]
+    pub(crate) vault_epoch_secs: Option<u64>,
+    /// URL of the SMS gateway (required, except on dev presets or with --sms.console).
     #[arg(
         long = "sms.gateway-url",
         env = "TRUFFLE_SMS_GATEWAY_URL",
@@ -208,6 +216,13 @@ pub(crate) struct NodeRunArgs {
         help_heading = "Members"
     )]
     pub(crate) sms_gateway_key_file: Option<PathBuf>,
+    /// Write verification codes to the log instead of sending them (development only).
+    #[arg(
+        long = "sms.console",
+        env = "TRUFFLE_SMS_CONSOLE",
+        help_heading = "Members"
+    )]
+    pub(crate) sms_console: bool,
     /// How long a phone code is valid, seconds.
     #[arg(
         long = "members.code-ttl-secs",

@@ -721,7 +721,7 @@ mod tests {
                     payload: truffle_ledger::Payload::RegisterAccount {
                         account: truffle_ledger::Keypair::from_name(&format!("m-{nonce}")).public(),
                         role: truffle_ledger::types::Role::Member,
-                        birth_year: None,
+                        adult: false,
                     },
                 }
                 .sign(&registrar);

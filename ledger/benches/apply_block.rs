@@ -107,7 +107,7 @@ fn workload() -> Workload {
                 Payload::RegisterAccount {
                     account: member.public(),
                     role: Role::Member,
-                    birth_year: Some(1990),
+                    adult: true,
                 },
             )
         })

@@ -115,7 +115,7 @@ fn setup() -> Bench {
             Payload::RegisterAccount {
                 account: key.public(),
                 role: Role::Member,
-                birth_year: None,
+                adult: false,
             },
         )
     };
@@ -182,7 +182,7 @@ fn setup() -> Bench {
                     Payload::RegisterAccount {
                         account: member.public(),
                         role: Role::Member,
-                        birth_year: None,
+                        adult: false,
                     },
                 )
             })

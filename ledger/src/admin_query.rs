@@ -180,7 +180,7 @@ mod tests {
                 status,
                 nonce: 0,
                 phone_verified: true,
-                birth_year: None,
+                adult: false,
                 seller: crate::types::SellerStatus::None,
                 registered_height: 0,
                 missed_reveals: 0,

@@ -255,7 +255,7 @@ mod tests {
                 Payload::RegisterAccount {
                     account: member,
                     role: Role::Member,
-                    birth_year: Some(1990),
+                    adult: true,
                 },
             )],
         )]);
@@ -279,7 +279,7 @@ mod tests {
         let register = |n: &str| Payload::RegisterAccount {
             account: name(n),
             role: Role::Member,
-            birth_year: Some(1990),
+            adult: true,
         };
         let product = ProductSpec {
             brand: "Nike".into(),

@@ -148,7 +148,13 @@ pub fn check_raffle_spec(spec: &RaffleSpec) -> Result<(), Rejection> {
         u64::from(MAX_RUNNERS_UP),
     )?;
     if let Some(age) = spec.min_age {
-        check_range("min_age", u64::from(age), 1, 120)?;
+        // The ledger attests adulthood only, so it can check no other age.
+        check_range(
+            "min_age",
+            u64::from(age),
+            1,
+            u64::from(crate::tx::ADULT_AGE),
+        )?;
     }
     check_range("reveal_blocks", spec.reveal_blocks, 1, MAX_REVEAL_BLOCKS)?;
     check_range(

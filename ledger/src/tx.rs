@@ -30,8 +30,9 @@ pub enum Payload {
         account: PublicKey,
         /// Its role (`member`, or `admin` when an admin signs).
         role: Role,
-        /// Attested birth year, for age-limited raffles.
-        birth_year: Option<u16>,
+        /// The registrar attests that the member is an adult ([`ADULT_AGE`] or older):
+        /// all the ledger learns of a member's age (age-limited raffles need no more).
+        adult: bool,
     },
     /// An admin suspends or reactivates an account.
     SetAccountSuspended {
@@ -198,12 +199,7 @@ impl Payload {
     /// Checks what can be checked without state: sizes, counts, formats.
     pub fn validate_static(&self) -> Result<(), Rejection> {
         match self {
-            Payload::RegisterAccount { birth_year, .. } => {
-                if let Some(year) = birth_year {
-                    limits::check_range("birth_year", u64::from(*year), 1900, 2100)?;
-                }
-                Ok(())
-            }
+            Payload::RegisterAccount { .. } => Ok(()),
             Payload::ApplySeller { shop_name } => limits::check_text("shop_name", shop_name, 1, 80),
             Payload::RegisterProduct(spec) => limits::check_product_spec(spec),
             Payload::ListItem {
@@ -344,6 +340,10 @@ impl SignedTransaction {
 pub fn raffle_commitment(secret: &Hash) -> Hash {
     Hash::tagged(domain::RAFFLE_COMMIT, &[secret.as_bytes()])
 }
+
+/// The age from which a member is an adult (Korean law: 19), the one age the ledger
+/// attests; age-limited raffles are adults-only.
+pub const ADULT_AGE: u8 = 19;
 
 /// Age in whole years at the given block time, from a birth year (the year's start).
 pub fn age_in_years(birth_year: u16, time_ms: u64) -> u32 {

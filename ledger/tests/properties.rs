@@ -106,7 +106,7 @@ fn payload(kind: u8, a: u64, b: u8, keys: &[Keypair], height: u64) -> Payload {
         0 => Payload::RegisterAccount {
             account: any_account,
             role: [Role::Member, Role::Member, Role::Admin, Role::Operator][usize::from(b % 4)],
-            birth_year: (b % 5 != 0).then_some(1950 + u16::from(b % 70)),
+            adult: b % 5 != 0,
         },
         1 => Payload::SetAccountSuspended {
             account,
@@ -140,7 +140,7 @@ fn payload(kind: u8, a: u64, b: u8, keys: &[Keypair], height: u64) -> Payload {
             },
             price: 2_000,
             runners_up: u32::from(b % 3),
-            min_age: (b % 4 == 0).then_some(20),
+            min_age: (b % 4 == 0).then_some(19),
             seed_commitment: raffle_commitment(&secret(b)),
             reveal_blocks: 1 + u64::from(b % 3),
             payment_window_ms: 60_000,
@@ -270,13 +270,13 @@ fn blocks() -> impl Strategy<Value = Vec<(u64, Vec<Op>)>> {
 /// The transactions everyone starts from, so random blocks reach deep states: members,
 /// an approved seller with a listed product, a raffle, an order.
 fn setup(keys: &[Keypair]) -> Vec<Vec<(usize, Payload)>> {
-    let register = |i: usize, year| {
+    let register = |i: usize, year: Option<u16>| {
         (
             1,
             Payload::RegisterAccount {
                 account: keys[i].public(),
                 role: Role::Member,
-                birth_year: year,
+                adult: year.is_some_and(|y| y <= 2006),
             },
         )
     };
@@ -784,12 +784,12 @@ fn ad_spec() -> impl Strategy<Value = AdSpec> {
 /// Any payload of any kind, fields unconstrained.
 fn any_payload() -> impl Strategy<Value = Payload> {
     prop_oneof![
-        (public_key(), role(), any::<Option<u16>>())
-            .prop_map(|(account, role, birth_year)| {
+        (public_key(), role(), any::<bool>())
+            .prop_map(|(account, role, adult)| {
                 Payload::RegisterAccount {
                     account,
                     role,
-                    birth_year,
+                    adult,
                 }
             })
             .boxed(),

@@ -8,6 +8,8 @@
 //! the clear: codes and tokens as keyed MACs or hashes, profiles sealed (see [`vault`]).
 
 mod checks;
+pub mod epochs;
+pub mod keystore;
 pub mod members;
 pub mod pool;
 pub mod sms;
@@ -32,11 +34,11 @@ const PHONE_CODE: &[u8] = b"phone-code/";
 const VERIFIED: &[u8] = b"verified/";
 const EMAIL: &[u8] = b"email/";
 const PHONE_OWNER: &[u8] = b"phone-owner/";
-const MEMBER: &[u8] = b"member/";
+pub(crate) const MEMBER: &[u8] = b"member/";
 const SESSION: &[u8] = b"session/";
 const ACCOUNT_SESSION: &[u8] = b"account-session/";
 
-fn key(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+pub(crate) fn key(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let mut out = prefix.to_vec();
     for part in parts {
         out.extend_from_slice(part);
@@ -154,6 +156,9 @@ pub enum ServiceCommand {
         new_phone: Option<(Hash, Hash)>,
         /// The proposer's clock.
         now_ms: u64,
+        /// With a new password, every session of the account ends but this one (the
+        /// token hash of the session that changed it).
+        keep_session: Option<Hash>,
     },
     /// Erases a member: sealed data, indexes, sessions.
     DeleteMember {
@@ -217,19 +222,24 @@ pub enum ServiceReply {
     AccountTaken,
     /// No such member.
     UnknownMember,
+    /// The record is sealed in another vault epoch than the cluster's: seal again.
+    StaleEpoch,
 }
 
 /// Key changes to the service family (`None` deletes).
 pub type Changes = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
-fn put<T: BorshSerialize>(changes: &mut Changes, key: Vec<u8>, value: &T) {
+pub(crate) fn put<T: BorshSerialize>(changes: &mut Changes, key: Vec<u8>, value: &T) {
     changes.push((
         key,
         Some(borsh::to_vec(value).expect("encoding to a Vec cannot fail")),
     ));
 }
 
-fn get<T: BorshDeserialize>(store: &Store, key: &[u8]) -> Result<Option<T>, ServiceError> {
+pub(crate) fn get<T: BorshDeserialize>(
+    store: &Store,
+    key: &[u8],
+) -> Result<Option<T>, ServiceError> {
     match store.service_get(key)? {
         Some(bytes) => borsh::from_slice(&bytes)
             .map(Some)
@@ -437,6 +447,9 @@ impl Services {
         now_ms: u64,
         changes: &mut Changes,
     ) -> Result<ServiceReply, ServiceError> {
+        if member.sealed.epoch != epochs::current_epoch(store)?.0 {
+            return Ok(ServiceReply::StaleEpoch);
+        }
         let state = ServiceState::new(store);
         let Some(verified) = Self::consume_token(store, &token_hash, now_ms, changes)? else {
             return Ok(ServiceReply::TokenInvalid);
@@ -492,9 +505,12 @@ impl Services {
         sealed: SealedProfile,
         password_hash: Option<String>,
         new_phone: Option<(Hash, Hash)>,
-        now_ms: u64,
+        (now_ms, keep_session): (u64, Option<Hash>),
         changes: &mut Changes,
     ) -> Result<ServiceReply, ServiceError> {
+        if sealed.epoch != epochs::current_epoch(store)?.0 {
+            return Ok(ServiceReply::StaleEpoch);
+        }
         let state = ServiceState::new(store);
         let Some(mut member) = state.member(&account)? else {
             return Ok(ServiceReply::UnknownMember);
@@ -517,6 +533,14 @@ impl Services {
         }
         if let Some(hash) = password_hash {
             member.password_hash = hash;
+            for (session_key, _) in store.service_scan(&key(ACCOUNT_SESSION, &[&account.0]))? {
+                let token_hash = &session_key[ACCOUNT_SESSION.len() + 32..];
+                if keep_session.is_some_and(|keep| keep.0.as_slice() == token_hash) {
+                    continue;
+                }
+                changes.push((key(SESSION, &[token_hash]), None));
+                changes.push((session_key, None));
+            }
         }
         member.sealed = sealed;
         put(changes, key(MEMBER, &[&account.0]), &member);
@@ -569,13 +593,14 @@ impl ServiceApplier for Services {
                 password_hash,
                 new_phone,
                 now_ms,
+                keep_session,
             } => Self::update_member(
                 store,
                 account,
                 sealed,
                 password_hash,
                 new_phone,
-                now_ms,
+                (now_ms, keep_session),
                 &mut changes,
             )?,
             ServiceCommand::CreateSession {

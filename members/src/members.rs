@@ -35,6 +35,11 @@ pub use truffle_wire::members::{
 pub const SESSION_TTL_MS: u64 = 12 * 3_600_000;
 /// The window of both login throttles.
 pub const LOGIN_WINDOW_MS: u64 = Scope::LoginAccount.window_ms();
+/// How long a vault epoch lasts by default: one hour, so a withdrawal is erased from
+/// every copy within two hours.
+pub const DEFAULT_VAULT_EPOCH_MS: u64 = 3_600_000;
+/// How often a write sealed in an epoch that ended meanwhile is sealed again.
+const STALE_EPOCH_RETRIES: usize = 3;
 /// The youngest age at which one may sign up.
 pub const MIN_SIGNUP_AGE: u16 = 14;
 
@@ -174,6 +179,9 @@ pub struct MemberPolicy {
     pub session_ttl_ms: u64,
     /// Most attempts per window of each throttle (cluster-wide).
     pub limits: ThrottleLimits,
+    /// How long a vault epoch lasts, ms (`None`: never re-wrap). A withdrawn member's
+    /// data is unreadable everywhere within two epochs (ARCHITECTURE.md, "Erasure").
+    pub vault_epoch_ms: Option<u64>,
 }
 
 impl Default for MemberPolicy {
@@ -183,6 +191,7 @@ impl Default for MemberPolicy {
             resend_interval_ms: 60 * 1000,
             session_ttl_ms: SESSION_TTL_MS,
             limits: ThrottleLimits::default(),
+            vault_epoch_ms: Some(DEFAULT_VAULT_EPOCH_MS),
         }
     }
 }
@@ -220,6 +229,20 @@ impl Members {
     /// The vault key (other services seal and look up with it too).
     pub fn vault(&self) -> &VaultKey {
         &self.vault
+    }
+
+    /// The timing policy.
+    pub fn policy(&self) -> &MemberPolicy {
+        &self.policy
+    }
+
+    /// The cluster's vault epoch, as this node last applied it.
+    fn epoch(&self, node: &Engine) -> Result<u64> {
+        Ok(crate::epochs::current_epoch(node.store())?.0)
+    }
+
+    fn sealing(error: crate::vault::SealError) -> MemberError {
+        MemberError::Unavailable(error.to_string())
     }
 
     async fn propose(&self, node: &Engine, command: ServiceCommand) -> Result<ServiceReply> {
@@ -376,6 +399,19 @@ impl Members {
                 field: "public_key",
                 reason: e.to_string(),
             })?;
+        // Proof of possession: only the holder of the wallet key may register it.
+        let message = truffle_wire::members::signup_message(
+            &node.chain_id(),
+            &request.public_key,
+            &request.verification_token,
+        );
+        request
+            .public_key
+            .verify(message.as_bytes(), &request.key_proof)
+            .map_err(|_| MemberError::InvalidField {
+                field: "key_proof",
+                reason: "not signed by the wallet key being registered (for this chain and verification)".into(),
+            })?;
         let token_hash =
             parse_token(&request.verification_token).ok_or(MemberError::VerificationInvalid)?;
         if node.account(&request.public_key)?.is_some() {
@@ -407,25 +443,34 @@ impl Members {
                 .filter(|a| !a.is_empty()),
         };
         let account = request.public_key;
-        let member = Member {
-            account,
-            email_mac: self.vault.mac("email", email.as_bytes()),
-            phone_mac: self.vault.mac("phone", phone.as_bytes()),
-            password_hash,
-            sealed: self.vault.seal(&account, &profile),
-            created_ms: node.now_ms(),
-        };
-        match self
-            .propose(
-                node,
-                ServiceCommand::CreateMember {
-                    member,
-                    token_hash,
-                    now_ms: node.now_ms(),
-                },
-            )
-            .await?
-        {
+        let mut reply = ServiceReply::StaleEpoch;
+        for _ in 0..STALE_EPOCH_RETRIES {
+            let member = Member {
+                account,
+                email_mac: self.vault.mac("email", email.as_bytes()),
+                phone_mac: self.vault.mac("phone", phone.as_bytes()),
+                password_hash: password_hash.clone(),
+                sealed: self
+                    .vault
+                    .seal(&account, &profile, self.epoch(node)?)
+                    .map_err(Self::sealing)?,
+                created_ms: node.now_ms(),
+            };
+            reply = self
+                .propose(
+                    node,
+                    ServiceCommand::CreateMember {
+                        member,
+                        token_hash,
+                        now_ms: node.now_ms(),
+                    },
+                )
+                .await?;
+            if reply != ServiceReply::StaleEpoch {
+                break;
+            }
+        }
+        match reply {
             ServiceReply::Done => {}
             ServiceReply::TokenInvalid => return Err(MemberError::VerificationInvalid),
             ServiceReply::EmailTaken => return Err(MemberError::EmailTaken),
@@ -441,7 +486,9 @@ impl Members {
             .submit_as_registrar(Payload::RegisterAccount {
                 account,
                 role: Role::Member,
-                birth_year: Some(request.birth_year),
+                // All the ledger learns of the member's age (the birth year stays sealed).
+                adult: truffle_ledger::tx::age_in_years(request.birth_year, node.now_ms())
+                    >= u32::from(truffle_ledger::tx::ADULT_AGE),
             })
             .await;
         match registration {
@@ -534,6 +581,13 @@ impl Members {
             .session(&token_hash)?
             .filter(|s| node.now_ms() < s.expires_at_ms)
             .ok_or(MemberError::SessionInvalid)?;
+        // A suspended or withdrawn account's sessions end on every node at once: the
+        // status is ledger state, which every node has.
+        match node.account(&session.account)? {
+            Some(account) if account.status == AccountStatus::Active => {}
+            Some(account) => return Err(MemberError::AccountNotActive(account.status)),
+            None => return Err(MemberError::SessionInvalid),
+        }
         state
             .member(&session.account)?
             .ok_or(MemberError::SessionInvalid)
@@ -635,23 +689,40 @@ impl Members {
             }
             None => None,
         };
-        let sealed = self
-            .vault
-            .reseal(&member.account, &member.sealed, &profile)
-            .map_err(|e| MemberError::Unavailable(e.to_string()))?;
-        match self
-            .propose(
-                node,
-                ServiceCommand::UpdateMember {
-                    account: member.account,
-                    sealed,
-                    password_hash,
-                    new_phone,
-                    now_ms: node.now_ms(),
-                },
-            )
-            .await?
-        {
+        let keep_session = parse_token(token);
+        let mut reply = ServiceReply::StaleEpoch;
+        for _ in 0..STALE_EPOCH_RETRIES {
+            // Re-read: a re-wrap may have moved the record into a new epoch meanwhile.
+            let current = ServiceState::new(node.store())
+                .member(&member.account)?
+                .ok_or(MemberError::SessionInvalid)?;
+            let sealed = self
+                .vault
+                .reseal(
+                    &member.account,
+                    &current.sealed,
+                    &profile,
+                    self.epoch(node)?,
+                )
+                .map_err(Self::sealing)?;
+            reply = self
+                .propose(
+                    node,
+                    ServiceCommand::UpdateMember {
+                        account: member.account,
+                        sealed,
+                        password_hash: password_hash.clone(),
+                        new_phone,
+                        now_ms: node.now_ms(),
+                        keep_session,
+                    },
+                )
+                .await?;
+            if reply != ServiceReply::StaleEpoch {
+                break;
+            }
+        }
+        match reply {
             ServiceReply::Done => {}
             ServiceReply::TokenInvalid => return Err(MemberError::VerificationInvalid),
             ServiceReply::PhoneTaken => return Err(MemberError::PhoneTaken),

@@ -8,7 +8,10 @@
 //! DIR/snapshots/current.*  the Raft snapshot files, when one is consistent with db/
 //! ```
 //!
-//! The search index is left out: it is a read model, and a node whose `<data>/index`
+//! The vault key store (`<data>/vault.keys`) is left out on purpose: a backup must not
+//! carry a key that could open what a later withdrawal erased (ARCHITECTURE.md,
+//! "Erasure"); a restore keeps the node's current key store. The search index is left
+//! out too: it is a read model, and a node whose `<data>/index`
 //! is missing rebuilds it from `Table::Product` at start (`catalog::Catalog::prepare`).
 //!
 //! A restore puts `db/` and `snapshots/` back into a stopped node's data folder. The node
@@ -528,6 +531,14 @@ pub fn restore(
             let target = data_dir.join(crate::operator::TOKEN_FILE);
             std::fs::copy(&token, &target).map_err(io_error(&token))?;
             copied += 1;
+        }
+        // The vault key store is this node's current key, not data to roll back. It is
+        // moved, never copied: a copy left in the aside folder would keep an epoch key
+        // that the node later destroys.
+        let keys = aside.join(crate::services::keystore::KEY_STORE_FILE);
+        if keys.exists() {
+            let target = data_dir.join(crate::services::keystore::KEY_STORE_FILE);
+            std::fs::rename(&keys, &target).map_err(io_error(&keys))?;
         }
     }
     // The restored database must open; a failure here is better found now than at start.

@@ -10,8 +10,9 @@
 //!   new messages to its WebSocket subscribers of those rooms.
 //! - **Private to the two members.** Only they can read, subscribe or write (a session is
 //!   required; anybody else gets "no such room"). Texts are sealed (XChaCha20-Poly1305)
-//!   under the sender's chat key, derived from the cluster vault key and the sender's
-//!   sealed data key, so copies in old log segments and snapshots die with the member.
+//!   under the sender's chat key, derived from the sender's data key alone (so history
+//!   survives profile updates and password changes), so copies in old log segments,
+//!   snapshots and backups die with the member's data key (ARCHITECTURE.md, "Erasure").
 //! - **Bounded.** At most [`apply::MAX_MESSAGE_CHARS`] characters a message,
 //!   [`apply::ROOM_MAX_MESSAGES`] messages a room (oldest dropped), [`apply::MAX_ROOMS_PER_MEMBER`]
 //!   rooms a member, [`apply::MAX_LIVE_MESSAGES`] messages in all, a replicated per-member
@@ -452,7 +453,9 @@ impl ChatHub {
                 retry_after_secs: retry_after_ms.div_ceil(1000),
             });
         }
-        let (nonce, ciphertext) = seal(node, &member, &room, text);
+        let (nonce, ciphertext) = seal(node, &member, &room, text).ok_or_else(|| {
+            ChatError::Unavailable("the sender's data key does not open on this node".into())
+        })?;
         match self
             .propose(ChatCommand::Send {
                 room,

@@ -74,12 +74,18 @@ pub struct NodeConfig {
     pub admin_token_file: Option<PathBuf>,
     /// Allows `testnet` to cut and restore links (never on a real network).
     pub enable_fault_injection: bool,
-    /// File holding the cluster's vault key (64 hex characters), shared by the validators.
+    /// File holding the cluster's vault provisioning secret (64 hex characters), read
+    /// at a validator's first start into `<data_dir>/vault.keys`.
     pub vault_key_file: Option<PathBuf>,
-    /// URL of the SMS gateway; codes go to the log (development) without one.
+    /// How long a vault epoch lasts, seconds: a withdrawn member's data is unreadable
+    /// on every node within two epochs.
+    pub vault_epoch_secs: u64,
+    /// URL of the SMS gateway. Required, except on the dev presets or with `sms_console`.
     pub sms_gateway_url: Option<String>,
     /// File holding the SMS gateway's API key.
     pub sms_gateway_key_file: Option<PathBuf>,
+    /// Writes codes to the log instead of sending them (development only, on purpose).
+    pub sms_console: bool,
     /// How long a phone code is valid, seconds.
     pub phone_code_ttl_secs: u64,
     /// Least time between two codes to one phone, seconds.
@@ -162,8 +168,10 @@ impl Default for NodeConfig {
             admin_token_file: None,
             enable_fault_injection: false,
             vault_key_file: None,
+            vault_epoch_secs: 3600,
             sms_gateway_url: None,
             sms_gateway_key_file: None,
+            sms_console: false,
             phone_code_ttl_secs: 300,
             phone_resend_interval_secs: 60,
             session_ttl_secs: 12 * 3600,
@@ -318,6 +326,7 @@ impl NodeConfig {
             ("phone_code_ttl_secs", self.phone_code_ttl_secs),
             ("session_ttl_secs", self.session_ttl_secs),
             ("password_workers", u64::from(self.password_workers)),
+            ("vault_epoch_secs", self.vault_epoch_secs),
         ];
         for (key, value) in positive {
             if value == 0 {

@@ -83,32 +83,65 @@ pub fn validator_key(
     ))
 }
 
-/// The cluster's vault key: from `vault_key_file` (64 hex characters), or, for the
-/// `dev` and `local` presets only, a well-known development key.
+/// Whether a config's chain is a development preset (`dev`, `local`), whose keys are
+/// public: nothing it seals is secret, and codes may go to the log.
+pub fn is_dev_chain(config: &NodeConfig) -> bool {
+    config.chain == "dev" || config.chain == "local"
+}
+
+/// The vault: this node's key store `<data_dir>/vault.keys`, created at first start
+/// from `vault_key_file` (64 hex characters, the provisioning secret every validator
+/// gets once) or, for the `dev` and `local` presets only, a well-known development key.
+/// Once the store exists the provisioning file is not needed (and should be destroyed:
+/// it derives every epoch key, so it would open every withdrawn member's old copies).
 pub fn vault_key(
     config: &NodeConfig,
     genesis: &truffle_genesis::GenesisSpec,
 ) -> Result<services::vault::VaultKey, NodeError> {
-    if let Some(path) = &config.vault_key_file {
+    let store_path = config.data_dir.join(services::keystore::KEY_STORE_FILE);
+    let secret: Option<[u8; 32]> = if let Some(path) = config
+        .vault_key_file
+        .as_ref()
+        .filter(|_| !store_path.exists())
+    {
         let text = std::fs::read_to_string(path).map_err(|e| {
             NodeError::Config(format!(
                 "cannot read vault key file {}: {e}",
                 path.display()
             ))
         })?;
-        let secret: [u8; 32] = truffle_ledger::hash::parse_hex_array(&text)
-            .map_err(|e| NodeError::Config(format!("vault key file {}: {e}", path.display())))?;
-        return Ok(services::vault::VaultKey::from_secret(&secret));
-    }
-    if config.chain == "dev" || config.chain == "local" {
+        Some(
+            truffle_ledger::hash::parse_hex_array(&text).map_err(|e| {
+                NodeError::Config(format!("vault key file {}: {e}", path.display()))
+            })?,
+        )
+    } else if is_dev_chain(config) {
         tracing::warn!(target: "node", "using the public development vault key: personal data is not protected");
-        let secret =
-            truffle_ledger::Hash::tagged(b"truffle/v1/dev-vault", &[genesis.chain_id().as_bytes()]);
-        return Ok(services::vault::VaultKey::from_secret(&secret.0));
+        Some(
+            truffle_ledger::Hash::tagged(b"truffle/v1/dev-vault", &[genesis.chain_id().as_bytes()])
+                .0,
+        )
+    } else {
+        None
+    };
+    if secret.is_none() && !store_path.exists() {
+        return Err(NodeError::Config(
+            "--vault-key-file is required at a validator's first start: the 32-byte hex secret that seals members' personal data, shared by the validators".into(),
+        ));
     }
-    Err(NodeError::Config(
-        "--vault-key-file is required: the 32-byte hex secret that seals members' personal data, shared by the validators".into(),
-    ))
+    if let Some(path) = config
+        .vault_key_file
+        .as_ref()
+        .filter(|_| store_path.exists())
+    {
+        if path.exists() && !is_dev_chain(config) {
+            tracing::warn!(target: "node", file = %path.display(), "the vault's provisioning key file still exists: destroy it, it can open withdrawn members' old data");
+        }
+    }
+    std::fs::create_dir_all(&config.data_dir)?;
+    let keys = services::keystore::KeyStore::open(&store_path, secret.as_ref())
+        .map_err(|e| NodeError::Config(e.to_string()))?;
+    Ok(services::vault::VaultKey::with_store(keys))
 }
 
 /// The SMS sender a config names: the HTTP gateway when configured, else the console.
@@ -137,7 +170,12 @@ pub fn sms_sender(config: &NodeConfig) -> Result<Arc<dyn services::sms::SmsSende
                 key,
             )))
         }
-        None => Ok(Arc::new(services::sms::ConsoleSender)),
+        None if config.sms_console || is_dev_chain(config) => {
+            Ok(Arc::new(services::sms::ConsoleSender))
+        }
+        None => Err(NodeError::Config(
+            "--sms.gateway-url is required: without a gateway, codes would be written to the log; pass --sms.console to do that on purpose (development)".into(),
+        )),
     }
 }
 
@@ -155,6 +193,7 @@ pub fn service_router() -> truffle_engine::ServiceRouter {
         .with_tagged(chat::CommandApplier)
         .with_tagged(images::CommandApplier)
         .with_tagged(services::throttle::ThrottleApplier)
+        .with_tagged(services::epochs::VaultApplier)
 }
 
 /// Starts a node with the standard services.
@@ -167,6 +206,7 @@ pub async fn launch(config: NodeConfig) -> Result<Node, NodeError> {
         resend_interval_ms: config.phone_resend_interval_secs * 1000,
         session_ttl_ms: config.session_ttl_secs * 1000,
         limits: config.throttle_limits(),
+        vault_epoch_ms: Some(config.vault_epoch_secs * 1000),
     };
     let members = services::members::Members::new(
         vault_key(&config, &genesis)?,
@@ -178,4 +218,63 @@ pub async fn launch(config: NodeConfig) -> Result<Node, NodeError> {
         config.password_queue as usize,
     ));
     Node::launch(config, genesis, key, members).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn production() -> NodeConfig {
+        NodeConfig {
+            chain: "/etc/truffle/genesis.json".into(),
+            ..NodeConfig::default()
+        }
+    }
+
+    #[test]
+    fn production_nodes_refuse_to_start_without_an_sms_gateway() {
+        let Err(NodeError::Config(message)) = sms_sender(&production()) else {
+            panic!("a production node started without an SMS gateway");
+        };
+        assert!(message.contains("--sms.gateway-url"), "{message}");
+        // On purpose, or on a development preset, codes may go to the log.
+        let console = NodeConfig {
+            sms_console: true,
+            ..production()
+        };
+        assert!(sms_sender(&console).is_ok());
+        assert!(sms_sender(&NodeConfig::default()).is_ok(), "the dev preset");
+        let gateway = NodeConfig {
+            sms_gateway_url: Some("https://sms.example/send".into()),
+            sms_gateway_key_file: Some(std::path::PathBuf::from("/nonexistent/key")),
+            ..production()
+        };
+        assert!(
+            sms_sender(&gateway).is_err(),
+            "a gateway needs its key, read at start"
+        );
+    }
+
+    #[test]
+    fn a_production_vault_needs_the_provisioning_secret_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let genesis = truffle_genesis::load("dev").unwrap();
+        let config = NodeConfig {
+            data_dir: dir.path().join("data"),
+            ..production()
+        };
+        assert!(vault_key(&config, &genesis).is_err(), "no secret, no store");
+        let secret = dir.path().join("vault.key");
+        std::fs::write(&secret, hex::encode([5u8; 32])).unwrap();
+        let provisioned = NodeConfig {
+            vault_key_file: Some(secret.clone()),
+            ..config.clone()
+        };
+        let vault = vault_key(&provisioned, &genesis).unwrap();
+        let mac = vault.mac("email", b"a@example.com");
+        std::fs::remove_file(&secret).unwrap();
+        let reopened = vault_key(&config, &genesis).unwrap();
+        assert_eq!(reopened.mac("email", b"a@example.com"), mac);
+        assert_eq!(reopened.keys().epoch(), 0);
+    }
 }

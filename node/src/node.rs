@@ -128,6 +128,10 @@ impl Node {
         tokio::spawn(crate::market::run(self.inner.market.clone()));
         tokio::spawn(crate::chat::run(self.inner.chat.clone()));
         tokio::spawn(crate::kakao::sweep_loop(self.clone()));
+        tokio::spawn(crate::services::epochs::run(
+            self.engine().clone(),
+            self.inner.members.clone(),
+        ));
     }
 
     /// The chain engine under this node.

@@ -261,27 +261,16 @@ pub fn build<V: StateView + ?Sized>(
     Ok((b.data, b.view))
 }
 
-/// An account's cohort: gender from the profile, birth year from the profile (or the
-/// ledger's attested one); unknown without a profile.
+/// An account's cohort: gender and birth year from the member's sealed profile (the
+/// ledger holds no age); unknown without a profile.
 pub fn cohort_of<V: StateView + ?Sized>(
-    view: &V,
+    _view: &V,
     account: &PublicKey,
     year_now: u16,
     profile: &ProfileLookup<'_>,
 ) -> LedgerResult<Option<Cohort>> {
     let Some((gender, birth_year)) = profile(account) else {
         return Ok(None);
-    };
-    let attested = match view.get(&keys::account(account))? {
-        Some(bytes) => {
-            decode_record::<truffle_ledger::types::Account>("account", &bytes)?.birth_year
-        }
-        None => None,
-    };
-    let birth_year = if birth_year > 0 {
-        birth_year
-    } else {
-        attested.unwrap_or(0)
     };
     if birth_year == 0 {
         return Ok(None);

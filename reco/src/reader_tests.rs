@@ -75,7 +75,7 @@ impl World {
             Payload::RegisterAccount {
                 account: key.public(),
                 role: Role::Member,
-                birth_year: Some(birth_year),
+                adult: birth_year <= 2006,
             },
         );
     }

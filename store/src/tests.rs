@@ -38,7 +38,7 @@ fn registration_block(chain_id: Hash, nonce: u64, name: &str, time_ms: u64) -> B
             payload: Payload::RegisterAccount {
                 account: Keypair::from_name(name).public(),
                 role: truffle_ledger::types::Role::Member,
-                birth_year: Some(1990),
+                adult: true,
             },
         }
         .sign(&registrar)],

@@ -557,6 +557,8 @@ fn node_args(dir: &Path, node: &NodeEntry, options: &TestnetOptions) -> Vec<Stri
         "--enable-fault-injection".to_owned(),
         "--vault-key-file".to_owned(),
         dir.join("vault.key").display().to_string(),
+        // A testnet is for development: without a gateway given, codes go to the log.
+        "--sms.console".to_owned(),
     ];
     if let Some(every) = options.snapshot_every_entries {
         args.push("--snapshot.every-entries".to_owned());

@@ -119,17 +119,21 @@ pub async fn sign_up(
         .await
         .context("auth_verifyPhoneCode")?;
     let email = format!("member{n}@example.com");
-    rpc.signup(SignupRequest {
-        email: email.clone(),
-        password: PASSWORD.into(),
-        name: name.into(),
-        gender: Gender::Female,
-        birth_year: 1995,
-        address: None,
-        phone,
-        verification_token: verified.verification_token,
-        public_key: key.public(),
-    })
+    rpc.signup(
+        SignupRequest {
+            email: email.clone(),
+            password: PASSWORD.into(),
+            name: name.into(),
+            gender: Gender::Female,
+            birth_year: 1995,
+            address: None,
+            phone,
+            verification_token: verified.verification_token,
+            public_key: key.public(),
+            key_proof: truffle_ledger::Signature([0; 64]),
+        }
+        .sign_with(&crate::chain_id(rpc).await?, &key),
+    )
     .await
     .context("account_signup")?;
     let session = log_in(rpc, &email).await?;

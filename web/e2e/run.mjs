@@ -973,7 +973,7 @@ async function main() {
     // approved by the admin, one piece raffled by time with a secret it never reveals.
     const seed = crypto.getRandomValues(new Uint8Array(32));
     const account = publicKeyOf(seed);
-    await txBy(devSeed("validator-0"), { register_account: { account, role: "member", birth_year: 1984 } });
+    await txBy(devSeed("validator-0"), { register_account: { account, role: "member", adult: true } });
     await txBy(seed, { apply_seller: { shop_name: `공개 누락 상점 ${RUN}` } });
     await adminTx({ approve_seller: { account } });
     const registered = await txBy(seed, { register_product: {

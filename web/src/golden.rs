@@ -71,7 +71,7 @@ fn payloads() -> Vec<Payload> {
         Payload::RegisterAccount {
             account: key(2),
             role: Role::Member,
-            birth_year: Some(1995),
+            adult: true,
         },
         Payload::SetAccountSuspended {
             account: key(2),
@@ -336,7 +336,7 @@ fn proofs_match_the_golden_file() {
             Payload::RegisterAccount {
                 account: account.public(),
                 role: Role::Member,
-                birth_year: Some(1990),
+                adult: true,
             },
         ));
     }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use truffle_ledger::types::{AccountStatus, Gender, Role, SellerStatus};
-use truffle_ledger::PublicKey;
+use truffle_ledger::{Hash, Keypair, PublicKey, Signature};
 
 /// A code was sent.
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
@@ -45,6 +45,33 @@ pub struct SignupRequest {
     pub verification_token: String,
     /// The wallet's ed25519 public key (the node never sees the private key).
     pub public_key: PublicKey,
+    /// Proof that the caller holds that key: its signature of [`signup_message`]
+    /// (bound to the chain and to this signup's verification token, so it cannot be
+    /// replayed elsewhere or registered by someone else).
+    pub key_proof: Signature,
+}
+
+/// The message a wallet key signs to sign up with it:
+/// `tagged("truffle/v1/signup-key", chain_id ‖ public_key ‖ verification_token)`.
+pub fn signup_message(chain_id: &Hash, public_key: &PublicKey, verification_token: &str) -> Hash {
+    Hash::tagged(
+        b"truffle/v1/signup-key",
+        &[
+            chain_id.as_bytes(),
+            &public_key.0,
+            verification_token.as_bytes(),
+        ],
+    )
+}
+
+impl SignupRequest {
+    /// Sets `public_key` to `key`'s and signs the proof of possession for `chain_id`.
+    pub fn sign_with(mut self, chain_id: &Hash, key: &Keypair) -> SignupRequest {
+        self.public_key = key.public();
+        self.key_proof = key
+            .sign(signup_message(chain_id, &self.public_key, &self.verification_token).as_bytes());
+        self
+    }
 }
 
 /// A new member.

@@ -87,6 +87,11 @@ pub(crate) async fn run(command: AccountCommand) -> anyhow::Result<()> {
                 wallet
             };
             let client = connect(&rpc.rpc)?;
+            // The wallet key signs its own signup, bound to this chain.
+            let chain = truffle_wire::api::SystemApiClient::version(&client)
+                .await
+                .map_err(|e| explain(e, &rpc.rpc))?
+                .chain_id;
             let sent = client
                 .request_phone_code(phone.clone())
                 .await
@@ -119,7 +124,9 @@ pub(crate) async fn run(command: AccountCommand) -> anyhow::Result<()> {
                 phone,
                 verification_token: verified.verification_token,
                 public_key: wallet.public(),
-            };
+                key_proof: truffle_ledger::Signature([0; 64]),
+            }
+            .sign_with(&chain, &wallet);
             let signed_up = client
                 .signup(request)
                 .await

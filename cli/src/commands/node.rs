@@ -39,6 +39,7 @@ pub(crate) fn build_config_over(
     set!(phone_code_ttl_secs);
     set!(phone_resend_interval_secs);
     set!(session_ttl_secs);
+    set!(vault_epoch_secs);
     if args.key_file.is_some() {
         config.key_file = args.key_file.clone();
     }
@@ -53,6 +54,9 @@ pub(crate) fn build_config_over(
     }
     if args.sms_gateway_key_file.is_some() {
         config.sms_gateway_key_file = args.sms_gateway_key_file.clone();
+    }
+    if args.sms_console {
+        config.sms_console = true;
     }
     if args.enable_fault_injection {
         config.enable_fault_injection = true;

@@ -15,7 +15,7 @@ pub(super) fn register<V: StateView + ?Sized>(
     signer: &Account,
     account: &PublicKey,
     role: Role,
-    birth_year: Option<u16>,
+    adult: bool,
 ) -> TxResult<Effect> {
     require_role(
         signer,
@@ -45,7 +45,7 @@ pub(super) fn register<V: StateView + ?Sized>(
         status: AccountStatus::Active,
         nonce: 0,
         phone_verified: role == Role::Member,
-        birth_year,
+        adult,
         seller: SellerStatus::None,
         registered_height: exec.height,
         missed_reveals: 0,
@@ -108,7 +108,7 @@ pub(super) fn withdraw<V: StateView + ?Sized>(
         return Err(Rejection::invalid("account", "only member accounts can be withdrawn").into());
     }
     record.status = AccountStatus::Withdrawn;
-    record.birth_year = None;
+    record.adult = false;
     if let SellerStatus::Approved { shop_name, .. } | SellerStatus::Applied { shop_name } =
         &record.seller
     {

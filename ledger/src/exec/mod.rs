@@ -204,7 +204,7 @@ pub fn genesis_block<S: StateStore>(
         status: AccountStatus::Active,
         nonce: 0,
         phone_verified: false,
-        birth_year: None,
+        adult: false,
         seller: SellerStatus::None,
         registered_height: 0,
         missed_reveals: 0,
@@ -505,8 +505,8 @@ fn apply_transaction<V: StateView + ?Sized>(
         Payload::RegisterAccount {
             account,
             role,
-            birth_year,
-        } => accounts::register(exec, &signer, account, *role, *birth_year)?,
+            adult,
+        } => accounts::register(exec, &signer, account, *role, *adult)?,
         Payload::SetAccountSuspended { account, suspended } => {
             accounts::set_suspended(exec, &signer, account, *suspended)?
         }

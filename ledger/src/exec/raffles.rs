@@ -29,7 +29,7 @@ use crate::draw::{draw_positions, draw_seed, vrf_input};
 use crate::error::{LedgerError, LedgerResult, Rejection};
 use crate::hash::Hash;
 use crate::state::{decode_record, keys, StateView};
-use crate::tx::{age_in_years, raffle_commitment};
+use crate::tx::{raffle_commitment, ADULT_AGE};
 use crate::types::{
     Account, ClosingBlock, Deadline, DrawResult, EntryWindow, Item, ItemLock, OrderSource, Raffle,
     RaffleContribution, RaffleEntry, RaffleRandomness, RaffleSpec, RaffleStatus, Role, TxRef,
@@ -267,15 +267,14 @@ pub(super) fn enter<V: StateView + ?Sized>(
     if !signer.phone_verified {
         return Err(not_eligible("only phone-verified members may enter").into());
     }
+    // The ledger knows of an age only that a registrar attested an adult (19+); the
+    // raffle's `min_age` is at most that (limits::check_raffle_spec).
     if let Some(min_age) = raffle.spec.min_age {
-        let Some(birth_year) = signer.birth_year else {
-            return Err(not_eligible(
-                "this raffle is age-limited and the member's age is not attested",
-            )
+        if !signer.adult {
+            return Err(not_eligible(&format!(
+                "this raffle is for ages {min_age}+, open to attested adults ({ADULT_AGE}+) only"
+            ))
             .into());
-        };
-        if age_in_years(birth_year, exec.time_ms) < u32::from(min_age) {
-            return Err(not_eligible(&format!("entrants must be at least {min_age}")).into());
         }
     }
     let entrant_key = keys::raffle_entrant(raffle_id, &signer.key);

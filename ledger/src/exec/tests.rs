@@ -19,7 +19,7 @@ use crate::hash::Hash;
 use crate::limits;
 use crate::memory_chain::MemoryChain;
 use crate::state::{decode_record, keys, StateView};
-use crate::tx::{age_in_years, raffle_commitment, Payload, SignedTransaction, Transaction};
+use crate::tx::{raffle_commitment, Payload, SignedTransaction, Transaction};
 use crate::types::{
     Account, AccountStatus, Acquisition, AdCampaign, AdSpec, ChainParams, ClosingBlock, Counters,
     EntryWindow, Gender, Item, ItemLock, Order, OrderSource, OrderStatus, OwnershipRecord, Product,
@@ -220,7 +220,8 @@ impl Fixture {
                     Payload::RegisterAccount {
                         account: member.public(),
                         role: Role::Member,
-                        birth_year: *birth_year,
+                        // What a registrar attests: 19 or older at the fixture's time.
+                        adult: birth_year.is_some_and(|year| year <= 2006),
                     },
                 )
             })
@@ -708,10 +709,10 @@ fn fixture_sets_up_roles() {
         }
     );
     let alice = fx.account(&fx.alice);
-    assert_eq!(alice.birth_year, Some(1990));
+    assert!(alice.adult);
     assert!(alice.phone_verified);
     assert_eq!(alice.registered_height, 1);
-    assert_eq!(fx.account(&fx.ageless).birth_year, None);
+    assert!(!fx.account(&fx.ageless).adult);
     assert!(fx
         .get::<Account>(&keys::account(&fx.outsider.public()))
         .is_none());
@@ -1014,7 +1015,7 @@ fn suspended_and_withdrawn_signers_are_refused() {
         Payload::RegisterAccount {
             account: key("newbie").public(),
             role: Role::Member,
-            birth_year: None,
+            adult: false,
         },
         Rejection::SignerNotActive {
             status: AccountStatus::Suspended,
@@ -1133,7 +1134,7 @@ fn register_account_by_operator_and_admin() {
             Payload::RegisterAccount {
                 account: newbie.public(),
                 role: Role::Member,
-                birth_year: Some(2001),
+                adult: true,
             },
         ),
         Effect::Done
@@ -1146,7 +1147,7 @@ fn register_account_by_operator_and_admin() {
             status: AccountStatus::Active,
             nonce: 0,
             phone_verified: true,
-            birth_year: Some(2001),
+            adult: true,
             seller: SellerStatus::None,
             registered_height: fx.height(),
             missed_reveals: 0,
@@ -1160,7 +1161,7 @@ fn register_account_by_operator_and_admin() {
         Payload::RegisterAccount {
             account: admin2.public(),
             role: Role::Admin,
-            birth_year: None,
+            adult: false,
         },
     );
     let record = fx.account(&admin2);
@@ -1185,7 +1186,7 @@ fn register_account_rejections() {
     let member = |account: PublicKey| Payload::RegisterAccount {
         account,
         role: Role::Member,
-        birth_year: None,
+        adult: false,
     };
     // A member is no registrar.
     let r = fx.reject(&alice, member(newbie.public()));
@@ -1196,7 +1197,7 @@ fn register_account_rejections() {
         Payload::RegisterAccount {
             account: newbie.public(),
             role: Role::Admin,
-            birth_year: None,
+            adult: false,
         },
     );
     assert!(
@@ -1211,7 +1212,7 @@ fn register_account_rejections() {
             Payload::RegisterAccount {
                 account: newbie.public(),
                 role: Role::Operator,
-                birth_year: None,
+                adult: false,
             },
         );
         assert!(invalid_field(&r, "role"), "{r:?}");
@@ -1235,19 +1236,6 @@ fn register_account_rejections() {
             account: operator.public(),
         },
     );
-    // Birth year out of range (static check).
-    let r = fx.reject(
-        &operator,
-        Payload::RegisterAccount {
-            account: newbie.public(),
-            role: Role::Member,
-            birth_year: Some(1800),
-        },
-    );
-    assert!(invalid_field(&r, "birth_year"), "{r:?}");
-    assert!(fx
-        .get::<Account>(&keys::account(&newbie.public()))
-        .is_none());
 }
 
 #[test]
@@ -1383,7 +1371,7 @@ fn withdraw_self_and_on_behalf() {
     );
     let record = fx.account(&alice);
     assert_eq!(record.status, AccountStatus::Withdrawn);
-    assert_eq!(record.birth_year, None, "the attested birth year is erased");
+    assert!(!record.adult, "the adult attestation is erased");
     assert_eq!(record.nonce, 1, "the withdrawal used nonce 0");
     // On behalf, by an operator and by an admin.
     fx.ok(
@@ -2468,7 +2456,7 @@ fn enter_raffle_inside_its_time_window() {
 }
 
 #[test]
-fn age_limited_raffles_use_the_block_time() {
+fn age_limited_raffles_admit_attested_adults_only() {
     let mut fx = Fixture::new();
     let (seller, alice, teen, minor, ageless) = (
         fx.seller.clone(),
@@ -2477,9 +2465,7 @@ fn age_limited_raffles_use_the_block_time() {
         fx.minor.clone(),
         fx.ageless.clone(),
     );
-    assert_eq!(age_in_years(2007, fx.time_ms), 18);
-    assert_eq!(age_in_years(2007, T_2026), 19);
-    let items = fx.register_items(&seller, &["A-1", "A-2"], false);
+    let items = fx.register_items(&seller, &["A-1", "A-2", "A-3"], false);
     let window = EntryWindow::Times {
         opens_ms: T0,
         closes_ms: T_2026 + 86_400_000,
@@ -2488,28 +2474,25 @@ fn age_limited_raffles_use_the_block_time() {
     spec.min_age = Some(19);
     let limited = fx.create_raffle(&seller, spec);
     let unlimited = fx.create_raffle(&seller, raffle_spec(vec![items[1]], window, &secret("t")));
+    // The ledger attests adulthood only: no other age can be asked for.
+    let mut older = raffle_spec(vec![items[2]], window, &secret("u"));
+    older.min_age = Some(20);
+    let r = fx.reject(&seller, Payload::CreateRaffle(older));
+    assert!(invalid_field(&r, "min_age"), "{r:?}");
     let not_eligible = |r: &Rejection, text: &str| {
         matches!(r, Rejection::NotEligible { raffle, reason }
             if *raffle == limited && reason.contains(text))
     };
-    let r = fx.reject(&teen, Payload::EnterRaffle { raffle: limited });
-    assert!(not_eligible(&r, "at least 19"), "{r:?}");
-    let r = fx.reject(&minor, Payload::EnterRaffle { raffle: limited });
-    assert!(not_eligible(&r, "at least 19"), "{r:?}");
-    let r = fx.reject(&ageless, Payload::EnterRaffle { raffle: limited });
-    assert!(not_eligible(&r, "not attested"), "{r:?}");
+    for under in [&teen, &minor, &ageless] {
+        let r = fx.reject(under, Payload::EnterRaffle { raffle: limited });
+        assert!(not_eligible(&r, "attested adults (19+) only"), "{r:?}");
+    }
     fx.ok(&alice, Payload::EnterRaffle { raffle: limited });
-    // The proposal's time moves into 2026: the teen turns 19 by the ledger's clock.
-    fx.time_ms = T_2026;
-    fx.ok(&teen, Payload::EnterRaffle { raffle: limited });
-    assert_eq!(fx.entry(limited, 1).entrant, teen.public());
-    let r = fx.reject(&minor, Payload::EnterRaffle { raffle: limited });
-    assert!(not_eligible(&r, "at least 19"), "{r:?}");
     // Without an age limit, age and its absence do not matter.
     fx.ok(&minor, Payload::EnterRaffle { raffle: unlimited });
     fx.ok(&ageless, Payload::EnterRaffle { raffle: unlimited });
     assert_eq!(fx.raffle(unlimited).entry_count, 2);
-    assert_eq!(fx.raffle(limited).entry_count, 2);
+    assert_eq!(fx.raffle(limited).entry_count, 1);
 }
 
 #[test]
@@ -4285,7 +4268,7 @@ fn add_validator_creates_an_operator_account() {
         Payload::RegisterAccount {
             account: newbie.public(),
             role: Role::Member,
-            birth_year: None,
+            adult: false,
         },
     );
     assert_eq!(fx.account(&newbie).role, Role::Member);
@@ -4373,7 +4356,7 @@ fn remove_validator_suspends_its_operator_and_it_may_come_back() {
         Payload::RegisterAccount {
             account: newbie.public(),
             role: Role::Member,
-            birth_year: None,
+            adult: false,
         },
     );
     fx.ok(&admin, Payload::RemoveValidator { key: v2.public() });

@@ -103,7 +103,7 @@ pub(super) fn add<V: StateView + ?Sized>(
             status: AccountStatus::Active,
             nonce: 0,
             phone_verified: false,
-            birth_year: None,
+            adult: false,
             seller: SellerStatus::None,
             registered_height: exec.height,
             missed_reveals: 0,

@@ -137,8 +137,9 @@ pub struct Account {
     pub nonce: u64,
     /// A registrar checked the member's phone before registering it.
     pub phone_verified: bool,
-    /// Birth year attested at registration, for age-limited raffles; cleared on withdrawal.
-    pub birth_year: Option<u16>,
+    /// A registrar attested at registration that the member is an adult (19+), for
+    /// age-limited raffles; the ledger holds nothing else about a member's age.
+    pub adult: bool,
     /// Seller standing.
     pub seller: SellerStatus,
     /// Height at which the account was created.

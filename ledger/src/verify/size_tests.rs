@@ -103,7 +103,7 @@ fn an_item_proof_for_four_validators_fits_in_4_kib() {
             Payload::RegisterAccount {
                 account: key.public(),
                 role: Role::Member,
-                birth_year: None,
+                adult: false,
             },
         )
     };

@@ -183,7 +183,7 @@ impl Net {
                     Payload::RegisterAccount {
                         account: a.public(),
                         role: Role::Member,
-                        birth_year: Some(1990),
+                        adult: true,
                     },
                 )
             })

@@ -561,17 +561,20 @@ mod tests {
             email_mac: vault.mac("email", name.as_bytes()),
             phone_mac: vault.mac("phone", name.as_bytes()),
             password_hash: String::new(),
-            sealed: vault.seal(
-                &account,
-                &crate::services::vault::Profile {
-                    name: name.into(),
-                    email: format!("{name}@example.com"),
-                    phone: "+821000000000".into(),
-                    gender: truffle_ledger::types::Gender::Other,
-                    birth_year: 1990,
-                    address: None,
-                },
-            ),
+            sealed: vault
+                .seal(
+                    &account,
+                    &crate::services::vault::Profile {
+                        name: name.into(),
+                        email: format!("{name}@example.com"),
+                        phone: "+821000000000".into(),
+                        gender: truffle_ledger::types::Gender::Other,
+                        birth_year: 1990,
+                        address: None,
+                    },
+                    0,
+                )
+                .unwrap(),
             created_ms: 0,
         };
         store

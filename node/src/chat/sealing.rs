@@ -1,5 +1,6 @@
-//! Sealing chat messages: each text under a key derived from the vault key and the
-//! sender's sealed data key, bound to the room and the sender.
+//! Sealing chat messages: each text under the sender's chat key, derived from the
+//! sender's data key (so it survives profile updates, password changes and epoch
+//! re-wraps, and dies with the data key), bound to the room and the sender.
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -7,12 +8,13 @@ use rand::RngCore;
 
 use super::*;
 
-/// The key a member's messages are sealed with: derived from the vault key and the
-/// member's sealed data key, so it is gone when the member record is.
-fn chat_key(node: &ChatContext, member: &Member) -> [u8; 32] {
-    let mut input = member.account.0.to_vec();
-    input.extend_from_slice(&member.sealed.wrapped_key);
-    node.members().vault().mac("chat-key", &input).0
+/// The key a member's messages are sealed with (`None` if the member's data key does
+/// not open here: erased, or sealed in an epoch this node destroyed).
+fn chat_key(node: &ChatContext, member: &Member) -> Option<[u8; 32]> {
+    node.members()
+        .vault()
+        .chat_key(&member.account, &member.sealed)
+        .ok()
 }
 
 fn aad(room: &Hash, sender: &PublicKey) -> [u8; 64] {
@@ -27,10 +29,10 @@ pub(super) fn seal(
     member: &Member,
     room: &Hash,
     text: &str,
-) -> ([u8; 24], Vec<u8>) {
+) -> Option<([u8; 24], Vec<u8>)> {
     let mut nonce = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
-    let key = chat_key(node, member);
+    let key = chat_key(node, member)?;
     let ciphertext = XChaCha20Poly1305::new((&key).into())
         .encrypt(
             XNonce::from_slice(&nonce),
@@ -40,7 +42,7 @@ pub(super) fn seal(
             },
         )
         .expect("encryption into a Vec cannot fail");
-    (nonce, ciphertext)
+    Some((nonce, ciphertext))
 }
 
 /// Opens stored messages, caching each sender's key.
@@ -69,7 +71,7 @@ impl<'a> Opener<'a> {
                 .member(&stored.sender)
                 .ok()
                 .flatten()
-                .map(|m| chat_key(node, &m))
+                .and_then(|m| chat_key(node, &m))
         });
         let plain = XChaCha20Poly1305::new((&key?).into())
             .decrypt(

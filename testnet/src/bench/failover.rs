@@ -78,7 +78,7 @@ pub async fn run_failover(
                                     account: Keypair::from_name(&format!("failover-{trial}-{n}"))
                                         .public(),
                                     role: Role::Member,
-                                    birth_year: None,
+                                    adult: false,
                                 },
                             )
                             .encode(),

@@ -224,7 +224,7 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
                     Payload::RegisterAccount {
                         account: Keypair::from_name(&format!("bench-new-{run_tag}-{n}")).public(),
                         role: Role::Member,
-                        birth_year: None,
+                        adult: false,
                     },
                 )))
             }

@@ -144,7 +144,7 @@ pub(super) async fn fixtures(
             Payload::RegisterAccount {
                 account: key.public(),
                 role: Role::Member,
-                birth_year: Some(1990),
+                adult: true,
             },
         ));
     }

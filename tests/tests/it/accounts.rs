@@ -8,7 +8,7 @@ use std::time::Duration;
 use jsonrpsee::core::ClientError;
 use jsonrpsee_http_client::HttpClient;
 use truffle_ledger::types::{AccountStatus, Gender};
-use truffle_ledger::Keypair;
+use truffle_ledger::{Hash, Keypair};
 use truffle_testnet::{truffle_binary, NodeProcess, TestnetOptions};
 use truffle_tests::members::{gateway_args, FakeGateway};
 use truffle_tests::{client, Cluster, START_TIMEOUT};
@@ -83,7 +83,7 @@ async fn verified_token(
         .verification_token)
 }
 
-fn signup(email: &str, phone: &str, token: &str, key: &Keypair) -> SignupRequest {
+fn signup(chain: &Hash, email: &str, phone: &str, token: &str, key: &Keypair) -> SignupRequest {
     SignupRequest {
         email: email.into(),
         password: "Str0ng&Secret!".into(),
@@ -94,7 +94,9 @@ fn signup(email: &str, phone: &str, token: &str, key: &Keypair) -> SignupRequest
         phone: phone.into(),
         verification_token: token.into(),
         public_key: key.public(),
+        key_proof: truffle_ledger::Signature([0; 64]),
     }
+    .sign_with(chain, key)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,6 +107,7 @@ async fn member_flows_and_their_failure_paths() -> anyhow::Result<()> {
     let mut node = start_node(dir.path(), address)?;
     truffle_tests::wait_for_leader_at(&node.rpc_url).await?;
     let rpc = client(&node.rpc_url)?;
+    let chain = truffle_tests::chain_id(&rpc).await?;
     let mut secrets: Vec<String> = Vec::new();
 
     eprintln!("--- wrong codes, then the code is exhausted: signup starts over");
@@ -167,18 +170,44 @@ async fn member_flows_and_their_failure_paths() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(2_100)).await;
     let token = verified_token(&rpc, &gateway, phone, e164).await?;
     secrets.push(token.clone());
-    let mut weak = signup("truffle.member@example.com", phone, &token, &key);
+    eprintln!("--- signup proves possession of the wallet key it registers");
+    let stolen = SignupRequest {
+        public_key: Keypair::from_name("someone-else").public(),
+        ..signup(&chain, "truffle.member@example.com", phone, &token, &key)
+    };
+    let (status, _) = code_of(rpc.signup(stolen).await.unwrap_err());
+    assert_eq!(status, 3011, "a signup with someone else's key is refused");
+    let elsewhere = signup(
+        &Hash::tagged(b"another chain", &[]),
+        "truffle.member@example.com",
+        phone,
+        &token,
+        &key,
+    );
+    let (status, _) = code_of(rpc.signup(elsewhere).await.unwrap_err());
+    assert_eq!(status, 3011, "a proof for another chain is refused");
+    let mut replayed = signup(&chain, "truffle.member@example.com", phone, "0000", &key);
+    replayed.verification_token = token.clone();
+    let (status, _) = code_of(rpc.signup(replayed).await.unwrap_err());
+    assert_eq!(status, 3011, "a proof for another signup token is refused");
+    let mut weak = signup(&chain, "truffle.member@example.com", phone, &token, &key);
     weak.password = "short".into();
     let (status, data) = code_of(rpc.signup(weak).await.unwrap_err());
     assert_eq!(status, 3009);
     assert!(!data["reasons"].as_array().unwrap().is_empty());
     let created = rpc
-        .signup(signup("truffle.member@example.com", phone, &token, &key))
+        .signup(signup(
+            &chain,
+            "truffle.member@example.com",
+            phone,
+            &token,
+            &key,
+        ))
         .await?;
     assert_eq!(created.account, key.public());
     let other = Keypair::from_name("member-flow-2");
     let (status, data) = code_of(
-        rpc.signup(signup("other@example.com", phone, &token, &other))
+        rpc.signup(signup(&chain, "other@example.com", phone, &token, &other))
             .await
             .unwrap_err(),
     );
@@ -189,13 +218,17 @@ async fn member_flows_and_their_failure_paths() -> anyhow::Result<()> {
     );
     let account = truffle_wire::api::AccountApiClient::get(&rpc, key.public()).await?;
     assert!(account.phone_verified);
-    assert_eq!(account.birth_year, Some(1995));
+    assert!(
+        account.adult,
+        "the ledger holds only the adult attestation, no birth year"
+    );
 
     eprintln!("--- duplicate email and duplicate phone");
     let phone2 = "010-2000-0002";
     let token2 = verified_token(&rpc, &gateway, phone2, "+821020000002").await?;
     let (status, _) = code_of(
         rpc.signup(signup(
+            &chain,
             "Truffle.Member@Example.com",
             phone2,
             &token2,
@@ -210,9 +243,15 @@ async fn member_flows_and_their_failure_paths() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(2_100)).await;
     let token_dup = verified_token(&rpc, &gateway, phone, e164).await?;
     let (status, _) = code_of(
-        rpc.signup(signup("third@example.com", phone, &token_dup, &other))
-            .await
-            .unwrap_err(),
+        rpc.signup(signup(
+            &chain,
+            "third@example.com",
+            phone,
+            &token_dup,
+            &other,
+        ))
+        .await
+        .unwrap_err(),
     );
     assert_eq!(status, 3008, "phones are unique");
 
@@ -309,8 +348,14 @@ async fn member_flows_and_their_failure_paths() -> anyhow::Result<()> {
     let phone3 = "010-2000-0003";
     let token3 = verified_token(&rpc, &gateway, phone3, "+821020000003").await?;
     let third = Keypair::from_name("member-flow-3");
-    rpc.signup(signup("third.member@example.com", phone3, &token3, &third))
-        .await?;
+    rpc.signup(signup(
+        &chain,
+        "third.member@example.com",
+        phone3,
+        &token3,
+        &third,
+    ))
+    .await?;
     let session3 = rpc
         .login("third.member@example.com".into(), "Str0ng&Secret!".into())
         .await?;
@@ -341,7 +386,7 @@ async fn member_flows_and_their_failure_paths() -> anyhow::Result<()> {
     assert_eq!(status, 3012, "a withdrawn member cannot log in");
     let ledger = truffle_wire::api::AccountApiClient::get(&rpc, third.public()).await?;
     assert_eq!(ledger.status, AccountStatus::Withdrawn);
-    assert_eq!(ledger.birth_year, None);
+    assert!(!ledger.adult, "withdrawal clears the attestation");
 
     eprintln!("--- no password, code or token in the trace-level log");
     node.terminate(Duration::from_secs(10));
@@ -402,13 +447,14 @@ async fn sessions_hold_across_nodes_and_withdrawal_erases() -> anyhow::Result<()
     })
     .await?;
     let (a, b, c) = (cluster.client(0), cluster.client(1), cluster.client(2));
+    let chain = cluster.chain_id();
     let email = "cluster.member@example.com";
     let phone = "010-3000-0001";
     let name = "박클러스터";
     let key = Keypair::from_name("cluster-member");
 
     let token = verified_token(&a, &gateway, phone, "+821030000001").await?;
-    let mut request = signup(email, phone, &token, &key);
+    let mut request = signup(&chain, email, phone, &token, &key);
     request.name = name.into();
     a.signup(request).await?;
     let session = b.login(email.into(), "Str0ng&Secret!".into()).await?;

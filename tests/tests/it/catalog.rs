@@ -81,7 +81,7 @@ async fn register_members(
             Payload::RegisterAccount {
                 account: member.public(),
                 role: Role::Member,
-                birth_year: Some(1992),
+                adult: true,
             },
         );
         hashes.push(rpc.submit(tx).await?);
@@ -1190,7 +1190,7 @@ async fn cluster_search_and_ad_stats() -> anyhow::Result<()> {
             Payload::RegisterAccount {
                 account: seller.public(),
                 role: Role::Member,
-                birth_year: None,
+                adult: false,
             },
         ))
         .await?;
@@ -1252,7 +1252,7 @@ async fn cluster_search_and_ad_stats() -> anyhow::Result<()> {
             Payload::RegisterAccount {
                 account: Keypair::from_name(&format!("cluster-filler-{n}")).public(),
                 role: Role::Member,
-                birth_year: None,
+                adult: false,
             },
         );
         last = rpc0.submit(tx).await?;

@@ -203,7 +203,7 @@ async fn the_genesis_ceremony_and_the_shipped_configuration_make_a_working_chain
         Payload::RegisterAccount {
             account: truffle_ledger::Keypair::from_name("first-seller").public(),
             role: Role::Member,
-            birth_year: None,
+            adult: false,
         },
     );
     let hash = node.submit(tx).await?;

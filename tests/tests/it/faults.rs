@@ -165,7 +165,7 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
         let payload = Payload::RegisterAccount {
             account: key,
             role: Role::Member,
-            birth_year: Some(1990),
+            adult: true,
         };
         anyhow::ensure!(
             submit(&shared, &mut rng, chain, &mut registrar, payload, &mut book).await

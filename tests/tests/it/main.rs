@@ -10,6 +10,7 @@ mod catalog;
 mod chat;
 mod cluster;
 mod deploy;
+mod erasure;
 mod faults;
 mod images;
 mod kakao;

@@ -298,7 +298,7 @@ async fn the_reference_matches_a_real_node() -> anyhow::Result<()> {
     let payload = Payload::RegisterAccount {
         account: Keypair::from_name("openrpc-member").public(),
         role: Role::Member,
-        birth_year: None,
+        adult: false,
     };
     let chain = chain_id(&http_client).await?;
     http_client.submit(registrar.sign(chain, payload)).await?;

@@ -82,7 +82,7 @@ fn register(name: &str) -> Payload {
     Payload::RegisterAccount {
         account: Keypair::from_name(name).public(),
         role: Role::Member,
-        birth_year: Some(1995),
+        adult: true,
     }
 }
 

@@ -217,17 +217,21 @@ impl Market {
         let key = Keypair::generate();
         let email = format!("{name}.{}@example.com", self.phones);
         self.rpc
-            .signup(SignupRequest {
-                email: email.clone(),
-                password: PASSWORD.into(),
-                name: name.into(),
-                gender,
-                birth_year,
-                address: None,
-                phone: local,
-                verification_token: token,
-                public_key: key.public(),
-            })
+            .signup(
+                SignupRequest {
+                    email: email.clone(),
+                    password: PASSWORD.into(),
+                    name: name.into(),
+                    gender,
+                    birth_year,
+                    address: None,
+                    phone: local,
+                    verification_token: token,
+                    public_key: key.public(),
+                    key_proof: truffle_ledger::Signature([0; 64]),
+                }
+                .sign_with(&truffle_tests::chain_id(&self.rpc).await?, &key),
+            )
             .await?;
         let session = self.rpc.login(email, PASSWORD.into()).await?.session_token;
         Ok(Member { key, session })
@@ -243,7 +247,7 @@ impl Market {
                 Payload::RegisterAccount {
                     account: key.public(),
                     role: Role::Member,
-                    birth_year: Some(birth_year),
+                    adult: birth_year <= 2006,
                 },
             );
             hashes.push(self.rpc.submit(tx).await?);

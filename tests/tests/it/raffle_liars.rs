@@ -104,7 +104,7 @@ async fn pump_until(
             Payload::RegisterAccount {
                 account,
                 role: Role::Member,
-                birth_year: None,
+                adult: false,
             },
         );
         if let Err(error) = rpc.submit(filler).await {
@@ -258,7 +258,7 @@ impl Fixture {
                     Payload::RegisterAccount {
                         account: account.public(),
                         role: Role::Member,
-                        birth_year: Some(1990),
+                        adult: true,
                     },
                 )
             })

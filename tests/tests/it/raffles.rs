@@ -120,7 +120,7 @@ async fn raffle_rules_are_enforced_with_clear_reasons() -> anyhow::Result<()> {
     let minor = market
         .refuse(&young, Payload::EnterRaffle { raffle })
         .await?;
-    refused_with(&minor, 22, "at least 19");
+    refused_with(&minor, 22, "attested adults (19+) only");
     market
         .apply(&member.key, Payload::EnterRaffle { raffle })
         .await?;

@@ -17,7 +17,7 @@ fn register(member: &str) -> Payload {
     Payload::RegisterAccount {
         account: Keypair::from_name(member).public(),
         role: Role::Member,
-        birth_year: Some(1990),
+        adult: true,
     }
 }
 

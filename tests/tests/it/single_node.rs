@@ -33,7 +33,7 @@ async fn dev_chain_survives_sigkill() -> anyhow::Result<()> {
             Payload::RegisterAccount {
                 account: member.public(),
                 role: Role::Member,
-                birth_year: Some(1990),
+                adult: true,
             },
         );
         acknowledged.push(rpc.submit(tx).await?);
@@ -114,7 +114,7 @@ async fn dev_chain_survives_sigkill() -> anyhow::Result<()> {
         Payload::RegisterAccount {
             account: late.public(),
             role: Role::Member,
-            birth_year: None,
+            adult: false,
         },
     );
     let hash = rpc.submit(tx).await?;

@@ -32,17 +32,23 @@ async fn sign_up(
         .verify_phone_code(phone.into(), code)
         .await?
         .verification_token;
-    rpc.signup(SignupRequest {
-        email: email.into(),
-        password: PASSWORD.into(),
-        name: "김쓰로틀".into(),
-        gender: Gender::Female,
-        birth_year: 1990,
-        address: None,
-        phone: phone.into(),
-        verification_token: token,
-        public_key: Keypair::from_name(email).public(),
-    })
+    let key = Keypair::from_name(email);
+    let chain = truffle_tests::chain_id(rpc).await?;
+    rpc.signup(
+        SignupRequest {
+            email: email.into(),
+            password: PASSWORD.into(),
+            name: "김쓰로틀".into(),
+            gender: Gender::Female,
+            birth_year: 1990,
+            address: None,
+            phone: phone.into(),
+            verification_token: token,
+            public_key: key.public(),
+            key_proof: truffle_ledger::Signature([0; 64]),
+        }
+        .sign_with(&chain, &key),
+    )
     .await?;
     Ok(())
 }

@@ -132,7 +132,7 @@ impl Fixture {
                 Payload::RegisterAccount {
                     account: account.public(),
                     role: Role::Member,
-                    birth_year: Some(1990),
+                    adult: true,
                 },
             ));
         }
@@ -249,7 +249,7 @@ impl Fixture {
                     Payload::RegisterAccount {
                         account: Keypair::from_name(&format!("audit-filler-{filler}")).public(),
                         role: Role::Member,
-                        birth_year: None,
+                        adult: false,
                     },
                 )],
             )
@@ -372,7 +372,7 @@ async fn auditor_verifies_items_raffles_and_the_chain() -> anyhow::Result<()> {
                     Payload::RegisterAccount {
                         account: Keypair::from_name(&format!("audit-load-{wave}-{i}")).public(),
                         role: Role::Member,
-                        birth_year: None,
+                        adult: false,
                     },
                 )
             })
@@ -714,7 +714,7 @@ async fn verification_follows_a_validator_removal() -> anyhow::Result<()> {
             Payload::RegisterAccount {
                 account: seller_key.public(),
                 role: Role::Member,
-                birth_year: None,
+                adult: false,
             },
         )],
     )

@@ -83,7 +83,7 @@ const PAYLOADS = [
   ["register_account", (w, p) => {
     w.fixed(p.account, 32, "account");
     writeEnumName(w, ROLES, p.role, "role");
-    w.option(p.birth_year, (y) => w.u16(y, "birth_year"));
+    w.bool(!!p.adult);
   }],
   ["set_account_suspended", (w, p) => w.fixed(p.account, 32, "account").bool(p.suspended)],
   ["withdraw_account", (w, p) => w.fixed(p.account, 32, "account")],
@@ -146,6 +146,12 @@ export function signingHash(unsignedBytes) {
 export function encodeSigned(unsignedBytes, signature) {
   if (signature.length !== 64) throw new Error("a signature is 64 bytes");
   return concat(unsignedBytes, signature);
+}
+
+/** What a wallet key signs to sign up with it (`truffle_wire::members::signup_message`):
+ * tagged("truffle/v1/signup-key", chain_id ‖ public_key ‖ verification_token). */
+export function signupMessage(chainIdHex, publicKeyHex, verificationToken) {
+  return tagged("truffle/v1/signup-key", fromHex(chainIdHex, 32), fromHex(publicKeyHex, 32), utf8(verificationToken));
 }
 
 /** The commitment a raffle stores for the seller's secret. */
@@ -313,7 +319,7 @@ function enumName(r, names) {
 }
 
 const PAYLOAD_READERS = [
-  (r) => ({ account: r.hex(32), role: enumName(r, ROLES), birth_year: r.option(() => r.u16()) }),
+  (r) => ({ account: r.hex(32), role: enumName(r, ROLES), adult: r.bool() }),
   (r) => ({ account: r.hex(32), suspended: r.bool() }),
   (r) => ({ account: r.hex(32) }),
   (r) => ({ shop_name: r.string() }),

@@ -4,8 +4,10 @@
 import { dateTime, errorMessage, t, won } from "../i18n.js";
 import { RpcError, rpc } from "../rpc.js";
 import { add, busy, dialog, field, fill, h, input, select, shortKey, status } from "../ui.js";
-import { clearSession, keepUnlocked, me, session, setSession, token } from "../session.js";
-import { forgetRecord, generateKey, openSeed, rewrap, sealSeed, storeRecord, storedRecord } from "../wallet.js";
+import { chainId, clearSession, keepUnlocked, me, session, setSession, token } from "../session.js";
+import { forgetRecord, generateKey, openSeed, rewrap, sealSeed, signWithSeed, storeRecord, storedRecord } from "../wallet.js";
+import { signupMessage } from "../ledger.js";
+import { toHex } from "../borsh.js";
 import { flash, go } from "../nav.js";
 
 function requireLogin(main) {
@@ -201,6 +203,8 @@ export async function renderSignup(main) {
             gender: gender.value, birth_year: Number(year.value), address: address.value.trim() || null,
             phone: state.phone, verification_token: state.token, public_key: key.publicKey,
           };
+          // Proof of possession: the new wallet key signs this signup, for this chain.
+          request.key_proof = toHex(await signWithSeed(key.seed, signupMessage(await chainId(), key.publicKey, state.token)));
           await rpc("account_signup", [request]);
           const loggedIn = await rpc("auth_login", [request.email, request.password]);
           setSession(loggedIn);
