@@ -269,6 +269,7 @@ async fn strangers_cannot_join() -> anyhow::Result<()> {
         "/ip4/127.0.0.1/tcp/0",
         "--vault-key-file",
         cluster.net.vault_key_path().to_str().expect("utf-8 path"),
+        "--sms.console",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -443,6 +444,7 @@ async fn validators_are_added_and_removed_by_admin_transactions() -> anyhow::Res
         "800",
         "--vault-key-file",
         cluster.net.vault_key_path().to_str().expect("utf-8 path"),
+        "--sms.console",
     ]
     .iter()
     .map(|s| s.to_string())
