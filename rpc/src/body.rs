@@ -12,7 +12,8 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap};
 use http_body_util::BodyExt;
 
-/// Most bytes discarded from a refused request before answering anyway.
+/// Most bytes discarded from a request refused before its body was read (past a route's
+/// own limit, that limit plus this) before answering anyway.
 pub(crate) const DRAIN_MAX_BYTES: usize = 1024 * 1024;
 
 /// Longest time spent discarding a refused request's body.
@@ -39,7 +40,8 @@ pub(crate) async fn read_request_limited(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > max) {
-        discard(body).await;
+        // A client just over the limit (a photo a little too big) still gets its 413.
+        discard_rest(body, 0, max.saturating_add(DRAIN_MAX_BYTES)).await;
         return Err(BodyError::TooLarge);
     }
     read_limited(body, max).await
@@ -55,7 +57,12 @@ async fn read_limited(body: Body, max: usize) -> Result<Bytes, BodyError> {
             continue; // trailers carry nothing we read
         };
         if collected.len() + data.len() > max {
-            discard_rest(body, collected.len() + data.len()).await;
+            discard_rest(
+                body,
+                collected.len() + data.len(),
+                max.saturating_add(DRAIN_MAX_BYTES),
+            )
+            .await;
             return Err(BodyError::TooLarge);
         }
         collected.extend_from_slice(&data);
@@ -65,13 +72,14 @@ async fn read_limited(body: Body, max: usize) -> Result<Bytes, BodyError> {
 
 /// Reads and drops what remains of a body that will be refused, within the bounds.
 pub(crate) async fn discard(body: Body) {
-    discard_rest(body, 0).await;
+    discard_rest(body, 0, DRAIN_MAX_BYTES).await;
 }
 
-async fn discard_rest(mut body: Body, already: usize) {
+/// Drops the rest of a body, having seen `already` bytes, until `bound` bytes in all.
+async fn discard_rest(mut body: Body, already: usize, bound: usize) {
     let drain = async {
         let mut seen = already;
-        while seen < DRAIN_MAX_BYTES {
+        while seen < bound {
             match body.frame().await {
                 Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len()),
                 _ => break,
