@@ -83,15 +83,22 @@ impl Cursor<'_> {
     }
 }
 
-/// One block of the execution target's input: its time step and the transactions
-/// (signer, nonce offset, payload) the harness signs.
+/// One block of the execution target's input: its time step and the transactions the
+/// harness signs.
 struct FuzzBlock {
     step_ms: u64,
-    transactions: Vec<(usize, u64, Payload)>,
+    transactions: Vec<FuzzTransaction>,
+}
+
+/// A transaction of the input: who signs it, whether it replays the signer's last nonce.
+struct FuzzTransaction {
+    signer: usize,
+    stale_nonce: bool,
+    payload: Payload,
 }
 
 /// Input layout, repeated per block: `count`, `time step` (minutes), then `count` times
-/// `signer`, `nonce offset`, `length`, `borsh(Payload)`. Payloads that do not decode are
+/// `signer`, `nonce byte` (0xff: a stale nonce), `length`, `borsh(Payload)`. Payloads that do not decode are
 /// skipped, so mutations keep the blocks around them.
 fn parse_blocks(data: &[u8]) -> Vec<FuzzBlock> {
     let mut cursor = Cursor { data };
@@ -99,7 +106,7 @@ fn parse_blocks(data: &[u8]) -> Vec<FuzzBlock> {
     while let (Some(count), Some(step)) = (cursor.byte(), cursor.byte()) {
         let mut transactions = Vec::new();
         for _ in 0..count % 17 {
-            let (Some(signer), Some(offset), Some(len)) =
+            let (Some(signer), Some(nonce_byte), Some(len)) =
                 (cursor.byte(), cursor.byte(), cursor.byte())
             else {
                 break;
@@ -108,9 +115,12 @@ fn parse_blocks(data: &[u8]) -> Vec<FuzzBlock> {
                 break;
             };
             if let Ok(payload) = borsh::from_slice::<Payload>(bytes) {
-                // Mostly the right nonce; an offset of 0xff is a replay of the last one.
-                let offset = if offset == 0xff { u64::MAX } else { 0 };
-                transactions.push((usize::from(signer) % SIGNERS.len(), offset, payload));
+                // Mostly the right nonce; a nonce byte of 0xff replays the last one.
+                transactions.push(FuzzTransaction {
+                    signer: usize::from(signer) % SIGNERS.len(),
+                    stale_nonce: nonce_byte == 0xff,
+                    payload,
+                });
             }
         }
         blocks.push(FuzzBlock {
@@ -131,20 +141,20 @@ fn fuzz_proposal(chain: &MemoryChain, keys: &[Keypair], block: &FuzzBlock) -> Bl
     let transactions = block
         .transactions
         .iter()
-        .map(|(signer, offset, payload)| {
-            let key = &keys[*signer];
-            let next = chain.next_nonce(key).unwrap_or(0) + used[*signer];
-            let nonce = if *offset == u64::MAX {
+        .map(|tx| {
+            let key = &keys[tx.signer];
+            let next = chain.next_nonce(key).unwrap_or(0) + used[tx.signer];
+            let nonce = if tx.stale_nonce {
                 next.saturating_sub(1)
             } else {
-                used[*signer] += 1;
+                used[tx.signer] += 1;
                 next
             };
             Transaction {
                 chain_id: chain.chain_id(),
                 signer: key.public(),
                 nonce,
-                payload: payload.clone(),
+                payload: tx.payload.clone(),
             }
             .sign(key)
         })

@@ -24,6 +24,22 @@ pub enum SignatureError {
     Mismatch,
 }
 
+impl SignatureError {
+    /// Refuses a signed `timestamp` (Unix seconds) more than `tolerance_secs` from
+    /// `now_ms`: the replay window of every signature scheme the providers use.
+    pub fn check_fresh(timestamp: u64, now_ms: u64, tolerance_secs: u64) -> Result<(), Self> {
+        let skew_secs = (now_ms / 1000).abs_diff(timestamp);
+        if skew_secs > tolerance_secs {
+            return Err(SignatureError::Stale {
+                timestamp,
+                skew_secs,
+                tolerance_secs,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Why a provider call failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PaymentError {

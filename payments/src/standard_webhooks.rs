@@ -164,14 +164,7 @@ pub fn verify(
     let timestamp: u64 = timestamp_text
         .parse()
         .map_err(|_| SignatureError::Malformed("the timestamp is out of range".into()))?;
-    let skew_secs = (now_ms / 1000).abs_diff(timestamp);
-    if skew_secs > tolerance_secs {
-        return Err(SignatureError::Stale {
-            timestamp,
-            skew_secs,
-            tolerance_secs,
-        });
-    }
+    SignatureError::check_fresh(timestamp, now_ms, tolerance_secs)?;
     let mut tags = Vec::new();
     for pair in signatures.split(' ').filter(|p| !p.is_empty()) {
         let Some((version, encoded)) = pair.split_once(',') else {

@@ -70,14 +70,7 @@ pub fn verify(
     if tags.is_empty() {
         return Err(SignatureError::Malformed("no v1= signature".to_owned()));
     }
-    let skew_secs = (now_ms / 1000).abs_diff(timestamp);
-    if skew_secs > tolerance_secs {
-        return Err(SignatureError::Stale {
-            timestamp,
-            skew_secs,
-            tolerance_secs,
-        });
-    }
+    SignatureError::check_fresh(timestamp, now_ms, tolerance_secs)?;
     let matched = tags
         .iter()
         .any(|tag| mac(secret, timestamp, body).verify_slice(tag).is_ok());
