@@ -1,68 +1,24 @@
 //! The size bound of issue 18: an item proof on a chain of four validators stays within
 //! 4 KiB, with a state large enough that the state proofs have their usual depth.
 //!
-//! The chain is the one of the `verify` benchmark: four validators, a seller with a
-//! three-piece edition (the registration travels in the bundle, so the edition is kept
-//! to the benchmark's), piece 1 handed through nine owners, then blocks of member
-//! registrations. Every certificate carries all four votes, the largest a node serves.
+//! The chain (the verifier tests' `CertifiedChain`) is the one of the `verify`
+//! benchmark: four validators, a seller with a three-piece edition (the registration
+//! travels in the bundle, so the edition is kept to the benchmark's), piece 1 handed
+//! through nine owners, then blocks of member registrations. Every certificate carries
+//! all four votes, the largest a node serves.
 
-use std::collections::BTreeSet;
-
-use super::build::{self, ArchiveChain};
+use super::build;
+use super::tests::CertifiedChain;
 use super::*;
-use crate::block::BlockProposal;
-use crate::certificate::{self, Certificate};
 use crate::crypto::Keypair;
 use crate::hash::Hash;
-use crate::tx::{Payload, SignedTransaction, Transaction};
-use crate::types::{ChainParams, ProductSpec, Role, Validator};
+use crate::tx::Payload;
+use crate::types::{ProductSpec, Role};
 
 /// The bound: an item proof for four validators fits in 4 KiB.
 const ITEM_PROOF_LIMIT: usize = 4_096;
 /// Members registered after the item's history, so the state tree is a few levels deep.
 const MEMBERS: usize = 10_000;
-
-struct Chain {
-    chain: ArchiveChain,
-    genesis: GenesisState,
-    validators: Vec<Keypair>,
-    time_ms: u64,
-    nonces: std::collections::HashMap<PublicKey, u64>,
-}
-
-impl Chain {
-    fn sign(&mut self, key: &Keypair, payload: Payload) -> SignedTransaction {
-        let nonce = self.nonces.entry(key.public()).or_insert(0);
-        *nonce += 1;
-        Transaction {
-            chain_id: self.genesis.chain_id,
-            signer: key.public(),
-            nonce: *nonce - 1,
-            payload,
-        }
-        .sign(key)
-    }
-
-    fn block(&mut self, transactions: Vec<SignedTransaction>) {
-        self.time_ms += 1_000;
-        let block = self
-            .chain
-            .apply(&BlockProposal {
-                proposer: self.validators[0].public(),
-                time_ms: self.time_ms,
-                transactions,
-            })
-            .unwrap();
-        assert!(block.receipts.iter().all(|r| r.is_applied()));
-        let set: BTreeSet<PublicKey> = self.validators.iter().map(|k| k.public()).collect();
-        let votes = self
-            .validators
-            .iter()
-            .map(|k| certificate::vote(k, &block.header));
-        self.chain
-            .add_certificate(Certificate::from_votes(&block.header, &set, votes));
-    }
-}
 
 #[test]
 fn an_item_proof_for_four_validators_fits_in_4_kib() {
@@ -70,34 +26,12 @@ fn an_item_proof_for_four_validators_fits_in_4_kib() {
         .map(|i| Keypair::from_name(&format!("v{i}")))
         .collect();
     let admin = Keypair::from_name("admin");
-    let genesis = GenesisState {
-        chain_id: Hash::of(b"size-tests"),
-        time_ms: 1_767_000_000_000,
-        params: ChainParams::default(),
-        admins: vec![admin.public()],
-        validators: validators
-            .iter()
-            .enumerate()
-            .map(|(i, k)| Validator {
-                key: k.public(),
-                name: format!("v{i}"),
-                p2p_address: "/ip4/127.0.0.1/tcp/30333".into(),
-                since_height: 0,
-            })
-            .collect(),
-    };
-    let mut chain = Chain {
-        chain: ArchiveChain::new(&genesis).unwrap(),
-        time_ms: genesis.time_ms,
-        genesis,
-        validators,
-        nonces: Default::default(),
-    };
+    let mut chain = CertifiedChain::new(&validators, 4, &admin);
     let seller = Keypair::from_name("seller");
     let owners: Vec<Keypair> = (0..9)
         .map(|i| Keypair::from_name(&format!("owner-{i}")))
         .collect();
-    let register = |chain: &mut Chain, key: &Keypair| {
+    let register = |chain: &mut CertifiedChain, key: &Keypair| {
         chain.sign(
             &admin,
             Payload::RegisterAccount {

@@ -28,13 +28,19 @@ fn key(name: &str) -> Keypair {
     Keypair::from_name(name)
 }
 
-/// The fixture chain and what the tests ask about.
-struct Net {
-    chain: ArchiveChain,
-    genesis: GenesisState,
+/// A chain whose every block is certified by all of the set in force after its parent
+/// (the largest certificate a node serves); shared with `size_tests`.
+pub(super) struct CertifiedChain {
+    pub(super) chain: ArchiveChain,
+    pub(super) genesis: GenesisState,
     signers: HashMap<PublicKey, Keypair>,
     nonces: HashMap<PublicKey, u64>,
     time_ms: u64,
+}
+
+/// The fixture chain and what the tests ask about.
+struct Net {
+    fixture: CertifiedChain,
     seller: Keypair,
     members: Vec<Keypair>,
     /// The raffle on piece 2.
@@ -43,7 +49,25 @@ struct Net {
     set_changes: [u64; 2],
 }
 
-impl Net {
+impl CertifiedChain {
+    /// A chain of `genesis_validators` (the first of `signers`); every key of `signers`
+    /// can vote once it joins the set.
+    pub(super) fn new(
+        signers: &[Keypair],
+        genesis_validators: usize,
+        admin: &Keypair,
+    ) -> CertifiedChain {
+        let in_genesis: Vec<&Keypair> = signers[..genesis_validators].iter().collect();
+        let genesis = CertifiedChain::genesis(&in_genesis, admin);
+        CertifiedChain {
+            chain: ArchiveChain::new(&genesis).unwrap(),
+            genesis,
+            signers: signers.iter().map(|k| (k.public(), k.clone())).collect(),
+            nonces: HashMap::new(),
+            time_ms: T0,
+        }
+    }
+
     fn genesis(validators: &[&Keypair], admin: &Keypair) -> GenesisState {
         GenesisState {
             chain_id: Hash::of(b"verify-tests"),
@@ -71,7 +95,8 @@ impl Net {
         }
     }
 
-    fn sign(&mut self, signer: &Keypair, payload: Payload) -> SignedTransaction {
+    /// Signs with the signer's next nonce.
+    pub(super) fn sign(&mut self, signer: &Keypair, payload: Payload) -> SignedTransaction {
         let nonce = self.nonces.entry(signer.public()).or_insert(0);
         let tx = Transaction {
             chain_id: self.genesis.chain_id,
@@ -86,7 +111,7 @@ impl Net {
 
     /// Applies a block, requires every transaction to apply, and certifies it with
     /// every validator of the set in force after its parent.
-    fn block(&mut self, transactions: Vec<SignedTransaction>) -> Block {
+    pub(super) fn block(&mut self, transactions: Vec<SignedTransaction>) -> Block {
         self.time_ms += 1_000;
         let proposal = BlockProposal {
             proposer: key("v0").public(),
@@ -111,7 +136,22 @@ impl Net {
             .add_certificate(Certificate::from_votes(&block.header, &keys, votes));
         block
     }
+}
 
+impl std::ops::Deref for Net {
+    type Target = CertifiedChain;
+    fn deref(&self) -> &CertifiedChain {
+        &self.fixture
+    }
+}
+
+impl std::ops::DerefMut for Net {
+    fn deref_mut(&mut self) -> &mut CertifiedChain {
+        &mut self.fixture
+    }
+}
+
+impl Net {
     fn height(&self) -> u64 {
         self.chain.chain().head().height
     }
@@ -159,13 +199,8 @@ impl Net {
     fn new() -> Net {
         let validators: Vec<Keypair> = (0..4).map(|i| key(&format!("v{i}"))).collect();
         let admin = key("admin");
-        let genesis = Net::genesis(&[&validators[0], &validators[1], &validators[2]], &admin);
         let mut net = Net {
-            chain: ArchiveChain::new(&genesis).unwrap(),
-            genesis,
-            signers: validators.iter().map(|k| (k.public(), k.clone())).collect(),
-            nonces: HashMap::new(),
-            time_ms: T0,
+            fixture: CertifiedChain::new(&validators, 3, &admin),
             seller: key("seller"),
             members: (0..10).map(|i| key(&format!("member-{i}"))).collect(),
             raffle: 0,
