@@ -95,6 +95,9 @@ pub struct VersionView {
     pub chain_id: Hash,
     /// The chain name.
     pub chain_name: String,
+    /// How the node was built: cargo profile, opt-level, debug info (benchmarks state it).
+    #[serde(default)]
+    pub build: String,
 }
 
 /// A product and its pieces.

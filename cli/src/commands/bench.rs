@@ -80,8 +80,9 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
                 let trials: Vec<String> =
                     report.trials_ms.iter().map(|t| format!("{t:.0}")).collect();
                 format!(
-                    "leader failover (kill → first block of a new leader), {} trials\n  median {:.0} ms   min {:.0} ms   max {:.0} ms\n  trials: {}",
+                    "leader failover (kill → first block of a new leader), {} trials, nodes built {}\n  median {:.0} ms   min {:.0} ms   max {:.0} ms\n  trials: {}",
                     report.trials_ms.len(),
+                    report.build,
                     report.median_ms,
                     report.min_ms,
                     report.max_ms,

@@ -24,6 +24,7 @@ impl SystemApiServer for SystemHandler {
             version: env!("CARGO_PKG_VERSION").into(),
             chain_id: self.node.chain_id(),
             chain_name: self.node.genesis().chain_name.clone(),
+            build: env!("TRUFFLE_BUILD_PROFILE").into(),
         })
     }
 

@@ -10,7 +10,7 @@ use jsonrpsee_http_client::HttpClient;
 use serde::Serialize;
 use truffle_ledger::types::Role;
 use truffle_ledger::{Keypair, Payload};
-use truffle_wire::api::{AccountApiClient, ChainApiClient, TxApiClient};
+use truffle_wire::api::{AccountApiClient, ChainApiClient, SystemApiClient, TxApiClient};
 
 use super::report::percentile;
 use super::setup::{client, rpc_error, Signer};
@@ -19,6 +19,8 @@ use crate::cluster::{Testnet, TestnetError, TestnetOptions};
 /// The result of a failover measurement.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct FailoverReport {
+    /// How the measured nodes were built (`system_version`'s `build`).
+    pub build: String,
     /// Kill-to-first-new-commit time of each trial, ms.
     pub trials_ms: Vec<f64>,
     /// Median, ms.
@@ -47,6 +49,12 @@ pub async fn run_failover(
     net.start_all()?;
     let all: Vec<usize> = (0..nodes).collect();
     let chain_id = net.genesis.chain_id();
+    let build = net
+        .client(0)
+        .version()
+        .await
+        .map_err(|e| rpc_error(0, e))?
+        .build;
     let mut trials_ms = Vec::new();
     let mut signer = Signer {
         chain_id,
@@ -136,6 +144,7 @@ pub async fn run_failover(
     let mut sorted = trials_ms.clone();
     sorted.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
     Ok(FailoverReport {
+        build,
         median_ms: percentile(&sorted, 50.0),
         min_ms: sorted.first().copied().unwrap_or(0.0),
         max_ms: sorted.last().copied().unwrap_or(0.0),

@@ -147,11 +147,8 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
         )
     };
     let clients: Vec<HttpClient> = urls.iter().map(|u| client(u)).collect();
-    let chain_id = clients[0]
-        .version()
-        .await
-        .map_err(|e| rpc_error(0, e))?
-        .chain_id;
+    let version = clients[0].version().await.map_err(|e| rpc_error(0, e))?;
+    let chain_id = version.chain_id;
     let mut signer = Signer {
         chain_id,
         nonces: HashMap::new(),
@@ -352,6 +349,7 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
         None => Vec::new(),
     };
     let report = LoadReport {
+        build: version.build,
         workload: format!("{:?}", options.workload),
         nodes: urls.len(),
         clients: options.clients,

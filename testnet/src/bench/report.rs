@@ -108,6 +108,8 @@ pub struct NodeUsage {
 /// The result of a load run.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct LoadReport {
+    /// How the measured nodes were built (`system_version`'s `build`).
+    pub build: String,
     /// The workload.
     pub workload: String,
     /// Validators.
@@ -147,7 +149,7 @@ impl LoadReport {
     /// A table for people.
     pub fn table(&self) -> String {
         let mut out = format!(
-            "workload {} · {} nodes · {} clients · {}\n",
+            "workload {} · {} nodes · {} clients · {}\nnodes built {}\n",
             self.workload,
             self.nodes,
             self.clients,
@@ -155,6 +157,7 @@ impl LoadReport {
                 Some(rate) => format!("open loop at {rate:.0} operations/s"),
                 None => "closed loop".to_owned(),
             },
+            self.build,
         );
         if self.submitted > 0 {
             out.push_str(&format!(

@@ -19,6 +19,15 @@ async fn dev_chain_survives_sigkill() -> anyhow::Result<()> {
     let mut node = start_dev(&data)?;
     let rpc = client(&node.rpc_url)?;
     let chain = chain_id(&rpc).await?;
+    // The node says how it was built; this test binary is built in the same profile.
+    let build = rpc.version().await?.build;
+    let profile = if cfg!(debug_assertions) {
+        "debug, "
+    } else {
+        "release, "
+    };
+    assert!(build.starts_with(profile), "{build}");
+    assert!(build.contains("opt-level"), "{build}");
 
     // --- phase 1: the registrar (the dev validator) registers 40 members, and half of
     // them apply to sell; all submitted without waiting, as a busy wallet would.
