@@ -9,8 +9,9 @@
 //! `snapshots_stream_through_files_and_interrupted_imports_finish`) and by
 //! [`blocks_then_the_suite_entries`] here.
 
+use openraft::storage::RaftStateMachine;
 use openraft::testing::{StoreBuilder, Suite};
-use openraft::{RaftSnapshotBuilder, RaftStateMachine};
+use openraft::RaftSnapshotBuilder;
 
 use crate::state_machine::tests::{block_entries, open_machine};
 use crate::types::{StorageError, TypeConfig};
@@ -51,12 +52,13 @@ async fn blocks_then_the_suite_entries() {
         payload: openraft::EntryPayload::Blank,
     };
     assert_eq!(leader.apply(vec![blank]).await.unwrap()[0].height, None);
-    let snapshot = leader
+    leader
         .get_snapshot_builder()
         .await
         .build_snapshot()
         .await
         .unwrap();
+    let snapshot = leader.get_current_snapshot().await.unwrap().unwrap();
     let (follower_store, mut follower) = open_machine(follower_dir.path());
     let mut data = follower.begin_receiving_snapshot().await.unwrap();
     let mut source = snapshot.snapshot;

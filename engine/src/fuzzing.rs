@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use truffle_ledger::{Hash, PublicKey};
 
-use crate::protocol::{PeerRequest, PeerResponse, MAX_FORWARD_BATCH, MAX_SERVICE_NAME};
+use crate::protocol::{PeerRequest, PeerResponse, MAX_FORWARD_BATCH};
 
 /// The chain the stateless checks run against.
 const FUZZ_CHAIN: &[u8] = b"truffle fuzz chain";
@@ -63,10 +63,10 @@ fn peer_request(bytes: &[u8]) {
                 let _ = evidence.check(&chain, &validators());
             }
         }
-        PeerRequest::Feature { service, .. } => {
-            let _ = service.len() > MAX_SERVICE_NAME;
-        }
-        PeerRequest::GetCertificates { .. }
+        // The name is looked up among the registered services (unknown ones are refused);
+        // heights are clamped to MAX_CERTIFICATES_PER_REQUEST when the store is read.
+        PeerRequest::Feature { .. }
+        | PeerRequest::GetCertificates { .. }
         | PeerRequest::ProposeService(_)
         | PeerRequest::ReadIndex => {}
     }
