@@ -20,6 +20,9 @@
 // openraft's traits return its `StorageError` (224 bytes) by value; our adapters must too.
 #![allow(clippy::result_large_err)]
 
+#[cfg(test)]
+mod conformance;
+pub mod fuzzing;
 mod log_store;
 pub mod network;
 mod state_machine;

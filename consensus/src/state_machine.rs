@@ -602,7 +602,7 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn meta(id: &str) -> Meta {
@@ -693,7 +693,7 @@ mod tests {
     }
 
     /// A state machine over a fresh store in `dir` (store, snapshots).
-    fn open_machine(dir: &std::path::Path) -> (Store, StateMachine) {
+    pub(crate) fn open_machine(dir: &std::path::Path) -> (Store, StateMachine) {
         let store = Store::open(&dir.join("db")).unwrap();
         let (events, _) = broadcast::channel(16);
         let machine = StateMachine::open(
@@ -709,7 +709,7 @@ mod tests {
     }
 
     /// Block entries registering `count` members, from log index `first`.
-    fn block_entries(first: u64, count: u64) -> Vec<Entry> {
+    pub(crate) fn block_entries(first: u64, count: u64) -> Vec<Entry> {
         let registrar = truffle_ledger::Keypair::from_name("validator-0");
         (0..count)
             .map(|n| {

@@ -3,7 +3,7 @@
 //! arbitrary bytes and panics only on a bug: a decoder that accepts a non-canonical
 //! encoding, an execution that panics or differs between two runs.
 
-use crate::block::BlockProposal;
+use crate::block::{Block, BlockProposal};
 use crate::crypto::Keypair;
 use crate::exec::{current_validators, GenesisState};
 use crate::hash::Hash;
@@ -189,6 +189,44 @@ pub fn execute_blocks(data: &[u8]) {
         }
     }
     assert_eq!(first.head(), second.head());
+}
+
+/// The execution target's run on one memory chain: its genesis, and each proposal the
+/// input describes with what the chain made of it (the block, or the error's message).
+/// Other chains (the RocksDB store's) are held to it by their own tests.
+pub fn memory_run(data: &[u8]) -> (GenesisState, Vec<(BlockProposal, Result<Block, String>)>) {
+    let keys: Vec<Keypair> = SIGNERS.iter().map(|n| Keypair::from_name(n)).collect();
+    let genesis = fuzz_genesis(&keys);
+    let mut chain = MemoryChain::new(&genesis).expect("the fuzz genesis is valid");
+    let steps = parse_blocks(data)
+        .iter()
+        .map(|block| {
+            let proposal = fuzz_proposal(&chain, &keys, block);
+            let outcome = chain.apply(&proposal).map_err(|e| e.to_string());
+            (proposal, outcome)
+        })
+        .collect();
+    (genesis, steps)
+}
+
+/// Verifies a history proof bundle for item `item` from untrusted bytes, as
+/// `truffle verify history` does: never panics, and a bundle accepted is the one
+/// encoding of its value. Returns the verdict (the fuzz target over the golden chain
+/// and the comparison with the browser's verifier share it).
+pub fn verify_history_bundle(
+    trust: &crate::verify::TrustRoot,
+    item: u64,
+    data: &[u8],
+) -> Result<crate::verify::HistoryVerdict, crate::verify::VerifyError> {
+    use crate::verify::{decode_bundle, encode_bundle, verify_history, HistoryProof, ItemQuery};
+    let proof: HistoryProof = decode_bundle(data)?;
+    let verdict = verify_history(trust, &ItemQuery::Id(item), &proof, Default::default())?;
+    assert_eq!(
+        encode_bundle(&proof),
+        data,
+        "accepted a non-canonical bundle"
+    );
+    Ok(verdict)
 }
 
 /// Builds an input for [`execute_blocks`] from blocks of `(signer, payload)`: the seeds of

@@ -12,6 +12,7 @@ mod body;
 pub mod chat_errors;
 mod click;
 pub mod error;
+pub mod fuzzing;
 mod handlers;
 pub mod http;
 mod images_http;

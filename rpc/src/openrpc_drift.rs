@@ -10,16 +10,8 @@ use truffle_wire::openrpc::{document, DISCOVER_METHOD};
 /// A node with the real module, in a temporary folder.
 async fn dev_module() -> (RpcModule<()>, truffle_node::Node, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let config = truffle_node::NodeConfig {
-        data_dir: dir.path().join("node"),
-        chain: "dev".into(),
-        p2p_listen: Some("/ip4/127.0.0.1/tcp/0".into()),
-        ..truffle_node::NodeConfig::default()
-    };
-    let node = truffle_node::launch(config)
-        .await
-        .expect("a dev node starts");
-    (crate::rpc_module(node.clone()), node, dir)
+    let (module, node) = crate::fuzzing::dev_module(dir.path()).await;
+    (module, node, dir)
 }
 
 /// The documented methods are exactly the registered ones, every documented parameter

@@ -8,7 +8,10 @@
 //! crashes at any point restarts at a block boundary.
 
 mod blocks;
+#[cfg(test)]
+mod chain_conformance;
 mod error;
+pub mod fuzzing;
 mod raft_log;
 mod snapshot;
 mod state;

@@ -19,7 +19,8 @@ use truffle_ledger::state::{compute_state_root, StateChanges, Table};
 use crate::error::{decode, StoreError, StoreResult};
 use crate::{cf, Store};
 
-const MAGIC: &[u8; 8] = b"TRFSNAP1";
+/// The first bytes of every snapshot file.
+pub(crate) const MAGIC: &[u8; 8] = b"TRFSNAP1";
 const END: u8 = 0xFF;
 const CHECKSUM_LEN: u64 = 32;
 /// Writes of an import are cut into batches of about this size, so that importing a
@@ -183,6 +184,11 @@ fn open_records(path: &Path, families: usize) -> StoreResult<RecordReader<impl R
         remaining: len - MAGIC.len() as u64 - CHECKSUM_LEN,
         families,
     })
+}
+
+/// The trailer of a snapshot file whose bytes before the trailer are `body`.
+pub(crate) fn snapshot_body_checksum(body: &[u8]) -> [u8; 32] {
+    *blake3::hash(body).as_bytes()
 }
 
 /// Checks the trailer of the snapshot at `path` against its body, streamed.

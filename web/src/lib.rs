@@ -81,6 +81,8 @@ pub fn content_security_policy(origins: &[String], frames: &[String]) -> String 
 }
 
 #[cfg(test)]
+mod fuzz_verdicts;
+#[cfg(test)]
 mod golden;
 
 #[cfg(test)]
