@@ -106,9 +106,24 @@ fn timing() -> RaftTiming {
     }
 }
 
+/// A folder for one run's stores: in memory (`/dev/shm`) where there is one, since the
+/// simulated disk syncs often and the real one need not keep anything.
+fn data_dir() -> std::io::Result<tempfile::TempDir> {
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir() {
+        if let Ok(dir) = tempfile::Builder::new()
+            .prefix("truffle-sim")
+            .tempdir_in(shm)
+        {
+            return Ok(dir);
+        }
+    }
+    tempfile::Builder::new().prefix("truffle-sim").tempdir()
+}
+
 /// Runs one seed: builds its own runtime (one thread, paused clock) and folder.
 pub fn run_seed(seed: u64, config: &SimConfig) -> Result<SimReport, SimError> {
-    let dir = tempfile::tempdir().map_err(|e| SimError::Setup(format!("temp dir: {e}")))?;
+    let dir = data_dir().map_err(|e| SimError::Setup(format!("temp dir: {e}")))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
@@ -403,6 +418,27 @@ pub fn run_seeds(
         SimError::Setup(_) => u64::MAX,
     });
     failures
+}
+
+/// Runs `seed` twice with its trace kept: `None` when the traces are equal, else the
+/// first pair of lines that differ (or the line only one of them has).
+pub fn replay_differs(seed: u64, config: &SimConfig) -> Result<Option<(String, String)>, SimError> {
+    let config = SimConfig {
+        keep_trace: true,
+        ..config.clone()
+    };
+    let first = run_seed(seed, &config)?;
+    let second = run_seed(seed, &config)?;
+    let length = first.trace.len().max(second.trace.len());
+    Ok((0..length).find_map(|i| {
+        let (a, b) = (first.trace.get(i), second.trace.get(i));
+        (a != b).then(|| {
+            (
+                a.cloned().unwrap_or_else(|| "(end)".into()),
+                b.cloned().unwrap_or_else(|| "(end)".into()),
+            )
+        })
+    }))
 }
 
 #[cfg(test)]

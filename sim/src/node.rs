@@ -135,6 +135,9 @@ impl SimNode {
         let raft = Raft::new(self.id, config, network, log, state_machine)
             .await
             .map_err(|e| setup("raft", e))?;
+        let sync_every = Duration::from_millis(world.lock().rng.gen_range(1..=30));
+        // The disk first: initializing appends the membership and waits for its sync.
+        let disk = tokio::spawn(disk(sync.clone(), sync_every));
         if !self.initialized {
             // Every genesis validator initializes with the same membership, as `launch` does.
             let _ = raft.initialize(genesis_membership(genesis)).await;
@@ -145,7 +148,7 @@ impl SimNode {
             genesis.chain_id,
             store.clone(),
         ));
-        let (sync_every, name) = {
+        let name = {
             let mut w = world.lock();
             w.live.insert(
                 self.id,
@@ -158,11 +161,11 @@ impl SimNode {
                     store: store.clone(),
                 },
             );
-            (Duration::from_millis(w.rng.gen_range(1..=30)), self.index)
+            self.index
         };
         world.note(format!("n{name} up"));
         let tasks = vec![
-            tokio::spawn(disk(sync.clone(), sync_every)),
+            disk,
             tokio::spawn(pump(
                 world.clone(),
                 self.id,
@@ -251,7 +254,9 @@ async fn open_store(path: &std::path::Path) -> Result<Store, SimError> {
 async fn disk(sync: ManualSync, every: Duration) {
     loop {
         tokio::time::sleep(every).await;
-        sync.sync();
+        if sync.waiting() > 0 {
+            sync.sync();
+        }
     }
 }
 

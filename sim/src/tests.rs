@@ -32,21 +32,13 @@ fn describe(error: &SimError) -> String {
 
 #[test]
 fn the_same_seed_gives_the_same_trace() {
-    let config = SimConfig {
-        keep_trace: true,
-        ..short()
-    };
     for seed in [3, 11] {
-        let first = run_seed(seed, &config).unwrap_or_else(|e| panic!("{}", describe(&e)));
-        let second = run_seed(seed, &config).unwrap_or_else(|e| panic!("{}", describe(&e)));
-        if let Some((a, b)) = first.trace.iter().zip(&second.trace).find(|(a, b)| a != b) {
+        let differs = replay_differs(seed, &short()).unwrap_or_else(|e| panic!("{}", describe(&e)));
+        if let Some((a, b)) = differs {
             panic!("seed {seed}: the traces part at\n  {a}\n  {b}");
         }
-        assert_eq!(first.trace.len(), second.trace.len(), "seed {seed}");
-        assert_eq!(first.trace_digest, second.trace_digest);
-        assert_eq!(first.stats, second.stats);
-        assert_eq!(first.height, second.height);
-        assert!(first.stats.acknowledged_blocks > 10, "{:?}", first.stats);
+        let report = run_seed(seed, &short()).unwrap_or_else(|e| panic!("{}", describe(&e)));
+        assert!(report.stats.acknowledged_blocks > 10, "{:?}", report.stats);
     }
 }
 

@@ -26,6 +26,10 @@ pub(crate) struct SimArgs {
     /// Print every seed's trace, not only failing ones'.
     #[arg(long)]
     trace: bool,
+    /// Run each seed twice and compare the traces instead (the same seed must give the
+    /// same run).
+    #[arg(long)]
+    replay: bool,
 }
 
 fn line(seed: u64, result: &Result<SimReport, SimError>, took: Duration) -> String {
@@ -63,6 +67,9 @@ pub(crate) fn run(args: SimArgs) -> anyhow::Result<()> {
         fault_ms: args.fault_ms,
         keep_trace: args.trace,
     };
+    if args.replay {
+        return replay(&args, &config);
+    }
     let began = std::time::Instant::now();
     let print_trace = args.trace;
     let failures = run_seeds(
@@ -113,4 +120,31 @@ pub(crate) fn run(args: SimArgs) -> anyhow::Result<()> {
     } else {
         anyhow::bail!("{} seed(s) failed", failures.len())
     }
+}
+
+/// `--replay`: each seed twice, the traces compared.
+fn replay(args: &SimArgs, config: &SimConfig) -> anyhow::Result<()> {
+    let mut differing = Vec::new();
+    for seed in args.from..args.from.saturating_add(args.seeds) {
+        // A thread of its own: each run builds its runtime, and this one is async.
+        let outcome = std::thread::scope(|scope| {
+            scope
+                .spawn(|| truffle_sim::replay_differs(seed, config))
+                .join()
+        })
+        .map_err(|_| anyhow::anyhow!("seed {seed}: the simulation panicked"))?;
+        match outcome {
+            Ok(None) => println!("seed {seed}: the same trace twice"),
+            Ok(Some((first, second))) => {
+                println!("seed {seed}: the traces part at\n  {first}\n  {second}");
+                differing.push(seed);
+            }
+            Err(error) => {
+                println!("seed {seed}: {error}");
+                differing.push(seed);
+            }
+        }
+    }
+    anyhow::ensure!(differing.is_empty(), "seeds {differing:?} did not replay");
+    Ok(())
 }
