@@ -107,6 +107,9 @@ pub(crate) enum Command {
     /// Recommendations: evaluate on MovieLens 100K, measure latency on a synthetic market.
     #[command(subcommand)]
     Reco(crate::commands::reco::RecoCommand),
+    /// Simulate a validator cluster deterministically over many seeds: faults on a
+    /// simulated network, disk and clock, then the invariants checked.
+    Sim(crate::commands::sim::SimArgs),
 }
 
 /// `truffle account ...`

@@ -25,6 +25,7 @@ mod conformance;
 pub mod fuzzing;
 mod log_store;
 pub mod network;
+pub mod runtime;
 mod state_machine;
 pub mod types;
 mod verified;
@@ -37,7 +38,7 @@ use tokio::sync::broadcast;
 use truffle_ledger::{GenesisState, Hash};
 use truffle_store::Store;
 
-pub use log_store::{keep_newer_vote, purged_log_index, LogStore};
+pub use log_store::{keep_newer_vote, purged_log_index, LogStore, ManualSync};
 pub use state_machine::{
     applied_log_index, check_snapshot_files, LedgerEvent, ServiceApplier, ServiceError,
     ServiceOutcome, StateMachine, SNAPSHOT_FILES,

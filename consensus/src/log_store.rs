@@ -131,13 +131,15 @@ pub struct LogStore {
     syncer: WalSyncer,
 }
 
-/// Reports appends flushed after one write-ahead-log sync per group of them.
+/// Reports appends flushed: after one write-ahead-log sync per group of them (a thread),
+/// or when the owner of a [`ManualSync`] says the disk synced.
 ///
 /// Each queued append carries its own handle on the database, so the thread holds the
 /// database only while it syncs: once the log is dropped, the database can be reopened.
 #[derive(Clone)]
-struct WalSyncer {
-    queue: std::sync::mpsc::Sender<(Store, LogFlushed<TypeConfig>)>,
+enum WalSyncer {
+    Thread(std::sync::mpsc::Sender<(Store, LogFlushed<TypeConfig>)>),
+    Manual(ManualSync),
 }
 
 impl Debug for WalSyncer {
@@ -171,7 +173,75 @@ impl WalSyncer {
                 }
             })
             .expect("the log syncer thread starts");
-        WalSyncer { queue }
+        WalSyncer::Thread(queue)
+    }
+}
+
+/// Appends that wait for a sync their owner performs, for a deterministic simulation:
+/// it decides when the disk syncs (no thread races the simulated clock), and a crash
+/// loses what was never synced, as a power cut loses unsynced writes.
+#[derive(Clone)]
+pub struct ManualSync {
+    store: Store,
+    /// Waiting appends, in order: first log index, whether a later synced write made
+    /// it durable already (the log is one sequential file), and the callback.
+    pending: std::sync::Arc<std::sync::Mutex<Vec<Waiting>>>,
+}
+
+/// An append waiting for [`ManualSync::sync`]: (first index, durable, callback).
+type Waiting = (u64, bool, LogFlushed<TypeConfig>);
+
+impl Debug for ManualSync {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManualSync")
+            .field("pending", &self.waiting())
+            .finish()
+    }
+}
+
+impl ManualSync {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Waiting>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Appends waiting for a sync.
+    pub fn waiting(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Syncs the log and reports every waiting append flushed; returns how many.
+    pub fn sync(&self) -> usize {
+        let group = std::mem::take(&mut *self.lock());
+        let synced = self.store.sync();
+        let count = group.len();
+        for (_, _, callback) in group {
+            callback.log_io_completed(
+                synced
+                    .as_ref()
+                    .map(|_| ())
+                    .map_err(|e| std::io::Error::other(e.to_string())),
+            );
+        }
+        count
+    }
+
+    /// The node crashes: the waiting appends are never reported, and the lowest log
+    /// index among those no synced write covered is returned (the disk may lose it and
+    /// every entry after it).
+    pub fn crash(&self) -> Option<u64> {
+        let group = std::mem::take(&mut *self.lock());
+        group
+            .iter()
+            .filter(|(_, durable, _)| !durable)
+            .map(|(index, _, _)| *index)
+            .min()
+    }
+
+    /// A synced write went to the log's file: every append before it is durable.
+    fn synced_write(&self) {
+        for waiting in self.lock().iter_mut() {
+            waiting.1 = true;
+        }
     }
 }
 
@@ -180,6 +250,27 @@ impl LogStore {
     pub fn new(store: Store) -> LogStore {
         let syncer = WalSyncer::start();
         LogStore { store, syncer }
+    }
+
+    /// The log in `store`, whose appends are reported flushed only when the returned
+    /// [`ManualSync`] syncs (deterministic simulation).
+    pub fn with_manual_sync(store: Store) -> (LogStore, ManualSync) {
+        let manual = ManualSync {
+            store: store.clone(),
+            pending: Default::default(),
+        };
+        let log = LogStore {
+            store,
+            syncer: WalSyncer::Manual(manual.clone()),
+        };
+        (log, manual)
+    }
+
+    /// A synced write went to the log's file (see [`ManualSync`]).
+    fn synced_write(&self) {
+        if let WalSyncer::Manual(manual) = &self.syncer {
+            manual.synced_write();
+        }
     }
 
     fn read_json<T: serde::de::DeserializeOwned>(
@@ -241,7 +332,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let bytes = serde_json::to_vec(vote).expect("votes serialize");
         self.store
             .raft_meta_put(VOTE_KEY, bytes)
-            .map_err(|e| StorageIOError::write_vote(AnyError::error(e.to_string())).into())
+            .map_err(|e| StorageIOError::write_vote(AnyError::error(e.to_string())))?;
+        self.synced_write();
+        Ok(())
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote>, StorageError> {
@@ -252,7 +345,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let bytes = serde_json::to_vec(&committed).expect("log ids serialize");
         self.store
             .raft_meta_put(COMMITTED_KEY, bytes)
-            .map_err(write_error)
+            .map_err(write_error)?;
+        self.synced_write();
+        Ok(())
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
@@ -272,15 +367,19 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             .into_iter()
             .map(|entry| (entry.log_id.index, encode_entry(&entry)))
             .collect();
+        let first = rows.first().map_or(u64::MAX, |(index, _)| *index);
         // One batch, written but not yet synced; the syncer reports the flush.
         match self.store.raft_append_unsynced(rows) {
-            Ok(()) => {
+            Ok(()) => match &self.syncer {
                 // The syncer lives as long as any clone of this log, so the queue is open.
-                self.syncer
-                    .queue
+                WalSyncer::Thread(queue) => queue
                     .send((self.store.clone(), callback))
-                    .map_err(|_| write_error("the log syncer stopped"))
-            }
+                    .map_err(|_| write_error("the log syncer stopped")),
+                WalSyncer::Manual(manual) => {
+                    manual.lock().push((first, false, callback));
+                    Ok(())
+                }
+            },
             Err(e) => {
                 callback.log_io_completed(Err(std::io::Error::other(e.to_string())));
                 Err(write_error(e))
@@ -291,14 +390,18 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
         self.store
             .raft_truncate_from(log_id.index)
-            .map_err(write_error)
+            .map_err(write_error)?;
+        self.synced_write();
+        Ok(())
     }
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
         let bytes = serde_json::to_vec(&log_id).expect("log ids serialize");
         self.store
             .raft_purge_upto(log_id.index, (PURGED_KEY, bytes))
-            .map_err(write_error)
+            .map_err(write_error)?;
+        self.synced_write();
+        Ok(())
     }
 }
 

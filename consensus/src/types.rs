@@ -79,7 +79,8 @@ openraft::declare_raft_types!(
         Node = ValidatorNode,
         Entry = openraft::Entry<TypeConfig>,
         SnapshotData = SnapshotData,
-        AsyncRuntime = openraft::TokioRuntime,
+        // tokio, with a random source the simulation can seed (`runtime.rs`).
+        AsyncRuntime = crate::runtime::SeededTokio,
 );
 
 /// A snapshot's data as openraft reads and writes it: a file, because it carries the

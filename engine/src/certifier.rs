@@ -29,7 +29,7 @@ use truffle_store::Store;
 /// parent, read from the state tree's versioned values. Falls back to the current set
 /// when that version is not kept (a chain begun before the set record existed, or a
 /// state restored from a later snapshot).
-pub(crate) fn certifying_set(store: &Store, height: u64) -> BTreeSet<PublicKey> {
+pub fn certifying_set(store: &Store, height: u64) -> BTreeSet<PublicKey> {
     match truffle_ledger::exec::validator_set_at(store, height.saturating_sub(1)) {
         Ok(Some(set)) => set.keys.into_iter().collect(),
         _ => truffle_ledger::exec::current_validators(store)
@@ -70,7 +70,7 @@ struct Tally {
 }
 
 /// Gathers votes into certificates, and conflicting votes into evidence.
-pub(crate) struct Certifier {
+pub struct Certifier {
     key: Keypair,
     chain_id: Hash,
     store: Store,
@@ -87,7 +87,7 @@ pub(crate) struct Certifier {
 
 /// What to do after a vote was counted.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum VoteOutcome {
+pub enum VoteOutcome {
     /// Counted; no certificate yet.
     Counted,
     /// Counted and completed the certificate.
@@ -112,7 +112,7 @@ pub(crate) enum VoteOutcome {
 
 /// Why a vote was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub(crate) enum VoteError {
+pub enum VoteError {
     /// Not from a validator.
     #[error("vote from {0}, which is not a validator")]
     NotAValidator(PublicKey),
@@ -154,7 +154,7 @@ impl Certifier {
     }
 
     /// A certifier signing with `key`.
-    pub(crate) fn new(key: Keypair, chain_id: Hash, store: Store) -> Certifier {
+    pub fn new(key: Keypair, chain_id: Hash, store: Store) -> Certifier {
         let head = store.head().ok().flatten().map_or(0, |h| h.height);
         let evidence_count = store
             .local_scan(EVIDENCE_PREFIX)
@@ -174,7 +174,7 @@ impl Certifier {
     /// This node applied `header`: returns its own vote (to send to the others), unless
     /// `sign` is false (the header's time is too far ahead of this node's clock), and
     /// whether the certificate is complete.
-    pub(crate) fn on_applied(
+    pub fn on_applied(
         &self,
         header: &BlockHeader,
         validators: &BTreeSet<PublicKey>,
@@ -213,7 +213,7 @@ impl Certifier {
     }
 
     /// A vote from another validator for `header`.
-    pub(crate) fn on_vote(
+    pub fn on_vote(
         &self,
         header: BlockHeader,
         vote: HeaderVote,

@@ -37,6 +37,9 @@ mod services;
 mod shutdown;
 mod tasks;
 
+// The certifier is the engine's own; it is public so that the deterministic simulation
+// (`truffle-sim`) runs the same vote counting as a node.
+pub use certifier::{certifying_set, Certifier, VoteError, VoteOutcome};
 pub use engine::{Engine, EngineConfig, Role};
 pub use error::{EngineError, PeerError, Refusal, SubmitError};
 pub use faults::{InvalidBlock, MAX_FAULT_VOTES};
@@ -45,6 +48,7 @@ pub use ingress::TxStatus;
 pub use leader_fault::{LeaderFault, UnknownLeaderFault};
 pub use mempool::PoolError;
 pub use protocol::PeerService;
+pub use replication::{block_time, clock_allows};
 pub use services::{encode_tagged, ServiceRouter, TaggedService};
 pub use truffle_clock::{Clock, SharedClock};
 pub use truffle_consensus::network::PeerInfo;

@@ -14,13 +14,13 @@ use crate::protocol::{PeerRequest, PeerResponse};
 /// genesis step after it (the parent may be a later block still in flight; its time is
 /// at least the head's, so the step holds for it too). After a long stop, chain time
 /// catches up with the clock a step per block.
-pub(crate) fn block_time(now_ms: u64, head_ms: u64, step_ms: u64) -> u64 {
+pub fn block_time(now_ms: u64, head_ms: u64, step_ms: u64) -> u64 {
     now_ms.clamp(head_ms, head_ms.saturating_add(step_ms))
 }
 
 /// Whether a validator whose clock reads `now_ms` signs a header of time `time_ms`: not
 /// when the header is more than `max_skew_ms` ahead of it.
-pub(crate) fn clock_allows(time_ms: u64, now_ms: u64, max_skew_ms: u64) -> bool {
+pub fn clock_allows(time_ms: u64, now_ms: u64, max_skew_ms: u64) -> bool {
     time_ms <= now_ms.saturating_add(max_skew_ms)
 }
 

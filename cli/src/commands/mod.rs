@@ -13,6 +13,7 @@ mod node;
 pub(crate) mod order;
 mod query;
 pub(crate) mod reco;
+pub(crate) mod sim;
 mod testnet;
 mod tx;
 mod validator;
@@ -64,6 +65,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Raffle(command) => market::run_raffle(command).await,
         Command::Order(command) => order::run_order(command).await,
         Command::Reco(command) => reco::run(command).await,
+        Command::Sim(args) => sim::run(args),
     }
 }
 

@@ -1,0 +1,62 @@
+//! The simulation's own tests: a seed replays exactly, and a few hundred seeds keep
+//! every invariant (the long run is `truffle sim`, see TESTING.md).
+
+use super::*;
+
+/// Seeds that once broke an invariant, kept so they stay fixed.
+const REGRESSION_SEEDS: &[u64] = &[];
+
+/// Seeds CI runs (`TRUFFLE_SIM_SEEDS` overrides).
+const CI_SEEDS: u64 = 200;
+
+fn short() -> SimConfig {
+    SimConfig {
+        fault_ms: 8_000,
+        ..SimConfig::default()
+    }
+}
+
+fn describe(error: &SimError) -> String {
+    match error {
+        SimError::Broken {
+            seed,
+            problems,
+            trace,
+        } => {
+            let tail: Vec<&String> = trace.iter().rev().take(60).rev().collect();
+            format!("seed {seed}: {problems:#?}\nlast trace lines:\n{tail:#?}")
+        }
+        other => other.to_string(),
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_trace() {
+    for seed in [3, 11] {
+        let differs = replay_differs(seed, &short()).unwrap_or_else(|e| panic!("{}", describe(&e)));
+        if let Some((a, b)) = differs {
+            panic!("seed {seed}: the traces part at\n  {a}\n  {b}");
+        }
+        let report = run_seed(seed, &short()).unwrap_or_else(|e| panic!("{}", describe(&e)));
+        assert!(report.stats.acknowledged_blocks > 10, "{:?}", report.stats);
+    }
+}
+
+#[test]
+fn seeds_keep_every_invariant() {
+    let count = std::env::var("TRUFFLE_SIM_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(CI_SEEDS);
+    let config = short();
+    let began = std::time::Instant::now();
+    let mut failures = run_seeds(1_000, count, 2, &config, &|_, _, _| {});
+    for seed in REGRESSION_SEEDS {
+        if let Err(error) = run_seed(*seed, &SimConfig::default()) {
+            failures.push(error);
+        }
+    }
+    let described: Vec<String> = failures.iter().map(describe).collect();
+    assert!(described.is_empty(), "{}", described.join("\n\n"));
+    eprintln!("{count} seeds in {:?}", began.elapsed());
+}
