@@ -391,6 +391,30 @@ pub(crate) enum ValidatorCommand {
         #[command(flatten)]
         rpc: RpcArgs,
     },
+    /// Allow a follower node's key to sync from the validators (signed by an admin key).
+    AllowFollower {
+        /// Admin key file.
+        #[arg(long = "admin-key")]
+        admin_key: PathBuf,
+        /// The follower node's public key (hex).
+        #[arg(long)]
+        key: String,
+        /// Node and output.
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
+    /// Revoke a follower node's key: the validators cut it off (signed by an admin key).
+    RevokeFollower {
+        /// Admin key file.
+        #[arg(long = "admin-key")]
+        admin_key: PathBuf,
+        /// The follower node's public key (hex).
+        #[arg(long)]
+        key: String,
+        /// Node and output.
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
 }
 
 /// `truffle keys ...`

@@ -22,6 +22,7 @@ mod engine;
 mod error;
 mod evidence_relay;
 mod faults;
+pub mod follower;
 mod health;
 mod ingress;
 mod launch;

@@ -187,6 +187,10 @@ fn payloads() -> Vec<Payload> {
             p2p_address: "/ip4/127.0.0.1/tcp/30336".into(),
         },
         Payload::RemoveValidator { key: key(3) },
+        Payload::SetFollower {
+            key: key(4),
+            allowed: true,
+        },
     ]
 }
 
