@@ -301,8 +301,12 @@ pub(crate) enum TestnetCommand {
     Up {
         /// Number of validators (4 tolerates one lying or failed validator; 3 runs,
         /// but every certificate then needs all three).
-        #[arg(long, default_value_t = 4)]
+        #[arg(long, visible_alias = "validators", default_value_t = 4)]
         nodes: usize,
+        /// Follower nodes beside the validators (their keys allowed by the admin); they
+        /// get the node indexes after the validators' (for status, kill, restart).
+        #[arg(long, default_value_t = 0)]
+        followers: usize,
         /// The testnet folder (must not hold a testnet yet).
         #[arg(long)]
         dir: PathBuf,

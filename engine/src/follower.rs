@@ -57,6 +57,11 @@ pub enum FollowerRequest {
     },
     /// Client transactions for the validator's pool.
     Submit(Vec<SignedTransaction>),
+    /// A chunk of the validator's current snapshot, from byte `offset`.
+    Snapshot {
+        /// First byte wanted.
+        offset: u64,
+    },
 }
 
 /// A block with the certificate that lets a follower apply it.
@@ -75,6 +80,17 @@ pub enum FollowerResponse {
     Blocks(Vec<CertifiedBlock>),
     /// One verdict per submitted transaction.
     Submitted(Vec<Result<Hash, Rejection>>),
+    /// A chunk of the current snapshot.
+    SnapshotChunk {
+        /// Names the snapshot file: a chunk of another one means starting again.
+        id: u64,
+        /// Its length.
+        total: u64,
+        /// The bytes from the offset asked for (at most 3 MiB).
+        bytes: Vec<u8>,
+    },
+    /// The validator has no snapshot yet.
+    NoSnapshot,
 }
 
 /// Why a follower refused a block a validator sent.
@@ -219,10 +235,11 @@ impl Engine {
                 .map_err(|e| Refusal::new(format!("checking the batch failed: {e}")))?;
                 Ok(FollowerResponse::Submitted(verdicts))
             }
+            FollowerRequest::Snapshot { offset } => self.snapshot_chunk(offset).await,
         }
     }
 
-    async fn ask_validator(
+    pub(crate) async fn ask_validator(
         &self,
         to: &PublicKey,
         request: &FollowerRequest,
@@ -308,6 +325,20 @@ fn forge_certificate(certificate: &mut Certificate, key: &truffle_ledger::Keypai
 /// and applies those that check.
 pub(crate) async fn sync(engine: Engine) {
     let mut cursor = 0usize;
+    if engine.head().map(|h| h.height).unwrap_or(0) == 0 {
+        // Empty: a checked snapshot first, from the first validator that has one.
+        for peer in engine.validator_keys() {
+            match engine.catch_up_by_snapshot(&peer).await {
+                Ok(height) => {
+                    tracing::info!(target: "follower", %peer, height, "caught up by snapshot");
+                    break;
+                }
+                Err(error) => {
+                    tracing::warn!(target: "follower", %peer, %error, "snapshot not taken")
+                }
+            }
+        }
+    }
     loop {
         if engine.is_shutting_down() {
             return;

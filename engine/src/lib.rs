@@ -23,6 +23,7 @@ mod error;
 mod evidence_relay;
 mod faults;
 pub mod follower;
+pub mod follower_snapshot;
 mod health;
 mod ingress;
 mod launch;

@@ -610,6 +610,18 @@ mod tests {
         assert!(DEFAULT_TOML.contains("[market]"));
     }
 
+    /// The shipped follower configuration parses, names the follower role and passes
+    /// the checks a node runs at start.
+    #[test]
+    fn the_shipped_follower_file_is_a_valid_follower_config() {
+        let text = include_str!("../../deploy/follower.toml");
+        let parsed: NodeConfig = toml::from_str(text).unwrap();
+        assert_eq!(parsed.role, NodeRole::Follower);
+        assert!(!parsed.follower_validator_rpc.is_empty());
+        parsed.validate().unwrap();
+        assert!(parsed.engine_config().follower);
+    }
+
     #[test]
     fn environment_overrides_the_file_and_ignores_other_variables() {
         let dir = tempfile::tempdir().unwrap();
