@@ -258,7 +258,11 @@ pub(crate) struct NodeRunArgs {
     pub(crate) role: Option<String>,
     /// A validator's public RPC address, named by a follower node when it refuses a
     /// member operation (repeat for several).
-    #[arg(long = "follower.validator-rpc", env = "TRUFFLE_FOLLOWER_VALIDATOR_RPC", value_delimiter = ',')]
+    #[arg(
+        long = "follower.validator-rpc",
+        env = "TRUFFLE_FOLLOWER_VALIDATOR_RPC",
+        value_delimiter = ','
+    )]
     pub(crate) follower_validator_rpc: Vec<String>,
     /// Fault injection (needs --enable-fault-injection): serve followers blocks with
     /// forged certificates.

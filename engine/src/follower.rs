@@ -265,14 +265,10 @@ impl Engine {
     /// Checks, executes and stores one certified block (follower nodes only).
     fn apply_certified(&self, certified: CertifiedBlock) -> Result<(), FollowRefusal> {
         let store = &self.inner.store;
-        let head = store
-            .head()
-            .ok()
-            .flatten()
-            .ok_or(FollowRefusal::NotNext {
-                height: certified.block.header.height,
-                head: 0,
-            })?;
+        let head = store.head().ok().flatten().ok_or(FollowRefusal::NotNext {
+            height: certified.block.header.height,
+            head: 0,
+        })?;
         let height = certified.block.header.height;
         let validators = crate::certifier::certifying_set(store, height);
         check_certified(&head, &certified, &validators)?;
@@ -282,12 +278,13 @@ impl Engine {
             time_ms: block.header.time_ms,
             transactions: block.transactions,
         };
-        let executed = execute_block_with(store, &head, &proposal, Signatures::Verify).map_err(
-            |e| FollowRefusal::Execution {
-                height,
-                error: e.to_string(),
-            },
-        )?;
+        let executed =
+            execute_block_with(store, &head, &proposal, Signatures::Verify).map_err(|e| {
+                FollowRefusal::Execution {
+                    height,
+                    error: e.to_string(),
+                }
+            })?;
         if executed.block.header != block.header {
             return Err(FollowRefusal::Diverged {
                 height,
@@ -374,7 +371,10 @@ pub(crate) async fn sync(engine: Engine) {
                         tracing::debug!(target: "follower", %peer, count, "certified blocks applied");
                     }
                     Ok(Err(refusal)) => {
-                        engine.inner.follower_refused.fetch_add(1, Ordering::Relaxed);
+                        engine
+                            .inner
+                            .follower_refused
+                            .fetch_add(1, Ordering::Relaxed);
                         tracing::warn!(target: "follower", %peer, %refusal, "block refused; asking another validator");
                         cursor += 1;
                     }
@@ -493,7 +493,9 @@ mod tests {
     /// refused before it executes.
     #[test]
     fn forged_and_misplaced_blocks_are_refused() {
-        let keys: Vec<Keypair> = (0..4).map(|i| Keypair::from_name(&format!("v{i}"))).collect();
+        let keys: Vec<Keypair> = (0..4)
+            .map(|i| Keypair::from_name(&format!("v{i}")))
+            .collect();
         let admin = Keypair::from_name("admin");
         let genesis_state = GenesisState {
             chain_id: Hash::of(b"follower-tests"),

@@ -241,8 +241,13 @@ impl Engine {
         let genesis_header = store
             .header(0)?
             .ok_or_else(|| SnapshotRefusal::History("this node has no genesis".into()))?;
-        let genesis_set: BTreeSet<PublicKey> =
-            self.inner.genesis.validators.iter().map(|v| v.key).collect();
+        let genesis_set: BTreeSet<PublicKey> = self
+            .inner
+            .genesis
+            .validators
+            .iter()
+            .map(|v| v.key)
+            .collect();
         let path = path.to_path_buf();
         let head = tokio::task::spawn_blocking(move || {
             let head = check_history(&path, &genesis_header, &genesis_set)?;

@@ -222,22 +222,27 @@ pub async fn launch(config: NodeConfig) -> Result<Node, NodeError> {
     let follower = config.role == config::NodeRole::Follower;
     if follower && config.key_file.is_none() {
         return Err(NodeError::Config(
-            "a follower node needs a key file of its own (--key-file), the key an admin allowed".into(),
+            "a follower node needs a key file of its own (--key-file), the key an admin allowed"
+                .into(),
         ));
     }
     let (vault, sms) = if follower {
         // A follower holds no member data: nothing replicated reaches it (it is no Raft
         // member), and member operations are refused naming a validator. Its vault is a
         // random key that seals nothing.
-        (follower_vault(&config)?, Arc::new(services::sms::ConsoleSender) as Arc<_>)
+        (
+            follower_vault(&config)?,
+            Arc::new(services::sms::ConsoleSender) as Arc<_>,
+        )
     } else {
         (vault_key(&config, &genesis)?, sms_sender(&config)?)
     };
-    let members = services::members::Members::new(vault, sms, policy)
-    .with_pool(services::pool::PasswordPool::new(
-        config.password_workers as usize,
-        config.password_queue as usize,
-    ));
+    let members = services::members::Members::new(vault, sms, policy).with_pool(
+        services::pool::PasswordPool::new(
+            config.password_workers as usize,
+            config.password_queue as usize,
+        ),
+    );
     Node::launch(config, genesis, key, members).await
 }
 

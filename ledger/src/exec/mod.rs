@@ -18,9 +18,9 @@ mod raffles;
 mod validators;
 
 pub use raffles::raffles_in_play;
+pub use validators::allowed_followers;
 pub use validators::current as current_validators;
 pub use validators::set_at as validator_set_at;
-pub use validators::allowed_followers;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use jmt::storage::TreeUpdateBatch;

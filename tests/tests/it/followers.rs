@@ -164,7 +164,9 @@ async fn a_follower_catches_up_forwards_and_keeps_serving() -> anyhow::Result<()
         wait_snapshot(&net, index).await?;
     }
 
-    eprintln!("--- the follower starts empty, takes a checked snapshot and reaches the validators' head");
+    eprintln!(
+        "--- the follower starts empty, takes a checked snapshot and reaches the validators' head"
+    );
     let follower_dir = dir.path().join("follower");
     let mut follower = start_follower(&net, &follower_dir, &follower_key)?;
     let rpc = client(&follower.rpc_url)?;
@@ -205,10 +207,15 @@ async fn a_follower_catches_up_forwards_and_keeps_serving() -> anyhow::Result<()
         AccountApiClient::get(&rpc, Keypair::from_name("via-follower").public()).await?;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let new_leader = net.wait_for_leader(&others, Duration::from_secs(30)).await?;
+    let new_leader = net
+        .wait_for_leader(&others, Duration::from_secs(30))
+        .await?;
     let mut operator = Wallet::new(&rpc, net.key(new_leader).clone()).await?;
     let status = rpc
-        .submit_and_wait(operator.sign(chain, register("after-failover")), Some(30_000))
+        .submit_and_wait(
+            operator.sign(chain, register("after-failover")),
+            Some(30_000),
+        )
         .await?;
     assert!(matches!(status, TxStatus::Committed { .. }), "{status:?}");
     wait_same_head(&net.client(new_leader), &rpc, Duration::from_secs(30)).await?;
@@ -335,8 +342,7 @@ fn truffle(args: &[&str]) -> anyhow::Result<String> {
 /// `truffle verify item` checks it against the genesis from the follower's proofs;
 /// `status`, `kill` and `restart` act on a follower like on a validator.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn testnet_with_followers_registers_and_verifies_through_a_follower() -> anyhow::Result<()>
-{
+async fn testnet_with_followers_registers_and_verifies_through_a_follower() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let net_dir = dir.path().join("net");
     let net_path = net_dir.display().to_string();
@@ -446,8 +452,19 @@ async fn testnet_with_followers_registers_and_verifies_through_a_follower() -> a
 
     eprintln!("--- kill and restart a follower through the testnet commands");
     truffle(&["testnet", "kill", "--dir", &net_path, &follower.to_string()])?;
-    truffle(&["testnet", "restart", "--dir", &net_path, &follower.to_string()])?;
-    wait_same_head(&net.client(0), &net.client(follower), Duration::from_secs(60)).await?;
+    truffle(&[
+        "testnet",
+        "restart",
+        "--dir",
+        &net_path,
+        &follower.to_string(),
+    ])?;
+    wait_same_head(
+        &net.client(0),
+        &net.client(follower),
+        Duration::from_secs(60),
+    )
+    .await?;
     truffle(&["testnet", "down", "--dir", &net_path])?;
     Ok(())
 }
