@@ -456,6 +456,7 @@ pub(crate) async fn forward(engine: Engine) {
 /// changes name.
 pub(crate) async fn housekeeping(engine: Engine) {
     let mut known = Vec::new();
+    let mut certificates_from = 1u64;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -467,6 +468,7 @@ pub(crate) async fn housekeeping(engine: Engine) {
             .lock()
             .expect("mempool lock poisoned")
             .expire(engine.inner.clock.monotonic_ms());
+        certificates_from = engine.fill_missing_certificates(certificates_from).await;
         if let Ok(validators) = crate::engine::current_validators(&engine.inner.store) {
             if validators != known {
                 let addresses = validators

@@ -53,13 +53,26 @@ pub enum SnapshotRefusal {
 /// The blocks' validator-set changes by height: (key, added).
 type SetChanges = BTreeMap<u64, Vec<(PublicKey, bool)>>;
 
+/// A snapshot's history, checked: its head, the set that must certify the head, and
+/// the head's certificate when the snapshot holds it (it is often made before the
+/// head's votes are in; the follower then asks for it).
+#[derive(Debug)]
+pub struct CheckedHistory {
+    /// The snapshot's head.
+    pub head: BlockHeader,
+    /// The set in force when the head was applied.
+    pub head_set: BTreeSet<PublicKey>,
+    /// Whether the snapshot holds a valid certificate of the head.
+    pub head_certified: bool,
+}
+
 /// Checks the block history of the snapshot file at `path` against the genesis header
-/// and set; returns the checked head.
+/// and set.
 pub fn check_history(
     path: &Path,
     genesis_header: &BlockHeader,
     genesis_set: &BTreeSet<PublicKey>,
-) -> Result<BlockHeader, SnapshotRefusal> {
+) -> Result<CheckedHistory, SnapshotRefusal> {
     let mut headers: BTreeMap<u64, BlockHeader> = BTreeMap::new();
     let mut certificates: BTreeMap<u64, Certificate> = BTreeMap::new();
     let mut changes = SetChanges::new();
@@ -111,7 +124,11 @@ pub fn check_history(
         return history("its head is not in its headers".into());
     }
     let mut set = genesis_set.clone();
+    let mut head_set = set.clone();
     for height in 1..=head.height {
+        if height == head.height {
+            head_set = set.clone();
+        }
         let (Some(header), Some(parent)) = (headers.get(&height), headers.get(&(height - 1)))
         else {
             return history(format!("header {height} is missing"));
@@ -127,9 +144,9 @@ pub fn check_history(
             Some(certificate) => certificate
                 .verify(header, &set)
                 .map_err(|e| SnapshotRefusal::History(format!("height {height}: {e}")))?,
-            None if changed.is_some() || height == head.height => {
+            None if changed.is_some() => {
                 return history(format!(
-                    "no certificate at height {height}, which it needs (a set change or the head)"
+                    "no certificate at height {height}, which changes the validator set"
                 ))
             }
             None => {}
@@ -142,7 +159,12 @@ pub fn check_history(
             }
         }
     }
-    Ok(head)
+    let head_certified = head.height == 0 || certificates.contains_key(&head.height);
+    Ok(CheckedHistory {
+        head,
+        head_set,
+        head_certified,
+    })
 }
 
 impl Engine {
@@ -248,9 +270,44 @@ impl Engine {
             .iter()
             .map(|v| v.key)
             .collect();
+        let checked = {
+            let path = path.to_path_buf();
+            tokio::task::spawn_blocking(move || check_history(&path, &genesis_header, &genesis_set))
+                .await
+                .map_err(|e| SnapshotRefusal::Unavailable(e.to_string()))??
+        };
+        let mut head_certificate = None;
+        if !checked.head_certified {
+            // The head's certificate, from the validator's store now: checked against
+            // the set the history gives for the head.
+            let answer = self
+                .ask_validator(
+                    from,
+                    &FollowerRequest::Blocks {
+                        from: checked.head.height,
+                        max: 1,
+                    },
+                )
+                .await
+                .map_err(|e| SnapshotRefusal::Unavailable(e.to_string()))?;
+            let FollowerResponse::Blocks(blocks) = answer else {
+                return Err(SnapshotRefusal::Unavailable(
+                    "no certificate of the head".into(),
+                ));
+            };
+            let certified = blocks
+                .first()
+                .filter(|b| b.block.header == checked.head)
+                .ok_or_else(|| SnapshotRefusal::Unavailable("no certificate of the head".into()))?;
+            certified
+                .certificate
+                .verify(&checked.head, &checked.head_set)
+                .map_err(|e| SnapshotRefusal::History(format!("the head: {e}")))?;
+            head_certificate = Some(certified.certificate.clone());
+        }
         let path = path.to_path_buf();
         let head = tokio::task::spawn_blocking(move || {
-            let head = check_history(&path, &genesis_header, &genesis_set)?;
+            let head = checked.head;
             if head.height <= store.head()?.map(|h| h.height).unwrap_or(0) {
                 return Ok(head);
             }
@@ -258,6 +315,9 @@ impl Engine {
             let stats = store.apply_snapshot_import(prepared, &path)?;
             // A follower is no Raft member: the validator's Raft position goes.
             store.delete_meta(&truffle_consensus::RAFT_POSITION_KEYS)?;
+            if let Some(certificate) = &head_certificate {
+                store.put_certificate(certificate)?;
+            }
             debug_assert_eq!(stats.height, head.height);
             Ok::<_, SnapshotRefusal>(head)
         })
@@ -268,5 +328,54 @@ impl Engine {
             height: head.height,
         });
         Ok(head.height)
+    }
+}
+
+impl Engine {
+    /// Certificates a follower lacks for blocks it holds (a snapshot is often made
+    /// before its last blocks' votes are in): asked for, checked, stored. Looks at most
+    /// 256 heights from `from` and returns where to look next time.
+    pub(crate) async fn fill_missing_certificates(&self, from: u64) -> u64 {
+        let store = &self.inner.store;
+        let head = self.head().map(|h| h.height).unwrap_or(0);
+        let mut height = from.max(1);
+        let last = head.min(height.saturating_add(255));
+        let validators: Vec<PublicKey> = self.validator_keys().into_iter().collect();
+        while height <= last {
+            if store.certificate(height).ok().flatten().is_some() {
+                height += 1;
+                continue;
+            }
+            let Ok(Some(header)) = store.header(height) else {
+                return height;
+            };
+            let mut found = false;
+            for peer in &validators {
+                let request = FollowerRequest::Blocks {
+                    from: height,
+                    max: 1,
+                };
+                let Ok(FollowerResponse::Blocks(blocks)) = self.ask_validator(peer, &request).await
+                else {
+                    continue;
+                };
+                let Some(certified) = blocks.into_iter().next() else {
+                    continue;
+                };
+                let set = crate::certifier::certifying_set(store, height);
+                if certified.block.header == header
+                    && certified.certificate.verify(&header, &set).is_ok()
+                    && store.put_certificate(&certified.certificate).is_ok()
+                {
+                    found = true;
+                    break;
+                }
+            }
+            if !found {
+                return height;
+            }
+            height += 1;
+        }
+        height
     }
 }

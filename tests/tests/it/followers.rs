@@ -192,7 +192,7 @@ async fn a_follower_catches_up_forwards_and_keeps_serving() -> anyhow::Result<()
     assert_eq!(rpc.get_header(Some(height)).await?, on_validator);
 
     eprintln!("--- member operations name a validator");
-    let refused = rpc.me("no-such-session".into()).await.unwrap_err();
+    let refused = rpc.me("ab".repeat(32)).await.unwrap_err();
     assert!(
         refused.to_string().contains(&net.rpc_url(0)),
         "the refusal names a validator: {refused}"
