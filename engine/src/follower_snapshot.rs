@@ -206,7 +206,7 @@ impl Engine {
         from: &PublicKey,
         path: &Path,
     ) -> Result<(), SnapshotRefusal> {
-        let unavailable = |e: String| SnapshotRefusal::Unavailable(e);
+        let unavailable = SnapshotRefusal::Unavailable;
         'restart: for _ in 0..MAX_RESTARTS {
             let mut file = std::fs::File::create(path)?;
             let mut offset = 0u64;
