@@ -304,8 +304,12 @@ pub(crate) enum TestnetCommand {
     Up {
         /// Number of validators (4 tolerates one lying or failed validator; 3 runs,
         /// but every certificate then needs all three).
-        #[arg(long, default_value_t = 4)]
+        #[arg(long, visible_alias = "validators", default_value_t = 4)]
         nodes: usize,
+        /// Follower nodes beside the validators (their keys allowed by the admin); they
+        /// get the node indexes after the validators' (for status, kill, restart).
+        #[arg(long, default_value_t = 0)]
+        followers: usize,
         /// The testnet folder (must not hold a testnet yet).
         #[arg(long)]
         dir: PathBuf,
@@ -388,6 +392,30 @@ pub(crate) enum ValidatorCommand {
         #[arg(long = "admin-key")]
         admin_key: PathBuf,
         /// The validator's public key (hex).
+        #[arg(long)]
+        key: String,
+        /// Node and output.
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
+    /// Allow a follower node's key to sync from the validators (signed by an admin key).
+    AllowFollower {
+        /// Admin key file.
+        #[arg(long = "admin-key")]
+        admin_key: PathBuf,
+        /// The follower node's public key (hex).
+        #[arg(long)]
+        key: String,
+        /// Node and output.
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
+    /// Revoke a follower node's key: the validators cut it off (signed by an admin key).
+    RevokeFollower {
+        /// Admin key file.
+        #[arg(long = "admin-key")]
+        admin_key: PathBuf,
+        /// The follower node's public key (hex).
         #[arg(long)]
         key: String,
         /// Node and output.

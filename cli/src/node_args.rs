@@ -251,6 +251,27 @@ pub(crate) struct NodeRunArgs {
         help_heading = "Testing"
     )]
     pub(crate) enable_fault_injection: bool,
+    /// What this node is: `validator`, or `follower` (a seller's own full node: syncs
+    /// certified blocks from the validators, votes on nothing; needs --key-file with a
+    /// key an admin allowed with `truffle validator allow-follower`).
+    #[arg(long = "role", env = "TRUFFLE_ROLE", value_parser = ["validator", "follower"])]
+    pub(crate) role: Option<String>,
+    /// A validator's public RPC address, named by a follower node when it refuses a
+    /// member operation (repeat for several).
+    #[arg(
+        long = "follower.validator-rpc",
+        env = "TRUFFLE_FOLLOWER_VALIDATOR_RPC",
+        value_delimiter = ','
+    )]
+    pub(crate) follower_validator_rpc: Vec<String>,
+    /// Fault injection (needs --enable-fault-injection): serve followers blocks with
+    /// forged certificates.
+    #[arg(
+        long = "fault.forge-follower-certificates",
+        env = "TRUFFLE_FAULT_FORGE_FOLLOWER_CERTIFICATES",
+        help_heading = "Testing"
+    )]
+    pub(crate) fault_forge_follower_certificates: bool,
     /// File holding the secret path segment of the Kakao skill webhook
     /// (POST /kakao/skill/{secret}); without one the webhook answers 404.
     #[arg(

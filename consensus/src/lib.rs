@@ -41,7 +41,7 @@ use truffle_store::Store;
 pub use log_store::{keep_newer_vote, purged_log_index, LogStore, ManualSync};
 pub use state_machine::{
     applied_log_index, check_snapshot_files, LedgerEvent, ServiceApplier, ServiceError,
-    ServiceOutcome, StateMachine, SNAPSHOT_FILES,
+    ServiceOutcome, StateMachine, RAFT_POSITION_KEYS, SNAPSHOT_FILES,
 };
 pub use types::{
     node_id_of, AppCommand, ApplyResponse, Command, NodeId, Raft, TypeConfig, ValidatorNode,

@@ -25,6 +25,10 @@ use crate::types::{
 const APPLIED_KEY: &[u8] = b"raft_applied";
 const MEMBERSHIP_KEY: &[u8] = b"raft_membership";
 
+/// The `meta` keys of the Raft position a snapshot carries: a follower node, which is no
+/// Raft member, deletes them after importing a validator's snapshot.
+pub const RAFT_POSITION_KEYS: [&[u8]; 2] = [APPLIED_KEY, MEMBERSHIP_KEY];
+
 /// The files of the current snapshot inside the snapshot folder: data, then meta.
 pub const SNAPSHOT_FILES: [&str; 2] = ["current.snap", "current.meta"];
 

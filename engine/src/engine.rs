@@ -56,6 +56,15 @@ pub struct EngineConfig {
     pub snapshot_every_entries: u64,
     /// Allows `testnet` to cut and restore links (never on a real network).
     pub enable_fault_injection: bool,
+    /// Runs as a follower node: syncs certified blocks from the validators and executes
+    /// them itself; never a Raft member, never votes.
+    pub follower: bool,
+    /// Validators' public RPC addresses, named to clients of a follower for what it
+    /// cannot do itself (member operations).
+    pub validator_rpc: Vec<String>,
+    /// Fault injection: serve followers blocks with forged certificates (a lying
+    /// validator, for tests; needs `enable_fault_injection`).
+    pub fault_forge_follower_certificates: bool,
 }
 
 /// A Raft role, as health and metrics name it.
@@ -71,19 +80,22 @@ pub enum Role {
     Learner,
     /// Stopped.
     Shutdown,
+    /// A follower node: syncs certified blocks, votes on nothing (no Raft role).
+    Replica,
 }
 
 impl Role {
     /// Every role, in a fixed order.
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Leader,
         Role::Follower,
         Role::Candidate,
         Role::Learner,
         Role::Shutdown,
+        Role::Replica,
     ];
 
-    /// `leader`, `follower`, `candidate`, `learner` or `shutdown`.
+    /// `leader`, `follower`, `candidate`, `learner`, `shutdown` or `replica`.
     pub fn name(self) -> &'static str {
         match self {
             Role::Leader => "leader",
@@ -91,6 +103,7 @@ impl Role {
             Role::Candidate => "candidate",
             Role::Learner => "learner",
             Role::Shutdown => "shutdown",
+            Role::Replica => "replica",
         }
     }
 }
@@ -136,6 +149,8 @@ pub(crate) struct EngineInner {
     pub(crate) peer_services: RwLock<BTreeMap<String, Arc<dyn PeerService>>>,
     /// Fault injection: the [`crate::LeaderFault`] in force, as its code.
     pub(crate) leader_fault: std::sync::atomic::AtomicU8,
+    /// Follower node: blocks refused (bad certificate, or executing to another header).
+    pub(crate) follower_refused: std::sync::atomic::AtomicU64,
 }
 
 /// A running chain engine. Cheap to clone.
@@ -197,7 +212,25 @@ impl Engine {
 
     /// This node's Raft role.
     pub fn role(&self) -> Role {
+        if self.inner.config.follower {
+            return Role::Replica;
+        }
         Role::from(self.inner.raft.metrics().borrow().state)
+    }
+
+    /// Whether this node is a follower node (syncs certified blocks, votes on nothing).
+    pub fn is_follower_node(&self) -> bool {
+        self.inner.config.follower
+    }
+
+    /// The error a follower node answers with for what only validators do.
+    pub(crate) fn follower_refusal(&self) -> EngineError {
+        let rpc = &self.inner.config.validator_rpc;
+        EngineError::FollowerNode(if rpc.is_empty() {
+            "send member operations to a validator's RPC".to_owned()
+        } else {
+            format!("send member operations to a validator: {}", rpc.join(", "))
+        })
     }
 
     /// Whether this node is the Raft leader.

@@ -41,6 +41,10 @@ pub enum EngineError {
     /// A fault-injection request out of its bounds.
     #[error("fault injection: {0}")]
     FaultRequest(String),
+    /// This node is a follower: it holds no member data and proposes nothing through
+    /// Raft, so member operations must go to a validator (named in the message).
+    #[error("this node is a follower and holds no member data: {0}")]
+    FollowerNode(String),
     /// The store has no genesis block.
     #[error("the store has no genesis block")]
     NoGenesis,
@@ -75,6 +79,7 @@ impl EngineError {
             | EngineError::Config(_)
             | EngineError::FaultInjectionDisabled
             | EngineError::FaultRequest(_)
+            | EngineError::FollowerNode(_)
             | EngineError::NoGenesis
             | EngineError::Store(_)
             | EngineError::Ledger(_)

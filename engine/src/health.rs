@@ -18,7 +18,13 @@ impl Engine {
         });
         let peers = self.inner.p2p.peers().await;
         Ok(Health {
-            role: Role::from(metrics.state).name().to_owned(),
+            role: if self.inner.config.follower {
+                Role::Replica
+            } else {
+                Role::from(metrics.state)
+            }
+            .name()
+            .to_owned(),
             node_key: self.inner.key.public(),
             node_id: self.inner.node_id,
             leader_id: metrics.current_leader,

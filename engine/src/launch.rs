@@ -58,6 +58,24 @@ impl Engine {
             (None, Some((_, address))) => address.clone(),
             (None, None) => "/ip4/127.0.0.1/tcp/0".to_owned(),
         };
+        let in_genesis = genesis.validators.iter().any(|v| v.key == key.public());
+        if config.follower && in_genesis {
+            return Err(EngineError::Config(
+                "a validator's key cannot run a follower node: make a key of its own".into(),
+            ));
+        }
+        if config.fault_forge_follower_certificates && !config.enable_fault_injection {
+            return Err(EngineError::FaultInjectionDisabled);
+        }
+        // Followers a validator serves: those allowed on the ledger (none on a follower).
+        let followers = if config.follower {
+            Vec::new()
+        } else {
+            truffle_ledger::exec::allowed_followers(&store)?
+                .into_iter()
+                .map(|g| g.key)
+                .collect()
+        };
         // Peers' requests queue here until the engine exists to serve them.
         let (inbox, requests) = PeerInbox::new();
         let p2p = P2p::start(
@@ -75,6 +93,8 @@ impl Engine {
                 // rebuilt its state from it: seconds on a loaded machine. Dead peers fail
                 // fast anyway (the connection closes), so a long timeout costs nothing.
                 request_timeout: Duration::from_secs(60),
+                followers,
+                follower_mode: config.follower,
             },
             Arc::new(inbox),
         )?;
@@ -95,7 +115,6 @@ impl Engine {
         .map_err(|e| EngineError::Raft(e.to_string()))?;
         p2p.set_raft(raft.clone());
 
-        let in_genesis = genesis.validators.iter().any(|v| v.key == key.public());
         if in_genesis {
             let initialized = raft
                 .is_initialized()
@@ -108,6 +127,8 @@ impl Engine {
                     tracing::debug!(target: "node", %error, "raft already initialized");
                 }
             }
+        } else if config.follower {
+            tracing::info!(target: "node", key = %key.public(), "follower node: syncing certified blocks from the validators");
         } else {
             tracing::info!(target: "node", key = %key.public(), "not a genesis validator: waiting to be added to the cluster");
         }
@@ -148,6 +169,7 @@ impl Engine {
                 metrics: Arc::new(EngineMetrics::default()),
                 peer_services: RwLock::new(BTreeMap::new()),
                 leader_fault: std::sync::atomic::AtomicU8::new(0),
+                follower_refused: std::sync::atomic::AtomicU64::new(0),
             }),
         };
         engine.spawn_tasks(requests);
@@ -157,6 +179,12 @@ impl Engine {
     fn spawn_tasks(&self, requests: mpsc::Receiver<InboundRequest>) {
         tokio::spawn(crate::peers::serve(self.clone(), requests));
         tokio::spawn(crate::tasks::apply_events(self.clone()));
+        if self.inner.config.follower {
+            tokio::spawn(crate::follower::sync(self.clone()));
+            tokio::spawn(crate::follower::forward(self.clone()));
+            tokio::spawn(crate::follower::housekeeping(self.clone()));
+            return;
+        }
         tokio::spawn(crate::tasks::produce_blocks(self.clone()));
         tokio::spawn(crate::tasks::forward_transactions(self.clone()));
         tokio::spawn(crate::tasks::housekeeping(self.clone()));

@@ -22,6 +22,8 @@ mod engine;
 mod error;
 mod evidence_relay;
 mod faults;
+pub mod follower;
+pub mod follower_snapshot;
 pub mod fuzzing;
 mod health;
 mod ingress;

@@ -394,7 +394,7 @@ impl EngineMetrics {
                 })
                 .set(0);
         }
-        let role = Role::from(raft.state).name();
+        let role = node.role().name();
         self.raft_role
             .get_or_create(&RoleLabels {
                 role: role.to_owned(),

@@ -21,6 +21,8 @@ const INBOX_CAPACITY: usize = 1_024;
 
 pub(crate) struct InboundRequest {
     from: PublicKey,
+    /// From an allowed follower node (a [`crate::follower::FollowerRequest`]).
+    follower: bool,
     bytes: Vec<u8>,
     reply: oneshot::Sender<Result<Vec<u8>, Refusal>>,
 }
@@ -37,10 +39,11 @@ impl PeerInbox {
     }
 }
 
-impl AppHandler for PeerInbox {
-    fn handle(
+impl PeerInbox {
+    fn queue(
         &self,
         from: PublicKey,
+        follower: bool,
         request: Vec<u8>,
     ) -> BoxFuture<'static, Result<Vec<u8>, Refusal>> {
         let sender = self.sender.clone();
@@ -49,6 +52,7 @@ impl AppHandler for PeerInbox {
             sender
                 .send(InboundRequest {
                     from,
+                    follower,
                     bytes: request,
                     reply,
                 })
@@ -58,6 +62,24 @@ impl AppHandler for PeerInbox {
                 .await
                 .map_err(|_| Refusal::new("the node dropped the request"))?
         })
+    }
+}
+
+impl AppHandler for PeerInbox {
+    fn handle(
+        &self,
+        from: PublicKey,
+        request: Vec<u8>,
+    ) -> BoxFuture<'static, Result<Vec<u8>, Refusal>> {
+        self.queue(from, false, request)
+    }
+
+    fn handle_follower(
+        &self,
+        from: PublicKey,
+        request: Vec<u8>,
+    ) -> BoxFuture<'static, Result<Vec<u8>, Refusal>> {
+        self.queue(from, true, request)
     }
 }
 
@@ -74,6 +96,20 @@ pub(crate) async fn serve(engine: Engine, mut requests: mpsc::Receiver<InboundRe
         };
         let engine = engine.clone();
         tokio::spawn(async move {
+            if request.follower {
+                let answer =
+                    match borsh::from_slice::<crate::follower::FollowerRequest>(&request.bytes) {
+                        Ok(decoded) => engine
+                            .handle_follower_request(request.from, decoded)
+                            .await
+                            .map(|response| {
+                                borsh::to_vec(&response).expect("encoding to a Vec cannot fail")
+                            }),
+                        Err(error) => Err(Refusal::new(format!("bad request: {error}"))),
+                    };
+                let _ = request.reply.send(answer);
+                return;
+            }
             let answer = match borsh::from_slice::<PeerRequest>(&request.bytes) {
                 Ok(PeerRequest::Evidence(_))
                     if request.bytes.len() > truffle_ledger::evidence::MAX_EVIDENCE_BYTES + 1 =>

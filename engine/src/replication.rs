@@ -77,6 +77,9 @@ impl Engine {
     /// follower) and returns the applier's answer once this node has applied it too, so
     /// that a client reading from this node next sees its own write.
     pub async fn propose_service(&self, command: Vec<u8>) -> Result<Vec<u8>, EngineError> {
+        if self.inner.config.follower {
+            return Err(self.follower_refusal());
+        }
         let (reply, log_index) = if self.is_leader() {
             self.propose_service_here(command).await?
         } else {
@@ -125,6 +128,9 @@ impl Engine {
     /// Makes this node's state at least as new as everything committed when the call
     /// began (a linearizable read barrier: the ReadIndex protocol through the leader).
     pub async fn sync_with_leader(&self) -> Result<(), EngineError> {
+        if self.inner.config.follower {
+            return Err(self.follower_refusal());
+        }
         if self.is_leader() {
             self.inner
                 .raft
@@ -150,6 +156,11 @@ impl Engine {
                 pool.remove(&receipt.tx_hash);
             }
             pool.block_applied();
+        }
+        if self.inner.config.follower {
+            // A follower node votes on nothing: it checked the block's certificate.
+            self.note_certified(block.header.height);
+            return;
         }
         // The set in force when this block was applied (after its parent) certifies it.
         let validators = crate::certifier::certifying_set(&self.inner.store, block.header.height);

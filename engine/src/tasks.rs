@@ -238,6 +238,7 @@ pub(crate) async fn forward_transactions(node: Engine) {
 /// validator-set changes (transport allowlist; Raft membership on the leader).
 pub(crate) async fn housekeeping(node: Engine) {
     let mut known_validators: BTreeMap<truffle_ledger::PublicKey, String> = BTreeMap::new();
+    let mut known_followers: Option<Vec<truffle_ledger::PublicKey>> = None;
     let mut last_resend = std::time::Instant::now();
     loop {
         tokio::select! {
@@ -258,6 +259,14 @@ pub(crate) async fn housekeeping(node: Engine) {
             tracing::info!(target: "node", count = expired.len(), "transactions expired from the pool");
         }
         fetch_missing_certificates(&node).await;
+        // Followers allowed or revoked by a block: the transport admits or cuts them.
+        if let Ok(grants) = truffle_ledger::exec::allowed_followers(&node.inner.store) {
+            let followers: Vec<_> = grants.into_iter().map(|g| g.key).collect();
+            if known_followers.as_ref() != Some(&followers) {
+                node.inner.p2p.set_followers(followers.clone()).await;
+                known_followers = Some(followers);
+            }
+        }
         if let Ok(validators) = current_validators(&node.inner.store) {
             let now: BTreeMap<_, _> = validators.into_iter().collect();
             if now != known_validators {

@@ -154,6 +154,15 @@ pub mod keys {
     pub fn validator_set() -> Vec<u8> {
         key(Table::Meta, &[b"validator_set"])
     }
+    /// A follower node allowed to sync ([`crate::types::FollowerGrant`]); under the
+    /// meta table so that the column families and the snapshot format stay as they were.
+    pub fn follower(follower: &PublicKey) -> Vec<u8> {
+        key(Table::Meta, &[b"follower/".as_slice(), &follower.0])
+    }
+    /// Prefix of every allowed follower.
+    pub fn followers_prefix() -> Vec<u8> {
+        key(Table::Meta, &[b"follower/"])
+    }
     /// An account.
     pub fn account(account: &PublicKey) -> Vec<u8> {
         key(Table::Account, &[&account.0])

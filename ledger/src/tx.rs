@@ -164,6 +164,14 @@ pub enum Payload {
         /// The proof (its output is the contribution).
         proof: VrfProof,
     },
+    /// An admin allows (or revokes) a follower node's key: validators serve certified
+    /// blocks only to allowed followers, and cut off a revoked one.
+    SetFollower {
+        /// The follower node's key (its libp2p identity).
+        key: PublicKey,
+        /// Allowed from the next block, or revoked.
+        allowed: bool,
+    },
 }
 
 impl Payload {
@@ -193,6 +201,7 @@ impl Payload {
             Payload::AddValidator { .. } => "add_validator",
             Payload::RemoveValidator { .. } => "remove_validator",
             Payload::ContributeRaffleRandomness { .. } => "contribute_raffle_randomness",
+            Payload::SetFollower { .. } => "set_follower",
         }
     }
 

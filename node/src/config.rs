@@ -6,6 +6,18 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+/// What a node is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeRole {
+    /// A validator: a Raft member that votes, certifies and holds member data.
+    #[default]
+    Validator,
+    /// A follower node: syncs certified blocks from the validators, executes them
+    /// itself and serves reads; votes on nothing and holds no member data.
+    Follower,
+}
+
 /// How a node runs.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -74,6 +86,14 @@ pub struct NodeConfig {
     pub admin_token_file: Option<PathBuf>,
     /// Allows `testnet` to cut and restore links (never on a real network).
     pub enable_fault_injection: bool,
+    /// What this node is: a validator, or a follower node (a seller's own full node).
+    pub role: NodeRole,
+    /// Validators' public RPC addresses, named by a follower node in its answer to
+    /// member operations (which only validators serve).
+    pub follower_validator_rpc: Vec<String>,
+    /// Fault injection (ignored unless `enable_fault_injection`): this validator serves
+    /// followers blocks with forged certificates.
+    pub fault_forge_follower_certificates: bool,
     /// File holding the cluster's vault provisioning secret (64 hex characters), read
     /// at a validator's first start into `<data_dir>/vault.keys`.
     pub vault_key_file: Option<PathBuf>,
@@ -167,6 +187,9 @@ impl Default for NodeConfig {
             rpc_admin_listen: None,
             admin_token_file: None,
             enable_fault_injection: false,
+            role: NodeRole::Validator,
+            follower_validator_rpc: Vec::new(),
+            fault_forge_follower_certificates: false,
             vault_key_file: None,
             vault_epoch_secs: 3600,
             sms_gateway_url: None,
@@ -243,6 +266,10 @@ impl NodeConfig {
             raft_election_max_ms: self.raft_election_max_ms,
             snapshot_every_entries: self.snapshot_every_entries,
             enable_fault_injection: self.enable_fault_injection,
+            follower: self.role == NodeRole::Follower,
+            validator_rpc: self.follower_validator_rpc.clone(),
+            fault_forge_follower_certificates: self.enable_fault_injection
+                && self.fault_forge_follower_certificates,
         }
     }
 
@@ -581,6 +608,18 @@ mod tests {
             );
         }
         assert!(DEFAULT_TOML.contains("[market]"));
+    }
+
+    /// The shipped follower configuration parses, names the follower role and passes
+    /// the checks a node runs at start.
+    #[test]
+    fn the_shipped_follower_file_is_a_valid_follower_config() {
+        let text = include_str!("../../deploy/follower.toml");
+        let parsed: NodeConfig = toml::from_str(text).unwrap();
+        assert_eq!(parsed.role, NodeRole::Follower);
+        assert!(!parsed.follower_validator_rpc.is_empty());
+        parsed.validate().unwrap();
+        assert!(parsed.engine_config().follower);
     }
 
     #[test]

@@ -144,6 +144,17 @@ pub fn vault_key(
     Ok(services::vault::VaultKey::with_store(keys))
 }
 
+/// A follower node's vault: a key store of a random secret, which seals nothing (a
+/// follower receives no member data and proposes no service command).
+fn follower_vault(config: &NodeConfig) -> Result<services::vault::VaultKey, NodeError> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let store_path = config.data_dir.join(services::keystore::KEY_STORE_FILE);
+    let secret = truffle_ledger::Keypair::generate().seed();
+    let keys = services::keystore::KeyStore::open(&store_path, Some(&secret))
+        .map_err(|e| NodeError::Config(e.to_string()))?;
+    Ok(services::vault::VaultKey::with_store(keys))
+}
+
 /// The SMS sender a config names: the HTTP gateway when configured, else the console.
 pub fn sms_sender(config: &NodeConfig) -> Result<Arc<dyn services::sms::SmsSender>, NodeError> {
     match &config.sms_gateway_url {
@@ -208,15 +219,30 @@ pub async fn launch(config: NodeConfig) -> Result<Node, NodeError> {
         limits: config.throttle_limits(),
         vault_epoch_ms: Some(config.vault_epoch_secs * 1000),
     };
-    let members = services::members::Members::new(
-        vault_key(&config, &genesis)?,
-        sms_sender(&config)?,
-        policy,
-    )
-    .with_pool(services::pool::PasswordPool::new(
-        config.password_workers as usize,
-        config.password_queue as usize,
-    ));
+    let follower = config.role == config::NodeRole::Follower;
+    if follower && config.key_file.is_none() {
+        return Err(NodeError::Config(
+            "a follower node needs a key file of its own (--key-file), the key an admin allowed"
+                .into(),
+        ));
+    }
+    let (vault, sms) = if follower {
+        // A follower holds no member data: nothing replicated reaches it (it is no Raft
+        // member), and member operations are refused naming a validator. Its vault is a
+        // random key that seals nothing.
+        (
+            follower_vault(&config)?,
+            Arc::new(services::sms::ConsoleSender) as Arc<_>,
+        )
+    } else {
+        (vault_key(&config, &genesis)?, sms_sender(&config)?)
+    };
+    let members = services::members::Members::new(vault, sms, policy).with_pool(
+        services::pool::PasswordPool::new(
+            config.password_workers as usize,
+            config.password_queue as usize,
+        ),
+    );
     Node::launch(config, genesis, key, members).await
 }
 

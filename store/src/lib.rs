@@ -25,7 +25,10 @@ use truffle_ledger::state::Table;
 pub use blocks::TxLocation;
 pub use error::{StoreError, StoreResult};
 pub use raft_log::RaftLogRange;
-pub use snapshot::{ExportedSnapshot, MetaEntries, PreparedImport, SnapshotStats};
+pub use snapshot::{
+    read_snapshot_history, ExportedSnapshot, HistoryRecord, MetaEntries, PreparedImport,
+    SnapshotStats,
+};
 
 /// Column family names.
 pub mod cf {

@@ -205,7 +205,67 @@ fn check_checksum(path: &Path) -> StoreResult<()> {
     Ok(())
 }
 
+/// A record of a snapshot's block history, as [`read_snapshot_history`] hands it over:
+/// every header, then every block, then every certificate, each in height order.
+#[derive(Debug)]
+pub enum HistoryRecord {
+    /// A header.
+    Header(truffle_ledger::BlockHeader),
+    /// A block (header, transactions, receipts).
+    Block(truffle_ledger::Block),
+    /// A certificate.
+    Certificate(truffle_ledger::Certificate),
+    /// The snapshot's head (the header its state records must reproduce).
+    Head(truffle_ledger::BlockHeader),
+}
+
+/// Reads the block history of the snapshot file at `path` (after checking its
+/// checksum) without touching any store: a follower checks it against the genesis
+/// before it imports the snapshot.
+pub fn read_snapshot_history(
+    path: &Path,
+    mut visit: impl FnMut(HistoryRecord) -> StoreResult<()>,
+) -> StoreResult<()> {
+    check_checksum(path)?;
+    let families = replicated_families();
+    let id_of = |name: &str| families.iter().position(|f| f == name).expect("replicated");
+    let (headers, blocks, certificates, meta) = (
+        id_of(cf::HEADERS),
+        id_of(cf::BLOCKS),
+        id_of(cf::CERTIFICATES),
+        id_of(cf::META),
+    );
+    let mut records = open_records(path, families.len())?;
+    while let Some((id, key, value)) = records.next_record()? {
+        if id == meta && key == b"head" {
+            visit(HistoryRecord::Head(decode("snapshot head", &value)?))?;
+            continue;
+        }
+        if id == headers {
+            visit(HistoryRecord::Header(decode("snapshot header", &value)?))?;
+        } else if id == blocks {
+            visit(HistoryRecord::Block(decode("snapshot block", &value)?))?;
+        } else if id == certificates {
+            visit(HistoryRecord::Certificate(decode(
+                "snapshot certificate",
+                &value,
+            )?))?;
+        }
+    }
+    Ok(())
+}
+
 impl Store {
+    /// Deletes `meta` entries (a follower node drops the Raft position a validator's
+    /// snapshot carries: it is no Raft member).
+    pub fn delete_meta(&self, keys: &[&[u8]]) -> StoreResult<()> {
+        let mut batch = WriteBatch::default();
+        for key in keys {
+            batch.delete_cf(self.family(cf::META), key);
+        }
+        self.write(batch, true)
+    }
+
     /// Whether a snapshot import was cut short (the replicated data is then partly
     /// wiped, and the import must be done again before the store is used).
     pub fn snapshot_import_pending(&self) -> StoreResult<bool> {

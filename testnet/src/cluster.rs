@@ -8,7 +8,7 @@
 //! D/genesis.json        the chain
 //! D/admin.json          the admin key
 //! D/vault.key           the vault key sealing members' personal data
-//! D/node-<i>/key.json   validator key
+//! D/node-<i>/key.json   validator key (a follower node's own key past the validators)
 //! D/node-<i>/data/      the node's data
 //! D/node-<i>/node.log   its output
 //! ```
@@ -64,6 +64,9 @@ fn io(context: &str, error: impl std::fmt::Display) -> TestnetError {
 pub struct TestnetOptions {
     /// Number of validators (3 to 7 makes sense).
     pub nodes: usize,
+    /// Follower nodes beside them (indexes after the validators'); `up` allows their
+    /// keys with an admin transaction.
+    pub followers: usize,
     /// Raft heartbeat, ms.
     pub heartbeat_ms: u64,
     /// Raft election timeout, ms.
@@ -80,6 +83,7 @@ impl Default for TestnetOptions {
     fn default() -> Self {
         TestnetOptions {
             nodes: 3,
+            followers: 0,
             heartbeat_ms: 100,
             election_timeout_ms: (400, 800),
             snapshot_every_entries: None,
@@ -102,6 +106,9 @@ pub struct NodeEntry {
     pub rpc_port: u16,
     /// Process id while running (as last recorded).
     pub pid: Option<u32>,
+    /// A follower node (syncs certified blocks; not in the genesis).
+    #[serde(default)]
+    pub follower: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -146,6 +153,11 @@ impl Testnet {
         if options.nodes == 0 || options.nodes > 7 {
             return Err(TestnetError::Invalid("a testnet has 1 to 7 nodes".into()));
         }
+        if options.followers > 8 {
+            return Err(TestnetError::Invalid(
+                "a testnet has at most 8 followers".into(),
+            ));
+        }
         if dir.join("testnet.json").exists() {
             return Err(TestnetError::Invalid(format!(
                 "{} already holds a testnet (use `down` and delete it first)",
@@ -153,7 +165,8 @@ impl Testnet {
             )));
         }
         std::fs::create_dir_all(dir).map_err(|e| io("cannot create the testnet folder", e))?;
-        let ports = free_ports(options.nodes * 2)?;
+        let total = options.nodes + options.followers;
+        let ports = free_ports(total * 2)?;
         let admin = Keypair::generate();
         write_key_file(&dir.join("admin.json"), &admin).map_err(|e| io("admin key", e))?;
         // The vault key seals members' personal data; every validator shares it.
@@ -168,7 +181,7 @@ impl Testnet {
         .map_err(|e| io("vault key", e))?;
         let mut keys = Vec::new();
         let mut nodes = Vec::new();
-        for index in 0..options.nodes {
+        for index in 0..total {
             let node_dir = dir.join(format!("node-{index}"));
             std::fs::create_dir_all(&node_dir).map_err(|e| io("cannot create a node folder", e))?;
             let key = Keypair::generate();
@@ -179,6 +192,7 @@ impl Testnet {
                 p2p_port: ports[index * 2],
                 rpc_port: ports[index * 2 + 1],
                 pid: None,
+                follower: index >= options.nodes,
             });
             keys.push(key);
         }
@@ -190,6 +204,7 @@ impl Testnet {
                 .unwrap_or(0),
             validators: nodes
                 .iter()
+                .filter(|n| !n.follower)
                 .map(|n| ValidatorSpec {
                     name: format!("node-{}", n.index),
                     key: n.key,
@@ -207,7 +222,22 @@ impl Testnet {
             .map_err(|e| TestnetError::Invalid(e.to_string()))?;
         std::fs::write(dir.join("genesis.json"), genesis.to_json())
             .map_err(|e| io("cannot write the genesis", e))?;
-        let args = nodes.iter().map(|n| node_args(dir, n, options)).collect();
+        let first_rpc = format!("http://127.0.0.1:{}", nodes[0].rpc_port);
+        let args = nodes
+            .iter()
+            .map(|n| {
+                let mut args = node_args(dir, n, options);
+                if n.follower {
+                    args.extend([
+                        "--role".to_owned(),
+                        "follower".to_owned(),
+                        "--follower.validator-rpc".to_owned(),
+                        first_rpc.clone(),
+                    ]);
+                }
+                args
+            })
+            .collect();
         let testnet = Testnet {
             dir: dir.to_path_buf(),
             binary: truffle_binary()?,
@@ -263,6 +293,58 @@ impl Testnet {
     /// The testnet folder.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Indexes of the validators.
+    pub fn validators(&self) -> Vec<usize> {
+        self.nodes
+            .iter()
+            .filter(|n| !n.follower)
+            .map(|n| n.index)
+            .collect()
+    }
+
+    /// Indexes of the follower nodes.
+    pub fn followers(&self) -> Vec<usize> {
+        self.nodes
+            .iter()
+            .filter(|n| n.follower)
+            .map(|n| n.index)
+            .collect()
+    }
+
+    /// Allows every follower node's key with one admin transaction each, through the
+    /// first validator (waits for their blocks).
+    pub async fn allow_followers(&self) -> Result<()> {
+        use truffle_wire::api::{AccountApiClient, TxApiClient};
+        let via = self.validators()[0];
+        let rpc = self.client(via);
+        let failed = |reason: String| TestnetError::Rpc { index: via, reason };
+        let mut nonce = rpc
+            .get_nonce(self.admin.public())
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        for index in self.followers() {
+            let tx = truffle_ledger::Transaction {
+                chain_id: self.genesis.chain_id(),
+                signer: self.admin.public(),
+                nonce,
+                payload: truffle_ledger::Payload::SetFollower {
+                    key: self.nodes[index].key,
+                    allowed: true,
+                },
+            }
+            .sign(&self.admin);
+            nonce += 1;
+            let status = rpc
+                .submit_and_wait(hex::encode(tx.encode()), Some(30_000))
+                .await
+                .map_err(|e| failed(e.to_string()))?;
+            if !matches!(status, truffle_wire::chain::TxStatus::Committed { .. }) {
+                return Err(failed(format!("allowing follower {index}: {status:?}")));
+            }
+        }
+        Ok(())
     }
 
     /// The validator key of node `index`.

@@ -61,6 +61,17 @@ pub(crate) fn build_config_over(
     if args.enable_fault_injection {
         config.enable_fault_injection = true;
     }
+    match args.role.as_deref() {
+        Some("follower") => config.role = truffle_node::config::NodeRole::Follower,
+        Some("validator") => config.role = truffle_node::config::NodeRole::Validator,
+        _ => {}
+    }
+    if !args.follower_validator_rpc.is_empty() {
+        config.follower_validator_rpc = args.follower_validator_rpc.clone();
+    }
+    if args.fault_forge_follower_certificates {
+        config.fault_forge_follower_certificates = true;
+    }
     if args.kakao_secret_file.is_some() {
         config.kakao_secret_file = args.kakao_secret_file.clone();
     }

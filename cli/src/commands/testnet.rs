@@ -10,11 +10,13 @@ pub(crate) async fn run(command: TestnetCommand) -> anyhow::Result<()> {
     match command {
         TestnetCommand::Up {
             nodes,
+            followers,
             dir,
             snapshot_every_entries,
         } => {
             let options = TestnetOptions {
                 nodes,
+                followers,
                 snapshot_every_entries,
                 ..TestnetOptions::default()
             };
@@ -27,8 +29,10 @@ pub(crate) async fn run(command: TestnetCommand) -> anyhow::Result<()> {
             let leader = testnet
                 .wait_for_leader(&all, Duration::from_secs(30))
                 .await?;
+            // Followers started already; they sync once the ledger allows their keys.
+            testnet.allow_followers().await?;
             println!(
-                "testnet of {nodes} nodes in {} (chain {})",
+                "testnet of {nodes} validators and {followers} followers in {} (chain {})",
                 dir.display(),
                 testnet.genesis.chain_id()
             );
@@ -39,7 +43,9 @@ pub(crate) async fn run(command: TestnetCommand) -> anyhow::Result<()> {
                     testnet.rpc_url(node.index),
                     node.p2p_port,
                     node.key,
-                    if node.index == leader {
+                    if node.follower {
+                        "  (follower)"
+                    } else if node.index == leader {
                         "  (leader)"
                     } else {
                         ""

@@ -8,6 +8,7 @@ use crate::output::describe;
 use crate::output::print;
 
 pub(crate) async fn run(command: ValidatorCommand) -> anyhow::Result<()> {
+    let allow = matches!(command, ValidatorCommand::AllowFollower { .. });
     let (admin_key, payload, rpc) = match command {
         ValidatorCommand::Add {
             admin_key,
@@ -34,6 +35,24 @@ pub(crate) async fn run(command: ValidatorCommand) -> anyhow::Result<()> {
             Payload::RemoveValidator {
                 key: PublicKey::from_hex(&key)
                     .map_err(|e| anyhow::anyhow!("invalid --key: {e}"))?,
+            },
+            rpc,
+        ),
+        ValidatorCommand::AllowFollower {
+            admin_key,
+            key,
+            rpc,
+        }
+        | ValidatorCommand::RevokeFollower {
+            admin_key,
+            key,
+            rpc,
+        } => (
+            admin_key,
+            Payload::SetFollower {
+                key: PublicKey::from_hex(&key)
+                    .map_err(|e| anyhow::anyhow!("invalid --key: {e}"))?,
+                allowed: allow,
             },
             rpc,
         ),

@@ -75,6 +75,8 @@ pub(crate) enum RaftReply {
 pub(crate) enum WireRequest {
     Raft(RaftRequest),
     App(#[serde(with = "serde_bytes")] Vec<u8>),
+    /// From an allowed follower node: the only kind of request it may send.
+    Follower(#[serde(with = "serde_bytes")] Vec<u8>),
 }
 
 /// A response on the wire.
@@ -106,6 +108,17 @@ pub trait AppHandler: Send + Sync + 'static {
         from: PublicKey,
         request: Vec<u8>,
     ) -> BoxFuture<'static, Result<Vec<u8>, Refusal>>;
+
+    /// Answers a request from the allowed follower node `from` (it is never a
+    /// validator: nothing it sends reaches Raft or the validators' own messages).
+    fn handle_follower(
+        &self,
+        from: PublicKey,
+        request: Vec<u8>,
+    ) -> BoxFuture<'static, Result<Vec<u8>, Refusal>> {
+        let _ = (from, request);
+        Box::pin(async { Err(Refusal::new("this node serves no followers")) })
+    }
 }
 
 /// Transport settings.
@@ -121,6 +134,10 @@ pub struct P2pConfig {
     pub validators: Vec<(PublicKey, Multiaddr)>,
     /// How long a request may take.
     pub request_timeout: Duration,
+    /// Follower nodes allowed to connect (they may only send follower requests).
+    pub followers: Vec<PublicKey>,
+    /// This node is a follower: it dials the validators and answers no one.
+    pub follower_mode: bool,
 }
 
 pub(crate) enum SwarmCommand {
@@ -130,6 +147,7 @@ pub(crate) enum SwarmCommand {
         reply: oneshot::Sender<Result<WireResponse, P2pError>>,
     },
     SetValidators(Vec<(PublicKey, Multiaddr)>),
+    SetFollowers(Vec<PublicKey>),
     Partition(Vec<PublicKey>),
     Heal,
     Peers(oneshot::Sender<Vec<PeerInfo>>),
@@ -205,6 +223,30 @@ impl P2p {
             }
             WireResponse::Raft(_) => Err(P2pError::Refused("unexpected raft reply".into())),
         }
+    }
+
+    /// Sends a follower's request to a validator and waits for its answer.
+    pub async fn request_follower(
+        &self,
+        to: &PublicKey,
+        request: Vec<u8>,
+    ) -> Result<Vec<u8>, P2pError> {
+        match self.request(to, WireRequest::Follower(request)).await? {
+            WireResponse::App(Ok(bytes)) => Ok(bytes.into_vec()),
+            WireResponse::App(Err(Refusal(reason))) | WireResponse::Refused(reason) => {
+                Err(P2pError::Refused(reason))
+            }
+            WireResponse::Raft(_) => Err(P2pError::Refused("unexpected raft reply".into())),
+        }
+    }
+
+    /// Replaces the follower nodes allowed to connect; a follower no longer listed is
+    /// disconnected at once.
+    pub async fn set_followers(&self, followers: Vec<PublicKey>) {
+        let _ = self
+            .commands
+            .send(SwarmCommand::SetFollowers(followers))
+            .await;
     }
 
     /// Replaces the set of validators allowed to connect (after a validator-set change).

@@ -36,6 +36,9 @@ struct State {
     swarm: Swarm<Behaviour>,
     peers: HashMap<PeerId, Peer>,
     connected: HashSet<PeerId>,
+    /// Allowed follower nodes (validators only): they may connect and sync.
+    followers: HashMap<PeerId, PublicKey>,
+    follower_mode: bool,
     partitioned: HashSet<PeerId>,
     pending: HashMap<OutboundRequestId, oneshot::Sender<Result<WireResponse, P2pError>>>,
     app: Arc<dyn AppHandler>,
@@ -80,7 +83,10 @@ pub(super) fn spawn(
             // many of them can hold a connection attempt open before that.
             let limits = connection_limits::ConnectionLimits::default()
                 .with_max_pending_incoming(Some(16))
-                .with_max_established_incoming(Some(validator_count * 2 + 8))
+                // Allowed followers hold connections too.
+                .with_max_established_incoming(Some(
+                    validator_count * 2 + 8 + 2 * truffle_ledger::types::MAX_FOLLOWERS as u32,
+                ))
                 .with_max_established_per_peer(Some(2));
             Behaviour {
                 allowed: allow_block_list::Behaviour::default(),
@@ -100,6 +106,8 @@ pub(super) fn spawn(
         swarm,
         peers: HashMap::new(),
         connected: HashSet::new(),
+        followers: HashMap::new(),
+        follower_mode: config.follower_mode,
         partitioned: HashSet::new(),
         pending: HashMap::new(),
         app,
@@ -114,6 +122,7 @@ pub(super) fn spawn(
             .filter(|(key, _)| *key != local)
             .collect(),
     );
+    state.set_followers(config.followers);
     tokio::spawn(run(state, commands, response_receiver));
     Ok(())
 }
@@ -161,6 +170,27 @@ impl State {
             self.swarm.add_peer_address(*peer_id, peer.address.clone());
         }
         self.peers = wanted;
+    }
+
+    fn set_followers(&mut self, followers: Vec<PublicKey>) {
+        let wanted: HashMap<PeerId, PublicKey> =
+            followers.into_iter().map(|k| (peer_id_of(&k), k)).collect();
+        let removed: Vec<PeerId> = self
+            .followers
+            .keys()
+            .filter(|p| !wanted.contains_key(p) && !self.peers.contains_key(p))
+            .copied()
+            .collect();
+        for peer in removed {
+            // A revoked follower is cut off now, not at its next request.
+            self.swarm.behaviour_mut().allowed.disallow_peer(peer);
+            let _ = self.swarm.disconnect_peer_id(peer);
+            tracing::info!(target: "p2p", %peer, "follower no longer allowed: disconnected");
+        }
+        for peer in wanted.keys() {
+            self.swarm.behaviour_mut().allowed.allow_peer(*peer);
+        }
+        self.followers = wanted;
     }
 
     fn redial(&mut self) {
@@ -212,6 +242,7 @@ impl State {
                         .collect(),
                 );
             }
+            SwarmCommand::SetFollowers(followers) => self.set_followers(followers),
             SwarmCommand::Partition(keys) => {
                 for key in keys {
                     let peer = peer_id_of(&key);
@@ -311,6 +342,17 @@ impl State {
             // Dropping the channel fails the request on the sender's side, as a cut link would.
             return;
         }
+        if self.follower_mode {
+            let _ = self.swarm.behaviour_mut().rpc.send_response(
+                channel,
+                WireResponse::Refused("a follower node answers no peer requests".into()),
+            );
+            return;
+        }
+        if let Some(from) = self.followers.get(&peer).copied() {
+            self.serve_follower(from, request, channel);
+            return;
+        }
         let Some(from) = self.peers.get(&peer).map(|p| p.key) else {
             let _ = self
                 .swarm
@@ -329,6 +371,9 @@ impl State {
                         .await
                         .map(serde_bytes::ByteBuf::from),
                 ),
+                WireRequest::Follower(_) => {
+                    WireResponse::Refused("follower requests come from followers".into())
+                }
                 WireRequest::Raft(request) => match raft {
                     None => WireResponse::Refused("raft is not running yet".into()),
                     Some(raft) => WireResponse::Raft(match request {
@@ -342,6 +387,32 @@ impl State {
                     }),
                 },
             };
+            let _ = responses.send((channel, response)).await;
+        });
+    }
+
+    /// A follower's request: only follower requests, never Raft or validator messages.
+    fn serve_follower(
+        &mut self,
+        from: PublicKey,
+        request: WireRequest,
+        channel: ResponseChannel<WireResponse>,
+    ) {
+        let WireRequest::Follower(bytes) = request else {
+            let _ = self.swarm.behaviour_mut().rpc.send_response(
+                channel,
+                WireResponse::Refused("a follower may only sync".into()),
+            );
+            return;
+        };
+        let app = self.app.clone();
+        let responses = self.responses.clone();
+        tokio::spawn(async move {
+            let response = WireResponse::App(
+                app.handle_follower(from, bytes)
+                    .await
+                    .map(serde_bytes::ByteBuf::from),
+            );
             let _ = responses.send((channel, response)).await;
         });
     }

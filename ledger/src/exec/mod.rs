@@ -18,6 +18,7 @@ mod raffles;
 mod validators;
 
 pub use raffles::raffles_in_play;
+pub use validators::allowed_followers;
 pub use validators::current as current_validators;
 pub use validators::set_at as validator_set_at;
 
@@ -561,6 +562,9 @@ fn apply_transaction<V: StateView + ?Sized>(
         Payload::RemoveValidator { key } => validators::remove(exec, &signer, key)?,
         Payload::ContributeRaffleRandomness { raffle, proof } => {
             raffles::contribute(exec, &signer, *raffle, proof)?
+        }
+        Payload::SetFollower { key, allowed } => {
+            validators::set_follower(exec, &signer, key, *allowed)?
         }
     };
 

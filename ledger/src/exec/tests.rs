@@ -4827,3 +4827,57 @@ fn drawn_and_void_raffles_leave_the_awaiting_index() {
         "two index scans and the two indexed records: {read:?}"
     );
 }
+
+/// An admin allows a follower's key and revokes it; nobody else may, a validator's key
+/// is not a follower, and allowing twice or revoking an unknown key is refused.
+#[test]
+fn followers_are_allowed_and_revoked_by_an_admin() {
+    let mut fx = Fixture::new();
+    let (admin, operator, alice) = (fx.admin.clone(), fx.operator.clone(), fx.alice.clone());
+    let follower = key("follower-0").public();
+    let allow = |allowed| Payload::SetFollower {
+        key: follower,
+        allowed,
+    };
+    for signer in [&operator, &alice] {
+        let r = fx.reject(signer, allow(true));
+        assert!(unauthorized(&r), "{r:?}");
+    }
+    let r = fx.reject(
+        &admin,
+        Payload::SetFollower {
+            key: weak_key(),
+            allowed: true,
+        },
+    );
+    assert!(invalid_field(&r, "key"), "{r:?}");
+    let r = fx.reject(
+        &admin,
+        Payload::SetFollower {
+            key: operator.public(),
+            allowed: true,
+        },
+    );
+    assert!(
+        matches!(&r, Rejection::ValidatorRule { reason } if reason.contains("is a validator")),
+        "{r:?}"
+    );
+    let r = fx.reject(&admin, allow(false));
+    assert!(
+        matches!(&r, Rejection::ValidatorRule { reason } if reason.contains("not an allowed follower")),
+        "{r:?}"
+    );
+    fx.ok(&admin, allow(true));
+    let grants = crate::exec::allowed_followers(fx.chain.store()).unwrap();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].key, follower);
+    let r = fx.reject(&admin, allow(true));
+    assert!(
+        matches!(&r, Rejection::ValidatorRule { reason } if reason.contains("already")),
+        "{r:?}"
+    );
+    fx.ok(&admin, allow(false));
+    assert!(crate::exec::allowed_followers(fx.chain.store())
+        .unwrap()
+        .is_empty());
+}

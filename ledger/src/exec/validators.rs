@@ -12,7 +12,10 @@ use crate::block::Effect;
 use crate::crypto::PublicKey;
 use crate::error::{LedgerError, LedgerResult, Rejection};
 use crate::state::{decode_record, keys, tree_key, StateView};
-use crate::types::{Account, AccountStatus, Role, SellerStatus, Validator, ValidatorSet};
+use crate::types::{
+    Account, AccountStatus, FollowerGrant, Role, SellerStatus, Validator, ValidatorSet,
+    MAX_FOLLOWERS,
+};
 
 fn rule(reason: impl Into<String>) -> Rejection {
     Rejection::ValidatorRule {
@@ -143,5 +146,52 @@ pub(super) fn remove<V: StateView + ?Sized>(
         account.status = AccountStatus::Suspended;
         exec.put_account(&account);
     }
+    Ok(Effect::Done)
+}
+
+/// The follower nodes allowed to sync, in key order.
+pub fn allowed_followers<V: StateView + ?Sized>(view: &V) -> LedgerResult<Vec<FollowerGrant>> {
+    view.scan_prefix(&keys::followers_prefix())?
+        .iter()
+        .map(|(_, bytes)| decode_record("follower", bytes))
+        .collect()
+}
+
+/// An admin allows a follower node's key, or revokes it. A follower is never a
+/// validator: it votes on nothing, so a validator's key is refused here.
+pub(super) fn set_follower<V: StateView + ?Sized>(
+    exec: &mut Exec<'_, V>,
+    signer: &Account,
+    key: &PublicKey,
+    allowed: bool,
+) -> TxResult<Effect> {
+    require_role(signer, "allowing a follower", &[Role::Admin])?;
+    let present = exec.state.get(&keys::follower(key))?.is_some();
+    if !allowed {
+        if !present {
+            return Err(rule(format!("{key} is not an allowed follower")).into());
+        }
+        exec.state.delete(keys::follower(key));
+        return Ok(Effect::Done);
+    }
+    key.check_usable()
+        .map_err(|e| Rejection::invalid("key", e.to_string()))?;
+    if present {
+        return Err(rule(format!("{key} is already an allowed follower")).into());
+    }
+    if exec.state.get(&keys::validator(key))?.is_some() {
+        return Err(rule(format!("{key} is a validator, not a follower")).into());
+    }
+    let count = exec.state.scan_prefix(&keys::followers_prefix())?.len();
+    if count >= MAX_FOLLOWERS {
+        return Err(rule(format!("at most {MAX_FOLLOWERS} followers")).into());
+    }
+    exec.write(
+        keys::follower(key),
+        &FollowerGrant {
+            key: *key,
+            since_height: exec.height,
+        },
+    );
     Ok(Effect::Done)
 }

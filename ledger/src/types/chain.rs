@@ -29,6 +29,29 @@ pub struct Validator {
     pub since_height: u64,
 }
 
+/// A follower node an admin allowed to sync certified blocks from the validators
+/// (`keys::follower(key)`); revoking deletes the record.
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+pub struct FollowerGrant {
+    /// The follower node's key.
+    pub key: PublicKey,
+    /// Height of the block that allowed it.
+    pub since_height: u64,
+}
+
+/// Most followers allowed at once: each holds a connection to every validator.
+pub const MAX_FOLLOWERS: usize = 256;
+
 /// The validator set as one record, filed under `keys::validator_set()`, so that one
 /// state proof shows the whole set at any certified state root.
 ///

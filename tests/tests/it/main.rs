@@ -12,6 +12,7 @@ mod cluster;
 mod deploy;
 mod erasure;
 mod faults;
+mod followers;
 mod images;
 mod kakao;
 mod kakao_links;

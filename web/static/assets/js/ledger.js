@@ -110,6 +110,7 @@ const PAYLOADS = [
   ["add_validator", (w, p) => w.fixed(p.key, 32, "key").string(p.name).string(p.p2p_address)],
   ["remove_validator", (w, p) => w.fixed(p.key, 32, "key")],
   ["contribute_raffle_randomness", (w, p) => w.u64(p.raffle, "raffle").fixed(p.proof, 80, "proof")],
+  ["set_follower", (w, p) => w.fixed(p.key, 32, "key").bool(p.allowed)],
 ];
 
 export const PAYLOAD_KINDS = PAYLOADS.map(([kind]) => kind);

@@ -1,0 +1,470 @@
+//! Follower nodes (issue 22): a seller's own full node that syncs certified blocks from
+//! four real validators, checks and executes them itself, serves reads, forwards
+//! writes, refuses a lying validator's forged certificates, and is cut off when an
+//! admin revokes its key.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use truffle_ledger::types::Role;
+use truffle_ledger::{Keypair, Payload};
+use truffle_testnet::{truffle_binary, NodeProcess, Testnet, TestnetOptions};
+use truffle_tests::{client, wait_included, Wallet};
+use truffle_wire::api::{AccountApiClient, ChainApiClient, SystemApiClient, TxApiClient};
+use truffle_wire::chain::TxStatus;
+
+fn register(member: &str) -> Payload {
+    Payload::RegisterAccount {
+        account: Keypair::from_name(member).public(),
+        role: Role::Member,
+        adult: true,
+    }
+}
+
+fn options() -> TestnetOptions {
+    TestnetOptions {
+        nodes: 4,
+        // Snapshots early, so that an empty follower catches up by one.
+        snapshot_every_entries: Some(10),
+        ..TestnetOptions::default()
+    }
+}
+
+/// Waits until validator `index` holds a snapshot.
+async fn wait_snapshot(net: &Testnet, index: usize) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let health = net.client(index).health().await?;
+        if !health["snapshot_index"].is_null() {
+            return Ok(());
+        }
+        anyhow::ensure!(Instant::now() < deadline, "no snapshot: {health}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Starts a follower node with `key` in `dir`, syncing from the testnet's validators.
+fn start_follower(net: &Testnet, dir: &Path, key: &Keypair) -> anyhow::Result<NodeProcess> {
+    std::fs::create_dir_all(dir)?;
+    let key_file = dir.join("key.json");
+    if !key_file.exists() {
+        truffle_wire::keyfile::write_key_file(&key_file, key)?;
+    }
+    let args: Vec<String> = [
+        "node",
+        "run",
+        "--role",
+        "follower",
+        "--chain",
+        &net.genesis_path().display().to_string(),
+        "--key-file",
+        &key_file.display().to_string(),
+        "--data-dir",
+        &dir.join("data").display().to_string(),
+        "--rpc.listen",
+        "127.0.0.1:0",
+        "--follower.validator-rpc",
+        &net.rpc_url(0),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    Ok(NodeProcess::start(
+        &truffle_binary()?,
+        &args,
+        &dir.join("node.log"),
+        Duration::from_secs(60),
+    )?)
+}
+
+/// An admin transaction through validator `via`, waited for.
+async fn admin_tx(net: &Testnet, via: usize, payload: Payload) -> anyhow::Result<TxStatus> {
+    let rpc = net.client(via);
+    let mut admin = Wallet::new(&rpc, net.admin.clone()).await?;
+    let hash = rpc
+        .submit(admin.sign(net.genesis.chain_id(), payload))
+        .await?;
+    let status = wait_included(&rpc, hash, Duration::from_secs(30)).await?;
+    anyhow::ensure!(
+        matches!(status, TxStatus::Committed { .. }),
+        "admin transaction not applied: {status:?}"
+    );
+    Ok(status)
+}
+
+/// Waits until the follower holds the validator's header at the validator's height
+/// (same hash, so the same state root); returns that height.
+async fn wait_same_head(
+    validator: &jsonrpsee_http_client::HttpClient,
+    follower: &jsonrpsee_http_client::HttpClient,
+    timeout: Duration,
+) -> anyhow::Result<u64> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let theirs = validator.get_header(None).await?;
+        if let Ok(ours) = follower.get_header(Some(theirs.header.height)).await {
+            if ours == theirs {
+                return Ok(theirs.header.height);
+            }
+            anyhow::bail!(
+                "the follower holds another header at {}: {ours:?} vs {theirs:?}",
+                theirs.header.height
+            );
+        }
+        if Instant::now() > deadline {
+            let ours = follower.get_header(None).await?;
+            anyhow::bail!(
+                "the follower is at {} after {timeout:?}; the validator at {}",
+                ours.header.height,
+                theirs.header.height
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// From empty, a follower catches up and holds the validators' state root at their
+/// height; a registration sent to it is forwarded and reported with its block; it
+/// keeps serving reads while the validators lose their leader, and after its own
+/// restart it goes on from where it was; member operations name a validator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_catches_up_forwards_and_keeps_serving() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut net = Testnet::create(&dir.path().join("net"), &options())?;
+    net.start_all()?;
+    let all = [0, 1, 2, 3];
+    let leader = net.wait_for_leader(&all, Duration::from_secs(30)).await?;
+    let chain = net.genesis.chain_id();
+
+    eprintln!("--- blocks before the follower exists; the admin allows its key");
+    let mut operator = Wallet::new(&net.client(leader), net.key(leader).clone()).await?;
+    // One block each, so that the validators' logs reach a snapshot.
+    for i in 0..20 {
+        let status = net
+            .client(leader)
+            .submit_and_wait(
+                operator.sign(chain, register(&format!("early-{i}"))),
+                Some(30_000),
+            )
+            .await?;
+        assert!(matches!(status, TxStatus::Committed { .. }), "{status:?}");
+    }
+    let follower_key = Keypair::generate();
+    admin_tx(
+        &net,
+        leader,
+        Payload::SetFollower {
+            key: follower_key.public(),
+            allowed: true,
+        },
+    )
+    .await?;
+
+    for index in all {
+        wait_snapshot(&net, index).await?;
+    }
+
+    eprintln!(
+        "--- the follower starts empty, takes a checked snapshot and reaches the validators' head"
+    );
+    let follower_dir = dir.path().join("follower");
+    let mut follower = start_follower(&net, &follower_dir, &follower_key)?;
+    let rpc = client(&follower.rpc_url)?;
+    let height = wait_same_head(&net.client(leader), &rpc, Duration::from_secs(60)).await?;
+    assert!(height >= 2, "the chain has blocks: {height}");
+    let log = std::fs::read_to_string(follower_dir.join("node.log"))?;
+    assert!(log.contains("caught up by snapshot"), "it took a snapshot");
+    let health = rpc.health().await?;
+    assert_eq!(health["role"], "replica", "{health}");
+    // Its own read models: an account registered before it existed.
+    let early = AccountApiClient::get(&rpc, Keypair::from_name("early-19").public()).await?;
+    assert_eq!(early.key, Keypair::from_name("early-19").public());
+
+    eprintln!("--- a registration sent to the follower is forwarded and reported with its block");
+    let mut operator = Wallet::new(&rpc, net.key(leader).clone()).await?;
+    let status = rpc
+        .submit_and_wait(operator.sign(chain, register("via-follower")), Some(30_000))
+        .await?;
+    let TxStatus::Committed { height, .. } = status else {
+        anyhow::bail!("not committed through the follower: {status:?}");
+    };
+    let on_validator = net.client(leader).get_header(Some(height)).await?;
+    assert_eq!(rpc.get_header(Some(height)).await?, on_validator);
+
+    eprintln!("--- member operations name a validator");
+    let refused = rpc.me("ab".repeat(32)).await.unwrap_err();
+    assert!(
+        refused.to_string().contains(&net.rpc_url(0)),
+        "the refusal names a validator: {refused}"
+    );
+
+    eprintln!("--- the leader dies: the follower keeps serving reads, then follows the new leader");
+    net.kill(leader)?;
+    let others: Vec<usize> = all.iter().copied().filter(|i| *i != leader).collect();
+    let reads_from = Instant::now();
+    while reads_from.elapsed() < Duration::from_secs(2) {
+        rpc.get_header(None).await?;
+        AccountApiClient::get(&rpc, Keypair::from_name("via-follower").public()).await?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let new_leader = net
+        .wait_for_leader(&others, Duration::from_secs(30))
+        .await?;
+    let mut operator = Wallet::new(&rpc, net.key(new_leader).clone()).await?;
+    let status = rpc
+        .submit_and_wait(
+            operator.sign(chain, register("after-failover")),
+            Some(30_000),
+        )
+        .await?;
+    assert!(matches!(status, TxStatus::Committed { .. }), "{status:?}");
+    wait_same_head(&net.client(new_leader), &rpc, Duration::from_secs(30)).await?;
+
+    eprintln!("--- the follower restarts and goes on from its own state");
+    let before = rpc.get_header(None).await?.header.height;
+    follower.terminate(Duration::from_secs(20));
+    let mut operator = Wallet::new(&net.client(new_leader), net.key(new_leader).clone()).await?;
+    for i in 0..5 {
+        net.client(new_leader)
+            .submit(operator.sign(chain, register(&format!("while-down-{i}"))))
+            .await?;
+    }
+    let mut follower = start_follower(&net, &follower_dir, &follower_key)?;
+    let rpc = client(&follower.rpc_url)?;
+    let after = wait_same_head(&net.client(new_leader), &rpc, Duration::from_secs(60)).await?;
+    assert!(after > before, "{after} > {before}");
+    AccountApiClient::get(&rpc, Keypair::from_name("while-down-4").public()).await?;
+    follower.terminate(Duration::from_secs(20));
+    net.down()?;
+    Ok(())
+}
+
+/// A validator that serves followers forged certificates (fault injection) is caught:
+/// the follower refuses its blocks and syncs from the others; then the admin revokes
+/// the follower's key and the validators stop serving it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_refuses_forged_certificates_and_is_cut_off_when_revoked() -> anyhow::Result<()>
+{
+    let dir = tempfile::tempdir()?;
+    let mut net = Testnet::create(&dir.path().join("net"), &options())?;
+    // The follower asks the validators in key order: the first one lies.
+    let liar = (0..4)
+        .min_by_key(|i| net.nodes[*i].key)
+        .expect("four validators");
+    net.add_args(liar, &["--fault.forge-follower-certificates"])?;
+    net.start_all()?;
+    let all = [0, 1, 2, 3];
+    let leader = net.wait_for_leader(&all, Duration::from_secs(30)).await?;
+    let chain = net.genesis.chain_id();
+    let follower_key = Keypair::generate();
+    admin_tx(
+        &net,
+        leader,
+        Payload::SetFollower {
+            key: follower_key.public(),
+            allowed: true,
+        },
+    )
+    .await?;
+
+    eprintln!("--- the follower refuses the liar's blocks and syncs from the others");
+    let follower_dir = dir.path().join("follower");
+    let mut follower = start_follower(&net, &follower_dir, &follower_key)?;
+    let rpc = client(&follower.rpc_url)?;
+    let honest = (liar + 1) % 4;
+    wait_same_head(&net.client(honest), &rpc, Duration::from_secs(60)).await?;
+    let log = std::fs::read_to_string(follower_dir.join("node.log"))?;
+    assert!(
+        log.contains("bad certificate") && log.contains("block refused"),
+        "the follower logged the forged certificate"
+    );
+    // Every block it holds carries a certificate that checks against the genesis set.
+    let validators: std::collections::BTreeSet<_> =
+        net.genesis.validators.iter().map(|v| v.key).collect();
+    let head = rpc.get_header(None).await?.header.height;
+    for height in 1..=head {
+        let header = rpc.get_header(Some(height)).await?;
+        rpc.get_certificate(height)
+            .await?
+            .verify(&header.header, &validators)
+            .map_err(|e| anyhow::anyhow!("height {height}: {e}"))?;
+    }
+
+    eprintln!("--- revoked: the validators stop serving it while the chain goes on");
+    admin_tx(
+        &net,
+        honest,
+        Payload::SetFollower {
+            key: follower_key.public(),
+            allowed: false,
+        },
+    )
+    .await?;
+    // The revocation's block may still reach it; nothing after.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let frozen = rpc.get_header(None).await?.header.height;
+    let mut operator = Wallet::new(&net.client(honest), net.key(honest).clone()).await?;
+    for i in 0..5 {
+        let hash = net
+            .client(honest)
+            .submit(operator.sign(chain, register(&format!("after-revoke-{i}"))))
+            .await?;
+        wait_included(&net.client(honest), hash, Duration::from_secs(30)).await?;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let validator_head = net.client(honest).get_header(None).await?.header.height;
+    let follower_head = rpc.get_header(None).await?.header.height;
+    assert!(
+        validator_head > frozen && follower_head == frozen,
+        "the revoked follower stayed at {frozen} (now {follower_head}) while the chain reached {validator_head}"
+    );
+    follower.terminate(Duration::from_secs(20));
+    net.down()?;
+    Ok(())
+}
+
+/// Runs the `truffle` binary and returns its standard output, failing on a bad exit.
+fn truffle(args: &[&str]) -> anyhow::Result<String> {
+    let output = std::process::Command::new(truffle_binary()?)
+        .args(args)
+        .output()?;
+    anyhow::ensure!(
+        output.status.success(),
+        "truffle {args:?}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// `truffle testnet up --validators 4 --followers 2`: the followers sync; a seller
+/// registers a product through a follower with `truffle product register`, and
+/// `truffle verify item` checks it against the genesis from the follower's proofs;
+/// `status`, `kill` and `restart` act on a follower like on a validator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn testnet_with_followers_registers_and_verifies_through_a_follower() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let net_dir = dir.path().join("net");
+    let net_path = net_dir.display().to_string();
+    let up = truffle(&[
+        "testnet",
+        "up",
+        "--validators",
+        "4",
+        "--followers",
+        "2",
+        "--dir",
+        &net_path,
+    ]);
+    let net = Testnet::load(&net_dir)?;
+    // Whatever happens next, the processes `up` left running stop with the test.
+    struct Down(std::path::PathBuf);
+    impl Drop for Down {
+        fn drop(&mut self) {
+            if let Ok(mut net) = Testnet::load(&self.0) {
+                let _ = net.down();
+            }
+        }
+    }
+    let _down = Down(net_dir.clone());
+    up?;
+    assert_eq!(net.followers(), vec![4, 5]);
+    let follower = 4;
+    let rpc = net.client(follower);
+    wait_same_head(&net.client(0), &rpc, Duration::from_secs(60)).await?;
+    let status = truffle(&["testnet", "status", "--dir", &net_path, "--output", "json"])?;
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&status)?;
+    let replicas = rows.iter().filter(|r| r["role"] == "replica").count();
+    assert_eq!(replicas, 2, "{status}");
+
+    eprintln!("--- a seller, approved on the ledger, registers through the follower");
+    let chain = net.genesis.chain_id();
+    let seller = Keypair::generate();
+    let mut operator = Wallet::new(&rpc, net.key(0).clone()).await?;
+    let mut admin = Wallet::new(&rpc, net.admin.clone()).await?;
+    let mut shop = Wallet {
+        key: seller.clone(),
+        nonce: 0,
+    };
+    for signed in [
+        operator.sign(
+            chain,
+            Payload::RegisterAccount {
+                account: seller.public(),
+                role: Role::Member,
+                adult: true,
+            },
+        ),
+        shop.sign(
+            chain,
+            Payload::ApplySeller {
+                shop_name: "Follower Shop".into(),
+            },
+        ),
+        admin.sign(
+            chain,
+            Payload::ApproveSeller {
+                account: seller.public(),
+            },
+        ),
+    ] {
+        let status = rpc.submit_and_wait(signed, Some(30_000)).await?;
+        assert!(matches!(status, TxStatus::Committed { .. }), "{status:?}");
+    }
+    let files = dir.path();
+    truffle_wire::keyfile::write_key_file(&files.join("seller.json"), &seller)?;
+    std::fs::write(
+        files.join("product.json"),
+        serde_json::json!({
+            "brand": "Follower Labs", "model": "FL-1", "name_ko": "팔로워 스니커즈",
+            "name_en": "Follower Sneaker", "category": "sneakers", "release_date": "2026-12-01",
+            "price": 99_000, "description": "", "images": [], "serials": ["FL-1-0001"],
+            "list_for_sale": false
+        })
+        .to_string(),
+    )?;
+    let follower_url = net.rpc_url(follower);
+    truffle(&[
+        "product",
+        "register",
+        &files.join("product.json").display().to_string(),
+        "--key",
+        &files.join("seller.json").display().to_string(),
+        "--rpc",
+        &follower_url,
+    ])?;
+
+    eprintln!("--- `truffle verify item` against the follower");
+    let genesis = net.genesis_path().display().to_string();
+    let audit = files.join("audit").display().to_string();
+    // Exit 0 only when every check passes from the genesis.
+    truffle(&[
+        "verify",
+        "item",
+        "1",
+        "--genesis",
+        &genesis,
+        "--rpc",
+        &follower_url,
+        "--audit-dir",
+        &audit,
+    ])?;
+
+    eprintln!("--- kill and restart a follower through the testnet commands");
+    truffle(&["testnet", "kill", "--dir", &net_path, &follower.to_string()])?;
+    truffle(&[
+        "testnet",
+        "restart",
+        "--dir",
+        &net_path,
+        &follower.to_string(),
+    ])?;
+    wait_same_head(
+        &net.client(0),
+        &net.client(follower),
+        Duration::from_secs(60),
+    )
+    .await?;
+    truffle(&["testnet", "down", "--dir", &net_path])?;
+    Ok(())
+}
