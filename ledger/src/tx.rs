@@ -164,6 +164,14 @@ pub enum Payload {
         /// The proof (its output is the contribution).
         proof: VrfProof,
     },
+    /// The seller calls off its raffle before entry closes: the prizes go back to it,
+    /// nothing is drawn, and the entrants see the reason.
+    CancelRaffle {
+        /// Raffle id.
+        raffle: u64,
+        /// Why, shown to the entrants (1 to 200 characters).
+        reason: String,
+    },
 }
 
 impl Payload {
@@ -193,6 +201,7 @@ impl Payload {
             Payload::AddValidator { .. } => "add_validator",
             Payload::RemoveValidator { .. } => "remove_validator",
             Payload::ContributeRaffleRandomness { .. } => "contribute_raffle_randomness",
+            Payload::CancelRaffle { .. } => "cancel_raffle",
         }
     }
 
@@ -222,6 +231,9 @@ impl Payload {
                 limits::check_text("reason", reason, 1, 500)
             }
             Payload::CreateAd(spec) => limits::check_ad_spec(spec),
+            Payload::CancelRaffle { reason, .. } => {
+                limits::check_text("reason", reason, 1, limits::MAX_CANCEL_REASON_CHARS)
+            }
             Payload::AddValidator {
                 name, p2p_address, ..
             } => {

@@ -187,6 +187,10 @@ fn payloads() -> Vec<Payload> {
             p2p_address: "/ip4/127.0.0.1/tcp/30336".into(),
         },
         Payload::RemoveValidator { key: key(3) },
+        Payload::CancelRaffle {
+            raffle: 7,
+            reason: "입고 지연으로 취소합니다 (stock delayed)".into(),
+        },
     ]
 }
 
@@ -223,7 +227,7 @@ fn transactions_match_the_golden_file() {
         .collect();
     let kinds: std::collections::BTreeSet<&str> =
         cases.iter().map(|c| c["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds.len(), 23, "every payload kind has a vector");
+    assert_eq!(kinds.len(), 24, "every payload kind has a vector");
     check_golden("transactions.json", &json!({ "cases": cases }));
 }
 

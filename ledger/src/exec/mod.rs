@@ -562,6 +562,9 @@ fn apply_transaction<V: StateView + ?Sized>(
         Payload::ContributeRaffleRandomness { raffle, proof } => {
             raffles::contribute(exec, &signer, *raffle, proof)?
         }
+        Payload::CancelRaffle { raffle, reason } => {
+            raffles::cancel(exec, &signer, *raffle, reason, tx_ref)?
+        }
     };
 
     // The handler may have changed the signer's own account (withdrawal, seller
