@@ -81,7 +81,8 @@ fn cancel_raffle_rejections() {
     let c = fx.next_height();
     let raffle = fx.create_raffle(
         &seller,
-        raffle_spec(vec![items[0]], heights(c + 1, c + 4), &secret("s")),
+        // Long enough for the refusals below, each in a block of its own.
+        raffle_spec(vec![items[0]], heights(c + 1, c + 20), &secret("s")),
     );
     let cancel = |reason: &str| Payload::CancelRaffle {
         raffle,
