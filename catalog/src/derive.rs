@@ -89,7 +89,9 @@ impl Catalog {
                     touched.items.insert(*item);
                 }
                 Payload::CreateRaffle(spec) => touched.items.extend(spec.items.iter().copied()),
-                Payload::DrawRaffle { raffle } => {
+                // A draw or a cancellation releases (or hands out) the prizes and ends
+                // the product's open raffle.
+                Payload::DrawRaffle { raffle } | Payload::CancelRaffle { raffle, .. } => {
                     if let Some(record) = read::<Raffle>(store, "raffle", &keys::raffle(*raffle))? {
                         touched.items.extend(record.spec.items.iter().copied());
                         if matches!(effect, Effect::RaffleVoided { .. }) {

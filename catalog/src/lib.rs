@@ -271,6 +271,17 @@ impl Catalog {
         Ok(results)
     }
 
+    /// The most popular products, `limit` of them (1 to `MAX_PAGE_SIZE`): most pieces
+    /// sold first, then those with an open raffle, then the newest. Read from the index
+    /// this model keeps up to date with every block, not from a page of search hits.
+    pub fn popular(&self, limit: u32) -> CatalogResult<SearchResults> {
+        self.search(&SearchQuery {
+            sort: truffle_wire::search::SortOrder::Popular,
+            page_size: limit,
+            ..SearchQuery::default()
+        })
+    }
+
     /// The brands and categories of the indexed products (see
     /// [`SearchIndex::facets`](truffle_index::SearchIndex::facets)).
     pub fn facets(&self) -> CatalogResult<truffle_index::Facets> {

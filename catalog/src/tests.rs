@@ -638,3 +638,5 @@ fn measure() {
         started.elapsed() / rounds as u32
     );
 }
+
+mod seller;

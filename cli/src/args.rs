@@ -82,6 +82,9 @@ pub(crate) enum Command {
     /// Register, transfer, search limited editions; ownership histories.
     #[command(subcommand)]
     Product(crate::commands::catalog::ProductCommand),
+    /// Resale: list a piece you own for sale at a price, or take it off sale.
+    #[command(subcommand)]
+    Item(crate::commands::item::ItemCommand),
     /// Apply to sell; approve and revoke sellers (admin); seller standing.
     #[command(subcommand)]
     Seller(crate::commands::catalog::SellerCommand),

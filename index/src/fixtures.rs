@@ -350,6 +350,7 @@ fn to_doc(id: u64, spec: &Spec, rng: &mut SplitMix) -> ProductDoc {
         sold,
         has_open_raffle: rng.below(7) == 0,
         image: None,
+        seller: None,
     }
 }
 

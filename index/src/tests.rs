@@ -34,6 +34,7 @@ fn doc(id: u64, brand: &str, name_ko: &str, name_en: &str) -> ProductDoc {
         sold: 0,
         has_open_raffle: false,
         image: None,
+        seller: None,
     }
 }
 
@@ -708,3 +709,5 @@ fn facets_are_the_brands_and_categories_of_live_products() {
         .collect();
     assert_eq!(brands, vec!["adidas", "macallan", "new balance"]);
 }
+
+mod seller;

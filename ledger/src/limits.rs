@@ -22,6 +22,12 @@ pub const MAX_RUNNERS_UP: u32 = 10_000;
 pub const MAX_PRICE_WON: u64 = 10_000_000_000;
 /// Most blocks a seller may take to reveal a raffle's secret.
 pub const MAX_REVEAL_BLOCKS: u64 = 100_000;
+/// Longest reason a seller may give for cancelling a raffle, in characters.
+pub const MAX_CANCEL_REASON_CHARS: usize = 200;
+/// Shortest payment window a raffle may give its winners, in ms.
+pub const MIN_PAYMENT_WINDOW_MS: u64 = 60_000;
+/// Longest payment window a raffle may give its winners, in ms (30 days).
+pub const MAX_PAYMENT_WINDOW_MS: u64 = 30 * 24 * 3_600_000;
 /// Longest URL in an ad.
 pub const MAX_URL_LEN: usize = 512;
 
@@ -160,8 +166,8 @@ pub fn check_raffle_spec(spec: &RaffleSpec) -> Result<(), Rejection> {
     check_range(
         "payment_window_ms",
         spec.payment_window_ms,
-        60_000,
-        30 * 24 * 3_600_000,
+        MIN_PAYMENT_WINDOW_MS,
+        MAX_PAYMENT_WINDOW_MS,
     )?;
     Ok(())
 }

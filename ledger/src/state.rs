@@ -270,6 +270,13 @@ pub mod keys {
     /// The name under `Table::Meta` of the awaiting-draw index (no other meta key
     /// starts with it).
     const RAFFLE_AWAITING: &[u8] = b"raffle_awaiting";
+    /// Why and when a seller cancelled a raffle (`RaffleCancellation`).
+    pub fn raffle_cancellation(raffle: u64) -> Vec<u8> {
+        key(Table::Meta, &[RAFFLE_CANCELLED, &raffle.to_be_bytes()])
+    }
+    /// The name under `Table::Meta` of the cancellation notes (no other meta key starts
+    /// with it).
+    const RAFFLE_CANCELLED: &[u8] = b"raffle_cancelled";
     /// An order of an account.
     pub fn account_order(account: &PublicKey, order: u64) -> Vec<u8> {
         key(Table::AccountOrder, &[&account.0, &order.to_be_bytes()])

@@ -172,6 +172,14 @@ pub enum Payload {
         /// Allowed from the next block, or revoked.
         allowed: bool,
     },
+    /// The seller calls off its raffle before entry closes: the prizes go back to it,
+    /// nothing is drawn, and the entrants see the reason.
+    CancelRaffle {
+        /// Raffle id.
+        raffle: u64,
+        /// Why, shown to the entrants (1 to 200 characters).
+        reason: String,
+    },
 }
 
 impl Payload {
@@ -202,6 +210,7 @@ impl Payload {
             Payload::RemoveValidator { .. } => "remove_validator",
             Payload::ContributeRaffleRandomness { .. } => "contribute_raffle_randomness",
             Payload::SetFollower { .. } => "set_follower",
+            Payload::CancelRaffle { .. } => "cancel_raffle",
         }
     }
 
@@ -231,6 +240,9 @@ impl Payload {
                 limits::check_text("reason", reason, 1, 500)
             }
             Payload::CreateAd(spec) => limits::check_ad_spec(spec),
+            Payload::CancelRaffle { reason, .. } => {
+                limits::check_text("reason", reason, 1, limits::MAX_CANCEL_REASON_CHARS)
+            }
             Payload::AddValidator {
                 name, p2p_address, ..
             } => {

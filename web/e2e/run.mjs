@@ -28,6 +28,7 @@ import { toHex, utf8 } from "../static/assets/js/borsh.js";
 import { encodeSigned, encodeTransaction, raffleCommitment, signingHash, tagged } from "../static/assets/js/ledger.js";
 import { publicKeyOf, signWithSeed } from "../static/assets/js/wallet.js";
 import { plainHash } from "../static/assets/js/ledger.js";
+import { sellerSteps } from "./seller.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "../..");
@@ -721,6 +722,11 @@ async function main() {
     for (const section of ["#banners .banner a", "#raffles .card", "#recommend .card", "#popular .card"]) {
       assert(await buyerPage.locator(section).count() > 0, `the main page shows ${section}`);
     }
+    // "Popular" is the node's ranking (product_popular), in its order.
+    const popular = await rpc("product_popular", [6]);
+    const shown = await buyerPage.locator("#popular .card a").evaluateAll((links) => links.map((a) => a.getAttribute("href")));
+    assert(JSON.stringify([...new Set(shown)]) === JSON.stringify(popular.hits.map((hit) => `#/product/${hit.product_id}`)),
+      `the popular cards in the node's order: ${shown} vs ${popular.hits.map((hit) => hit.product_id)}`);
     for (const href of await buyerPage.locator("#banners .banner a").evaluateAll((links) => links.map((a) => a.getAttribute("href")))) {
       assert(/^\/ads\/\d+\/click$/.test(href), `banner links go through the click path: ${href}`);
     }
@@ -763,7 +769,12 @@ async function main() {
     await shot(buyerPage, "07-login-error");
     await buyerPage.getByLabel("비밀번호").fill(PASSWORD);
     await rendered(buyerPage, () => buyerPage.getByRole("button", { name: "로그인" }).last().click());
+    // The brief draws login landing on the main page, recommendations on My Page.
+    assert(await buyerPage.evaluate(() => location.hash) === "#/", `landed on the main page: ${buyerPage.url()}`);
+    assert(await buyerPage.locator("#recommend").isVisible(), "the main page's recommendations");
+    await open(buyerPage, "/me");
     assert((await buyerPage.locator("#profile").textContent()).includes(buyer.email), "profile shows the email");
+    assert(await buyerPage.locator("#me-recommend .card, #me-recommend .empty").count() > 0, "My Page's recommendations");
   });
 
   await step("seller signs up and applies to sell; an admin approves", async () => {
@@ -812,7 +823,7 @@ async function main() {
     await form.getByLabel("당첨자 결제 금액(원)").fill("159000");
     await form.getByLabel("예비 당첨자 수").fill("1");
     const minimums = await form.locator("#raffle-minimums").textContent();
-    assert(minimums.includes("최소 30초") && minimums.includes("최소 5블록"), `the chain's minimum windows on the form: ${minimums}`);
+    assert(minimums.includes("최소 30초") && minimums.includes("5~100000블록"), `the chain's minimum windows on the form: ${minimums}`);
     await form.getByRole("button", { name: "래플 만들기" }).click();
     await signed(sellerPage, sellerPage.locator("#new-raffle"));
     raffleId = Number((await sellerPage.locator("#new-raffle").getAttribute("href")).split("/").pop());
@@ -967,6 +978,12 @@ async function main() {
 
   const imaged = await imageSteps({ buyerPage, sellerPage });
   await chatSteps({ sellerPage, buyer, itemId: imaged.firstItem });
+
+  const helpers = {
+    step, open, rendered, signed, rpc, shot, payInSandbox, renderedAfter, chromium, CHROMIUM, PASSWORD, RUN, pageErrors,
+    base: () => base, outPath: (name) => path.join(OUT, name),
+  };
+  await sellerSteps(helpers, { buyerPage, sellerPage, buyer, seller, productName, raffleId, itemId });
 
   await step("a seller withholds its secret: the raffle is void, the buyer sees why", async () => {
     // A second seller, set up over RPC (keys made here): registered by the dev validator,

@@ -191,6 +191,10 @@ fn payloads() -> Vec<Payload> {
             key: key(4),
             allowed: true,
         },
+        Payload::CancelRaffle {
+            raffle: 7,
+            reason: "입고 지연으로 취소합니다 (stock delayed)".into(),
+        },
     ]
 }
 

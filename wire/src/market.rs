@@ -5,8 +5,8 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use truffle_ledger::types::{
-    ClosingBlock, DrawResult, Order, OrderSource, OrderStatus, PaymentRecord, Raffle, RaffleStatus,
-    RefundRecord, TxRef,
+    ClosingBlock, DrawResult, Order, OrderSource, OrderStatus, PaymentRecord, Raffle,
+    RaffleCancellation, RaffleStatus, RefundRecord, TxRef,
 };
 use truffle_ledger::{Hash, PublicKey};
 
@@ -150,6 +150,9 @@ pub enum RafflePhase {
     /// standing), or a validator's contribution did not come; nothing was drawn or
     /// charged, the prizes went back to the seller.
     Void,
+    /// The seller cancelled it before entry closed (`RaffleView::cancellation` says
+    /// why); nothing was drawn or charged, the prizes went back to the seller.
+    Cancelled,
 }
 
 /// A raffle with its phase.
@@ -162,6 +165,9 @@ pub struct RaffleView {
     pub phase: RafflePhase,
     /// Last height at which the seller may reveal, once entry closed.
     pub reveal_deadline: Option<u64>,
+    /// Why and when the seller cancelled it, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancellation: Option<RaffleCancellation>,
 }
 
 /// The draw recomputed from the ledger's entries, closing block and secret.
@@ -233,6 +239,9 @@ pub enum EntryOutcome {
     /// The raffle is void: its seller did not reveal the committed secret by the
     /// deadline, so nothing was drawn and nothing is charged.
     Void,
+    /// The seller cancelled the raffle before entry closed (`raffle_get` says why:
+    /// `cancellation.reason`); nothing was drawn and nothing is charged.
+    RaffleCancelled,
 }
 
 /// A member's raffle entry.

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use truffle_ledger::types::{Item, ItemLock, Product, Raffle, RaffleStatus};
+use truffle_ledger::PublicKey;
 
 /// Why a search query is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -142,6 +143,8 @@ pub struct Filters {
     pub has_open_raffle: Option<bool>,
     /// Whether pieces are for sale.
     pub availability: Availability,
+    /// Only products registered by this seller (the seller centre's own list).
+    pub seller: Option<PublicKey>,
 }
 
 /// Filter on whether a product has pieces for sale.
@@ -174,6 +177,9 @@ pub enum SortOrder {
     PriceAsc,
     /// Most expensive first.
     PriceDesc,
+    /// Most pieces sold first, then products with an open raffle, then the newest
+    /// product (`product_popular` reads the index this way).
+    Popular,
 }
 
 /// One page of results.
@@ -272,6 +278,9 @@ pub struct ProductDoc {
     /// blake3 of the product's first image (`/images/{hash}/thumb` is its thumbnail).
     #[serde(default)]
     pub image: Option<truffle_ledger::Hash>,
+    /// The registering seller's key.
+    #[serde(default)]
+    pub seller: Option<PublicKey>,
 }
 
 impl ProductDoc {
@@ -320,6 +329,7 @@ impl ProductDoc {
             sold,
             has_open_raffle,
             image: product.image_hashes.first().copied(),
+            seller: Some(product.seller),
         }
     }
 }

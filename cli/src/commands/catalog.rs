@@ -97,6 +97,9 @@ pub(crate) enum ProductCommand {
         /// Only products with an open raffle.
         #[arg(long = "open-raffle")]
         open_raffle: bool,
+        /// Only products registered by this seller (its public key in hex).
+        #[arg(long)]
+        seller: Option<PublicKey>,
         /// Order of the results.
         #[arg(long, value_enum, default_value_t = SortArg::Relevance)]
         sort: SortArg,
@@ -123,6 +126,8 @@ pub(crate) enum SortArg {
     PriceAsc,
     /// Most expensive first.
     PriceDesc,
+    /// Most pieces sold first, then an open raffle, then the newest.
+    Popular,
 }
 
 /// `truffle seller ...`
@@ -515,6 +520,7 @@ pub(crate) async fn run_product(command: ProductCommand) -> anyhow::Result<()> {
             max_price,
             available,
             open_raffle,
+            seller,
             sort,
             page,
             page_size,
@@ -533,12 +539,14 @@ pub(crate) async fn run_product(command: ProductCommand) -> anyhow::Result<()> {
                     } else {
                         Availability::Any
                     },
+                    seller,
                 },
                 sort: match sort {
                     SortArg::Relevance => SortOrder::Relevance,
                     SortArg::Newest => SortOrder::Newest,
                     SortArg::PriceAsc => SortOrder::PriceAsc,
                     SortArg::PriceDesc => SortOrder::PriceDesc,
+                    SortArg::Popular => SortOrder::Popular,
                 },
                 page,
                 page_size,

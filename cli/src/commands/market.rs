@@ -79,6 +79,21 @@ pub(crate) enum RaffleCommand {
         #[command(flatten)]
         rpc: RpcArgs,
     },
+    /// Cancel a raffle before its entry closes (signed by its seller): the prizes come
+    /// back, nothing is drawn, and the entrants see the reason on the raffle's page.
+    Cancel {
+        /// Raffle id.
+        id: u64,
+        /// Why, shown to the entrants (1 to 200 characters).
+        #[arg(long)]
+        reason: String,
+        /// Key file of the seller.
+        #[arg(long)]
+        key: PathBuf,
+        /// Node and output.
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
     /// A raffle, its draw and the node's recomputation of it.
     Show {
         /// Raffle id.
@@ -89,9 +104,12 @@ pub(crate) enum RaffleCommand {
     },
     /// Raffles, newest first.
     List {
-        /// Only `open`, `closed` or `drawn` ones.
+        /// Only `open`, `closed`, `drawn`, `void` or `cancelled` ones.
         #[arg(long, value_enum)]
         status: Option<RaffleStatusArg>,
+        /// Only the raffles of this seller (its public key in hex).
+        #[arg(long)]
+        seller: Option<truffle_ledger::PublicKey>,
         /// Page, from 1.
         #[arg(long, default_value_t = 1)]
         page: u32,
@@ -124,6 +142,8 @@ pub(crate) enum RaffleStatusArg {
     Drawn,
     /// Void: the seller missed its reveal.
     Void,
+    /// Cancelled by the seller before entry closed.
+    Cancelled,
 }
 
 /// Payment providers of `--payments.provider`.
@@ -449,6 +469,19 @@ pub(crate) async fn run_raffle(command: RaffleCommand) -> anyhow::Result<()> {
         RaffleCommand::Draw { id, key, rpc } => {
             submit(&rpc, &key, Payload::DrawRaffle { raffle: id }).await?;
         }
+        RaffleCommand::Cancel {
+            id,
+            reason,
+            key,
+            rpc,
+        } => {
+            let payload = Payload::CancelRaffle { raffle: id, reason };
+            // Refuse a reason the ledger would refuse, before signing.
+            payload
+                .validate_static()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            submit(&rpc, &key, payload).await?;
+        }
         RaffleCommand::Show { id, rpc } => {
             let client = connect(&rpc.rpc)?;
             let raffle = RaffleApiClient::get(&client, id)
@@ -508,6 +541,7 @@ pub(crate) async fn run_raffle(command: RaffleCommand) -> anyhow::Result<()> {
         }
         RaffleCommand::List {
             status,
+            seller,
             page: number,
             page_size,
             rpc,
@@ -518,9 +552,10 @@ pub(crate) async fn run_raffle(command: RaffleCommand) -> anyhow::Result<()> {
                 RaffleStatusArg::Closed => RaffleStatus::Closed,
                 RaffleStatusArg::Drawn => RaffleStatus::Drawn,
                 RaffleStatusArg::Void => RaffleStatus::Void,
+                RaffleStatusArg::Cancelled => RaffleStatus::Cancelled,
             });
             let raffles = client
-                .list(status, page(number, page_size))
+                .list(status, page(number, page_size), seller)
                 .await
                 .map_err(|e| explain(e, &rpc.rpc))?;
             print(rpc.output, &raffles, || {

@@ -7,6 +7,7 @@ pub(crate) mod catalog;
 pub(crate) mod chat;
 mod dev;
 mod genesis;
+pub(crate) mod item;
 mod keys;
 pub(crate) mod market;
 mod node;
@@ -63,6 +64,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(command) => verify::run(command).await,
         Command::Chat(command) => chat::run(command).await,
         Command::Raffle(command) => market::run_raffle(command).await,
+        Command::Item(command) => item::run_item(command).await,
         Command::Order(command) => order::run_order(command).await,
         Command::Reco(command) => reco::run(command).await,
         Command::Sim(args) => sim::run(args),

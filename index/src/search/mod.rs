@@ -39,7 +39,7 @@ use query::{plan_units, required_units};
 /// Version of the index layout: schema, analyzers and what they produce. An index
 /// directory written with another version is emptied on [`SearchIndex::open`], and
 /// [`SearchIndex::indexed_height`] then reports `None` so the node rebuilds it.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// File in the index directory naming the schema version.
 pub const META_FILE: &str = "truffle-index.meta";
@@ -50,6 +50,8 @@ const WRITER_MEMORY_BYTES: usize = 64 * 1024 * 1024;
 const F_ID: &str = "id";
 const F_PRICE: &str = "price";
 const F_HEIGHT: &str = "registered_height";
+const F_SOLD: &str = "sold";
+const F_OPEN_RAFFLE: &str = "has_open_raffle";
 
 /// The schema's fields, kept private to this module: the query plan and the highlighter
 /// (submodules) read them, nothing outside the index does.
@@ -76,6 +78,7 @@ struct Fields {
     sold: Field,
     open_raffle: Field,
     image: Field,
+    seller: Field,
 }
 
 fn build_schema() -> (Schema, Fields) {
@@ -111,9 +114,11 @@ fn build_schema() -> (Schema, Fields) {
         registered_tx: b.add_text_field("registered_tx", STORED),
         edition_size: b.add_u64_field("edition_size", STORED),
         available: b.add_u64_field("available", INDEXED | FAST | STORED),
-        sold: b.add_u64_field("sold", STORED),
-        open_raffle: b.add_bool_field("has_open_raffle", INDEXED | FAST | STORED),
+        sold: b.add_u64_field(F_SOLD, FAST | STORED),
+        open_raffle: b.add_bool_field(F_OPEN_RAFFLE, INDEXED | FAST | STORED),
         image: b.add_text_field("image", STORED),
+        // The registering seller's key in hex: the seller centre's filter.
+        seller: b.add_text_field("seller", STRING | STORED),
     };
     (b.build(), fields)
 }
@@ -346,6 +351,9 @@ impl SearchIndex {
         if let Some(image) = &d.image {
             doc.add_text(f.image, image.to_hex());
         }
+        if let Some(seller) = &d.seller {
+            doc.add_text(f.seller, seller.to_hex());
+        }
         doc
     }
 
@@ -382,6 +390,10 @@ impl SearchIndex {
                 .get_first(f.image)
                 .and_then(|v| v.as_str())
                 .and_then(|hex| truffle_ledger::Hash::from_hex(hex).ok()),
+            seller: doc
+                .get_first(f.seller)
+                .and_then(|v| v.as_str())
+                .and_then(|hex| truffle_ledger::PublicKey::from_hex(hex).ok()),
         }
     }
 
@@ -549,7 +561,16 @@ fn sort_key_fn(segment: &SegmentReader, sort: SortOrder) -> impl Fn(DocId, Score
     let column = |name: &str| -> Option<Arc<dyn ColumnValues<u64>>> {
         fast.u64(name).ok().map(|c| c.first_or_default_col(0))
     };
-    let (id, price, height) = (column(F_ID), column(F_PRICE), column(F_HEIGHT));
+    let (id, price, height, sold) = (
+        column(F_ID),
+        column(F_PRICE),
+        column(F_HEIGHT),
+        column(F_SOLD),
+    );
+    let open_raffle = fast
+        .bool(F_OPEN_RAFFLE)
+        .ok()
+        .map(|c| c.first_or_default_col(false));
     move |doc: DocId, score: Score| {
         let get = |c: &Option<Arc<dyn ColumnValues<u64>>>| c.as_ref().map_or(0, |c| c.get_val(doc));
         let id = get(&id);
@@ -558,6 +579,12 @@ fn sort_key_fn(segment: &SegmentReader, sort: SortOrder) -> impl Fn(DocId, Score
             SortOrder::Newest => (get(&height), score, id),
             SortOrder::PriceAsc => (u64::MAX - get(&price), score, u64::MAX - id),
             SortOrder::PriceDesc => (get(&price), score, u64::MAX - id),
+            // Pieces sold first, then an open raffle, then the newest product (the
+            // order the main page's "popular" list promises).
+            SortOrder::Popular => {
+                let open = open_raffle.as_ref().is_some_and(|c| c.get_val(doc));
+                (get(&sold) * 2 + u64::from(open), score, id)
+            }
         }
     }
 }

@@ -79,6 +79,12 @@ impl SearchIndex {
                 bound(filters.max_price),
             )));
         }
+        if let Some(seller) = &filters.seller {
+            out.push(Box::new(TermQuery::new(
+                Term::from_field_text(f.seller, &seller.to_hex()),
+                IndexRecordOption::Basic,
+            )));
+        }
         if let Some(open) = filters.has_open_raffle {
             out.push(Box::new(TermQuery::new(
                 Term::from_field_bool(f.open_raffle, open),

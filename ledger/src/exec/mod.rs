@@ -566,6 +566,9 @@ fn apply_transaction<V: StateView + ?Sized>(
         Payload::SetFollower { key, allowed } => {
             validators::set_follower(exec, &signer, key, *allowed)?
         }
+        Payload::CancelRaffle { raffle, reason } => {
+            raffles::cancel(exec, &signer, *raffle, reason, tx_ref)?
+        }
     };
 
     // The handler may have changed the signer's own account (withdrawal, seller

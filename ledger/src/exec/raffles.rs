@@ -32,8 +32,8 @@ use crate::state::{decode_record, keys, StateView};
 use crate::tx::{raffle_commitment, ADULT_AGE};
 use crate::types::{
     Account, ClosingBlock, Deadline, DrawResult, EntryWindow, Item, ItemLock, OrderSource, Raffle,
-    RaffleContribution, RaffleEntry, RaffleRandomness, RaffleSpec, RaffleStatus, Role, TxRef,
-    ValidatorSet, VrfProof,
+    RaffleCancellation, RaffleContribution, RaffleEntry, RaffleRandomness, RaffleSpec,
+    RaffleStatus, Role, TxRef, ValidatorSet, VrfProof,
 };
 use crate::vrf;
 
@@ -248,7 +248,9 @@ pub(super) fn enter<V: StateView + ?Sized>(
     if raffle.status != RaffleStatus::Open
         || !raffle.spec.window.is_open_at(exec.height, exec.time_ms)
     {
-        let reason = if raffle.status == RaffleStatus::Open
+        let reason = if raffle.status == RaffleStatus::Cancelled {
+            "cancelled by the seller"
+        } else if raffle.status == RaffleStatus::Open
             && !raffle.spec.window.is_closed_at(exec.height, exec.time_ms)
         {
             "entry has not opened yet"
@@ -312,6 +314,7 @@ fn closed(raffle: &Raffle) -> Result<(ClosingBlock, RaffleRandomness), Rejection
             raffle,
             "void: a validator's contribution did not come by the deadline",
         )),
+        (RaffleStatus::Cancelled, ..) => Err(rule(raffle, "cancelled by the seller")),
         (RaffleStatus::Closed, Some(closing), Some(randomness)) => {
             Ok((closing, randomness.clone()))
         }
@@ -427,6 +430,56 @@ pub(super) fn reveal<V: StateView + ?Sized>(
     }
     raffle.revealed_secret = Some(*secret);
     exec.write(keys::raffle(raffle_id), &raffle);
+    Ok(Effect::Done)
+}
+
+/// The seller calls off its raffle while entry is still open (or has not opened): the
+/// prizes are released to it, the raffle leaves the pending-close index, its status
+/// becomes `Cancelled`, and the reason is kept under `keys::raffle_cancellation` for
+/// the entrants. Once entry has closed the validators' randomness and the seller's
+/// commitment are in play, so a cancel then is refused: a seller must not be able to
+/// abandon a raffle after seeing who entered and how the seed is shaping up.
+pub(super) fn cancel<V: StateView + ?Sized>(
+    exec: &mut Exec<'_, V>,
+    signer: &Account,
+    raffle_id: u64,
+    reason: &str,
+    tx_ref: TxRef,
+) -> TxResult<Effect> {
+    let mut raffle: Raffle = exec.record("raffle", &keys::raffle(raffle_id), raffle_id)?;
+    if raffle.seller != signer.key {
+        return Err(Rejection::Unauthorized {
+            action: format!("cancelling raffle {raffle_id}"),
+            required: "the raffle's seller".into(),
+        }
+        .into());
+    }
+    if raffle.status != RaffleStatus::Open
+        || raffle.spec.window.is_closed_at(exec.height, exec.time_ms)
+    {
+        let why = match raffle.status {
+            RaffleStatus::Cancelled => "already cancelled",
+            RaffleStatus::Drawn => "already drawn",
+            RaffleStatus::Void => "already void",
+            RaffleStatus::Open | RaffleStatus::Closed => {
+                "entry has closed: a raffle can be cancelled only before its close"
+            }
+        };
+        return Err(rule(&raffle, why).into());
+    }
+    for item_id in &raffle.spec.items {
+        orders::release_item(exec, *item_id)?;
+    }
+    raffle.status = RaffleStatus::Cancelled;
+    exec.state.delete(keys::pending_close(raffle_id));
+    exec.write(keys::raffle(raffle_id), &raffle);
+    exec.write(
+        keys::raffle_cancellation(raffle_id),
+        &RaffleCancellation {
+            reason: reason.to_owned(),
+            cancelled: tx_ref,
+        },
+    );
     Ok(Effect::Done)
 }
 

@@ -4881,3 +4881,5 @@ fn followers_are_allowed_and_revoked_by_an_admin() {
         .unwrap()
         .is_empty());
 }
+
+mod cancel;

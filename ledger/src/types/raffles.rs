@@ -120,6 +120,10 @@ pub enum RaffleStatus {
     /// is on its account), or a validator's contribution did not come in time
     /// (`Raffle::missing_contributors`).
     Void,
+    /// The seller called it off before entry closed (`CancelRaffle`): nothing is drawn,
+    /// the prizes went back to the seller, and the reason is kept for the entrants
+    /// (`keys::raffle_cancellation`).
+    Cancelled,
 }
 
 /// The block that closed a raffle's entry: its hash goes into the validators' VRF input
@@ -246,6 +250,26 @@ impl Deadline {
     pub fn passed_at(&self, height: u64, time_ms: u64) -> bool {
         height > self.height && time_ms > self.time_ms
     }
+}
+
+/// Why and when a seller cancelled a raffle, kept beside the raffle record (under
+/// `keys::raffle_cancellation`, so the raffle's own encoding did not change).
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+pub struct RaffleCancellation {
+    /// The seller's reason, shown to the entrants.
+    pub reason: String,
+    /// The cancelling transaction.
+    pub cancelled: TxRef,
 }
 
 /// An ECVRF-EDWARDS25519-SHA512-TAI proof (RFC 9381): Gamma ‖ c ‖ s, 80 bytes.

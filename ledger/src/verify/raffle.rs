@@ -322,7 +322,13 @@ pub fn verify_raffle(
                 "the record's status and result disagree",
             ))
         }
-        (RaffleStatus::Open | RaffleStatus::Closed, None) => {}
+        (RaffleStatus::Cancelled, None) if closing.is_some() => {
+            return Err(draw_error(
+                raffle_id,
+                "cancelled after its entry closed, which the ledger refuses",
+            ))
+        }
+        (RaffleStatus::Open | RaffleStatus::Closed | RaffleStatus::Cancelled, None) => {}
     }
     Ok(verdict)
 }

@@ -282,6 +282,7 @@ impl BotData for NodeBotData {
                 } else {
                     Availability::Any
                 },
+                seller: None,
             },
             sort: SortOrder::Relevance,
             page: 1,
@@ -423,7 +424,7 @@ impl BotData for NodeBotData {
             };
             let state = if cancelled {
                 EntryState::Cancelled
-            } else if raffle.status == RaffleStatus::Void {
+            } else if matches!(raffle.status, RaffleStatus::Void | RaffleStatus::Cancelled) {
                 EntryState::Void
             } else if let Some(order) = won.get(&raffle_id) {
                 EntryState::Won {

@@ -163,7 +163,7 @@ enum RaffleChore {
 
 fn chore(raffle: &Raffle, height: u64, head_time_ms: u64, now: u64) -> RaffleChore {
     match raffle.status {
-        RaffleStatus::Drawn | RaffleStatus::Void => RaffleChore::Wait,
+        RaffleStatus::Drawn | RaffleStatus::Void | RaffleStatus::Cancelled => RaffleChore::Wait,
         RaffleStatus::Open => {
             let over_by_time = matches!(raffle.spec.window, EntryWindow::Times { closes_ms, .. } if now >= closes_ms);
             if over_by_time || raffle.spec.window.is_closed_at(height, head_time_ms) {

@@ -4,7 +4,9 @@
 use truffle_ledger::draw::{contribution_outputs, draw_positions, draw_seed};
 use truffle_ledger::state::{decode_record, keys, StateView, Table};
 use truffle_ledger::tx::raffle_commitment;
-use truffle_ledger::types::{Item, Order, OrderStatus, Product, Raffle, RaffleEntry, RaffleStatus};
+use truffle_ledger::types::{
+    Item, Order, OrderStatus, Product, Raffle, RaffleCancellation, RaffleEntry, RaffleStatus,
+};
 use truffle_ledger::PublicKey;
 
 use super::{
@@ -169,6 +171,7 @@ impl Market {
         let phase = match (raffle.status, &raffle.randomness) {
             (RaffleStatus::Drawn, _) => RafflePhase::Drawn,
             (RaffleStatus::Void, _) => RafflePhase::Void,
+            (RaffleStatus::Cancelled, _) => RafflePhase::Cancelled,
             (RaffleStatus::Closed, Some(randomness)) if !randomness.is_complete() => {
                 if randomness.contribution_deadline.passed_at(height + 1, now) {
                     RafflePhase::MissedContribution
@@ -199,10 +202,32 @@ impl Market {
                 }
             }
         };
+        let cancellation = if raffle.status == RaffleStatus::Cancelled {
+            self.cancellation(raffle.id)
+        } else {
+            None
+        };
         RaffleView {
             raffle,
             phase,
             reveal_deadline,
+            cancellation,
+        }
+    }
+
+    /// Why the seller cancelled a raffle (none if it did not; a note that cannot be
+    /// read is logged and left out rather than failing the whole view).
+    fn cancellation(&self, raffle: u64) -> Option<RaffleCancellation> {
+        match read(
+            &self.store,
+            "raffle cancellation",
+            &keys::raffle_cancellation(raffle),
+        ) {
+            Ok(note) => note,
+            Err(error) => {
+                tracing::warn!(raffle, %error, "unreadable raffle cancellation note");
+                None
+            }
         }
     }
 
@@ -223,10 +248,12 @@ impl Market {
         Ok(self.view(record, self.head()?))
     }
 
-    /// Raffles, newest first, optionally only those with `status`.
+    /// Raffles, newest first, optionally only those with `status` and only those of
+    /// `seller`.
     pub fn raffles(
         &self,
         status: Option<RaffleStatus>,
+        seller: Option<PublicKey>,
         page: PageRequest,
     ) -> Result<Page<RaffleView>, MarketError> {
         resolve(page)?;
@@ -234,7 +261,9 @@ impl Market {
         let mut all = Vec::new();
         for (_, bytes) in self.store.scan_prefix(&[Table::Raffle as u8])? {
             let raffle: Raffle = decode_record("raffle", &bytes)?;
-            if status.is_none_or(|s| s == raffle.status) {
+            if status.is_none_or(|s| s == raffle.status)
+                && seller.is_none_or(|s| s == raffle.seller)
+            {
                 all.push(raffle);
             }
         }
@@ -380,6 +409,8 @@ impl Market {
                 EntryOutcome::Cancelled
             } else if raffle.status == RaffleStatus::Void {
                 EntryOutcome::Void
+            } else if raffle.status == RaffleStatus::Cancelled {
+                EntryOutcome::RaffleCancelled
             } else {
                 match &raffle.result {
                     None => EntryOutcome::Waiting,

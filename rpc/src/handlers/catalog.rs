@@ -76,6 +76,14 @@ impl CatalogApiServer for CatalogHandler {
         self.node.catalog().search(&query).map_err(error::catalog)
     }
 
+    async fn popular(&self, limit: Option<u32>) -> RpcResult<SearchResults> {
+        self.node.catalog().catch_up(CATCH_UP).await;
+        self.node
+            .catalog()
+            .popular(limit.unwrap_or(6))
+            .map_err(error::catalog)
+    }
+
     fn history(&self, item: u64) -> RpcResult<ItemHistory> {
         self.node.catalog().history(item).map_err(error::catalog)
     }

@@ -1,5 +1,6 @@
 use jsonrpsee::core::{async_trait, RpcResult};
 use truffle_ledger::types::{RaffleEntry, RaffleStatus};
+use truffle_ledger::PublicKey;
 use truffle_node::market::{MyEntry, Page, PageRequest, RaffleOutcome, RaffleView};
 use truffle_node::Node;
 
@@ -25,10 +26,11 @@ impl RaffleApiServer for RaffleHandler {
         &self,
         status: Option<RaffleStatus>,
         page: Option<PageRequest>,
+        seller: Option<PublicKey>,
     ) -> RpcResult<Page<RaffleView>> {
         self.node
             .market()
-            .raffles(status, page.unwrap_or_default())
+            .raffles(status, seller, page.unwrap_or_default())
             .map_err(error_market::market)
     }
 

@@ -24,6 +24,7 @@ mod providers;
 mod raffle_liars;
 mod raffles;
 mod reco;
+mod seller_centre;
 mod shutdown;
 mod single_node;
 mod throttles;

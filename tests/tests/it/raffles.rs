@@ -128,7 +128,10 @@ async fn raffle_rules_are_enforced_with_clear_reasons() -> anyhow::Result<()> {
         RaffleApiClient::get(&market.rpc, raffle).await?.phase,
         RafflePhase::AcceptingEntries
     );
-    let listed = market.rpc.list(Some(RaffleStatus::Open), None).await?;
+    let listed = market
+        .rpc
+        .list(Some(RaffleStatus::Open), None, None)
+        .await?;
     assert!(listed.items.iter().any(|r| r.raffle.id == raffle));
 
     eprintln!("--- a draw before close is refused; the window closes");
@@ -231,11 +234,14 @@ async fn raffle_rules_are_enforced_with_clear_reasons() -> anyhow::Result<()> {
     } else {
         assert_eq!(outcome, EntryOutcome::RunnerUp { rank: 1 });
     }
-    let drawn = market.rpc.list(Some(RaffleStatus::Drawn), None).await?;
+    let drawn = market
+        .rpc
+        .list(Some(RaffleStatus::Drawn), None, None)
+        .await?;
     assert_eq!(drawn.items.first().map(|r| r.raffle.id), Some(raffle));
     assert!(market
         .rpc
-        .list(Some(RaffleStatus::Open), None)
+        .list(Some(RaffleStatus::Open), None, None)
         .await?
         .items
         .is_empty());
@@ -247,6 +253,7 @@ async fn raffle_rules_are_enforced_with_clear_reasons() -> anyhow::Result<()> {
                 page: Some(1),
                 page_size: Some(101),
             }),
+            None,
         )
         .await
         .unwrap_err();
@@ -509,7 +516,10 @@ async fn draws_recompute_from_ledger_data_alone() -> anyhow::Result<()> {
     );
     let history = PaymentApiClient::history(&market.rpc, member.session.clone(), None).await?;
     assert_eq!(history.total, 0, "no order, nothing to pay: {history:?}");
-    let void_list = market.rpc.list(Some(RaffleStatus::Void), None).await?;
+    let void_list = market
+        .rpc
+        .list(Some(RaffleStatus::Void), None, None)
+        .await?;
     assert_eq!(
         void_list
             .items

@@ -33,10 +33,16 @@ pub struct CatalogReceipt {
 pub trait CatalogApi {
     /// Searches products: Korean, English or mixed text (partial words, brand names in
     /// either script), filters (brand, category, price range, open raffle,
-    /// availability), sort and paging. Returns the total, the page's hits with
+    /// availability, registering seller), sort and paging. Returns the total, the page's hits with
     /// highlights and where each product was registered on the ledger.
     #[method(name = "search")]
     async fn search(&self, query: SearchQuery) -> RpcResult<SearchResults>;
+
+    /// The most popular products (most pieces sold, then an open raffle, then the
+    /// newest), from the node's catalog read model: `limit` 1 to 100, default 6. A
+    /// seller's own products are `product_search` with `filters.seller`.
+    #[method(name = "popular")]
+    async fn popular(&self, limit: Option<u32>) -> RpcResult<SearchResults>;
 
     /// Every owner a piece has had, oldest first, each with the height and hash of the
     /// transaction that made it the owner.

@@ -364,8 +364,12 @@ pub fn all() -> Vec<MethodDoc> {
             .param("item", "u64")
             .returns("item", "ItemView")
             .errors(LOOKUP),
-        call("product_search", "Searches products: Korean, English or mixed text, filters, sort and paging.")
+        call("product_search", "Searches products: Korean, English or mixed text, filters (the registering seller among them), sort and paging.")
             .param("query", "SearchQuery")
+            .returns("results", "SearchResults")
+            .errors(&[codes::INVALID_SEARCH, codes::CATALOG_NOT_READY, codes::UNAVAILABLE]),
+        call("product_popular", "The most popular products from the node's catalog read model: most pieces sold, then an open raffle, then the newest; `limit` 1 to 100, default 6.")
+            .param("limit", "u32?")
             .returns("results", "SearchResults")
             .errors(&[codes::INVALID_SEARCH, codes::CATALOG_NOT_READY, codes::UNAVAILABLE]),
         call("product_history", "Every owner a piece has had, oldest first, each with the transaction that made it the owner.")
@@ -523,9 +527,10 @@ pub fn all() -> Vec<MethodDoc> {
             .param("raffle", "u64")
             .returns("raffle", "RaffleView")
             .errors(LOOKUP),
-        call("raffle_list", "Raffles, newest first, optionally only `open`, `closed`, `drawn` or `void` ones; paged.")
+        call("raffle_list", "Raffles, newest first, optionally only `open`, `closed`, `drawn`, `void` or `cancelled` ones and only those of one seller (with their entry counts); paged.")
             .param("status", "RaffleStatus?")
             .param("page", "PageRequest?")
+            .param("seller", "PublicKey?")
             .returns("page", "RafflePage")
             .errors(MARKET),
         call("raffle_entries", "A raffle's entries in entry order (the order the draw picks from), paged.")

@@ -1,6 +1,7 @@
 // Korean by default, English on request (the choice is kept in localStorage).
 
 import { NetworkError, RpcError } from "./rpc.js";
+import { SELLER_EN, SELLER_KO } from "./i18n-seller.js";
 
 const KO = {
   "app.name": "트러플",
@@ -422,6 +423,9 @@ const EN = {
   "error.6015": "The other member withdrew; the conversation is closed.", "error.6016": "Too many conversations.",
   "error.6018": "Too many live connections; close another tab and try again.",
 };
+
+Object.assign(KO, SELLER_KO);
+Object.assign(EN, SELLER_EN);
 
 export const DICTIONARIES = { ko: KO, en: EN };
 const LANG_KEY = "truffle.lang";

@@ -111,6 +111,7 @@ const PAYLOADS = [
   ["remove_validator", (w, p) => w.fixed(p.key, 32, "key")],
   ["contribute_raffle_randomness", (w, p) => w.u64(p.raffle, "raffle").fixed(p.proof, 80, "proof")],
   ["set_follower", (w, p) => w.fixed(p.key, 32, "key").bool(p.allowed)],
+  ["cancel_raffle", (w, p) => w.u64(p.raffle, "raffle").string(p.reason)],
 ];
 
 export const PAYLOAD_KINDS = PAYLOADS.map(([kind]) => kind);
@@ -293,7 +294,7 @@ export const read = {
   }),
   raffle: (r) => ({
     id: r.u64(), seller: r.hex(32), spec: read.raffleSpec(r), created: read.txRef(r),
-    status: enumName(r, ["open", "closed", "drawn", "void"]), entry_count: r.u32(),
+    status: enumName(r, ["open", "closed", "drawn", "void", "cancelled"]), entry_count: r.u32(),
     closing_block: r.option(() => ({ height: r.u64(), hash: r.hex(32) })),
     revealed_secret: r.option(() => r.hex(32)), seller_missed_reveal: r.bool(),
     result: r.option(() => ({
@@ -343,6 +344,7 @@ const PAYLOAD_READERS = [
   (r) => ({ key: r.hex(32), name: r.string(), p2p_address: r.string() }),
   (r) => ({ key: r.hex(32) }),
   (r) => ({ raffle: r.u64(), proof: r.hex(80) }),
+  (r) => ({ raffle: r.u64(), reason: r.string() }),
 ];
 
 /** Decodes a whole value with `reader`, refusing trailing bytes. */

@@ -9,6 +9,7 @@ import { forgetRecord, generateKey, openSeed, rewrap, sealSeed, signWithSeed, st
 import { signupMessage } from "../ledger.js";
 import { toHex } from "../borsh.js";
 import { flash, go } from "../nav.js";
+import { recommendations } from "./home.js";
 
 function requireLogin(main) {
   if (session()) return true;
@@ -64,7 +65,8 @@ function importKeyControl(account, password, after) {
 /** Where to go after logging in: `?next=` when it is one of the pages' own routes. */
 function afterLogin(query) {
   const next = query && query.get("next");
-  return next && /^\/[a-z0-9/]*$/.test(next) && !next.startsWith("//") ? next : "/me";
+  // The brief draws login landing on the main page.
+  return next && /^\/[a-z0-9/]*$/.test(next) && !next.startsWith("//") ? next : "/";
 }
 
 export async function renderLogin(main, { query } = {}) {
@@ -276,10 +278,16 @@ export async function renderMe(main, { query } = {}) {
   withdrawButton.addEventListener("click", () => withdraw(member, withdrawButton, withdrawStatus));
   add(danger, withdrawStatus, h("p.actions", withdrawButton));
 
-  add(main, h("h1", t("me.title")), profile, payments, entries, owned, kakao, danger);
+  const recommend = h("section.panel#me-recommend", { "aria-labelledby": "me-recommend-title" },
+    h("h2#me-recommend-title", t("me.recommend")), h("p.small", t("me.recommendNote")));
+  const recommendBody = h("div.section-body", h("p.loading", t("common.loading")));
+  add(recommend, recommendBody);
+
+  add(main, h("h1", t("me.title")), profile, recommend, payments, entries, owned, kakao, danger);
 
   const history = rpc("payment_history", [token(), { page: 1, page_size: 100 }]);
   await Promise.all([
+    recommendations(recommendBody, member, 4).catch((e) => fill(recommendBody, status("error", errorMessage(e)))),
     history.then((page) => {
       const rows = page.items.map((e) => h("li.row-card",
         h("p.row-head",

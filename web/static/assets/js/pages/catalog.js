@@ -11,6 +11,7 @@ import { cardList, missedRevealsNotice, paymentPanel, productCard, productName, 
 import { go } from "../nav.js";
 import { gallery, imagesVerdict } from "../images.js";
 import { chatButton } from "./chat.js";
+import { resalePanel } from "./seller-actions.js";
 
 setHighlighter(highlighted);
 
@@ -217,6 +218,20 @@ export async function renderItem(main, { params: [id] }) {
   const proven = new Promise((resolve, reject) => { provenImages = { resolve, reject }; });
   const images = gallery(product.image_hashes, proven, { alt: productName(product) });
   const mine = session() && session().account === item.owner;
+  // A listed piece: anyone else logged in may order it; its owner lists, reprices or unlists.
+  let buy = null;
+  const buyStatus = h("div#item-buy-status", { "aria-live": "polite" });
+  if (item.listing_price && item.lock.kind === "free" && session() && !mine) {
+    buy = h("button.primary#item-buy", { type: "button" }, `${t("product.buy")} · ${won(item.listing_price)}`);
+    buy.addEventListener("click", async () => {
+      try {
+        const result = await busy(buy, buyStatus, () => signAndSubmit({ create_order: { item: item.id } }), t("wallet.signing"));
+        go(`/order/${result.effect.order}`);
+      } catch {
+        // Shown by busy().
+      }
+    });
+  }
   add(main, 
     h("p.crumbs", h("a", { href: `#/product/${product.id}` }, `${product.brand} ${productName(product)}`)),
     h("h1", `${productName(product)} ${t("product.piece", { k: item.edition, n: item.edition_size })}`),
@@ -228,6 +243,8 @@ export async function renderItem(main, { params: [id] }) {
       h("dt", t("common.owner")), h("dd.current-owner", ownerText(item.owner)),
       h("dt", t("raffle.status")), h("dd", item.lock.kind === "raffle" ? h("a", { href: `#/raffle/${item.lock.id}` }, lockText(item.lock)) : lockText(item.lock)),
       h("dt", t("seller.price")), h("dd", item.listing_price ? won(item.listing_price) : t("product.notListed"))),
+    buy ? h("p.actions", buy, buyStatus) : null,
+    mine ? resalePanel(item, () => go(`/item/${itemId}`)) : null,
     h("section", { "aria-labelledby": "history-title" }, h("h2#history-title", t("item.history")), historyList),
     h("details.covers", h("summary", t("item.verify.covers")), h("p", t("item.verify.coversText"))));
 

@@ -1,5 +1,5 @@
 // Main page: banners (clicks go through /ads/{id}/click), open raffles, recommendations
-// for the logged-in member, popular items.
+// for the logged-in member (also on My Page), popular items (the node's `product_popular`).
 
 import { lang, t } from "../i18n.js";
 import { isMissingMethod, rpc } from "../rpc.js";
@@ -39,6 +39,29 @@ function reasonText(reason) {
   return t("main.reason.popular");
 }
 
+/**
+ * Recommendations into `body`: reco_forMe (cohort, bought-together, similar, from the
+ * member's history) for a member, reco_forVisitor for a guest; on a node without them,
+ * the newest registrations, and the page says so. The main page and My Page show them.
+ */
+export async function recommendations(body, member, size = 6) {
+  let note = null;
+  let cards;
+  try {
+    const page = member
+      ? await rpc("reco_forMe", [token(), 1, size])
+      : await rpc("reco_forVisitor", [null, null, 1, size]);
+    cards = page.items.map((r) => productCard({ ...r, product_id: r.product }, { reason: reasonText(r.reason) }));
+    if (!member) note = t("main.recommend.visitor");
+  } catch (error) {
+    if (!isMissingMethod(error)) throw error;
+    note = member ? t("main.recommend.fallback") : t("main.recommend.guest");
+    const results = await rpc("product_search", [{ text: "", sort: "newest", page: 1, page_size: size }]);
+    cards = results.hits.map((hit) => productCard(hit.product));
+  }
+  fill(body, note ? h("p.note.fallback", note) : null, cardList(cards, t("search.none")));
+}
+
 export async function renderHome(main) {
   add(main, h("h1.visually-hidden", t("app.name")));
   const hero = h("div.hero", h("p.hero-title", t("app.name")), h("p.hero-text", t("app.tagline")),
@@ -53,7 +76,7 @@ export async function renderHome(main) {
   const banners = section("banners", t("main.banners"));
   const raffles = section("raffles", t("main.raffles"));
   const recommend = section("recommend", t("main.recommend"));
-  const popular = section("popular", t("main.popular"), t("main.popular.note"));
+  const popular = section("popular", t("main.popular"), t("main.popular.fromNode"));
   add(main, hero, banners.el, raffles.el, recommend.el, popular.el);
 
   let member = null;
@@ -76,33 +99,13 @@ export async function renderHome(main) {
       fill(raffles.body, cardList(cards, t("main.noRaffles")));
     })().catch((e) => showError(raffles.body, e)),
 
-    (async () => {
-      // reco_forMe (cohort, bought-together, similar, from the member's history) for a
-      // member, reco_forVisitor for a guest; on a node without them, the newest
-      // registrations, and the page says so.
-      let note = null;
-      let cards;
-      try {
-        const page = member
-          ? await rpc("reco_forMe", [token(), 1, 6])
-          : await rpc("reco_forVisitor", [null, null, 1, 6]);
-        cards = page.items.map((r) => productCard({ ...r, product_id: r.product }, { reason: reasonText(r.reason) }));
-        if (!member) note = t("main.recommend.visitor");
-      } catch (error) {
-        if (!isMissingMethod(error)) throw error;
-        note = member ? t("main.recommend.fallback") : t("main.recommend.guest");
-        const results = await rpc("product_search", [{ text: "", sort: "newest", page: 1, page_size: 6 }]);
-        cards = results.hits.map((hit) => productCard(hit.product));
-      }
-      fill(recommend.body, note ? h("p.note.fallback", note) : null, cardList(cards, t("search.none")));
-    })().catch((e) => showError(recommend.body, e)),
+    recommendations(recommend.body, member).catch((e) => showError(recommend.body, e)),
 
     (async () => {
-      const results = await rpc("product_search", [{ text: "", sort: "newest", page: 1, page_size: 100 }]);
-      const ranked = results.hits.map((hit) => hit.product)
-        .sort((a, b) => b.sold - a.sold || Number(b.has_open_raffle) - Number(a.has_open_raffle) || b.product_id - a.product_id)
-        .slice(0, 6);
-      fill(popular.body, cardList(ranked.map((p) => productCard(p)), t("search.none")));
+      // Ranked by the node over every product it indexed (pieces sold, then an open
+      // raffle, then the newest), kept current with every block.
+      const results = await rpc("product_popular", [6]);
+      fill(popular.body, cardList(results.hits.map((hit) => productCard(hit.product)), t("search.none")));
     })().catch((e) => showError(popular.body, e)),
   ];
   await Promise.all(tasks);

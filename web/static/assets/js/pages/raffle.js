@@ -12,6 +12,7 @@ import { gallery, imagesVerdict } from "../images.js";
 import { provenProduct, trustedGenesis } from "./catalog.js";
 import { chatButton } from "./chat.js";
 import { raffleBundleEntryCount, verifyRaffleBundle } from "../verify.js";
+import { cancelledNotice, cancelRaffleButton } from "./seller-actions.js";
 
 /** Most entries the node proves in one `proof_raffle` answer. */
 const PROOF_PAGE = 500;
@@ -64,6 +65,8 @@ function entryOutcome(entry) {
   if (o.outcome === "not_selected") return status("info", t("raffle.lost"));
   if (o.outcome === "waiting") return status("info", `${t("raffle.entered")} ${t("raffle.waiting")}`);
   if (o.outcome === "void") return status("error", t("raffle.voidEntry"));
+  // The seller's reason is shown above (#raffle-cancelled).
+  if (o.outcome === "raffle_cancelled") return status("info", t("me.outcome.raffle_cancelled"));
   return status("info", t("me.outcome.cancelled"));
 }
 
@@ -103,7 +106,7 @@ export async function renderRaffle(main, { params: [id], isCurrent }) {
       raffle.spec.min_age ? [h("dt", t("raffle.age")), h("dd", t("raffle.minAge", { n: raffle.spec.min_age }))] : null,
       h("dt", t("product.seller")), h("dd.seller", h("span", { title: raffle.seller }, shortKey(raffle.seller)),
         missedRevealsNotice(standing))),
-    voidNotice(raffle), actions, result);
+    voidNotice(raffle), cancelledNotice(raffle), actions, result);
 
   fill(imagesNote, imagesVerdict(await images.done));
   const account = session() && session().account;
@@ -135,10 +138,12 @@ export async function renderRaffle(main, { params: [id], isCurrent }) {
     }
   }
 
-  // The seller's part: reveal the committed secret, then draw.
-  if (account && account === raffle.seller && raffle.status !== "drawn" && raffle.status !== "void") {
+  // The seller's part: cancel before the close; reveal the committed secret, then draw.
+  if (account && account === raffle.seller && raffle.status !== "drawn" && raffle.status !== "void" && raffle.status !== "cancelled") {
     const secrets = remembered("raffle-secrets");
     const statusEl = h("div");
+    const cancel = cancelRaffleButton(raffle, statusEl, () => go(`/raffle/${raffleId}`));
+    if (cancel) add(actions, h("p.actions", cancel), statusEl);
     if (raffle.phase === "awaiting_reveal" && !raffle.revealed_secret) {
       if (secrets[raffleId]) {
         const reveal = h("button.primary#reveal", { type: "button" }, t("raffle.reveal"));

@@ -1,17 +1,24 @@
 // The seller centre: apply to sell, register a limited edition (signed in the browser),
 // create a raffle (the draw secret is generated and kept here; only its commitment goes
-// on the ledger), see my raffles and sales.
+// on the ledger), and, read from the ledger through the node (so the same in any
+// browser): my products and their pieces (the search index filtered by seller), my
+// raffles with their entrant counts and a cancel button before they close (raffles by
+// seller), my sales (my orders).
 
 import { errorMessage, t, won } from "../i18n.js";
 import { rpc } from "../rpc.js";
 import { add, busy, field, fill, h, input, status } from "../ui.js";
-import { remember, remembered, session, signAndSubmit, token } from "../session.js";
+import { remember, session, signAndSubmit, token } from "../session.js";
 import { raffleCommitment } from "../ledger.js";
 import { toHex } from "../borsh.js";
 import { randomBytes } from "../wallet.js";
 import { flash, go } from "../nav.js";
 import { genesisParams, missedRevealsNotice, phaseText, windowText } from "./common.js";
 import { ACCEPTED_TYPES, MAX_IMAGES, thumbUrl, uploadImage } from "../images.js";
+import {
+  ADULT_AGE, checkRaffleSettings, MAX_PAYMENT_WINDOW_MS, MAX_REVEAL_BLOCKS, MAX_RUNNERS_UP, minEntryMinutes, raffleDefaults,
+} from "../raffle-rules.js";
+import { cancelRaffleButton } from "./seller-actions.js";
 
 function form(id, children, onSubmit) {
   const el = h(`form#${id}.panel`, children);
@@ -79,7 +86,6 @@ function registerForm(onRegistered) {
         };
         return signAndSubmit({ register_product: spec }, "product_register");
       }, t("wallet.signing"));
-      remember("products", receipt.product, { items: receipt.items, at: Date.now() });
       fill(statusEl, status("ok", t("seller.registered", { id: receipt.product, n: receipt.items.length })),
         h("p", h("a", { href: `#/product/${receipt.product}` }, `${nameKo.value.trim()} (#${receipt.product})`)));
       onRegistered(receipt);
@@ -142,15 +148,17 @@ function imageUploader() {
 }
 
 function raffleForm(onCreated, params) {
-  // The chain's minimums (genesis): entries open for at least `min_raffle_entry_ms` from the
-  // creating block, at least `min_raffle_reveal_blocks` blocks for the reveal.
-  const minMinutes = Math.max(0.5, Math.ceil((params.min_raffle_entry_ms / 60_000) * 2) / 2);
-  const revealBlocks = Math.max(1000, params.min_raffle_reveal_blocks);
+  // Every setting of `RaffleSpec`, checked against the ledger's limits and the chain's
+  // genesis minimums before signing (raffle-rules.js), so a refusal names the field.
+  const defaults = raffleDefaults(params);
   const items = input({ name: "items", inputmode: "numeric", placeholder: "12, 13" });
-  const minutes = input({ type: "number", name: "minutes", min: String(minMinutes), step: "0.5", value: "60", inputmode: "decimal" });
+  const minutes = input({ type: "number", name: "minutes", min: String(minEntryMinutes(params)), step: "0.5", value: String(defaults.minutes), inputmode: "decimal" });
   const price = input({ type: "number", name: "price", min: "1", inputmode: "numeric" });
-  const runners = input({ type: "number", name: "runners_up", min: "0", max: "100", value: "3" });
-  const minAge = input({ type: "number", name: "min_age", min: "0", max: "120" });
+  const runners = input({ type: "number", name: "runners_up", min: "0", max: String(MAX_RUNNERS_UP), value: String(defaults.runners_up) });
+  const minAge = input({ type: "number", name: "min_age", min: "1", max: String(ADULT_AGE) });
+  const revealBlocks = input({ type: "number", name: "reveal_blocks", min: String(params.min_raffle_reveal_blocks), max: String(MAX_REVEAL_BLOCKS), value: String(defaults.reveal_blocks) });
+  const paymentHours = input({ type: "number", name: "payment_hours", min: "0.02", max: String(MAX_PAYMENT_WINDOW_MS / 3_600_000), step: "any", value: String(defaults.payment_hours) });
+  const controls = { items, minutes, price, runners_up: runners, min_age: minAge, reveal_blocks: revealBlocks, payment_hours: paymentHours };
   const statusEl = h("div", { "aria-live": "polite" });
   const button = h("button.primary", { type: "submit" }, t("seller.createRaffle"));
   const el = form("raffle-form", [
@@ -158,27 +166,42 @@ function raffleForm(onCreated, params) {
     h("div.grid",
       field(t("seller.raffleItems"), items, { required: true }), field(t("seller.raffleMinutes"), minutes, { required: true }),
       field(t("seller.rafflePrice"), price, { required: true }), field(t("seller.runnersUp"), runners),
-      field(`${t("seller.minAge")}`, minAge)),
+      field(`${t("seller.minAge")}`, minAge),
+      field(t("seller.revealBlocks"), revealBlocks, { required: true }), field(t("seller.paymentHours"), paymentHours, { required: true })),
     h("p.small#raffle-minimums", { "data-min-entry-ms": String(params.min_raffle_entry_ms), "data-min-reveal-blocks": String(params.min_raffle_reveal_blocks) },
-      t("seller.raffleMinimums", {
-        s: Math.round(params.min_raffle_entry_ms / 1000), blocks: params.min_raffle_entry_blocks,
-        reveal: params.min_raffle_reveal_blocks, used: revealBlocks,
+      t("seller.raffleLimits", {
+        s: Math.round(params.min_raffle_entry_ms / 1000), minReveal: params.min_raffle_reveal_blocks, maxReveal: MAX_REVEAL_BLOCKS,
+        revealMin: Math.round(params.min_raffle_reveal_ms / 60_000), maxPayHours: MAX_PAYMENT_WINDOW_MS / 3_600_000,
+        maxRunners: MAX_RUNNERS_UP, adult: ADULT_AGE,
       })),
     h("p.small", t("seller.raffleVoidRule", { days: Math.round(params.missed_reveal_cooldown_ms / 86_400_000 * 10) / 10 })),
     statusEl, button,
   ], async () => {
+    for (const control of Object.values(controls)) control.removeAttribute("aria-invalid");
+    for (const old of el.querySelectorAll(".field-error")) old.remove();
+    const values = Object.fromEntries(Object.entries(controls).map(([name, control]) => [name, control.value]));
+    const { spec: checked, problems } = checkRaffleSettings(values, params);
+    if (problems.length) {
+      for (const p of problems) {
+        const control = controls[p.field];
+        control.setAttribute("aria-invalid", "true");
+        control.insertAdjacentElement("afterend", h("p.field-error", { "data-field": p.field }, t(p.key, p.vars)));
+      }
+      fill(statusEl, status("error", t("seller.fixErrors")));
+      controls[problems[0].field].focus();
+      return;
+    }
     try {
       const secret = randomBytes(32);
       const effect = await busy(button, statusEl, () => {
         const now = Date.now();
         const spec = {
-          items: items.value.split(/[\s,]+/).filter(Boolean).map(Number),
+          items: checked.items,
           // Opens a minute back so that the next block's time (the leader's clock) is inside.
-          window: { by: "times", opens_ms: now - 60_000, closes_ms: now + Math.round(Number(minutes.value) * 60_000) },
-          price: Number(price.value), runners_up: Number(runners.value || 0),
-          min_age: minAge.value ? Number(minAge.value) : null,
+          window: { by: "times", opens_ms: now - 60_000, closes_ms: now + checked.entry_ms },
+          price: checked.price, runners_up: checked.runners_up, min_age: checked.min_age,
           seed_commitment: toHex(raffleCommitment(secret)),
-          reveal_blocks: revealBlocks, payment_window_ms: 24 * 3_600_000,
+          reveal_blocks: checked.reveal_blocks, payment_window_ms: checked.payment_window_ms,
         };
         return signAndSubmit({ create_raffle: spec });
       }, t("wallet.signing"));
@@ -191,8 +214,42 @@ function raffleForm(onCreated, params) {
       // Shown by busy().
     }
   });
+  // The checks above say what is wrong in the page's language; the browser's own
+  // constraint bubbles would stop the submit before them.
+  el.noValidate = true;
   el.setItems = (ids) => { items.value = ids.join(", "); };
   return el;
+}
+
+/** My products from the node's search index, filtered by seller (the ledger's record). */
+async function loadProducts(products, account) {
+  const results = await rpc("product_search", [{ text: "", filters: { seller: account }, sort: "newest", page: 1, page_size: 100 }]);
+  const rows = results.hits.map((hit) => {
+    const p = hit.product;
+    return h("li.row-card", { "data-product": String(p.product_id) },
+      h("p.row-head", h("a", { href: `#/product/${p.product_id}` }, `${p.brand} ${p.name_ko || p.name_en} (#${p.product_id})`),
+        p.has_open_raffle ? h("span.badge", t("seller.openRaffle")) : null),
+      h("p.small.pieces-line", t("seller.productLine", { n: p.edition_size, available: p.available, sold: p.sold }), " · ",
+        h("a", { href: `#/product/${p.product_id}` }, t("seller.pieces"))));
+  });
+  fill(products, h("h2#my-products-title", t("seller.myProducts")), h("p.small", t("seller.productsHelp")),
+    rows.length ? h("ul.rows", rows) : h("p.empty", t("common.none")));
+}
+
+/** My raffles from the node (`raffle_list` by seller), with entrant counts and cancelling. */
+async function loadRaffles(mine, account, reload) {
+  const page = await rpc("raffle_list", [null, { page: 1, page_size: 100 }, account]);
+  const rows = page.items.map((r) => {
+    const statusEl = h("div", { "aria-live": "polite" });
+    return h("li.row-card", { "data-raffle": String(r.id) },
+      h("p.row-head", h("a", { href: `#/raffle/${r.id}` }, t("raffle.title", { id: r.id })),
+        h("span.badge.phase", { "data-phase": r.phase }, phaseText(r)),
+        h("strong.entrants", t("seller.raffleEntrants", { n: r.entry_count }))),
+      h("p.small", windowText(r.spec.window)),
+      r.status === "cancelled" && r.cancellation ? h("p.small", t("raffle.cancelledNotice", { reason: r.cancellation.reason })) : null,
+      h("p.actions", cancelRaffleButton(r, statusEl, reload)), statusEl);
+  });
+  fill(mine, h("h2#my-raffles-title", t("seller.myRaffles")), rows.length ? h("ul.rows", rows) : h("p.empty", t("common.none")));
 }
 
 export async function renderSeller(main) {
@@ -216,24 +273,16 @@ export async function renderSeller(main) {
     add(main, status("error", t("seller.revoked")));
     return;
   }
-  add(main, status("ok", t("seller.approved", { shop: standing.seller.shop_name })), missedRevealsNotice(standing));
+  add(main, status("ok", t("seller.approved", { shop: standing.seller.shop_name })), missedRevealsNotice(standing),
+    h("p.small.help#seller-help", t("seller.help")));
   const mine = h("section.panel#my-raffles", { "aria-labelledby": "my-raffles-title" });
   const products = h("section.panel#my-products", { "aria-labelledby": "my-products-title" });
   const sales = h("section.panel#sales", { "aria-labelledby": "sales-title" });
   const loadLists = () => Promise.all([
-    (async () => {
-      const ids = Object.keys(remembered("products"));
-      fill(products, h("h2#my-products-title", t("seller.myProducts")), ids.length
-        ? h("ul.list", ids.map((id) => h("li", h("a", { href: `#/product/${id}` }, `#${id}`))))
-        : h("p.empty", t("common.none")));
-    })(),
-    rpc("raffle_list", [null, { page: 1, page_size: 100 }]).then((page) => {
-      const own = page.items.filter((r) => r.seller === account);
-      fill(mine, h("h2#my-raffles-title", t("seller.myRaffles")), own.length
-        ? h("ul.list", own.map((r) => h("li", h("a", { href: `#/raffle/${r.id}` }, t("raffle.title", { id: r.id })),
-          ` · ${phaseText(r)} · ${t("raffle.entries", { n: r.entry_count })} · ${windowText(r.spec.window)}`)))
-        : h("p.empty", t("common.none")));
-    }).catch((e) => fill(mine, h("h2#my-raffles-title", t("seller.myRaffles")), status("error", errorMessage(e)))),
+    loadProducts(products, account)
+      .catch((e) => fill(products, h("h2#my-products-title", t("seller.myProducts")), status("error", errorMessage(e)))),
+    loadRaffles(mine, account, () => loadLists())
+      .catch((e) => fill(mine, h("h2#my-raffles-title", t("seller.myRaffles")), status("error", errorMessage(e)))),
     rpc("payment_history", [token(), { page: 1, page_size: 100 }]).then((page) => {
       const sold = page.items.filter((e) => e.role === "seller");
       fill(sales, h("h2#sales-title", t("seller.sales")), sold.length
