@@ -187,6 +187,20 @@ fn payloads() -> Vec<Payload> {
             p2p_address: "/ip4/127.0.0.1/tcp/30336".into(),
         },
         Payload::RemoveValidator { key: key(3) },
+        Payload::RequestRefund {
+            order: 4,
+            reason: "흠집이 있어요".into(),
+        },
+        Payload::DecideRefund {
+            order: 4,
+            approve: true,
+            note: String::new(),
+        },
+        Payload::DecideRefund {
+            order: 5,
+            approve: false,
+            note: "no".into(),
+        },
     ]
 }
 

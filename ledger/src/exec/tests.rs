@@ -4827,3 +4827,5 @@ fn drawn_and_void_raffles_leave_the_awaiting_index() {
         "two index scans and the two indexed records: {read:?}"
     );
 }
+
+mod refunds;

@@ -23,6 +23,8 @@ mod providers;
 mod raffle_liars;
 mod raffles;
 mod reco;
+mod recovery;
+mod refunds;
 mod shutdown;
 mod single_node;
 mod throttles;
