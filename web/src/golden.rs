@@ -237,7 +237,7 @@ fn transactions_match_the_golden_file() {
         .collect();
     let kinds: std::collections::BTreeSet<&str> =
         cases.iter().map(|c| c["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds.len(), 23, "every payload kind has a vector");
+    assert_eq!(kinds.len(), 25, "every payload kind has a vector");
     check_golden("transactions.json", &json!({ "cases": cases }));
 }
 
