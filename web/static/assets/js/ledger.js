@@ -355,6 +355,8 @@ const PAYLOAD_READERS = [
   (r) => ({ key: r.hex(32), name: r.string(), p2p_address: r.string() }),
   (r) => ({ key: r.hex(32) }),
   (r) => ({ raffle: r.u64(), proof: r.hex(80) }),
+  (r) => ({ order: r.u64(), reason: r.string() }),
+  (r) => ({ order: r.u64(), approve: r.bool(), note: r.string() }),
 ];
 
 /** Decodes a whole value with `reader`, refusing trailing bytes. */
