@@ -103,7 +103,10 @@ impl Catalog {
                 Payload::SettlePayment { order, .. }
                 | Payload::CancelOrder { order, .. }
                 | Payload::ExpireOrder { order }
-                | Payload::RefundOrder { order, .. } => {
+                | Payload::RefundOrder { order, .. }
+                | Payload::RequestRefund { order, .. }
+                | Payload::DecideRefund { order, .. } => {
+                    // A refund request takes the piece off sale; a refusal frees it.
                     touched.items.extend(order_item(*order)?);
                 }
                 Payload::WithdrawAccount { account } => {

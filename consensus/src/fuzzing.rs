@@ -47,7 +47,7 @@ pub fn wire_request(data: &[u8]) -> Option<Vec<u8>> {
         "the request changed on a round trip"
     );
     match request {
-        WireRequest::App(bytes) => Some(bytes),
+        WireRequest::App(bytes) | WireRequest::Follower(bytes) => Some(bytes),
         WireRequest::Raft(RaftRequest::AppendEntries(append)) => {
             for entry in &append.entries {
                 if let EntryPayload::Normal(command) = &entry.payload {

@@ -267,6 +267,21 @@ pub mod keys {
     pub fn raffles_awaiting_prefix() -> Vec<u8> {
         key(Table::Meta, &[RAFFLE_AWAITING])
     }
+    /// A buyer's refund request on an order (`"refund_request" ‖ order id`).
+    pub fn refund_request(order: u64) -> Vec<u8> {
+        key(Table::Meta, &[REFUND_REQUEST, &order.to_be_bytes()])
+    }
+    /// An open refund request (requested or approved, not yet refused or refunded):
+    /// `"refund_open" ‖ order id → ()`, what the operator and the admins' console read.
+    pub fn refund_open(order: u64) -> Vec<u8> {
+        key(Table::Meta, &[REFUND_OPEN, &order.to_be_bytes()])
+    }
+    /// Prefix of all open refund requests.
+    pub fn refunds_open_prefix() -> Vec<u8> {
+        key(Table::Meta, &[REFUND_OPEN])
+    }
+    const REFUND_REQUEST: &[u8] = b"refund_request";
+    const REFUND_OPEN: &[u8] = b"refund_open";
     /// The name under `Table::Meta` of the awaiting-draw index (no other meta key
     /// starts with it).
     const RAFFLE_AWAITING: &[u8] = b"raffle_awaiting";

@@ -180,6 +180,25 @@ pub enum Payload {
         /// Why, shown to the entrants (1 to 200 characters).
         reason: String,
     },
+    /// The buyer of a paid order asks for a refund, once per order. A piece still held
+    /// as the sale left it is locked for the refund until the request is decided.
+    RequestRefund {
+        /// Order id.
+        order: u64,
+        /// Why (shown to the seller and the admins).
+        reason: String,
+    },
+    /// The order's seller or an admin decides a refund request. Approval records the
+    /// decision only: the node's operator then refunds the payment at the provider and
+    /// records it with `RefundOrder`, so money and the ledger move once.
+    DecideRefund {
+        /// Order id.
+        order: u64,
+        /// true: refund; false: refuse.
+        approve: bool,
+        /// A note to the buyer (may be empty).
+        note: String,
+    },
 }
 
 impl Payload {
@@ -211,6 +230,8 @@ impl Payload {
             Payload::ContributeRaffleRandomness { .. } => "contribute_raffle_randomness",
             Payload::SetFollower { .. } => "set_follower",
             Payload::CancelRaffle { .. } => "cancel_raffle",
+            Payload::RequestRefund { .. } => "request_refund",
+            Payload::DecideRefund { .. } => "decide_refund",
         }
     }
 
@@ -236,9 +257,10 @@ impl Payload {
                 limits::check_text("event_id", event_id, 1, 200)?;
                 limits::check_range("amount", *amount, 1, limits::MAX_PRICE_WON)
             }
-            Payload::CancelOrder { reason, .. } | Payload::RefundOrder { reason, .. } => {
-                limits::check_text("reason", reason, 1, 500)
-            }
+            Payload::CancelOrder { reason, .. }
+            | Payload::RefundOrder { reason, .. }
+            | Payload::RequestRefund { reason, .. } => limits::check_text("reason", reason, 1, 500),
+            Payload::DecideRefund { note, .. } => limits::check_text("note", note, 0, 500),
             Payload::CreateAd(spec) => limits::check_ad_spec(spec),
             Payload::CancelRaffle { reason, .. } => {
                 limits::check_text("reason", reason, 1, limits::MAX_CANCEL_REASON_CHARS)

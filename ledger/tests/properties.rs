@@ -862,6 +862,16 @@ fn any_payload() -> impl Strategy<Value = Payload> {
         public_key()
             .prop_map(|key| Payload::RemoveValidator { key })
             .boxed(),
+        (any::<u64>(), text())
+            .prop_map(|(order, reason)| Payload::RequestRefund { order, reason })
+            .boxed(),
+        (any::<u64>(), any::<bool>(), text())
+            .prop_map(|(order, approve, note)| Payload::DecideRefund {
+                order,
+                approve,
+                note,
+            })
+            .boxed(),
     ]
 }
 

@@ -28,7 +28,8 @@ use truffle_engine::{Engine, TxStatus};
 mod attempts;
 
 pub use truffle_wire::members::{
-    CodeSent, LoggedIn, MemberView, PhoneVerified, SignedUp, SignupRequest, UpdateRequest,
+    CodeSent, LoggedIn, MemberView, PhoneVerified, ResetPasswordRequest, SignedUp, SignupRequest,
+    UpdateRequest,
 };
 
 /// How long a session lasts.
@@ -136,6 +137,10 @@ pub enum MemberError {
     /// The current password given is wrong.
     #[error("the current password is wrong")]
     WrongPassword,
+    /// A password reset whose email and verified phone are not one member's (or whose
+    /// verification is used or expired); deliberately not saying which.
+    #[error("the email and the verified phone number do not belong to one member, or the verification expired: verify the phone again")]
+    ResetRefused,
     /// The account cannot log in.
     #[error("the account is {0:?}")]
     AccountNotActive(AccountStatus),
@@ -736,6 +741,100 @@ impl Members {
             .member(&member.account)?
             .ok_or(MemberError::SessionInvalid)?;
         self.view(node, &member)
+    }
+
+    /// Password reset by phone re-verification (issue 24): the member whose email this
+    /// is and whose phone the verification token proves gets a new password; the
+    /// token is used up and every session of the account ends, on every node. Throttled
+    /// like a login (per account and per client network, reserved before any check);
+    /// a reset that passes releases its attempt.
+    pub async fn reset_password(
+        &self,
+        node: &Engine,
+        request: ResetPasswordRequest,
+        client: IpAddr,
+    ) -> Result<()> {
+        let email = normalize_email(&request.email).map_err(|_| MemberError::ResetRefused)?;
+        let phone = normalize_phone(&request.phone)?;
+        check_password(&request.new_password, &email)?;
+        let token_hash =
+            parse_token(&request.verification_token).ok_or(MemberError::ResetRefused)?;
+        let email_mac = self.vault.mac("email", email.as_bytes());
+        let phone_mac = self.vault.mac("phone", phone.as_bytes());
+        let permit = self.pool.permit()?;
+        let scopes = [
+            self.per_subject(Scope::LoginAccount, email_mac),
+            self.per_client(Scope::LoginClient, client),
+        ];
+        let attempt = self
+            .reserve(node, &scopes)
+            .await?
+            .map_err(|retry_after_secs| MemberError::LoginThrottled { retry_after_secs })?;
+        node.sync_with_leader().await?;
+        let state = ServiceState::new(node.store());
+        let member = state
+            .member_by_email(&email_mac)?
+            .filter(|member| member.phone_mac == phone_mac)
+            .ok_or(MemberError::ResetRefused)?;
+        state
+            .verified_phone(&token_hash)?
+            .filter(|v| v.phone_mac == phone_mac && node.now_ms() < v.expires_at_ms)
+            .ok_or(MemberError::ResetRefused)?;
+        let password_hash = self
+            .pool
+            .hash(&permit, request.new_password.clone())
+            .await?;
+        drop(permit);
+        let profile = self
+            .vault
+            .open(&member.account, &member.sealed)
+            .map_err(|e| MemberError::Unavailable(e.to_string()))?;
+        let mut reply = ServiceReply::StaleEpoch;
+        for _ in 0..STALE_EPOCH_RETRIES {
+            let current = ServiceState::new(node.store())
+                .member(&member.account)?
+                .ok_or(MemberError::ResetRefused)?;
+            let sealed = self
+                .vault
+                .reseal(
+                    &member.account,
+                    &current.sealed,
+                    &profile,
+                    self.epoch(node)?,
+                )
+                .map_err(Self::sealing)?;
+            // The phone "changes" to itself: the applier consumes the token only if it
+            // proves this member's phone, and the new password ends every session
+            // (none is kept).
+            reply = self
+                .propose(
+                    node,
+                    ServiceCommand::UpdateMember {
+                        account: member.account,
+                        sealed,
+                        password_hash: Some(password_hash.clone()),
+                        new_phone: Some((phone_mac, token_hash)),
+                        now_ms: node.now_ms(),
+                        keep_session: None,
+                    },
+                )
+                .await?;
+            if reply != ServiceReply::StaleEpoch {
+                break;
+            }
+        }
+        match reply {
+            ServiceReply::Done => {
+                self.release(node, &scopes, attempt).await;
+                Ok(())
+            }
+            ServiceReply::TokenInvalid | ServiceReply::UnknownMember => {
+                Err(MemberError::ResetRefused)
+            }
+            other => Err(MemberError::Unavailable(format!(
+                "unexpected reply {other:?}"
+            ))),
+        }
     }
 
     /// Withdrawal (flow 5): the ledger account is withdrawn (history stays,

@@ -111,6 +111,7 @@ pub fn member(error: MemberError) -> ErrorObjectOwned {
         E::WrongPassword => WRONG_PASSWORD,
         E::SmsFailed(_) => SMS_FAILED,
         E::AccountNotActive(_) => ACCOUNT_NOT_ACTIVE,
+        E::ResetRefused => RESET_REFUSED,
         E::Ledger(rejection) => return self::rejection(rejection),
         E::Engine(error) => return engine(error),
         E::Unavailable(_) | E::Service(_) => UNAVAILABLE,

@@ -29,6 +29,7 @@ import { encodeSigned, encodeTransaction, raffleCommitment, signingHash, tagged 
 import { publicKeyOf, signWithSeed } from "../static/assets/js/wallet.js";
 import { plainHash } from "../static/assets/js/ledger.js";
 import { sellerSteps } from "./seller.mjs";
+import { adminConsole, refundAndRecoverySteps } from "./recovery.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "../..");
@@ -690,6 +691,34 @@ async function kakaoSteps(buyerPage, buyer) {
   });
 }
 
+// ---- Issue 24's steps (web/e2e/recovery.mjs) ----------------------------------------------------
+
+/** A browser with nothing stored (another device): closed with `closeBrowser`. */
+async function freshBrowser() {
+  const userDataDir = mkdtempSync(path.join(tmpdir(), "truffle-e2e-fresh-"));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM, headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+    viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, locale: "ko-KR", timezoneId: "Asia/Seoul",
+  });
+  context.userDataDir = userDataDir;
+  await context.route(/^https:\/\/truffle\.example\//, (route) => route.fulfill({ status: 404, body: "" }));
+  context.on("page", (page) => page.on("pageerror", (error) => pageErrors.push(`fresh: ${error.message}`)));
+  return context;
+}
+
+async function closeBrowser(context) {
+  await context.close().catch(() => {});
+  rmSync(context.userDataDir, { recursive: true, force: true });
+}
+
+/** The helpers the steps of recovery.mjs use. */
+const helpers = {
+  step, assert, until, open, rendered, shot, rpc, smsCode, devSeed, newTab, freshBrowser, closeBrowser, randomPhone,
+  logLines: () => logLines, base: () => base, PASSWORD, RUN,
+};
+
 // ---- The run ---------------------------------------------------------------------------------
 
 async function main() {
@@ -777,17 +806,23 @@ async function main() {
     assert(await buyerPage.locator("#me-recommend .card, #me-recommend .empty").count() > 0, "My Page's recommendations");
   });
 
-  await step("seller signs up and applies to sell; an admin approves", async () => {
+  const admin = adminConsole(helpers);
+  await step("seller signs up and applies to sell; an admin approves in the console", async () => {
     await signup(sellerPage, seller, { failFirst: false });
     await open(sellerPage, "/seller");
     await sellerPage.getByLabel("상점 이름").fill(`테스트 상점 ${RUN}`);
     await sellerPage.getByRole("button", { name: "판매자 신청" }).click();
     await signed(sellerPage, sellerPage.getByText("판매자 승인 대기 중입니다."));
-    await adminTx({ approve_seller: { account: seller.account } });
+    await admin.approveSeller(seller.account);
     // A reload keeps the session (sessionStorage) but not the unlocked key (memory only).
     await sellerPage.reload();
     await sellerPage.waitForFunction(renderedAfter, 0);
     assert(await sellerPage.locator("#register-form").isVisible(), "the approved seller's registration form");
+  });
+
+  await step("the admins' console switches a campaign on, shows its counts and the validators", async () => {
+    await admin.runCampaign(`http://127.0.0.1:${landing.address().port}/landing/console-${RUN}`);
+    assert(await admin.validators() >= 1, "the validator set in the console");
   });
 
   await step("seller registers a limited edition", async () => {
@@ -1021,6 +1056,9 @@ async function main() {
     await open(buyerPage, "/me");
     assert(await buyerPage.locator("#entries .outcome[data-outcome=void]").count() === 1, "the void entry on My Page");
   });
+
+  await refundAndRecoverySteps(helpers, { buyerPage, sellerPage, buyer, itemId });
+  await admin.close();
 
   await step("buyer logs out", async () => {
     await rendered(buyerPage, () => buyerPage.getByRole("button", { name: "로그아웃" }).click());

@@ -195,6 +195,20 @@ fn payloads() -> Vec<Payload> {
             raffle: 7,
             reason: "입고 지연으로 취소합니다 (stock delayed)".into(),
         },
+        Payload::RequestRefund {
+            order: 4,
+            reason: "흠집이 있어요".into(),
+        },
+        Payload::DecideRefund {
+            order: 4,
+            approve: true,
+            note: String::new(),
+        },
+        Payload::DecideRefund {
+            order: 5,
+            approve: false,
+            note: "no".into(),
+        },
     ]
 }
 
@@ -231,7 +245,7 @@ fn transactions_match_the_golden_file() {
         .collect();
     let kinds: std::collections::BTreeSet<&str> =
         cases.iter().map(|c| c["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds.len(), 24, "every payload kind has a vector");
+    assert_eq!(kinds.len(), 27, "every payload kind has a vector");
     check_golden("transactions.json", &json!({ "cases": cases }));
 }
 

@@ -112,6 +112,10 @@ pub const ACCOUNT_NOT_ACTIVE: i32 = 3_018;
 /// network (`data.retry_after_secs`).
 pub const ATTEMPTS_THROTTLED: i32 = 3_019;
 
+/// A password reset whose email and verified phone are not one member's, or whose
+/// verification is used or expired: verify the phone again.
+pub const RESET_REFUSED: i32 = 3_020;
+
 /// A method got a signed transaction of another kind than it takes (`data.expected`,
 /// `data.got`).
 pub const WRONG_KIND: i32 = 4_001;

@@ -6,7 +6,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use truffle_ledger::types::{
     ClosingBlock, DrawResult, Order, OrderSource, OrderStatus, PaymentRecord, Raffle,
-    RaffleCancellation, RaffleStatus, RefundRecord, TxRef,
+    RaffleCancellation, RaffleStatus, RefundRecord, RefundRequest, TxRef,
 };
 use truffle_ledger::{Hash, PublicKey};
 
@@ -79,6 +79,8 @@ pub struct OrderView {
     pub overdue: bool,
     /// Payment events this node received for the order and what became of them.
     pub settlements: Vec<OutboxEntry>,
+    /// The buyer's refund request, if any, and where it stands.
+    pub refund_request: Option<RefundRequest>,
 }
 
 /// Which side of an order a member is on.

@@ -123,6 +123,28 @@ pub struct MemberView {
     pub member_since_ms: u64,
 }
 
+/// A password reset proven by re-verifying the member's phone (`auth_resetPassword`).
+#[derive(Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ResetPasswordRequest {
+    /// The account's email.
+    pub email: String,
+    /// The account's phone number, as verified.
+    pub phone: String,
+    /// Token from `auth_verifyPhoneCode` for that phone (single use).
+    pub verification_token: String,
+    /// The new password (the signup policy applies).
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for ResetPasswordRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The password and the token stay out of logs.
+        f.debug_struct("ResetPasswordRequest")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Changes to a profile; absent fields stay as they are.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UpdateRequest {

@@ -77,6 +77,49 @@ pub(crate) enum OrderCommand {
         #[command(flatten)]
         rpc: RpcArgs,
     },
+    /// Ask for a refund of a paid order of mine, with a reason (signed by the buyer;
+    /// once per order). The seller or an admin decides with `order decide-refund`.
+    RequestRefund {
+        /// Order id.
+        id: u64,
+        /// Why (shown to the seller and the admins).
+        #[arg(long)]
+        reason: String,
+        /// Key file of the buyer.
+        #[arg(long)]
+        key: PathBuf,
+        /// Node and output.
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
+    /// Approve or refuse a buyer's refund request (signed by the order's seller or an
+    /// admin). An approval is carried out by the node: the provider refunds the payment,
+    /// then the ledger records it.
+    DecideRefund {
+        /// Order id.
+        id: u64,
+        /// Refuse instead of approving.
+        #[arg(long)]
+        refuse: bool,
+        /// A note to the buyer.
+        #[arg(long, default_value = "")]
+        note: String,
+        /// Key file of the seller or admin.
+        #[arg(long)]
+        key: PathBuf,
+        /// Node and output.
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
+    /// The open refund requests (waiting for a decision, or approved and being refunded).
+    OpenRefunds {
+        /// Page, from 1.
+        #[arg(long, default_value_t = 1)]
+        page: u32,
+        /// Node and output.
+        #[command(flatten)]
+        rpc: RpcArgs,
+    },
     /// My orders, payments and refunds, newest first (needs `truffle account login`).
     History {
         /// Page, from 1.
@@ -239,6 +282,47 @@ pub(crate) async fn run_order(command: OrderCommand) -> anyhow::Result<()> {
                     receipt.order.order.status,
                     receipt.provider_payment.status.as_str()
                 )
+            });
+        }
+        OrderCommand::RequestRefund {
+            id,
+            reason,
+            key,
+            rpc,
+        } => {
+            submit(&rpc, &key, Payload::RequestRefund { order: id, reason }).await?;
+        }
+        OrderCommand::DecideRefund {
+            id,
+            refuse,
+            note,
+            key,
+            rpc,
+        } => {
+            let payload = Payload::DecideRefund {
+                order: id,
+                approve: !refuse,
+                note,
+            };
+            submit(&rpc, &key, payload).await?;
+        }
+        OrderCommand::OpenRefunds { page: number, rpc } => {
+            let client = connect(&rpc.rpc)?;
+            let open = client
+                .open_refunds(page(number, 20))
+                .await
+                .map_err(|e| explain(e, &rpc.rpc))?;
+            print(rpc.output, &open, || {
+                let mut text = format!("{} open refund requests", open.total);
+                for view in &open.items {
+                    if let Some(request) = &view.refund_request {
+                        text.push_str(&format!(
+                            "\n  order {} ({} won): {:?} — {}",
+                            view.order.id, view.order.amount, request.status, request.reason
+                        ));
+                    }
+                }
+                text
             });
         }
         OrderCommand::History {

@@ -17,6 +17,7 @@ mod orders;
 mod raffles;
 mod validators;
 
+pub use orders::open_refund_requests;
 pub use raffles::raffles_in_play;
 pub use validators::allowed_followers;
 pub use validators::current as current_validators;
@@ -569,6 +570,14 @@ fn apply_transaction<V: StateView + ?Sized>(
         Payload::CancelRaffle { raffle, reason } => {
             raffles::cancel(exec, &signer, *raffle, reason, tx_ref)?
         }
+        Payload::RequestRefund { order, reason } => {
+            orders::request_refund(exec, &signer, *order, reason, tx_ref)?
+        }
+        Payload::DecideRefund {
+            order,
+            approve,
+            note,
+        } => orders::decide_refund(exec, &signer, *order, *approve, note, tx_ref)?,
     };
 
     // The handler may have changed the signer's own account (withdrawal, seller

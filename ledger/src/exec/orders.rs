@@ -12,7 +12,7 @@ use crate::error::{LedgerError, LedgerResult, Rejection};
 use crate::state::{keys, StateView};
 use crate::types::{
     Account, AccountStatus, Acquisition, Item, ItemLock, Order, OrderSource, OrderStatus,
-    PaymentRecord, Raffle, RefundRecord, Role, TxRef,
+    PaymentRecord, Raffle, RefundRecord, RefundRequest, RefundRequestStatus, Role, TxRef,
 };
 
 /// What the payment provider confirmed.
@@ -336,6 +336,8 @@ pub(super) fn refund_order<V: StateView + ?Sized>(
 ) -> TxResult<Effect> {
     require_role(signer, "refunding an order", &[Role::Operator, Role::Admin])?;
     let mut order: Order = exec.record("order", &keys::order(order_id), order_id)?;
+    let mut request: Option<RefundRequest> =
+        exec.read("refund request", &keys::refund_request(order_id))?;
     let Some(payment) = order
         .payment
         .clone()
@@ -348,8 +350,14 @@ pub(super) fn refund_order<V: StateView + ?Sized>(
         .ok_or_else(|| corrupt("an ordered item is missing"))?;
     let unmoved = item.owner == order.buyer
         && item.owner_since == payment.settled
-        && item.lock == ItemLock::Free;
+        && (item.lock == ItemLock::Free || item.lock == ItemLock::Refund(order_id));
+    // An approved request was checked when it was decided: a moved piece only by an
+    // admin, so the operator may carry it out.
+    let approved = request
+        .as_ref()
+        .is_some_and(|r| r.status == RefundRequestStatus::Approved);
     if unmoved {
+        item.lock = ItemLock::Free;
         catalog::move_item(
             exec,
             &mut item,
@@ -357,7 +365,7 @@ pub(super) fn refund_order<V: StateView + ?Sized>(
             Acquisition::Refunded(order_id),
             tx_ref,
         );
-    } else if signer.role != Role::Admin {
+    } else if signer.role != Role::Admin && !approved {
         return Err(rule(
             &order,
             "the item has moved since the sale; only an admin may refund it",
@@ -372,5 +380,154 @@ pub(super) fn refund_order<V: StateView + ?Sized>(
         refunded: tx_ref,
     });
     exec.write(keys::order(order_id), &order);
+    if let Some(request) = request.as_mut() {
+        if matches!(
+            request.status,
+            RefundRequestStatus::Requested | RefundRequestStatus::Approved
+        ) {
+            if request.decided.is_none() {
+                // Refunded straight away by an admin or operator: that is the decision.
+                request.decided_by = Some(signer.key);
+                request.decided = Some(tx_ref);
+            }
+            request.status = RefundRequestStatus::Refunded;
+            exec.write(keys::refund_request(order_id), &*request);
+            exec.state.delete(keys::refund_open(order_id));
+        }
+    }
     Ok(Effect::Done)
+}
+
+/// The buyer of a paid order asks for its refund (once per order). A piece the buyer
+/// still holds as the sale left it is taken off sale and locked until the decision, so
+/// that approving gives it back to the seller.
+pub(super) fn request_refund<V: StateView + ?Sized>(
+    exec: &mut Exec<'_, V>,
+    signer: &Account,
+    order_id: u64,
+    reason: &str,
+    tx_ref: TxRef,
+) -> TxResult<Effect> {
+    let order: Order = exec.record("order", &keys::order(order_id), order_id)?;
+    if order.buyer != signer.key {
+        return Err(Rejection::unauthorized("requesting a refund", "the order's buyer").into());
+    }
+    let Some(payment) = order
+        .payment
+        .clone()
+        .filter(|_| order.status == OrderStatus::Paid)
+    else {
+        return Err(rule(&order, "only a paid order can be refunded").into());
+    };
+    if exec
+        .read::<RefundRequest>("refund request", &keys::refund_request(order_id))?
+        .is_some()
+    {
+        return Err(rule(&order, "a refund was already requested for this order").into());
+    }
+    let mut item: Item = exec
+        .read("item", &keys::item(order.item))?
+        .ok_or_else(|| corrupt("an ordered item is missing"))?;
+    let item_locked = item.owner == order.buyer
+        && item.owner_since == payment.settled
+        && item.lock == ItemLock::Free;
+    if item_locked {
+        item.lock = ItemLock::Refund(order_id);
+        item.listing_price = None;
+        exec.write(keys::item(item.id), &item);
+    }
+    let request = RefundRequest {
+        order: order_id,
+        reason: reason.to_owned(),
+        requested: tx_ref,
+        status: RefundRequestStatus::Requested,
+        item_locked,
+        decided_by: None,
+        note: None,
+        decided: None,
+    };
+    exec.write(keys::refund_request(order_id), &request);
+    exec.write(keys::refund_open(order_id), &());
+    Ok(Effect::Done)
+}
+
+/// The order's seller or an admin decides a refund request. A refusal frees the piece;
+/// an approval is carried out by the operator (`RefundOrder` after the provider
+/// refunded the payment). Only an admin may approve when the piece has moved since the
+/// sale, since it then stays where it is and the seller gets nothing back.
+pub(super) fn decide_refund<V: StateView + ?Sized>(
+    exec: &mut Exec<'_, V>,
+    signer: &Account,
+    order_id: u64,
+    approve: bool,
+    note: &str,
+    tx_ref: TxRef,
+) -> TxResult<Effect> {
+    let order: Order = exec.record("order", &keys::order(order_id), order_id)?;
+    if order.seller != signer.key {
+        require_role(signer, "deciding another seller's refund", &[Role::Admin])?;
+    }
+    let Some(mut request) = exec
+        .read::<RefundRequest>("refund request", &keys::refund_request(order_id))?
+        .filter(|r| r.status == RefundRequestStatus::Requested)
+    else {
+        return Err(rule(&order, "no refund request of this order awaits a decision").into());
+    };
+    if order.status != OrderStatus::Paid {
+        return Err(corrupt("an open refund request's order is not paid").into());
+    }
+    if approve && !request.item_locked && signer.role != Role::Admin {
+        return Err(rule(
+            &order,
+            "the item has moved since the sale; only an admin may approve its refund",
+        )
+        .into());
+    }
+    request.decided_by = Some(signer.key);
+    request.note = Some(note.to_owned()).filter(|n| !n.is_empty());
+    request.decided = Some(tx_ref);
+    if approve {
+        request.status = RefundRequestStatus::Approved;
+    } else {
+        request.status = RefundRequestStatus::Refused;
+        exec.state.delete(keys::refund_open(order_id));
+        if request.item_locked {
+            let mut item: Item = exec
+                .read("item", &keys::item(order.item))?
+                .ok_or_else(|| corrupt("an ordered item is missing"))?;
+            if item.lock == ItemLock::Refund(order_id) {
+                item.lock = ItemLock::Free;
+                exec.write(keys::item(item.id), &item);
+            }
+        }
+    }
+    exec.write(keys::refund_request(order_id), &request);
+    Ok(Effect::Done)
+}
+
+/// The open refund requests (requested or approved), in order id order, with their
+/// orders: what the operator carries out and the admins' console lists. Read from the
+/// `keys::refund_open` index, so the cost is the requests open, not every order.
+pub fn open_refund_requests<V: StateView + ?Sized>(
+    state: &V,
+) -> LedgerResult<Vec<(Order, RefundRequest)>> {
+    let mut out = Vec::new();
+    for (key, _) in state.scan_prefix(&keys::refunds_open_prefix())? {
+        let Some(id) = keys::trailing_u64(&key) else {
+            continue;
+        };
+        let read = |key: Vec<u8>, what: &'static str| -> LedgerResult<Vec<u8>> {
+            state.get(&key)?.ok_or_else(|| LedgerError::Corrupt {
+                what,
+                reason: format!("refund of order {id} is indexed but has no record"),
+            })
+        };
+        let order = crate::state::decode_record("order", &read(keys::order(id), "order")?)?;
+        let request = crate::state::decode_record(
+            "refund request",
+            &read(keys::refund_request(id), "refund request")?,
+        )?;
+        out.push((order, request));
+    }
+    Ok(out)
 }

@@ -4883,3 +4883,5 @@ fn followers_are_allowed_and_revoked_by_an_admin() {
 }
 
 mod cancel;
+
+mod refunds;

@@ -111,6 +111,8 @@ pub enum ItemLock {
     Raffle(u64),
     /// Reserved for this pending order.
     Order(u64),
+    /// Held while its buyer's refund request on this (paid) order is open.
+    Refund(u64),
 }
 
 /// One physical piece of a limited edition.

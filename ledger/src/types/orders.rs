@@ -145,3 +145,60 @@ pub struct Order {
     /// Why it was cancelled or expired.
     pub closed_reason: Option<String>,
 }
+
+/// Where a buyer's refund request stands.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundRequestStatus {
+    /// Waiting for the seller or an admin.
+    Requested,
+    /// Approved: the operator is refunding the payment at the provider.
+    Approved,
+    /// Refused; the order stays paid.
+    Refused,
+    /// The payment was refunded and the ledger recorded it.
+    Refunded,
+}
+
+/// A buyer's request to refund a paid order (kept beside the order, under
+/// `keys::refund_request`, so that the order record's encoding stays as it was).
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+pub struct RefundRequest {
+    /// The order.
+    pub order: u64,
+    /// The buyer's reason.
+    pub reason: String,
+    /// The request transaction.
+    pub requested: TxRef,
+    /// Where it stands.
+    pub status: RefundRequestStatus,
+    /// Whether the piece is locked for the refund (it was still held as the sale left it).
+    pub item_locked: bool,
+    /// Who decided (the seller or an admin).
+    pub decided_by: Option<PublicKey>,
+    /// The decider's note to the buyer.
+    pub note: Option<String>,
+    /// The decision transaction.
+    pub decided: Option<TxRef>,
+}

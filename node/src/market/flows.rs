@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use truffle_ledger::state::{decode_record, keys, StateView};
-use truffle_ledger::types::{AccountStatus, Item, ItemLock, Order, OrderStatus, Role};
+use truffle_ledger::types::{
+    AccountStatus, Item, ItemLock, Order, OrderStatus, RefundRequest, RefundRequestStatus, Role,
+};
 use truffle_ledger::{Payload, Rejection, SignedTransaction};
 use truffle_payments::{
     parse_order_ref, CancelRequest, Checkout, CheckoutRequest, ConfirmRequest, HeaderMap, Payment,
@@ -350,9 +352,16 @@ impl Market {
         let unmoved = item.is_some_and(|item| {
             item.owner == record.buyer
                 && item.owner_since == payment.settled
-                && item.lock == ItemLock::Free
+                && (item.lock == ItemLock::Free || item.lock == ItemLock::Refund(order))
         });
-        if !unmoved && signer.role != Role::Admin {
+        let approved = match self.engine.store().get(&keys::refund_request(order))? {
+            Some(bytes) => {
+                let request: RefundRequest = decode_record("refund request", &bytes)?;
+                request.status == RefundRequestStatus::Approved
+            }
+            None => false,
+        };
+        if !unmoved && !approved && signer.role != Role::Admin {
             return Err(MarketError::RefundRefused {
                 order,
                 reason: "the item has moved since the sale; only an admin may refund it".into(),

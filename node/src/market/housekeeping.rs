@@ -10,6 +10,11 @@
 //!   once a deadline passed (a contribution or the reveal missing), when the same
 //!   transaction voids it (nothing is drawn or charged, the prizes go back to the
 //!   seller, the miss is recorded).
+//! - A refund request the seller or an admin approved (`DecideRefund`) is carried
+//!   out: the payment is cancelled at the provider (idempotency key `refund-<order>`,
+//!   the same as `order_refund`'s, so the provider refunds once whichever path runs
+//!   and however often), then `RefundOrder` by this validator's operator key records
+//!   it; the ledger refuses a second one. Read from the ledger's index of open requests.
 //! - Windows close and deadlines pass only when blocks come: on an idle chain the
 //!   leader proposes an empty block every few seconds for a raffle whose time window is
 //!   over or which waits for a reveal, so that the closing block and the deadline come.
@@ -27,9 +32,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use truffle_ledger::draw::contribution_proof;
-use truffle_ledger::exec::raffles_in_play;
+use truffle_ledger::exec::{open_refund_requests, raffles_in_play};
 use truffle_ledger::state::{decode_record, keys, StateView};
-use truffle_ledger::types::{Counters, EntryWindow, Order, OrderStatus, Raffle, RaffleStatus};
+use truffle_ledger::types::{
+    Counters, EntryWindow, Order, OrderStatus, Raffle, RaffleStatus, RefundRequestStatus,
+};
 use truffle_ledger::Payload;
 
 use super::settle::submit_operator;
@@ -315,6 +322,64 @@ pub(crate) async fn housekeeping_loop(market: Arc<Market>) {
         }
         if config.auto_draw_raffles {
             draw_raffles(&market, &mut chores).await;
+        }
+        refund_approved(&market, &mut chores).await;
+    }
+}
+
+/// Most approved refunds carried out in one round.
+const MAX_REFUNDS_PER_ROUND: usize = 20;
+
+/// Carries out approved refund requests: the provider first, then the ledger.
+async fn refund_approved(market: &Market, chores: &mut Chores) {
+    if market.provider.is_none() {
+        return;
+    }
+    let open = match open_refund_requests(market.engine.store()) {
+        Ok(open) => open,
+        Err(error) => {
+            tracing::warn!(target: "market", %error, "open refunds unreadable");
+            return;
+        }
+    };
+    for (order, request) in open
+        .into_iter()
+        .filter(|(order, request)| {
+            request.status == RefundRequestStatus::Approved && order.status == OrderStatus::Paid
+        })
+        .take(MAX_REFUNDS_PER_ROUND)
+    {
+        let Some(payment) = &order.payment else {
+            continue;
+        };
+        let reason: String = format!("refund approved: {}", request.reason)
+            .chars()
+            .take(500)
+            .collect();
+        if let Err(error) = market
+            .cancel_payment(
+                &payment.provider,
+                &payment.payment_key,
+                &reason,
+                format!("refund-{}", market.order_ref(order.id)),
+            )
+            .await
+        {
+            tracing::warn!(target: "market", order = order.id, %error, "approved refund not made at the provider; retrying");
+            continue;
+        }
+        tracing::info!(target: "market", order = order.id, payment_key = %payment.payment_key, "payment refunded at the provider for an approved request");
+        let status = chore_transaction(
+            market,
+            chores,
+            Payload::RefundOrder {
+                order: order.id,
+                reason,
+            },
+        )
+        .await;
+        if let Some(TxStatus::Rejected { rejection, .. }) = status {
+            tracing::error!(target: "market", order = order.id, %rejection, "payment refunded at the provider, refund refused by the ledger");
         }
     }
 }

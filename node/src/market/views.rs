@@ -102,8 +102,21 @@ impl Market {
             item_summary: self.item_summary(record.item)?,
             overdue: record.status == OrderStatus::Pending && self.now_ms() > record.expires_at_ms,
             settlements: self.settlements(order)?,
+            refund_request: read(&self.store, "refund request", &keys::refund_request(order))?,
             order: record,
         })
+    }
+
+    /// The open refund requests (waiting for a decision, or approved and being
+    /// refunded), oldest order first, with their orders: the admins' console's list.
+    pub fn open_refunds(&self, page: PageRequest) -> Result<Page<OrderView>, MarketError> {
+        resolve(page)?;
+        let open = truffle_ledger::exec::open_refund_requests(&self.store)?;
+        let mut views = Vec::with_capacity(open.len());
+        for (order, _) in open {
+            views.push(self.order(order.id)?);
+        }
+        paginate(views, page)
     }
 
     /// An account's orders (as buyer and seller): newest activity first.

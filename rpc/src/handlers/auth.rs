@@ -2,7 +2,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use jsonrpsee::core::{async_trait, RpcResult};
 use jsonrpsee::Extensions;
-use truffle_node::services::members::{CodeSent, LoggedIn, PhoneVerified};
+use truffle_node::services::members::{CodeSent, LoggedIn, PhoneVerified, ResetPasswordRequest};
 use truffle_node::Node;
 
 use crate::{error, ClientAddr};
@@ -51,6 +51,18 @@ impl AuthApiServer for AuthHandler {
         self.node
             .members()
             .login(&self.node, &email, &password, client(ext))
+            .await
+            .map_err(error::member)
+    }
+
+    async fn reset_password(
+        &self,
+        ext: &Extensions,
+        request: ResetPasswordRequest,
+    ) -> RpcResult<()> {
+        self.node
+            .members()
+            .reset_password(&self.node, request, client(ext))
             .await
             .map_err(error::member)
     }

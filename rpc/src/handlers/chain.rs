@@ -78,6 +78,11 @@ impl ChainApiServer for ChainHandler {
         Ok(self.node.engine().evidence(from.unwrap_or(0), limit))
     }
 
+    fn get_validators(&self) -> RpcResult<Vec<truffle_ledger::types::Validator>> {
+        truffle_ledger::exec::current_validators(self.node.engine().store())
+            .map_err(|e| error::error(error::UNAVAILABLE, e.to_string()))
+    }
+
     fn submit_evidence(&self, evidence: Evidence) -> RpcResult<bool> {
         self.node
             .engine()

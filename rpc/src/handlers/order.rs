@@ -48,6 +48,13 @@ impl OrderApiServer for OrderHandler {
             .await
             .map_err(error_market::market)
     }
+
+    fn open_refunds(&self, page: Option<PageRequest>) -> RpcResult<Page<OrderView>> {
+        self.node
+            .market()
+            .open_refunds(page.unwrap_or_default())
+            .map_err(error_market::market)
+    }
 }
 
 #[async_trait]

@@ -25,6 +25,8 @@ mod raffle_liars;
 mod raffles;
 mod reco;
 mod seller_centre;
+mod recovery;
+mod refunds;
 mod shutdown;
 mod single_node;
 mod throttles;

@@ -1,6 +1,6 @@
 //! `auth_*`: phone verification and sessions.
 
-use crate::members::{CodeSent, LoggedIn, PhoneVerified};
+use crate::members::{CodeSent, LoggedIn, PhoneVerified, ResetPasswordRequest};
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 
@@ -19,6 +19,12 @@ pub trait AuthApi {
     /// Email and password → a session token that every node accepts.
     #[method(name = "login", with_extensions)]
     async fn login(&self, email: String, password: String) -> RpcResult<LoggedIn>;
+
+    /// Sets a new password for the member whose email this is and whose phone the
+    /// verification token (from `auth_verifyPhoneCode`) proves; the token is used up
+    /// and every session of the account ends. Throttled like a login.
+    #[method(name = "resetPassword", with_extensions)]
+    async fn reset_password(&self, request: ResetPasswordRequest) -> RpcResult<()>;
 
     /// Ends the session on every node.
     #[method(name = "logout")]

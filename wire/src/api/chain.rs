@@ -2,6 +2,7 @@
 
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
+use truffle_ledger::types::Validator;
 use truffle_ledger::{Certificate, Evidence};
 
 use crate::views::{BlockView, HeaderView};
@@ -42,6 +43,12 @@ pub trait ChainApi {
     /// validator; returns whether it was new here.
     #[method(name = "submitEvidence")]
     fn submit_evidence(&self, evidence: Evidence) -> RpcResult<bool>;
+
+    /// The validator set in force after the latest applied block: keys, names, peer
+    /// addresses and the height each joined (read-only; changes are admin-signed
+    /// `add_validator`/`remove_validator` transactions).
+    #[method(name = "getValidators")]
+    fn get_validators(&self) -> RpcResult<Vec<Validator>>;
 
     /// Every new header, as blocks are applied.
     #[subscription(name = "subscribeNewHeads" => "newHead", unsubscribe = "unsubscribeNewHeads", item = HeaderView)]

@@ -37,6 +37,12 @@ pub trait OrderApi {
         transaction: String,
         timeout_ms: Option<u64>,
     ) -> RpcResult<RefundReceipt>;
+
+    /// The open refund requests (a buyer's `request_refund` waiting for the seller's
+    /// or an admin's `decide_refund`, or approved and being refunded by the operator),
+    /// oldest order first, paged.
+    #[method(name = "openRefunds")]
+    fn open_refunds(&self, page: Option<PageRequest>) -> RpcResult<Page<OrderView>>;
 }
 
 /// Payments.

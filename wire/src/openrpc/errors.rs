@@ -55,6 +55,7 @@ const NODE_ERRORS: &[(&str, i32, &str)] = &[
     ("SMS_FAILED", codes::SMS_FAILED, "The verification SMS could not be sent; retry shortly."),
     ("ACCOUNT_NOT_ACTIVE", codes::ACCOUNT_NOT_ACTIVE, "The account is suspended or withdrawn."),
     ("ATTEMPTS_THROTTLED", codes::ATTEMPTS_THROTTLED, "Too many signups, code checks or wrong current passwords from this account or client network (data.retry_after_secs)."),
+    ("RESET_REFUSED", codes::RESET_REFUSED, "A password reset whose email and verified phone are not one member's, or whose verification is used or expired: verify the phone again."),
     ("WRONG_KIND", codes::WRONG_KIND, "The method got a transaction of another kind (data.expected, data.got)."),
     ("INVALID_SEARCH", codes::INVALID_SEARCH, "The search query is out of bounds or malformed."),
     ("CATALOG_NOT_READY", codes::CATALOG_NOT_READY, "The catalog index is being built; retry shortly (data.indexed_height)."),

@@ -254,6 +254,12 @@ pub fn all() -> Vec<MethodDoc> {
         .param("evidence", "Evidence")
         .returns("new", "bool")
         .errors(&[codes::INVALID_PARAMS]),
+        call(
+            "chain_getValidators",
+            "The validator set in force after the latest applied block: keys, names, peer addresses, the height each joined (read-only).",
+        )
+        .returns("validators", "[Validator]")
+        .errors(&[codes::UNAVAILABLE]),
     ];
     all.extend(subscription(
         "chain_subscribeNewHeads",
@@ -352,6 +358,12 @@ pub fn all() -> Vec<MethodDoc> {
             .param("password", "string")
             .returns("session", "LoggedIn")
             .errors(&[codes::WRONG_CREDENTIALS, codes::LOGIN_THROTTLED, codes::BUSY, codes::ACCOUNT_NOT_ACTIVE, codes::UNAVAILABLE]),
+        call("auth_resetPassword", "Sets a new password for the member whose email this is and whose phone the verification token proves; the token is used up and every session of the account ends.")
+            .param("request", "ResetPasswordRequest")
+            .errors(&[
+                codes::RESET_REFUSED, codes::INVALID_PHONE, codes::WEAK_PASSWORD,
+                codes::LOGIN_THROTTLED, codes::BUSY, codes::UNAVAILABLE,
+            ]),
         call("auth_logout", "Ends the session on every node.")
             .param("session_token", "string")
             .errors(SESSION),
@@ -563,6 +575,10 @@ pub fn all() -> Vec<MethodDoc> {
             ])
             .errors(SUBMIT)
             .ledger(),
+        call("order_openRefunds", "The open refund requests (waiting for a decision, or approved and being refunded), oldest order first, paged.")
+            .param("page", "PageRequest?")
+            .returns("page", "OrderViewPage")
+            .errors(MARKET),
         call("payment_start", "Opens the provider's checkout for an order the session's member must pay.")
             .param("session_token", "string")
             .param("order", "u64")

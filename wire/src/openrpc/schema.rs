@@ -12,7 +12,7 @@ use schemars::transform::{transform_subschemas, Transform};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Map, Value};
 use truffle_ledger::admin_query::AdminQuery;
-use truffle_ledger::types::{Account, Gender, RaffleEntry, RaffleStatus};
+use truffle_ledger::types::{Account, Gender, RaffleEntry, RaffleStatus, Validator};
 use truffle_ledger::verify::ItemQuery;
 use truffle_ledger::{Certificate, Evidence, Hash, PublicKey, Receipt};
 
@@ -26,7 +26,8 @@ use crate::market::{
     HistoryEntry, MyEntry, OrderView, Page, PageRequest, RaffleOutcome, RaffleView, RefundReceipt,
 };
 use crate::members::{
-    CodeSent, LoggedIn, MemberView, PhoneVerified, SignedUp, SignupRequest, UpdateRequest,
+    CodeSent, LoggedIn, MemberView, PhoneVerified, ResetPasswordRequest, SignedUp, SignupRequest,
+    UpdateRequest,
 };
 use crate::payments::Checkout;
 use crate::reco::RecoPage;
@@ -108,6 +109,7 @@ fn named(name: &str, generator: &mut SchemaGenerator) -> Schema {
         "CatalogReceipt" => of::<CatalogReceipt>,
         "Certificate" => of::<Certificate>,
         "Evidence" => of::<Evidence>,
+        "Validator" => of::<Validator>,
         "ChatMessage" => of::<ChatMessage>,
         "ChatSubject" => of::<ChatSubject>,
         "Checkout" => of::<Checkout>,
@@ -128,6 +130,7 @@ fn named(name: &str, generator: &mut SchemaGenerator) -> Schema {
         "MemberView" => of::<MemberView>,
         "MyEntryPage" => of::<Page<MyEntry>>,
         "OrderView" => of::<OrderView>,
+        "OrderViewPage" => of::<Page<OrderView>>,
         "PageRequest" => of::<PageRequest>,
         "PeerInfo" => of::<PeerInfo>,
         "PhoneVerified" => of::<PhoneVerified>,
@@ -143,6 +146,7 @@ fn named(name: &str, generator: &mut SchemaGenerator) -> Schema {
         "Receipt" => of::<Receipt>,
         "RecoPage" => of::<RecoPage>,
         "RefundReceipt" => of::<RefundReceipt>,
+        "ResetPasswordRequest" => of::<ResetPasswordRequest>,
         "RoomView" => of::<RoomView>,
         "SearchQuery" => of::<SearchQuery>,
         "SearchResults" => of::<SearchResults>,

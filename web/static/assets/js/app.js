@@ -11,6 +11,8 @@ import { renderLogin, renderMe, renderSignup, renderUpdate } from "./pages/accou
 import { renderItem, renderProduct, renderSearch } from "./pages/catalog.js";
 import { renderOrder, renderRaffle } from "./pages/raffle.js";
 import { renderSeller } from "./pages/seller.js";
+import { renderPhone, renderReset, renderWallet } from "./pages/recovery.js";
+import { renderAdmin } from "./pages/admin.js";
 import { renderChat, renderChats } from "./pages/chat.js";
 import { connect as connectChat, unreadCount } from "./live.js";
 import { KAKAO_ROUTE, renderKakao } from "./pages/kakao.js";
@@ -31,6 +33,10 @@ const ROUTES = [
   [/^\/order\/(\d+)$/, renderOrder],
   [/^\/chat$/, renderChats],
   [/^\/chat\/([0-9a-f]{64})$/, renderChat],
+  [/^\/reset$/, renderReset],
+  [/^\/me\/phone$/, renderPhone],
+  [/^\/me\/wallet$/, renderWallet],
+  [/^\/admin$/, renderAdmin],
 ];
 
 function parseHash() {
@@ -115,7 +121,8 @@ async function render() {
   const flashText = takeFlash();
   if (flashText) add(flashEl, status("ok", flashText));
   fill(document.body, header(path), flashEl, main,
-    h("footer.site", h("p", t("app.tagline")), h("p.chain#chain-info")));
+    h("footer.site", h("p", t("app.tagline")), h("p.chain#chain-info"),
+      h("p.small", h("a#admin-link", { href: "#/admin" }, t("nav.admin")))));
   connectChat();
   const route = ROUTES.find(([pattern]) => pattern.test(path));
   try {

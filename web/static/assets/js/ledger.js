@@ -112,6 +112,8 @@ const PAYLOADS = [
   ["contribute_raffle_randomness", (w, p) => w.u64(p.raffle, "raffle").fixed(p.proof, 80, "proof")],
   ["set_follower", (w, p) => w.fixed(p.key, 32, "key").bool(p.allowed)],
   ["cancel_raffle", (w, p) => w.u64(p.raffle, "raffle").string(p.reason)],
+  ["request_refund", (w, p) => w.u64(p.order, "order").string(p.reason)],
+  ["decide_refund", (w, p) => w.u64(p.order, "order").bool(!!p.approve).string(p.note || "")],
 ];
 
 export const PAYLOAD_KINDS = PAYLOADS.map(([kind]) => kind);
@@ -154,6 +156,16 @@ export function encodeSigned(unsignedBytes, signature) {
  * tagged("truffle/v1/signup-key", chain_id ‖ public_key ‖ verification_token). */
 export function signupMessage(chainIdHex, publicKeyHex, verificationToken) {
   return tagged("truffle/v1/signup-key", fromHex(chainIdHex, 32), fromHex(publicKeyHex, 32), utf8(verificationToken));
+}
+
+/**
+ * What an admin signs to ask `method` at `timeMs` (ms) on a chain: the ledger's
+ * `AdminQuery::message` (blake3 of the domain, chain id, method, 0, time big-endian).
+ */
+export function adminQueryMessage(chainIdHex, method, timeMs) {
+  const time = new Uint8Array(8);
+  new DataView(time.buffer).setBigUint64(0, BigInt(timeMs), false);
+  return tagged("truffle/v1/admin-query", fromHex(chainIdHex, 32), utf8(method), new Uint8Array([0]), time);
 }
 
 /** The commitment a raffle stores for the seller's secret. */
@@ -270,6 +282,7 @@ export const read = {
       if (tag === 0) return { kind: "free" };
       if (tag === 1) return { kind: "raffle", id: r.u64() };
       if (tag === 2) return { kind: "order", id: r.u64() };
+      if (tag === 3) return { kind: "refund", id: r.u64() };
       throw new Error("invalid item lock");
     })(),
     listing_price: r.option(() => r.u64()),
@@ -344,7 +357,10 @@ const PAYLOAD_READERS = [
   (r) => ({ key: r.hex(32), name: r.string(), p2p_address: r.string() }),
   (r) => ({ key: r.hex(32) }),
   (r) => ({ raffle: r.u64(), proof: r.hex(80) }),
+  (r) => ({ key: r.hex(32), allowed: r.bool() }),
   (r) => ({ raffle: r.u64(), reason: r.string() }),
+  (r) => ({ order: r.u64(), reason: r.string() }),
+  (r) => ({ order: r.u64(), approve: r.bool(), note: r.string() }),
 ];
 
 /** Decodes a whole value with `reader`, refusing trailing bytes. */

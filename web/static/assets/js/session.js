@@ -82,6 +82,11 @@ async function unlockedSeed() {
   }
 }
 
+/** The member's wallet seed, asking for the password when it is locked. */
+export function unlockWallet() {
+  return unlockedSeed();
+}
+
 let chainIdCache = null;
 export async function chainId() {
   if (!chainIdCache) chainIdCache = (await rpc("system_version")).chain_id;
@@ -95,7 +100,14 @@ export async function chainId() {
  */
 export async function signAndSubmit(payload, method = "tx_submitAndWait") {
   const seed = await unlockedSeed();
-  const account = session().account;
+  return submitSigned(seed, session().account, payload, method);
+}
+
+/**
+ * Signs `payload` with `seed` (whose public key is `account`: a member's wallet key or
+ * the admin console's key) and submits it, like `signAndSubmit`.
+ */
+export async function submitSigned(seed, account, payload, method = "tx_submitAndWait") {
   const [nonce, chain] = await Promise.all([rpc("account_getNonce", [account]), chainId()]);
   const unsigned = encodeTransaction({ chain_id: chain, signer: account, nonce, payload });
   const signature = await signWithSeed(seed, signingHash(unsigned));

@@ -10,6 +10,7 @@ import { signupMessage } from "../ledger.js";
 import { toHex } from "../borsh.js";
 import { flash, go } from "../nav.js";
 import { recommendations } from "./home.js";
+import { restoreControl } from "./recovery.js";
 
 function requireLogin(main) {
   if (session()) return true;
@@ -32,34 +33,17 @@ function form(id, children, onSubmit) {
 
 // ---- Login -----------------------------------------------------------------------------
 
+/** Unlocks this browser's key with the login password: "ok", "locked" (sealed under
+ * another password, e.g. before a reset) or "missing". */
 async function unlockAfterLogin(account, password) {
   const record = storedRecord(account);
-  if (!record) return false;
+  if (!record) return "missing";
   try {
     keepUnlocked(account, await openSeed(record, password));
+    return "ok";
   } catch {
-    // The key stays locked; signing will ask for its password.
+    return "locked";
   }
-  return true;
-}
-
-function importKeyControl(account, password, after) {
-  const file = h("input", { type: "file", accept: "application/json,.json" });
-  const statusEl = h("div", { "aria-live": "polite" });
-  file.addEventListener("change", async () => {
-    try {
-      const record = JSON.parse(await file.files[0].text());
-      if (record.public_key !== account) throw new Error(t("wallet.missing"));
-      const seed = await openSeed(record, password);
-      storeRecord(record);
-      keepUnlocked(account, seed);
-      fill(statusEl, status("ok", t("login.imported")));
-      after();
-    } catch (error) {
-      fill(statusEl, status("error", errorMessage(error)));
-    }
-  });
-  return h("div.panel", status("info", t("login.noWallet")), field(t("login.importKey"), file), statusEl);
 }
 
 /** Where to go after logging in: `?next=` when it is one of the pages' own routes. */
@@ -84,10 +68,13 @@ export async function renderLogin(main, { query } = {}) {
     try {
       const loggedIn = await busy(button, statusEl, () => rpc("auth_login", [email.value.trim(), password.value]));
       setSession(loggedIn);
-      const hasKey = await unlockAfterLogin(loggedIn.account, password.value);
-      if (!hasKey) {
+      const wallet = await unlockAfterLogin(loggedIn.account, password.value);
+      if (wallet !== "ok") {
+        // No key here, or one sealed under an older password: restore it from a backup.
         fill(statusEl, status("ok", t("login.done")));
-        fill(extra, importKeyControl(loggedIn.account, password.value, () => go(next)));
+        fill(extra, status("info", t(wallet === "missing" ? "login.noWallet" : "login.lockedWallet")),
+          restoreControl(loggedIn.account, password.value, () => go(next)),
+          h("p", h("a#skip-restore", { href: `#${next}` }, t("login.skipRestore"))));
         return;
       }
       flash(t("login.done"));
@@ -97,7 +84,8 @@ export async function renderLogin(main, { query } = {}) {
     }
   });
   add(main, h("section.narrow", h("h1", t("login.title")), el, extra,
-    h("p", t("login.noAccount"), " ", h("a", { href: "#/signup" }, t("nav.signup")))));
+    h("p", t("login.noAccount"), " ", h("a", { href: "#/signup" }, t("nav.signup"))),
+    h("p", h("a#forgot-password", { href: "#/reset" }, t("login.forgot")))));
 }
 
 // ---- Signup ----------------------------------------------------------------------------
@@ -260,6 +248,8 @@ export async function renderMe(main, { query } = {}) {
       [t("me.since"), dateTime(member.member_since_ms)],
     ]),
     h("p.actions", h("a.button", { href: "#/me/edit" }, t("me.edit")),
+      h("a.button.secondary#phone-change", { href: "#/me/phone" }, t("phone.title")),
+      h("a.button.secondary#wallet-recovery", { href: "#/me/wallet" }, t("recovery.title")),
       h("button.secondary", { type: "button", on: { click: () => exportKey(member.account) } }, t("me.exportKey"))));
 
   const payments = h("section.panel#payments", { "aria-labelledby": "payments-title" },
@@ -296,7 +286,8 @@ export async function renderMe(main, { query } = {}) {
           h("strong.amount", won(e.amount))),
         h("p", e.item ? h("a", { href: `#/item/${e.item.id}` }, `${e.item.brand} ${e.item.name} #${e.item.edition}/${e.item.edition_size}`) : `#${e.order}`),
         e.payment ? h("p.small", `${e.payment.provider} · `, h("code", e.payment.payment_key)) : null,
-        e.status === "pending" && e.role === "buyer" ? h("p", h("a.button.primary.pay-link", { href: `#/order/${e.order}` }, t("me.pay"))) : null));
+        e.status === "pending" && e.role === "buyer" ? h("p", h("a.button.primary.pay-link", { href: `#/order/${e.order}` }, t("me.pay")))
+          : h("p", h("a.order-link", { href: `#/order/${e.order}`, "data-order": e.order }, t("me.orderDetails")))));
       fill(payments, payments.firstChild, rows.length ? h("ul.rows", rows) : h("p.empty", t("me.noPayments")));
       return page;
     }).catch((e) => fill(payments, payments.firstChild, status("error", errorMessage(e)))),

@@ -7,6 +7,7 @@ import { rpc } from "../rpc.js";
 import { add, busy, fill, h, shortKey, status } from "../ui.js";
 import { remembered, session, signAndSubmit, token } from "../session.js";
 import { go } from "../nav.js";
+import { liveRefundPanel } from "./refund.js";
 import { missedRevealsNotice, paymentPanel, phaseText, productName, windowText } from "./common.js";
 import { gallery, imagesVerdict } from "../images.js";
 import { provenProduct, trustedGenesis } from "./catalog.js";
@@ -206,7 +207,7 @@ export async function renderRaffle(main, { params: [id], isCurrent }) {
 }
 
 export async function renderOrder(main, { params: [id], query }) {
-  add(main, h("h1", t("pay.title")), paymentPanel(Number(id), { returned: query }),
+  add(main, h("h1", t("pay.title")), paymentPanel(Number(id), { returned: query }), liveRefundPanel(Number(id)),
     session() ? h("p.actions", chatButton({ order: Number(id) }, t("chat.orderChat"))) : null,
     h("p", h("a", { href: "#/me" }, t("nav.me"))));
 }
