@@ -11,7 +11,7 @@
 
 use std::sync::Mutex;
 
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -35,6 +35,19 @@ pub struct Seen {
     pub idempotency_key: String,
     /// The JSON body (`null` for none).
     pub body: Value,
+}
+
+/// The requests of `seen` as JSON (`GET /fake/state`); the authorization is shown, as
+/// the tests check it (the fakes' keys are test keys).
+pub(super) fn seen_json(seen: &[Seen]) -> Vec<Value> {
+    seen.iter()
+        .map(|s| {
+            json!({
+                "method": s.method, "path": s.path, "authorization": s.authorization,
+                "idempotencyKey": s.idempotency_key, "body": s.body,
+            })
+        })
+        .collect()
 }
 
 pub(super) fn header_text(headers: &HeaderMap, name: &str) -> String {
@@ -119,7 +132,96 @@ pub(super) fn record(
     });
 }
 
-pub(super) async fn preflight(method: Method) -> Response {
-    let _ = method;
-    cors(StatusCode::NO_CONTENT.into_response())
+/// The fields of a form body (`application/x-www-form-urlencoded`).
+pub(super) fn form_fields(body: &str) -> std::collections::BTreeMap<String, String> {
+    reqwest::Url::parse(&format!("http://form.invalid/?{body}"))
+        .map(|url| url.query_pairs().into_owned().collect())
+        .unwrap_or_default()
+}
+
+/// `text` safe inside HTML text and double-quoted attributes.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The gateway's payment window: what is being paid, the request's fields carried in
+/// a form, and two buttons, pay (`결제하기`) and cancel (`결제 취소`), that post it back
+/// to the fake. `amount_field` names the field holding the amount, shown editable: a
+/// test stands for a buyer's browser that changed the amount by editing it.
+pub(super) fn checkout_page(
+    gateway: &str,
+    fields: &std::collections::BTreeMap<String, String>,
+    order_name_field: &str,
+    amount_field: &str,
+) -> Response {
+    let order_name = fields
+        .get(order_name_field)
+        .map(String::as_str)
+        .unwrap_or("");
+    let mut inputs = String::new();
+    for (name, value) in fields {
+        if name == amount_field {
+            continue;
+        }
+        inputs.push_str(&format!(
+            "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
+            escape(name),
+            escape(value)
+        ));
+    }
+    let amount = fields.get(amount_field).map(String::as_str).unwrap_or("");
+    let page = format!(
+        r#"<!doctype html>
+<html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{gateway} 결제창 (테스트용 가짜)</title></head>
+<body>
+<h1>{gateway} 결제창 (테스트용 가짜)</h1>
+<form id="fake-checkout" method="post" action="/fake/checkout">
+{inputs}<p id="order-name">{order_name}</p>
+<label>결제 금액(원) <input id="amount" name="{amount_name}" value="{amount}"></label>
+<p><button name="action" value="pay">결제하기</button>
+<button name="action" value="cancel">결제 취소</button></p>
+</form>
+</body></html>
+"#,
+        gateway = escape(gateway),
+        order_name = escape(order_name),
+        amount_name = escape(amount_field),
+        amount = escape(amount),
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+}
+
+/// A `303 See Other` to `url` with `params` appended to its query (as the gateways send
+/// the browser back to the merchant), or a 400 if `url` is not an http(s) URL.
+pub(super) fn back_to(url: &str, params: &[(&str, &str)]) -> Response {
+    let Ok(mut url) = reqwest::Url::parse(url) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "code",
+            "INVALID_REQUEST",
+            "return URL",
+        );
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "code",
+            "INVALID_REQUEST",
+            "return URL",
+        );
+    }
+    url.query_pairs_mut().extend_pairs(params.iter().copied());
+    (StatusCode::SEE_OTHER, [(header::LOCATION, url.to_string())]).into_response()
 }
