@@ -218,6 +218,24 @@ mod tests {
     }
 
     #[test]
+    fn bodies_that_are_not_utf8_are_refused() {
+        // Found by the fuzzer: a signed body with a bad byte in a field the reader
+        // ignores was taken as a payment event though it is not JSON.
+        let body = b"{\"type\": \"Transaction.Paid\", \"timestamp\": \"2024-04-2\xe9T10:00:00.000Z\", \"data\": {\"paymentId\": \"truffle-1a2b3c4d-7\", \"transactionId\": \"tx-1\"}}";
+        assert!(matches!(
+            portone::read_webhook(body, STORE_ID),
+            Err(crate::PaymentError::MalformedEvent(_))
+        ));
+        let deposit = b"{\"createdAt\": \"2024-04-25\xffT19:30\", \"secret\": \"ps_1\", \"status\": \"DONE\", \"transactionKey\": \"k\", \"orderId\": \"truffle-1a2b3c4d-8\"}";
+        assert!(matches!(
+            toss::read_webhook(deposit),
+            Err(crate::PaymentError::MalformedEvent(_))
+        ));
+        webhooks(body);
+        webhooks(deposit);
+    }
+
+    #[test]
     fn the_spec_vector_passes_the_acceptance_check() {
         // The published vector verifies at NOW_MS: the target reaches its accepting path.
         let input = b"msg_p5jXN8AQM9LWM0D4loKWxJek\n1614265330\nv1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=\n{\"test\": 2432232314}";

@@ -278,8 +278,11 @@ pub enum PortOneEvent {
 /// Reads a webhook body (after its signature is checked): `{type, timestamp, data:
 /// {paymentId, transactionId[, storeId]}}`, as PortOne's server SDK types it.
 pub fn read_webhook(body: &[u8], store_id: &str) -> PaymentResult<PortOneEvent> {
+    // JSON is UTF-8 (RFC 8259): serde_json would skip bad bytes in fields it ignores.
+    let body = std::str::from_utf8(body)
+        .map_err(|_| PaymentError::MalformedEvent("the body is not UTF-8".into()))?;
     let hook: WebhookBody =
-        serde_json::from_slice(body).map_err(|e| PaymentError::MalformedEvent(e.to_string()))?;
+        serde_json::from_str(body).map_err(|e| PaymentError::MalformedEvent(e.to_string()))?;
     let text = |name: &str| hook.data.get(name).and_then(|v| v.as_str());
     if !hook.kind.starts_with("Transaction.") {
         let kind: String = hook.kind.chars().take(64).collect();

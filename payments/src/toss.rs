@@ -136,7 +136,9 @@ pub enum TossEvent {
 /// Payment}`, or a deposit callback `{createdAt, secret, status, transactionKey,
 /// orderId}` (flat, or under `data` with `eventType: "DEPOSIT_CALLBACK"`).
 pub fn read_webhook(body: &[u8]) -> PaymentResult<TossEvent> {
-    let hook: TossWebhook = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
+    // JSON is UTF-8 (RFC 8259): serde_json would skip bad bytes in fields it ignores.
+    let body = std::str::from_utf8(body).map_err(|_| malformed("the body is not UTF-8"))?;
+    let hook: TossWebhook = serde_json::from_str(body).map_err(|e| malformed(e.to_string()))?;
     let event_type = hook.event_type.clone().unwrap_or_default();
     let data = hook.data.clone().unwrap_or_default();
     let text = |name: &str| data.get(name).and_then(|v| v.as_str()).map(str::to_owned);

@@ -225,7 +225,7 @@ fn not_found() -> Response {
         StatusCode::NOT_FOUND,
         "code",
         "NOT_FOUND_PAYMENT",
-        "존재하지 않는 결제 정보 입니다.",
+        "존재하지 않는 결제 입니다.",
     )
 }
 
@@ -255,11 +255,11 @@ async fn toss_confirm(
         match payments.get_mut(key) {
             None => (
                 404,
-                json!({"code": "NOT_FOUND_PAYMENT", "message": "존재하지 않는 결제 정보 입니다."}),
+                json!({"code": "NOT_FOUND_PAYMENT", "message": "존재하지 않는 결제 입니다."}),
             ),
             Some(payment) if payment["orderId"] != body["orderId"] => (
                 404,
-                json!({"code": "NOT_FOUND_PAYMENT", "message": "존재하지 않는 결제 정보 입니다."}),
+                json!({"code": "NOT_FOUND_PAYMENT", "message": "존재하지 않는 결제 입니다."}),
             ),
             Some(payment) if payment["status"] != "IN_PROGRESS" => (
                 400,
