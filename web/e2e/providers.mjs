@@ -80,7 +80,6 @@ async function fakeState(fake) {
  * FAKE_BIN (the fake-gateway binary), RUN (this run's tag), OUT.
  */
 export async function providerSteps(ctx) {
-  const bin = ctx.FAKE_BIN;
   const secrets = mkdtempSync(path.join(tmpdir(), "truffle-e2e-providers-"));
   const fakes = [];
   const write = (name, text) => {
@@ -89,8 +88,8 @@ export async function providerSteps(ctx) {
     return file;
   };
   try {
-    await portoneSteps(ctx, bin, write, fakes);
-    await tossSteps(ctx, bin, write, fakes);
+    await portoneSteps(ctx, write, fakes);
+    await tossSteps(ctx, write, fakes);
   } finally {
     for (const fake of fakes) await fake.stop().catch(() => {});
     rmSync(secrets, { recursive: true, force: true });
@@ -141,7 +140,27 @@ async function ownerOf(ctx, item) {
   return (await ctx.rpc("product_getItem", [item])).item.owner;
 }
 
-async function portoneSteps(ctx, bin, write, fakes) {
+/** The order is paid and its piece the buyer's, on the ledger and on My Page. */
+async function assertOwned(ctx, page, orderId, item, who) {
+  ctx.assert((await ctx.rpc("order_get", [orderId])).status === "paid", "the node settled the order");
+  ctx.assert(await ownerOf(ctx, item) === who.account, "the buyer owns the piece");
+  await ctx.open(page, "/me");
+  ctx.assert(await page.locator(`#owned a[href="#/item/${item}"]`).count() === 1, "My Page lists the piece");
+}
+
+/**
+ * Starts the fake `gateway` (`fakeArgs`), a node for it (`nodeArgs(fakeUrl)` after the
+ * provider and base URL), tells the fake the node's webhook URL, and signs a buyer up.
+ */
+async function providerNode(ctx, fakes, gateway, fakeArgs, nodeArgs) {
+  const fake = await startFake(ctx.FAKE_BIN, gateway, fakeArgs);
+  fakes.push(fake);
+  await ctx.restartNode(["--payments.provider", gateway, "--payments.base-url", fake.url, ...nodeArgs(fake.url)]);
+  await fake.setWebhookUrl(`${ctx.base()}/payments/webhook`);
+  return { fake, buyer: await buyerOn(ctx, gateway) };
+}
+
+async function portoneSteps(ctx, write, fakes) {
   const apiSecret = `portone-e2e-${randomBytes(12).toString("hex")}`;
   const whsec = `whsec_${randomBytes(24).toString("base64")}`;
   const storeId = "store-e2e-00000000";
@@ -150,19 +169,15 @@ async function portoneSteps(ctx, bin, write, fakes) {
   const ordered = new Set();
 
   await ctx.step("PortOne: a node configured for the fake PortOne", async () => {
-    fake = await startFake(bin, "portone", ["--api-secret", apiSecret, "--store-id", storeId, "--webhook-secret", whsec]);
-    fakes.push(fake);
-    await ctx.restartNode([
-      "--payments.provider", "portone",
-      "--payments.base-url", fake.url,
-      "--payments.sdk-url", `${fake.url}/v2/browser-sdk.js`,
-      "--payments.store-id", storeId,
-      "--payments.channel-key", "channel-key-e2e",
-      "--payments.secret-key-file", write("portone.key", apiSecret),
-      "--payments.webhook-secret-file", write("portone.whsec", whsec),
-    ]);
-    await fake.setWebhookUrl(`${ctx.base()}/payments/webhook`);
-    buyer = await buyerOn(ctx, "portone");
+    ({ fake, buyer } = await providerNode(ctx, fakes, "portone",
+      ["--api-secret", apiSecret, "--store-id", storeId, "--webhook-secret", whsec],
+      (url) => [
+        "--payments.sdk-url", `${url}/v2/browser-sdk.js`,
+        "--payments.store-id", storeId,
+        "--payments.channel-key", "channel-key-e2e",
+        "--payments.secret-key-file", write("portone.key", apiSecret),
+        "--payments.webhook-secret-file", write("portone.whsec", whsec),
+      ]));
   });
 
   await ctx.step("PortOne: SDK payment window, signed webhook, payment fetched, settled", async () => {
@@ -175,16 +190,13 @@ async function portoneSteps(ctx, bin, write, fakes) {
     await leaveCheckout(ctx, page, "결제하기", orderId);
     await page.waitForSelector(".pay .order-status[data-status=paid]", { timeout: 40_000 });
     await ctx.shot(page, "41-portone-paid");
-    ctx.assert((await ctx.rpc("order_get", [orderId])).status === "paid", "the node settled the order");
-    ctx.assert(await ownerOf(ctx, item) === who.account, "the buyer owns the piece");
     const state = await fakeState(fake);
     const delivery = state.deliveries.find((d) => d.paymentId === paymentId && d.type === "Transaction.Paid");
     ctx.assert(delivery && delivery.status === 200, `the signed webhook was accepted: ${JSON.stringify(state.deliveries)}`);
     const fetched = state.seen.filter((s) => s.method === "GET" && s.path === `/payments/${paymentId}`);
     ctx.assert(fetched.length >= 1 && fetched.every((s) => s.authorization === `PortOne ${apiSecret}`),
       `the node fetched the payment with its API secret: ${JSON.stringify(state.seen)}`);
-    await ctx.open(page, "/me");
-    ctx.assert(await page.locator(`#owned a[href="#/item/${item}"]`).count() === 1, "My Page lists the piece");
+    await assertOwned(ctx, page, orderId, item, who);
   });
 
   await ctx.step("PortOne: a cancelled payment window, then another amount: cancelled at PortOne, the order fails", async () => {
@@ -211,7 +223,7 @@ async function portoneSteps(ctx, bin, write, fakes) {
   });
 }
 
-async function tossSteps(ctx, bin, write, fakes) {
+async function tossSteps(ctx, write, fakes) {
   const secretKey = `test_sk_e2e${randomBytes(8).toString("hex")}`;
   const clientKey = `test_ck_e2e${randomBytes(8).toString("hex")}`;
   let fake;
@@ -219,17 +231,13 @@ async function tossSteps(ctx, bin, write, fakes) {
   const ordered = new Set();
 
   await ctx.step("Toss: a node configured for the fake Toss Payments", async () => {
-    fake = await startFake(bin, "toss", ["--secret-key", secretKey, "--client-key", clientKey]);
-    fakes.push(fake);
-    await ctx.restartNode([
-      "--payments.provider", "toss",
-      "--payments.base-url", fake.url,
-      "--payments.sdk-url", `${fake.url}/v1/payment-widget`,
-      "--payments.client-key", clientKey,
-      "--payments.secret-key-file", write("toss.key", secretKey),
-    ]);
-    await fake.setWebhookUrl(`${ctx.base()}/payments/webhook`);
-    buyer = await buyerOn(ctx, "toss");
+    ({ fake, buyer } = await providerNode(ctx, fakes, "toss",
+      ["--secret-key", secretKey, "--client-key", clientKey],
+      (url) => [
+        "--payments.sdk-url", `${url}/v1/payment-widget`,
+        "--payments.client-key", clientKey,
+        "--payments.secret-key-file", write("toss.key", secretKey),
+      ]));
   });
 
   await ctx.step("Toss: widget, fail page, then success page → payment_confirm → settled", async () => {
@@ -251,8 +259,6 @@ async function tossSteps(ctx, bin, write, fakes) {
     await leaveCheckout(ctx, page, "결제하기", orderId);
     await page.waitForSelector(".pay .order-status[data-status=paid]", { timeout: 40_000 });
     await ctx.shot(page, "47-toss-paid");
-    ctx.assert((await ctx.rpc("order_get", [orderId])).status === "paid", "the node settled the order");
-    ctx.assert(await ownerOf(ctx, item) === who.account, "the buyer owns the piece");
     const state = await fakeState(fake);
     const confirm = state.seen.find((s) => s.path === "/v1/payments/confirm");
     const basic = `Basic ${Buffer.from(`${secretKey}:`).toString("base64")}`;
@@ -261,8 +267,7 @@ async function tossSteps(ctx, bin, write, fakes) {
     ctx.assert(confirm.body.amount === amount, "confirmed for the order's amount");
     const payment = state.payments.find((p) => p.paymentKey === confirm.body.paymentKey);
     ctx.assert(payment && payment.status === "DONE", `DONE at Toss: ${JSON.stringify(payment)}`);
-    await ctx.open(page, "/me");
-    ctx.assert(await page.locator(`#owned a[href="#/item/${item}"]`).count() === 1, "My Page lists the piece");
+    await assertOwned(ctx, page, orderId, item, who);
   });
 
   await ctx.step("Toss: an authorization of another amount is cancelled at Toss and the order fails", async () => {

@@ -37,17 +37,29 @@ pub struct Seen {
     pub body: Value,
 }
 
-/// The requests of `seen` as JSON (`GET /fake/state`); the authorization is shown, as
-/// the tests check it (the fakes' keys are test keys).
-pub(super) fn seen_json(seen: &[Seen]) -> Vec<Value> {
-    seen.iter()
+/// What a fake holds, as `GET /fake/state` shows it: its payments and the requests it
+/// received (the authorization shown: the tests check it, and the fakes' keys are test
+/// keys).
+pub(super) fn state_json(
+    payments: &Mutex<std::collections::BTreeMap<String, Value>>,
+    seen: &Mutex<Vec<Seen>>,
+) -> serde_json::Map<String, Value> {
+    let payments: Vec<Value> = payments.lock().expect("lock").values().cloned().collect();
+    let seen: Vec<Value> = seen
+        .lock()
+        .expect("lock")
+        .iter()
         .map(|s| {
             json!({
                 "method": s.method, "path": s.path, "authorization": s.authorization,
                 "idempotencyKey": s.idempotency_key, "body": s.body,
             })
         })
-        .collect()
+        .collect();
+    let mut state = serde_json::Map::new();
+    state.insert("payments".into(), Value::Array(payments));
+    state.insert("seen".into(), Value::Array(seen));
+    state
 }
 
 pub(super) fn header_text(headers: &HeaderMap, name: &str) -> String {
@@ -133,54 +145,30 @@ pub(super) fn record(
 }
 
 /// The fields of a form body (`application/x-www-form-urlencoded`).
-pub(super) fn form_fields(body: &str) -> std::collections::BTreeMap<String, String> {
-    reqwest::Url::parse(&format!("http://form.invalid/?{body}"))
-        .map(|url| url.query_pairs().into_owned().collect())
-        .unwrap_or_default()
+pub(super) struct Form(std::collections::BTreeMap<String, String>);
+
+impl Form {
+    /// Reads a form body.
+    pub(super) fn parse(body: &str) -> Form {
+        Form(
+            reqwest::Url::parse(&format!("http://form.invalid/?{body}"))
+                .map(|url| url.query_pairs().into_owned().collect())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// The value of field `name` (empty if absent).
+    pub(super) fn get(&self, name: &str) -> &str {
+        self.0.get(name).map(String::as_str).unwrap_or_default()
+    }
 }
 
-/// `text` safe inside HTML text and double-quoted attributes.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// The gateway's payment window: what is being paid, the request's fields carried in
-/// a form, and two buttons, pay (`결제하기`) and cancel (`결제 취소`), that post it back
-/// to the fake. `amount_field` names the field holding the amount, shown editable: a
-/// test stands for a buyer's browser that changed the amount by editing it.
-pub(super) fn checkout_page(
-    gateway: &str,
-    fields: &std::collections::BTreeMap<String, String>,
-    order_name_field: &str,
-    amount_field: &str,
-) -> Response {
-    let order_name = fields
-        .get(order_name_field)
-        .map(String::as_str)
-        .unwrap_or("");
-    let mut inputs = String::new();
-    for (name, value) in fields {
-        if name == amount_field {
-            continue;
-        }
-        inputs.push_str(&format!(
-            "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
-            escape(name),
-            escape(value)
-        ));
-    }
-    let amount = fields.get(amount_field).map(String::as_str).unwrap_or("");
+/// The gateway's payment window: what is being paid, the request's fields (the page's
+/// query, put into the form by the page's script: no text of the request is ever
+/// written into the HTML) and two buttons, pay (`결제하기`) and cancel (`결제 취소`),
+/// that post the form back to the fake. The amount is shown editable: a test stands
+/// for a buyer's browser that changed the amount by editing it.
+pub(super) fn checkout_page(gateway: &str, order_name_field: &str, amount_field: &str) -> Response {
     let page = format!(
         r#"<!doctype html>
 <html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
@@ -188,17 +176,25 @@ pub(super) fn checkout_page(
 <body>
 <h1>{gateway} 결제창 (테스트용 가짜)</h1>
 <form id="fake-checkout" method="post" action="/fake/checkout">
-{inputs}<p id="order-name">{order_name}</p>
-<label>결제 금액(원) <input id="amount" name="{amount_name}" value="{amount}"></label>
+<p id="order-name"></p>
+<label>결제 금액(원) <input id="amount" name="{amount_field}"></label>
 <p><button name="action" value="pay">결제하기</button>
 <button name="action" value="cancel">결제 취소</button></p>
 </form>
+<script>
+  const form = document.getElementById("fake-checkout");
+  for (const [name, value] of new URLSearchParams(location.search)) {{
+    if (name === "{amount_field}") {{ document.getElementById("amount").value = value; continue; }}
+    if (name === "{order_name_field}") document.getElementById("order-name").textContent = value;
+    const input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    form.append(input);
+  }}
+</script>
 </body></html>
-"#,
-        gateway = escape(gateway),
-        order_name = escape(order_name),
-        amount_name = escape(amount_field),
-        amount = escape(amount),
+"#
     );
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
 }

@@ -11,8 +11,8 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::{
-    back_to, checkout_page, error, form_fields, header_text, now_iso, post_json, record, script,
-    seen_json, serve, Seen,
+    back_to, checkout_page, error, header_text, now_iso, post_json, record, script, serve,
+    state_json, Form, Seen,
 };
 use crate::standard_webhooks::{self, WebhookSecret};
 
@@ -284,11 +284,8 @@ async fn portone_cancel(
 }
 
 /// The payment window the SDK sends the browser to: the request's fields in a form.
-async fn portone_checkout_page(
-    axum::extract::RawQuery(query): axum::extract::RawQuery,
-) -> Response {
-    let fields = form_fields(query.as_deref().unwrap_or_default());
-    checkout_page("PortOne", &fields, "orderName", "totalAmount")
+async fn portone_checkout_page() -> Response {
+    checkout_page("PortOne", "orderName", "totalAmount")
 }
 
 /// The customer pays or cancels in the payment window. Paying records the payment as
@@ -296,10 +293,9 @@ async fn portone_checkout_page(
 /// browser to `redirectUrl?paymentId=…&transactionType=PAYMENT&txId=…`; cancelling
 /// sends it there with `code` and `message`, as the V2 SDK does on phones.
 async fn portone_checkout(State(state): State<Arc<PortOneState>>, body: String) -> Response {
-    let fields = form_fields(&body);
-    let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
-    let payment_id = field("paymentId");
-    if field("storeId") != state.store_id || payment_id.is_empty() || payment_id.len() > 200 {
+    let form = Form::parse(&body);
+    let payment_id = form.get("paymentId");
+    if form.get("storeId") != state.store_id || payment_id.is_empty() || payment_id.len() > 200 {
         return error(
             StatusCode::BAD_REQUEST,
             "code",
@@ -313,7 +309,7 @@ async fn portone_checkout(State(state): State<Arc<PortOneState>>, body: String) 
         ("transactionType", "PAYMENT"),
         ("txId", tx_id.as_str()),
     ];
-    if field("action") != "pay" {
+    if form.get("action") != "pay" {
         back.extend([
             ("code", "FAILURE_TYPE_PG"),
             (
@@ -321,9 +317,9 @@ async fn portone_checkout(State(state): State<Arc<PortOneState>>, body: String) 
                 "[PAY_PROCESS_CANCELED] 사용자가 결제를 취소하였습니다.",
             ),
         ]);
-        return back_to(field("redirectUrl"), &back);
+        return back_to(form.get("redirectUrl"), &back);
     }
-    let Ok(amount) = field("totalAmount").parse::<u64>() else {
+    let Ok(amount) = form.get("totalAmount").parse::<u64>() else {
         return error(
             StatusCode::BAD_REQUEST,
             "code",
@@ -339,25 +335,16 @@ async fn portone_checkout(State(state): State<Arc<PortOneState>>, body: String) 
     // PortOne tells the merchant's server too, whatever the browser does next.
     let status = send_portone_webhook(&state, "Transaction.Paid", payment_id).await;
     tracing::info!(target: "fakes", payment_id, ?status, "fake PortOne payment");
-    back_to(field("redirectUrl"), &back)
+    back_to(form.get("redirectUrl"), &back)
 }
 
 /// What the fake holds, for a test in another process: payments, the API calls it
 /// received, the webhooks it delivered.
 async fn portone_state(State(state): State<Arc<PortOneState>>) -> Response {
-    let payments: Vec<Value> = state
-        .payments
-        .lock()
-        .expect("lock")
-        .values()
-        .cloned()
-        .collect();
-    Json(json!({
-        "payments": payments,
-        "seen": seen_json(&state.seen.lock().expect("lock")),
-        "deliveries": state.deliveries.lock().expect("lock").clone(),
-    }))
-    .into_response()
+    let mut json = state_json(&state.payments, &state.seen);
+    let deliveries = state.deliveries.lock().expect("lock").clone();
+    json.insert("deliveries".into(), Value::Array(deliveries));
+    Json(json).into_response()
 }
 
 async fn portone_sdk(State(_state): State<Arc<PortOneState>>) -> Response {

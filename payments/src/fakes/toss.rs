@@ -11,8 +11,8 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::{
-    back_to, checkout_page, error, form_fields, header_text, now_iso, post_json, record, script,
-    seen_json, serve, Seen,
+    back_to, checkout_page, error, header_text, now_iso, post_json, record, script, serve,
+    state_json, Form, Seen,
 };
 
 struct TossState {
@@ -396,9 +396,8 @@ async fn toss_cancel(
 }
 
 /// The payment window the widget sends the browser to: the request's fields in a form.
-async fn toss_checkout_page(axum::extract::RawQuery(query): axum::extract::RawQuery) -> Response {
-    let fields = form_fields(query.as_deref().unwrap_or_default());
-    checkout_page("토스페이먼츠", &fields, "orderName", "amount")
+async fn toss_checkout_page() -> Response {
+    checkout_page("토스페이먼츠", "orderName", "amount")
 }
 
 /// The customer authorizes or cancels in the payment window. Authorizing makes an
@@ -406,10 +405,9 @@ async fn toss_checkout_page(axum::extract::RawQuery(query): axum::extract::RawQu
 /// browser to `successUrl?paymentType=NORMAL&orderId=…&paymentKey=…&amount=…`;
 /// cancelling sends it to `failUrl?code=PAY_PROCESS_CANCELED&message=…&orderId=…`.
 async fn toss_checkout(State(state): State<Arc<TossState>>, body: String) -> Response {
-    let fields = form_fields(&body);
-    let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
-    let order_id = field("orderId");
-    if field("clientKey") != state.client_key {
+    let form = Form::parse(&body);
+    let order_id = form.get("orderId");
+    if form.get("clientKey") != state.client_key {
         return error(
             StatusCode::BAD_REQUEST,
             "code",
@@ -425,9 +423,9 @@ async fn toss_checkout(State(state): State<Arc<TossState>>, body: String) -> Res
             "orderId: 6 to 64 characters",
         );
     }
-    if field("action") != "pay" {
+    if form.get("action") != "pay" {
         return back_to(
-            field("failUrl"),
+            form.get("failUrl"),
             &[
                 ("code", "PAY_PROCESS_CANCELED"),
                 ("message", "사용자에 의해 결제가 취소되었습니다."),
@@ -435,12 +433,12 @@ async fn toss_checkout(State(state): State<Arc<TossState>>, body: String) -> Res
             ],
         );
     }
-    let Ok(amount) = field("amount").parse::<u64>() else {
+    let Ok(amount) = form.get("amount").parse::<u64>() else {
         return error(StatusCode::BAD_REQUEST, "code", "INVALID_REQUEST", "amount");
     };
     let key = toss_new_payment(&state, order_id, amount, "카드", "IN_PROGRESS");
     back_to(
-        field("successUrl"),
+        form.get("successUrl"),
         &[
             ("paymentType", "NORMAL"),
             ("orderId", order_id),
@@ -453,18 +451,7 @@ async fn toss_checkout(State(state): State<Arc<TossState>>, body: String) -> Res
 /// What the fake holds, for a test in another process: payments and the API calls it
 /// received.
 async fn toss_state(State(state): State<Arc<TossState>>) -> Response {
-    let payments: Vec<Value> = state
-        .payments
-        .lock()
-        .expect("lock")
-        .values()
-        .cloned()
-        .collect();
-    Json(json!({
-        "payments": payments,
-        "seen": seen_json(&state.seen.lock().expect("lock")),
-    }))
-    .into_response()
+    Json(state_json(&state.payments, &state.seen)).into_response()
 }
 
 async fn toss_widget(State(_state): State<Arc<TossState>>) -> Response {
