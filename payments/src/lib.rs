@@ -17,12 +17,14 @@
 //!   signed per [`standard_webhooks`], the payment fetched before anything settles).
 //!
 //! The sandbox signs its webhooks per [`webhook`]: HMAC-SHA256 over `timestamp.body`.
-//! [`fakes`] (feature `fakes`) serves local stand-ins of both gateways for tests.
+//! [`fakes`] (feature `fakes`) serves local stand-ins of both gateways for tests;
+//! [`fuzzing`] holds the logic of the webhook fuzz targets.
 //! Amounts are integer won throughout.
 
 mod error;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
+pub mod fuzzing;
 pub mod portone;
 mod provider;
 mod rest;

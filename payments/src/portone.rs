@@ -249,29 +249,68 @@ impl PortOneProvider {
             now_ms,
             self.config.webhook_tolerance_secs,
         )?;
-        let hook: WebhookBody = serde_json::from_slice(body)
-            .map_err(|e| PaymentError::MalformedEvent(e.to_string()))?;
-        let text = |name: &str| hook.data.get(name).and_then(|v| v.as_str());
-        let ignored = |reason: String| {
-            Ok(WebhookNotice::Ignored {
-                event_id: event_id.clone(),
-                reason,
-            })
-        };
-        if !hook.kind.starts_with("Transaction.") {
-            return ignored(format!("a {:?} event concerns no payment", hook.kind));
+        match read_webhook(body, &self.config.store_id)? {
+            PortOneEvent::Ignored { reason } => Ok(WebhookNotice::Ignored { event_id, reason }),
+            PortOneEvent::Payment { payment_id } => {
+                let payment = self.fetch(&payment_id).await?;
+                Ok(WebhookNotice::Payment { event_id, payment })
+            }
         }
-        if text("storeId").is_some_and(|store| store != self.config.store_id) {
-            return ignored("the event is of another store".into());
-        }
-        let Some(payment_id) = text("paymentId") else {
-            return Err(PaymentError::MalformedEvent(
-                "data.paymentId is missing".into(),
-            ));
-        };
-        let payment = self.fetch(payment_id).await?;
-        Ok(WebhookNotice::Payment { event_id, payment })
     }
+}
+
+/// What a verified webhook body of store `store_id` asks of the node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PortOneEvent {
+    /// A `Transaction.*` event: fetch payment `payment_id` (the body's status and amount
+    /// are never believed).
+    Payment {
+        /// The payment to fetch.
+        payment_id: String,
+    },
+    /// Another type, or another store's event: acknowledged, nothing done.
+    Ignored {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Reads a webhook body (after its signature is checked): `{type, timestamp, data:
+/// {paymentId, transactionId[, storeId]}}`, as PortOne's server SDK types it.
+pub fn read_webhook(body: &[u8], store_id: &str) -> PaymentResult<PortOneEvent> {
+    // JSON is UTF-8 (RFC 8259): serde_json would skip bad bytes in fields it ignores.
+    let body = std::str::from_utf8(body)
+        .map_err(|_| PaymentError::MalformedEvent("the body is not UTF-8".into()))?;
+    let hook: WebhookBody =
+        serde_json::from_str(body).map_err(|e| PaymentError::MalformedEvent(e.to_string()))?;
+    let text = |name: &str| hook.data.get(name).and_then(|v| v.as_str());
+    if !hook.kind.starts_with("Transaction.") {
+        let kind: String = hook.kind.chars().take(64).collect();
+        return Ok(PortOneEvent::Ignored {
+            reason: format!("a {kind:?} event concerns no payment"),
+        });
+    }
+    if text("storeId").is_some_and(|store| store != store_id) {
+        return Ok(PortOneEvent::Ignored {
+            reason: "the event is of another store".into(),
+        });
+    }
+    let Some(payment_id) = text("paymentId") else {
+        return Err(PaymentError::MalformedEvent(
+            "data.paymentId is missing".into(),
+        ));
+    };
+    Ok(PortOneEvent::Payment {
+        payment_id: payment_id.to_owned(),
+    })
+}
+
+/// Reads a payment as `GET /payments/{paymentId}` answers it (the fuzz target reads
+/// answers too: they cross a trust boundary as webhooks do).
+pub(crate) fn read_payment(body: &[u8]) -> PaymentResult<Payment> {
+    serde_json::from_slice::<PortOnePayment>(body)
+        .map_err(|e| PaymentError::InvalidResponse(e.to_string()))?
+        .into_payment()
 }
 
 impl PaymentProvider for PortOneProvider {

@@ -38,7 +38,7 @@ pub const MAX_SIGNATURES: usize = 16;
 /// Largest body verified (the node's webhook route refuses larger ones before this).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+pub(crate) type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
 /// A signing secret: the key bytes (the `whsec_` text form is base64 of them).
 #[derive(Clone, PartialEq, Eq)]
@@ -78,7 +78,8 @@ impl WebhookSecret {
         )
     }
 
-    fn mac(&self, id: &str, timestamp: &str, body: &[u8]) -> HmacSha256 {
+    /// The MAC of `id.timestamp.body`, the timestamp as sent.
+    pub(crate) fn mac(&self, id: &str, timestamp: &str, body: &[u8]) -> HmacSha256 {
         let mut mac = HmacSha256::new_from_slice(&self.0).expect("HMAC takes keys of any length");
         mac.update(id.as_bytes());
         mac.update(b".");

@@ -106,6 +106,95 @@ fn malformed(what: impl Into<String>) -> PaymentError {
 /// Toss error codes that mean "the confirmed amount is not the authorized one".
 const AMOUNT_CODES: [&str; 2] = ["NOT_MATCHES_AMOUNT", "INVALID_AMOUNT"];
 
+/// What a webhook body asks of the node; nothing in it is believed but the ids to
+/// fetch, which are safe in a URL path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TossEvent {
+    /// `PAYMENT_STATUS_CHANGED`: fetch the payment by key.
+    StatusChanged {
+        /// The payment's key.
+        payment_key: String,
+    },
+    /// `DEPOSIT_CALLBACK`: fetch the payment by order id; `secret` must be the one Toss
+    /// gave that payment.
+    Deposit {
+        /// The order id.
+        order_id: String,
+        /// The callback's secret.
+        secret: String,
+        /// The deposit's transaction key (at most 100 characters), naming the event.
+        transaction_key: String,
+    },
+    /// Anything else: acknowledged, nothing done.
+    Ignored {
+        /// The event's type (at most 64 characters).
+        event_type: String,
+    },
+}
+
+/// Reads a webhook body: `{eventType: "PAYMENT_STATUS_CHANGED", createdAt, data:
+/// Payment}`, or a deposit callback `{createdAt, secret, status, transactionKey,
+/// orderId}` (flat, or under `data` with `eventType: "DEPOSIT_CALLBACK"`).
+pub fn read_webhook(body: &[u8]) -> PaymentResult<TossEvent> {
+    // JSON is UTF-8 (RFC 8259): serde_json would skip bad bytes in fields it ignores.
+    let body = std::str::from_utf8(body).map_err(|_| malformed("the body is not UTF-8"))?;
+    let hook: TossWebhook = serde_json::from_str(body).map_err(|e| malformed(e.to_string()))?;
+    let event_type = hook.event_type.clone().unwrap_or_default();
+    let data = hook.data.clone().unwrap_or_default();
+    let text = |name: &str| data.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+    if event_type == crate::types::PAYMENT_STATUS_CHANGED {
+        let key = text("paymentKey").ok_or_else(|| malformed("data.paymentKey is missing"))?;
+        if !crate::rest::is_path_safe(&key) {
+            return Err(malformed("data.paymentKey is not a payment key"));
+        }
+        return Ok(TossEvent::StatusChanged { payment_key: key });
+    }
+    let secret = hook.secret.clone().or_else(|| text("secret"));
+    if event_type == DEPOSIT_CALLBACK || (event_type.is_empty() && secret.is_some()) {
+        let order_id = hook
+            .order_id
+            .clone()
+            .or_else(|| text("orderId"))
+            .ok_or_else(|| malformed("the deposit callback has no orderId"))?;
+        let secret = secret.ok_or(crate::SignatureError::Missing("secret"))?;
+        if !crate::rest::is_path_safe(&order_id) {
+            return Err(malformed("orderId is not an order id"));
+        }
+        let transaction_key = hook
+            .transaction_key
+            .or_else(|| text("transactionKey"))
+            .unwrap_or_default()
+            .chars()
+            .take(100)
+            .collect();
+        return Ok(TossEvent::Deposit {
+            order_id,
+            secret,
+            transaction_key,
+        });
+    }
+    Ok(TossEvent::Ignored {
+        event_type: event_type.chars().take(64).collect(),
+    })
+}
+
+/// Whether a deposit callback's `secret` is the payment's (`expected`, from Toss):
+/// compared in constant time; a payment without a secret matches nothing.
+pub(crate) fn deposit_secret_matches(expected: Option<&str>, secret: &str) -> bool {
+    let expected = expected.unwrap_or_default();
+    let matches: bool =
+        subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), secret.as_bytes()).into();
+    !expected.is_empty() && matches
+}
+
+/// Reads a payment as Toss answers it, with its deposit secret (the fuzz target reads
+/// answers too: they cross a trust boundary as webhooks do).
+pub(crate) fn read_payment(body: &[u8]) -> PaymentResult<(Payment, Option<String>)> {
+    let read: TossPayment =
+        serde_json::from_slice(body).map_err(|e| PaymentError::InvalidResponse(e.to_string()))?;
+    Ok((read.payment, read.secret))
+}
+
 impl TossProvider {
     /// A client for `config`.
     pub fn new(config: TossConfig) -> PaymentResult<TossProvider> {
@@ -132,60 +221,36 @@ impl TossProvider {
 
     /// Handles a webhook body (see the module's documentation).
     async fn webhook_now(&self, body: &[u8]) -> PaymentResult<WebhookNotice> {
-        let hook: TossWebhook =
-            serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
-        let event_type = hook.event_type.clone().unwrap_or_default();
-        let data = hook.data.clone().unwrap_or_default();
-        let text = |name: &str| data.get(name).and_then(|v| v.as_str()).map(str::to_owned);
-        if event_type == crate::types::PAYMENT_STATUS_CHANGED {
-            let key = text("paymentKey").ok_or_else(|| malformed("data.paymentKey is missing"))?;
-            if !crate::rest::is_path_safe(&key) {
-                return Err(malformed("data.paymentKey is not a payment key"));
+        match read_webhook(body)? {
+            TossEvent::StatusChanged { payment_key } => {
+                let payment = self.payment(&payment_key).await?;
+                Ok(Self::notice("toss", payment))
             }
-            let payment = self.payment(&key).await?;
-            return Ok(Self::notice("toss", payment));
-        }
-        let secret = hook.secret.clone().or_else(|| text("secret"));
-        if event_type == DEPOSIT_CALLBACK || (event_type.is_empty() && secret.is_some()) {
-            let order_id = hook
-                .order_id
-                .clone()
-                .or_else(|| text("orderId"))
-                .ok_or_else(|| malformed("the deposit callback has no orderId"))?;
-            let secret = secret.ok_or(crate::SignatureError::Missing("secret"))?;
-            if !crate::rest::is_path_safe(&order_id) {
-                return Err(malformed("orderId is not an order id"));
-            }
-            let call = self
-                .http
-                .get(self.url(&format!("/v1/payments/orders/{order_id}")));
-            let fetched: TossPayment = match self.call_json(call, None).await {
-                Err(PaymentError::Refused { code, .. }) if code == "NOT_FOUND_PAYMENT" => {
-                    return Err(PaymentError::UnknownPayment(order_id))
+            TossEvent::Deposit {
+                order_id,
+                secret,
+                transaction_key,
+            } => {
+                let call = self
+                    .http
+                    .get(self.url(&format!("/v1/payments/orders/{order_id}")));
+                let fetched: TossPayment = match self.call_json(call, None).await {
+                    Err(PaymentError::Refused { code, .. }) if code == "NOT_FOUND_PAYMENT" => {
+                        return Err(PaymentError::UnknownPayment(order_id))
+                    }
+                    other => other?,
+                };
+                if !deposit_secret_matches(fetched.secret.as_deref(), &secret) {
+                    return Err(crate::SignatureError::Mismatch.into());
                 }
-                other => other?,
-            };
-            let expected = fetched.secret.unwrap_or_default();
-            let matches: bool =
-                subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), secret.as_bytes()).into();
-            if expected.is_empty() || !matches {
-                return Err(crate::SignatureError::Mismatch.into());
+                let prefix = format!("toss-deposit-{transaction_key}");
+                Ok(Self::notice(&prefix, fetched.payment))
             }
-            let prefix = format!(
-                "toss-deposit-{}",
-                hook.transaction_key
-                    .or_else(|| text("transactionKey"))
-                    .unwrap_or_default()
-                    .chars()
-                    .take(100)
-                    .collect::<String>()
-            );
-            return Ok(Self::notice(&prefix, fetched.payment));
+            TossEvent::Ignored { event_type } => Ok(WebhookNotice::Ignored {
+                event_id: format!("toss-{event_type}"),
+                reason: format!("a {event_type:?} event concerns no payment"),
+            }),
         }
-        Ok(WebhookNotice::Ignored {
-            event_id: format!("toss-{}", event_type.chars().take(64).collect::<String>()),
-            reason: format!("a {event_type:?} event concerns no payment"),
-        })
     }
 
     fn url(&self, path: &str) -> String {

@@ -1,6 +1,6 @@
-//! Webhook signatures: HMAC-SHA256 over `timestamp.body` with a secret shared by the
-//! provider and the merchant, in one header (the scheme of Stripe and of the Standard
-//! Webhooks that PortOne V2 uses):
+//! The sandbox's webhook signatures: HMAC-SHA256 over `timestamp.body` with a secret
+//! shared by the gateway and the merchant, in one header (Stripe's layout; PortOne V2's
+//! Standard Webhooks are in [`crate::standard_webhooks`]):
 //!
 //! ```text
 //! Webhook-Signature: t=1709283600,v1=5f3c…(64 hex)
@@ -21,9 +21,10 @@ pub const SIGNATURE_HEADER: &str = "Webhook-Signature";
 /// The default tolerance between the signed timestamp and the receiver's clock.
 pub const DEFAULT_TOLERANCE_SECS: u64 = 300;
 
-type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+pub(crate) type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
-fn mac(secret: &[u8], timestamp: u64, body: &[u8]) -> HmacSha256 {
+/// The MAC of `timestamp.body`.
+pub(crate) fn mac(secret: &[u8], timestamp: u64, body: &[u8]) -> HmacSha256 {
     let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes keys of any length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");

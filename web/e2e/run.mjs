@@ -9,11 +9,14 @@
 // seller's registration and raffle, entering it, winning the seeded draw, paying in the
 // sandbox, the item owned (ledger badge checked in the browser) and the payment on My
 // Page, product images (uploaded, shown, checked against the ledger, a tampered one
-// refused), chat between two browsers, logout. Screenshots of each page go to
+// refused), chat between two browsers, logout; then payments through the PortOne and
+// Toss checkouts of local fake gateways (providers.mjs). Screenshots of each page go to
 // web/e2e/out/ (not committed).
 //
 // Environment: TRUFFLE_BIN (default: $CARGO_TARGET_DIR or target/, then debug/truffle),
-// CHROMIUM (default /usr/bin/chromium), E2E_OUT (default web/e2e/out).
+// CHROMIUM (default /usr/bin/chromium), E2E_OUT (default web/e2e/out), FAKE_GATEWAY_BIN
+// (default: $CARGO_TARGET_DIR or target/, then debug/fake-gateway), E2E_ONLY=providers (the provider
+// flows alone).
 
 import { spawn } from "node:child_process";
 import http from "node:http";
@@ -30,6 +33,7 @@ import { publicKeyOf, signWithSeed } from "../static/assets/js/wallet.js";
 import { plainHash } from "../static/assets/js/ledger.js";
 import { sellerSteps } from "./seller.mjs";
 import { adminConsole, refundAndRecoverySteps } from "./recovery.mjs";
+import { providerSteps } from "./providers.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "../..");
@@ -88,10 +92,10 @@ async function until(what, fn, { timeoutMs = 30_000, everyMs = 500 } = {}) {
 
 // ---- The node ------------------------------------------------------------------------------
 
-async function startNode() {
+async function startNode(extraArgs = []) {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build it first (cargo build -p truffle-cli)`);
   const dataDir = mkdtempSync(path.join(tmpdir(), "truffle-e2e-"));
-  node = spawn(BIN, ["dev", "--data-dir", dataDir, "--rpc.listen", "127.0.0.1:0", ...kakaoNodeArgs(dataDir)], {
+  node = spawn(BIN, ["dev", "--data-dir", dataDir, "--rpc.listen", "127.0.0.1:0", ...kakaoNodeArgs(dataDir), ...extraArgs], {
     env: { ...process.env, TRUFFLE_LOG_FORMAT: "json", TRUFFLE_LOG: "info,openraft=warn,market=debug" },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -108,6 +112,19 @@ async function startNode() {
   const timer = new Promise((_, reject) => setTimeout(() => reject(new Error("truffle dev did not start in 120 s")), 120_000));
   base = await Promise.race([ready, timer]);
   log(`node at ${base} (pid ${node.pid})`);
+}
+
+/** Stops the node (SIGTERM, then SIGKILL after 10 s) and removes its data folder. */
+async function stopNode() {
+  if (node && node.exitCode === null) {
+    const exited = new Promise((resolve) => node.on("exit", resolve));
+    node.kill("SIGTERM");
+    const timer = setTimeout(() => node.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  if (node && node.dataDir) rmSync(node.dataDir, { recursive: true, force: true });
+  node = null;
 }
 
 async function rpc(method, params = []) {
@@ -721,9 +738,32 @@ const helpers = {
 
 // ---- The run ---------------------------------------------------------------------------------
 
+/** What the provider flows (providers.mjs) use of this runner. */
+function providerContext() {
+  return {
+    step, assert, until, rpc, open, rendered, signed, signup, shot, newTab, log, RUN, OUT,
+    FAKE_BIN: process.env.FAKE_GATEWAY_BIN || path.join(TARGET, "debug", "fake-gateway"),
+    base: () => base,
+    restartNode: async (args) => {
+      // The pages of the node before would reconnect to it in vain (console errors).
+      for (const page of browser.pages()) await page.close();
+      await stopNode();
+      await startNode(args);
+      return base;
+    },
+  };
+}
+
 async function main() {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
+  if (process.env.E2E_ONLY === "providers") {
+    // Only the PortOne and Toss checkouts (each starts its own node).
+    await startBrowser();
+    await providerSteps(providerContext());
+    assert(pageErrors.length === 0, `no script errors in the pages:\n${pageErrors.join("\n")}`);
+    return;
+  }
   await startNode();
   await startBrowser();
   const buyerPage = await newTab("buyer");
@@ -1083,6 +1123,9 @@ async function main() {
     await sellerPage.waitForSelector("#login-form .status.error");
   });
 
+  // PortOne and Toss through their fakes' checkouts, each with a node of its own.
+  await providerSteps(providerContext());
+
   assert(pageErrors.length === 0, `no script errors in the pages:\n${pageErrors.join("\n")}`);
 }
 
@@ -1090,14 +1133,7 @@ async function cleanup() {
   if (landing) landing.close();
   if (browser) await browser.close().catch(() => {});
   if (browser && browser.userDataDir) rmSync(browser.userDataDir, { recursive: true, force: true });
-  if (node && node.exitCode === null) {
-    node.kill("SIGTERM");
-    await new Promise((resolve) => {
-      const timer = setTimeout(() => { node.kill("SIGKILL"); resolve(); }, 10_000);
-      node.on("exit", () => { clearTimeout(timer); resolve(); });
-    });
-  }
-  if (node && node.dataDir) rmSync(node.dataDir, { recursive: true, force: true });
+  await stopNode();
 }
 
 let failed = false;

@@ -11,7 +11,7 @@
 
 use std::sync::Mutex;
 
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -35,6 +35,31 @@ pub struct Seen {
     pub idempotency_key: String,
     /// The JSON body (`null` for none).
     pub body: Value,
+}
+
+/// What a fake holds, as `GET /fake/state` shows it: its payments and the requests it
+/// received (the authorization shown: the tests check it, and the fakes' keys are test
+/// keys).
+pub(super) fn state_json(
+    payments: &Mutex<std::collections::BTreeMap<String, Value>>,
+    seen: &Mutex<Vec<Seen>>,
+) -> serde_json::Map<String, Value> {
+    let payments: Vec<Value> = payments.lock().expect("lock").values().cloned().collect();
+    let seen: Vec<Value> = seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|s| {
+            json!({
+                "method": s.method, "path": s.path, "authorization": s.authorization,
+                "idempotencyKey": s.idempotency_key, "body": s.body,
+            })
+        })
+        .collect();
+    let mut state = serde_json::Map::new();
+    state.insert("payments".into(), Value::Array(payments));
+    state.insert("seen".into(), Value::Array(seen));
+    state
 }
 
 pub(super) fn header_text(headers: &HeaderMap, name: &str) -> String {
@@ -119,7 +144,80 @@ pub(super) fn record(
     });
 }
 
-pub(super) async fn preflight(method: Method) -> Response {
-    let _ = method;
-    cors(StatusCode::NO_CONTENT.into_response())
+/// The fields of a form body (`application/x-www-form-urlencoded`).
+pub(super) struct Form(std::collections::BTreeMap<String, String>);
+
+impl Form {
+    /// Reads a form body.
+    pub(super) fn parse(body: &str) -> Form {
+        Form(
+            reqwest::Url::parse(&format!("http://form.invalid/?{body}"))
+                .map(|url| url.query_pairs().into_owned().collect())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// The value of field `name` (empty if absent).
+    pub(super) fn get(&self, name: &str) -> &str {
+        self.0.get(name).map(String::as_str).unwrap_or_default()
+    }
+}
+
+/// The gateway's payment window: what is being paid, the request's fields (the page's
+/// query, put into the form by the page's script: no text of the request is ever
+/// written into the HTML) and two buttons, pay (`결제하기`) and cancel (`결제 취소`),
+/// that post the form back to the fake. The amount is shown editable: a test stands
+/// for a buyer's browser that changed the amount by editing it.
+pub(super) fn checkout_page(gateway: &str, order_name_field: &str, amount_field: &str) -> Response {
+    let page = format!(
+        r#"<!doctype html>
+<html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{gateway} 결제창 (테스트용 가짜)</title></head>
+<body>
+<h1>{gateway} 결제창 (테스트용 가짜)</h1>
+<form id="fake-checkout" method="post" action="/fake/checkout">
+<p id="order-name"></p>
+<label>결제 금액(원) <input id="amount" name="{amount_field}"></label>
+<p><button name="action" value="pay">결제하기</button>
+<button name="action" value="cancel">결제 취소</button></p>
+</form>
+<script>
+  const form = document.getElementById("fake-checkout");
+  for (const [name, value] of new URLSearchParams(location.search)) {{
+    if (name === "{amount_field}") {{ document.getElementById("amount").value = value; continue; }}
+    if (name === "{order_name_field}") document.getElementById("order-name").textContent = value;
+    const input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    form.append(input);
+  }}
+</script>
+</body></html>
+"#
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+}
+
+/// A `303 See Other` to `url` with `params` appended to its query (as the gateways send
+/// the browser back to the merchant), or a 400 if `url` is not an http(s) URL.
+pub(super) fn back_to(url: &str, params: &[(&str, &str)]) -> Response {
+    let Ok(mut url) = reqwest::Url::parse(url) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "code",
+            "INVALID_REQUEST",
+            "return URL",
+        );
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "code",
+            "INVALID_REQUEST",
+            "return URL",
+        );
+    }
+    url.query_pairs_mut().extend_pairs(params.iter().copied());
+    (StatusCode::SEE_OTHER, [(header::LOCATION, url.to_string())]).into_response()
 }

@@ -10,7 +10,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::{cors, error, header_text, now_iso, post_json, preflight, record, script, serve, Seen};
+use super::{
+    back_to, checkout_page, error, header_text, now_iso, post_json, record, script, serve,
+    state_json, Form, Seen,
+};
 use crate::standard_webhooks::{self, WebhookSecret};
 
 struct PortOneState {
@@ -20,12 +23,14 @@ struct PortOneState {
     webhook_url: Mutex<Option<String>>,
     payments: Mutex<BTreeMap<String, Value>>,
     seen: Mutex<Vec<Seen>>,
+    /// Webhooks delivered: `{type, paymentId, status}` (the merchant's HTTP status).
+    deliveries: Mutex<Vec<Value>>,
     next_message: Mutex<u64>,
 }
 
 /// A fake PortOne V2: `GET /payments/{id}`, `POST /payments/{id}/cancel`, the browser
-/// SDK at `/v2/browser-sdk.js` (its `requestPayment` pays through `POST /fake/pay`),
-/// and Standard Webhooks deliveries to the merchant's webhook URL.
+/// SDK at `/v2/browser-sdk.js` (its `requestPayment` goes to the payment window at
+/// `/fake/checkout`), and Standard Webhooks deliveries to the merchant's webhook URL.
 #[derive(Clone)]
 pub struct FakePortOne {
     /// Base URL of the API (and of the SDK script).
@@ -47,13 +52,18 @@ impl FakePortOne {
             webhook_url: Mutex::new(None),
             payments: Mutex::default(),
             seen: Mutex::default(),
+            deliveries: Mutex::default(),
             next_message: Mutex::new(0),
         });
         let app = Router::new()
             .route("/payments/{id}", get(portone_get))
             .route("/payments/{id}/cancel", post(portone_cancel))
             .route("/v2/browser-sdk.js", get(portone_sdk))
-            .route("/fake/pay", post(portone_browser_pay).options(preflight))
+            .route(
+                "/fake/checkout",
+                get(portone_checkout_page).post(portone_checkout),
+            )
+            .route("/fake/state", get(portone_state))
             .with_state(state.clone());
         let url = serve(app).await?;
         Ok(FakePortOne { url, state })
@@ -145,7 +155,7 @@ async fn send_portone_webhook(
         .clone()
         .ok_or("no webhook URL")?;
     let (message, timestamp, signature, body) = signed_portone_webhook(state, kind, payment_id);
-    post_json(
+    let status = post_json(
         &url,
         &[
             (standard_webhooks::ID_HEADER, message),
@@ -154,7 +164,12 @@ async fn send_portone_webhook(
         ],
         body,
     )
-    .await
+    .await;
+    state.deliveries.lock().expect("lock").push(json!({
+        "type": kind, "paymentId": payment_id,
+        "status": status.as_ref().ok(), "error": status.as_ref().err(),
+    }));
+    status
 }
 
 /// The refusal of a call without the merchant's API secret.
@@ -268,30 +283,50 @@ async fn portone_cancel(
     Json(json!({ "cancellation": cancellation })).into_response()
 }
 
-/// What the fake SDK posts when the customer "pays".
-async fn portone_browser_pay(
-    State(state): State<Arc<PortOneState>>,
-    Json(request): Json<Value>,
-) -> Response {
-    let (Some(payment_id), Some(amount)) = (
-        request["paymentId"].as_str(),
-        request["totalAmount"].as_u64(),
-    ) else {
+/// The payment window the SDK sends the browser to: the request's fields in a form.
+async fn portone_checkout_page() -> Response {
+    checkout_page("PortOne", "orderName", "totalAmount")
+}
+
+/// The customer pays or cancels in the payment window. Paying records the payment as
+/// PAID and tells the merchant's server (`Transaction.Paid`, signed) before sending the
+/// browser to `redirectUrl?paymentId=…&transactionType=PAYMENT&txId=…`; cancelling
+/// sends it there with `code` and `message`, as the V2 SDK does on phones.
+async fn portone_checkout(State(state): State<Arc<PortOneState>>, body: String) -> Response {
+    let form = Form::parse(&body);
+    let payment_id = form.get("paymentId");
+    if form.get("storeId") != state.store_id || payment_id.is_empty() || payment_id.len() > 200 {
         return error(
             StatusCode::BAD_REQUEST,
             "code",
             "INVALID_REQUEST",
-            "paymentId and totalAmount",
+            "storeId and paymentId",
         );
-    };
-    if request["storeId"].as_str() != Some(state.store_id.as_str()) {
+    }
+    let tx_id = format!("tx-{payment_id}");
+    let mut back = vec![
+        ("paymentId", payment_id),
+        ("transactionType", "PAYMENT"),
+        ("txId", tx_id.as_str()),
+    ];
+    if form.get("action") != "pay" {
+        back.extend([
+            ("code", "FAILURE_TYPE_PG"),
+            (
+                "message",
+                "[PAY_PROCESS_CANCELED] 사용자가 결제를 취소하였습니다.",
+            ),
+        ]);
+        return back_to(form.get("redirectUrl"), &back);
+    }
+    let Ok(amount) = form.get("totalAmount").parse::<u64>() else {
         return error(
             StatusCode::BAD_REQUEST,
             "code",
-            "INVALID_STORE",
-            "unknown storeId",
+            "INVALID_REQUEST",
+            "totalAmount",
         );
-    }
+    };
     let fake = FakePortOne {
         url: String::new(),
         state: state.clone(),
@@ -300,22 +335,36 @@ async fn portone_browser_pay(
     // PortOne tells the merchant's server too, whatever the browser does next.
     let status = send_portone_webhook(&state, "Transaction.Paid", payment_id).await;
     tracing::info!(target: "fakes", payment_id, ?status, "fake PortOne payment");
-    cors(Json(json!({ "paymentId": payment_id, "txId": format!("tx-{payment_id}"), "transactionType": "PAYMENT" })).into_response())
+    back_to(form.get("redirectUrl"), &back)
+}
+
+/// What the fake holds, for a test in another process: payments, the API calls it
+/// received, the webhooks it delivered.
+async fn portone_state(State(state): State<Arc<PortOneState>>) -> Response {
+    let mut json = state_json(&state.payments, &state.seen);
+    let deliveries = state.deliveries.lock().expect("lock").clone();
+    json.insert("deliveries".into(), Value::Array(deliveries));
+    Json(json).into_response()
 }
 
 async fn portone_sdk(State(_state): State<Arc<PortOneState>>) -> Response {
-    // `PortOne.requestPayment(request)` resolves with `{paymentId, txId}` on success and
-    // `{code, message, paymentId}` on failure, as the V2 browser SDK documents; the
-    // fake's "customer" pays at once.
+    // `PortOne.requestPayment(request)`: with a `redirectUrl` the V2 SDK takes the
+    // browser to the payment window and back to `redirectUrl` (on phones; elsewhere it
+    // resolves `{paymentId, txId}` or `{code, message}`). The fake always redirects, to
+    // its checkout page; the promise stays pending as the page goes away.
     script(
         r#"(function () {
   var base = new URL(document.currentScript.src).origin;
   window.PortOne = {
     requestPayment: function (request) {
-      return fetch(base + "/fake/pay", { method: "POST", headers: { "content-type": "application/json" },
-        body: JSON.stringify(request) })
-        .then(function (r) { return r.json(); })
-        .catch(function (e) { return { code: "FAILURE_TYPE_PG", message: String(e), paymentId: request.paymentId }; });
+      var url = new URL(base + "/fake/checkout");
+      ["storeId", "channelKey", "paymentId", "orderName", "totalAmount", "currency", "payMethod", "redirectUrl"]
+        .forEach(function (name) { if (request[name] != null) url.searchParams.set(name, String(request[name])); });
+      if (!request.redirectUrl) {
+        return Promise.resolve({ code: "FAILURE_TYPE_PG", message: "redirectUrl is required by this fake", paymentId: request.paymentId });
+      }
+      location.href = url.toString();
+      return new Promise(function () {});
     },
   };
 })();

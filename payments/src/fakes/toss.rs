@@ -10,7 +10,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::{cors, error, header_text, now_iso, post_json, preflight, record, script, serve, Seen};
+use super::{
+    back_to, checkout_page, error, header_text, now_iso, post_json, record, script, serve,
+    state_json, Form, Seen,
+};
 
 struct TossState {
     secret_key: String,
@@ -26,8 +29,9 @@ struct TossState {
 
 /// A fake Toss Payments: `POST /v1/payments/confirm`, `GET /v1/payments/{paymentKey}`,
 /// `GET /v1/payments/orders/{orderId}`, `POST /v1/payments/{paymentKey}/cancel`, the
-/// payment widget script at `/v1/payment-widget` (its `requestPayment` authorizes
-/// through `POST /fake/authorize` and sends the browser to the success URL), and
+/// payment widget script at `/v1/payment-widget` (its `requestPayment` goes to the
+/// payment window at `/fake/checkout`, which sends the browser to the success or fail
+/// URL), and
 /// `PAYMENT_STATUS_CHANGED` / `DEPOSIT_CALLBACK` webhooks.
 #[derive(Clone)]
 pub struct FakeToss {
@@ -55,9 +59,10 @@ impl FakeToss {
             .route("/v1/payments/{key}/cancel", post(toss_cancel))
             .route("/v1/payment-widget", get(toss_widget))
             .route(
-                "/fake/authorize",
-                post(toss_browser_authorize).options(preflight),
+                "/fake/checkout",
+                get(toss_checkout_page).post(toss_checkout),
             )
+            .route("/fake/state", get(toss_state))
             .with_state(state.clone());
         let url = serve(app).await?;
         Ok(FakeToss { url, state })
@@ -158,14 +163,36 @@ fn toss_new_payment(
         *next
     };
     let key = format!("tgen_fake{n:012}");
+    let deposit = method == "가상계좌";
+    // The Payment object of API version 2022-11-16, as the confirm, lookup and cancel
+    // calls and PAYMENT_STATUS_CHANGED's `data` carry it.
+    let vat = amount.div_ceil(11);
     let payment = json!({
-        "mId": "tosspayments", "version": "2022-11-16", "paymentKey": key,
-        "orderId": order_id, "orderName": "fake order", "status": status,
-        "requestedAt": now_iso(), "approvedAt": null, "method": method,
-        "totalAmount": amount, "balanceAmount": amount, "suppliedAmount": amount,
-        "vat": 0, "currency": "KRW", "cancels": null,
-        "secret": if method == "가상계좌" { json!(format!("ps_fake_secret_{n}")) } else { Value::Null },
-        "virtualAccount": if method == "가상계좌" { json!({"accountNumber": "X6516011111111", "bank": "20"}) } else { Value::Null },
+        "mId": "tosspayments", "version": "2022-11-16", "lastTransactionKey": null,
+        "paymentKey": key, "orderId": order_id, "orderName": "fake order",
+        "taxExemptionAmount": 0, "status": status, "requestedAt": now_iso(), "approvedAt": null,
+        "useEscrow": false, "cultureExpense": false,
+        "card": if deposit { Value::Null } else {
+            json!({"issuerCode": "61", "acquirerCode": "31", "number": "43301234****123*",
+                   "installmentPlanMonths": 0, "isInterestFree": false, "interestPayer": null,
+                   "approveNo": "00000000", "useCardPoint": false, "cardType": "신용",
+                   "ownerType": "개인", "acquireStatus": "READY", "amount": amount})
+        },
+        "virtualAccount": if deposit {
+            json!({"accountType": "일반", "accountNumber": "X6516011111111", "bankCode": "20",
+                   "customerName": "구매자", "dueDate": crate::types::iso8601(truffle_clock::now_ms() + 86_400_000),
+                   "refundStatus": "NONE", "expired": false, "settlementStatus": "INCOMPLETED",
+                   "refundReceiveAccount": null, "depositorName": null})
+        } else { Value::Null },
+        "transfer": null, "mobilePhone": null, "giftCertificate": null, "cashReceipt": null,
+        "cashReceipts": null, "discount": null, "cancels": null,
+        "secret": if deposit { json!(format!("ps_fake_secret_{n}")) } else { Value::Null },
+        "type": "NORMAL", "easyPay": null, "country": "KR", "failure": null,
+        "isPartialCancelable": true, "receipt": null,
+        "checkout": {"url": format!("https://api.tosspayments.com/v1/payments/{key}/checkout")},
+        "currency": "KRW", "totalAmount": amount, "balanceAmount": amount,
+        "suppliedAmount": amount - vat, "vat": vat, "taxFreeAmount": 0,
+        "method": method, "metadata": null,
     });
     state
         .payments
@@ -198,7 +225,7 @@ fn not_found() -> Response {
         StatusCode::NOT_FOUND,
         "code",
         "NOT_FOUND_PAYMENT",
-        "존재하지 않는 결제 정보 입니다.",
+        "존재하지 않는 결제 입니다.",
     )
 }
 
@@ -228,11 +255,11 @@ async fn toss_confirm(
         match payments.get_mut(key) {
             None => (
                 404,
-                json!({"code": "NOT_FOUND_PAYMENT", "message": "존재하지 않는 결제 정보 입니다."}),
+                json!({"code": "NOT_FOUND_PAYMENT", "message": "존재하지 않는 결제 입니다."}),
             ),
             Some(payment) if payment["orderId"] != body["orderId"] => (
                 404,
-                json!({"code": "NOT_FOUND_PAYMENT", "message": "존재하지 않는 결제 정보 입니다."}),
+                json!({"code": "NOT_FOUND_PAYMENT", "message": "존재하지 않는 결제 입니다."}),
             ),
             Some(payment) if payment["status"] != "IN_PROGRESS" => (
                 400,
@@ -243,6 +270,10 @@ async fn toss_confirm(
                 json!({"code": "NOT_MATCHES_AMOUNT", "message": "결제 금액이 일치하지 않습니다."}),
             ),
             Some(payment) => {
+                payment["lastTransactionKey"] = json!(format!(
+                    "txk-{}",
+                    payment["paymentKey"].as_str().unwrap_or_default()
+                ));
                 if payment["method"] == "가상계좌" {
                     payment["status"] = json!("WAITING_FOR_DEPOSIT");
                 } else {
@@ -350,19 +381,33 @@ async fn toss_cancel(
         "CANCELED"
     });
     payment["balanceAmount"] = json!(total.saturating_sub(amount));
-    payment["cancels"] = json!([{
-        "cancelAmount": amount, "cancelReason": body["cancelReason"], "canceledAt": now_iso(),
-        "transactionKey": format!("cancel-{key}"),
-    }]);
+    let cancel = json!({
+        "transactionKey": format!("cancel-{key}"), "cancelReason": body["cancelReason"],
+        "taxExemptionAmount": 0, "canceledAt": now_iso(), "easyPayDiscountAmount": 0,
+        "receiptKey": null, "cancelAmount": amount, "taxFreeAmount": 0,
+        "refundableAmount": total.saturating_sub(amount), "cancelStatus": "DONE",
+        "cancelRequestId": null,
+    });
+    match payment["cancels"].as_array_mut() {
+        Some(cancels) => cancels.push(cancel),
+        None => payment["cancels"] = json!([cancel]),
+    }
     Json(payment.clone()).into_response()
 }
 
-/// What the fake widget posts when the customer authorizes.
-async fn toss_browser_authorize(
-    State(state): State<Arc<TossState>>,
-    Json(request): Json<Value>,
-) -> Response {
-    if request["clientKey"].as_str() != Some(state.client_key.as_str()) {
+/// The payment window the widget sends the browser to: the request's fields in a form.
+async fn toss_checkout_page() -> Response {
+    checkout_page("토스페이먼츠", "orderName", "amount")
+}
+
+/// The customer authorizes or cancels in the payment window. Authorizing makes an
+/// IN_PROGRESS card payment (waiting for the merchant's confirmation) and sends the
+/// browser to `successUrl?paymentType=NORMAL&orderId=…&paymentKey=…&amount=…`;
+/// cancelling sends it to `failUrl?code=PAY_PROCESS_CANCELED&message=…&orderId=…`.
+async fn toss_checkout(State(state): State<Arc<TossState>>, body: String) -> Response {
+    let form = Form::parse(&body);
+    let order_id = form.get("orderId");
+    if form.get("clientKey") != state.client_key {
         return error(
             StatusCode::BAD_REQUEST,
             "code",
@@ -370,24 +415,51 @@ async fn toss_browser_authorize(
             "unknown clientKey",
         );
     }
-    let (Some(order_id), Some(amount)) = (request["orderId"].as_str(), request["amount"].as_u64())
-    else {
+    if order_id.len() < 6 || order_id.len() > 64 {
         return error(
             StatusCode::BAD_REQUEST,
             "code",
             "INVALID_REQUEST",
-            "orderId and amount",
+            "orderId: 6 to 64 characters",
         );
+    }
+    if form.get("action") != "pay" {
+        return back_to(
+            form.get("failUrl"),
+            &[
+                ("code", "PAY_PROCESS_CANCELED"),
+                ("message", "사용자에 의해 결제가 취소되었습니다."),
+                ("orderId", order_id),
+            ],
+        );
+    }
+    let Ok(amount) = form.get("amount").parse::<u64>() else {
+        return error(StatusCode::BAD_REQUEST, "code", "INVALID_REQUEST", "amount");
     };
     let key = toss_new_payment(&state, order_id, amount, "카드", "IN_PROGRESS");
-    cors(Json(json!({ "paymentKey": key, "orderId": order_id, "amount": amount })).into_response())
+    back_to(
+        form.get("successUrl"),
+        &[
+            ("paymentType", "NORMAL"),
+            ("orderId", order_id),
+            ("paymentKey", &key),
+            ("amount", &amount.to_string()),
+        ],
+    )
+}
+
+/// What the fake holds, for a test in another process: payments and the API calls it
+/// received.
+async fn toss_state(State(state): State<Arc<TossState>>) -> Response {
+    Json(state_json(&state.payments, &state.seen)).into_response()
 }
 
 async fn toss_widget(State(_state): State<Arc<TossState>>) -> Response {
     // The widget's documented interface: `PaymentWidget(clientKey, customerKey)`,
     // `renderPaymentMethods(selector, {value})`, `renderAgreement(selector)`,
-    // `requestPayment({orderId, orderName, successUrl, failUrl})`, which sends the
-    // browser to `successUrl?paymentKey=…&orderId=…&amount=…` (or `failUrl?code=…`).
+    // `requestPayment({orderId, orderName, successUrl, failUrl})`, which takes the
+    // browser to the payment window (here the fake's checkout page), then to
+    // `successUrl?paymentKey=…&orderId=…&amount=…` or `failUrl?code=…&message=…`.
     script(
         r#"(function () {
   var base = new URL(document.currentScript.src).origin;
@@ -397,28 +469,23 @@ async fn toss_widget(State(_state): State<Arc<TossState>>) -> Response {
       renderPaymentMethods: function (selector, value) {
         amount = typeof value === "number" ? value : value.value;
         var el = document.querySelector(selector);
-        if (el) el.textContent = "[fake Toss widget] card · " + amount + " KRW";
+        if (el) el.textContent = "[fake Toss widget] 카드 · " + amount + "원";
         return { on: function () {}, updateAmount: function (v) { amount = v; } };
       },
-      renderAgreement: function () { return {}; },
+      renderAgreement: function (selector) {
+        var el = document.querySelector(selector);
+        if (el) el.textContent = "[fake Toss widget] 결제 약관 동의";
+        return {};
+      },
       requestPayment: function (request) {
-        return fetch(base + "/fake/authorize", { method: "POST", headers: { "content-type": "application/json" },
-          body: JSON.stringify({ clientKey: clientKey, customerKey: customerKey, orderId: request.orderId,
-            orderName: request.orderName, amount: amount }) })
-          .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
-          .then(function (answer) {
-            var url = new URL(answer.ok ? request.successUrl : request.failUrl, location.href);
-            if (answer.ok) {
-              url.searchParams.set("paymentKey", answer.body.paymentKey);
-              url.searchParams.set("orderId", answer.body.orderId);
-              url.searchParams.set("amount", String(answer.body.amount));
-            } else {
-              url.searchParams.set("code", answer.body.code);
-              url.searchParams.set("message", answer.body.message);
-              url.searchParams.set("orderId", request.orderId);
-            }
-            location.href = url.toString();
-          });
+        var url = new URL(base + "/fake/checkout");
+        var fields = { clientKey: clientKey, customerKey: customerKey, orderId: request.orderId,
+          orderName: request.orderName, amount: amount, successUrl: request.successUrl, failUrl: request.failUrl };
+        Object.keys(fields).forEach(function (name) {
+          if (fields[name] != null) url.searchParams.set(name, String(fields[name]));
+        });
+        location.href = url.toString();
+        return new Promise(function () {});
       },
     };
   };
