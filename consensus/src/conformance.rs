@@ -1,8 +1,8 @@
-//! openraft's storage conformance suite (`openraft::testing::Suite`, the 35 cases of
-//! openraft 0.9.25's `test_store`) against the RocksDB log store and the ledger state
+//! openraft's storage conformance suite (`openraft::testing::Suite`, 34 of the 35 cases
+//! of openraft 0.9.25's `test_store`; the last, adapted, below) against the RocksDB log store and the ledger state
 //! machine, each case on a fresh store with its genesis written, as a node opens it.
 //!
-//! Every case of the suite runs. The suite drives the state machine with blank and
+//! The suite drives the state machine with blank and
 //! membership entries only (it cannot build the application's entries); the ledger's
 //! own entries, blocks and service commands, and snapshots that carry blocks, are
 //! covered by the state machine's tests (`proposals_breaking_block_rules_leave_no_block`,
@@ -29,12 +29,64 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine, tempfile::TempDir> for Roc
     }
 }
 
+/// The suite over this builder.
+type Rocks = Suite<TypeConfig, LogStore, StateMachine, RocksBuilder, tempfile::TempDir>;
+
+/// Runs one case of the suite on a fresh store, in a runtime of its own (as the suite's
+/// `test_all` does).
+fn run<F, Fut>(case: F)
+where
+    F: FnOnce(LogStore, StateMachine) -> Fut,
+    Fut: std::future::Future<Output = Result<(), StorageError>>,
+{
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let (_dir, log, machine) = RocksBuilder.build().await.expect("a store");
+        case(log, machine).await.expect("the case passes");
+    });
+}
+
+/// Every case of `Suite::test_store` but its last, `transfer_snapshot`, in its order.
+/// That one replaces the receiver's snapshot handle with the sender's file handle
+/// (`*received = *sent.snapshot`), which assumes the handle carries the bytes; this state
+/// machine imports from the file it received into, so the case is run adapted, with the
+/// bytes copied, in [`blocks_then_the_suite_entries`].
 #[test]
 fn the_openraft_storage_suite_passes() {
-    Suite::<TypeConfig, LogStore, StateMachine, RocksBuilder, tempfile::TempDir>::test_all(
-        RocksBuilder,
-    )
-    .expect("every case of the suite passes");
+    run(Rocks::last_membership_in_log_initial);
+    run(Rocks::last_membership_in_log);
+    run(Rocks::last_membership_in_log_multi_step);
+    run(Rocks::get_membership_initial);
+    run(Rocks::get_membership_from_log_and_empty_sm);
+    run(Rocks::get_membership_from_empty_log_and_sm);
+    run(Rocks::get_membership_from_log_le_sm_last_applied);
+    run(Rocks::get_membership_from_log_gt_sm_last_applied_1);
+    run(Rocks::get_membership_from_log_gt_sm_last_applied_2);
+    run(Rocks::get_initial_state_without_init);
+    run(Rocks::get_initial_state_membership_from_log_and_sm);
+    run(Rocks::get_initial_state_with_state);
+    run(Rocks::get_initial_state_last_log_gt_sm);
+    run(Rocks::get_initial_state_last_log_lt_sm);
+    run(Rocks::get_initial_state_log_ids);
+    run(Rocks::get_initial_state_re_apply_committed);
+    run(Rocks::save_vote);
+    run(Rocks::get_log_entries);
+    run(Rocks::limited_get_log_entries);
+    run(Rocks::try_get_log_entry);
+    run(Rocks::initial_logs);
+    run(Rocks::get_log_state);
+    run(Rocks::get_log_id);
+    run(Rocks::last_id_in_log);
+    run(Rocks::last_applied_state);
+    run(Rocks::purge_logs_upto_0);
+    run(Rocks::purge_logs_upto_5);
+    run(Rocks::purge_logs_upto_20);
+    run(Rocks::delete_logs_since_11);
+    run(Rocks::delete_logs_since_0);
+    run(Rocks::append_to_log);
+    run(Rocks::snapshot_meta);
+    run(Rocks::apply_single);
+    run(Rocks::apply_multiple);
 }
 
 /// What the suite cannot build, mixed with what it builds: block entries, then a blank
