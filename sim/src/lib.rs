@@ -380,6 +380,9 @@ async fn settle(world: &Shared, nodes: &[SimNode]) -> Vec<(usize, truffle_store:
     stores
 }
 
+/// What [`run_seeds`] calls with each seed's result and the wall time it took.
+pub type OnResult = dyn Fn(u64, &Result<SimReport, SimError>, Duration) + Sync;
+
 /// Runs `count` seeds from `from` on `jobs` threads (each seed on its own runtime);
 /// `each` sees every result as it comes, with the wall time it took. Returns the
 /// failing seeds' errors, in seed order.
@@ -388,7 +391,7 @@ pub fn run_seeds(
     count: u64,
     jobs: usize,
     config: &SimConfig,
-    each: &(dyn Fn(u64, &Result<SimReport, SimError>, Duration) + Sync),
+    each: &OnResult,
 ) -> Vec<SimError> {
     let next = std::sync::atomic::AtomicU64::new(from);
     let end = from.saturating_add(count);
