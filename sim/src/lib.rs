@@ -381,7 +381,7 @@ async fn settle(world: &Shared, nodes: &[SimNode]) -> Vec<(usize, truffle_store:
 }
 
 /// What [`run_seeds`] calls with each seed's result and the wall time it took.
-pub type OnResult = dyn Fn(u64, &Result<SimReport, SimError>, Duration) + Sync;
+pub type OnResult<'a> = dyn Fn(u64, &Result<SimReport, SimError>, Duration) + Sync + 'a;
 
 /// Runs `count` seeds from `from` on `jobs` threads (each seed on its own runtime);
 /// `each` sees every result as it comes, with the wall time it took. Returns the
@@ -391,7 +391,7 @@ pub fn run_seeds(
     count: u64,
     jobs: usize,
     config: &SimConfig,
-    each: &OnResult,
+    each: &OnResult<'_>,
 ) -> Vec<SimError> {
     let next = std::sync::atomic::AtomicU64::new(from);
     let end = from.saturating_add(count);
