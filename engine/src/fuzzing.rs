@@ -257,7 +257,7 @@ mod tests {
                 1 => borsh::from_slice::<PeerResponse>(body).is_ok(),
                 _ => {
                     truffle_consensus::fuzzing::wire_request(body).is_some()
-                        || !name.starts_with("wire-app")
+                        || !name.starts_with("wire-app-")
                 }
             };
             assert!(decoded, "seed {name} does not decode");

@@ -14,6 +14,8 @@ fn fuzz_dirs() -> Vec<PathBuf> {
         .iter()
         .map(|kind| fuzz.join(kind).join("verify_bundle"))
         .filter(|dir| dir.is_dir())
+        // Node prints normalized paths (no `..`); compare like with like.
+        .map(|dir| dir.canonicalize().expect("a fuzz folder canonicalizes"))
         .collect()
 }
 
