@@ -191,10 +191,14 @@ pub fn execute_blocks(data: &[u8]) {
     assert_eq!(first.head(), second.head());
 }
 
+/// Each proposal an input describes, with what a chain made of it (the block, or the
+/// error's message).
+pub type ProposalOutcomes = Vec<(BlockProposal, Result<Block, String>)>;
+
 /// The execution target's run on one memory chain: its genesis, and each proposal the
-/// input describes with what the chain made of it (the block, or the error's message).
+/// input describes with what the chain made of it.
 /// Other chains (the RocksDB store's) are held to it by their own tests.
-pub fn memory_run(data: &[u8]) -> (GenesisState, Vec<(BlockProposal, Result<Block, String>)>) {
+pub fn memory_run(data: &[u8]) -> (GenesisState, ProposalOutcomes) {
     let keys: Vec<Keypair> = SIGNERS.iter().map(|n| Keypair::from_name(n)).collect();
     let genesis = fuzz_genesis(&keys);
     let mut chain = MemoryChain::new(&genesis).expect("the fuzz genesis is valid");

@@ -131,7 +131,7 @@ fn payload() -> impl Strategy<Value = Payload> {
 /// Blocks of `(time step in minutes, [(signer, payload)])`, starting with the
 /// registrations and the seller's approval most runs need.
 fn blocks() -> impl Strategy<Value = Vec<(u8, Vec<(u8, Payload)>)>> {
-    let opening = vec![
+    let opening = [
         (
             1u8,
             (2u8..5)
