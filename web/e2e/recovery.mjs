@@ -41,6 +41,19 @@ export function adminConsole(t) {
     return page;
   };
   return {
+    /** Approves the refund request of `order` in the console, with a note to the buyer. */
+    async approveRefund(order, note) {
+      const console = await ready();
+      const row = console.locator(`#admin-refunds .refund-row[data-order="${order}"]`);
+      await row.waitFor({ timeout: 30_000 });
+      await row.getByRole("textbox").fill(note);
+      await row.locator(".refund-approve").click();
+      // Approved: the row keeps only its note, or leaves the list once refunded.
+      const decided = console.locator(`#admin-refunds .refund-row[data-order="${order}"] p.small`)
+        .or(console.locator(`#admin-refunds:not(:has(.refund-row[data-order="${order}"]))`));
+      await answered(console, decided, "암호", ADMIN_PASSPHRASE);
+      await t.shot(console, "35-admin-refund-approved");
+    },
     /** Approves `account`'s seller application in the console. */
     async approveSeller(account) {
       const console = await ready();
@@ -98,7 +111,7 @@ export function adminConsole(t) {
  * browser, restores the key there, asks for a refund that the seller approves, and
  * changes the phone number.
  */
-export async function refundAndRecoverySteps(t, { buyerPage, sellerPage, buyer, itemId }) {
+export async function refundAndRecoverySteps(t, { buyerPage, sellerPage, buyer, itemId, admin }) {
   const files = mkdtempSync(path.join(tmpdir(), "truffle-e2e-backup-"));
   const backupFile = path.join(files, "backup.json");
   let recoveryCode = null;
@@ -161,7 +174,10 @@ export async function refundAndRecoverySteps(t, { buyerPage, sellerPage, buyer, 
       await page.waitForSelector("#restore-form .status.error");
       await page.locator("#restore-secret").fill(recoveryCode.toLowerCase());
       await t.rendered(page, () => page.locator("#restore-submit").click());
-      t.assert(await page.locator("#profile").isVisible(), "My Page after the restore");
+      // Login lands on the main page, as the brief draws it; the restore does not change that.
+      t.assert(await page.evaluate(() => location.hash) === "#/", `the main page after the restore: ${page.url()}`);
+      await t.open(page, "/me");
+      t.assert(await page.locator("#profile").isVisible(), "My Page opens with the restored session");
       const record = await page.evaluate((a) => JSON.parse(localStorage.getItem(`truffle.wallet.${a}`)), buyer.account);
       t.assert(record && record.public_key === buyer.account && !record.protection, "the key is kept sealed under the new password");
       await t.shot(page, "34-wallet-restored");
@@ -180,19 +196,26 @@ export async function refundAndRecoverySteps(t, { buyerPage, sellerPage, buyer, 
       // The restored key was kept unlocked; a prompt would take the new password.
       await answered(page, page.locator(".refund-state[data-status=requested]"), "비밀번호", NEW_PASSWORD);
       await t.shot(page, "35-refund-requested");
+      // The piece was resold since this sale (the seller centre's resale step), so the
+      // seller may not approve: only an admin may, and the piece stays with its owner.
+      const ownerBefore = (await t.rpc("product_getItem", [itemId])).item.owner;
       await t.open(sellerPage, `/order/${order}`);
       await sellerPage.locator(".refund-decision textarea").fill("불편을 드려 죄송합니다");
       await sellerPage.locator(".refund-approve").click();
-      await answered(sellerPage, sellerPage.locator(".refund-state:is([data-status=approved], [data-status=refunded])"), "비밀번호", t.PASSWORD);
+      await answered(sellerPage, sellerPage.locator(".status.error", { hasText: "only an admin" }), "비밀번호", t.PASSWORD);
+      await admin.approveRefund(order, "불편을 드려 죄송합니다");
       await t.until("the refund", async () => (await t.rpc("order_get", [order])).status === "refunded", { timeoutMs: 30_000, everyMs: 500 });
       await t.open(page, `/order/${order}`);
-      t.assert(await page.locator(".refund-state[data-status=refunded]").isVisible(), "the buyer sees the refund");
+      await page.locator(".refund-state[data-status=refunded]").waitFor({ timeout: 15_000 }).catch(() => {});
+      t.assert(await page.locator(".refund-state[data-status=refunded]").isVisible(),
+        `the buyer sees the refund: ${page.url()} ${await page.locator("main").textContent().catch(() => "(no main)")}`);
       t.assert(await page.locator(".pay .order-status[data-status=refunded]").isVisible(), "the order refunded");
       t.assert((await page.locator(".refund-note").textContent()).includes("죄송합니다"), "the seller's note");
       const view = await t.rpc("order_get", [order]);
       const sandbox = await (await fetch(`${t.base()}/sandbox/payments/${view.payment.payment_key}`)).json();
       t.assert(sandbox.payment.status === "CANCELED" && sandbox.payment.cancels.length === 1, `cancelled once at the provider: ${JSON.stringify(sandbox.payment)}`);
-      t.assert(view.refund.ownership_reversed, "the piece went back to the seller");
+      t.assert(!view.refund.ownership_reversed, "a resold piece is not taken back");
+      t.assert((await t.rpc("product_getItem", [itemId])).item.owner === ownerBefore, "the piece stays with its owner");
       await t.shot(page, "36-refunded");
     });
 

@@ -1054,11 +1054,11 @@ async function main() {
   const imaged = await imageSteps({ buyerPage, sellerPage });
   await chatSteps({ sellerPage, buyer, itemId: imaged.firstItem });
 
-  const helpers = {
+  const sellerHelpers = {
     step, open, rendered, signed, rpc, shot, payInSandbox, renderedAfter, chromium, CHROMIUM, PASSWORD, RUN, pageErrors,
     base: () => base, outPath: (name) => path.join(OUT, name),
   };
-  await sellerSteps(helpers, { buyerPage, sellerPage, buyer, seller, productName, raffleId, itemId });
+  await sellerSteps(sellerHelpers, { buyerPage, sellerPage, buyer, seller, productName, raffleId, itemId });
 
   await step("a seller withholds its secret: the raffle is void, the buyer sees why", async () => {
     // A second seller, set up over RPC (keys made here): registered by the dev validator,
@@ -1097,7 +1097,7 @@ async function main() {
     assert(await buyerPage.locator("#entries .outcome[data-outcome=void]").count() === 1, "the void entry on My Page");
   });
 
-  await refundAndRecoverySteps(helpers, { buyerPage, sellerPage, buyer, itemId });
+  await refundAndRecoverySteps(helpers, { buyerPage, sellerPage, buyer, itemId, admin });
   await admin.close();
 
   await step("buyer logs out", async () => {
