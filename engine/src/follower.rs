@@ -34,7 +34,8 @@ use truffle_ledger::{
 };
 
 use crate::engine::Engine;
-use crate::error::{PeerError, Refusal, SubmitError};
+use crate::error::{PeerError, Refusal};
+use crate::follower_snapshot::SnapshotRefusal;
 use crate::protocol::MAX_FORWARD_BATCH;
 
 /// Most blocks a validator sends in one answer.
@@ -213,26 +214,7 @@ impl Engine {
                 Ok(FollowerResponse::Blocks(blocks))
             }
             FollowerRequest::Submit(txs) => {
-                if txs.len() > MAX_FORWARD_BATCH {
-                    return Err(Refusal::new(format!(
-                        "at most {MAX_FORWARD_BATCH} transactions per batch"
-                    )));
-                }
-                let engine = self.clone();
-                let verdicts = tokio::task::spawn_blocking(move || {
-                    txs.into_iter()
-                        .map(|tx| {
-                            engine.accept_transaction(tx).map_err(|e| match e {
-                                SubmitError::Rejected(rejection) => rejection,
-                                other => Rejection::Malformed {
-                                    reason: other.to_string(),
-                                },
-                            })
-                        })
-                        .collect()
-                })
-                .await
-                .map_err(|e| Refusal::new(format!("checking the batch failed: {e}")))?;
+                let verdicts = self.accept_forwarded(txs).await?;
                 Ok(FollowerResponse::Submitted(verdicts))
             }
             FollowerRequest::Snapshot { offset } => self.snapshot_chunk(offset).await,
@@ -318,22 +300,35 @@ fn forge_certificate(certificate: &mut Certificate, key: &truffle_ledger::Keypai
     }
 }
 
+/// Rounds of snapshot requests while no validator is reachable yet.
+const SNAPSHOT_ROUNDS: usize = 50;
+
 /// The follower node's sync loop: asks the validators in turn for certified blocks
 /// and applies those that check.
 pub(crate) async fn sync(engine: Engine) {
     let mut cursor = 0usize;
     if engine.head().map(|h| h.height).unwrap_or(0) == 0 {
-        // Empty: a checked snapshot first, from the first validator that has one.
-        for peer in engine.validator_keys() {
-            match engine.catch_up_by_snapshot(&peer).await {
-                Ok(height) => {
-                    tracing::info!(target: "follower", %peer, height, "caught up by snapshot");
-                    break;
-                }
-                Err(error) => {
-                    tracing::warn!(target: "follower", %peer, %error, "snapshot not taken")
+        // Empty: a checked snapshot first, from the first validator that has one. Just
+        // after start no validator is connected yet: ask again (bounded) while every
+        // one was unreachable, instead of replaying the chain from the genesis.
+        'rounds: for _ in 0..SNAPSHOT_ROUNDS {
+            let mut all_unreachable = true;
+            for peer in engine.validator_keys() {
+                match engine.catch_up_by_snapshot(&peer).await {
+                    Ok(height) => {
+                        tracing::info!(target: "follower", %peer, height, "caught up by snapshot");
+                        break 'rounds;
+                    }
+                    Err(error) => {
+                        all_unreachable &= matches!(error, SnapshotRefusal::Unreachable(_));
+                        tracing::warn!(target: "follower", %peer, %error, "snapshot not taken")
+                    }
                 }
             }
+            if !all_unreachable || engine.is_shutting_down() {
+                break;
+            }
+            tokio::time::sleep(POLL_EVERY).await;
         }
     }
     loop {

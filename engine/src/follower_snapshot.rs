@@ -36,9 +36,12 @@ const MAX_RESTARTS: usize = 3;
 /// Why a snapshot was not taken.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotRefusal {
-    /// The validator has none, or could not be asked.
+    /// The validator has none, or its answer was unusable.
     #[error("no snapshot: {0}")]
     Unavailable(String),
+    /// The validator could not be asked (not connected yet, or down).
+    #[error("no snapshot: unreachable: {0}")]
+    Unreachable(String),
     /// The history does not check against the genesis.
     #[error("the snapshot's history does not check: {0}")]
     History(String),
@@ -215,7 +218,7 @@ impl Engine {
                 let answer = self
                     .ask_validator(from, &FollowerRequest::Snapshot { offset })
                     .await
-                    .map_err(|e| unavailable(e.to_string()))?;
+                    .map_err(|e| SnapshotRefusal::Unreachable(e.to_string()))?;
                 let FollowerResponse::SnapshotChunk { id, total, bytes } = answer else {
                     return Err(unavailable(format!("{from} has no snapshot")));
                 };

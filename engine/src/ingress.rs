@@ -6,10 +6,41 @@ use tokio::sync::broadcast;
 use truffle_ledger::{Hash, Outcome, Rejection, SignedTransaction};
 
 use crate::engine::Engine;
-use crate::error::{EngineError, SubmitError};
+use crate::error::{EngineError, Refusal, SubmitError};
+use crate::protocol::MAX_FORWARD_BATCH;
 pub use truffle_wire::chain::TxStatus;
 
 impl Engine {
+    /// Checks and pools a batch another node forwarded (a validator's or a follower's),
+    /// one verdict per transaction; a batch over the limit is refused whole.
+    pub(crate) async fn accept_forwarded(
+        &self,
+        txs: Vec<SignedTransaction>,
+    ) -> Result<Vec<Result<Hash, Rejection>>, Refusal> {
+        if txs.len() > MAX_FORWARD_BATCH {
+            return Err(Refusal::new(format!(
+                "at most {MAX_FORWARD_BATCH} transactions per batch"
+            )));
+        }
+        // Off the async workers: a batch is up to thousands of signature checks, and
+        // those workers also carry Raft's messages.
+        let engine = self.clone();
+        tokio::task::spawn_blocking(move || {
+            txs.into_iter()
+                .map(|tx| {
+                    engine.accept_transaction(tx).map_err(|e| match e {
+                        SubmitError::Rejected(rejection) => rejection,
+                        other => Rejection::Malformed {
+                            reason: other.to_string(),
+                        },
+                    })
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| Refusal::new(format!("checking the batch failed: {e}")))
+    }
+
     /// Decodes, checks and pools a transaction from a client. Returns its hash.
     pub fn submit_transaction(&self, bytes: &[u8]) -> Result<Hash, SubmitError> {
         let tx = SignedTransaction::decode(bytes)?;

@@ -8,13 +8,11 @@
 use futures::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 use truffle_consensus::network::AppHandler;
-use truffle_ledger::{PublicKey, Rejection};
+use truffle_ledger::PublicKey;
 
 use crate::engine::Engine;
-use crate::error::{EngineError, PeerError, Refusal, SubmitError};
-use crate::protocol::{
-    PeerRequest, PeerResponse, MAX_CERTIFICATES_PER_REQUEST, MAX_FORWARD_BATCH, MAX_SERVICE_NAME,
-};
+use crate::error::{EngineError, PeerError, Refusal};
+use crate::protocol::{PeerRequest, PeerResponse, MAX_CERTIFICATES_PER_REQUEST, MAX_SERVICE_NAME};
 
 /// Requests waiting for the engine; more wait in the transport.
 const INBOX_CAPACITY: usize = 1_024;
@@ -142,28 +140,7 @@ impl Engine {
     ) -> Result<PeerResponse, Refusal> {
         match request {
             PeerRequest::ForwardTransactions(txs) => {
-                if txs.len() > MAX_FORWARD_BATCH {
-                    return Err(Refusal::new(format!(
-                        "at most {MAX_FORWARD_BATCH} transactions per batch"
-                    )));
-                }
-                // Off the async workers: a batch is up to thousands of signature
-                // checks, and those workers also carry Raft's messages.
-                let engine = self.clone();
-                let verdicts = tokio::task::spawn_blocking(move || {
-                    txs.into_iter()
-                        .map(|tx| {
-                            engine.accept_transaction(tx).map_err(|e| match e {
-                                SubmitError::Rejected(rejection) => rejection,
-                                other => Rejection::Malformed {
-                                    reason: other.to_string(),
-                                },
-                            })
-                        })
-                        .collect()
-                })
-                .await
-                .map_err(|e| Refusal::new(format!("checking the batch failed: {e}")))?;
+                let verdicts = self.accept_forwarded(txs).await?;
                 Ok(PeerResponse::Forwarded(verdicts))
             }
             PeerRequest::HeaderVote { header, vote } => {

@@ -695,38 +695,19 @@ impl Members {
             None => None,
         };
         let keep_session = parse_token(token);
-        let mut reply = ServiceReply::StaleEpoch;
-        for _ in 0..STALE_EPOCH_RETRIES {
-            // Re-read: a re-wrap may have moved the record into a new epoch meanwhile.
-            let current = ServiceState::new(node.store())
-                .member(&member.account)?
-                .ok_or(MemberError::SessionInvalid)?;
-            let sealed = self
-                .vault
-                .reseal(
-                    &member.account,
-                    &current.sealed,
-                    &profile,
-                    self.epoch(node)?,
-                )
-                .map_err(Self::sealing)?;
-            reply = self
-                .propose(
-                    node,
-                    ServiceCommand::UpdateMember {
-                        account: member.account,
-                        sealed,
-                        password_hash: password_hash.clone(),
-                        new_phone,
-                        now_ms: node.now_ms(),
-                        keep_session,
-                    },
-                )
-                .await?;
-            if reply != ServiceReply::StaleEpoch {
-                break;
-            }
-        }
+        let reply = self
+            .propose_member_update(
+                node,
+                &member.account,
+                &profile,
+                MemberError::SessionInvalid,
+                MemberUpdate {
+                    password_hash,
+                    new_phone,
+                    keep_session,
+                },
+            )
+            .await?;
         match reply {
             ServiceReply::Done => {}
             ServiceReply::TokenInvalid => return Err(MemberError::VerificationInvalid),
@@ -789,40 +770,22 @@ impl Members {
             .vault
             .open(&member.account, &member.sealed)
             .map_err(|e| MemberError::Unavailable(e.to_string()))?;
-        let mut reply = ServiceReply::StaleEpoch;
-        for _ in 0..STALE_EPOCH_RETRIES {
-            let current = ServiceState::new(node.store())
-                .member(&member.account)?
-                .ok_or(MemberError::ResetRefused)?;
-            let sealed = self
-                .vault
-                .reseal(
-                    &member.account,
-                    &current.sealed,
-                    &profile,
-                    self.epoch(node)?,
-                )
-                .map_err(Self::sealing)?;
-            // The phone "changes" to itself: the applier consumes the token only if it
-            // proves this member's phone, and the new password ends every session
-            // (none is kept).
-            reply = self
-                .propose(
-                    node,
-                    ServiceCommand::UpdateMember {
-                        account: member.account,
-                        sealed,
-                        password_hash: Some(password_hash.clone()),
-                        new_phone: Some((phone_mac, token_hash)),
-                        now_ms: node.now_ms(),
-                        keep_session: None,
-                    },
-                )
-                .await?;
-            if reply != ServiceReply::StaleEpoch {
-                break;
-            }
-        }
+        // The phone "changes" to itself: the applier consumes the token only if it
+        // proves this member's phone, and the new password ends every session (none is
+        // kept).
+        let reply = self
+            .propose_member_update(
+                node,
+                &member.account,
+                &profile,
+                MemberError::ResetRefused,
+                MemberUpdate {
+                    password_hash: Some(password_hash),
+                    new_phone: Some((phone_mac, token_hash)),
+                    keep_session: None,
+                },
+            )
+            .await?;
         match reply {
             ServiceReply::Done => {
                 self.release(node, &scopes, attempt).await;
@@ -835,6 +798,47 @@ impl Members {
                 "unexpected reply {other:?}"
             ))),
         }
+    }
+
+    /// Re-seals `profile` under the current epoch and proposes `update`; again while a
+    /// re-wrap moved the record into a newer epoch meanwhile. `missing` is the error
+    /// when the member is gone.
+    async fn propose_member_update(
+        &self,
+        node: &Engine,
+        account: &PublicKey,
+        profile: &Profile,
+        missing: MemberError,
+        update: MemberUpdate,
+    ) -> Result<ServiceReply> {
+        let mut reply = ServiceReply::StaleEpoch;
+        for _ in 0..STALE_EPOCH_RETRIES {
+            // Re-read: a re-wrap may have moved the record into a new epoch meanwhile.
+            let Some(current) = ServiceState::new(node.store()).member(account)? else {
+                return Err(missing);
+            };
+            let sealed = self
+                .vault
+                .reseal(account, &current.sealed, profile, self.epoch(node)?)
+                .map_err(Self::sealing)?;
+            reply = self
+                .propose(
+                    node,
+                    ServiceCommand::UpdateMember {
+                        account: *account,
+                        sealed,
+                        password_hash: update.password_hash.clone(),
+                        new_phone: update.new_phone,
+                        now_ms: node.now_ms(),
+                        keep_session: update.keep_session,
+                    },
+                )
+                .await?;
+            if reply != ServiceReply::StaleEpoch {
+                break;
+            }
+        }
+        Ok(reply)
     }
 
     /// Withdrawal (flow 5): the ledger account is withdrawn (history stays,
@@ -872,6 +876,13 @@ impl Members {
         tokio::time::sleep(Duration::from_millis(10)).await;
         Ok(height)
     }
+}
+
+/// What an `UpdateMember` changes besides the re-sealed profile.
+struct MemberUpdate {
+    password_hash: Option<String>,
+    new_phone: Option<(Hash, Hash)>,
+    keep_session: Option<Hash>,
 }
 
 #[cfg(test)]

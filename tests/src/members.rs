@@ -87,6 +87,49 @@ pub fn gateway_args(dir: &Path, gateway: SocketAddr) -> anyhow::Result<Vec<Strin
     ])
 }
 
+/// Starts a one-validator dev node on loopback with fast Raft timings, sending its codes
+/// through `gateway`: `global` flags go before `node run`, `extra` after it; the log is
+/// `dir/node.log`.
+pub fn start_member_node(
+    dir: &Path,
+    gateway: SocketAddr,
+    global: &[&str],
+    extra: &[&str],
+) -> anyhow::Result<truffle_testnet::NodeProcess> {
+    let data = dir.join("data");
+    let mut args: Vec<String> = global.iter().map(|s| s.to_string()).collect();
+    args.extend(
+        [
+            "node",
+            "run",
+            "--chain",
+            "dev",
+            "--data-dir",
+            data.to_str().context("a UTF-8 data folder")?,
+            "--rpc.listen",
+            "127.0.0.1:0",
+            "--p2p.listen",
+            "/ip4/127.0.0.1/tcp/0",
+            "--raft.heartbeat-ms",
+            "50",
+            "--raft.election-min-ms",
+            "150",
+            "--raft.election-max-ms",
+            "300",
+        ]
+        .iter()
+        .chain(extra)
+        .map(|s| s.to_string()),
+    );
+    args.extend(gateway_args(dir, gateway)?);
+    Ok(truffle_testnet::NodeProcess::start(
+        &truffle_testnet::truffle_binary()?,
+        &args,
+        &dir.join("node.log"),
+        crate::START_TIMEOUT,
+    )?)
+}
+
 /// A member of a test: wallet key, email, session.
 #[derive(Clone, Debug)]
 pub struct TestMember {

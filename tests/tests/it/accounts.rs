@@ -10,50 +10,27 @@ use jsonrpsee_http_client::HttpClient;
 use truffle_ledger::types::{AccountStatus, Gender};
 use truffle_ledger::{Hash, Keypair};
 use truffle_testnet::{truffle_binary, NodeProcess, TestnetOptions};
-use truffle_tests::members::{gateway_args, FakeGateway};
-use truffle_tests::{client, Cluster, START_TIMEOUT};
+use truffle_tests::members::{gateway_args, start_member_node, FakeGateway};
+use truffle_tests::{client, Cluster};
 use truffle_wire::api::{AccountApiClient, AuthApiClient};
 use truffle_wire::members::{SignupRequest, UpdateRequest};
 
 /// A single dev node with the fake gateway, short code and session lifetimes, and
 /// everything logged at trace level.
 fn start_node(dir: &Path, gateway: SocketAddr) -> anyhow::Result<NodeProcess> {
-    let mut args: Vec<String> = [
-        "--log.filter",
-        "trace",
-        "node",
-        "run",
-        "--chain",
-        "dev",
-        "--data-dir",
-        dir.join("data").to_str().expect("utf-8"),
-        "--rpc.listen",
-        "127.0.0.1:0",
-        "--p2p.listen",
-        "/ip4/127.0.0.1/tcp/0",
-        "--raft.heartbeat-ms",
-        "50",
-        "--raft.election-min-ms",
-        "150",
-        "--raft.election-max-ms",
-        "300",
-        "--members.code-ttl-secs",
-        "3",
-        "--members.resend-interval-secs",
-        "2",
-        "--members.session-ttl-secs",
-        "4",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(gateway_args(dir, gateway)?);
-    Ok(NodeProcess::start(
-        &truffle_binary()?,
-        &args,
-        &dir.join("node.log"),
-        START_TIMEOUT,
-    )?)
+    start_member_node(
+        dir,
+        gateway,
+        &["--log.filter", "trace"],
+        &[
+            "--members.code-ttl-secs",
+            "3",
+            "--members.resend-interval-secs",
+            "2",
+            "--members.session-ttl-secs",
+            "4",
+        ],
+    )
 }
 
 fn code_of(error: ClientError) -> (i32, serde_json::Value) {

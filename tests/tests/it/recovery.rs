@@ -8,9 +8,9 @@ use std::path::Path;
 use jsonrpsee::core::ClientError;
 use jsonrpsee_http_client::HttpClient;
 use truffle_ledger::Keypair;
-use truffle_testnet::{truffle_binary, NodeProcess};
-use truffle_tests::members::{gateway_args, FakeGateway};
-use truffle_tests::{client, START_TIMEOUT};
+use truffle_testnet::NodeProcess;
+use truffle_tests::client;
+use truffle_tests::members::{start_member_node, FakeGateway};
 use truffle_wire::api::{AccountApiClient, AuthApiClient};
 use truffle_wire::members::{ResetPasswordRequest, SignupRequest, UpdateRequest};
 
@@ -18,36 +18,7 @@ const PASSWORD: &str = "Str0ng&Secret!";
 const NEW_PASSWORD: &str = "Fr3sh&Passphrase";
 
 fn start_node(dir: &Path, gateway: std::net::SocketAddr) -> anyhow::Result<NodeProcess> {
-    let mut args: Vec<String> = [
-        "node",
-        "run",
-        "--chain",
-        "dev",
-        "--data-dir",
-        dir.join("data").to_str().expect("utf-8"),
-        "--rpc.listen",
-        "127.0.0.1:0",
-        "--p2p.listen",
-        "/ip4/127.0.0.1/tcp/0",
-        "--raft.heartbeat-ms",
-        "50",
-        "--raft.election-min-ms",
-        "150",
-        "--raft.election-max-ms",
-        "300",
-        "--members.resend-interval-secs",
-        "1",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(gateway_args(dir, gateway)?);
-    Ok(NodeProcess::start(
-        &truffle_binary()?,
-        &args,
-        &dir.join("node.log"),
-        START_TIMEOUT,
-    )?)
+    start_member_node(dir, gateway, &[], &["--members.resend-interval-secs", "1"])
 }
 
 fn code(error: ClientError) -> i32 {
