@@ -225,8 +225,15 @@ pub(crate) enum BenchCommand {
     /// Drive a workload through JSON-RPC and report tx/s, latency, CPU and memory.
     Load {
         /// Validators to start (a fresh local cluster) when no --target is given.
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, visible_alias = "validators", default_value_t = 3)]
         nodes: usize,
+        /// Follower nodes to start beside the validators (transactions still go to the
+        /// validators).
+        #[arg(long, default_value_t = 0)]
+        followers: usize,
+        /// Which nodes of the started cluster answer the reads.
+        #[arg(long = "reads-on", value_enum, default_value_t = ReadNodesArg::All)]
+        reads_on: ReadNodesArg,
         /// RPC URL of a running node (repeat for each node) instead of starting a cluster.
         #[arg(long = "target")]
         targets: Vec<String>,
@@ -266,6 +273,30 @@ pub(crate) enum BenchCommand {
         #[arg(long = "attack-login-flood", default_value_t = 0)]
         attack_login_flood: usize,
     },
+    /// Build a chain of small blocks, start a follower from an empty folder and time
+    /// it to the validators' head (blocks/s).
+    CatchUp {
+        /// Validators.
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Registrations committed before the follower starts.
+        #[arg(long, default_value_t = 20_000)]
+        transactions: usize,
+        /// Concurrent clients building the chain, each waiting for its block (about the
+        /// transactions per block).
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Raft entries between the validators' snapshots: below the chain's length to
+        /// catch up by snapshot, above it (the default) to replay every block.
+        #[arg(long = "snapshot-every-entries", default_value_t = 1_000_000)]
+        snapshot_every_entries: u64,
+        /// Folder for the cluster (a temporary one by default).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
     /// Kill the leader repeatedly and measure kill → first block of a new leader.
     Failover {
         /// Validators.
@@ -281,6 +312,17 @@ pub(crate) enum BenchCommand {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
     },
+}
+
+/// Which nodes answer a bench's reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReadNodesArg {
+    /// Validators and followers.
+    All,
+    /// The validators only.
+    Validators,
+    /// The followers only.
+    Followers,
 }
 
 /// Bench workloads.

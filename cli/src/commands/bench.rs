@@ -1,9 +1,11 @@
 use std::time::Duration;
 
-use truffle_testnet::bench::{run_failover, run_load, LoadOptions, Workload};
+use truffle_testnet::bench::{
+    run_catch_up, run_failover, run_load, CatchUpOptions, LoadOptions, ReadNodes, Workload,
+};
 use truffle_wire::keyfile::read_key_file;
 
-use crate::args::{BenchCommand, WorkloadArg};
+use crate::args::{BenchCommand, ReadNodesArg, WorkloadArg};
 use crate::output::print;
 
 fn folder(
@@ -22,6 +24,8 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Load {
             nodes,
+            followers,
+            reads_on,
             targets,
             admin_key,
             registrar_keys,
@@ -45,6 +49,12 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
             let options = LoadOptions {
                 attack,
                 nodes,
+                followers,
+                reads_on: match reads_on {
+                    ReadNodesArg::All => ReadNodes::All,
+                    ReadNodesArg::Validators => ReadNodes::Validators,
+                    ReadNodesArg::Followers => ReadNodes::Followers,
+                },
                 targets,
                 admin_key: admin_key.map(|p| read_key_file(&p)).transpose()?,
                 registrar_keys: registrar_keys
@@ -66,6 +76,25 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
                 dir,
             };
             let report = run_load(&options).await?;
+            print(output, &report, || report.table());
+        }
+        BenchCommand::CatchUp {
+            validators,
+            transactions,
+            clients,
+            snapshot_every_entries,
+            dir,
+            output,
+        } => {
+            let (dir, _temp) = folder(dir)?;
+            let report = run_catch_up(&CatchUpOptions {
+                validators,
+                transactions,
+                clients,
+                snapshot_every_entries,
+                dir,
+            })
+            .await?;
             print(output, &report, || report.table());
         }
         BenchCommand::Failover {

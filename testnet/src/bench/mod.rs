@@ -22,6 +22,7 @@ use truffle_wire::api::{AccountApiClient, ChainApiClient, SystemApiClient};
 use crate::cluster::{Testnet, TestnetError, TestnetOptions};
 
 mod attack;
+mod catch_up;
 mod failover;
 mod operation;
 mod reads;
@@ -35,6 +36,7 @@ use report::process_usage;
 use setup::{client, rpc_error, Fixtures, Signer};
 
 pub use attack::{Attack, AttackOptions, AttackReport};
+pub use catch_up::{run_catch_up, CatchUpOptions, CatchUpReport};
 pub use failover::{run_failover, FailoverReport};
 pub use report::{KindReport, Latency, LoadReport, NodeUsage};
 
@@ -82,11 +84,29 @@ impl Workload {
     }
 }
 
+/// Which nodes of a started cluster answer the reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadNodes {
+    /// Every node, validators and followers.
+    #[default]
+    All,
+    /// The validators only.
+    Validators,
+    /// The followers only (the validators then only order and certify).
+    Followers,
+}
+
 /// How to load the cluster.
 #[derive(Clone, Debug)]
 pub struct LoadOptions {
     /// Validators to start (ignored with `targets`).
     pub nodes: usize,
+    /// Follower nodes to start beside them (ignored with `targets`); transactions still
+    /// go to the validators.
+    pub followers: usize,
+    /// Which nodes answer the reads.
+    pub reads_on: ReadNodes,
     /// RPC URLs of a running cluster instead of starting one (its admin key and a
     /// validator key are then needed: give `admin_key` and `registrar_keys`).
     pub targets: Vec<String>,
@@ -113,21 +133,26 @@ pub struct LoadOptions {
 /// Runs a load measurement and returns its report.
 pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError> {
     let mut own: Option<Testnet> = None;
+    let mut follower_urls = Vec::new();
     let (urls, admin, registrars) = if options.targets.is_empty() {
         let mut net = Testnet::create(
             &options.dir,
             &TestnetOptions {
                 nodes: options.nodes,
+                followers: options.followers,
                 extra_args: vec!["--mempool.per-signer".into(), "1000000".into()],
                 ..TestnetOptions::default()
             },
         )?;
         net.start_all()?;
-        let all: Vec<usize> = (0..options.nodes).collect();
-        net.wait_for_leader(&all, Duration::from_secs(30)).await?;
-        let urls: Vec<String> = all.iter().map(|i| net.rpc_url(*i)).collect();
+        let validators = net.validators();
+        net.wait_for_leader(&validators, Duration::from_secs(30))
+            .await?;
+        net.allow_followers().await?;
+        let urls: Vec<String> = validators.iter().map(|i| net.rpc_url(*i)).collect();
+        follower_urls = net.followers().iter().map(|i| net.rpc_url(*i)).collect();
         let admin = net.admin.clone();
-        let registrars = all.iter().map(|i| net.key(*i).clone()).collect();
+        let registrars = validators.iter().map(|i| net.key(*i).clone()).collect();
         own = Some(net);
         (urls, admin, registrars)
     } else {
@@ -147,6 +172,17 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
         )
     };
     let clients: Vec<HttpClient> = urls.iter().map(|u| client(u)).collect();
+    let follower_clients: Vec<HttpClient> = follower_urls.iter().map(|u| client(u)).collect();
+    let readers: Vec<HttpClient> = match options.reads_on {
+        ReadNodes::Validators => clients.clone(),
+        ReadNodes::Followers if !follower_clients.is_empty() => follower_clients.clone(),
+        ReadNodes::Followers => {
+            return Err(TestnetError::Invalid(
+                "reads on followers need --followers".into(),
+            ))
+        }
+        ReadNodes::All => clients.iter().chain(&follower_clients).cloned().collect(),
+    };
     let version = clients[0].version().await.map_err(|e| rpc_error(0, e))?;
     let chain_id = version.chain_id;
     let mut signer = Signer {
@@ -181,7 +217,8 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
 
     // --- pre-sign the measured workload.
     let catalog = if options.workload.reads() {
-        reads::register_catalog(&clients, &mut signer, &seller).await?
+        let everyone: Vec<HttpClient> = clients.iter().chain(&follower_clients).cloned().collect();
+        reads::register_catalog(&clients, &everyone, &mut signer, &seller).await?
     } else {
         Vec::new()
     };
@@ -268,7 +305,8 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
     for c in 0..options.clients.max(1) {
         let (work, next, results, waiters) =
             (work.clone(), next.clone(), results.clone(), waiters.clone());
-        let client = clients[c % clients.len()].clone();
+        let writer = clients[c % clients.len()].clone();
+        let reader = readers[c % readers.len()].clone();
         let timeout = options.timeout;
         tasks.push(tokio::spawn(async move {
             let mut ticker = interval.map(tokio::time::interval);
@@ -281,10 +319,14 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
                 if let Some(ticker) = ticker.as_mut() {
                     ticker.tick().await;
                 }
+                let client = match work[n].1 {
+                    Operation::Read(_) => reader.clone(),
+                    Operation::Submit(_) => writer.clone(),
+                };
                 let operation = perform(
                     work.clone(),
                     n,
-                    client.clone(),
+                    client,
                     waiters.clone(),
                     results.clone(),
                     timeout,
@@ -352,6 +394,8 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
         build: version.build,
         workload: format!("{:?}", options.workload),
         nodes: urls.len(),
+        followers: follower_urls.len(),
+        reads_on: options.reads_on,
         clients: options.clients,
         target_rate: options.rate,
         submitted: transactions.len(),

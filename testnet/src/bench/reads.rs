@@ -61,10 +61,11 @@ fn price(n: usize) -> u64 {
     50_000 + (n as u64 * 37_000) % 2_000_000
 }
 
-/// Registers the catalog and waits until both the search index and the recommender
-/// know it. Returns the product ids.
+/// Registers the catalog through `clients` and waits until both the search index and
+/// the recommender of every node in `everyone` know it. Returns the product ids.
 pub(super) async fn register_catalog(
     clients: &[HttpClient],
+    everyone: &[HttpClient],
     signer: &mut Signer,
     seller: &Keypair,
 ) -> Result<Vec<u64>, TestnetError> {
@@ -107,7 +108,7 @@ pub(super) async fn register_catalog(
     // in the background: wait until each knows the last product.
     let last = *products.last().expect("a non-empty catalog");
     let deadline = Instant::now() + Duration::from_secs(60);
-    for (index, client) in clients.iter().enumerate() {
+    for (index, client) in everyone.iter().enumerate() {
         loop {
             let searched = client
                 .search(SearchQuery::text(model(CATALOG_PRODUCTS - 1)))

@@ -114,6 +114,10 @@ pub struct LoadReport {
     pub workload: String,
     /// Validators.
     pub nodes: usize,
+    /// Followers beside them.
+    pub followers: usize,
+    /// Which nodes answered the reads.
+    pub reads_on: super::ReadNodes,
     /// Concurrent clients.
     pub clients: usize,
     /// Open-loop rate, if any.
@@ -149,9 +153,13 @@ impl LoadReport {
     /// A table for people.
     pub fn table(&self) -> String {
         let mut out = format!(
-            "workload {} · {} nodes · {} clients · {}\nnodes built {}\n",
+            "workload {} · {} validators{} · {} clients · {}\nnodes built {}\n",
             self.workload,
             self.nodes,
+            match self.followers {
+                0 => String::new(),
+                n => format!(" + {n} followers (reads on {:?})", self.reads_on),
+            },
             self.clients,
             match self.target_rate {
                 Some(rate) => format!("open loop at {rate:.0} operations/s"),

@@ -3,11 +3,15 @@
 
 use std::time::Duration;
 
-use truffle_testnet::bench::{run_load, LoadOptions, Workload};
+use truffle_testnet::bench::{
+    run_catch_up, run_load, CatchUpOptions, LoadOptions, ReadNodes, Workload,
+};
 
 fn options(dir: &std::path::Path, workload: Workload, operations: usize) -> LoadOptions {
     LoadOptions {
         nodes: 3,
+        followers: 0,
+        reads_on: ReadNodes::All,
         targets: Vec::new(),
         admin_key: None,
         registrar_keys: Vec::new(),
@@ -109,5 +113,62 @@ async fn an_open_loop_of_searches_is_answered() -> anyhow::Result<()> {
     assert_eq!(searches.kind, Workload::Searches);
     assert_eq!((searches.completed, searches.failed), (100, 0));
     assert!(report.table().contains("Searches"));
+    Ok(())
+}
+
+/// Issue #22, item 7: with a follower beside the validators and the reads sent to it,
+/// the transactions of a mix still commit through the validators and every search and
+/// recommendation is answered by the follower (its CPU is measured apart).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_can_be_served_by_a_follower() -> anyhow::Result<()> {
+    truffle_testnet::truffle_binary()?;
+    let dir = tempfile::tempdir()?;
+    let report = run_load(&LoadOptions {
+        followers: 1,
+        reads_on: ReadNodes::Followers,
+        ..options(dir.path(), Workload::Mix, 100)
+    })
+    .await?;
+    println!("{}", report.table());
+    assert_eq!((report.submitted, report.committed), (60, 60), "{report:?}");
+    for kind in &report.by_kind {
+        assert_eq!((kind.completed, kind.failed), (20, 0), "{kind:?}");
+    }
+    assert_eq!((report.nodes, report.followers), (3, 1));
+    assert_eq!(
+        report.node_usage.len(),
+        4,
+        "the follower's usage is read too"
+    );
+    assert!(report
+        .table()
+        .contains("+ 1 followers (reads on Followers)"));
+    Ok(())
+}
+
+/// Issue #22, item 7: the catch-up measurement times a follower from an empty folder to
+/// the validators' head, by block replay and by snapshot, and checks the header it
+/// reaches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_catch_up_is_timed_to_the_validators_head() -> anyhow::Result<()> {
+    truffle_testnet::truffle_binary()?;
+    for (snapshot_every_entries, by_snapshot) in [(1_000_000, false), (20, true)] {
+        let dir = tempfile::tempdir()?;
+        let report = run_catch_up(&CatchUpOptions {
+            validators: 4,
+            transactions: 200,
+            clients: 4,
+            snapshot_every_entries,
+            dir: dir.path().join("cluster"),
+        })
+        .await?;
+        println!("{}", report.table());
+        assert!(report.same_header, "{report:?}");
+        assert_eq!(report.by_snapshot, by_snapshot, "{report:?}");
+        // 200 registrations and the follower's admission, in blocks of at most 4.
+        assert_eq!(report.transactions, 201, "{report:?}");
+        assert!(report.blocks >= 50, "{report:?}");
+        assert!(report.blocks_per_sec > 0.0 && report.follower_cpu_secs > 0.0);
+    }
     Ok(())
 }
