@@ -272,6 +272,14 @@ pub(crate) struct NodeRunArgs {
         help_heading = "Testing"
     )]
     pub(crate) fault_forge_follower_certificates: bool,
+    /// Fault injection (needs --enable-fault-injection): serve followers a snapshot with
+    /// a forged state record and a matching checksum.
+    #[arg(
+        long = "fault.forge-follower-snapshot",
+        env = "TRUFFLE_FAULT_FORGE_FOLLOWER_SNAPSHOT",
+        help_heading = "Testing"
+    )]
+    pub(crate) fault_forge_follower_snapshot: bool,
     /// File holding the secret path segment of the Kakao skill webhook
     /// (POST /kakao/skill/{secret}); without one the webhook answers 404.
     #[arg(

@@ -65,6 +65,9 @@ pub struct EngineConfig {
     /// Fault injection: serve followers blocks with forged certificates (a lying
     /// validator, for tests; needs `enable_fault_injection`).
     pub fault_forge_follower_certificates: bool,
+    /// Fault injection: serve followers a snapshot with a forged state record and a
+    /// matching checksum (needs `enable_fault_injection`).
+    pub fault_forge_follower_snapshot: bool,
 }
 
 /// A Raft role, as health and metrics name it.

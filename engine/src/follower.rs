@@ -309,25 +309,30 @@ pub(crate) async fn sync(engine: Engine) {
     let mut cursor = 0usize;
     if engine.head().map(|h| h.height).unwrap_or(0) == 0 {
         // Empty: a checked snapshot first, from the first validator that has one. Just
-        // after start no validator is connected yet: ask again (bounded) while every
-        // one was unreachable, instead of replaying the chain from the genesis.
+        // after start the validators connect one by one: ask those not reached yet
+        // again (bounded), so that no validator's snapshot is skipped for being slow to
+        // connect, before replaying the chain from the genesis.
+        let mut to_ask: Vec<PublicKey> = engine.validator_keys().into_iter().collect();
         'rounds: for _ in 0..SNAPSHOT_ROUNDS {
-            let mut all_unreachable = true;
-            for peer in engine.validator_keys() {
+            let mut unreachable = Vec::new();
+            for peer in to_ask {
                 match engine.catch_up_by_snapshot(&peer).await {
                     Ok(height) => {
                         tracing::info!(target: "follower", %peer, height, "caught up by snapshot");
                         break 'rounds;
                     }
                     Err(error) => {
-                        all_unreachable &= matches!(error, SnapshotRefusal::Unreachable(_));
+                        if matches!(error, SnapshotRefusal::Unreachable(_)) {
+                            unreachable.push(peer);
+                        }
                         tracing::warn!(target: "follower", %peer, %error, "snapshot not taken")
                     }
                 }
             }
-            if !all_unreachable || engine.is_shutting_down() {
+            if unreachable.is_empty() || engine.is_shutting_down() {
                 break;
             }
+            to_ask = unreachable;
             tokio::time::sleep(POLL_EVERY).await;
         }
     }

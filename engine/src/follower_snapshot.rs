@@ -170,18 +170,47 @@ pub fn check_history(
     })
 }
 
+/// Fault injection: a copy of the snapshot at `path` whose first state record has a
+/// byte more, resealed with a valid checksum, made once per snapshot file (named by its
+/// inode) beside it. `None` while there is no snapshot.
+fn forged_copy(path: &Path) -> std::io::Result<Option<PathBuf>> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return Ok(None);
+    };
+    let forged = path.with_file_name(format!("forged-{}.snap", metadata.ino()));
+    if !forged.exists() {
+        let aside = forged.with_extension("part");
+        let mut edited = false;
+        truffle_store::rewrite_snapshot(path, &aside, |family, _, value| {
+            if !edited && family.starts_with("state") {
+                value.push(0);
+                edited = true;
+            }
+        })
+        .map_err(std::io::Error::other)?;
+        std::fs::rename(&aside, &forged)?;
+    }
+    Ok(Some(forged))
+}
+
 impl Engine {
     /// A chunk of this validator's current snapshot, for a follower.
     pub(crate) async fn snapshot_chunk(&self, offset: u64) -> Result<FollowerResponse, Refusal> {
-        let path = self
-            .inner
-            .config
-            .data_dir
-            .join("snapshots")
-            .join(truffle_consensus::SNAPSHOT_FILES[0]);
+        let snapshots = self.inner.config.data_dir.join("snapshots");
+        let forge = self.inner.config.enable_fault_injection
+            && self.inner.config.fault_forge_follower_snapshot;
         tokio::task::spawn_blocking(move || {
             use std::io::Read;
             use std::os::unix::fs::MetadataExt;
+            let mut path = snapshots.join(truffle_consensus::SNAPSHOT_FILES[0]);
+            if forge {
+                match forged_copy(&path) {
+                    Ok(Some(forged)) => path = forged,
+                    Ok(None) => return Ok(FollowerResponse::NoSnapshot),
+                    Err(e) => return Err(Refusal::new(e.to_string())),
+                }
+            }
             let Ok(mut file) = std::fs::File::open(&path) else {
                 return Ok(FollowerResponse::NoSnapshot);
             };

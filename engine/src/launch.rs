@@ -38,7 +38,17 @@ impl Engine {
         let chain_id = genesis.chain_id();
         let genesis_state = genesis.to_state();
         std::fs::create_dir_all(&config.data_dir)?;
-        let store = Store::open(&config.data_dir.join("db"))?;
+        let db = config.data_dir.join("db");
+        let mut store = Store::open(&db)?;
+        if config.follower && store.snapshot_import_pending()? {
+            // A crash cut the follower's snapshot import short: its replicated data is
+            // partly wiped and the download is gone. It holds nothing else of value
+            // (no Raft log, no member data), so it starts over from empty.
+            tracing::warn!(target: "follower", "interrupted snapshot import: starting over from an empty store");
+            drop(store);
+            std::fs::remove_dir_all(&db)?;
+            store = Store::open(&db)?;
+        }
         // Signatures verified at ingress are not verified again when their block applies.
         let verified = truffle_consensus::VerifiedSignatures::new(1 << 16);
         let parts = open_parts(
@@ -64,7 +74,9 @@ impl Engine {
                 "a validator's key cannot run a follower node: make a key of its own".into(),
             ));
         }
-        if config.fault_forge_follower_certificates && !config.enable_fault_injection {
+        if (config.fault_forge_follower_certificates || config.fault_forge_follower_snapshot)
+            && !config.enable_fault_injection
+        {
             return Err(EngineError::FaultInjectionDisabled);
         }
         // Followers a validator serves: those allowed on the ledger (none on a follower).

@@ -94,6 +94,9 @@ pub struct NodeConfig {
     /// Fault injection (ignored unless `enable_fault_injection`): this validator serves
     /// followers blocks with forged certificates.
     pub fault_forge_follower_certificates: bool,
+    /// Fault injection (ignored unless `enable_fault_injection`): this validator serves
+    /// followers a snapshot with a forged state record (and a matching checksum).
+    pub fault_forge_follower_snapshot: bool,
     /// File holding the cluster's vault provisioning secret (64 hex characters), read
     /// at a validator's first start into `<data_dir>/vault.keys`.
     pub vault_key_file: Option<PathBuf>,
@@ -190,6 +193,7 @@ impl Default for NodeConfig {
             role: NodeRole::Validator,
             follower_validator_rpc: Vec::new(),
             fault_forge_follower_certificates: false,
+            fault_forge_follower_snapshot: false,
             vault_key_file: None,
             vault_epoch_secs: 3600,
             sms_gateway_url: None,
@@ -270,6 +274,8 @@ impl NodeConfig {
             validator_rpc: self.follower_validator_rpc.clone(),
             fault_forge_follower_certificates: self.enable_fault_injection
                 && self.fault_forge_follower_certificates,
+            fault_forge_follower_snapshot: self.enable_fault_injection
+                && self.fault_forge_follower_snapshot,
         }
     }
 

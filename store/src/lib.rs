@@ -26,8 +26,8 @@ pub use blocks::TxLocation;
 pub use error::{StoreError, StoreResult};
 pub use raft_log::RaftLogRange;
 pub use snapshot::{
-    read_snapshot_history, ExportedSnapshot, HistoryRecord, MetaEntries, PreparedImport,
-    SnapshotStats,
+    read_snapshot_history, rewrite_snapshot, ExportedSnapshot, HistoryRecord, MetaEntries,
+    PreparedImport, SnapshotStats,
 };
 
 /// Column family names.

@@ -89,6 +89,17 @@ struct HashingWriter<W: Write> {
     len: u64,
 }
 
+impl<W: Write> HashingWriter<BufWriter<W>> {
+    fn new(out: W) -> Self {
+        HashingWriter {
+            inner: BufWriter::with_capacity(1 << 20, out),
+            body: blake3::Hasher::new(),
+            file: blake3::Hasher::new(),
+            len: 0,
+        }
+    }
+}
+
 impl<W: Write> HashingWriter<W> {
     fn put(&mut self, bytes: &[u8]) -> StoreResult<()> {
         self.body.update(bytes);
@@ -255,6 +266,32 @@ pub fn read_snapshot_history(
     Ok(())
 }
 
+/// Copies the snapshot at `src` to `dst`, passing each record's value through `edit`
+/// (with its family's name and key), and seals the copy with a fresh checksum. Fault
+/// injection uses it to play a validator that serves a forged snapshot whose only tell
+/// is the content: the checksum matches, so the state-root and history checks must
+/// catch it.
+pub fn rewrite_snapshot(
+    src: &Path,
+    dst: &Path,
+    mut edit: impl FnMut(&str, &[u8], &mut Vec<u8>),
+) -> StoreResult<()> {
+    check_checksum(src)?;
+    let families = replicated_families();
+    let mut records = open_records(src, families.len())?;
+    let mut out = HashingWriter::new(std::fs::File::create(dst).map_err(snapshot_io)?);
+    out.put(MAGIC)?;
+    while let Some((id, key, mut value)) = records.next_record()? {
+        edit(&families[id], &key, &mut value);
+        out.put(&[id as u8])?;
+        out.put_bytes(&key)?;
+        out.put_bytes(&value)?;
+    }
+    out.put(&[END])?;
+    out.finish()?;
+    Ok(())
+}
+
 impl Store {
     /// Deletes `meta` entries (a follower node drops the Raft position a validator's
     /// snapshot carries: it is no Raft member).
@@ -275,12 +312,7 @@ impl Store {
     /// Writes a consistent copy of the replicated data to `out`, record by record.
     pub fn export_snapshot_to(&self, out: impl Write) -> StoreResult<ExportedSnapshot> {
         let snapshot = self.db.snapshot();
-        let mut out = HashingWriter {
-            inner: BufWriter::with_capacity(1 << 20, out),
-            body: blake3::Hasher::new(),
-            file: blake3::Hasher::new(),
-            len: 0,
-        };
+        let mut out = HashingWriter::new(out);
         out.put(MAGIC)?;
         let mut meta = Vec::new();
         for (id, name) in replicated_families().iter().enumerate() {

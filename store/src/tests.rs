@@ -210,6 +210,45 @@ fn snapshots_restore_state_and_refuse_damage() {
     assert_eq!(target.head().unwrap().unwrap(), head);
 }
 
+/// A rewritten snapshot with every value kept imports like the original; one with a
+/// state record changed has a valid checksum (so only the content can tell) and is
+/// refused for its state root.
+#[test]
+fn a_resealed_snapshot_is_judged_by_its_content() {
+    let source_dir = tempfile::tempdir().unwrap();
+    let source = Store::open(source_dir.path()).unwrap();
+    let head = build_chain(&source, 5);
+    let files = tempfile::tempdir().unwrap();
+    let (path, _) = export_to_file(&source, files.path(), "snap");
+
+    let copy = files.path().join("copy");
+    crate::rewrite_snapshot(&path, &copy, |_, _, _| {}).unwrap();
+    assert_eq!(std::fs::read(&copy).unwrap(), std::fs::read(&path).unwrap());
+
+    let forged = files.path().join("forged");
+    let state = crate::cf::state(truffle_ledger::state::Table::ALL[0]);
+    let mut edited = 0;
+    crate::rewrite_snapshot(&path, &forged, |family, _, value| {
+        if family == state && edited == 0 {
+            value.push(0);
+            edited += 1;
+        }
+    })
+    .unwrap();
+    assert_eq!(edited, 1, "the chain has state records");
+    let target_dir = tempfile::tempdir().unwrap();
+    let target = Store::open(target_dir.path()).unwrap();
+    build_chain(&target, 2);
+    let before = target.head().unwrap().unwrap();
+    match target.prepare_snapshot_import(&forged) {
+        Err(StoreError::Snapshot(reason)) => assert!(reason.contains("root"), "{reason}"),
+        Err(other) => panic!("refused for another reason: {other}"),
+        Ok(_) => panic!("a forged state record was accepted"),
+    }
+    assert_eq!(target.head().unwrap().unwrap(), before);
+    assert_eq!(import_file(&target, &copy).unwrap().height, head.height);
+}
+
 /// An import that stops between its batches leaves a mark; doing it again clears it.
 #[test]
 fn an_interrupted_snapshot_import_is_marked_until_done_again() {

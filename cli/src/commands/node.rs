@@ -72,6 +72,9 @@ pub(crate) fn build_config_over(
     if args.fault_forge_follower_certificates {
         config.fault_forge_follower_certificates = true;
     }
+    if args.fault_forge_follower_snapshot {
+        config.fault_forge_follower_snapshot = true;
+    }
     if args.kakao_secret_file.is_some() {
         config.kakao_secret_file = args.kakao_secret_file.clone();
     }

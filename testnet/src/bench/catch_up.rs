@@ -170,11 +170,35 @@ async fn measure(
         task.await
             .map_err(|e| TestnetError::Invalid(format!("a client failed: {e}")))??;
     }
-    let head = rpc
-        .get_header(None)
-        .await
-        .map_err(|e| rpc_error(0, e))?
-        .header;
+    // Each client saw its block on the validator it asked; the one counted from may
+    // not have applied the last blocks yet.
+    let mut highest = 0;
+    for index in &validators {
+        let view = net
+            .client(*index)
+            .get_header(None)
+            .await
+            .map_err(|e| rpc_error(*index, e))?;
+        highest = highest.max(view.header.height);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let head = loop {
+        let header = rpc
+            .get_header(None)
+            .await
+            .map_err(|e| rpc_error(0, e))?
+            .header;
+        if header.height >= highest {
+            break header;
+        }
+        if Instant::now() > deadline {
+            return Err(TestnetError::Timeout(
+                Duration::from_secs(30),
+                format!("validator 0 to reach height {highest}"),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     let transactions: u64 = {
         let mut total = 0u64;
         let mut from = 1;
