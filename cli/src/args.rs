@@ -252,6 +252,10 @@ pub(crate) enum BenchCommand {
         /// Concurrent clients.
         #[arg(long, default_value_t = 256)]
         clients: usize,
+        /// Transactions each client submits per call: 1 uses `tx_submit`, more
+        /// `tx_submitBatch` (at most 1000).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        batch: u16,
         /// Open-loop rate in operations/s (closed loop at full speed without it).
         #[arg(long)]
         rate: Option<f64>,

@@ -22,19 +22,44 @@ impl Engine {
                 "at most {MAX_FORWARD_BATCH} transactions per batch"
             )));
         }
-        // Off the async workers: a batch is up to thousands of signature checks, and
-        // those workers also carry Raft's messages.
+        let verdicts = self.pool_batch(txs.into_iter().map(Ok).collect()).await?;
+        Ok(verdicts
+            .into_iter()
+            .map(|verdict| {
+                verdict.map_err(|e| match e {
+                    SubmitError::Rejected(rejection) => rejection,
+                    other => Rejection::Malformed {
+                        reason: other.to_string(),
+                    },
+                })
+            })
+            .collect())
+    }
+
+    /// Decodes, checks and pools a client's batch (`tx_submitBatch`): one result per
+    /// transaction, in order.
+    pub async fn submit_transactions(
+        &self,
+        batch: Vec<Vec<u8>>,
+    ) -> Result<Vec<Result<Hash, SubmitError>>, Refusal> {
+        let decoded = batch
+            .iter()
+            .map(|bytes| SignedTransaction::decode(bytes).map_err(SubmitError::from))
+            .collect();
+        self.pool_batch(decoded).await
+    }
+
+    /// Checks and pools each decoded transaction of a batch, off the async workers: a
+    /// batch is up to thousands of signature checks, and those workers also carry
+    /// Raft's messages.
+    async fn pool_batch(
+        &self,
+        txs: Vec<Result<SignedTransaction, SubmitError>>,
+    ) -> Result<Vec<Result<Hash, SubmitError>>, Refusal> {
         let engine = self.clone();
         tokio::task::spawn_blocking(move || {
             txs.into_iter()
-                .map(|tx| {
-                    engine.accept_transaction(tx).map_err(|e| match e {
-                        SubmitError::Rejected(rejection) => rejection,
-                        other => Rejection::Malformed {
-                            reason: other.to_string(),
-                        },
-                    })
-                })
+                .map(|tx| tx.and_then(|tx| engine.accept_transaction(tx)))
                 .collect()
         })
         .await

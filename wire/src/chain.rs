@@ -34,6 +34,30 @@ pub enum TxStatus {
     Unknown,
 }
 
+/// Transactions one `tx_submitBatch` call may carry.
+pub const MAX_SUBMIT_BATCH: usize = 1_000;
+
+/// One transaction's outcome in `tx_submitBatch`, in the order submitted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum SubmitOutcome {
+    /// Checked and pooled (or applied before): its hash.
+    Accepted {
+        /// The transaction hash.
+        hash: Hash,
+    },
+    /// Refused at submission: the error `tx_submit` would have answered.
+    Refused {
+        /// The JSON-RPC error code.
+        code: i32,
+        /// Why.
+        message: String,
+        /// Whether the same transaction may pass if submitted again shortly (no leader
+        /// yet, a full pool), here or on another validator.
+        retryable: bool,
+    },
+}
+
 /// A node's view of the cluster.
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Health {

@@ -32,6 +32,7 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
             workload,
             transactions,
             clients,
+            batch,
             rate,
             timeout_secs,
             dir,
@@ -63,6 +64,7 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
                     .collect::<Result<_, _>>()?,
                 transactions,
                 clients,
+                batch: usize::from(batch),
                 rate,
                 timeout: Duration::from_secs(timeout_secs),
                 workload: match workload {

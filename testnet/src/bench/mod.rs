@@ -30,7 +30,7 @@ mod report;
 mod setup;
 
 use operation::{
-    perform, spawn_block_watcher, Failure, Operation, OperationResult, Results, Waiters,
+    perform_range, spawn_block_watcher, Failure, Operation, OperationResult, Results, Waiters,
 };
 use report::process_usage;
 use setup::{client, rpc_error, Fixtures, Signer};
@@ -118,6 +118,9 @@ pub struct LoadOptions {
     pub transactions: usize,
     /// Concurrent clients.
     pub clients: usize,
+    /// Transactions each client submits per call (`tx_submitBatch` above 1; a client
+    /// then waits for all of them in closed loop).
+    pub batch: usize,
     /// Open-loop submission rate (tx/s); closed-loop at full speed when `None`.
     pub rate: Option<f64>,
     /// How long one transaction may take before it counts as timed out.
@@ -299,9 +302,12 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
     };
     let started = Instant::now();
     let mut tasks = Vec::new();
+    let batch = options
+        .batch
+        .clamp(1, truffle_wire::chain::MAX_SUBMIT_BATCH);
     let interval = options
         .rate
-        .map(|rate| Duration::from_secs_f64(options.clients as f64 / rate.max(1.0)));
+        .map(|rate| Duration::from_secs_f64((options.clients * batch) as f64 / rate.max(1.0)));
     for c in 0..options.clients.max(1) {
         let (work, next, results, waiters) =
             (work.clone(), next.clone(), results.clone(), waiters.clone());
@@ -312,21 +318,18 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
             let mut ticker = interval.map(tokio::time::interval);
             let mut in_flight = Vec::new();
             loop {
-                let n = next.fetch_add(1, Ordering::Relaxed);
+                let n = next.fetch_add(batch, Ordering::Relaxed);
                 if n >= work.len() {
                     break;
                 }
                 if let Some(ticker) = ticker.as_mut() {
                     ticker.tick().await;
                 }
-                let client = match work[n].1 {
-                    Operation::Read(_) => reader.clone(),
-                    Operation::Submit(_) => writer.clone(),
-                };
-                let operation = perform(
+                let operation = perform_range(
                     work.clone(),
-                    n,
-                    client,
+                    n..(n + batch).min(work.len()),
+                    writer.clone(),
+                    reader.clone(),
                     waiters.clone(),
                     results.clone(),
                     timeout,
@@ -396,6 +399,7 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
         nodes: urls.len(),
         followers: follower_urls.len(),
         reads_on: options.reads_on,
+        batch,
         clients: options.clients,
         target_rate: options.rate,
         submitted: transactions.len(),

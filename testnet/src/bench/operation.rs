@@ -11,6 +11,7 @@ use jsonrpsee_http_client::HttpClient;
 use tokio::sync::oneshot;
 use truffle_ledger::{Hash, Outcome};
 use truffle_wire::api::{ChainApiClient, TxApiClient};
+use truffle_wire::chain::SubmitOutcome;
 
 use super::reads;
 use super::setup::rpc_error;
@@ -65,6 +66,20 @@ async fn submit_until_taken(
     }
 }
 
+/// Waits (at most `limit`) for the block watcher's word on a submitted transaction:
+/// its latency from `started`, or why there is none.
+async fn until_applied(
+    receiver: oneshot::Receiver<(Instant, bool)>,
+    started: Instant,
+    limit: Duration,
+) -> OperationResult {
+    match tokio::time::timeout(limit, receiver).await {
+        Ok(Ok((at, true))) => Ok(at.duration_since(started).as_secs_f64() * 1_000.0),
+        Ok(Ok((_, false))) => Err(Failure::Rejected),
+        _ => Err(Failure::TimedOut),
+    }
+}
+
 /// Performs operation `n` of `work` and records how it went.
 pub(super) async fn perform(
     work: Arc<Vec<(Workload, Operation)>>,
@@ -85,11 +100,7 @@ pub(super) async fn perform(
                 .insert(tx.hash(), sender);
             match submit_until_taken(&client, tx, started + timeout).await {
                 Err(_) => Err(Failure::Rejected),
-                Ok(_) => match tokio::time::timeout(timeout, receiver).await {
-                    Ok(Ok((at, true))) => Ok(at.duration_since(started).as_secs_f64() * 1_000.0),
-                    Ok(Ok((_, false))) => Err(Failure::Rejected),
-                    _ => Err(Failure::TimedOut),
-                },
+                Ok(_) => until_applied(receiver, started, timeout).await,
             }
         }
         Operation::Read(read) => match tokio::time::timeout(timeout, read.send(&client)).await {
@@ -102,6 +113,118 @@ pub(super) async fn perform(
         .lock()
         .expect("results lock poisoned")
         .push((*kind, result));
+}
+
+/// Performs operations `range` of `work`: a single one as it is, more than one with
+/// the submissions in one `tx_submitBatch` call to `writer`, then the reads one by one.
+pub(super) async fn perform_range(
+    work: Arc<Vec<(Workload, Operation)>>,
+    range: std::ops::Range<usize>,
+    writer: HttpClient,
+    reader: HttpClient,
+    waiters: Waiters,
+    results: Results,
+    timeout: Duration,
+) {
+    let client_for = |n: usize| match work[n].1 {
+        Operation::Read(_) => reader.clone(),
+        Operation::Submit(_) => writer.clone(),
+    };
+    if range.len() == 1 {
+        let n = range.start;
+        return perform(work.clone(), n, client_for(n), waiters, results, timeout).await;
+    }
+    let reads: Vec<usize> = range
+        .clone()
+        .filter(|n| matches!(work[*n].1, Operation::Read(_)))
+        .collect();
+    perform_batch(
+        work.clone(),
+        range,
+        writer.clone(),
+        waiters.clone(),
+        results.clone(),
+        timeout,
+    )
+    .await;
+    for n in reads {
+        perform(
+            work.clone(),
+            n,
+            reader.clone(),
+            waiters.clone(),
+            results.clone(),
+            timeout,
+        )
+        .await;
+    }
+}
+
+/// Performs operations `range` of `work` (the submissions among them) in one
+/// `tx_submitBatch` call, submitting again the ones refused as retryable until the
+/// timeout, and records how each went: latency from the call to its block.
+pub(super) async fn perform_batch(
+    work: Arc<Vec<(Workload, Operation)>>,
+    range: std::ops::Range<usize>,
+    client: HttpClient,
+    waiters: Waiters,
+    results: Results,
+    timeout: Duration,
+) {
+    const BACKOFF: Duration = Duration::from_millis(50);
+    let started = Instant::now();
+    let deadline = started + timeout;
+    let mut pending = Vec::new();
+    let mut receivers = Vec::new();
+    for n in range {
+        let (kind, Operation::Submit(tx)) = &work[n] else {
+            continue;
+        };
+        let (sender, receiver) = oneshot::channel();
+        waiters
+            .lock()
+            .expect("waiters lock poisoned")
+            .insert(tx.hash(), sender);
+        pending.push((n, hex::encode(tx.encode())));
+        receivers.push((n, *kind, receiver));
+    }
+    let mut refused = std::collections::HashSet::new();
+    while !pending.is_empty() {
+        let batch: Vec<String> = pending.iter().map(|(_, tx)| tx.clone()).collect();
+        let Ok(outcomes) = client.submit_batch(batch).await else {
+            refused.extend(pending.iter().map(|(n, _)| *n));
+            break;
+        };
+        let may_retry = Instant::now() + BACKOFF < deadline;
+        let mut again = Vec::new();
+        for ((n, tx), outcome) in pending.into_iter().zip(outcomes) {
+            match outcome {
+                SubmitOutcome::Accepted { .. } => {}
+                SubmitOutcome::Refused { retryable, .. } if retryable && may_retry => {
+                    again.push((n, tx))
+                }
+                SubmitOutcome::Refused { .. } => {
+                    refused.insert(n);
+                }
+            }
+        }
+        pending = again;
+        if !pending.is_empty() {
+            tokio::time::sleep(BACKOFF).await;
+        }
+    }
+    for (n, kind, receiver) in receivers {
+        let result = if refused.contains(&n) {
+            Err(Failure::Rejected)
+        } else {
+            let left = deadline.saturating_duration_since(Instant::now());
+            until_applied(receiver, started, left).await
+        };
+        results
+            .lock()
+            .expect("results lock poisoned")
+            .push((kind, result));
+    }
 }
 
 /// Follows the chain on one node (new heads pushed over a WebSocket, receipts read per

@@ -118,6 +118,8 @@ pub struct LoadReport {
     pub followers: usize,
     /// Which nodes answered the reads.
     pub reads_on: super::ReadNodes,
+    /// Transactions per submission call (1: `tx_submit`; more: `tx_submitBatch`).
+    pub batch: usize,
     /// Concurrent clients.
     pub clients: usize,
     /// Open-loop rate, if any.
@@ -153,7 +155,7 @@ impl LoadReport {
     /// A table for people.
     pub fn table(&self) -> String {
         let mut out = format!(
-            "workload {} · {} validators{} · {} clients · {}\nnodes built {}\n",
+            "workload {} · {} validators{} · {} clients{} · {}\nnodes built {}\n",
             self.workload,
             self.nodes,
             match self.followers {
@@ -161,6 +163,10 @@ impl LoadReport {
                 n => format!(" + {n} followers (reads on {:?})", self.reads_on),
             },
             self.clients,
+            match self.batch {
+                1 => String::new(),
+                n => format!(" submitting batches of {n}"),
+            },
             match self.target_rate {
                 Some(rate) => format!("open loop at {rate:.0} operations/s"),
                 None => "closed loop".to_owned(),

@@ -17,6 +17,7 @@ fn options(dir: &std::path::Path, workload: Workload, operations: usize) -> Load
         registrar_keys: Vec::new(),
         transactions: operations,
         clients: 16,
+        batch: 1,
         rate: None,
         timeout: Duration::from_secs(30),
         workload,
@@ -169,6 +170,33 @@ async fn a_follower_catch_up_is_timed_to_the_validators_head() -> anyhow::Result
         assert_eq!(report.transactions, 201, "{report:?}");
         assert!(report.blocks >= 50, "{report:?}");
         assert!(report.blocks_per_sec > 0.0 && report.follower_cpu_secs > 0.0);
+    }
+    Ok(())
+}
+
+/// Issue #26: clients that submit batches (`tx_submitBatch`, 25 a call) get every
+/// transaction committed and each one's latency reported, in closed and open loop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_submissions_all_commit() -> anyhow::Result<()> {
+    truffle_testnet::truffle_binary()?;
+    for rate in [None, Some(500.0)] {
+        let dir = tempfile::tempdir()?;
+        let report = run_load(&LoadOptions {
+            batch: 25,
+            rate,
+            ..options(dir.path(), Workload::RaffleEntries, 400)
+        })
+        .await?;
+        println!("{}", report.table());
+        assert_eq!(
+            (report.submitted, report.committed),
+            (400, 400),
+            "{report:?}"
+        );
+        assert_eq!((report.rejected, report.timed_out), (0, 0));
+        assert!(report.table().contains("submitting batches of 25"));
+        let l = &report.latency_ms;
+        assert!(0.0 < l.p50 && l.p50 <= l.p99, "{l:?}");
     }
     Ok(())
 }

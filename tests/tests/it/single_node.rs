@@ -208,3 +208,73 @@ async fn bad_transactions_get_clear_errors() -> anyhow::Result<()> {
     assert_eq!(rpc.get_header(None).await?, head, "nothing was applied");
     Ok(())
 }
+
+/// `tx_submitBatch`: one outcome per transaction, in order, with the code `tx_submit`
+/// would answer for each refused one; the accepted ones commit; a batch over the limit
+/// is refused whole and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_gets_one_outcome_per_transaction() -> anyhow::Result<()> {
+    use truffle_wire::chain::{SubmitOutcome, MAX_SUBMIT_BATCH};
+    let dir = tempfile::tempdir()?;
+    let mut node = start_dev(&dir.path().join("dev"))?;
+    let rpc = client(&node.rpc_url)?;
+    let chain = chain_id(&rpc).await?;
+    let mut registrar = Wallet::new(&rpc, dev_keys::validator(0)).await?;
+    let register = |name: &str| Payload::RegisterAccount {
+        account: Keypair::from_name(name).public(),
+        role: Role::Member,
+        adult: false,
+    };
+    let first = registrar.sign(chain, register("batch-0"));
+    let second = registrar.sign(chain, register("batch-1"));
+    let mut forged = hex::decode(registrar.sign(chain, register("batch-forged")))?;
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    let mut stranger = Wallet {
+        key: Keypair::from_name("batch-stranger"),
+        nonce: 0,
+    };
+    let unknown = stranger.sign(chain, register("batch-2"));
+
+    let head = rpc.get_header(None).await?;
+    let too_many = vec![first.clone(); MAX_SUBMIT_BATCH + 1];
+    match rpc.submit_batch(too_many).await {
+        Err(jsonrpsee::core::ClientError::Call(object)) => assert_eq!(object.code(), -32602),
+        other => panic!("a batch over the limit: {other:?}"),
+    }
+    assert_eq!(rpc.get_header(None).await?, head, "nothing was applied");
+
+    let outcomes = rpc
+        .submit_batch(vec![
+            first.clone(),
+            "zz".into(),
+            hex::encode(&forged),
+            unknown,
+            second,
+        ])
+        .await?;
+    let codes: Vec<Option<i32>> = outcomes
+        .iter()
+        .map(|o| match o {
+            SubmitOutcome::Accepted { .. } => None,
+            SubmitOutcome::Refused { code, .. } => Some(*code),
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [None, Some(-32602), Some(1004), Some(1005), None],
+        "{outcomes:?}"
+    );
+    for outcome in [&outcomes[0], &outcomes[4]] {
+        let SubmitOutcome::Accepted { hash } = outcome else {
+            unreachable!("checked above")
+        };
+        let status = wait_included(&rpc, *hash, Duration::from_secs(30)).await?;
+        assert!(matches!(status, TxStatus::Committed { .. }), "{status:?}");
+    }
+    // The same transaction again is answered with its hash, not applied twice.
+    let again = rpc.submit_batch(vec![first]).await?;
+    assert_eq!(again[..], outcomes[..1]);
+    node.terminate(Duration::from_secs(10));
+    Ok(())
+}

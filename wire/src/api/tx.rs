@@ -1,6 +1,6 @@
 //! `tx_*`: submitting transactions and following them.
 
-use crate::chain::TxStatus;
+use crate::chain::{SubmitOutcome, TxStatus};
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use truffle_ledger::Hash;
@@ -14,6 +14,11 @@ pub trait TxApi {
     /// Decoding, chain, signature, signer and nonce are checked at once.
     #[method(name = "submit")]
     fn submit(&self, transaction: String) -> RpcResult<Hash>;
+
+    /// Submits up to 1000 signed transactions (hex) in one call: one outcome each, in
+    /// order, each checked as `submit` checks one; a refused one does not stop the others.
+    #[method(name = "submitBatch")]
+    async fn submit_batch(&self, transactions: Vec<String>) -> RpcResult<Vec<SubmitOutcome>>;
 
     /// Submits and waits until the transaction is in a block (or `timeout_ms`, at most
     /// 60000, passes).

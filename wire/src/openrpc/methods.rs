@@ -275,6 +275,11 @@ pub fn all() -> Vec<MethodDoc> {
             .returns("hash", "Hash")
             .errors(SUBMIT)
             .ledger(),
+        call("tx_submitBatch", "Submits up to 1000 signed transactions (hex) in one call: one outcome each, in order, each checked as `submit` checks one; a refused one does not stop the others.")
+            .param("transactions", "[HexBytes]")
+            .returns("outcomes", "[SubmitOutcome]")
+            .errors(&[codes::INVALID_PARAMS, codes::UNAVAILABLE])
+            .ledger(),
         call("tx_submitAndWait", "Submits and waits until the transaction is in a block (or `timeout_ms`, at most 60000, passes).")
             .param("transaction", "HexBytes")
             .param("timeout_ms", "u64?")

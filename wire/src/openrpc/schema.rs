@@ -19,7 +19,7 @@ use truffle_ledger::{Certificate, Evidence, Hash, PublicKey, Receipt};
 use crate::ads::{AdBanner, AdStats, AdViewer};
 use crate::api::{CatalogReceipt, CompactionReport, ProofBundleView, RaffleProofPage};
 use crate::catalog::{ItemHistory, SellerStanding, SellerState};
-use crate::chain::{Health, PeerInfo, TxStatus};
+use crate::chain::{Health, PeerInfo, SubmitOutcome, TxStatus};
 use crate::chat::{ChatMessage, ChatSubject, HistoryPage, RoomView};
 use crate::kakao::{KakaoLinkStatus, LinkCodeIssued};
 use crate::market::{
@@ -155,6 +155,7 @@ fn named(name: &str, generator: &mut SchemaGenerator) -> Schema {
         "SignedUp" => of::<SignedUp>,
         "SignupRequest" => of::<SignupRequest>,
         "TransactionView" => of::<TransactionView>,
+        "SubmitOutcome" => of::<SubmitOutcome>,
         "TxStatus" => of::<TxStatus>,
         "UpdateRequest" => of::<UpdateRequest>,
         "VersionView" => of::<VersionView>,
