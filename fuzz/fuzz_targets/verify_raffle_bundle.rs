@@ -6,17 +6,17 @@ use std::sync::OnceLock;
 
 use truffle_ledger::verify::TrustRoot;
 
+#[path = "common/golden.rs"]
+mod golden;
+
 static TRUST: OnceLock<(TrustRoot, u64)> = OnceLock::new();
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let (trust, raffle) = TRUST.get_or_init(|| {
-        let golden: serde_json::Value =
-            serde_json::from_str(include_str!("../../web/tests/golden/raffle_proof.json"))
-                .expect("the golden file is JSON");
-        let spec: truffle_genesis::GenesisSpec =
-            serde_json::from_value(golden["genesis"].clone()).expect("a genesis spec");
-        let raffle = golden["raffle"].as_u64().expect("the golden raffle");
-        (TrustRoot::from(&spec.to_state()), raffle)
+        golden::trust_and_subject(
+            include_str!("../../web/tests/golden/raffle_proof.json"),
+            "raffle",
+        )
     });
     let _ = truffle_ledger::fuzzing::verify_raffle_bundle(trust, *raffle, data);
 });

@@ -264,6 +264,77 @@ struct Fixture {
 }
 
 impl Fixture {
+    /// The chain of `spec`, whose validators are dev validators 0 to 3.
+    fn new(spec: &truffle_genesis::GenesisSpec) -> Fixture {
+        let genesis = spec.to_state();
+        let validators = (0..4).map(truffle_genesis::dev_keys::validator);
+        Fixture {
+            chain: ArchiveChain::new(&genesis).unwrap(),
+            signers: validators.map(|k| (k.public(), k)).collect(),
+            nonces: HashMap::new(),
+            chain_id: genesis.chain_id,
+            time_ms: spec.genesis_time_ms,
+        }
+    }
+
+    /// The admin registers `seller` and `members`, approves the seller's shop, and the
+    /// seller registers an edition of `serials` (items 1 on); returns that block's height.
+    fn open_shop(
+        &mut self,
+        seller: &Keypair,
+        members: &[&Keypair],
+        shop_name: &str,
+        description: &str,
+        serials: &[&str],
+    ) -> u64 {
+        let admin = truffle_genesis::dev_keys::admin();
+        let txs = std::iter::once(seller)
+            .chain(members.iter().copied())
+            .map(|account| {
+                self.sign(
+                    &admin,
+                    Payload::RegisterAccount {
+                        account: account.public(),
+                        role: Role::Member,
+                        adult: true,
+                    },
+                )
+            })
+            .collect();
+        self.block(txs);
+        let tx = self.sign(
+            seller,
+            Payload::ApplySeller {
+                shop_name: shop_name.into(),
+            },
+        );
+        self.block(vec![tx]);
+        let tx = self.sign(
+            &admin,
+            Payload::ApproveSeller {
+                account: seller.public(),
+            },
+        );
+        self.block(vec![tx]);
+        let tx = self.sign(
+            seller,
+            Payload::RegisterProduct(ProductSpec {
+                brand: "Nike".into(),
+                model: "DD1391-100".into(),
+                name_ko: "나이키 덩크 로우".into(),
+                name_en: "Nike Dunk Low".into(),
+                category: "sneakers".into(),
+                release_date: 20_260_101,
+                price: 129_000,
+                description: description.into(),
+                image_hashes: vec![Hash::of(b"image")],
+                serials: serials.iter().map(|s| s.to_string()).collect(),
+                list_for_sale: false,
+            }),
+        );
+        self.block(vec![tx])
+    }
+
     fn sign(&mut self, key: &Keypair, payload: Payload) -> SignedTransaction {
         let nonce = self.nonces.entry(key.public()).or_insert(0);
         let tx = Transaction {
@@ -345,59 +416,16 @@ fn proofs_match_the_golden_file() {
     let genesis = spec.to_state();
     let admin = truffle_genesis::dev_keys::admin();
     let validators: Vec<Keypair> = (0..4).map(truffle_genesis::dev_keys::validator).collect();
-    let mut fx = Fixture {
-        chain: ArchiveChain::new(&genesis).unwrap(),
-        signers: validators.iter().map(|k| (k.public(), k.clone())).collect(),
-        nonces: HashMap::new(),
-        chain_id: genesis.chain_id,
-        time_ms: spec.genesis_time_ms,
-    };
+    let mut fx = Fixture::new(&spec);
     let seller = Keypair::from_seed(&seed(10));
     let buyers = [Keypair::from_seed(&seed(11)), Keypair::from_seed(&seed(12))];
-
-    let mut txs = Vec::new();
-    for account in [&seller, &buyers[0], &buyers[1]] {
-        txs.push(fx.sign(
-            &admin,
-            Payload::RegisterAccount {
-                account: account.public(),
-                role: Role::Member,
-                adult: true,
-            },
-        ));
-    }
-    fx.block(txs);
-    let tx = fx.sign(
+    fx.open_shop(
         &seller,
-        Payload::ApplySeller {
-            shop_name: "골든 샵".into(),
-        },
+        &[&buyers[0], &buyers[1]],
+        "골든 샵",
+        "한정판",
+        &["DD-0001", "DD-0002", "DD-0003"],
     );
-    fx.block(vec![tx]);
-    let tx = fx.sign(
-        &admin,
-        Payload::ApproveSeller {
-            account: seller.public(),
-        },
-    );
-    fx.block(vec![tx]);
-    let tx = fx.sign(
-        &seller,
-        Payload::RegisterProduct(ProductSpec {
-            brand: "Nike".into(),
-            model: "DD1391-100".into(),
-            name_ko: "나이키 덩크 로우".into(),
-            name_en: "Nike Dunk Low".into(),
-            category: "sneakers".into(),
-            release_date: 20_260_101,
-            price: 129_000,
-            description: "한정판".into(),
-            image_hashes: vec![Hash::of(b"image")],
-            serials: vec!["DD-0001".into(), "DD-0002".into(), "DD-0003".into()],
-            list_for_sale: false,
-        }),
-    );
-    fx.block(vec![tx]);
     // Validator 3 joins, then validator 1 leaves: the verifier must follow both.
     let tx = fx.sign(
         &admin,
@@ -537,61 +565,16 @@ fn raffle_proof_matches_the_golden_file() {
     spec.params.min_raffle_reveal_ms = 1;
     spec.params.raffle_contribution_ms = 1;
     let genesis = spec.to_state();
-    let admin = truffle_genesis::dev_keys::admin();
-    let validators: Vec<Keypair> = (0..4).map(truffle_genesis::dev_keys::validator).collect();
-    let mut fx = Fixture {
-        chain: ArchiveChain::new(&genesis).unwrap(),
-        signers: validators.iter().map(|k| (k.public(), k.clone())).collect(),
-        nonces: HashMap::new(),
-        chain_id: genesis.chain_id,
-        time_ms: spec.genesis_time_ms,
-    };
+    let mut fx = Fixture::new(&spec);
     let seller = Keypair::from_seed(&seed(20));
     let members: Vec<Keypair> = (21..28).map(|b| Keypair::from_seed(&seed(b))).collect();
-
-    let mut txs = Vec::new();
-    for account in std::iter::once(&seller).chain(&members) {
-        txs.push(fx.sign(
-            &admin,
-            Payload::RegisterAccount {
-                account: account.public(),
-                role: Role::Member,
-                adult: true,
-            },
-        ));
-    }
-    fx.block(txs);
-    let tx = fx.sign(
+    let registered = fx.open_shop(
         &seller,
-        Payload::ApplySeller {
-            shop_name: "래플 샵".into(),
-        },
+        &members.iter().collect::<Vec<_>>(),
+        "래플 샵",
+        "래플 한정",
+        &["RF-0001", "RF-0002", "RF-0003"],
     );
-    fx.block(vec![tx]);
-    let tx = fx.sign(
-        &admin,
-        Payload::ApproveSeller {
-            account: seller.public(),
-        },
-    );
-    fx.block(vec![tx]);
-    let tx = fx.sign(
-        &seller,
-        Payload::RegisterProduct(ProductSpec {
-            brand: "Nike".into(),
-            model: "DD1391-100".into(),
-            name_ko: "나이키 덩크 로우".into(),
-            name_en: "Nike Dunk Low".into(),
-            category: "sneakers".into(),
-            release_date: 20_260_101,
-            price: 129_000,
-            description: "래플 한정".into(),
-            image_hashes: vec![Hash::of(b"image")],
-            serials: vec!["RF-0001".into(), "RF-0002".into(), "RF-0003".into()],
-            list_for_sale: false,
-        }),
-    );
-    let registered = fx.block(vec![tx]);
     let secret = Hash::of(b"golden raffle secret");
     let tx = fx.sign(
         &seller,
