@@ -106,6 +106,11 @@ impl Bundle {
                         "without-closing-block",
                         hex_at("/refused/without_closing_block"),
                     ),
+                    ("entry-left-out", hex_at("/refused/entry_left_out")),
+                    (
+                        "other-closing-block",
+                        hex_at("/refused/other_closing_block"),
+                    ),
                 ],
                 16,
             ),

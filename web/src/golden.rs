@@ -554,7 +554,8 @@ fn raffle_record(chain: &ArchiveChain, id: u64) -> Raffle {
 /// prizes and a runner-up among six entries, one cancelled by its entrant's withdrawal;
 /// every validator's VRF contribution, the seller's reveal, the draw. With the verdict
 /// `truffle verify raffle` gives, and bundles it refuses: the anchor or the closing
-/// block certified by one validator too few, the closing block left out.
+/// block certified by one validator too few, the closing block left out, and forged
+/// draws (an entry left out, another block as the closing one).
 #[test]
 fn raffle_proof_matches_the_golden_file() {
     let mut spec = truffle_genesis::local_spec("truffle-golden-raffle", 4, 30_333);
@@ -651,17 +652,22 @@ fn raffle_proof_matches_the_golden_file() {
     short_of_quorum(&mut short_closing.closing.as_mut().unwrap().certificate);
     let mut unclosed = proof.clone();
     unclosed.closing = None;
-    for (name, refused) in [
-        ("anchor", &short_anchor),
-        ("closing", &short_closing),
-        ("unclosed", &unclosed),
+    // Forged draws: an entry left out, another certified block as the closing one.
+    let mut entry_left_out = proof.clone();
+    entry_left_out.entries.pop();
+    let mut other_closing = proof.clone();
+    let closing_height = other_closing.closing.as_ref().unwrap().header.height;
+    other_closing.closing = Some(build::anchor(&fx.chain, closing_height - 1).unwrap().block);
+    for (name, refused, reason) in [
+        ("anchor", &short_anchor, "3 are needed"),
+        ("closing", &short_closing, "3 are needed"),
+        ("unclosed", &unclosed, "closing block"),
+        ("entry left out", &entry_left_out, "entries"),
+        ("other closing block", &other_closing, "closing block"),
     ] {
         let error =
             verify::verify_raffle(&trust, raffle, refused, Default::default()).expect_err(name);
-        assert!(
-            name == "unclosed" || error.to_string().contains("3 are needed"),
-            "{name}: {error}"
-        );
+        assert!(error.to_string().contains(reason), "{name}: {error}");
     }
     check_golden(
         "raffle_proof.json",
@@ -675,6 +681,8 @@ fn raffle_proof_matches_the_golden_file() {
                 "anchor_short_of_quorum": hex::encode(verify::encode_bundle(&short_anchor)),
                 "closing_short_of_quorum": hex::encode(verify::encode_bundle(&short_closing)),
                 "without_closing_block": hex::encode(verify::encode_bundle(&unclosed)),
+                "entry_left_out": hex::encode(verify::encode_bundle(&entry_left_out)),
+                "other_closing_block": hex::encode(verify::encode_bundle(&other_closing)),
             },
             "verdict": {
                 "status": verdict.status,

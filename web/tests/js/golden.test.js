@@ -161,13 +161,16 @@ test("a drawn raffle's bundle verifies to the ledger's verdict: the same inputs,
   assert.deepEqual(verdict.runnersUp, v.runners_up);
 });
 
-test("a raffle bundle short of a quorum, without its closing block, or altered is refused", () => {
+test("a raffle bundle short of a quorum, without its closing block, with a forged draw or altered is refused", () => {
   const g = golden("raffle_proof.json");
   // Four validators: three must sign the anchor and the closing block alike.
   for (const bundle of [g.refused.anchor_short_of_quorum, g.refused.closing_short_of_quorum]) {
     assert.throws(() => verifyRaffleBundle(g.genesis, g.raffle, bundle), /2 of 4 validators signed; 3 are needed/);
   }
   assert.throws(() => verifyRaffleBundle(g.genesis, g.raffle, g.refused.without_closing_block), /lacks the closing block/);
+  // Forged draws: an entry left out, another certified block as the closing one.
+  assert.throws(() => verifyRaffleBundle(g.genesis, g.raffle, g.refused.entry_left_out), /does not hold every entry/);
+  assert.throws(() => verifyRaffleBundle(g.genesis, g.raffle, g.refused.other_closing_block), /not the one the raffle names/);
   assert.throws(() => verifyRaffleBundle(g.genesis, g.raffle + 1, g.raffle_proof), VerifyError);
   const bytes = fromHex(g.raffle_proof);
   const step = Math.max(1, Math.floor(bytes.length / 97));
