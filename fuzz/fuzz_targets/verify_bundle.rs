@@ -6,17 +6,14 @@ use std::sync::OnceLock;
 
 use truffle_ledger::verify::TrustRoot;
 
+#[path = "common/golden.rs"]
+mod golden;
+
 static TRUST: OnceLock<(TrustRoot, u64)> = OnceLock::new();
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let (trust, item) = TRUST.get_or_init(|| {
-        let golden: serde_json::Value =
-            serde_json::from_str(include_str!("../../web/tests/golden/proofs.json"))
-                .expect("the golden file is JSON");
-        let spec: truffle_genesis::GenesisSpec =
-            serde_json::from_value(golden["genesis"].clone()).expect("a genesis spec");
-        let item = golden["item"].as_u64().expect("the golden item");
-        (TrustRoot::from(&spec.to_state()), item)
+        golden::trust_and_subject(include_str!("../../web/tests/golden/proofs.json"), "item")
     });
     let _ = truffle_ledger::fuzzing::verify_history_bundle(trust, *item, data);
 });

@@ -222,9 +222,40 @@ pub fn verify_history_bundle(
     item: u64,
     data: &[u8],
 ) -> Result<crate::verify::HistoryVerdict, crate::verify::VerifyError> {
-    use crate::verify::{decode_bundle, encode_bundle, verify_history, HistoryProof, ItemQuery};
-    let proof: HistoryProof = decode_bundle(data)?;
-    let verdict = verify_history(trust, &ItemQuery::Id(item), &proof, Default::default())?;
+    use crate::verify::{verify_history, HistoryProof, ItemQuery};
+    verify_canonical_bundle(data, |proof: &HistoryProof| {
+        verify_history(trust, &ItemQuery::Id(item), proof, Default::default())
+    })
+}
+
+/// Verifies a raffle proof bundle for raffle `raffle` from untrusted bytes, as
+/// `truffle verify raffle` does (the draw recomputed): never panics, and a bundle
+/// accepted is the one encoding of its value. Returns the verdict (the fuzz target over
+/// the golden raffle and the comparison with the browser's verifier share it).
+pub fn verify_raffle_bundle(
+    trust: &crate::verify::TrustRoot,
+    raffle: u64,
+    data: &[u8],
+) -> Result<crate::verify::RaffleVerdict, crate::verify::VerifyError> {
+    use crate::verify::{verify_raffle, RaffleProof};
+    verify_canonical_bundle(data, |proof: &RaffleProof| {
+        verify_raffle(trust, raffle, proof, Default::default())
+    })
+}
+
+/// Decodes a bundle and verifies it with `verify`; an accepted bundle must re-encode to
+/// `data`, since a second encoding of one proof would let two byte strings carry one
+/// verdict (and the browser, which decodes on its own, might not accept both).
+fn verify_canonical_bundle<P, V>(
+    data: &[u8],
+    verify: impl FnOnce(&P) -> Result<V, crate::verify::VerifyError>,
+) -> Result<V, crate::verify::VerifyError>
+where
+    P: borsh::BorshSerialize + borsh::BorshDeserialize,
+{
+    use crate::verify::{decode_bundle, encode_bundle};
+    let proof: P = decode_bundle(data)?;
+    let verdict = verify(&proof)?;
     assert_eq!(
         encode_bundle(&proof),
         data,

@@ -7,6 +7,10 @@
 //! - `tests/golden/proofs.json`: a genesis spec, and item and history proof bundles
 //!   from a small certified chain (with two validator-set changes), with the verdicts.
 //!
+//! - `tests/golden/raffle_proof.json`: a genesis spec and a drawn raffle's proof bundle
+//!   from a small certified chain, with the verdict (the draw's inputs and winners) and
+//!   bundles the verifier refuses.
+//!
 //! - `tests/golden/signatures.json`: the ledger's crafted signatures
 //!   (`truffle_ledger::crypto::vectors`: small-order, non-canonical and mixed-order points,
 //!   an unreduced `s`) with their verdicts, and a valid one.
@@ -22,7 +26,7 @@ use truffle_ledger::block::BlockProposal;
 use truffle_ledger::certificate::{self, Certificate};
 use truffle_ledger::tx::raffle_commitment;
 use truffle_ledger::types::{
-    AdSpec, EntryWindow, Gender, ProductSpec, RaffleSpec, Role, ValidatorSet,
+    AdSpec, EntryWindow, Gender, ProductSpec, Raffle, RaffleSpec, Role, ValidatorSet,
 };
 use truffle_ledger::verify::{self, build, ArchiveChain, ItemQuery, TrustRoot};
 use truffle_ledger::{Hash, Keypair, Payload, PublicKey, SignedTransaction, Transaction};
@@ -260,6 +264,77 @@ struct Fixture {
 }
 
 impl Fixture {
+    /// The chain of `spec`, whose validators are dev validators 0 to 3.
+    fn new(spec: &truffle_genesis::GenesisSpec) -> Fixture {
+        let genesis = spec.to_state();
+        let validators = (0..4).map(truffle_genesis::dev_keys::validator);
+        Fixture {
+            chain: ArchiveChain::new(&genesis).unwrap(),
+            signers: validators.map(|k| (k.public(), k)).collect(),
+            nonces: HashMap::new(),
+            chain_id: genesis.chain_id,
+            time_ms: spec.genesis_time_ms,
+        }
+    }
+
+    /// The admin registers `seller` and `members`, approves the seller's shop, and the
+    /// seller registers an edition of `serials` (items 1 on); returns that block's height.
+    fn open_shop(
+        &mut self,
+        seller: &Keypair,
+        members: &[&Keypair],
+        shop_name: &str,
+        description: &str,
+        serials: &[&str],
+    ) -> u64 {
+        let admin = truffle_genesis::dev_keys::admin();
+        let txs = std::iter::once(seller)
+            .chain(members.iter().copied())
+            .map(|account| {
+                self.sign(
+                    &admin,
+                    Payload::RegisterAccount {
+                        account: account.public(),
+                        role: Role::Member,
+                        adult: true,
+                    },
+                )
+            })
+            .collect();
+        self.block(txs);
+        let tx = self.sign(
+            seller,
+            Payload::ApplySeller {
+                shop_name: shop_name.into(),
+            },
+        );
+        self.block(vec![tx]);
+        let tx = self.sign(
+            &admin,
+            Payload::ApproveSeller {
+                account: seller.public(),
+            },
+        );
+        self.block(vec![tx]);
+        let tx = self.sign(
+            seller,
+            Payload::RegisterProduct(ProductSpec {
+                brand: "Nike".into(),
+                model: "DD1391-100".into(),
+                name_ko: "나이키 덩크 로우".into(),
+                name_en: "Nike Dunk Low".into(),
+                category: "sneakers".into(),
+                release_date: 20_260_101,
+                price: 129_000,
+                description: description.into(),
+                image_hashes: vec![Hash::of(b"image")],
+                serials: serials.iter().map(|s| s.to_string()).collect(),
+                list_for_sale: false,
+            }),
+        );
+        self.block(vec![tx])
+    }
+
     fn sign(&mut self, key: &Keypair, payload: Payload) -> SignedTransaction {
         let nonce = self.nonces.entry(key.public()).or_insert(0);
         let tx = Transaction {
@@ -341,59 +416,16 @@ fn proofs_match_the_golden_file() {
     let genesis = spec.to_state();
     let admin = truffle_genesis::dev_keys::admin();
     let validators: Vec<Keypair> = (0..4).map(truffle_genesis::dev_keys::validator).collect();
-    let mut fx = Fixture {
-        chain: ArchiveChain::new(&genesis).unwrap(),
-        signers: validators.iter().map(|k| (k.public(), k.clone())).collect(),
-        nonces: HashMap::new(),
-        chain_id: genesis.chain_id,
-        time_ms: spec.genesis_time_ms,
-    };
+    let mut fx = Fixture::new(&spec);
     let seller = Keypair::from_seed(&seed(10));
     let buyers = [Keypair::from_seed(&seed(11)), Keypair::from_seed(&seed(12))];
-
-    let mut txs = Vec::new();
-    for account in [&seller, &buyers[0], &buyers[1]] {
-        txs.push(fx.sign(
-            &admin,
-            Payload::RegisterAccount {
-                account: account.public(),
-                role: Role::Member,
-                adult: true,
-            },
-        ));
-    }
-    fx.block(txs);
-    let tx = fx.sign(
+    fx.open_shop(
         &seller,
-        Payload::ApplySeller {
-            shop_name: "골든 샵".into(),
-        },
+        &[&buyers[0], &buyers[1]],
+        "골든 샵",
+        "한정판",
+        &["DD-0001", "DD-0002", "DD-0003"],
     );
-    fx.block(vec![tx]);
-    let tx = fx.sign(
-        &admin,
-        Payload::ApproveSeller {
-            account: seller.public(),
-        },
-    );
-    fx.block(vec![tx]);
-    let tx = fx.sign(
-        &seller,
-        Payload::RegisterProduct(ProductSpec {
-            brand: "Nike".into(),
-            model: "DD1391-100".into(),
-            name_ko: "나이키 덩크 로우".into(),
-            name_en: "Nike Dunk Low".into(),
-            category: "sneakers".into(),
-            release_date: 20_260_101,
-            price: 129_000,
-            description: "한정판".into(),
-            image_hashes: vec![Hash::of(b"image")],
-            serials: vec!["DD-0001".into(), "DD-0002".into(), "DD-0003".into()],
-            list_for_sale: false,
-        }),
-    );
-    fx.block(vec![tx]);
     // Validator 3 joins, then validator 1 leaves: the verifier must follow both.
     let tx = fx.sign(
         &admin,
@@ -450,14 +482,8 @@ fn proofs_match_the_golden_file() {
     // The anchor's set is validators 0, 2 and 3: all three must sign. A bundle whose
     // anchor carries two of them (a strict majority, the old rule) is refused.
     let mut short = history_proof.clone();
-    let certificate = &mut short.item.anchor.block.certificate;
-    assert_eq!(certificate.signatures.len(), 3);
-    certificate.signatures.pop();
-    let last = (0..8)
-        .rev()
-        .find(|i| certificate.signers[0] & (1 << i) != 0)
-        .expect("a signer");
-    certificate.signers[0] &= !(1 << last);
+    assert_eq!(short.item.anchor.block.certificate.signatures.len(), 3);
+    short_of_quorum(&mut short.item.anchor.block.certificate);
     let refused = verify::verify_history(&trust, &query, &short, Default::default())
         .expect_err("two of three validators do not certify");
     assert!(refused.to_string().contains("3 are needed"), "{refused}");
@@ -497,6 +523,184 @@ fn proofs_match_the_golden_file() {
                     "index": s.tx.index,
                     "tx_hash": s.tx.tx_hash,
                 })).collect::<Vec<_>>(),
+            },
+        }),
+    );
+}
+
+/// Drops the last signers of a certificate signed by a whole set until one is missing
+/// for a quorum of it.
+fn short_of_quorum(certificate: &mut Certificate) {
+    let set = certificate.signatures.len();
+    while certificate.signatures.len() >= certificate::quorum(set) {
+        certificate.signatures.pop();
+        let last = (0..certificate.signers.len() * 8)
+            .rev()
+            .find(|i| certificate.signers[i / 8] & (1 << (i % 8)) != 0)
+            .expect("a signer");
+        certificate.signers[last / 8] &= !(1 << (last % 8));
+    }
+}
+
+/// The record of raffle `id` at the chain's head.
+fn raffle_record(chain: &ArchiveChain, id: u64) -> Raffle {
+    use truffle_ledger::state::{decode_record, keys, StateView};
+    let bytes = chain.chain().store().get(&keys::raffle(id)).unwrap();
+    decode_record("raffle", &bytes.expect("the raffle exists")).unwrap()
+}
+
+/// A drawn raffle on a certified chain of four validators, for the browser's raffle
+/// verifier (`verifyRaffleBundle`) and the `verify_raffle_bundle` fuzz target: two
+/// prizes and a runner-up among six entries, one cancelled by its entrant's withdrawal;
+/// every validator's VRF contribution, the seller's reveal, the draw. With the verdict
+/// `truffle verify raffle` gives, and bundles it refuses: the anchor or the closing
+/// block certified by one validator too few, the closing block left out, and forged
+/// draws (an entry left out, another block as the closing one).
+#[test]
+fn raffle_proof_matches_the_golden_file() {
+    let mut spec = truffle_genesis::local_spec("truffle-golden-raffle", 4, 30_333);
+    // Short raffle windows, so that the chain stays a few blocks long.
+    spec.params.min_raffle_entry_blocks = 1;
+    spec.params.min_raffle_entry_ms = 1;
+    spec.params.min_raffle_reveal_blocks = 1;
+    spec.params.min_raffle_reveal_ms = 1;
+    spec.params.raffle_contribution_ms = 1;
+    let genesis = spec.to_state();
+    let mut fx = Fixture::new(&spec);
+    let seller = Keypair::from_seed(&seed(20));
+    let members: Vec<Keypair> = (21..28).map(|b| Keypair::from_seed(&seed(b))).collect();
+    let registered = fx.open_shop(
+        &seller,
+        &members.iter().collect::<Vec<_>>(),
+        "래플 샵",
+        "래플 한정",
+        &["RF-0001", "RF-0002", "RF-0003"],
+    );
+    let secret = Hash::of(b"golden raffle secret");
+    let tx = fx.sign(
+        &seller,
+        Payload::CreateRaffle(RaffleSpec {
+            items: vec![1, 2],
+            window: EntryWindow::Heights {
+                opens: registered + 2,
+                closes: registered + 4,
+            },
+            price: 219_000,
+            runners_up: 1,
+            min_age: None,
+            seed_commitment: raffle_commitment(&secret),
+            reveal_blocks: 3,
+            payment_window_ms: 600_000,
+        }),
+    );
+    fx.block(vec![tx]);
+    let raffle = 1u64;
+    let txs = members[..6]
+        .iter()
+        .map(|m| fx.sign(m, Payload::EnterRaffle { raffle }))
+        .collect();
+    fx.block(txs);
+    // The third entrant leaves: its entry stays, cancelled, and is not drawn.
+    let quitter = members[2].clone();
+    let tx = fx.sign(
+        &quitter,
+        Payload::WithdrawAccount {
+            account: quitter.public(),
+        },
+    );
+    fx.block(vec![tx]);
+    while raffle_record(&fx.chain, raffle).closing_block.is_none() {
+        fx.block(Vec::new());
+    }
+    let record = raffle_record(&fx.chain, raffle);
+    let closing = record.closing_block.unwrap();
+    let contributors = record.randomness.unwrap().validators;
+    let txs = contributors
+        .iter()
+        .map(|k| {
+            let key = fx.signers[k].clone();
+            let proof = truffle_ledger::draw::contribution_proof(
+                &key,
+                &genesis.chain_id,
+                raffle,
+                &closing.hash,
+            );
+            fx.sign(&key, Payload::ContributeRaffleRandomness { raffle, proof })
+        })
+        .collect();
+    fx.block(txs);
+    let tx = fx.sign(&seller, Payload::RevealRaffleSecret { raffle, secret });
+    fx.block(vec![tx]);
+    let tx = fx.sign(&members[6], Payload::DrawRaffle { raffle });
+    let anchor_height = fx.block(vec![tx]);
+
+    let trust = TrustRoot::from(&genesis);
+    let proof = build::raffle_proof(&fx.chain, anchor_height, raffle).unwrap();
+    let verdict = verify::verify_raffle(&trust, raffle, &proof, Default::default())
+        .expect("the fixture verifies");
+    assert_eq!(verdict.status, truffle_ledger::types::RaffleStatus::Drawn);
+    assert_eq!((verdict.entries, verdict.eligible.len()), (6, 5));
+    assert_eq!((verdict.winners.len(), verdict.runners_up.len()), (2, 1));
+    assert_eq!(verdict.contributions.len(), 4);
+
+    // Four validators certify every block and three are a quorum: a bundle whose anchor
+    // or closing block carries two signatures is refused, and one without its closing
+    // block.
+    let mut short_anchor = proof.clone();
+    short_of_quorum(&mut short_anchor.anchor.block.certificate);
+    let mut short_closing = proof.clone();
+    short_of_quorum(&mut short_closing.closing.as_mut().unwrap().certificate);
+    let mut unclosed = proof.clone();
+    unclosed.closing = None;
+    // Forged draws: an entry left out, another certified block as the closing one.
+    let mut entry_left_out = proof.clone();
+    entry_left_out.entries.pop();
+    let mut other_closing = proof.clone();
+    let closing_height = other_closing.closing.as_ref().unwrap().header.height;
+    other_closing.closing = Some(build::anchor(&fx.chain, closing_height - 1).unwrap().block);
+    for (name, refused, reason) in [
+        ("anchor", &short_anchor, "3 are needed"),
+        ("closing", &short_closing, "3 are needed"),
+        ("unclosed", &unclosed, "closing block"),
+        ("entry left out", &entry_left_out, "entries"),
+        ("other closing block", &other_closing, "closing block"),
+    ] {
+        let error =
+            verify::verify_raffle(&trust, raffle, refused, Default::default()).expect_err(name);
+        assert!(error.to_string().contains(reason), "{name}: {error}");
+    }
+    check_golden(
+        "raffle_proof.json",
+        &json!({
+            "genesis": spec,
+            "chain_id": genesis.chain_id,
+            "raffle": raffle,
+            "anchor_height": anchor_height,
+            "raffle_proof": hex::encode(verify::encode_bundle(&proof)),
+            "refused": {
+                "anchor_short_of_quorum": hex::encode(verify::encode_bundle(&short_anchor)),
+                "closing_short_of_quorum": hex::encode(verify::encode_bundle(&short_closing)),
+                "without_closing_block": hex::encode(verify::encode_bundle(&unclosed)),
+                "entry_left_out": hex::encode(verify::encode_bundle(&entry_left_out)),
+                "other_closing_block": hex::encode(verify::encode_bundle(&other_closing)),
+            },
+            "verdict": {
+                "status": verdict.status,
+                "seller": verdict.seller,
+                "items": verdict.items,
+                "entries": verdict.entries,
+                "eligible": verdict.eligible,
+                "closing_block": verdict.closing_block,
+                "vrf_input": verdict.vrf_input,
+                "validators": verdict.validators,
+                "contributions": verdict.contributions.iter().map(|c| json!({
+                    "validator": c.validator,
+                    "output": c.output,
+                })).collect::<Vec<_>>(),
+                "secret": verdict.secret,
+                "seed": verdict.seed,
+                "winners": verdict.winners,
+                "runners_up": verdict.runners_up,
             },
         }),
     );

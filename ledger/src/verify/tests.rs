@@ -925,19 +925,25 @@ fn every_byte_of_a_history_bundle_matters() {
     );
 }
 
-/// The same over a raffle bundle.
+/// The same over a raffle bundle, through the fuzz target's entry point (which also
+/// holds an accepted bundle to its one encoding): the bundle is accepted whole and
+/// refused with a byte more, or with any one bit changed.
 #[test]
 fn every_byte_of_a_raffle_bundle_matters() {
+    use crate::fuzzing::verify_raffle_bundle;
     let net = Net::new();
     let trust = net.trust();
     let bytes = encode_bundle(&net.raffle_proof());
+    let verdict = verify_raffle_bundle(&trust, net.raffle, &bytes).unwrap();
+    assert_eq!(verdict.status, RaffleStatus::Drawn);
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(verify_raffle_bundle(&trust, net.raffle, &longer).is_err());
     let mut accepted = Vec::new();
     for position in 0..bytes.len() {
         let mut mutated = bytes.clone();
         mutated[position] ^= 0x01;
-        let verdict = decode_bundle::<RaffleProof>(&mutated)
-            .and_then(|proof| verify_raffle(&trust, net.raffle, &proof, fresh()));
-        if verdict.is_ok() {
+        if verify_raffle_bundle(&trust, net.raffle, &mutated).is_ok() {
             accepted.push(position);
         }
     }

@@ -10,7 +10,7 @@ import {
   PAYLOAD_KINDS, decodeAll, encodeSigned, encodeTransaction, genesisChainId, GENESIS_PARAM_DEFAULTS, read, signingHash,
 } from "../../static/assets/js/ledger.js";
 import {
-  quorum, verifyHistoryBundle, verifySignature, verifyStateProof, VerifyError,
+  quorum, verifyHistoryBundle, verifyRaffleBundle, verifySignature, verifyStateProof, VerifyError,
 } from "../../static/assets/js/verify.js";
 import { signWithSeed } from "../../static/assets/js/wallet.js";
 
@@ -138,6 +138,47 @@ test("certificates need the ledger's quorum: more than two thirds", () => {
     () => verifyHistoryBundle(g.genesis, g.item, g.history_proof_short_of_quorum),
     /2 of 3 validators signed; 3 are needed/,
   );
+});
+
+test("a drawn raffle's bundle verifies to the ledger's verdict: the same inputs, seed and winners", () => {
+  const g = golden("raffle_proof.json");
+  const verdict = verifyRaffleBundle(g.genesis, g.raffle, g.raffle_proof);
+  const v = g.verdict;
+  assert.equal(verdict.raffle.status, v.status);
+  assert.equal(verdict.raffle.seller, v.seller);
+  assert.deepEqual(verdict.raffle.spec.items.map(Number), v.items);
+  assert.equal(verdict.entries.length, v.entries);
+  assert.deepEqual(verdict.eligible, v.eligible);
+  assert.equal(verdict.anchor.height, g.anchor_height);
+  assert.equal(verdict.raffle.closing_block.hash, v.closing_block.hash);
+  assert.equal(verdict.vrfInput, v.vrf_input);
+  assert.deepEqual(verdict.validators, v.validators);
+  assert.deepEqual(verdict.contributions, v.contributions);
+  assert.deepEqual(verdict.missing, []);
+  assert.equal(verdict.raffle.revealed_secret, v.secret);
+  assert.equal(verdict.seed, v.seed);
+  assert.deepEqual(verdict.winners, v.winners);
+  assert.deepEqual(verdict.runnersUp, v.runners_up);
+});
+
+test("a raffle bundle short of a quorum, without its closing block, with a forged draw or altered is refused", () => {
+  const g = golden("raffle_proof.json");
+  // Four validators: three must sign the anchor and the closing block alike.
+  for (const bundle of [g.refused.anchor_short_of_quorum, g.refused.closing_short_of_quorum]) {
+    assert.throws(() => verifyRaffleBundle(g.genesis, g.raffle, bundle), /2 of 4 validators signed; 3 are needed/);
+  }
+  assert.throws(() => verifyRaffleBundle(g.genesis, g.raffle, g.refused.without_closing_block), /lacks the closing block/);
+  // Forged draws: an entry left out, another certified block as the closing one.
+  assert.throws(() => verifyRaffleBundle(g.genesis, g.raffle, g.refused.entry_left_out), /does not hold every entry/);
+  assert.throws(() => verifyRaffleBundle(g.genesis, g.raffle, g.refused.other_closing_block), /not the one the raffle names/);
+  assert.throws(() => verifyRaffleBundle(g.genesis, g.raffle + 1, g.raffle_proof), VerifyError);
+  const bytes = fromHex(g.raffle_proof);
+  const step = Math.max(1, Math.floor(bytes.length / 97));
+  for (let i = 0; i < bytes.length; i += step) {
+    const tampered = bytes.slice();
+    tampered[i] ^= 0x01;
+    assert.throws(() => verifyRaffleBundle(g.genesis, g.raffle, toHex(tampered)), VerifyError, `byte ${i}`);
+  }
 });
 
 test("signatures: the browser's verdict is the ledger's, crafted points included", () => {

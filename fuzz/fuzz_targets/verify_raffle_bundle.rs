@@ -1,0 +1,22 @@
+#![no_main]
+//! Fuzz target: see `truffle_ledger::fuzzing::verify_raffle_bundle`, against the golden
+//! drawn raffle the browser's verifier is tested on (`web/tests/golden/raffle_proof.json`).
+
+use std::sync::OnceLock;
+
+use truffle_ledger::verify::TrustRoot;
+
+#[path = "common/golden.rs"]
+mod golden;
+
+static TRUST: OnceLock<(TrustRoot, u64)> = OnceLock::new();
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let (trust, raffle) = TRUST.get_or_init(|| {
+        golden::trust_and_subject(
+            include_str!("../../web/tests/golden/raffle_proof.json"),
+            "raffle",
+        )
+    });
+    let _ = truffle_ledger::fuzzing::verify_raffle_bundle(trust, *raffle, data);
+});
