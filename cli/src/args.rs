@@ -234,6 +234,8 @@ pub(crate) enum BenchCommand {
         /// Which nodes of the started cluster answer the reads.
         #[arg(long = "reads-on", value_enum, default_value_t = ReadNodesArg::All)]
         reads_on: ReadNodesArg,
+        #[command(flatten)]
+        raft: BenchRaftArgs,
         /// RPC URL of a running node (repeat for each node) instead of starting a cluster.
         #[arg(long = "target")]
         targets: Vec<String>,
@@ -309,6 +311,8 @@ pub(crate) enum BenchCommand {
         /// Trials.
         #[arg(long, default_value_t = 10)]
         trials: usize,
+        #[command(flatten)]
+        raft: BenchRaftArgs,
         /// Folder for the cluster (a temporary one by default).
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -316,6 +320,21 @@ pub(crate) enum BenchCommand {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
     },
+}
+
+/// Raft timing of the cluster a bench starts; what is not given is the testnet's
+/// (heartbeat 100 ms, elections after 400–800 ms).
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct BenchRaftArgs {
+    /// Raft heartbeat of the started cluster, ms.
+    #[arg(long = "raft.heartbeat-ms")]
+    pub(crate) heartbeat_ms: Option<u64>,
+    /// Shortest Raft election timeout of the started cluster, ms.
+    #[arg(long = "raft.election-min-ms")]
+    pub(crate) election_min_ms: Option<u64>,
+    /// Longest Raft election timeout (and leader lease) of the started cluster, ms.
+    #[arg(long = "raft.election-max-ms")]
+    pub(crate) election_max_ms: Option<u64>,
 }
 
 /// Which nodes answer a bench's reads.

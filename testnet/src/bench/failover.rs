@@ -14,10 +14,11 @@ use truffle_wire::api::{AccountApiClient, ChainApiClient, SystemApiClient, TxApi
 
 use super::report::percentile;
 use super::setup::{client, rpc_error, Signer};
+use super::RaftTiming;
 use crate::cluster::{Testnet, TestnetError, TestnetOptions};
 
 /// The result of a failover measurement.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct FailoverReport {
     /// How the measured nodes were built (`system_version`'s `build`).
     pub build: String,
@@ -29,6 +30,10 @@ pub struct FailoverReport {
     pub min_ms: f64,
     /// Slowest, ms.
     pub max_ms: f64,
+    /// 99th percentile, ms.
+    pub p99_ms: f64,
+    /// The Raft timing of the measured cluster.
+    pub raft: RaftTiming,
 }
 
 /// Kills the leader `trials` times while clients keep submitting, and measures the
@@ -36,16 +41,23 @@ pub struct FailoverReport {
 pub async fn run_failover(
     nodes: usize,
     trials: usize,
+    raft: Option<RaftTiming>,
     dir: &std::path::Path,
 ) -> Result<FailoverReport, TestnetError> {
-    let mut net = Testnet::create(
-        dir,
-        &TestnetOptions {
+    let options = RaftTiming::apply(
+        raft,
+        TestnetOptions {
             nodes,
             extra_args: vec!["--mempool.per-signer".into(), "1000000".into()],
             ..TestnetOptions::default()
         },
-    )?;
+    );
+    let timing = RaftTiming {
+        heartbeat_ms: options.heartbeat_ms,
+        election_min_ms: options.election_timeout_ms.0,
+        election_max_ms: options.election_timeout_ms.1,
+    };
+    let mut net = Testnet::create(dir, &options)?;
     net.start_all()?;
     let all: Vec<usize> = (0..nodes).collect();
     let chain_id = net.genesis.chain_id();
@@ -146,6 +158,8 @@ pub async fn run_failover(
     Ok(FailoverReport {
         build,
         median_ms: percentile(&sorted, 50.0),
+        p99_ms: percentile(&sorted, 99.0),
+        raft: timing,
         min_ms: sorted.first().copied().unwrap_or(0.0),
         max_ms: sorted.last().copied().unwrap_or(0.0),
         trials_ms,

@@ -84,6 +84,31 @@ impl Workload {
     }
 }
 
+/// Raft timing for a started cluster: heartbeat and election timeouts, ms. A follower
+/// grants no vote (and calls no election) until a leader lease of `election_max_ms`
+/// has passed since it last heard the leader, so a leader's death is noticed after
+/// about `election_max_ms` plus a timeout drawn between the two.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RaftTiming {
+    /// Heartbeat interval.
+    pub heartbeat_ms: u64,
+    /// Shortest election timeout.
+    pub election_min_ms: u64,
+    /// Longest election timeout (and the leader lease).
+    pub election_max_ms: u64,
+}
+
+impl RaftTiming {
+    /// The testnet options with this timing (or theirs when `None`).
+    pub(crate) fn apply(timing: Option<RaftTiming>, mut options: TestnetOptions) -> TestnetOptions {
+        if let Some(timing) = timing {
+            options.heartbeat_ms = timing.heartbeat_ms;
+            options.election_timeout_ms = (timing.election_min_ms, timing.election_max_ms);
+        }
+        options
+    }
+}
+
 /// Which nodes of a started cluster answer the reads.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -107,6 +132,8 @@ pub struct LoadOptions {
     pub followers: usize,
     /// Which nodes answer the reads.
     pub reads_on: ReadNodes,
+    /// Raft timing of a started cluster (the testnet's when `None`).
+    pub raft: Option<RaftTiming>,
     /// RPC URLs of a running cluster instead of starting one (its admin key and a
     /// validator key are then needed: give `admin_key` and `registrar_keys`).
     pub targets: Vec<String>,
@@ -140,12 +167,15 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
     let (urls, admin, registrars) = if options.targets.is_empty() {
         let mut net = Testnet::create(
             &options.dir,
-            &TestnetOptions {
-                nodes: options.nodes,
-                followers: options.followers,
-                extra_args: vec!["--mempool.per-signer".into(), "1000000".into()],
-                ..TestnetOptions::default()
-            },
+            &RaftTiming::apply(
+                options.raft,
+                TestnetOptions {
+                    nodes: options.nodes,
+                    followers: options.followers,
+                    extra_args: vec!["--mempool.per-signer".into(), "1000000".into()],
+                    ..TestnetOptions::default()
+                },
+            ),
         )?;
         net.start_all()?;
         let validators = net.validators();
@@ -300,6 +330,7 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
         }
         None => None,
     };
+    let term_before = highest_term(&clients).await;
     let started = Instant::now();
     let mut tasks = Vec::new();
     let batch = options
@@ -350,6 +381,7 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
         let _ = task.await;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let elections = highest_term(&clients).await.saturating_sub(term_before);
     stop.store(true, Ordering::Relaxed);
     let attack = match attack {
         Some(attack) => Some(attack.stop().await),
@@ -400,6 +432,7 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
         followers: follower_urls.len(),
         reads_on: options.reads_on,
         batch,
+        elections,
         clients: options.clients,
         target_rate: options.rate,
         submitted: transactions.len(),
@@ -425,4 +458,16 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
         net.down()?;
     }
     Ok(report)
+}
+
+/// The highest Raft term the validators report (each election raises it by one at
+/// least); 0 when none answers.
+async fn highest_term(validators: &[HttpClient]) -> u64 {
+    let mut highest = 0;
+    for client in validators {
+        if let Ok(health) = client.health().await {
+            highest = highest.max(health["term"].as_u64().unwrap_or(0));
+        }
+    }
+    highest
 }

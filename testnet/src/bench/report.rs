@@ -120,6 +120,9 @@ pub struct LoadReport {
     pub reads_on: super::ReadNodes,
     /// Transactions per submission call (1: `tx_submit`; more: `tx_submitBatch`).
     pub batch: usize,
+    /// Elections during the measured phase (the rise of the validators' Raft term):
+    /// 0 when the leader held throughout.
+    pub elections: u64,
     /// Concurrent clients.
     pub clients: usize,
     /// Open-loop rate, if any.
@@ -176,7 +179,7 @@ impl LoadReport {
         if self.submitted > 0 {
             out.push_str(&format!(
                 "submitted {:>8}   committed {:>8}   rejected {:>6}   timed out {:>6}\n\
-                 committed/s {:>10.0}   over {:.1} s   {} blocks, {:.0} tx/block\n\
+                 committed/s {:>10.0}   over {:.1} s   {} blocks, {:.0} tx/block   {} elections\n\
                  latency ms   p50 {:>7.1}   p90 {:>7.1}   p99 {:>7.1}   max {:>7.1}\n",
                 self.submitted,
                 self.committed,
@@ -186,6 +189,7 @@ impl LoadReport {
                 self.duration_secs,
                 self.blocks,
                 self.transactions_per_block,
+                self.elections,
                 self.latency_ms.p50,
                 self.latency_ms.p90,
                 self.latency_ms.p99,

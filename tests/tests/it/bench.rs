@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use truffle_testnet::bench::{
-    run_catch_up, run_load, CatchUpOptions, LoadOptions, ReadNodes, Workload,
+    run_catch_up, run_failover, run_load, CatchUpOptions, LoadOptions, RaftTiming, ReadNodes,
+    Workload,
 };
 
 fn options(dir: &std::path::Path, workload: Workload, operations: usize) -> LoadOptions {
@@ -12,6 +13,7 @@ fn options(dir: &std::path::Path, workload: Workload, operations: usize) -> Load
         nodes: 3,
         followers: 0,
         reads_on: ReadNodes::All,
+        raft: None,
         targets: Vec::new(),
         admin_key: None,
         registrar_keys: Vec::new(),
@@ -198,5 +200,27 @@ async fn batched_submissions_all_commit() -> anyhow::Result<()> {
         let l = &report.latency_ms;
         assert!(0.0 < l.p50 && l.p50 <= l.p99, "{l:?}");
     }
+    Ok(())
+}
+
+/// Issue #26: the failover measurement kills the leader of a cluster started with the
+/// Raft timing asked for, and reports each trial, the median and the p99.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_is_measured_with_the_timing_asked_for() -> anyhow::Result<()> {
+    truffle_testnet::truffle_binary()?;
+    let dir = tempfile::tempdir()?;
+    let timing = RaftTiming {
+        heartbeat_ms: 50,
+        election_min_ms: 200,
+        election_max_ms: 400,
+    };
+    let report = run_failover(3, 2, Some(timing), &dir.path().join("cluster")).await?;
+    assert_eq!(report.raft, timing);
+    assert_eq!(report.trials_ms.len(), 2, "{report:?}");
+    // A follower grants no vote within the lease (the longest timeout) of the dead
+    // leader's last heartbeat, so no trial can be shorter than the shortest timeout.
+    assert!(report.min_ms >= timing.election_min_ms as f64, "{report:?}");
+    assert!(report.min_ms <= report.median_ms && report.median_ms <= report.p99_ms);
+    assert!(report.p99_ms <= report.max_ms);
     Ok(())
 }
