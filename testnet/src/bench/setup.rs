@@ -10,6 +10,7 @@ use truffle_ledger::tx::raffle_commitment;
 use truffle_ledger::types::{EntryWindow, ProductSpec, RaffleSpec, Role};
 use truffle_ledger::{Effect, Hash, Keypair, Payload, PublicKey, Transaction};
 use truffle_wire::api::TxApiClient;
+use truffle_wire::chain::{SubmitOutcome, MAX_SUBMIT_BATCH};
 
 use super::{LoadOptions, Workload};
 use crate::cluster::TestnetError;
@@ -57,8 +58,8 @@ impl Signer {
     }
 }
 
-/// Submits transactions (pipelined, `window` at a time) and waits for all of them;
-/// every one must apply. Used to set a benchmark up.
+/// Submits transactions (pipelined, 2,000 at a time, in `tx_submitBatch` calls) and
+/// waits for all of them; every one must apply. Used to set a benchmark up.
 pub(super) async fn apply_all(
     clients: &[HttpClient],
     txs: Vec<truffle_ledger::SignedTransaction>,
@@ -66,13 +67,20 @@ pub(super) async fn apply_all(
     let mut effects = Vec::with_capacity(txs.len());
     for chunk in txs.chunks(2_000) {
         let mut hashes = Vec::with_capacity(chunk.len());
-        for (n, tx) in chunk.iter().enumerate() {
+        for (n, batch) in chunk.chunks(MAX_SUBMIT_BATCH).enumerate() {
             let index = n % clients.len();
-            let hash = clients[index]
-                .submit(hex::encode(tx.encode()))
+            let outcomes = clients[index]
+                .submit_batch(batch.iter().map(|tx| hex::encode(tx.encode())).collect())
                 .await
                 .map_err(|e| rpc_error(index, e))?;
-            hashes.push(hash);
+            for outcome in outcomes {
+                match outcome {
+                    SubmitOutcome::Accepted { hash } => hashes.push(hash),
+                    SubmitOutcome::Refused { message, .. } => {
+                        return Err(rpc_error(index, format!("setup transaction: {message}")))
+                    }
+                }
+            }
         }
         for hash in hashes {
             let deadline = Instant::now() + Duration::from_secs(120);
