@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::Mutex;
 use truffle_ledger::types::Role;
-use truffle_ledger::{Keypair, Payload};
-use truffle_wire::api::{AccountApiClient, ChainApiClient, SystemApiClient, TxApiClient};
+use truffle_ledger::{BlockHeader, Keypair, Payload};
+use truffle_wire::api::{ChainApiClient, SystemApiClient, TxApiClient};
 use truffle_wire::chain::TxStatus;
 
 use super::report::process_usage;
@@ -118,17 +118,7 @@ async fn measure(
 
     // Many small blocks: each client waits for its registration's block before the next.
     let registrars: Vec<Keypair> = validators.iter().map(|i| net.key(*i).clone()).collect();
-    let mut signer = Signer {
-        chain_id: net.genesis.chain_id(),
-        nonces: Default::default(),
-    };
-    for key in &registrars {
-        let nonce = rpc
-            .get_nonce(key.public())
-            .await
-            .map_err(|e| rpc_error(0, e))?;
-        signer.nonces.insert(key.public(), nonce);
-    }
+    let mut signer = Signer::at_chain_nonces(net.genesis.chain_id(), &rpc, &registrars).await?;
     let txs: Vec<String> = (0..options.transactions)
         .map(|n| {
             let registrar = &registrars[n % registrars.len()];
@@ -181,24 +171,7 @@ async fn measure(
             .map_err(|e| rpc_error(*index, e))?;
         highest = highest.max(view.header.height);
     }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let head = loop {
-        let header = rpc
-            .get_header(None)
-            .await
-            .map_err(|e| rpc_error(0, e))?
-            .header;
-        if header.height >= highest {
-            break header;
-        }
-        if Instant::now() > deadline {
-            return Err(TestnetError::Timeout(
-                Duration::from_secs(30),
-                format!("validator 0 to reach height {highest}"),
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let head = wait_for_height(&rpc, highest, Duration::from_secs(30), "validator 0").await?;
     let transactions: u64 = {
         let mut total = 0u64;
         let mut from = 1;
@@ -231,24 +204,14 @@ async fn measure(
     net.start(follower)?;
     let pid = net.nodes[follower].pid;
     let follower_rpc = net.client(follower);
-    let deadline = started + Duration::from_secs(600);
-    let reached = loop {
-        let height = follower_rpc
-            .get_header(None)
-            .await
-            .map(|view| view.header.height)
-            .unwrap_or(0);
-        if height >= head.height {
-            break started.elapsed();
-        }
-        if Instant::now() > deadline {
-            return Err(TestnetError::Timeout(
-                Duration::from_secs(600),
-                format!("the follower to reach height {}", head.height),
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    wait_for_height(
+        &follower_rpc,
+        head.height,
+        Duration::from_secs(600),
+        "the follower",
+    )
+    .await?;
+    let reached = started.elapsed();
     let usage = pid.and_then(process_usage);
     let same_header = follower_rpc
         .get_header(Some(head.height))
@@ -271,4 +234,29 @@ async fn measure(
         follower_peak_rss_mib: usage.map(|u| u.1).unwrap_or(0.0),
         same_header,
     })
+}
+
+/// Polls `rpc` every 20 ms until its head is at `height` or above (a node still
+/// starting or refusing counts as below) and returns that head, or times out.
+async fn wait_for_height(
+    rpc: &jsonrpsee_http_client::HttpClient,
+    height: u64,
+    timeout: Duration,
+    who: &str,
+) -> Result<BlockHeader, TestnetError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(view) = rpc.get_header(None).await {
+            if view.header.height >= height {
+                return Ok(view.header);
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(TestnetError::Timeout(
+                timeout,
+                format!("{who} to reach height {height}"),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -17,7 +17,7 @@ use jsonrpsee_http_client::HttpClient;
 use serde::Serialize;
 use truffle_ledger::types::Role;
 use truffle_ledger::{Hash, Keypair, Payload};
-use truffle_wire::api::{AccountApiClient, ChainApiClient, SystemApiClient};
+use truffle_wire::api::{ChainApiClient, SystemApiClient};
 
 use crate::cluster::{Testnet, TestnetError, TestnetOptions};
 
@@ -218,17 +218,8 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
     };
     let version = clients[0].version().await.map_err(|e| rpc_error(0, e))?;
     let chain_id = version.chain_id;
-    let mut signer = Signer {
-        chain_id,
-        nonces: HashMap::new(),
-    };
-    for key in registrars.iter().chain(std::iter::once(&admin)) {
-        let nonce = clients[0]
-            .get_nonce(key.public())
-            .await
-            .map_err(|e| rpc_error(0, e))?;
-        signer.nonces.insert(key.public(), nonce);
-    }
+    let keys: Vec<Keypair> = registrars.iter().chain([&admin]).cloned().collect();
+    let mut signer = Signer::at_chain_nonces(chain_id, &clients[0], &keys).await?;
 
     // --- setup: a seller with a raffle and items; members.
     let run_tag = Hash::of(&std::process::id().to_be_bytes()).to_hex()[..8].to_owned();

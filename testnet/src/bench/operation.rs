@@ -44,6 +44,9 @@ pub(super) type OperationResult = Result<f64, Failure>;
 /// How each operation went, by kind, as the clients finish them.
 pub(super) type Results = Arc<Mutex<Vec<(Workload, OperationResult)>>>;
 
+/// How long a client waits before submitting again what a node refused as retryable.
+const BACKOFF: Duration = Duration::from_millis(50);
+
 /// Submits `tx`, again while the node answers that a retry may pass (no leader, a
 /// write dropped by a leader change), until `deadline`: a client of the chain would.
 async fn submit_until_taken(
@@ -51,7 +54,6 @@ async fn submit_until_taken(
     tx: &truffle_ledger::SignedTransaction,
     deadline: Instant,
 ) -> Result<truffle_ledger::Hash, jsonrpsee::core::ClientError> {
-    const BACKOFF: Duration = Duration::from_millis(50);
     let encoded = hex::encode(tx.encode());
     loop {
         match client.submit(encoded.clone()).await {
@@ -171,7 +173,6 @@ pub(super) async fn perform_batch(
     results: Results,
     timeout: Duration,
 ) {
-    const BACKOFF: Duration = Duration::from_millis(50);
     let started = Instant::now();
     let deadline = started + timeout;
     let mut pending = Vec::new();

@@ -9,7 +9,7 @@ use jsonrpsee_http_client::HttpClient;
 use truffle_ledger::tx::raffle_commitment;
 use truffle_ledger::types::{EntryWindow, ProductSpec, RaffleSpec, Role};
 use truffle_ledger::{Effect, Hash, Keypair, Payload, PublicKey, Transaction};
-use truffle_wire::api::TxApiClient;
+use truffle_wire::api::{AccountApiClient, TxApiClient};
 use truffle_wire::chain::{SubmitOutcome, MAX_SUBMIT_BATCH};
 
 use super::{LoadOptions, Workload};
@@ -39,6 +39,23 @@ pub(super) struct Signer {
 }
 
 impl Signer {
+    /// A signer for `keys` starting from the nonces node 0 (`rpc`) reports.
+    pub(super) async fn at_chain_nonces(
+        chain_id: Hash,
+        rpc: &HttpClient,
+        keys: &[Keypair],
+    ) -> Result<Signer, TestnetError> {
+        let mut nonces = HashMap::new();
+        for key in keys {
+            let nonce = rpc
+                .get_nonce(key.public())
+                .await
+                .map_err(|e| rpc_error(0, e))?;
+            nonces.insert(key.public(), nonce);
+        }
+        Ok(Signer { chain_id, nonces })
+    }
+
     /// Signs `payload` by `key` with its next nonce.
     pub(super) fn sign(
         &mut self,
