@@ -38,6 +38,77 @@ pub fn certifying_set(store: &Store, height: u64) -> BTreeSet<PublicKey> {
     }
 }
 
+/// Most uncertified heights a validator votes on again in one round.
+pub(crate) const MAX_REVOTES: usize = 16;
+
+/// Most heights [`CertificateGaps::due`] looks at in one round.
+const MAX_UNCERTIFIED_SCAN: u64 = 256;
+/// Most certified heights [`CertificateGaps::first_uncertified`] steps over in a call.
+const MAX_GAP_SCAN: usize = 4_096;
+
+/// The heights applied here that have no certificate yet, from the lowest up: a
+/// validator fetches their certificates from its peers, and votes on them again when
+/// they stay uncertified (the votes were lost: a dropped connection, a restart, a clock
+/// that was off when the block applied). Checked once per housekeeping round.
+#[derive(Debug)]
+pub struct CertificateGaps {
+    /// Every height below this one has its certificate here.
+    first_uncertified: u64,
+    /// The heights found uncertified at the last round.
+    uncertified: BTreeSet<u64>,
+}
+
+impl Default for CertificateGaps {
+    fn default() -> Self {
+        CertificateGaps {
+            first_uncertified: 1,
+            uncertified: BTreeSet::new(),
+        }
+    }
+}
+
+impl CertificateGaps {
+    /// The lowest height up to `head` applied here without a certificate (`head + 1`
+    /// when none lacks one); a certificate above a gap does not hide the gap. Heights
+    /// whose block is not here (a node that began from a snapshot) have nothing to
+    /// certify. `None` while a long chain is still being scanned: each call steps
+    /// over at most 4,096 certified heights, so a restart does not stall the caller.
+    pub fn first_uncertified(&mut self, store: &Store, head: u64) -> Option<u64> {
+        for _ in 0..MAX_GAP_SCAN {
+            let height = self.first_uncertified;
+            if height > head {
+                return Some(height);
+            }
+            let certified = matches!(store.certificate(height), Ok(Some(_)));
+            if !certified && matches!(store.header(height), Ok(Some(_))) {
+                return Some(height);
+            }
+            self.first_uncertified += 1;
+        }
+        None
+    }
+
+    /// The headers applied here up to `head` that have no certificate now and had none
+    /// at the last round either (at most [`MAX_REVOTES`]): votes still in flight get a
+    /// round to arrive before they are sent again.
+    pub fn due(&mut self, store: &Store, head: u64) -> Vec<BlockHeader> {
+        let Some(from) = self.first_uncertified(store, head) else {
+            return Vec::new();
+        };
+        let to = head.min(from.saturating_add(MAX_UNCERTIFIED_SCAN - 1));
+        let now: BTreeSet<u64> = (from..=to)
+            .filter(|height| matches!(store.certificate(*height), Ok(None)))
+            .collect();
+        let due = now
+            .intersection(&self.uncertified)
+            .filter_map(|height| store.header(*height).ok().flatten())
+            .take(MAX_REVOTES)
+            .collect();
+        self.uncertified = now;
+        due
+    }
+}
+
 /// Votes kept for heights this node has not applied yet.
 const MAX_EARLY_HEIGHTS: usize = 4_096;
 
@@ -439,7 +510,7 @@ impl Certifier {
     }
 
     /// Stores a certificate fetched from a peer, after checking it.
-    pub(crate) fn accept_certificate(
+    pub fn accept_certificate(
         &self,
         certificate: &Certificate,
         validators: &BTreeSet<PublicKey>,
@@ -635,6 +706,73 @@ mod tests {
         assert_eq!(
             certifier.on_vote(h2.clone(), vote(&v1, &h2), &certifying_set(&store, 2)),
             Ok(VoteOutcome::Certified)
+        );
+    }
+
+    /// A gap below a certified height is found (the certificate above it does not hide
+    /// it), and a height is voted on again only once it stayed uncertified a round.
+    #[test]
+    fn certificate_gaps_are_found_and_voted_on_again_after_a_round() {
+        use truffle_ledger::exec::{execute_block, genesis_block, GenesisState};
+        use truffle_ledger::types::{ChainParams, Validator};
+        use truffle_ledger::BlockProposal;
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let v0 = Keypair::from_name("v0");
+        let genesis = GenesisState {
+            chain_id: Hash::of(b"chain"),
+            time_ms: 1,
+            params: ChainParams::default(),
+            admins: vec![Keypair::from_name("admin").public()],
+            validators: vec![Validator {
+                key: v0.public(),
+                name: "v0".into(),
+                p2p_address: "/ip4/127.0.0.1/tcp/1".into(),
+                since_height: 0,
+            }],
+        };
+        let executed = genesis_block(&store, &genesis).unwrap();
+        store.commit_block(&executed, &[]).unwrap();
+        let mut parent = executed.block.header;
+        let set: BTreeSet<PublicKey> = [v0.public()].into();
+        for height in 1..=6u64 {
+            let proposal = BlockProposal {
+                proposer: v0.public(),
+                time_ms: 1 + height,
+                transactions: vec![],
+            };
+            let executed = execute_block(&store, &parent, &proposal).unwrap();
+            store.commit_block(&executed, &[]).unwrap();
+            parent = executed.block.header;
+            if height != 3 && height != 5 {
+                let certificate = Certificate::from_votes(&parent, &set, [vote(&v0, &parent)]);
+                store.put_certificate(&certificate).unwrap();
+            }
+        }
+        let mut gaps = CertificateGaps::default();
+        assert_eq!(gaps.first_uncertified(&store, 6), Some(3));
+        assert!(
+            gaps.due(&store, 6).is_empty(),
+            "votes in flight get a round"
+        );
+        let due: Vec<u64> = gaps.due(&store, 6).iter().map(|h| h.height).collect();
+        assert_eq!(
+            due,
+            vec![3, 5],
+            "both gaps, the one under certified heights too"
+        );
+        let h3 = store.header(3).unwrap().unwrap();
+        store
+            .put_certificate(&Certificate::from_votes(&h3, &set, [vote(&v0, &h3)]))
+            .unwrap();
+        assert_eq!(gaps.first_uncertified(&store, 6), Some(5));
+        let due: Vec<u64> = gaps.due(&store, 6).iter().map(|h| h.height).collect();
+        assert_eq!(due, vec![5]);
+        assert_eq!(
+            gaps.first_uncertified(&store, 4),
+            Some(5),
+            "nothing missing up to 4"
         );
     }
 

@@ -37,6 +37,7 @@ use crate::engine::Engine;
 use crate::error::{PeerError, Refusal};
 use crate::follower_snapshot::SnapshotRefusal;
 use crate::protocol::MAX_FORWARD_BATCH;
+use truffle_store::Store;
 
 /// Most blocks a validator sends in one answer.
 pub const MAX_BLOCKS_PER_REQUEST: u32 = 64;
@@ -182,31 +183,19 @@ impl Engine {
         }
         match request {
             FollowerRequest::Blocks { from: first, max } => {
-                let max = max.clamp(1, MAX_BLOCKS_PER_REQUEST) as u64;
                 let store = self.inner.store.clone();
                 let forge = self.inner.config.enable_fault_injection
                     && self.inner.config.fault_forge_follower_certificates;
                 let key = self.inner.key.clone();
                 let chain = self.inner.chain_id;
                 let blocks = tokio::task::spawn_blocking(move || {
-                    let mut out = Vec::new();
-                    let mut bytes = 0usize;
-                    for height in first.max(1)..first.max(1).saturating_add(max) {
-                        let (Some(block), Some(mut certificate)) =
-                            (store.block(height)?, store.certificate(height)?)
-                        else {
-                            break;
-                        };
-                        if forge {
-                            forge_certificate(&mut certificate, &key, &chain);
-                        }
-                        bytes += borsh::object_length(&block).unwrap_or(0);
-                        out.push(CertifiedBlock { block, certificate });
-                        if bytes >= MAX_BLOCKS_BYTES {
-                            break;
+                    let mut blocks = certified_blocks(&store, first, max)?;
+                    if forge {
+                        for certified in &mut blocks {
+                            forge_certificate(&mut certified.certificate, &key, &chain);
                         }
                     }
-                    Ok::<_, truffle_store::StoreError>(out)
+                    Ok::<_, truffle_store::StoreError>(blocks)
                 })
                 .await
                 .map_err(|e| Refusal::new(e.to_string()))?
@@ -246,52 +235,89 @@ impl Engine {
 
     /// Checks, executes and stores one certified block (follower nodes only).
     fn apply_certified(&self, certified: CertifiedBlock) -> Result<(), FollowRefusal> {
-        let store = &self.inner.store;
-        let head = store.head().ok().flatten().ok_or(FollowRefusal::NotNext {
-            height: certified.block.header.height,
-            head: 0,
-        })?;
-        let height = certified.block.header.height;
-        let validators = crate::certifier::certifying_set(store, height);
-        check_certified(&head, &certified, &validators)?;
-        let CertifiedBlock { block, certificate } = certified;
-        let proposal = BlockProposal {
-            proposer: block.header.proposer,
-            time_ms: block.header.time_ms,
-            transactions: block.transactions,
-        };
-        let executed =
-            execute_block_with(store, &head, &proposal, Signatures::Verify).map_err(|e| {
-                FollowRefusal::Execution {
-                    height,
-                    error: e.to_string(),
-                }
-            })?;
-        if executed.block.header != block.header {
-            return Err(FollowRefusal::Diverged {
-                height,
-                ours: executed.block.header.hash(),
-                theirs: block.header.hash(),
-            });
-        }
-        store
-            .commit_block(&executed, &[])
-            .and_then(|()| store.put_certificate(&certificate))
-            .map_err(|e| FollowRefusal::Execution {
-                height,
-                error: e.to_string(),
-            })?;
-        let _ = self
-            .inner
-            .events
-            .send(LedgerEvent::Block(Arc::new(executed.block)));
+        let block = apply_certified_block(&self.inner.store, certified)?;
+        let _ = self.inner.events.send(LedgerEvent::Block(Arc::new(block)));
         Ok(())
     }
 }
 
+/// The certified blocks `store` holds from height `first` on: at most `max` (clamped to
+/// [`MAX_BLOCKS_PER_REQUEST`]) and no more once the answer passes 8 MiB. What a
+/// validator answers a follower's [`FollowerRequest::Blocks`].
+pub fn certified_blocks(
+    store: &Store,
+    first: u64,
+    max: u32,
+) -> Result<Vec<CertifiedBlock>, truffle_store::StoreError> {
+    let max = u64::from(max.clamp(1, MAX_BLOCKS_PER_REQUEST));
+    let first = first.max(1);
+    let mut out = Vec::new();
+    let mut bytes = 0usize;
+    for height in first..first.saturating_add(max) {
+        let (Some(block), Some(certificate)) = (store.block(height)?, store.certificate(height)?)
+        else {
+            break;
+        };
+        bytes += borsh::object_length(&block).unwrap_or(0);
+        out.push(CertifiedBlock { block, certificate });
+        if bytes >= MAX_BLOCKS_BYTES {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Checks one certified block against a follower's own state (it follows the head, its
+/// certificate verifies under the set in force, executing it here gives exactly its
+/// header), then stores it with its certificate. Returns the block as executed here.
+pub fn apply_certified_block(
+    store: &Store,
+    certified: CertifiedBlock,
+) -> Result<Block, FollowRefusal> {
+    let head = store.head().ok().flatten().ok_or(FollowRefusal::NotNext {
+        height: certified.block.header.height,
+        head: 0,
+    })?;
+    let height = certified.block.header.height;
+    let validators = crate::certifier::certifying_set(store, height);
+    check_certified(&head, &certified, &validators)?;
+    let CertifiedBlock { block, certificate } = certified;
+    let proposal = BlockProposal {
+        proposer: block.header.proposer,
+        time_ms: block.header.time_ms,
+        transactions: block.transactions,
+    };
+    let executed =
+        execute_block_with(store, &head, &proposal, Signatures::Verify).map_err(|e| {
+            FollowRefusal::Execution {
+                height,
+                error: e.to_string(),
+            }
+        })?;
+    if executed.block.header != block.header {
+        return Err(FollowRefusal::Diverged {
+            height,
+            ours: executed.block.header.hash(),
+            theirs: block.header.hash(),
+        });
+    }
+    store
+        .commit_block(&executed, &[])
+        .and_then(|()| store.put_certificate(&certificate))
+        .map_err(|e| FollowRefusal::Execution {
+            height,
+            error: e.to_string(),
+        })?;
+    Ok(executed.block)
+}
+
 /// Fault injection: a certificate that claims every validator signed, each slot holding
 /// this validator's own signature (which verifies for no other key).
-fn forge_certificate(certificate: &mut Certificate, key: &truffle_ledger::Keypair, chain: &Hash) {
+pub fn forge_certificate(
+    certificate: &mut Certificate,
+    key: &truffle_ledger::Keypair,
+    chain: &Hash,
+) {
     let message = truffle_ledger::certificate::vote_message(chain, &certificate.header_hash);
     let own = key.sign(message.as_bytes());
     // The same signer bitmap, so the count is right: only the signatures are false.

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use truffle_consensus::{AppCommand, Command};
-use truffle_ledger::{Block, BlockProposal, PublicKey, SignedTransaction};
+use truffle_ledger::{Block, BlockHeader, BlockProposal, PublicKey, SignedTransaction};
 
 use crate::engine::Engine;
 use crate::error::{EngineError, PeerError};
@@ -162,22 +162,27 @@ impl Engine {
             self.note_certified(block.header.height);
             return;
         }
+        self.vote_on(&block.header);
+    }
+
+    /// Signs `header`, the one applied here at its height (unless its time is too far
+    /// ahead of this node's clock), counts the vote and sends it to the other
+    /// certifiers. Called when the block applies, and again while no validator holds
+    /// its certificate (the votes were lost).
+    pub(crate) fn vote_on(&self, header: &BlockHeader) {
         // The set in force when this block was applied (after its parent) certifies it.
-        let validators = crate::certifier::certifying_set(&self.inner.store, block.header.height);
+        let validators = crate::certifier::certifying_set(&self.inner.store, header.height);
         let sign = clock_allows(
-            block.header.time_ms,
+            header.time_ms,
             self.now_ms(),
             self.inner.config.max_clock_skew_ms,
         );
         if !sign {
-            tracing::warn!(target: "certifier", height = block.header.height, time_ms = block.header.time_ms, now_ms = self.now_ms(), "not signing a header whose time is ahead of this node's clock");
+            tracing::warn!(target: "certifier", height = header.height, time_ms = header.time_ms, now_ms = self.now_ms(), "not signing a header whose time is ahead of this node's clock");
         }
-        let (vote, certified) = self
-            .inner
-            .certifier
-            .on_applied(&block.header, &validators, sign);
+        let (vote, certified) = self.inner.certifier.on_applied(header, &validators, sign);
         if certified {
-            self.note_certified(block.header.height);
+            self.note_certified(header.height);
         }
         self.send_fresh_evidence();
         let Some(vote) = vote else {
@@ -189,13 +194,13 @@ impl Engine {
             return;
         }
         let honest = PeerRequest::HeaderVote {
-            header: Box::new(block.header.clone()),
+            header: Box::new(header.clone()),
             vote,
         };
         // Fault injection (testnet only): sign a second header of this height too, and
         // send it instead of the honest vote to the second half of the peers.
         let forged = self.inner.certifier.equivocating().then(|| {
-            let (header, vote) = self.inner.certifier.forged_vote(&block.header);
+            let (header, vote) = self.inner.certifier.forged_vote(header);
             tracing::warn!(target: "certifier", height = header.height, forged = %header.hash(), "fault injection: equivocating");
             PeerRequest::HeaderVote {
                 header: Box::new(header),

@@ -10,6 +10,7 @@ use tracing::Instrument;
 use truffle_consensus::{node_id_of, LedgerEvent, ValidatorNode};
 use truffle_ledger::{BlockProposal, PublicKey};
 
+use crate::certifier::CertificateGaps;
 use crate::engine::{current_validators, state_nonce, Engine};
 use crate::protocol::{PeerRequest, PeerResponse, MAX_CERTIFICATES_PER_REQUEST, MAX_FORWARD_BATCH};
 
@@ -240,6 +241,7 @@ pub(crate) async fn housekeeping(node: Engine) {
     let mut known_validators: BTreeMap<truffle_ledger::PublicKey, String> = BTreeMap::new();
     let mut known_followers: Option<Vec<truffle_ledger::PublicKey>> = None;
     let mut last_resend = std::time::Instant::now();
+    let mut certificate_gaps = CertificateGaps::default();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -258,7 +260,8 @@ pub(crate) async fn housekeeping(node: Engine) {
         if !expired.is_empty() {
             tracing::info!(target: "node", count = expired.len(), "transactions expired from the pool");
         }
-        fetch_missing_certificates(&node).await;
+        fetch_missing_certificates(&node, &mut certificate_gaps).await;
+        vote_again_on_stale_heights(&node, &mut certificate_gaps);
         // Followers allowed or revoked by a block: the transport admits or cuts them.
         if let Ok(grants) = truffle_ledger::exec::allowed_followers(&node.inner.store) {
             let followers: Vec<_> = grants.into_iter().map(|g| g.key).collect();
@@ -319,17 +322,13 @@ async fn sync_membership(node: &Engine, validators: &BTreeMap<truffle_ledger::Pu
     }
 }
 
-/// Asks peers for certificates of recent heights this node lacks (it was down, or
-/// applied the blocks after the others had sent their votes).
-async fn fetch_missing_certificates(node: &Engine) {
+/// Asks peers for certificates of heights this node lacks (it was down, or applied the
+/// blocks after the others had sent their votes), from the lowest gap up.
+async fn fetch_missing_certificates(node: &Engine, gaps: &mut CertificateGaps) {
     let Ok(head) = node.head() else { return };
-    let from = node
-        .inner
-        .certified_height
-        .lock()
-        .expect("lock poisoned")
-        .map(|h| h + 1)
-        .unwrap_or(1);
+    let Some(from) = gaps.first_uncertified(&node.inner.store, head.height) else {
+        return;
+    };
     if head.height < from {
         return;
     }
@@ -341,19 +340,7 @@ async fn fetch_missing_certificates(node: &Engine) {
     if to < from {
         return;
     }
-    let mut first_missing = None;
-    for height in from..=to {
-        match node.store().certificate(height) {
-            Ok(Some(_)) => node.note_certified(height),
-            _ => {
-                first_missing = Some(height);
-                break;
-            }
-        }
-    }
-    let Some(first_missing) = first_missing else {
-        return;
-    };
+    let first_missing = from;
     let validators = node.validator_keys();
     let own = node.key().public();
     for peer in validators.iter().filter(|v| **v != own) {
@@ -380,5 +367,16 @@ async fn fetch_missing_certificates(node: &Engine) {
                 return;
             }
         }
+    }
+}
+
+/// Votes again on the heights applied here that stayed uncertified since the last
+/// round: a repeated vote counts once, and a vote for the header this node applied is
+/// never an equivocation.
+fn vote_again_on_stale_heights(node: &Engine, gaps: &mut CertificateGaps) {
+    let Ok(head) = node.head() else { return };
+    for header in gaps.due(&node.inner.store, head.height) {
+        tracing::debug!(target: "certifier", height = header.height, "still uncertified: voting again");
+        node.vote_on(&header);
     }
 }

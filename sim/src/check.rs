@@ -22,7 +22,7 @@ use truffle_store::Store;
 use crate::workload::Acknowledged;
 
 /// The nodes' stores, by node index.
-pub(crate) type Stores<'a> = &'a [(usize, Store)];
+pub(crate) type Stores<'a> = &'a [(String, Store)];
 
 fn scan<T: borsh::BorshDeserialize>(
     store: &Store,
@@ -72,7 +72,7 @@ pub(crate) fn check(stores: Stores<'_>, acknowledged: &[Acknowledged]) -> Vec<St
         problems.push("the nodes did not converge on one head".into());
         return problems;
     };
-    let Some((_, first)) = stores.first() else {
+    let Some((first_name, first)) = stores.first() else {
         return problems;
     };
     let mut draws: BTreeMap<u64, u32> = BTreeMap::new();
@@ -87,23 +87,23 @@ pub(crate) fn check(stores: Stores<'_>, acknowledged: &[Acknowledged]) -> Vec<St
             match store.header(h) {
                 Ok(Some(header)) if header.hash() == hash => {}
                 Ok(Some(header)) => problems.push(format!(
-                    "height {h}: n{index} holds header {} (root {}), n0 {hash} (root {})",
+                    "height {h}: {index} holds header {} (root {}), {first_name} {hash} (root {})",
                     header.hash(),
                     header.state_root,
                     block.header.state_root
                 )),
-                other => problems.push(format!("height {h}: n{index} has no header: {other:?}")),
+                other => problems.push(format!("height {h}: {index} has no header: {other:?}")),
             }
             if let Ok(Some(certificate)) = store.certificate(h) {
                 let validators = truffle_engine::certifying_set(store, h);
                 if certificate.header_hash != hash {
                     problems.push(format!(
-                        "height {h}: n{index} holds a certificate of {}, not of the header {hash}",
+                        "height {h}: {index} holds a certificate of {}, not of the header {hash}",
                         certificate.header_hash
                     ));
                 } else if let Err(error) = certificate.verify(&block.header, &validators) {
                     problems.push(format!(
-                        "height {h}: n{index}'s certificate does not verify: {error}"
+                        "height {h}: {index}'s certificate does not verify: {error}"
                     ));
                 }
             }
@@ -130,7 +130,7 @@ pub(crate) fn check(stores: Stores<'_>, acknowledged: &[Acknowledged]) -> Vec<St
                 .map(|b| b.transactions.iter().map(|t| t.hash()).collect());
             if held.as_ref() != Some(&ack.transactions) {
                 problems.push(format!(
-                    "acknowledged block {} lost on n{index}: held {:?}, acknowledged {:?}",
+                    "acknowledged block {} lost on {index}: held {:?}, acknowledged {:?}",
                     ack.height, held, ack.transactions
                 ));
             }

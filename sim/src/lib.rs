@@ -11,6 +11,13 @@
 //! included. After the faults the cluster is healed, must converge, and the checkers
 //! (`check.rs`) run.
 //!
+//! One or two follower nodes (`follower.rs`) run beside the validators: each builds its
+//! own state from the genesis and applies the certified blocks it asks the validators
+//! for with the engine's checks, and in half the seeds one validator lies to them. The
+//! validators gather missing certificates and vote again on heights left uncertified
+//! as the engine's housekeeping does (`truffle_engine::CertificateGaps`), since a
+//! follower stops at the first height no validator certified.
+//!
 //! What is not simulated: the libp2p transport (its framing and limits are tested
 //! elsewhere), the engine's producer, forwarder and mempool (the client proposes
 //! blocks through Raft itself), snapshots (the log is never purged), and a power cut
@@ -18,6 +25,7 @@
 //! the process dies and the operating system keeps what was written).
 
 mod check;
+mod follower;
 mod net;
 mod node;
 mod workload;
@@ -32,6 +40,7 @@ use rand::{Rng, SeedableRng};
 use truffle_consensus::RaftTiming;
 use truffle_ledger::Hash;
 
+use crate::follower::SimFollower;
 use crate::node::{SimClock, SimNode, MAX_CLOCK_SKEW_MS};
 use crate::workload::Actors;
 use crate::world::{NetFaults, Shared, World};
@@ -43,6 +52,8 @@ pub use crate::world::Stats;
 pub struct SimConfig {
     /// Validators; `None` draws 3 to 5 from the seed.
     pub validators: Option<usize>,
+    /// Follower nodes; `None` draws 1 or 2 from the seed.
+    pub followers: Option<usize>,
     /// Simulated time under faults, ms; then the cluster is healed and must converge.
     pub fault_ms: u64,
     /// Whether to keep the trace in the report (it is always digested).
@@ -53,6 +64,7 @@ impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
             validators: None,
+            followers: None,
             fault_ms: 20_000,
             keep_trace: false,
         }
@@ -66,6 +78,10 @@ pub struct SimReport {
     pub seed: u64,
     /// Validators simulated.
     pub validators: usize,
+    /// Followers simulated.
+    pub followers: usize,
+    /// Whether one validator lied to the followers.
+    pub liar: bool,
     /// Height the cluster converged on.
     pub height: u64,
     /// Raffles drawn and orders paid on the final chain.
@@ -167,6 +183,23 @@ async fn simulate(
             SimNode::new(i, key.clone(), dir.join(format!("n{i}")), clock)
         })
         .collect();
+    let follower_count = config.followers.unwrap_or_else(|| rng.gen_range(1..=2));
+    let mut followers: Vec<SimFollower> = (0..follower_count)
+        .map(|i| {
+            let key = truffle_ledger::Keypair::from_name(&format!("sim-follower-{i}"));
+            SimFollower::new(i, &key, dir.join(format!("f{i}")))
+        })
+        .collect();
+    // Half the seeds with followers have a validator that lies to them.
+    let liar = (follower_count > 0 && rng.gen_bool(0.5)).then(|| {
+        let at = rng.gen_range(0..nodes.len());
+        (nodes[at].id, nodes[at].key.clone())
+    });
+    let mut names: std::collections::BTreeMap<_, _> = nodes
+        .iter()
+        .map(|n| (n.id, format!("n{}", n.index)))
+        .collect();
+    names.extend(followers.iter().map(|f| (f.id, format!("f{}", f.index))));
     let world = Shared::new(World {
         rng: StdRng::seed_from_u64(rng.gen()),
         start,
@@ -178,11 +211,19 @@ async fn simulate(
         headers: Default::default(),
         acknowledged: Vec::new(),
         violations: Vec::new(),
-        names: nodes.iter().map(|n| (n.id, n.index)).collect(),
+        liar: liar.clone(),
+        chain_id: genesis.chain_id,
+        names,
     });
-    world.note(format!("seed {seed}: {count} validators"));
+    let liar_name = liar.as_ref().map(|(id, _)| world.lock().name(*id));
+    world.note(format!(
+        "seed {seed}: {count} validators, {follower_count} followers, liar to followers: {liar_name:?}"
+    ));
     for node in &mut nodes {
         node.start(&world, &genesis, &timing()).await?;
+    }
+    for follower in &mut followers {
+        follower.start(&world, &genesis).await?;
     }
     let stop = Arc::new(AtomicBool::new(false));
     let client = tokio::spawn(workload::client(
@@ -191,19 +232,36 @@ async fn simulate(
         rng.gen(),
         stop.clone(),
     ));
-    nemesis(&world, &mut nodes, &genesis, config.fault_ms).await?;
+    nemesis(
+        &world,
+        &mut nodes,
+        &mut followers,
+        &genesis,
+        config.fault_ms,
+    )
+    .await?;
     stop.store(true, Ordering::SeqCst);
     let _ = client.await;
-    heal(&world, &mut nodes, &genesis).await?;
+    heal(&world, &mut nodes, &mut followers, &genesis).await?;
     let probe = workload::probe(&world, &actors, Duration::from_secs(60)).await;
-    let stores = settle(&world, &nodes).await;
+    let stores = settle(&world, &nodes, &followers).await;
     let mut problems = std::mem::take(&mut world.lock().violations);
     match probe {
         Some(height) => world.note(format!("healed: probe block {height}")),
         None => problems.push("no block committed within 60 s of healing".into()),
     }
-    let acknowledged = world.lock().acknowledged.clone();
+    let (acknowledged, lies, refusals) = {
+        let w = world.lock();
+        (
+            w.acknowledged.clone(),
+            w.stats.lies,
+            w.stats.follower_refusals,
+        )
+    };
     problems.extend(check::check(&stores, &acknowledged));
+    if lies != refusals {
+        problems.push(format!("{lies} lies told to followers, {refusals} refused"));
+    }
     let height = check::common_head(&stores).map_or(0, |(h, _)| h);
     let (draws, paid_orders) = stores
         .first()
@@ -213,6 +271,9 @@ async fn simulate(
         if let Some(running) = node.running.take() {
             let _ = running.raft.shutdown().await;
         }
+    }
+    for follower in &mut followers {
+        follower.crash(&world).await;
     }
     let (trace, stats) = {
         let mut w = world.lock();
@@ -229,6 +290,8 @@ async fn simulate(
     Ok(SimReport {
         seed,
         validators: count,
+        followers: follower_count,
+        liar: liar.is_some(),
         height,
         draws,
         paid_orders,
@@ -243,9 +306,15 @@ async fn simulate(
 async fn nemesis(
     world: &Shared,
     nodes: &mut [SimNode],
+    followers: &mut [SimFollower],
     genesis: &truffle_ledger::GenesisState,
     fault_ms: u64,
 ) -> Result<(), SimError> {
+    let everyone: Vec<(truffle_consensus::NodeId, String)> = nodes
+        .iter()
+        .map(|n| (n.id, format!("n{}", n.index)))
+        .chain(followers.iter().map(|f| (f.id, format!("f{}", f.index))))
+        .collect();
     let deadline = tokio::time::Instant::now() + Duration::from_millis(fault_ms);
     loop {
         let (pause, action, pick, value) = {
@@ -253,7 +322,7 @@ async fn nemesis(
             (
                 Duration::from_millis(w.rng.gen_range(200..2_000)),
                 w.rng.gen_range(0..10),
-                w.rng.gen_range(0..nodes.len()),
+                w.rng.gen_range(0..everyone.len()),
                 w.rng.gen::<u64>(),
             )
         };
@@ -263,18 +332,18 @@ async fn nemesis(
         }
         match action {
             0 | 1 => {
-                // A partition: a random side of one to n-1 nodes.
+                // A partition: a random side of one to n-1 nodes, followers included.
                 let side: std::collections::BTreeSet<_> = (0..64)
                     .map(|bit| (value >> bit) & 1 == 1)
-                    .zip(&*nodes)
+                    .zip(&everyone)
                     .filter(|(inside, _)| *inside)
-                    .map(|(_, n)| n.id)
+                    .map(|(_, (id, _))| *id)
                     .collect();
-                if !side.is_empty() && side.len() < nodes.len() {
-                    let names: Vec<usize> = nodes
+                if !side.is_empty() && side.len() < everyone.len() {
+                    let names: Vec<&str> = everyone
                         .iter()
-                        .filter(|n| side.contains(&n.id))
-                        .map(|n| n.index)
+                        .filter(|(id, _)| side.contains(id))
+                        .map(|(_, name)| name.as_str())
                         .collect();
                     let mut w = world.lock();
                     w.stats.partitions += 1;
@@ -286,6 +355,20 @@ async fn nemesis(
                 let mut w = world.lock();
                 if w.cut.take().is_some() {
                     w.note("partition healed");
+                }
+            }
+            3 | 4 if pick >= nodes.len() => {
+                let follower = &mut followers[pick - nodes.len()];
+                if follower.running.is_some() {
+                    follower.crash(world).await;
+                    world.lock().stats.follower_crashes += 1;
+                }
+            }
+            5 | 6 if pick >= nodes.len() => {
+                let follower = &mut followers[pick - nodes.len()];
+                if follower.running.is_none() {
+                    follower.start(world, genesis).await?;
+                    world.lock().stats.restarts += 1;
                 }
             }
             3 | 4 => {
@@ -306,6 +389,7 @@ async fn nemesis(
                     world.lock().stats.restarts += 1;
                 }
             }
+            7 if pick >= nodes.len() => {}
             7 => {
                 // Mostly within what validators tolerate; sometimes well beyond.
                 let bound = if value % 4 == 0 {
@@ -336,6 +420,7 @@ async fn nemesis(
 async fn heal(
     world: &Shared,
     nodes: &mut [SimNode],
+    followers: &mut [SimFollower],
     genesis: &truffle_ledger::GenesisState,
 ) -> Result<(), SimError> {
     {
@@ -351,15 +436,34 @@ async fn heal(
             world.lock().stats.restarts += 1;
         }
     }
+    for follower in followers.iter_mut() {
+        if follower.running.is_none() {
+            follower.start(world, genesis).await?;
+            world.lock().stats.restarts += 1;
+        }
+    }
     Ok(())
 }
 
-/// Waits (at most 60 s simulated) until every node holds the same head for a second,
-/// then returns the nodes' stores.
-async fn settle(world: &Shared, nodes: &[SimNode]) -> Vec<(usize, truffle_store::Store)> {
-    let stores: Vec<(usize, truffle_store::Store)> = nodes
+/// Waits (at most 60 s simulated) until every node, followers included, holds the same
+/// head for a second, then returns the nodes' stores by name.
+async fn settle(
+    world: &Shared,
+    nodes: &[SimNode],
+    followers: &[SimFollower],
+) -> Vec<(String, truffle_store::Store)> {
+    let stores: Vec<(String, truffle_store::Store)> = nodes
         .iter()
-        .filter_map(|n| n.running.as_ref().map(|r| (n.index, r.store.clone())))
+        .filter_map(|n| {
+            n.running
+                .as_ref()
+                .map(|r| (format!("n{}", n.index), r.store.clone()))
+        })
+        .chain(followers.iter().filter_map(|f| {
+            f.running
+                .as_ref()
+                .map(|r| (format!("f{}", f.index), r.store.clone()))
+        }))
         .collect();
     let mut stable = 0;
     for _ in 0..600 {

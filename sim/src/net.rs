@@ -206,7 +206,7 @@ pub(crate) fn send_vote(
             let outcome = target.certifier.on_vote(header, vote, &validators);
             if let Ok(truffle_engine::VoteOutcome::Certified) = outcome {
                 let name = world.lock().name(to);
-                world.note(format!("n{name} certified {height}"));
+                world.note(format!("{name} certified {height}"));
             }
         });
     }

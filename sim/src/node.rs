@@ -17,7 +17,7 @@ use truffle_consensus::{
     StateMachine, VerifiedSignatures,
 };
 use truffle_engine::Certifier;
-use truffle_ledger::{GenesisState, Keypair};
+use truffle_ledger::{BlockHeader, GenesisState, Keypair};
 use truffle_store::Store;
 
 use crate::net::{send_vote, SimNetwork};
@@ -63,7 +63,7 @@ impl Clock for SimClock {
 }
 
 /// The simulation proposes blocks only: every service command is refused alike.
-struct NoServices;
+pub(crate) struct NoServices;
 
 impl ServiceApplier for NoServices {
     fn apply(&self, _: &Store, _: &[u8]) -> Result<ServiceOutcome, ServiceError> {
@@ -91,7 +91,7 @@ pub(crate) struct SimNode {
     initialized: bool,
 }
 
-fn setup(what: &str, error: impl std::fmt::Display) -> SimError {
+pub(crate) fn setup(what: &str, error: impl std::fmt::Display) -> SimError {
     SimError::Setup(format!("{what}: {error}"))
 }
 
@@ -164,17 +164,18 @@ impl SimNode {
             self.index
         };
         world.note(format!("n{name} up"));
+        let voter = Voter {
+            world: world.clone(),
+            id: self.id,
+            key: self.key.clone(),
+            store: store.clone(),
+            certifier,
+            clock: self.clock.clone(),
+        };
         let tasks = vec![
             disk,
-            tokio::spawn(pump(
-                world.clone(),
-                self.id,
-                self.key.clone(),
-                store.clone(),
-                certifier,
-                self.clock.clone(),
-                applied,
-            )),
+            tokio::spawn(pump(voter.clone(), applied)),
+            tokio::spawn(fetch_certificates(voter)),
         ];
         self.running = Some(Running {
             raft,
@@ -236,7 +237,7 @@ impl SimNode {
 
 /// Opens a node's store; a handle the crashed node's last tasks still hold is dropped
 /// when they next run, so a few tries may be needed.
-async fn open_store(path: &std::path::Path) -> Result<Store, SimError> {
+pub(crate) async fn open_store(path: &std::path::Path) -> Result<Store, SimError> {
     let mut tries = 0;
     loop {
         match Store::open(path) {
@@ -260,42 +261,36 @@ async fn disk(sync: ManualSync, every: Duration) {
     }
 }
 
-/// Follows the node's applied blocks: records each header for the checkers, signs it
-/// (unless its time is too far ahead of this node's clock) and sends the vote.
-async fn pump(
+/// What a validator needs to vote on headers and gather certificates.
+#[derive(Clone)]
+struct Voter {
     world: Shared,
     id: NodeId,
     key: Keypair,
     store: Store,
     certifier: Arc<Certifier>,
     clock: Arc<SimClock>,
-    mut applied: broadcast::Receiver<LedgerEvent>,
-) {
-    let own = key.public();
-    loop {
-        let block = match applied.recv().await {
-            Ok(LedgerEvent::Block(block)) => block,
-            Ok(_) => continue,
-            Err(broadcast::error::RecvError::Lagged(missed)) => {
-                world.note(format!("n{} missed {missed} events", world.lock().name(id)));
-                continue;
-            }
-            Err(broadcast::error::RecvError::Closed) => return,
-        };
-        let header = &block.header;
-        world.applied(id, header);
-        let validators = truffle_engine::certifying_set(&store, header.height);
-        let sign = truffle_engine::clock_allows(header.time_ms, clock.now_ms(), MAX_CLOCK_SKEW_MS);
-        let (vote, certified) = certifier.on_applied(header, &validators, sign);
+}
+
+impl Voter {
+    /// Signs `header` (unless its time is too far ahead of this node's clock), counts
+    /// the vote and sends it to the other certifiers, as the engine's `vote_on`.
+    fn vote_on(&self, header: &BlockHeader) {
+        let (world, id) = (&self.world, self.id);
+        let own = self.key.public();
+        let validators = truffle_engine::certifying_set(&self.store, header.height);
+        let sign =
+            truffle_engine::clock_allows(header.time_ms, self.clock.now_ms(), MAX_CLOCK_SKEW_MS);
+        let (vote, certified) = self.certifier.on_applied(header, &validators, sign);
         if certified {
             world.note(format!(
-                "n{} certified {}",
+                "{} certified {}",
                 world.lock().name(id),
                 header.height
             ));
         }
         let Some(vote) = vote.filter(|_| validators.contains(&own)) else {
-            continue;
+            return;
         };
         let peers: Vec<NodeId> = validators
             .iter()
@@ -303,7 +298,105 @@ async fn pump(
             .map(node_id_of)
             .collect();
         for peer in peers {
-            send_vote(&world, id, peer, header.clone(), vote.clone());
+            send_vote(world, id, peer, header.clone(), vote.clone());
         }
     }
+}
+
+/// Follows the node's applied blocks: records each header for the checkers and votes
+/// on it.
+async fn pump(voter: Voter, mut applied: broadcast::Receiver<LedgerEvent>) {
+    let (world, id) = (&voter.world, voter.id);
+    loop {
+        let block = match applied.recv().await {
+            Ok(LedgerEvent::Block(block)) => block,
+            Ok(_) => continue,
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                world.note(format!("{} missed {missed} events", world.lock().name(id)));
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        world.applied(id, &block.header);
+        voter.vote_on(&block.header);
+    }
+}
+
+/// Certificates a validator asks a peer for in one request (the engine's
+/// `MAX_CERTIFICATES_PER_REQUEST`).
+const CERTIFICATES_PER_REQUEST: u64 = 64;
+
+/// Every second, as the engine's housekeeping: asks the peers for the certificates of
+/// heights this node applied more than two blocks ago and lacks, then votes again on
+/// those still uncertified since the last round ([`truffle_engine::CertificateGaps`]).
+async fn fetch_certificates(voter: Voter) {
+    let (world, id, store) = (&voter.world, voter.id, &voter.store);
+    let mut gaps = truffle_engine::CertificateGaps::default();
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let Ok(Some(head)) = store.head() else {
+            return;
+        };
+        let Some(from) = gaps.first_uncertified(store, head.height) else {
+            continue;
+        };
+        let to = head
+            .height
+            .saturating_sub(2)
+            .min(from + CERTIFICATES_PER_REQUEST - 1);
+        let own = voter.key.public();
+        let peers: Vec<NodeId> = truffle_engine::certifying_set(store, head.height + 1)
+            .iter()
+            .filter(|v| **v != own)
+            .map(node_id_of)
+            .collect();
+        for peer in peers.into_iter().filter(|_| from <= to) {
+            let Some(certificates) = ask_certificates(world, id, peer, from, to).await else {
+                continue;
+            };
+            for certificate in &certificates {
+                let set = truffle_engine::certifying_set(store, certificate.height);
+                voter.certifier.accept_certificate(certificate, &set);
+            }
+            if !certificates.is_empty() {
+                break;
+            }
+        }
+        for header in gaps.due(store, head.height) {
+            world.note(format!(
+                "{} votes again on {}",
+                world.lock().name(id),
+                header.height
+            ));
+            voter.vote_on(&header);
+        }
+    }
+}
+
+/// Asks `to` for the certificates it holds of heights `from..=through`, with the fate
+/// the world draws.
+async fn ask_certificates(
+    world: &Shared,
+    id: NodeId,
+    to: NodeId,
+    from: u64,
+    through: u64,
+) -> Option<Vec<truffle_ledger::Certificate>> {
+    let fate = world.lock().fate(id, to);
+    tokio::time::sleep(fate.delay).await;
+    let target = if fate.lost { None } else { world.reach(id, to) };
+    let Some(target) = target else {
+        world.lock().stats.lost += 1;
+        return None;
+    };
+    let certificates: Vec<_> = (from..=through)
+        .filter_map(|height| target.store.certificate(height).ok().flatten())
+        .collect();
+    drop(target);
+    tokio::time::sleep(fate.reply_delay).await;
+    if fate.reply_lost || world.cut_between(id, to) {
+        world.lock().stats.lost += 1;
+        return None;
+    }
+    Some(certificates)
 }

@@ -60,3 +60,13 @@ fn seeds_keep_every_invariant() {
     assert!(described.is_empty(), "{}", described.join("\n\n"));
     eprintln!("{count} seeds in {:?}", began.elapsed());
 }
+
+/// Followers are in the run, and the lying validator's lies reach them and are all
+/// refused (the run itself fails on a lie applied or an honest block refused).
+#[test]
+fn followers_refuse_every_lie_of_a_lying_validator() {
+    let report = run_seed(10, &short()).unwrap_or_else(|e| panic!("{}", describe(&e)));
+    assert!(report.followers >= 1 && report.liar, "{report:?}");
+    assert!(report.stats.lies > 0, "{:?}", report.stats);
+    assert_eq!(report.stats.follower_refusals, report.stats.lies);
+}

@@ -346,7 +346,7 @@ async fn propose(world: Shared, leader: Endpoint, proposal: BlockProposal) -> Op
         Ok(Ok(response)) => match response.data.height {
             Some(height) => {
                 w.note(&format!(
-                    "n{name} acknowledged block {height} ({} txs)",
+                    "{name} acknowledged block {height} ({} txs)",
                     hashes.len()
                 ));
                 w.stats.acknowledged_blocks += 1;
@@ -358,7 +358,7 @@ async fn propose(world: Shared, leader: Endpoint, proposal: BlockProposal) -> Op
                 Some(height)
             }
             None => {
-                w.note(&format!("n{name} proposal refused"));
+                w.note(&format!("{name} proposal refused"));
                 None
             }
         },
@@ -371,12 +371,12 @@ async fn propose(world: Shared, leader: Endpoint, proposal: BlockProposal) -> Op
             } else {
                 "failed"
             };
-            w.note(&format!("n{name} proposal {kind}"));
+            w.note(&format!("{name} proposal {kind}"));
             w.stats.unknown_outcomes += 1;
             None
         }
         Err(_) => {
-            w.note(&format!("n{name} proposal timed out"));
+            w.note(&format!("{name} proposal timed out"));
             w.stats.unknown_outcomes += 1;
             None
         }

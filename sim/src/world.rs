@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rand::Rng;
 use truffle_consensus::{NodeId, Raft};
 use truffle_engine::Certifier;
-use truffle_ledger::{BlockHeader, Hash, PublicKey};
+use truffle_ledger::{BlockHeader, Hash, Keypair, PublicKey};
 use truffle_store::Store;
 
 use crate::node::SimClock;
@@ -70,6 +70,12 @@ pub struct Stats {
     pub acknowledged_transactions: u64,
     /// Proposals whose outcome the client did not learn (timeouts, lost leaders).
     pub unknown_outcomes: u64,
+    /// Follower crashes.
+    pub follower_crashes: u64,
+    /// Answers to followers in which the lying validator lied (and that arrived).
+    pub lies: u64,
+    /// Lies the followers refused.
+    pub follower_refusals: u64,
 }
 
 /// What a live node shares with the network.
@@ -99,8 +105,12 @@ pub(crate) struct World {
     pub(crate) acknowledged: Vec<Acknowledged>,
     /// Invariants found broken while the run went.
     pub(crate) violations: Vec<String>,
+    /// The validator that lies to followers, if the seed has one, and its key.
+    pub(crate) liar: Option<(NodeId, Keypair)>,
+    /// The chain's id (a lie is signed for it).
+    pub(crate) chain_id: Hash,
     /// Short names of the nodes for the trace.
-    pub(crate) names: BTreeMap<NodeId, usize>,
+    pub(crate) names: BTreeMap<NodeId, String>,
 }
 
 /// The world, shared by every task of the run.
@@ -143,7 +153,7 @@ impl Shared {
         let hash = header.hash();
         let name = world.name(node);
         world.note(&format!(
-            "n{name} applied {} {}",
+            "{name} applied {} {}",
             header.height,
             &hash.to_hex()[..12]
         ));
@@ -151,7 +161,7 @@ impl Shared {
             Some((first, by)) if *first != hash => {
                 let by = world.name(*by);
                 let line = format!(
-                    "two headers at height {}: {} on n{by}, {} on n{name}",
+                    "two headers at height {}: {} on {by}, {} on {name}",
                     header.height, first, hash
                 );
                 world.violations.push(line);
@@ -181,8 +191,8 @@ impl World {
         self.trace.push(format!("{at:>7} {line}"));
     }
 
-    pub(crate) fn name(&self, node: NodeId) -> usize {
-        self.names.get(&node).copied().unwrap_or(usize::MAX)
+    pub(crate) fn name(&self, node: NodeId) -> String {
+        self.names.get(&node).cloned().unwrap_or_else(|| "?".into())
     }
 
     pub(crate) fn cut_between(&self, from: NodeId, to: NodeId) -> bool {

@@ -17,6 +17,10 @@ pub(crate) struct SimArgs {
     /// Validators (default: 3 to 5, drawn from each seed).
     #[arg(long)]
     validators: Option<usize>,
+    /// Follower nodes (default: 1 or 2, drawn from each seed; with followers, half the
+    /// seeds have a validator that lies to them).
+    #[arg(long)]
+    followers: Option<usize>,
     /// Simulated time under faults per seed, ms (then the cluster is healed and checked).
     #[arg(long, default_value_t = 20_000)]
     fault_ms: u64,
@@ -35,28 +39,37 @@ pub(crate) struct SimArgs {
 fn line(seed: u64, result: &Result<SimReport, SimError>, took: Duration) -> String {
     match result {
         Ok(r) => format!(
-            "seed {seed}: ok in {:.2} s: {} validators, height {}, {} blocks ({} txs) acknowledged, \
-             {} unknown, {} crashes ({} unsynced entries lost), {} restarts, {} partitions, \
-             {} skews, {} messages ({} lost, {} duplicated), {} draws, {} paid orders, trace {}",
+            "seed {seed}: ok in {:.2} s: {} validators, {} followers ({}), height {}, \
+             {} blocks ({} txs) acknowledged, {} unknown, {} crashes ({} unsynced entries lost), \
+             {} follower crashes, {} restarts, {} partitions, {} skews, {} messages ({} lost, \
+             {} duplicated), {} lies to followers ({} refused), {} draws, {} paid orders, trace {}",
             took.as_secs_f64(),
             r.validators,
+            r.followers,
+            if r.liar { "a liar" } else { "no liar" },
             r.height,
             r.stats.acknowledged_blocks,
             r.stats.acknowledged_transactions,
             r.stats.unknown_outcomes,
             r.stats.crashes,
             r.stats.lost_entries,
+            r.stats.follower_crashes,
             r.stats.restarts,
             r.stats.partitions,
             r.stats.skews,
             r.stats.messages,
             r.stats.lost,
             r.stats.duplicated,
+            r.stats.lies,
+            r.stats.follower_refusals,
             r.draws,
             r.paid_orders,
             &r.trace_digest.to_hex()[..16],
         ),
-        Err(error) => format!("seed {seed}: FAILED in {:.2} s: {error}", took.as_secs_f64()),
+        Err(error) => format!(
+            "seed {seed}: FAILED in {:.2} s: {error}",
+            took.as_secs_f64()
+        ),
     }
 }
 
@@ -64,6 +77,7 @@ fn line(seed: u64, result: &Result<SimReport, SimError>, took: Duration) -> Stri
 pub(crate) fn run(args: SimArgs) -> anyhow::Result<()> {
     let config = SimConfig {
         validators: args.validators,
+        followers: args.followers,
         fault_ms: args.fault_ms,
         keep_trace: args.trace,
     };
