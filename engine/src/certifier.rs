@@ -154,6 +154,8 @@ pub struct Certifier {
     evidence_count: AtomicU64,
     /// Fault injection: sign a second, different header at every height.
     equivocate: AtomicBool,
+    /// Fault injection: sign no header at all.
+    withhold_votes: AtomicBool,
 }
 
 /// What to do after a vote was counted.
@@ -239,6 +241,7 @@ impl Certifier {
             fresh_evidence: Mutex::new(Vec::new()),
             evidence_count: AtomicU64::new(evidence_count),
             equivocate: AtomicBool::new(false),
+            withhold_votes: AtomicBool::new(false),
         }
     }
 
@@ -611,6 +614,16 @@ impl Certifier {
     /// See [`Certifier::set_equivocate`].
     pub(crate) fn equivocating(&self) -> bool {
         self.equivocate.load(Ordering::SeqCst)
+    }
+
+    /// Fault injection: whether this validator signs no header (its votes are lost).
+    pub(crate) fn set_withhold_votes(&self, on: bool) {
+        self.withhold_votes.store(on, Ordering::SeqCst);
+    }
+
+    /// See [`Certifier::set_withhold_votes`].
+    pub(crate) fn withholding_votes(&self) -> bool {
+        self.withhold_votes.load(Ordering::SeqCst)
     }
 
     /// Fault injection: a header that conflicts with `header` (another state root) and

@@ -334,6 +334,17 @@ impl Engine {
         Ok(())
     }
 
+    /// Fault injection (testnet only): from now on (or no longer, with `false`) this
+    /// validator signs no header, as if every vote it sent were lost.
+    pub fn set_withhold_votes(&self, on: bool) -> Result<(), EngineError> {
+        if !self.inner.config.enable_fault_injection {
+            return Err(EngineError::FaultInjectionDisabled);
+        }
+        tracing::warn!(target: "node", on, "fault injection: withholding header votes");
+        self.inner.certifier.set_withhold_votes(on);
+        Ok(())
+    }
+
     /// Equivocation evidence this node holds, by height from `from`, at most `limit`.
     pub fn evidence(&self, from: u64, limit: usize) -> Vec<truffle_ledger::Evidence> {
         self.inner.certifier.evidence(from, limit)

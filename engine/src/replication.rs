@@ -172,14 +172,16 @@ impl Engine {
     pub(crate) fn vote_on(&self, header: &BlockHeader) {
         // The set in force when this block was applied (after its parent) certifies it.
         let validators = crate::certifier::certifying_set(&self.inner.store, header.height);
-        let sign = clock_allows(
+        let clock_allows_it = clock_allows(
             header.time_ms,
             self.now_ms(),
             self.inner.config.max_clock_skew_ms,
         );
-        if !sign {
+        if !clock_allows_it {
             tracing::warn!(target: "certifier", height = header.height, time_ms = header.time_ms, now_ms = self.now_ms(), "not signing a header whose time is ahead of this node's clock");
         }
+        // Fault injection (testnet only): a validator whose votes are all lost.
+        let sign = clock_allows_it && !self.inner.certifier.withholding_votes();
         let (vote, certified) = self.inner.certifier.on_applied(header, &validators, sign);
         if certified {
             self.note_certified(header.height);

@@ -57,6 +57,13 @@ impl SystemApiServer for SystemHandler {
             .map_err(|e| error::error(error::DISABLED, e.to_string()))
     }
 
+    async fn withhold_votes(&self, on: bool) -> RpcResult<()> {
+        self.node
+            .engine()
+            .set_withhold_votes(on)
+            .map_err(|e| error::error(error::DISABLED, e.to_string()))
+    }
+
     async fn leader_fault(&self, fault: String) -> RpcResult<()> {
         let fault: truffle_node::LeaderFault = fault
             .parse()

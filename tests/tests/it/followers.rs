@@ -585,3 +585,66 @@ async fn testnet_with_followers_registers_and_verifies_through_a_follower() -> a
     truffle(&["testnet", "down", "--dir", &net_path])?;
     Ok(())
 }
+
+/// Votes lost: with three validators (quorum three), one that signs nothing (fault
+/// injection) leaves the blocks it applies uncertified, and a follower stops below
+/// them. Once it signs again it votes again on those heights: each gets its
+/// certificate on every validator, the gap under later certified heights too, and the
+/// follower catches up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heights_left_uncertified_by_lost_votes_are_certified_later() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut net = Testnet::create(&dir.path().join("net"), &TestnetOptions::default())?;
+    net.start_all()?;
+    let all = [0, 1, 2];
+    let leader = net.wait_for_leader(&all, Duration::from_secs(30)).await?;
+    let follower_key = allow_new_follower(&net, leader).await?;
+    let follower_dir = dir.path().join("follower");
+    let follower = start_follower(&net, &follower_dir, &follower_key)?;
+    let rpc = client(&follower.rpc_url)?;
+    wait_same_head(&net.client(leader), &rpc, Duration::from_secs(60)).await?;
+
+    eprintln!("--- one validator signs nothing: the blocks stay uncertified");
+    let quiet = (leader + 1) % 3;
+    net.client(quiet).withhold_votes(true).await?;
+    let before = net.client(leader).get_header(None).await?.header.height;
+    register_in_blocks_of_one(&net, leader, "unvoted", 3).await?;
+    let head = net.client(leader).get_header(None).await?.header.height;
+    anyhow::ensure!(head >= before + 3, "three blocks: {before} -> {head}");
+    for height in before + 1..=head {
+        anyhow::ensure!(
+            net.client(leader).get_certificate(height).await.is_err(),
+            "height {height} certified without the quiet validator's vote"
+        );
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let stuck = rpc.get_header(None).await?.header.height;
+    anyhow::ensure!(
+        stuck <= before,
+        "the follower applied uncertified blocks: at {stuck}, the gap begins at {}",
+        before + 1
+    );
+
+    eprintln!("--- it signs again: every height gets its certificate, the follower catches up");
+    net.client(quiet).withhold_votes(false).await?;
+    register_in_blocks_of_one(&net, leader, "voted", 1).await?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for validator in all {
+        for height in 1..=head {
+            while net.client(validator).get_certificate(height).await.is_err() {
+                anyhow::ensure!(
+                    Instant::now() < deadline,
+                    "validator {validator} has no certificate of height {height} after 30 s"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    let caught_up = wait_same_head(&net.client(leader), &rpc, Duration::from_secs(60)).await?;
+    anyhow::ensure!(
+        caught_up > head,
+        "the follower reached {caught_up}, not past {head}"
+    );
+    drop(follower);
+    Ok(())
+}

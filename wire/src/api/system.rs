@@ -35,6 +35,12 @@ pub trait SystemApi {
     #[method(name = "equivocate")]
     async fn equivocate(&self, on: bool) -> RpcResult<()>;
 
+    /// Fault injection (testnet only): when `on`, this validator signs no header, as if
+    /// every vote it sent were lost; with `false` it votes again on the heights left
+    /// uncertified.
+    #[method(name = "withholdVotes")]
+    async fn withhold_votes(&self, on: bool) -> RpcResult<()>;
+
     /// Fault injection (testnet only): how this node lies about raffles' randomness in
     /// the blocks it proposes as leader: `honest`, `censor_contributions`,
     /// `forge_contributions` or `time_beyond_step`.

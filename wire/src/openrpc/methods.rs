@@ -184,6 +184,12 @@ pub fn all() -> Vec<MethodDoc> {
         .param("on", "bool")
         .errors(&[codes::DISABLED]),
         call(
+            "system_withholdVotes",
+            "Fault injection (testnet only): when `on`, this validator signs no header, as if every vote it sent were lost; with `false` it votes again on the heights left uncertified.",
+        )
+        .param("on", "bool")
+        .errors(&[codes::DISABLED]),
+        call(
             "system_leaderFault",
             "Fault injection (testnet only): how this node lies about raffles' randomness in the blocks it proposes as leader: `honest`, `censor_contributions`, `forge_contributions` or `time_beyond_step`.",
         )
