@@ -17,6 +17,7 @@
 //! ([`Engine::stopping`]). The engine names none of them; openraft's types stay behind
 //! it and `truffle-consensus`.
 
+pub mod certificate_repair;
 mod certifier;
 mod engine;
 mod error;
@@ -41,7 +42,7 @@ mod tasks;
 
 // The certifier is the engine's own; it is public so that the deterministic simulation
 // (`truffle-sim`) runs the same vote counting as a node.
-pub use certifier::{certifying_set, CertificateGaps, Certifier, VoteError, VoteOutcome};
+pub use certifier::{certifying_set, Certifier, VoteError, VoteOutcome};
 pub use engine::{Engine, EngineConfig, Role};
 pub use error::{EngineError, PeerError, Refusal, SubmitError};
 pub use faults::{InvalidBlock, MAX_FAULT_VOTES};

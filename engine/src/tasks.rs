@@ -10,9 +10,9 @@ use tracing::Instrument;
 use truffle_consensus::{node_id_of, LedgerEvent, ValidatorNode};
 use truffle_ledger::{BlockProposal, PublicKey};
 
-use crate::certifier::CertificateGaps;
+use crate::certificate_repair::{repair_round, CertificateGaps};
 use crate::engine::{current_validators, state_nonce, Engine};
-use crate::protocol::{PeerRequest, PeerResponse, MAX_CERTIFICATES_PER_REQUEST, MAX_FORWARD_BATCH};
+use crate::protocol::{PeerRequest, PeerResponse, MAX_FORWARD_BATCH};
 
 /// Follows applied blocks: settles the pool, votes on headers.
 pub(crate) async fn apply_events(node: Engine) {
@@ -260,8 +260,7 @@ pub(crate) async fn housekeeping(node: Engine) {
         if !expired.is_empty() {
             tracing::info!(target: "node", count = expired.len(), "transactions expired from the pool");
         }
-        fetch_missing_certificates(&node, &mut certificate_gaps).await;
-        vote_again_on_stale_heights(&node, &mut certificate_gaps);
+        repair_certificates(&node, &mut certificate_gaps).await;
         // Followers allowed or revoked by a block: the transport admits or cuts them.
         if let Ok(grants) = truffle_ledger::exec::allowed_followers(&node.inner.store) {
             let followers: Vec<_> = grants.into_iter().map(|g| g.key).collect();
@@ -322,60 +321,33 @@ async fn sync_membership(node: &Engine, validators: &BTreeMap<truffle_ledger::Pu
     }
 }
 
-/// Asks peers for certificates of heights this node lacks (it was down, or applied the
-/// blocks after the others had sent their votes), from the lowest gap up.
-async fn fetch_missing_certificates(node: &Engine, gaps: &mut CertificateGaps) {
+/// Fetches the certificates this node lacks from its peers, lowest gap first, and
+/// votes again on heights that stayed uncertified a round (`certificate_repair`).
+async fn repair_certificates(node: &Engine, gaps: &mut CertificateGaps) {
     let Ok(head) = node.head() else { return };
-    let Some(from) = gaps.first_uncertified(&node.inner.store, head.height) else {
-        return;
-    };
-    if head.height < from {
-        return;
-    }
-    // Give live votes a moment before asking: only fetch heights a second old.
-    let to = head
-        .height
-        .saturating_sub(2)
-        .min(from + MAX_CERTIFICATES_PER_REQUEST - 1);
-    if to < from {
-        return;
-    }
-    let first_missing = from;
-    let validators = node.validator_keys();
     let own = node.key().public();
-    for peer in validators.iter().filter(|v| **v != own) {
-        let request = PeerRequest::GetCertificates {
-            from: first_missing,
-            to,
-        };
-        if let Ok(PeerResponse::Certificates(certificates)) =
-            node.send_to_peer(peer, &request).await
-        {
-            for certificate in &certificates {
-                let certifying =
-                    crate::certifier::certifying_set(&node.inner.store, certificate.height);
-                if node
-                    .inner
-                    .certifier
-                    .accept_certificate(certificate, &certifying)
-                {
-                    node.note_certified(certificate.height);
-                }
-            }
-            node.send_fresh_evidence();
-            if !certificates.is_empty() {
-                return;
+    let peers: Vec<PublicKey> = node
+        .validator_keys()
+        .into_iter()
+        .filter(|v| *v != own)
+        .collect();
+    let ask = |peer: PublicKey, from: u64, to: u64| {
+        let node = node.clone();
+        async move {
+            let request = PeerRequest::GetCertificates { from, to };
+            match node.send_to_peer(&peer, &request).await {
+                Ok(PeerResponse::Certificates(certificates)) => Some(certificates),
+                _ => None,
             }
         }
+    };
+    let store = &node.inner.store;
+    let round = repair_round(gaps, store, &node.inner.certifier, head.height, &peers, ask).await;
+    for height in round.accepted {
+        node.note_certified(height);
     }
-}
-
-/// Votes again on the heights applied here that stayed uncertified since the last
-/// round: a repeated vote counts once, and a vote for the header this node applied is
-/// never an equivocation.
-fn vote_again_on_stale_heights(node: &Engine, gaps: &mut CertificateGaps) {
-    let Ok(head) = node.head() else { return };
-    for header in gaps.due(&node.inner.store, head.height) {
+    node.send_fresh_evidence();
+    for header in round.vote_again {
         tracing::debug!(target: "certifier", height = header.height, "still uncertified: voting again");
         node.vote_on(&header);
     }

@@ -16,8 +16,9 @@ use truffle_consensus::{
     ManualSync, NodeId, Raft, RaftTiming, ServiceApplier, ServiceError, ServiceOutcome,
     StateMachine, VerifiedSignatures,
 };
+use truffle_engine::certificate_repair::{repair_round, CertificateGaps};
 use truffle_engine::Certifier;
-use truffle_ledger::{BlockHeader, GenesisState, Keypair};
+use truffle_ledger::{BlockHeader, GenesisState, Keypair, PublicKey};
 use truffle_store::Store;
 
 use crate::net::{send_vote, SimNetwork};
@@ -322,47 +323,29 @@ async fn pump(voter: Voter, mut applied: broadcast::Receiver<LedgerEvent>) {
     }
 }
 
-/// Certificates a validator asks a peer for in one request (the engine's
-/// `MAX_CERTIFICATES_PER_REQUEST`).
-const CERTIFICATES_PER_REQUEST: u64 = 64;
-
-/// Every second, as the engine's housekeeping: asks the peers for the certificates of
-/// heights this node applied more than two blocks ago and lacks, then votes again on
-/// those still uncertified since the last round ([`truffle_engine::CertificateGaps`]).
+/// Every second, as the engine's housekeeping: one round of
+/// [`truffle_engine::certificate_repair::repair_round`] over the simulated network
+/// (certificates this node lacks fetched from its peers, lowest gap first, and votes
+/// again on heights left uncertified).
 async fn fetch_certificates(voter: Voter) {
     let (world, id, store) = (&voter.world, voter.id, &voter.store);
-    let mut gaps = truffle_engine::CertificateGaps::default();
+    let mut gaps = CertificateGaps::default();
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let Ok(Some(head)) = store.head() else {
             return;
         };
-        let Some(from) = gaps.first_uncertified(store, head.height) else {
-            continue;
-        };
-        let to = head
-            .height
-            .saturating_sub(2)
-            .min(from + CERTIFICATES_PER_REQUEST - 1);
         let own = voter.key.public();
-        let peers: Vec<NodeId> = truffle_engine::certifying_set(store, head.height + 1)
-            .iter()
-            .filter(|v| **v != own)
-            .map(node_id_of)
+        let peers: Vec<PublicKey> = truffle_engine::certifying_set(store, head.height + 1)
+            .into_iter()
+            .filter(|v| *v != own)
             .collect();
-        for peer in peers.into_iter().filter(|_| from <= to) {
-            let Some(certificates) = ask_certificates(world, id, peer, from, to).await else {
-                continue;
-            };
-            for certificate in &certificates {
-                let set = truffle_engine::certifying_set(store, certificate.height);
-                voter.certifier.accept_certificate(certificate, &set);
-            }
-            if !certificates.is_empty() {
-                break;
-            }
-        }
-        for header in gaps.due(store, head.height) {
+        let ask = |peer: PublicKey, from: u64, to: u64| {
+            ask_certificates(world, id, node_id_of(&peer), from, to)
+        };
+        let round =
+            repair_round(&mut gaps, store, &voter.certifier, head.height, &peers, ask).await;
+        for header in round.vote_again {
             world.note(format!(
                 "{} votes again on {}",
                 world.lock().name(id),
