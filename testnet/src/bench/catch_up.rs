@@ -1,5 +1,7 @@
 //! A follower's catch-up from an empty folder: the validators build a chain of many
-//! small blocks, then a follower starts and is timed until its head is theirs.
+//! small blocks, then a follower starts and is timed until its head is theirs; then an
+//! auditor (`truffle verify chain`, its own process) is timed replaying the same chain
+//! from the genesis over JSON-RPC.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,6 +58,26 @@ pub struct CatchUpReport {
     pub follower_peak_rss_mib: f64,
     /// The follower's header at that height equals the validators'.
     pub same_header: bool,
+    /// The auditor's replay of the chain from the genesis (`truffle verify chain`).
+    pub audit: AuditReplay,
+}
+
+/// `truffle verify chain` from the genesis against a validator, as its own report
+/// gives it.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct AuditReplay {
+    /// Every block checked and re-executed to the same headers.
+    pub verified: bool,
+    /// Blocks replayed.
+    pub blocks: u64,
+    /// Transactions in them.
+    pub transactions: u64,
+    /// Replay time, s (the command's own count, from its first block fetched).
+    pub seconds: f64,
+    /// Blocks per second.
+    pub blocks_per_second: f64,
+    /// Transactions per second.
+    pub transactions_per_second: f64,
 }
 
 impl CatchUpReport {
@@ -64,7 +86,9 @@ impl CatchUpReport {
         format!(
             "follower catch-up from empty ({}) · {} validators · nodes built {}\n\
              {} blocks ({} transactions) in {:.2} s: {:.0} blocks/s, {:.0} tx/s\n\
-             follower CPU {:.2} s, peak resident {:.0} MiB; same header as the validators: {}",
+             follower CPU {:.2} s, peak resident {:.0} MiB; same header as the validators: {}\n\
+             auditor (`truffle verify chain` from the genesis): {} blocks ({} transactions) in \
+             {:.2} s: {:.0} blocks/s, {:.0} tx/s; verified: {}",
             if self.by_snapshot {
                 "snapshot, then blocks"
             } else {
@@ -80,6 +104,12 @@ impl CatchUpReport {
             self.follower_cpu_secs,
             self.follower_peak_rss_mib,
             self.same_header,
+            self.audit.blocks,
+            self.audit.transactions,
+            self.audit.seconds,
+            self.audit.blocks_per_second,
+            self.audit.transactions_per_second,
+            self.audit.verified,
         )
     }
 }
@@ -221,6 +251,7 @@ async fn measure(
         == head;
     let log = std::fs::read_to_string(net.log_path(follower)).unwrap_or_default();
     let seconds = reached.as_secs_f64();
+    let audit = audit_replay(net, validators[0], head.height).await?;
     Ok(CatchUpReport {
         build,
         validators: validators.len(),
@@ -233,6 +264,51 @@ async fn measure(
         follower_cpu_secs: usage.map(|u| u.0).unwrap_or(0.0),
         follower_peak_rss_mib: usage.map(|u| u.1).unwrap_or(0.0),
         same_header,
+        audit,
+    })
+}
+
+/// Runs `truffle verify chain` against validator `index` up to `height` in a process of
+/// its own (the follower is down by then, so that the two do not share the cores) and
+/// reads its JSON report.
+async fn audit_replay(
+    net: &mut Testnet,
+    index: usize,
+    height: u64,
+) -> Result<AuditReplay, TestnetError> {
+    for follower in net.followers() {
+        net.kill(follower)?;
+    }
+    let binary = crate::process::truffle_binary()?;
+    let audit_dir = net.dir().join("audit");
+    let output = tokio::process::Command::new(binary)
+        .args(["verify", "chain", "--genesis"])
+        .arg(net.genesis_path())
+        .args([
+            "--rpc",
+            &net.rpc_url(index),
+            "--output",
+            "json",
+            "--to-height",
+        ])
+        .arg(height.to_string())
+        .arg("--audit-dir")
+        .arg(&audit_dir)
+        .output()
+        .await
+        .map_err(|e| TestnetError::Invalid(format!("truffle verify chain: {e}")))?;
+    if !output.status.success() {
+        return Err(TestnetError::Invalid(format!(
+            "truffle verify chain failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )));
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| {
+        TestnetError::Invalid(format!(
+            "truffle verify chain's report does not parse ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        ))
     })
 }
 

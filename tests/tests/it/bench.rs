@@ -172,6 +172,14 @@ async fn a_follower_catch_up_is_timed_to_the_validators_head() -> anyhow::Result
         assert_eq!(report.transactions, 201, "{report:?}");
         assert!(report.blocks >= 50, "{report:?}");
         assert!(report.blocks_per_sec > 0.0 && report.follower_cpu_secs > 0.0);
+        // The auditor replayed the same chain from the genesis, every block.
+        assert!(report.audit.verified, "{report:?}");
+        assert_eq!(
+            (report.audit.blocks, report.audit.transactions),
+            (report.blocks, report.transactions),
+            "{report:?}"
+        );
+        assert!(report.audit.transactions_per_second > 0.0, "{report:?}");
     }
     Ok(())
 }
