@@ -13,7 +13,9 @@ use super::{TrustRoot, VerifyError};
 use crate::block::{Block, BlockHeader, BlockProposal};
 use crate::certificate::Certificate;
 use crate::crypto::PublicKey;
-use crate::exec::{current_validators, execute_block, genesis_block, ExecutedBlock, GenesisState};
+use crate::exec::{
+    current_validators, execute_block_with, genesis_block, ExecutedBlock, GenesisState, Signatures,
+};
 use crate::state::{decode_record, keys, StateStore};
 use crate::types::ValidatorSet;
 
@@ -62,6 +64,49 @@ pub fn check_block<S: StateStore>(
     served: &Block,
     certificate: &Certificate,
 ) -> Result<ExecutedBlock, VerifyError> {
+    let body = check_body_and_signatures(trust, served);
+    check_block_with_body(trust, store, parent, served, certificate, body)
+}
+
+/// The checks of a served block that need no state: its body matches its header's
+/// roots, and every applied transaction is for this chain and strictly signed by its
+/// signer. Most of a replay's time; it can run ahead of the replay on other threads,
+/// its verdict handed to [`check_block_with_body`].
+pub fn check_body_and_signatures(trust: &TrustRoot, served: &Block) -> Result<(), VerifyError> {
+    let height = served.header.height;
+    if !served.check_body() {
+        return Err(VerifyError::Body { height });
+    }
+    for (index, (tx, receipt)) in served.transactions.iter().zip(&served.receipts).enumerate() {
+        if !receipt.is_applied() {
+            continue;
+        }
+        // The signature is checked over the transaction's own hash: re-execution then
+        // takes it as verified, so it must not rest on what the receipt claims.
+        let hash = tx.hash();
+        if receipt.tx_hash != hash {
+            return Err(VerifyError::Body { height });
+        }
+        if tx.tx.chain_id != trust.chain_id
+            || tx.tx.signer.verify(hash.as_bytes(), &tx.signature).is_err()
+        {
+            return Err(VerifyError::TxSignature { height, index });
+        }
+    }
+    Ok(())
+}
+
+/// [`check_block`], given the verdict of [`check_body_and_signatures`] on the same
+/// block (reported after the link checks, as `check_block` orders them). The applied
+/// transactions' signatures are not verified again when the block re-executes.
+pub fn check_block_with_body<S: StateStore>(
+    trust: &TrustRoot,
+    store: &S,
+    parent: &BlockHeader,
+    served: &Block,
+    certificate: &Certificate,
+    body: Result<(), VerifyError>,
+) -> Result<ExecutedBlock, VerifyError> {
     let header = &served.header;
     let height = parent.height + 1;
     let link = |reason: String| VerifyError::ChainLink { height, reason };
@@ -83,21 +128,7 @@ pub fn check_block<S: StateStore>(
             parent.hash()
         )));
     }
-    if !served.check_body() {
-        return Err(VerifyError::Body { height });
-    }
-    for (index, (tx, receipt)) in served.transactions.iter().zip(&served.receipts).enumerate() {
-        if receipt.is_applied()
-            && (tx.tx.chain_id != trust.chain_id
-                || tx
-                    .tx
-                    .signer
-                    .verify(receipt.tx_hash.as_bytes(), &tx.signature)
-                    .is_err())
-        {
-            return Err(VerifyError::TxSignature { height, index });
-        }
-    }
+    body?;
     let validators = validators_in(store)?;
     certificate
         .verify(header, &validators)
@@ -111,8 +142,16 @@ pub fn check_block<S: StateStore>(
         time_ms: header.time_ms,
         transactions: served.transactions.clone(),
     };
-    let executed = execute_block(store, parent, &proposal)
-        .map_err(|e| VerifyError::LocalState(e.to_string()))?;
+    // The applied transactions' signatures were verified strictly above; those the
+    // block refused are verified here, and must be refused alike.
+    let verified = served.receipts.iter().map(|r| r.is_applied()).collect();
+    let executed = execute_block_with(
+        store,
+        parent,
+        &proposal,
+        Signatures::PartlyVerifiedStrictly(verified),
+    )
+    .map_err(|e| VerifyError::LocalState(e.to_string()))?;
     compare_headers(&executed.block.header, header)?;
     if executed.block.receipts != served.receipts {
         // The receipts root matched, so this cannot happen unless hashing collides;

@@ -71,7 +71,9 @@ pub use bundle::{
     AbsenceProof, Anchor, CertifiedHeader, HistoryEntry, HistoryProof, ItemProof, ItemQuery,
     ProvenValue, RaffleProof, SetChange,
 };
-pub use chain::{check_block, check_genesis, validators_in};
+pub use chain::{
+    check_block, check_block_with_body, check_body_and_signatures, check_genesis, validators_in,
+};
 pub use error::VerifyError;
 pub use item::{
     verify_absence, verify_history, verify_item, AnchorSummary, HistoryVerdict, ItemVerdict,

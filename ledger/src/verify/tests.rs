@@ -528,6 +528,20 @@ fn served_blocks_that_differ_are_refused() {
             index: 0
         })
     ));
+
+    // Checked ahead of the replay, the verdict is the same, and it is reported after
+    // the link checks as `check_block` orders them.
+    let ahead = check_body_and_signatures(&trust, &forged_signature);
+    assert!(matches!(ahead, Err(VerifyError::TxSignature { .. })));
+    assert!(matches!(
+        check_block_with_body(&trust, &store, &parent, &bad_link, &certificate, ahead),
+        Err(VerifyError::ChainLink { height: 1, .. })
+    ));
+    // A receipt naming another transaction's hash: the signature is never checked
+    // against the receipt's claim, and the block is refused.
+    let mut misnamed = block.clone();
+    misnamed.receipts[0].tx_hash = Hash::of(b"another transaction");
+    assert!(check_body_and_signatures(&trust, &misnamed).is_err());
 }
 
 // ---------------------------------------------------------------------------------

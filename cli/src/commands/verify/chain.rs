@@ -11,7 +11,10 @@ use jsonrpsee_http_client::HttpClient;
 use serde::{Deserialize, Serialize};
 use truffle_ledger::exec::{ExecutedBlock, GenesisState};
 use truffle_ledger::state::MemoryStore;
-use truffle_ledger::verify::{check_block, check_genesis, validators_in, TrustRoot, VerifyError};
+use truffle_ledger::verify::{
+    check_block_with_body, check_body_and_signatures, check_genesis, validators_in, TrustRoot,
+    VerifyError,
+};
 use truffle_ledger::{Block, BlockHeader, Certificate, Hash, PublicKey, SignedTransaction};
 use truffle_store::Store;
 use truffle_wire::api::ChainApiClient;
@@ -96,17 +99,22 @@ impl LocalState {
         }
     }
 
+    /// Checks and re-executes `served`, given the verdict of the stateless checks
+    /// (`check_body_and_signatures`, run ahead on another thread).
     fn check_block(
         &self,
         trust: &TrustRoot,
         parent: &BlockHeader,
         served: &Block,
         certificate: &Certificate,
+        body: Result<(), VerifyError>,
     ) -> Result<ExecutedBlock, VerifyError> {
         match self {
-            LocalState::Memory(store) => check_block(trust, store, parent, served, certificate),
+            LocalState::Memory(store) => {
+                check_block_with_body(trust, store, parent, served, certificate, body)
+            }
             LocalState::Disk { store, .. } => {
-                check_block(trust, store, parent, served, certificate)
+                check_block_with_body(trust, store, parent, served, certificate, body)
             }
         }
     }
@@ -326,19 +334,32 @@ pub(super) async fn chain_command(
     let started = Instant::now();
     let mut transactions = 0u64;
     let mut last_checkpoint = Instant::now();
+    // Blocks are fetched 32 ahead, each in a task of its own (decoding included), and
+    // their stateless checks (body, signatures: most of the work) run on the blocking
+    // pool as they arrive, while this task re-executes them in order.
     let blocks = futures::stream::iter(first..=target)
         .map(|height| {
             let client = client.clone();
             let url = url.clone();
-            async move { fetch(&client, &url, height).await }
+            let trust = trust.clone();
+            tokio::spawn(async move {
+                let (block, certificate) = fetch(&client, &url, height).await?;
+                tokio::task::spawn_blocking(move || {
+                    let body = check_body_and_signatures(&trust, &block);
+                    (block, certificate, body)
+                })
+                .await
+                .context("the signature checks stopped")
+            })
         })
-        .buffered(32);
+        .buffered(32)
+        .map(|joined| joined.context("a block fetch stopped")?);
     futures::pin_mut!(blocks);
     // The last block replayed, with its certificate and certifying set, for the
     // auditor's memory.
     let mut last: Option<super::audit::Anchored> = None;
     while let Some(fetched) = blocks.next().await {
-        let (block, certificate) = fetched?;
+        let (block, certificate, body) = fetched?;
         let height = parent.height + 1;
         let certifying = if height == target {
             Some(
@@ -350,7 +371,7 @@ pub(super) async fn chain_command(
             None
         };
         let executed = local
-            .check_block(&trust, &parent, &block, &certificate)
+            .check_block(&trust, &parent, &block, &certificate, body)
             .map_err(|e| {
                 progress.abandon();
                 // Keep what was verified before the failure.
