@@ -143,31 +143,19 @@ where
 mod tests {
     use super::*;
     use truffle_ledger::certificate::vote;
-    use truffle_ledger::{Hash, Keypair};
+    use truffle_ledger::Keypair;
 
     /// A gap below a certified height is found (the certificate above it does not hide
     /// it), and a height is voted on again only once it stayed uncertified a round.
     #[test]
     fn certificate_gaps_are_found_and_voted_on_again_after_a_round() {
-        use truffle_ledger::exec::{execute_block, genesis_block, GenesisState};
-        use truffle_ledger::types::{ChainParams, Validator};
+        use truffle_ledger::exec::{execute_block, genesis_block};
         use truffle_ledger::BlockProposal;
 
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let v0 = Keypair::from_name("v0");
-        let genesis = GenesisState {
-            chain_id: Hash::of(b"chain"),
-            time_ms: 1,
-            params: ChainParams::default(),
-            admins: vec![Keypair::from_name("admin").public()],
-            validators: vec![Validator {
-                key: v0.public(),
-                name: "v0".into(),
-                p2p_address: "/ip4/127.0.0.1/tcp/1".into(),
-                since_height: 0,
-            }],
-        };
+        let genesis = crate::certifier::genesis_of_one(&v0, &Keypair::from_name("admin"));
         let executed = genesis_block(&store, &genesis).unwrap();
         store.commit_block(&executed, &[]).unwrap();
         let mut parent = executed.block.header;

@@ -565,6 +565,26 @@ impl Certifier {
     }
 }
 
+/// A chain of one validator, `validator`, with `admin` as its admin (tests).
+#[cfg(test)]
+pub(crate) fn genesis_of_one(
+    validator: &Keypair,
+    admin: &Keypair,
+) -> truffle_ledger::exec::GenesisState {
+    truffle_ledger::exec::GenesisState {
+        chain_id: Hash::of(b"chain"),
+        time_ms: 1,
+        params: truffle_ledger::types::ChainParams::default(),
+        admins: vec![admin.public()],
+        validators: vec![truffle_ledger::types::Validator {
+            key: validator.public(),
+            name: "v0".into(),
+            p2p_address: "/ip4/127.0.0.1/tcp/1".into(),
+            since_height: 0,
+        }],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,8 +607,7 @@ mod tests {
     /// it by the new set.
     #[test]
     fn the_set_after_the_parent_certifies() {
-        use truffle_ledger::exec::{execute_block, genesis_block, GenesisState};
-        use truffle_ledger::types::{ChainParams, Validator};
+        use truffle_ledger::exec::{execute_block, genesis_block};
         use truffle_ledger::{BlockProposal, Payload, Transaction};
 
         let dir = tempfile::tempdir().unwrap();
@@ -596,18 +615,7 @@ mod tests {
         let v0 = Keypair::from_name("v0");
         let v1 = Keypair::from_name("v1");
         let admin = Keypair::from_name("admin");
-        let genesis = GenesisState {
-            chain_id: Hash::of(b"chain"),
-            time_ms: 1,
-            params: ChainParams::default(),
-            admins: vec![admin.public()],
-            validators: vec![Validator {
-                key: v0.public(),
-                name: "v0".into(),
-                p2p_address: "/ip4/127.0.0.1/tcp/1".into(),
-                since_height: 0,
-            }],
-        };
+        let genesis = genesis_of_one(&v0, &admin);
         let executed = genesis_block(&store, &genesis).unwrap();
         store.commit_block(&executed, &[]).unwrap();
         let mut parent = executed.block.header;

@@ -22,6 +22,7 @@ use truffle_engine::follower::{
 use truffle_ledger::{GenesisState, Hash, Keypair};
 use truffle_store::Store;
 
+use crate::net::request;
 use crate::node::{open_store, setup, NoServices};
 use crate::world::Shared;
 use crate::SimError;
@@ -192,50 +193,17 @@ async fn ask(
     to: NodeId,
     from: u64,
 ) -> Option<(Vec<CertifiedBlock>, Option<(usize, Lie)>)> {
-    let fate = world.lock().fate(id, to);
-    tokio::time::sleep(fate.delay).await;
-    let target = if fate.lost { None } else { world.reach(id, to) };
-    let Some(target) = target else {
-        world.lock().stats.lost += 1;
-        return None;
-    };
-    let mut blocks = certified_blocks(&target.store, from, MAX_BLOCKS_PER_REQUEST).ok()?;
-    let lie = {
-        let mut w = world.lock();
-        let lies = w.liar.as_ref().is_some_and(|(liar, _)| *liar == to)
-            && !blocks.is_empty()
-            && w.rng.gen_bool(LIE_CHANCE);
-        lies.then(|| {
-            let at = w.rng.gen_range(0..blocks.len());
-            let kind = match w.rng.gen_range(0..4) {
-                0 => Lie::ForgedSignatures,
-                1 => Lie::AlteredHeader,
-                2 if !blocks[at].block.transactions.is_empty() => Lie::AlteredBody,
-                2 => Lie::ForgedSignatures,
-                // A gap after the last block would only end the answer early.
-                _ if at + 1 < blocks.len() => Lie::Gap,
-                _ => Lie::AlteredHeader,
-            };
-            (at, kind)
-        })
-    };
-    drop(target);
+    let (mut blocks, lie) = request(world, id, to, |target| {
+        let blocks = certified_blocks(&target.store, from, MAX_BLOCKS_PER_REQUEST).ok()?;
+        let lie = draw_lie(world, to, &blocks);
+        Some((blocks, lie))
+    })
+    .await?;
     if let Some((at, kind)) = lie {
-        let (key, chain) = {
-            let w = world.lock();
-            (w.liar.as_ref().map(|(_, key)| key.clone()), w.chain_id)
-        };
-        if let Some(key) = key {
-            tell(&mut blocks, at, kind, &key, &chain);
+        let mut w = world.lock();
+        if let Some((_, key)) = w.liar.clone() {
+            tell(&mut blocks, at, kind, &key, &w.chain_id);
         }
-    }
-    tokio::time::sleep(fate.reply_delay).await;
-    if fate.reply_lost || world.cut_between(id, to) {
-        world.lock().stats.lost += 1;
-        return None;
-    }
-    if let Some((at, kind)) = lie {
-        let mut w = world.lock();
         w.stats.lies += 1;
         let line = format!(
             "{} lies to {} about block {}: {kind:?}",
@@ -246,6 +214,28 @@ async fn ask(
         w.note(&line);
     }
     Some((blocks, lie))
+}
+
+/// Whether validator `to` lies in this answer, and where and how: only the seed's liar
+/// does, in [`LIE_CHANCE`] of its answers that carry blocks.
+fn draw_lie(world: &Shared, to: NodeId, blocks: &[CertifiedBlock]) -> Option<(usize, Lie)> {
+    let mut w = world.lock();
+    let lies = w.liar.as_ref().is_some_and(|(liar, _)| *liar == to)
+        && !blocks.is_empty()
+        && w.rng.gen_bool(LIE_CHANCE);
+    lies.then(|| {
+        let at = w.rng.gen_range(0..blocks.len());
+        let kind = match w.rng.gen_range(0..4) {
+            0 => Lie::ForgedSignatures,
+            1 => Lie::AlteredHeader,
+            2 if !blocks[at].block.transactions.is_empty() => Lie::AlteredBody,
+            2 => Lie::ForgedSignatures,
+            // A gap after the last block would only end the answer early.
+            _ if at + 1 < blocks.len() => Lie::Gap,
+            _ => Lie::AlteredHeader,
+        };
+        (at, kind)
+    })
 }
 
 /// Makes block `at` of the answer a lie of the given kind.

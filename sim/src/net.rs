@@ -15,7 +15,7 @@ use openraft::AnyError;
 use truffle_consensus::{NodeId, Raft, TypeConfig, ValidatorNode};
 use truffle_ledger::{BlockHeader, HeaderVote};
 
-use crate::world::Shared;
+use crate::world::{Endpoint, Shared};
 
 /// Makes a client per target node.
 #[derive(Clone)]
@@ -173,6 +173,38 @@ impl RaftNetwork<TypeConfig> for SimClient {
         .map_err(Silence::into_rpc)?;
         answer.map_err(|e| self.remote(e))
     }
+}
+
+/// Carries a read request from `from` to `to` and its answer back, with the fate the
+/// world draws: `read` runs on the target as the request arrives. `None` when the
+/// request or the answer is lost, the target is down or cut off, or `read` has nothing.
+pub(crate) async fn request<T>(
+    world: &Shared,
+    from: NodeId,
+    to: NodeId,
+    read: impl FnOnce(&Endpoint) -> Option<T>,
+) -> Option<T> {
+    let fate = world.lock().fate(from, to);
+    tokio::time::sleep(fate.delay).await;
+    let target = if fate.lost {
+        None
+    } else {
+        world.reach(from, to)
+    };
+    let Some(target) = target else {
+        world.lock().stats.lost += 1;
+        return None;
+    };
+    // Only the answer is held across the wait: a node that crashes meanwhile must be
+    // able to reopen its store.
+    let answer = read(&target);
+    drop(target);
+    tokio::time::sleep(fate.reply_delay).await;
+    if fate.reply_lost || world.cut_between(from, to) {
+        world.lock().stats.lost += 1;
+        return None;
+    }
+    answer
 }
 
 /// Sends `from`'s vote for `header` to `to`'s certifier (fire and forget, as a node

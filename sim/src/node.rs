@@ -21,7 +21,7 @@ use truffle_engine::Certifier;
 use truffle_ledger::{BlockHeader, GenesisState, Keypair, PublicKey};
 use truffle_store::Store;
 
-use crate::net::{send_vote, SimNetwork};
+use crate::net::{request, send_vote, SimNetwork};
 use crate::world::{Endpoint, Shared};
 use crate::SimError;
 
@@ -365,21 +365,12 @@ async fn ask_certificates(
     from: u64,
     through: u64,
 ) -> Option<Vec<truffle_ledger::Certificate>> {
-    let fate = world.lock().fate(id, to);
-    tokio::time::sleep(fate.delay).await;
-    let target = if fate.lost { None } else { world.reach(id, to) };
-    let Some(target) = target else {
-        world.lock().stats.lost += 1;
-        return None;
-    };
-    let certificates: Vec<_> = (from..=through)
-        .filter_map(|height| target.store.certificate(height).ok().flatten())
-        .collect();
-    drop(target);
-    tokio::time::sleep(fate.reply_delay).await;
-    if fate.reply_lost || world.cut_between(id, to) {
-        world.lock().stats.lost += 1;
-        return None;
-    }
-    Some(certificates)
+    request(world, id, to, |target| {
+        Some(
+            (from..=through)
+                .filter_map(|height| target.store.certificate(height).ok().flatten())
+                .collect(),
+        )
+    })
+    .await
 }
