@@ -64,14 +64,46 @@ pub fn check_block<S: StateStore>(
     served: &Block,
     certificate: &Certificate,
 ) -> Result<ExecutedBlock, VerifyError> {
-    let body = check_body_and_signatures(trust, served);
-    check_block_with_body(trust, store, parent, served, certificate, body)
+    let prechecked = Prechecked {
+        body: check_body_and_signatures(trust, served),
+        certified_under: None,
+    };
+    check_block_prechecked(trust, store, parent, served, certificate, prechecked)
+}
+
+/// The verdicts on a served block that a replay can reach before the block's turn, on
+/// another thread: [`check_body_and_signatures`], and its certificate checked under
+/// the validator set the replay last held (the set rarely changes; when it did, the
+/// certificate is checked again under the right one).
+#[derive(Debug)]
+pub struct Prechecked {
+    /// The body and signature checks' verdict.
+    pub body: Result<(), VerifyError>,
+    /// The set the certificate verified under, if it did.
+    pub certified_under: Option<BTreeSet<PublicKey>>,
+}
+
+/// Reaches the [`Prechecked`] verdicts on `served`, its certificate tried under
+/// `likely_set`.
+pub fn precheck(
+    trust: &TrustRoot,
+    served: &Block,
+    certificate: &Certificate,
+    likely_set: &BTreeSet<PublicKey>,
+) -> Prechecked {
+    Prechecked {
+        body: check_body_and_signatures(trust, served),
+        certified_under: certificate
+            .verify(&served.header, likely_set)
+            .is_ok()
+            .then(|| likely_set.clone()),
+    }
 }
 
 /// The checks of a served block that need no state: its body matches its header's
 /// roots, and every applied transaction is for this chain and strictly signed by its
 /// signer. Most of a replay's time; it can run ahead of the replay on other threads,
-/// its verdict handed to [`check_block_with_body`].
+/// its verdict handed to [`check_block_prechecked`].
 pub fn check_body_and_signatures(trust: &TrustRoot, served: &Block) -> Result<(), VerifyError> {
     let height = served.header.height;
     if !served.check_body() {
@@ -96,16 +128,17 @@ pub fn check_body_and_signatures(trust: &TrustRoot, served: &Block) -> Result<()
     Ok(())
 }
 
-/// [`check_block`], given the verdict of [`check_body_and_signatures`] on the same
-/// block (reported after the link checks, as `check_block` orders them). The applied
-/// transactions' signatures are not verified again when the block re-executes.
-pub fn check_block_with_body<S: StateStore>(
+/// [`check_block`], given the [`Prechecked`] verdicts on the same block (reported
+/// after the link checks, as `check_block` orders them). The applied transactions'
+/// signatures are not verified again when the block re-executes, nor the certificate
+/// when it verified under the set in force.
+pub fn check_block_prechecked<S: StateStore>(
     trust: &TrustRoot,
     store: &S,
     parent: &BlockHeader,
     served: &Block,
     certificate: &Certificate,
-    body: Result<(), VerifyError>,
+    prechecked: Prechecked,
 ) -> Result<ExecutedBlock, VerifyError> {
     let header = &served.header;
     let height = parent.height + 1;
@@ -128,15 +161,17 @@ pub fn check_block_with_body<S: StateStore>(
             parent.hash()
         )));
     }
-    body?;
+    prechecked.body?;
     let validators = validators_in(store)?;
-    certificate
-        .verify(header, &validators)
-        .map_err(|source| VerifyError::Certificate {
-            what: format!("block {height}"),
-            height,
-            source,
-        })?;
+    if prechecked.certified_under.as_ref() != Some(&validators) {
+        certificate
+            .verify(header, &validators)
+            .map_err(|source| VerifyError::Certificate {
+                what: format!("block {height}"),
+                height,
+                source,
+            })?;
+    }
     let proposal = BlockProposal {
         proposer: header.proposer,
         time_ms: header.time_ms,

@@ -72,7 +72,8 @@ pub use bundle::{
     ProvenValue, RaffleProof, SetChange,
 };
 pub use chain::{
-    check_block, check_block_with_body, check_body_and_signatures, check_genesis, validators_in,
+    check_block, check_block_prechecked, check_body_and_signatures, check_genesis, precheck,
+    validators_in, Prechecked,
 };
 pub use error::VerifyError;
 pub use item::{

@@ -533,9 +533,29 @@ fn served_blocks_that_differ_are_refused() {
     // the link checks as `check_block` orders them.
     let ahead = check_body_and_signatures(&trust, &forged_signature);
     assert!(matches!(ahead, Err(VerifyError::TxSignature { .. })));
+    let ahead = Prechecked {
+        body: ahead,
+        certified_under: None,
+    };
     assert!(matches!(
-        check_block_with_body(&trust, &store, &parent, &bad_link, &certificate, ahead),
+        check_block_prechecked(&trust, &store, &parent, &bad_link, &certificate, ahead),
         Err(VerifyError::ChainLink { height: 1, .. })
+    ));
+    // A certificate checked ahead under another set than the one in force is checked
+    // again: one that verified under a set of its own lone signer is refused under the
+    // true one.
+    let stranger = key("stranger");
+    let wrong_set: std::collections::BTreeSet<PublicKey> = [stranger.public()].into();
+    let lone = Certificate::from_votes(
+        &block.header,
+        &wrong_set,
+        [certificate::vote(&stranger, &block.header)],
+    );
+    let ahead = precheck(&trust, &block, &lone, &wrong_set);
+    assert_eq!(ahead.certified_under.as_ref(), Some(&wrong_set));
+    assert!(matches!(
+        check_block_prechecked(&trust, &store, &parent, &block, &lone, ahead),
+        Err(VerifyError::Certificate { height: 1, .. })
     ));
     // A receipt naming another transaction's hash: the signature is never checked
     // against the receipt's claim, and the block is refused.

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use truffle_ledger::exec::{ExecutedBlock, GenesisState};
 use truffle_ledger::state::MemoryStore;
 use truffle_ledger::verify::{
-    check_block_with_body, check_body_and_signatures, check_genesis, validators_in, TrustRoot,
+    check_block_prechecked, check_genesis, precheck, validators_in, Prechecked, TrustRoot,
     VerifyError,
 };
 use truffle_ledger::{Block, BlockHeader, Certificate, Hash, PublicKey, SignedTransaction};
@@ -99,22 +99,22 @@ impl LocalState {
         }
     }
 
-    /// Checks and re-executes `served`, given the verdict of the stateless checks
-    /// (`check_body_and_signatures`, run ahead on another thread).
+    /// Checks and re-executes `served`, given the verdicts reached ahead on another
+    /// thread (`precheck`).
     fn check_block(
         &self,
         trust: &TrustRoot,
         parent: &BlockHeader,
         served: &Block,
         certificate: &Certificate,
-        body: Result<(), VerifyError>,
+        prechecked: Prechecked,
     ) -> Result<ExecutedBlock, VerifyError> {
         match self {
             LocalState::Memory(store) => {
-                check_block_with_body(trust, store, parent, served, certificate, body)
+                check_block_prechecked(trust, store, parent, served, certificate, prechecked)
             }
             LocalState::Disk { store, .. } => {
-                check_block_with_body(trust, store, parent, served, certificate, body)
+                check_block_prechecked(trust, store, parent, served, certificate, prechecked)
             }
         }
     }
@@ -335,18 +335,26 @@ pub(super) async fn chain_command(
     let mut transactions = 0u64;
     let mut last_checkpoint = Instant::now();
     // Blocks are fetched 32 ahead, each in a task of its own (decoding included), and
-    // their stateless checks (body, signatures: most of the work) run on the blocking
-    // pool as they arrive, while this task re-executes them in order.
+    // their stateless checks (body, signatures, the certificate under the set last
+    // held: most of the work) run on the blocking pool as they arrive, while this task
+    // re-executes them in order.
+    let latest_set = std::sync::Arc::new(std::sync::RwLock::new(
+        local
+            .validators()
+            .map_err(|e| refuse(args.output, "the chain", e))?,
+    ));
     let blocks = futures::stream::iter(first..=target)
         .map(|height| {
             let client = client.clone();
             let url = url.clone();
             let trust = trust.clone();
+            let latest_set = latest_set.clone();
             tokio::spawn(async move {
                 let (block, certificate) = fetch(&client, &url, height).await?;
                 tokio::task::spawn_blocking(move || {
-                    let body = check_body_and_signatures(&trust, &block);
-                    (block, certificate, body)
+                    let set = latest_set.read().expect("set lock poisoned").clone();
+                    let prechecked = precheck(&trust, &block, &certificate, &set);
+                    (block, certificate, prechecked)
                 })
                 .await
                 .context("the signature checks stopped")
@@ -359,7 +367,7 @@ pub(super) async fn chain_command(
     // auditor's memory.
     let mut last: Option<super::audit::Anchored> = None;
     while let Some(fetched) = blocks.next().await {
-        let (block, certificate, body) = fetched?;
+        let (block, certificate, prechecked) = fetched?;
         let height = parent.height + 1;
         let certifying = if height == target {
             Some(
@@ -371,7 +379,7 @@ pub(super) async fn chain_command(
             None
         };
         let executed = local
-            .check_block(&trust, &parent, &block, &certificate, body)
+            .check_block(&trust, &parent, &block, &certificate, prechecked)
             .map_err(|e| {
                 progress.abandon();
                 // Keep what was verified before the failure.
@@ -379,6 +387,12 @@ pub(super) async fn chain_command(
                 refuse(args.output, &format!("the chain at block {height}"), e)
             })?;
         local.commit(&executed)?;
+        let after = local
+            .validators()
+            .map_err(|e| refuse(args.output, "the chain", e))?;
+        if *latest_set.read().expect("set lock poisoned") != after {
+            *latest_set.write().expect("set lock poisoned") = after;
+        }
         if let Some(validators) = certifying {
             last = Some(super::audit::Anchored {
                 header: executed.block.header.clone(),
