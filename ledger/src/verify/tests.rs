@@ -551,10 +551,10 @@ fn served_blocks_that_differ_are_refused() {
         &wrong_set,
         [certificate::vote(&stranger, &block.header)],
     );
-    let ahead = precheck(&trust, &block, &lone, &wrong_set);
+    let ahead = precheck(&trust, block, &lone, &wrong_set);
     assert_eq!(ahead.certified_under.as_ref(), Some(&wrong_set));
     assert!(matches!(
-        check_block_prechecked(&trust, &store, &parent, &block, &lone, ahead),
+        check_block_prechecked(&trust, &store, &parent, block, &lone, ahead),
         Err(VerifyError::Certificate { height: 1, .. })
     ));
     // A receipt naming another transaction's hash: the signature is never checked
