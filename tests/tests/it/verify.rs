@@ -541,14 +541,23 @@ impl Proxy {
                     result["size"] = altered.len().into();
                     result["bundle"] = hex::encode(altered).into();
                 }
-                if tamper == Tamper::ForgeBlock
-                    && method == "chain_getBlock"
-                    && result["header"]["height"] == 3
-                {
-                    // A receipt that says something else than what happened.
-                    result["receipts"][0]["outcome"] = serde_json::json!({
-                        "status": "rejected", "rejection": { "code": "block_full" }
-                    });
+                if tamper == Tamper::ForgeBlock && method == "chain_getCertifiedBlocks" {
+                    // A receipt of block 3 that says something else than what happened.
+                    for encoded in result.as_array_mut().into_iter().flatten() {
+                        let bytes = hex::decode(encoded.as_str().expect("hex")).expect("hex");
+                        let (mut block, certificate): (
+                            truffle_ledger::Block,
+                            truffle_ledger::Certificate,
+                        ) = borsh::from_slice(&bytes).expect("a certified block");
+                        if block.header.height == 3 {
+                            block.receipts[0].outcome = truffle_ledger::block::Outcome::Rejected {
+                                rejection: truffle_ledger::Rejection::BlockFull,
+                            };
+                            *encoded =
+                                hex::encode(borsh::to_vec(&(block, certificate)).expect("encode"))
+                                    .into();
+                        }
+                    }
                 }
                 serde_json::json!({ "jsonrpc": "2.0", "id": id, "result": result })
             }

@@ -22,6 +22,13 @@ pub trait ChainApi {
     #[method(name = "getCertificate")]
     fn get_certificate(&self, height: u64) -> RpcResult<Certificate>;
 
+    /// Certified blocks from `from` on, for auditors replaying the chain: at most `max`
+    /// (default and most 64), stopping at the first block without a certificate here
+    /// and once the answer passes 4 MiB. Each is the hex of the block's borsh encoding
+    /// followed by its certificate's (`(Block, Certificate)`).
+    #[method(name = "getCertifiedBlocks")]
+    fn get_certified_blocks(&self, from: u64, max: Option<u32>) -> RpcResult<Vec<String>>;
+
     /// The receipts of the block at `height` (transaction hashes and outcomes) — what a
     /// client following its transactions needs, without the transactions themselves.
     #[method(name = "getReceipts")]

@@ -232,6 +232,14 @@ pub fn all() -> Vec<MethodDoc> {
         .returns("certificate", "Certificate")
         .errors(LOOKUP),
         call(
+            "chain_getCertifiedBlocks",
+            "Certified blocks from `from` on, for auditors replaying the chain: at most `max` (default and most 64), stopping at the first block without a certificate here and once the answer passes 4 MiB. Each is the hex of the block's borsh encoding followed by its certificate's (`(Block, Certificate)`).",
+        )
+        .param("from", "u64")
+        .param("max", "u32?")
+        .returns("blocks", "[string]")
+        .errors(LOOKUP),
+        call(
             "chain_getReceipts",
             "The receipts of the block at `height` (transaction hashes and outcomes).",
         )

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use jsonrpsee_http_client::HttpClient;
 use serde::{Deserialize, Serialize};
 use truffle_ledger::exec::{ExecutedBlock, GenesisState};
@@ -15,7 +15,7 @@ use truffle_ledger::verify::{
     check_block_prechecked, check_genesis, precheck, validators_in, Prechecked, TrustRoot,
     VerifyError,
 };
-use truffle_ledger::{Block, BlockHeader, Certificate, Hash, PublicKey, SignedTransaction};
+use truffle_ledger::{Block, BlockHeader, Certificate, Hash, PublicKey};
 use truffle_store::Store;
 use truffle_wire::api::ChainApiClient;
 
@@ -162,37 +162,40 @@ struct ChainReport {
     resumed: bool,
 }
 
-/// Fetches the block at `height` and its certificate.
-async fn fetch(
+/// Certified blocks asked for in one request (what a node answers at most).
+const BLOCKS_PER_REQUEST: u64 = 64;
+
+/// Fetches the certified blocks of heights `from..=to` (`chain_getCertifiedBlocks`),
+/// asking again from the first one missing when the node's answer stops short (it caps
+/// an answer's bytes). Whether each block is the one of its height is the replay's
+/// check, not this one's.
+async fn fetch_range(
     client: &HttpClient,
     url: &str,
-    height: u64,
-) -> anyhow::Result<(Block, Certificate)> {
-    let (view, certificate) = tokio::join!(
-        client.get_block(Some(height)),
-        client.get_certificate(height)
-    );
-    let view = view.map_err(|e| explain(e, url))?;
-    let certificate = certificate
-        .map_err(|e| explain(e, url))
-        .with_context(|| format!("block {height} has no certificate on this node"))?;
-    let transactions = view
-        .transactions
-        .iter()
-        .map(|tx| {
-            let bytes = hex::decode(&tx.encoded).context("transaction bytes are not hex")?;
-            SignedTransaction::decode(&bytes)
-                .map_err(|e| anyhow::anyhow!("block {height}: a transaction does not decode: {e}"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok((
-        Block {
-            header: view.header.header,
-            transactions,
-            receipts: view.receipts,
-        },
-        certificate,
-    ))
+    from: u64,
+    to: u64,
+) -> anyhow::Result<Vec<(Block, Certificate)>> {
+    let mut blocks = Vec::with_capacity(to.saturating_sub(from) as usize + 1);
+    let mut next = from;
+    while next <= to {
+        let max = u32::try_from(to - next + 1).unwrap_or(u32::MAX);
+        let answer = client
+            .get_certified_blocks(next, Some(max))
+            .await
+            .map_err(|e| explain(e, url))?;
+        if answer.is_empty() {
+            bail!("block {next} has no certificate on this node");
+        }
+        for encoded in answer.into_iter().take(max as usize) {
+            let bytes = hex::decode(&encoded)
+                .with_context(|| format!("block {next}: the node's answer is not hex"))?;
+            let block: (Block, Certificate) = borsh::from_slice(&bytes)
+                .map_err(|e| anyhow::anyhow!("block {next} does not decode: {e}"))?;
+            blocks.push(block);
+            next += 1;
+        }
+    }
+    Ok(blocks)
 }
 
 /// The latest height with a certificate, looking back from the node's head.
@@ -334,34 +337,48 @@ pub(super) async fn chain_command(
     let started = Instant::now();
     let mut transactions = 0u64;
     let mut last_checkpoint = Instant::now();
-    // Blocks are fetched 32 ahead, each in a task of its own (decoding included), and
-    // their stateless checks (body, signatures, the certificate under the set last
-    // held: most of the work) run on the blocking pool as they arrive, while this task
-    // re-executes them in order.
+    // Blocks are fetched 64 a request, four requests ahead, each in a task of its own
+    // (decoding included), and their stateless checks (body, signatures, the
+    // certificate under the set last held: most of the work) run on the blocking pool
+    // as they arrive, while this task re-executes them in order.
     let latest_set = std::sync::Arc::new(std::sync::RwLock::new(
         local
             .validators()
             .map_err(|e| refuse(args.output, "the chain", e))?,
     ));
-    let blocks = futures::stream::iter(first..=target)
-        .map(|height| {
+    let ranges = (first..=target)
+        .step_by(BLOCKS_PER_REQUEST as usize)
+        .map(move |start| (start, (start + BLOCKS_PER_REQUEST - 1).min(target)));
+    let blocks = futures::stream::iter(ranges)
+        .map(|(start, end)| {
             let client = client.clone();
             let url = url.clone();
             let trust = trust.clone();
             let latest_set = latest_set.clone();
             tokio::spawn(async move {
-                let (block, certificate) = fetch(&client, &url, height).await?;
+                let blocks = fetch_range(&client, &url, start, end).await?;
                 tokio::task::spawn_blocking(move || {
                     let set = latest_set.read().expect("set lock poisoned").clone();
-                    let prechecked = precheck(&trust, &block, &certificate, &set);
-                    (block, certificate, prechecked)
+                    blocks
+                        .into_iter()
+                        .map(|(block, certificate)| {
+                            let prechecked = precheck(&trust, &block, &certificate, &set);
+                            (block, certificate, prechecked)
+                        })
+                        .collect::<Vec<_>>()
                 })
                 .await
                 .context("the signature checks stopped")
             })
         })
-        .buffered(32)
-        .map(|joined| joined.context("a block fetch stopped")?);
+        .buffered(4)
+        .map(|joined| -> anyhow::Result<_> {
+            let checked = joined.context("a block fetch stopped")??;
+            Ok(futures::stream::iter(
+                checked.into_iter().map(Ok::<_, anyhow::Error>),
+            ))
+        })
+        .try_flatten();
     futures::pin_mut!(blocks);
     // The last block replayed, with its certificate and certifying set, for the
     // auditor's memory.
