@@ -304,20 +304,28 @@ impl Engine {
         self.inner.config.enable_fault_injection
     }
 
+    /// The certified blocks this node holds from height `from` on, at most `max` (and
+    /// at most 64), the answer stopping once it passes `max_bytes` (for auditors and
+    /// followers alike: `follower::certified_blocks`).
+    pub fn certified_blocks(
+        &self,
+        from: u64,
+        max: u32,
+        max_bytes: usize,
+    ) -> Result<Vec<crate::follower::CertifiedBlock>, truffle_store::StoreError> {
+        crate::follower::certified_blocks(&self.inner.store, from, max, max_bytes)
+    }
+
     /// Fault injection (testnet only): cuts links to these validators.
     pub async fn partition(&self, keys: Vec<PublicKey>) -> Result<(), EngineError> {
-        if !self.inner.config.enable_fault_injection {
-            return Err(EngineError::FaultInjectionDisabled);
-        }
+        self.require_fault_injection()?;
         self.inner.p2p.partition(keys).await;
         Ok(())
     }
 
     /// Fault injection (testnet only): restores all links.
     pub async fn heal(&self) -> Result<(), EngineError> {
-        if !self.inner.config.enable_fault_injection {
-            return Err(EngineError::FaultInjectionDisabled);
-        }
+        self.require_fault_injection()?;
         self.inner.p2p.heal().await;
         Ok(())
     }
@@ -326,9 +334,7 @@ impl Engine {
     /// validator signs a second, different header at every height it applies and sends
     /// that vote instead of the honest one to half of the other validators.
     pub fn set_equivocate(&self, on: bool) -> Result<(), EngineError> {
-        if !self.inner.config.enable_fault_injection {
-            return Err(EngineError::FaultInjectionDisabled);
-        }
+        self.require_fault_injection()?;
         tracing::warn!(target: "node", on, "fault injection: equivocation");
         self.inner.certifier.set_equivocate(on);
         Ok(())
@@ -337,9 +343,7 @@ impl Engine {
     /// Fault injection (testnet only): from now on (or no longer, with `false`) this
     /// validator signs no header, as if every vote it sent were lost.
     pub fn set_withhold_votes(&self, on: bool) -> Result<(), EngineError> {
-        if !self.inner.config.enable_fault_injection {
-            return Err(EngineError::FaultInjectionDisabled);
-        }
+        self.require_fault_injection()?;
         tracing::warn!(target: "node", on, "fault injection: withholding header votes");
         self.inner.certifier.set_withhold_votes(on);
         Ok(())

@@ -45,7 +45,8 @@ impl std::str::FromStr for InvalidBlock {
 }
 
 impl Engine {
-    fn require_fault_injection(&self) -> Result<(), EngineError> {
+    /// Refuses a fault-injection switch on a node that does not allow them.
+    pub(crate) fn require_fault_injection(&self) -> Result<(), EngineError> {
         if self.fault_injection_enabled() {
             Ok(())
         } else {

@@ -43,7 +43,7 @@ use truffle_store::Store;
 pub const MAX_BLOCKS_PER_REQUEST: u32 = 64;
 /// A validator stops adding blocks to an answer past this many bytes (the transport
 /// carries at most 32 MiB).
-const MAX_BLOCKS_BYTES: usize = 8 << 20;
+pub const MAX_BLOCKS_BYTES: usize = 8 << 20;
 /// How long a caught-up follower waits before asking again.
 const POLL_EVERY: Duration = Duration::from_millis(100);
 
@@ -189,7 +189,7 @@ impl Engine {
                 let key = self.inner.key.clone();
                 let chain = self.inner.chain_id;
                 let blocks = tokio::task::spawn_blocking(move || {
-                    let mut blocks = certified_blocks(&store, first, max)?;
+                    let mut blocks = certified_blocks(&store, first, max, MAX_BLOCKS_BYTES)?;
                     if forge {
                         for certified in &mut blocks {
                             forge_certificate(&mut certified.certificate, &key, &chain);
@@ -242,12 +242,15 @@ impl Engine {
 }
 
 /// The certified blocks `store` holds from height `first` on: at most `max` (clamped to
-/// [`MAX_BLOCKS_PER_REQUEST`]) and no more once the answer passes 8 MiB. What a
-/// validator answers a follower's [`FollowerRequest::Blocks`].
+/// [`MAX_BLOCKS_PER_REQUEST`]), stopping at the first height without a certificate and
+/// once the blocks pass `max_bytes`. What a validator answers a follower's
+/// [`FollowerRequest::Blocks`] (with [`MAX_BLOCKS_BYTES`]) and an auditor's
+/// `chain_getCertifiedBlocks`.
 pub fn certified_blocks(
     store: &Store,
     first: u64,
     max: u32,
+    max_bytes: usize,
 ) -> Result<Vec<CertifiedBlock>, truffle_store::StoreError> {
     let max = u64::from(max.clamp(1, MAX_BLOCKS_PER_REQUEST));
     let first = first.max(1);
@@ -260,7 +263,7 @@ pub fn certified_blocks(
         };
         bytes += borsh::object_length(&block).unwrap_or(0);
         out.push(CertifiedBlock { block, certificate });
-        if bytes >= MAX_BLOCKS_BYTES {
+        if bytes >= max_bytes {
             break;
         }
     }

@@ -98,9 +98,7 @@ impl Engine {
     /// Fault injection (testnet only): how this node lies in the blocks it proposes as
     /// leader from now on ([`LeaderFault::Honest`] to stop).
     pub fn set_leader_fault(&self, fault: LeaderFault) -> Result<(), EngineError> {
-        if !self.inner.config.enable_fault_injection {
-            return Err(EngineError::FaultInjectionDisabled);
-        }
+        self.require_fault_injection()?;
         tracing::warn!(target: "producer", fault = fault.name(), "fault injection: leader fault");
         self.inner
             .leader_fault

@@ -16,7 +16,7 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use truffle_consensus::{node_id_of, NodeId, StateMachine, VerifiedSignatures};
 use truffle_engine::follower::{
-    apply_certified_block, certified_blocks, forge_certificate, CertifiedBlock,
+    apply_certified_block, certified_blocks, forge_certificate, CertifiedBlock, MAX_BLOCKS_BYTES,
     MAX_BLOCKS_PER_REQUEST,
 };
 use truffle_ledger::{GenesisState, Hash, Keypair};
@@ -69,6 +69,11 @@ impl SimFollower {
         }
     }
 
+    /// The follower's name in the trace.
+    pub(crate) fn name(&self) -> String {
+        format!("f{}", self.index)
+    }
+
     /// Opens the follower's store (writing the genesis block on first start) and starts
     /// its sync loop.
     pub(crate) async fn start(
@@ -91,7 +96,7 @@ impl SimFollower {
             )
             .map_err(|e| setup("follower state machine", e))?,
         );
-        world.note(format!("f{} up", self.index));
+        world.note(format!("{} up", self.name()));
         let task = tokio::spawn(sync(world.clone(), self.id, store.clone()));
         self.running = Some(RunningFollower { store, task });
         Ok(())
@@ -108,7 +113,7 @@ impl SimFollower {
         for _ in 0..8 {
             tokio::task::yield_now().await;
         }
-        world.note(format!("f{} crashed", self.index));
+        world.note(format!("{} crashed", self.name()));
     }
 }
 
@@ -130,57 +135,66 @@ async fn sync(world: Shared, id: NodeId, store: Store) {
             tokio::time::sleep(POLL_EVERY).await;
             continue;
         };
-        let mut wait = true;
-        match ask(&world, id, peer, head.height + 1).await {
+        let progressed = match ask(&world, id, peer, head.height + 1).await {
+            // Applied in order until one is refused (or a lie gets through).
             Some((blocks, lie)) if !blocks.is_empty() => {
-                let mut refused = false;
-                for (position, certified) in blocks.into_iter().enumerate() {
-                    let lied = lie.filter(|(at, _)| *at == position);
-                    match (apply_certified_block(&store, certified), lied) {
-                        (Ok(block), None) => world.applied(id, &block.header),
-                        (Ok(block), Some((_, lie))) => {
-                            let mut w = world.lock();
-                            let line = format!(
-                                "{} applied block {} with a lie ({lie:?}) in it",
-                                w.name(id),
-                                block.header.height
-                            );
-                            w.violations.push(line);
-                            refused = true;
-                            break;
-                        }
-                        (Err(refusal), Some((_, lie))) => {
-                            let mut w = world.lock();
-                            w.stats.follower_refusals += 1;
-                            let line = format!("{} refused {lie:?}: {refusal}", w.name(id));
-                            w.note(&line);
-                            refused = true;
-                            break;
-                        }
-                        (Err(refusal), None) => {
-                            let mut w = world.lock();
-                            let line = format!(
-                                "{} refused an honest block from {}: {refusal}",
-                                w.name(id),
-                                w.name(peer)
-                            );
-                            w.violations.push(line);
-                            refused = true;
-                            break;
-                        }
-                    }
-                }
-                if refused {
-                    cursor += 1;
-                } else {
-                    wait = false;
-                }
+                blocks.into_iter().enumerate().all(|(position, certified)| {
+                    let lied = lie.filter(|(at, _)| *at == position).map(|(_, kind)| kind);
+                    take(&world, id, peer, &store, certified, lied)
+                })
             }
-            // Caught up with this validator, or no answer: the next one next time.
-            _ => cursor += 1,
-        }
-        if wait {
+            _ => false,
+        };
+        if !progressed {
+            // A refusal, silence or nothing new: the next validator, after a pause.
+            cursor += 1;
             tokio::time::sleep(POLL_EVERY).await;
+        }
+    }
+}
+
+/// Applies one block `peer` sent (`lied`: the lie it holds, if any). True when an
+/// honest block applied; a refused lie is counted, and an applied lie or a refused
+/// honest block is a violation.
+fn take(
+    world: &Shared,
+    id: NodeId,
+    peer: NodeId,
+    store: &Store,
+    certified: CertifiedBlock,
+    lied: Option<Lie>,
+) -> bool {
+    match (apply_certified_block(store, certified), lied) {
+        (Ok(block), None) => {
+            world.applied(id, &block.header);
+            true
+        }
+        (Ok(block), Some(lie)) => {
+            let mut w = world.lock();
+            let line = format!(
+                "{} applied block {} with a lie ({lie:?}) in it",
+                w.name(id),
+                block.header.height
+            );
+            w.violations.push(line);
+            false
+        }
+        (Err(refusal), Some(lie)) => {
+            let mut w = world.lock();
+            w.stats.follower_refusals += 1;
+            let line = format!("{} refused {lie:?}: {refusal}", w.name(id));
+            w.note(&line);
+            false
+        }
+        (Err(refusal), None) => {
+            let mut w = world.lock();
+            let line = format!(
+                "{} refused an honest block from {}: {refusal}",
+                w.name(id),
+                w.name(peer)
+            );
+            w.violations.push(line);
+            false
         }
     }
 }
@@ -194,7 +208,13 @@ async fn ask(
     from: u64,
 ) -> Option<(Vec<CertifiedBlock>, Option<(usize, Lie)>)> {
     let (mut blocks, lie) = request(world, id, to, |target| {
-        let blocks = certified_blocks(&target.store, from, MAX_BLOCKS_PER_REQUEST).ok()?;
+        let blocks = certified_blocks(
+            &target.store,
+            from,
+            MAX_BLOCKS_PER_REQUEST,
+            MAX_BLOCKS_BYTES,
+        )
+        .ok()?;
         let lie = draw_lie(world, to, &blocks);
         Some((blocks, lie))
     })

@@ -15,7 +15,7 @@
 //! own state from the genesis and applies the certified blocks it asks the validators
 //! for with the engine's checks, and in half the seeds one validator lies to them. The
 //! validators gather missing certificates and vote again on heights left uncertified
-//! as the engine's housekeeping does (`truffle_engine::CertificateGaps`), since a
+//! as the engine's housekeeping does (`truffle_engine::certificate_repair`), since a
 //! follower stops at the first height no validator certified.
 //!
 //! What is not simulated: the libp2p transport (its framing and limits are tested
@@ -195,11 +195,11 @@ async fn simulate(
         let at = rng.gen_range(0..nodes.len());
         (nodes[at].id, nodes[at].key.clone())
     });
-    let mut names: std::collections::BTreeMap<_, _> = nodes
+    let names = nodes
         .iter()
-        .map(|n| (n.id, format!("n{}", n.index)))
+        .map(|n| (n.id, n.name()))
+        .chain(followers.iter().map(|f| (f.id, f.name())))
         .collect();
-    names.extend(followers.iter().map(|f| (f.id, format!("f{}", f.index))));
     let world = Shared::new(World {
         rng: StdRng::seed_from_u64(rng.gen()),
         start,
@@ -310,10 +310,10 @@ async fn nemesis(
     genesis: &truffle_ledger::GenesisState,
     fault_ms: u64,
 ) -> Result<(), SimError> {
-    let everyone: Vec<(truffle_consensus::NodeId, String)> = nodes
+    let everyone: Vec<truffle_consensus::NodeId> = nodes
         .iter()
-        .map(|n| (n.id, format!("n{}", n.index)))
-        .chain(followers.iter().map(|f| (f.id, format!("f{}", f.index))))
+        .map(|n| n.id)
+        .chain(followers.iter().map(|f| f.id))
         .collect();
     let deadline = tokio::time::Instant::now() + Duration::from_millis(fault_ms);
     loop {
@@ -337,15 +337,15 @@ async fn nemesis(
                     .map(|bit| (value >> bit) & 1 == 1)
                     .zip(&everyone)
                     .filter(|(inside, _)| *inside)
-                    .map(|(_, (id, _))| *id)
+                    .map(|(_, id)| *id)
                     .collect();
                 if !side.is_empty() && side.len() < everyone.len() {
-                    let names: Vec<&str> = everyone
-                        .iter()
-                        .filter(|(id, _)| side.contains(id))
-                        .map(|(_, name)| name.as_str())
-                        .collect();
                     let mut w = world.lock();
+                    let names: Vec<String> = everyone
+                        .iter()
+                        .filter(|id| side.contains(id))
+                        .map(|id| w.name(*id))
+                        .collect();
                     w.stats.partitions += 1;
                     w.note(&format!("partition {names:?} from the rest"));
                     w.cut = Some(side);
@@ -402,7 +402,7 @@ async fn nemesis(
                 node.clock.set_skew(skew);
                 let mut w = world.lock();
                 w.stats.skews += 1;
-                w.note(&format!("n{} clock skew {skew} ms", node.index));
+                w.note(&format!("{} clock skew {skew} ms", node.name()));
             }
             _ => {
                 let mut w = world.lock();
@@ -454,16 +454,12 @@ async fn settle(
 ) -> Vec<(String, truffle_store::Store)> {
     let stores: Vec<(String, truffle_store::Store)> = nodes
         .iter()
-        .filter_map(|n| {
-            n.running
-                .as_ref()
-                .map(|r| (format!("n{}", n.index), r.store.clone()))
-        })
-        .chain(followers.iter().filter_map(|f| {
-            f.running
-                .as_ref()
-                .map(|r| (format!("f{}", f.index), r.store.clone()))
-        }))
+        .filter_map(|n| n.running.as_ref().map(|r| (n.name(), r.store.clone())))
+        .chain(
+            followers
+                .iter()
+                .filter_map(|f| f.running.as_ref().map(|r| (f.name(), r.store.clone()))),
+        )
         .collect();
     let mut stable = 0;
     for _ in 0..600 {

@@ -109,6 +109,11 @@ impl SimNode {
         }
     }
 
+    /// The node's name in the trace.
+    pub(crate) fn name(&self) -> String {
+        format!("n{}", self.index)
+    }
+
     /// Opens the node's disk, starts Raft and the node's tasks, and joins the network.
     pub(crate) async fn start(
         &mut self,
@@ -149,22 +154,18 @@ impl SimNode {
             genesis.chain_id,
             store.clone(),
         ));
-        let name = {
-            let mut w = world.lock();
-            w.live.insert(
-                self.id,
-                Endpoint {
-                    id: self.id,
-                    key: self.key.public(),
-                    clock: self.clock.clone(),
-                    raft: raft.clone(),
-                    certifier: certifier.clone(),
-                    store: store.clone(),
-                },
-            );
-            self.index
-        };
-        world.note(format!("n{name} up"));
+        world.lock().live.insert(
+            self.id,
+            Endpoint {
+                id: self.id,
+                key: self.key.public(),
+                clock: self.clock.clone(),
+                raft: raft.clone(),
+                certifier: certifier.clone(),
+                store: store.clone(),
+            },
+        );
+        world.note(format!("{} up", self.name()));
         let voter = Voter {
             world: world.clone(),
             id: self.id,
@@ -176,7 +177,7 @@ impl SimNode {
         let tasks = vec![
             disk,
             tokio::spawn(pump(voter.clone(), applied)),
-            tokio::spawn(fetch_certificates(voter)),
+            tokio::spawn(repair_certificates(voter)),
         ];
         self.running = Some(Running {
             raft,
@@ -229,8 +230,8 @@ impl SimNode {
             tokio::task::yield_now().await;
         }
         world.note(format!(
-            "n{} crashed, {lost} unsynced entries lost",
-            self.index
+            "{} crashed, {lost} unsynced entries lost",
+            self.name()
         ));
         Ok(lost)
     }
@@ -327,7 +328,7 @@ async fn pump(voter: Voter, mut applied: broadcast::Receiver<LedgerEvent>) {
 /// [`truffle_engine::certificate_repair::repair_round`] over the simulated network
 /// (certificates this node lacks fetched from its peers, lowest gap first, and votes
 /// again on heights left uncertified).
-async fn fetch_certificates(voter: Voter) {
+async fn repair_certificates(voter: Voter) {
     let (world, id, store) = (&voter.world, voter.id, &voter.store);
     let mut gaps = CertificateGaps::default();
     loop {

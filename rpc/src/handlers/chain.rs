@@ -5,14 +5,14 @@ use truffle_ledger::{Certificate, Evidence};
 use truffle_node::{LedgerEvent, Node};
 
 use crate::error;
+use truffle_wire::api::ChainApiServer;
+use truffle_wire::views::{BlockView, HeaderView};
 
-/// Most certified blocks `chain_getCertifiedBlocks` answers at once.
+/// Most certified blocks `chain_getCertifiedBlocks` answers at once (the engine's cap).
 const MAX_CERTIFIED_BLOCKS: u32 = 64;
 /// Its answer stops growing past this many bytes of blocks (hex doubles them, under the
 /// 32 MiB response limit).
 const MAX_CERTIFIED_BLOCKS_BYTES: usize = 4 << 20;
-use truffle_wire::api::ChainApiServer;
-use truffle_wire::views::{BlockView, HeaderView};
 
 pub(crate) struct ChainHandler {
     pub(crate) node: Node,
@@ -70,29 +70,22 @@ impl ChainApiServer for ChainHandler {
     }
 
     fn get_certified_blocks(&self, from: u64, max: Option<u32>) -> RpcResult<Vec<String>> {
-        let max = u64::from(
-            max.unwrap_or(MAX_CERTIFIED_BLOCKS)
-                .clamp(1, MAX_CERTIFIED_BLOCKS),
-        );
-        let store = self.node.store();
-        let mut blocks = Vec::new();
-        let mut bytes = 0usize;
-        for height in from..from.saturating_add(max) {
-            let (Some(block), Some(certificate)) = (
-                store.block(height).map_err(error::node)?,
-                store.certificate(height).map_err(error::node)?,
-            ) else {
-                break;
-            };
-            let encoded =
-                borsh::to_vec(&(block, certificate)).expect("encoding to a Vec cannot fail");
-            bytes += encoded.len();
-            blocks.push(hex::encode(encoded));
-            if bytes >= MAX_CERTIFIED_BLOCKS_BYTES {
-                break;
-            }
-        }
-        Ok(blocks)
+        let blocks = self
+            .node
+            .engine()
+            .certified_blocks(
+                from,
+                max.unwrap_or(MAX_CERTIFIED_BLOCKS),
+                MAX_CERTIFIED_BLOCKS_BYTES,
+            )
+            .map_err(error::node)?;
+        Ok(blocks
+            .into_iter()
+            .map(|certified| {
+                let pair = (certified.block, certified.certificate);
+                hex::encode(borsh::to_vec(&pair).expect("encoding to a Vec cannot fail"))
+            })
+            .collect())
     }
 
     fn get_headers(&self, from: u64, limit: u32) -> RpcResult<Vec<HeaderView>> {
