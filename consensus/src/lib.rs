@@ -38,7 +38,9 @@ use tokio::sync::broadcast;
 use truffle_ledger::{GenesisState, Hash};
 use truffle_store::Store;
 
-pub use log_store::{keep_newer_vote, purged_log_index, LogStore, ManualSync};
+pub use log_store::{
+    forget_committed_from, keep_newer_vote, purged_log_index, LogStore, ManualSync,
+};
 pub use state_machine::{
     applied_log_index, check_snapshot_files, LedgerEvent, ServiceApplier, ServiceError,
     ServiceOutcome, StateMachine, RAFT_POSITION_KEYS, SNAPSHOT_FILES,

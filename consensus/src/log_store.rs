@@ -6,7 +6,8 @@
 //! the entries (readable at once, as openraft requires) and returns; a syncer thread
 //! syncs the write-ahead log once for all the appends queued meanwhile and only then
 //! reports them flushed, so Raft keeps replicating while the disk syncs. Truncations,
-//! purges and votes are synced before they return. Entries are framed by hand: the log
+//! purges and votes are synced before they return; the committed position is not (it
+//! reaches the disk with the next sync). Entries are framed by hand: the log
 //! id and membership as JSON (rare, small), the application payload as raw bytes.
 
 use std::fmt::Debug;
@@ -245,6 +246,19 @@ impl ManualSync {
     }
 }
 
+/// After a simulated power cut that lost the log from index `first_lost` on: the
+/// committed position, written after those entries, is lost with them when it names one.
+pub fn forget_committed_from(store: &Store, first_lost: u64) -> Result<(), StorageError> {
+    let committed: Option<LogId> = match store.raft_meta_get(COMMITTED_KEY).map_err(read_error)? {
+        Some(bytes) => serde_json::from_slice::<Option<LogId>>(&bytes).map_err(read_error)?,
+        None => None,
+    };
+    if committed.is_some_and(|id| id.index >= first_lost) {
+        store.raft_meta_delete(COMMITTED_KEY).map_err(write_error)?;
+    }
+    Ok(())
+}
+
 impl LogStore {
     /// The log in `store`.
     pub fn new(store: Store) -> LogStore {
@@ -342,11 +356,16 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
+        // Not synced: openraft calls this in its core task at every commit, and a synced
+        // write there held the core for as long as the disk took (hundreds of ms on a
+        // loaded machine, long enough for a follower to call an election). The position
+        // is only a hint for re-applying after a restart; it reaches the disk with the
+        // next synced append, and if a crash loses it, it is lost together with the
+        // entries appended before it, which the state machine had not applied.
         let bytes = serde_json::to_vec(&committed).expect("log ids serialize");
         self.store
-            .raft_meta_put(COMMITTED_KEY, bytes)
+            .raft_meta_put_unsynced(COMMITTED_KEY, bytes)
             .map_err(write_error)?;
-        self.synced_write();
         Ok(())
     }
 
@@ -476,5 +495,43 @@ mod tests {
         assert_eq!(all, (1..=80).map(entry).collect::<Vec<_>>());
         let state = log.get_log_state().await.unwrap();
         assert_eq!(state.last_log_id.map(|id| id.index), Some(80));
+    }
+
+    /// The committed position is no synced write: appends waiting for a manual sync stay
+    /// undurable after it, and a power cut that loses the log from an index on loses a
+    /// committed position at or past it, keeping one before it.
+    #[tokio::test]
+    async fn the_committed_position_is_lost_with_the_entries_before_it() {
+        use openraft::storage::RaftLogStorage;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (mut log, manual) = LogStore::with_manual_sync(store.clone());
+        // The append is reported flushed only at a manual sync, which never comes.
+        let mut appending = log.clone();
+        let append = tokio::spawn(async move { appending.blocking_append([entry(1)]).await });
+        for _ in 0..1_000 {
+            if manual.waiting() == 1 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(manual.waiting(), 1, "the append waits for a sync");
+        log.save_committed(Some(entry(1).log_id)).await.unwrap();
+        assert_eq!(
+            manual.crash(),
+            Some(1),
+            "saving the committed position did not make the append durable"
+        );
+        append.abort();
+        assert_eq!(log.read_committed().await.unwrap(), Some(entry(1).log_id));
+
+        forget_committed_from(&store, 2).unwrap();
+        assert_eq!(
+            log.read_committed().await.unwrap(),
+            Some(entry(1).log_id),
+            "a position before the lost entries is kept"
+        );
+        forget_committed_from(&store, 1).unwrap();
+        assert_eq!(log.read_committed().await.unwrap(), None);
     }
 }

@@ -120,6 +120,70 @@ impl AsyncRuntime for SeededTokio {
     }
 }
 
+/// A tokio runtime of its own for Raft and the peer transport, on threads of their own.
+///
+/// Raft's timers only work if its messages are handled on time: a follower that does not
+/// handle the leader's append within the election timeout stands for election, and
+/// openraft 0.9 gives an append as long as one heartbeat to be answered. On the node's
+/// main runtime, Raft's tasks queued behind every RPC request and block execution, so a
+/// loaded node answered appends 200 ms late and called needless elections. Here they wait
+/// only for each other, and the operating system wakes their thread when a message comes.
+/// Blocks are still executed by the state machine's task, but off this runtime's worker
+/// ([`run_blocking`]).
+pub struct ConsensusRuntime {
+    handle: tokio::runtime::Handle,
+    /// Dropped with the runtime: its thread then shuts the runtime down.
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl ConsensusRuntime {
+    /// Starts the runtime (one worker thread, and the thread that owns it).
+    pub fn start() -> std::io::Result<ConsensusRuntime> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("consensus")
+            .enable_all()
+            .build()?;
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("consensus-owner".into())
+            .spawn(move || {
+                runtime.block_on(async {
+                    let _ = stopped.await;
+                });
+                // Raft's tasks may still be waiting on disk or peers: do not wait for them.
+                runtime.shutdown_background();
+            })?;
+        Ok(ConsensusRuntime {
+            handle,
+            _stop: stop,
+        })
+    }
+
+    /// The runtime's handle: spawn on it, or enter it to build what registers with it.
+    pub fn handle(&self) -> &tokio::runtime::Handle {
+        &self.handle
+    }
+}
+
+impl std::fmt::Debug for ConsensusRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsensusRuntime").finish_non_exhaustive()
+    }
+}
+
+/// Runs CPU-heavy synchronous work (executing a block, installing a snapshot) from an
+/// async task without holding up the other tasks of its runtime: on a multi-threaded
+/// runtime the worker hands its tasks to another thread meanwhile. On a single-threaded
+/// runtime (the deterministic simulation) it simply runs the work.
+pub fn run_blocking<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|handle| handle.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use rand::Rng;
@@ -141,5 +205,43 @@ mod tests {
         assert_ne!(draw(), first);
         seed_thread_rng(None);
         assert!(draw().iter().all(|n| (600..1_200).contains(n)));
+    }
+
+    /// Work run through `run_blocking` on the consensus runtime does not stop its other
+    /// tasks: a timer task keeps ticking while a block-long piece of work runs.
+    #[test]
+    fn blocking_work_leaves_the_consensus_runtime_responsive() {
+        let runtime = ConsensusRuntime::start().expect("runtime starts");
+        let (ticks_tx, ticks_rx) = std::sync::mpsc::channel();
+        runtime.handle().spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_millis(10));
+            loop {
+                interval.tick().await;
+                if ticks_tx.send(std::time::Instant::now()).is_err() {
+                    return;
+                }
+            }
+        });
+        let work = runtime.handle().spawn(async {
+            run_blocking(|| std::thread::sleep(Duration::from_millis(300)));
+        });
+        let started = std::time::Instant::now();
+        let mut ticks_during_work = 0;
+        while started.elapsed() < Duration::from_millis(250) {
+            if ticks_rx.recv_timeout(Duration::from_secs(5)).is_ok() {
+                ticks_during_work += 1;
+            }
+        }
+        assert!(
+            ticks_during_work >= 5,
+            "only {ticks_during_work} ticks while the work ran: the worker was held"
+        );
+        let current = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        current.block_on(async { work.await.expect("the work finishes") });
+        // Without a multi-threaded runtime the work runs in place.
+        assert_eq!(current.block_on(async { run_blocking(|| 7) }), 7);
+        assert_eq!(run_blocking(|| 8), 8);
     }
 }

@@ -287,6 +287,44 @@ impl StateMachine {
         Ok(ApplyResponse::default())
     }
 
+    /// Applies committed entries in order: blocks are executed, the rest recorded.
+    fn apply_entries(
+        &mut self,
+        entries: impl IntoIterator<Item = Entry>,
+    ) -> Result<Vec<ApplyResponse>, StorageError> {
+        let mut responses = Vec::new();
+        for entry in entries {
+            let log_id = entry.log_id;
+            let response = match entry.payload {
+                EntryPayload::Blank => {
+                    self.store
+                        .put_meta(&[Self::applied_meta(&log_id)])
+                        .map_err(sm_write_error)?;
+                    ApplyResponse::default()
+                }
+                EntryPayload::Membership(membership) => {
+                    let stored = StoredMembership::new(Some(log_id), membership);
+                    let bytes = serde_json::to_vec(&stored).expect("memberships serialize");
+                    self.store
+                        .put_meta(&[Self::applied_meta(&log_id), (MEMBERSHIP_KEY, bytes)])
+                        .map_err(sm_write_error)?;
+                    ApplyResponse::default()
+                }
+                EntryPayload::Normal(command) => match command.decode() {
+                    Ok(command) => self.apply_command(&log_id, command)?,
+                    Err(error) => {
+                        // Every node decodes the same bytes the same way, so skipping
+                        // is deterministic; the entry leaves no trace but its position.
+                        tracing::warn!(target: "consensus::sm", index = log_id.index, %error, "undecodable entry skipped");
+                        self.skip(&log_id)?
+                    }
+                },
+            };
+            responses.push(response);
+        }
+        Ok(responses)
+    }
+
     fn apply_command(
         &mut self,
         log_id: &LogId,
@@ -404,37 +442,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         I: IntoIterator<Item = Entry> + Send,
         I::IntoIter: Send,
     {
-        let mut responses = Vec::new();
-        for entry in entries {
-            let log_id = entry.log_id;
-            let response = match entry.payload {
-                EntryPayload::Blank => {
-                    self.store
-                        .put_meta(&[Self::applied_meta(&log_id)])
-                        .map_err(sm_write_error)?;
-                    ApplyResponse::default()
-                }
-                EntryPayload::Membership(membership) => {
-                    let stored = StoredMembership::new(Some(log_id), membership);
-                    let bytes = serde_json::to_vec(&stored).expect("memberships serialize");
-                    self.store
-                        .put_meta(&[Self::applied_meta(&log_id), (MEMBERSHIP_KEY, bytes)])
-                        .map_err(sm_write_error)?;
-                    ApplyResponse::default()
-                }
-                EntryPayload::Normal(command) => match command.decode() {
-                    Ok(command) => self.apply_command(&log_id, command)?,
-                    Err(error) => {
-                        // Every node decodes the same bytes the same way, so skipping
-                        // is deterministic; the entry leaves no trace but its position.
-                        tracing::warn!(target: "consensus::sm", index = log_id.index, %error, "undecodable entry skipped");
-                        self.skip(&log_id)?
-                    }
-                },
-            };
-            responses.push(response);
-        }
-        Ok(responses)
+        // Executing blocks is the heaviest work on the consensus runtime: off its worker.
+        crate::runtime::run_blocking(|| self.apply_entries(entries))
     }
 
     async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
@@ -474,8 +483,10 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         self.snapshots
             .replace(meta, &receiving)
             .map_err(snapshot_error)?;
-        let stats = import_snapshot(&self.store, prepared, &self.snapshots.data_path(), meta)
-            .map_err(snapshot_error)?;
+        let data = self.snapshots.data_path();
+        let stats =
+            crate::runtime::run_blocking(|| import_snapshot(&self.store, prepared, &data, meta))
+                .map_err(snapshot_error)?;
         tracing::info!(target: "consensus::sm", height = stats.height, records = stats.records, "snapshot installed");
         let _ = self.events.send(LedgerEvent::SnapshotInstalled {
             height: stats.height,

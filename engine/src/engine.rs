@@ -154,6 +154,8 @@ pub(crate) struct EngineInner {
     pub(crate) leader_fault: std::sync::atomic::AtomicU8,
     /// Follower node: blocks refused (bad certificate, or executing to another header).
     pub(crate) follower_refused: std::sync::atomic::AtomicU64,
+    /// Where Raft and the transport run; stops them when the engine is dropped.
+    pub(crate) _consensus_runtime: truffle_consensus::runtime::ConsensusRuntime,
 }
 
 /// A running chain engine. Cheap to clone.

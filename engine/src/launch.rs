@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
 use truffle_clock::SharedClock;
 use truffle_consensus::network::{NetworkFactory, P2p, P2pConfig};
+use truffle_consensus::runtime::ConsensusRuntime;
 use truffle_consensus::{
     genesis_membership, node_id_of, open_parts, raft_config, Raft, RaftTiming, ServiceApplier,
 };
@@ -90,6 +91,10 @@ impl Engine {
         };
         // Peers' requests queue here until the engine exists to serve them.
         let (inbox, requests) = PeerInbox::new();
+        // Raft and the transport run on a runtime of their own, so that a node busy with
+        // clients still answers its peers on time (see `ConsensusRuntime`).
+        let consensus_runtime = ConsensusRuntime::start()?;
+        let entered = consensus_runtime.handle().enter();
         let p2p = P2p::start(
             P2pConfig {
                 keypair: key.clone(),
@@ -109,22 +114,33 @@ impl Engine {
                 follower_mode: config.follower,
             },
             Arc::new(inbox),
-        )?;
+        );
+        drop(entered);
+        let p2p = p2p?;
         let timing = RaftTiming {
             heartbeat_ms: config.raft_heartbeat_ms,
             election_timeout_ms: (config.raft_election_min_ms, config.raft_election_max_ms),
             snapshot_every_entries: config.snapshot_every_entries,
             keep_entries_behind_snapshot: (config.snapshot_every_entries / 4).max(100),
         };
-        let raft = Raft::new(
-            node_id,
-            raft_config(&chain_id, &timing)?,
-            NetworkFactory::new(p2p.clone()),
-            parts.log_store,
-            parts.state_machine,
-        )
-        .await
-        .map_err(|e| EngineError::Raft(e.to_string()))?;
+        // openraft spawns its tasks on the runtime it starts on.
+        let raft_config = raft_config(&chain_id, &timing)?;
+        let network = NetworkFactory::new(p2p.clone());
+        let raft = consensus_runtime
+            .handle()
+            .spawn(async move {
+                Raft::new(
+                    node_id,
+                    raft_config,
+                    network,
+                    parts.log_store,
+                    parts.state_machine,
+                )
+                .await
+            })
+            .await
+            .map_err(|e| EngineError::Raft(e.to_string()))?
+            .map_err(|e| EngineError::Raft(e.to_string()))?;
         p2p.set_raft(raft.clone());
 
         if in_genesis {
@@ -182,6 +198,7 @@ impl Engine {
                 peer_services: RwLock::new(BTreeMap::new()),
                 leader_fault: std::sync::atomic::AtomicU8::new(0),
                 follower_refused: std::sync::atomic::AtomicU64::new(0),
+                _consensus_runtime: consensus_runtime,
             }),
         };
         engine.spawn_tasks(requests);

@@ -12,9 +12,9 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use truffle_clock::Clock;
 use truffle_consensus::{
-    applied_log_index, genesis_membership, node_id_of, raft_config, LedgerEvent, LogStore,
-    ManualSync, NodeId, Raft, RaftTiming, ServiceApplier, ServiceError, ServiceOutcome,
-    StateMachine, VerifiedSignatures,
+    applied_log_index, forget_committed_from, genesis_membership, node_id_of, raft_config,
+    LedgerEvent, LogStore, ManualSync, NodeId, Raft, RaftTiming, ServiceApplier, ServiceError,
+    ServiceOutcome, StateMachine, VerifiedSignatures,
 };
 use truffle_engine::certificate_repair::{repair_round, CertificateGaps};
 use truffle_engine::Certifier;
@@ -221,6 +221,8 @@ impl SimNode {
                     .raft_truncate_from(from)
                     .map_err(|e| setup("truncate", e))?;
             }
+            forget_committed_from(&running.store, from)
+                .map_err(|e| setup("committed position", e))?;
         }
         let Running { raft, store, .. } = running;
         drop(raft);

@@ -123,4 +123,19 @@ impl Store {
         batch.put_cf(self.family(cf::RAFT_META), key, value);
         self.write(batch, true)
     }
+
+    /// Writes a Raft metadata entry, durable after the next [`Store::sync`] (or any synced
+    /// write): for positions that may be lost with the log entries written before them.
+    pub fn raft_meta_put_unsynced(&self, key: &[u8], value: Vec<u8>) -> StoreResult<()> {
+        let mut batch = WriteBatch::default();
+        batch.put_cf(self.family(cf::RAFT_META), key, value);
+        self.write(batch, false)
+    }
+
+    /// Deletes a Raft metadata entry, synced.
+    pub fn raft_meta_delete(&self, key: &[u8]) -> StoreResult<()> {
+        let mut batch = WriteBatch::default();
+        batch.delete_cf(self.family(cf::RAFT_META), key);
+        self.write(batch, true)
+    }
 }
