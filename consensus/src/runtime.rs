@@ -1,5 +1,6 @@
 //! The async runtime openraft runs on: tokio, with a random source a deterministic
-//! simulation can seed.
+//! simulation can seed; and the runtime of its own a node runs Raft and the transport on
+//! ([`ConsensusRuntime`]).
 //!
 //! openraft draws its election timeouts from `AsyncRuntime::thread_rng()`. With tokio's
 //! runtime that is the operating system's entropy, so two runs of one simulated
