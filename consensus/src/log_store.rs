@@ -249,10 +249,7 @@ impl ManualSync {
 /// After a simulated power cut that lost the log from index `first_lost` on: the
 /// committed position, written after those entries, is lost with them when it names one.
 pub fn forget_committed_from(store: &Store, first_lost: u64) -> Result<(), StorageError> {
-    let committed: Option<LogId> = match store.raft_meta_get(COMMITTED_KEY).map_err(read_error)? {
-        Some(bytes) => serde_json::from_slice::<Option<LogId>>(&bytes).map_err(read_error)?,
-        None => None,
-    };
+    let committed = read_meta_json::<Option<LogId>>(store, COMMITTED_KEY)?.flatten();
     if committed.is_some_and(|id| id.index >= first_lost) {
         store.raft_meta_delete(COMMITTED_KEY).map_err(write_error)?;
     }
@@ -291,10 +288,18 @@ impl LogStore {
         &self,
         key: &[u8],
     ) -> Result<Option<T>, StorageError> {
-        match self.store.raft_meta_get(key).map_err(read_error)? {
-            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes).map_err(read_error)?)),
-            None => Ok(None),
-        }
+        read_meta_json(&self.store, key)
+    }
+}
+
+/// A Raft metadata entry of `store`, decoded from its JSON.
+fn read_meta_json<T: serde::de::DeserializeOwned>(
+    store: &Store,
+    key: &[u8],
+) -> Result<Option<T>, StorageError> {
+    match store.raft_meta_get(key).map_err(read_error)? {
+        Some(bytes) => Ok(Some(serde_json::from_slice(&bytes).map_err(read_error)?)),
+        None => Ok(None),
     }
 }
 

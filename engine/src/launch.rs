@@ -94,29 +94,28 @@ impl Engine {
         // Raft and the transport run on a runtime of their own, so that a node busy with
         // clients still answers its peers on time (see `ConsensusRuntime`).
         let consensus_runtime = ConsensusRuntime::start()?;
-        let entered = consensus_runtime.handle().enter();
-        let p2p = P2p::start(
-            P2pConfig {
-                keypair: key.clone(),
-                listen: listen
-                    .parse()
-                    .map_err(|e| EngineError::Config(format!("p2p address {listen}: {e}")))?,
-                chain_id,
-                validators: validators
-                    .iter()
-                    .filter_map(|(k, a)| a.parse().ok().map(|a| (*k, a)))
-                    .collect(),
-                // The last chunk of a snapshot is answered only once the receiver has
-                // rebuilt its state from it: seconds on a loaded machine. Dead peers fail
-                // fast anyway (the connection closes), so a long timeout costs nothing.
-                request_timeout: Duration::from_secs(60),
-                followers,
-                follower_mode: config.follower,
-            },
-            Arc::new(inbox),
-        );
-        drop(entered);
-        let p2p = p2p?;
+        let p2p_config = P2pConfig {
+            keypair: key.clone(),
+            listen: listen
+                .parse()
+                .map_err(|e| EngineError::Config(format!("p2p address {listen}: {e}")))?,
+            chain_id,
+            validators: validators
+                .iter()
+                .filter_map(|(k, a)| a.parse().ok().map(|a| (*k, a)))
+                .collect(),
+            // The last chunk of a snapshot is answered only once the receiver has
+            // rebuilt its state from it: seconds on a loaded machine. Dead peers fail
+            // fast anyway (the connection closes), so a long timeout costs nothing.
+            request_timeout: Duration::from_secs(60),
+            followers,
+            follower_mode: config.follower,
+        };
+        // The swarm registers its sockets with, and spawns its task on, the runtime entered.
+        let p2p = {
+            let _entered = consensus_runtime.handle().enter();
+            P2p::start(p2p_config, Arc::new(inbox))?
+        };
         let timing = RaftTiming {
             heartbeat_ms: config.raft_heartbeat_ms,
             election_timeout_ms: (config.raft_election_min_ms, config.raft_election_max_ms),

@@ -119,17 +119,19 @@ impl Store {
 
     /// Writes a Raft metadata entry, synced.
     pub fn raft_meta_put(&self, key: &[u8], value: Vec<u8>) -> StoreResult<()> {
-        let mut batch = WriteBatch::default();
-        batch.put_cf(self.family(cf::RAFT_META), key, value);
-        self.write(batch, true)
+        self.raft_meta_write(key, value, true)
     }
 
     /// Writes a Raft metadata entry, durable after the next [`Store::sync`] (or any synced
     /// write): for positions that may be lost with the log entries written before them.
     pub fn raft_meta_put_unsynced(&self, key: &[u8], value: Vec<u8>) -> StoreResult<()> {
+        self.raft_meta_write(key, value, false)
+    }
+
+    fn raft_meta_write(&self, key: &[u8], value: Vec<u8>, sync: bool) -> StoreResult<()> {
         let mut batch = WriteBatch::default();
         batch.put_cf(self.family(cf::RAFT_META), key, value);
-        self.write(batch, false)
+        self.write(batch, sync)
     }
 
     /// Deletes a Raft metadata entry, synced.
