@@ -278,6 +278,10 @@ pub(crate) enum BenchCommand {
         /// the first node from 127.0.1.0/24.
         #[arg(long = "attack-login-flood", default_value_t = 0)]
         attack_login_flood: usize,
+        /// Afterwards, time an auditor (`truffle verify chain`) replaying the whole chain
+        /// from the genesis against the first validator (not with --target).
+        #[arg(long, conflicts_with = "targets")]
+        audit: bool,
     },
     /// Build a chain of small blocks, start a follower from an empty folder and time
     /// it to the validators' head (blocks/s).

@@ -82,7 +82,23 @@ impl PublicKey {
 
     /// Checks that the key is usable as an account or validator identity.
     pub fn check_usable(&self) -> Result<(), CryptoError> {
+        // A memoized key passed every check below; decompressing it again costs a
+        // square root that a replay would pay once more for every admitted key.
+        if USABLE_KEYS.contains(self) {
+            return Ok(());
+        }
         self.verifying_key().map(|_| ())
+    }
+
+    /// Whether the key is memoized as usable: its next check skips the subgroup test.
+    pub fn known_usable(&self) -> bool {
+        USABLE_KEYS.contains(self)
+    }
+
+    /// Drops the key from the memo (tests of what fills it).
+    #[cfg(test)]
+    pub(crate) fn forget_usable(&self) {
+        USABLE_KEYS.remove(self)
     }
 
     /// Strict verification of `signature` over `message`.
@@ -161,6 +177,14 @@ impl KeyMemo {
     fn contains(&self, key: &PublicKey) -> bool {
         let memo = self.0.lock().unwrap_or_else(|e| e.into_inner());
         memo.as_ref().is_some_and(|set| set.contains(key))
+    }
+
+    #[cfg(test)]
+    fn remove(&self, key: &PublicKey) {
+        let mut memo = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(set) = memo.as_mut() {
+            set.remove(key);
+        }
     }
 
     fn insert(&self, key: PublicKey) {

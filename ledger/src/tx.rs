@@ -235,6 +235,18 @@ impl Payload {
         }
     }
 
+    /// The key this transaction admits as an identity (a new account, validator or
+    /// follower), which execution checks is usable: a scalar multiplication that a
+    /// replay can do ahead, on another thread, so that execution finds it memoized.
+    pub fn key_to_admit(&self) -> Option<&PublicKey> {
+        match self {
+            Payload::RegisterAccount { account, .. } => Some(account),
+            Payload::AddValidator { key, .. } => Some(key),
+            Payload::SetFollower { key, allowed: true } => Some(key),
+            _ => None,
+        }
+    }
+
     /// Checks what can be checked without state: sizes, counts, formats.
     pub fn validate_static(&self) -> Result<(), Rejection> {
         match self {

@@ -69,6 +69,7 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
             output,
             attack_slow_connections,
             attack_login_flood,
+            audit,
         } => {
             let (dir, _temp) = folder(dir)?;
             let attack = (attack_slow_connections > 0 || attack_login_flood > 0).then_some(
@@ -107,6 +108,7 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
                     WorkloadArg::Mix => Workload::Mix,
                 },
                 dir,
+                audit,
             };
             let report = run_load(&options).await?;
             print(output, &report, || report.table());

@@ -103,7 +103,10 @@ pub fn precheck(
 /// The checks of a served block that need no state: its body matches its header's
 /// roots, and every applied transaction is for this chain and strictly signed by its
 /// signer. Most of a replay's time; it can run ahead of the replay on other threads,
-/// its verdict handed to [`check_block_prechecked`].
+/// its verdict handed to [`check_block_prechecked`]. The keys the applied transactions
+/// admit are checked here too, which only memoizes the usable ones
+/// ([`Payload::key_to_admit`](crate::tx::Payload::key_to_admit)): re-execution still
+/// decides, but no longer pays the subgroup test on the replay's one thread.
 pub fn check_body_and_signatures(trust: &TrustRoot, served: &Block) -> Result<(), VerifyError> {
     let height = served.header.height;
     if !served.check_body() {
@@ -123,6 +126,10 @@ pub fn check_body_and_signatures(trust: &TrustRoot, served: &Block) -> Result<()
             || tx.tx.signer.verify(hash.as_bytes(), &tx.signature).is_err()
         {
             return Err(VerifyError::TxSignature { height, index });
+        }
+        if let Some(key) = tx.tx.payload.key_to_admit() {
+            // The verdict is execution's; an unusable key is simply not memoized.
+            let _ = key.check_usable();
         }
     }
     Ok(())

@@ -471,6 +471,34 @@ fn chain_replays_from_genesis() {
 }
 
 #[test]
+fn the_stateless_checks_memoize_the_keys_a_block_admits() {
+    let net = Net::new();
+    let trust = net.trust();
+    let (block, admitted) = net
+        .chain
+        .blocks()
+        .iter()
+        .find_map(|block| {
+            block
+                .transactions
+                .iter()
+                .find_map(|tx| match tx.tx.payload {
+                    Payload::RegisterAccount { account, .. } => Some((block, account)),
+                    _ => None,
+                })
+        })
+        .expect("the fixture registers members");
+    // Other tests build the same fixture: the memo may hold the key again at once,
+    // which can only make this pass, never fail, when the warm-up works.
+    admitted.forget_usable();
+    check_body_and_signatures(&trust, block).unwrap();
+    assert!(
+        admitted.known_usable(),
+        "re-execution would pay the subgroup test on the replay's thread"
+    );
+}
+
+#[test]
 fn served_blocks_that_differ_are_refused() {
     let net = Net::new();
     let trust = net.trust();

@@ -13,6 +13,7 @@ use truffle_ledger::{BlockHeader, Keypair, Payload};
 use truffle_wire::api::{ChainApiClient, SystemApiClient, TxApiClient};
 use truffle_wire::chain::TxStatus;
 
+use super::audit::{audit_replay, AuditReplay};
 use super::report::process_usage;
 use super::setup::{client, rpc_error, Signer};
 use crate::cluster::{Testnet, TestnetError, TestnetOptions};
@@ -60,24 +61,6 @@ pub struct CatchUpReport {
     pub same_header: bool,
     /// The auditor's replay of the chain from the genesis (`truffle verify chain`).
     pub audit: AuditReplay,
-}
-
-/// `truffle verify chain` from the genesis against a validator, as its own report
-/// gives it.
-#[derive(Clone, Debug, Serialize, serde::Deserialize)]
-pub struct AuditReplay {
-    /// Every block checked and re-executed to the same headers.
-    pub verified: bool,
-    /// Blocks replayed.
-    pub blocks: u64,
-    /// Transactions in them.
-    pub transactions: u64,
-    /// Replay time, s (the command's own count, from its first block fetched).
-    pub seconds: f64,
-    /// Blocks per second.
-    pub blocks_per_second: f64,
-    /// Transactions per second.
-    pub transactions_per_second: f64,
 }
 
 impl CatchUpReport {
@@ -265,50 +248,6 @@ async fn measure(
         follower_peak_rss_mib: usage.map(|u| u.1).unwrap_or(0.0),
         same_header,
         audit,
-    })
-}
-
-/// Runs `truffle verify chain` against validator `index` up to `height` in a process of
-/// its own (the follower is down by then, so that the two do not share the cores) and
-/// reads its JSON report.
-async fn audit_replay(
-    net: &mut Testnet,
-    index: usize,
-    height: u64,
-) -> Result<AuditReplay, TestnetError> {
-    for follower in net.followers() {
-        net.kill(follower)?;
-    }
-    let binary = crate::process::truffle_binary()?;
-    let audit_dir = net.dir().join("audit");
-    let output = tokio::process::Command::new(binary)
-        .args(["verify", "chain", "--genesis"])
-        .arg(net.genesis_path())
-        .args([
-            "--rpc",
-            &net.rpc_url(index),
-            "--output",
-            "json",
-            "--to-height",
-        ])
-        .arg(height.to_string())
-        .arg("--audit-dir")
-        .arg(&audit_dir)
-        .output()
-        .await
-        .map_err(|e| TestnetError::Invalid(format!("truffle verify chain: {e}")))?;
-    if !output.status.success() {
-        return Err(TestnetError::Invalid(format!(
-            "truffle verify chain failed: {}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )));
-    }
-    serde_json::from_slice(&output.stdout).map_err(|e| {
-        TestnetError::Invalid(format!(
-            "truffle verify chain's report does not parse ({e}): {}",
-            String::from_utf8_lossy(&output.stdout)
-        ))
     })
 }
 

@@ -22,6 +22,7 @@ use truffle_wire::api::{ChainApiClient, SystemApiClient};
 use crate::cluster::{Testnet, TestnetError, TestnetOptions};
 
 mod attack;
+mod audit;
 mod catch_up;
 mod failover;
 mod operation;
@@ -36,6 +37,7 @@ use report::process_usage;
 use setup::{client, rpc_error, Fixtures, Signer};
 
 pub use attack::{Attack, AttackOptions, AttackReport};
+pub use audit::AuditReplay;
 pub use catch_up::{run_catch_up, CatchUpOptions, CatchUpReport};
 pub use failover::{run_failover, FailoverReport};
 pub use report::{KindReport, Latency, LoadReport, NodeUsage};
@@ -158,10 +160,18 @@ pub struct LoadOptions {
     pub dir: std::path::PathBuf,
     /// An attacker on the first node during the measured phase.
     pub attack: Option<AttackOptions>,
+    /// After the measured phase, time an auditor (`truffle verify chain`) replaying the
+    /// whole chain from the genesis (only for a cluster the run started).
+    pub audit: bool,
 }
 
 /// Runs a load measurement and returns its report.
 pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError> {
+    if options.audit && !options.targets.is_empty() {
+        return Err(TestnetError::Invalid(
+            "an audit replays a cluster the bench starts, not a --target".into(),
+        ));
+    }
     let mut own: Option<Testnet> = None;
     let mut follower_urls = Vec::new();
     let (urls, admin, registrars) = if options.targets.is_empty() {
@@ -416,6 +426,20 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
             .collect(),
         None => Vec::new(),
     };
+    // After the nodes' usage is read: serving the replay is not the load's work.
+    let audit = match own.as_mut() {
+        Some(net) if options.audit => {
+            let head = clients[0]
+                .get_header(None)
+                .await
+                .map_err(|e| rpc_error(0, e))?
+                .header
+                .height;
+            let first = net.validators()[0];
+            Some(audit::audit_replay(net, first, head).await?)
+        }
+        _ => None,
+    };
     let report = LoadReport {
         build: version.build,
         workload: format!("{:?}", options.workload),
@@ -444,6 +468,7 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
         by_kind: KindReport::all(&results, elapsed),
         node_usage,
         attack,
+        audit,
     };
     if let Some(mut net) = own {
         net.down()?;

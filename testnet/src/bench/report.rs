@@ -152,6 +152,9 @@ pub struct LoadReport {
     /// What an attacker beside the measured clients got (`--attack-*`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attack: Option<super::AttackReport>,
+    /// An auditor's replay of the whole chain afterwards (`--audit`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<super::AuditReplay>,
 }
 
 impl LoadReport {
@@ -233,6 +236,18 @@ impl LoadReport {
                 a.logins_throttled,
                 a.logins_busy_or_limited,
                 a.logins_unanswered
+            ));
+        }
+        if let Some(a) = &self.audit {
+            out.push_str(&format!(
+                "auditor (`truffle verify chain` from the genesis): {} blocks ({} transactions) in \
+                 {:.2} s: {:.0} blocks/s, {:.0} tx/s; verified: {}\n",
+                a.blocks,
+                a.transactions,
+                a.seconds,
+                a.blocks_per_second,
+                a.transactions_per_second,
+                a.verified
             ));
         }
         out

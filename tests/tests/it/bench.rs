@@ -25,6 +25,7 @@ fn options(dir: &std::path::Path, workload: Workload, operations: usize) -> Load
         workload,
         dir: dir.join("cluster"),
         attack: None,
+        audit: false,
     }
 }
 
@@ -63,12 +64,16 @@ async fn a_load_beside_an_attack_loses_nothing() -> anyhow::Result<()> {
 
 /// A closed-loop mix: raffle entries, registrations and transfers all commit, searches
 /// and recommendations are all answered, each kind reported with its own latency, and
-/// the nodes' resources are read.
+/// the nodes' resources are read; then an auditor replays the whole chain.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mixed_load_completes_every_kind_of_operation() -> anyhow::Result<()> {
     truffle_testnet::truffle_binary()?;
     let dir = tempfile::tempdir()?;
-    let report = run_load(&options(dir.path(), Workload::Mix, 150)).await?;
+    let report = run_load(&LoadOptions {
+        audit: true,
+        ..options(dir.path(), Workload::Mix, 150)
+    })
+    .await?;
     println!("{}", report.table());
 
     // 150 operations, a fifth of each kind: 90 transactions, 60 reads.
@@ -95,6 +100,12 @@ async fn a_mixed_load_completes_every_kind_of_operation() -> anyhow::Result<()> 
             "{node:?}"
         );
     }
+    // The replay covers the setup's blocks too: every block and transaction of the chain.
+    let audit = report.audit.as_ref().expect("an auditor's replay");
+    assert!(audit.verified, "{audit:?}");
+    assert!(audit.blocks >= report.blocks, "{audit:?}");
+    assert!(audit.transactions >= report.committed as u64, "{audit:?}");
+    assert!(report.table().contains("auditor"), "{}", report.table());
     Ok(())
 }
 
