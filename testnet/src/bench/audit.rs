@@ -1,7 +1,12 @@
 //! An auditor timed replaying a bench's chain: `truffle verify chain` from the genesis,
 //! in a process of its own, against one of the validators.
 
+use std::time::{Duration, Instant};
+
+use jsonrpsee_http_client::HttpClient;
 use serde::Serialize;
+use truffle_ledger::BlockHeader;
+use truffle_wire::api::ChainApiClient;
 
 use crate::cluster::{Testnet, TestnetError};
 
@@ -65,4 +70,48 @@ pub(super) async fn audit_replay(
             String::from_utf8_lossy(&output.stdout)
         ))
     })
+}
+
+/// The highest head among `validators`, once every one of them has applied it: a
+/// replay timed while some still apply the load's last blocks would share the cores
+/// with them.
+pub(super) async fn settled_head(validators: &[HttpClient]) -> Result<u64, TestnetError> {
+    let mut highest = 0;
+    for (index, rpc) in validators.iter().enumerate() {
+        let view = rpc
+            .get_header(None)
+            .await
+            .map_err(|e| super::setup::rpc_error(index, e))?;
+        highest = highest.max(view.header.height);
+    }
+    for (index, rpc) in validators.iter().enumerate() {
+        let who = format!("validator {index}");
+        wait_for_height(rpc, highest, Duration::from_secs(120), &who).await?;
+    }
+    Ok(highest)
+}
+
+/// Polls `rpc` every 20 ms until its head is at `height` or above (a node still
+/// starting or refusing counts as below) and returns that head, or times out.
+pub(super) async fn wait_for_height(
+    rpc: &HttpClient,
+    height: u64,
+    timeout: Duration,
+    who: &str,
+) -> Result<BlockHeader, TestnetError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(view) = rpc.get_header(None).await {
+            if view.header.height >= height {
+                return Ok(view.header);
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(TestnetError::Timeout(
+                timeout,
+                format!("{who} to reach height {height}"),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::Mutex;
 use truffle_ledger::types::Role;
-use truffle_ledger::{BlockHeader, Keypair, Payload};
+use truffle_ledger::{Keypair, Payload};
 use truffle_wire::api::{ChainApiClient, SystemApiClient, TxApiClient};
 use truffle_wire::chain::TxStatus;
 
-use super::audit::{audit_replay, AuditReplay};
+use super::audit::{audit_replay, wait_for_height, AuditReplay};
 use super::report::process_usage;
 use super::setup::{client, rpc_error, Signer};
 use crate::cluster::{Testnet, TestnetError, TestnetOptions};
@@ -249,29 +249,4 @@ async fn measure(
         same_header,
         audit,
     })
-}
-
-/// Polls `rpc` every 20 ms until its head is at `height` or above (a node still
-/// starting or refusing counts as below) and returns that head, or times out.
-async fn wait_for_height(
-    rpc: &jsonrpsee_http_client::HttpClient,
-    height: u64,
-    timeout: Duration,
-    who: &str,
-) -> Result<BlockHeader, TestnetError> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Ok(view) = rpc.get_header(None).await {
-            if view.header.height >= height {
-                return Ok(view.header);
-            }
-        }
-        if Instant::now() > deadline {
-            return Err(TestnetError::Timeout(
-                timeout,
-                format!("{who} to reach height {height}"),
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }

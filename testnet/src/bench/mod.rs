@@ -429,12 +429,7 @@ pub async fn run_load(options: &LoadOptions) -> Result<LoadReport, TestnetError>
     // After the nodes' usage is read: serving the replay is not the load's work.
     let audit = match own.as_mut() {
         Some(net) if options.audit => {
-            let head = clients[0]
-                .get_header(None)
-                .await
-                .map_err(|e| rpc_error(0, e))?
-                .header
-                .height;
+            let head = audit::settled_head(&clients).await?;
             let first = net.validators()[0];
             Some(audit::audit_replay(net, first, head).await?)
         }
