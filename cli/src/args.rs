@@ -22,6 +22,16 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
 }
 
+impl Cli {
+    /// Whether the command runs a node in this process (`node run`, `dev`).
+    pub(crate) fn runs_a_node(&self) -> bool {
+        matches!(
+            self.command,
+            Command::Node(NodeCommand::Run(_)) | Command::Dev(_)
+        )
+    }
+}
+
 /// Logging options.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Logging")]

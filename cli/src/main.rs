@@ -12,6 +12,10 @@ use clap::Parser;
 
 fn main() {
     let cli = args::Cli::parse();
+    // Before any thread starts: a node lives long, and glibc's default arenas grow.
+    if cli.runs_a_node() {
+        truffle_node::allocator::bound_malloc_arenas();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -11,6 +11,7 @@
 //! process through the CLI.
 
 pub mod ads;
+pub mod allocator;
 pub mod backup;
 pub mod chat;
 pub mod config;
