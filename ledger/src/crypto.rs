@@ -90,8 +90,9 @@ impl PublicKey {
         self.verifying_key().map(|_| ())
     }
 
-    /// Whether the key is memoized as usable: its next check skips the subgroup test.
-    pub fn known_usable(&self) -> bool {
+    /// Whether the key is memoized as usable (tests of what fills the memo).
+    #[cfg(test)]
+    pub(crate) fn known_usable(&self) -> bool {
         USABLE_KEYS.contains(self)
     }
 

@@ -72,13 +72,18 @@ mod tests {
         }
     }
 
-    /// Runs the named test alone in a fresh process (arenas, once made, stay).
-    fn in_a_fresh_process(test: &str, bound: bool) -> std::process::Output {
+    /// Runs the child test alone in a fresh process (arenas, once made, stay), in
+    /// `mode`, with the operator's `MALLOC_ARENA_MAX` if any.
+    fn in_a_fresh_process(mode: &str, operator: Option<&str>) -> std::process::Output {
         let mut command = std::process::Command::new(std::env::current_exe().unwrap());
         command
-            .args(["--exact", test, "--nocapture", "--test-threads", "1"])
-            .env("TRUFFLE_ARENA_CHILD", if bound { "bound" } else { "free" })
-            .env_remove("MALLOC_ARENA_MAX");
+            .args(["--exact", "allocator::tests::arena_child", "--nocapture"])
+            .args(["--test-threads", "1"])
+            .env("TRUFFLE_ARENA_CHILD", mode);
+        match operator {
+            Some(arenas) => command.env("MALLOC_ARENA_MAX", arenas),
+            None => command.env_remove("MALLOC_ARENA_MAX"),
+        };
         command.output().unwrap()
     }
 
@@ -87,15 +92,17 @@ mod tests {
         let Ok(mode) = std::env::var("TRUFFLE_ARENA_CHILD") else {
             return; // only meaningful in the child process the tests below start
         };
-        if mode == "bound" {
-            assert!(bound_malloc_arenas());
+        match mode.as_str() {
+            "bound" => assert!(bound_malloc_arenas()),
+            "chosen" => assert!(!bound_malloc_arenas(), "the operator's choice stands"),
+            _ => {}
         }
         allocate_on_many_threads();
         println!("arenas={}", arenas());
     }
 
     fn arenas_in_child(bound: bool) -> usize {
-        let output = in_a_fresh_process("allocator::tests::arena_child", bound);
+        let output = in_a_fresh_process(if bound { "bound" } else { "free" }, None);
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success(), "{stdout}");
         // The harness prints the test's name on the same line.
@@ -118,9 +125,10 @@ mod tests {
 
     #[test]
     fn an_operators_choice_is_kept() {
-        std::env::set_var("MALLOC_ARENA_MAX", "4");
-        let applied = bound_malloc_arenas();
-        std::env::remove_var("MALLOC_ARENA_MAX");
-        assert!(!applied);
+        // In a child: setting the variable here would race the other tests' threads.
+        let output = in_a_fresh_process("chosen", Some("4"));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{stdout}");
+        assert!(stdout.contains("arenas="), "the child ran: {stdout}");
     }
 }
