@@ -17,7 +17,7 @@
 //! `verify_strict` accepts. Anything else, and every signature of a failed batch, is
 //! decided alone by `verify_strict`.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -67,33 +67,32 @@ impl PublicKey {
     /// Decodes the key and refuses invalid keys (not a point, or not its canonical
     /// encoding) and weak ones (small order, or a torsion component).
     pub fn verifying_key(&self) -> Result<VerifyingKey, CryptoError> {
+        // A memoized key passed every check below, and is kept decoded: the same keys
+        // sign block after block, and decompressing one costs a square root, about a
+        // sixth of a verification.
+        if let Some(key) = USABLE_KEYS.get(self) {
+            return Ok(key);
+        }
         if !canonical_encoding(&self.0) {
             return Err(CryptoError::InvalidKey);
         }
         let key = VerifyingKey::from_bytes(&self.0).map_err(|_| CryptoError::InvalidKey)?;
-        if !USABLE_KEYS.contains(self) {
-            if !prime_order(&key.to_edwards()) {
-                return Err(CryptoError::WeakKey);
-            }
-            USABLE_KEYS.insert(*self);
+        if !prime_order(&key.to_edwards()) {
+            return Err(CryptoError::WeakKey);
         }
+        USABLE_KEYS.insert(*self, key);
         Ok(key)
     }
 
     /// Checks that the key is usable as an account or validator identity.
     pub fn check_usable(&self) -> Result<(), CryptoError> {
-        // A memoized key passed every check below; decompressing it again costs a
-        // square root that a replay would pay once more for every admitted key.
-        if USABLE_KEYS.contains(self) {
-            return Ok(());
-        }
         self.verifying_key().map(|_| ())
     }
 
     /// Whether the key is memoized as usable (tests of what fills the memo).
     #[cfg(test)]
     pub(crate) fn known_usable(&self) -> bool {
-        USABLE_KEYS.contains(self)
+        USABLE_KEYS.get(self).is_some()
     }
 
     /// Drops the key from the memo (tests of what fills it).
@@ -161,12 +160,12 @@ impl Keypair {
     }
 }
 
-/// Keys already found of prime order: the subgroup check costs a scalar multiplication,
-/// and the same keys sign block after block. A memo only (bounded; forgotten when
-/// full), so verdicts never depend on it.
+/// Keys already found usable, decoded: the subgroup check costs a scalar multiplication
+/// and the decoding a square root, and the same keys sign block after block. A memo
+/// only (bounded; forgotten when full), so verdicts never depend on it.
 static USABLE_KEYS: KeyMemo = KeyMemo::new();
 
-struct KeyMemo(Mutex<Option<HashSet<PublicKey>>>);
+struct KeyMemo(Mutex<Option<HashMap<PublicKey, VerifyingKey>>>);
 
 impl KeyMemo {
     const CAPACITY: usize = 1 << 16;
@@ -175,26 +174,26 @@ impl KeyMemo {
         KeyMemo(Mutex::new(None))
     }
 
-    fn contains(&self, key: &PublicKey) -> bool {
+    fn get(&self, key: &PublicKey) -> Option<VerifyingKey> {
         let memo = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        memo.as_ref().is_some_and(|set| set.contains(key))
+        memo.as_ref().and_then(|map| map.get(key).copied())
     }
 
     #[cfg(test)]
     fn remove(&self, key: &PublicKey) {
         let mut memo = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(set) = memo.as_mut() {
-            set.remove(key);
+        if let Some(map) = memo.as_mut() {
+            map.remove(key);
         }
     }
 
-    fn insert(&self, key: PublicKey) {
+    fn insert(&self, key: PublicKey, decoded: VerifyingKey) {
         let mut memo = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let set = memo.get_or_insert_with(HashSet::new);
-        if set.len() >= Self::CAPACITY {
-            set.clear();
+        let map = memo.get_or_insert_with(HashMap::new);
+        if map.len() >= Self::CAPACITY {
+            map.clear();
         }
-        set.insert(key);
+        map.insert(key, decoded);
     }
 }
 
@@ -607,6 +606,34 @@ mod tests {
             PublicKey(identity).check_usable(),
             Err(CryptoError::WeakKey)
         );
+    }
+
+    /// The memo hands back the very key decoding gives, and never holds a refused one:
+    /// a weak key is refused however often it is asked for.
+    #[test]
+    fn the_memo_holds_usable_keys_decoded() {
+        let key = Keypair::from_name("memo").public();
+        key.forget_usable();
+        let decoded = key.verifying_key().unwrap();
+        assert!(key.known_usable());
+        assert_eq!(key.verifying_key().unwrap(), decoded);
+        assert_eq!(
+            key.verifying_key().unwrap().to_edwards(),
+            VerifyingKey::from_bytes(&key.0).unwrap().to_edwards()
+        );
+        let message = b"signed under a memoized key";
+        let signature = Keypair::from_name("memo").sign(message);
+        assert_eq!(key.verify(message, &signature), Ok(()));
+        assert_eq!(
+            key.verify(b"another message", &signature),
+            Err(CryptoError::BadSignature)
+        );
+
+        let weak = vector("mixed-order key").public_key;
+        for _ in 0..2 {
+            assert_eq!(weak.check_usable(), Err(CryptoError::WeakKey));
+            assert!(!weak.known_usable());
+        }
     }
 
     #[test]

@@ -424,17 +424,54 @@ pub struct MemoryStore {
     inner: RwLock<MemoryInner>,
 }
 
+/// Tree nodes by key. foldhash, not SipHash: replaying a chain looks up and inserts
+/// thousands of nodes a block, and SipHash over their nibble paths was a tenth of the
+/// replay; foldhash is still seeded per map, so crafted keys cannot aim at one bucket.
+type NodeMap = HashMap<NodeKey, Node, foldhash::fast::RandomState>;
+
 #[derive(Default)]
 struct MemoryInner {
     records: BTreeMap<Vec<u8>, Vec<u8>>,
-    nodes: HashMap<NodeKey, Node>,
-    values: BTreeMap<(KeyHash, Version), Option<OwnedValue>>,
+    nodes: NodeMap,
+    values: Values,
+    /// Whether a commit drops what the new version superseded (see
+    /// [`MemoryStore::latest_only`]).
+    latest_only: bool,
+}
+
+/// The values behind the tree's leaves.
+enum Values {
+    /// Every version of every value: proofs at any version.
+    History(BTreeMap<(KeyHash, Version), Option<OwnedValue>>),
+    /// The newest version of each value, with the version that wrote it.
+    Latest(HashMap<KeyHash, (Version, Option<OwnedValue>), foldhash::fast::RandomState>),
+}
+
+impl Default for Values {
+    fn default() -> Self {
+        Values::History(BTreeMap::new())
+    }
 }
 
 impl MemoryStore {
-    /// An empty store.
+    /// An empty store that keeps every version of the tree.
     pub fn new() -> MemoryStore {
         MemoryStore::default()
+    }
+
+    /// An empty store that keeps only the newest version of the tree: a commit drops
+    /// the nodes and values the new version superseded, so memory follows the size of
+    /// the state, not of its history. Roots and proofs of older versions are gone
+    /// (asking for them is an error); an auditor replaying a chain needs only the
+    /// newest.
+    pub fn latest_only() -> MemoryStore {
+        MemoryStore {
+            inner: RwLock::new(MemoryInner {
+                values: Values::Latest(HashMap::default()),
+                latest_only: true,
+                ..MemoryInner::default()
+            }),
+        }
     }
 
     /// Writes a block's state changes and tree nodes.
@@ -445,6 +482,11 @@ impl MemoryStore {
                 Some(value) => inner.records.insert(key.clone(), value.clone()),
                 None => inner.records.remove(key),
             };
+        }
+        if inner.latest_only {
+            for stale in &tree_update.stale_node_index_batch {
+                inner.nodes.remove(&stale.node_key);
+            }
         }
         write_node_batch(&mut inner, &tree_update.node_batch);
     }
@@ -457,6 +499,15 @@ impl MemoryStore {
             .records
             .len()
     }
+
+    /// Number of tree nodes held (for tests of what a commit drops).
+    pub fn node_count(&self) -> usize {
+        self.inner
+            .read()
+            .expect("memory store lock poisoned")
+            .nodes
+            .len()
+    }
 }
 
 fn write_node_batch(inner: &mut MemoryInner, batch: &NodeBatch) {
@@ -464,7 +515,19 @@ fn write_node_batch(inner: &mut MemoryInner, batch: &NodeBatch) {
         inner.nodes.insert(key.clone(), node.clone());
     }
     for ((version, key_hash), value) in batch.values() {
-        inner.values.insert((*key_hash, *version), value.clone());
+        match &mut inner.values {
+            Values::History(values) => {
+                values.insert((*key_hash, *version), value.clone());
+            }
+            Values::Latest(values) => {
+                let newer = values
+                    .get(key_hash)
+                    .is_some_and(|(stored, _)| stored > version);
+                if !newer {
+                    values.insert(*key_hash, (*version, value.clone()));
+                }
+            }
+        }
     }
 }
 
@@ -507,11 +570,19 @@ impl TreeReader for MemoryStore {
         key_hash: KeyHash,
     ) -> anyhow::Result<Option<OwnedValue>> {
         let inner = self.inner.read().expect("memory store lock poisoned");
-        Ok(inner
-            .values
-            .range((key_hash, 0)..=(key_hash, max_version))
-            .next_back()
-            .and_then(|(_, value)| value.clone()))
+        match &inner.values {
+            Values::History(values) => Ok(values
+                .range((key_hash, 0)..=(key_hash, max_version))
+                .next_back()
+                .and_then(|(_, value)| value.clone())),
+            Values::Latest(values) => match values.get(&key_hash) {
+                None => Ok(None),
+                Some((version, value)) if *version <= max_version => Ok(value.clone()),
+                Some((version, _)) => anyhow::bail!(
+                    "this store keeps only the newest version of each value: version {max_version} was superseded at {version}"
+                ),
+            },
+        }
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
@@ -641,19 +712,23 @@ mod tests {
         assert_eq!(state_root_at(&store, 1).unwrap(), root0);
     }
 
+    /// A deterministic stream of pseudo-random numbers from `seed`.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
     /// The batch path (no deletions) and the key-by-key path build the same tree: a
     /// sequence of versions mixing both gives the roots of the key-by-key path alone.
     #[test]
     fn batch_and_single_insertion_agree() {
         let by_batch = MemoryStore::new();
         let one_by_one = MemoryStore::new();
-        let mut seed = 7u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(7u64);
         for version in 0..40u64 {
             let mut changes = StateChanges::new();
             let count = next() % 300;
@@ -687,6 +762,75 @@ mod tests {
             value.as_deref(),
             &proof
         ));
+    }
+
+    /// A store that keeps only the newest version computes the roots a full store
+    /// computes, through inserts, updates and deletions, while holding only the live
+    /// tree; its newest state still proves, and its older versions are refused.
+    #[test]
+    fn a_latest_only_store_keeps_the_roots_and_drops_the_history() {
+        let full = MemoryStore::new();
+        let latest = MemoryStore::latest_only();
+        let mut next = xorshift(11u64);
+        let mut live = BTreeMap::new();
+        for version in 0..30u64 {
+            let mut changes = StateChanges::new();
+            for _ in 0..next() % 200 {
+                let id = next() % 400;
+                let value =
+                    (next() % 6 != 0 || version == 0).then(|| next().to_be_bytes().to_vec());
+                changes.insert(keys::item(id), value);
+            }
+            let (root, batch) = compute_state_root(&full, &changes, version).unwrap();
+            full.commit(&changes, &batch);
+            let (latest_root, latest_batch) =
+                compute_state_root(&latest, &changes, version).unwrap();
+            latest.commit(&changes, &latest_batch);
+            assert_eq!(latest_root, root, "version {version}");
+            for (key, value) in &changes {
+                match value {
+                    Some(value) => live.insert(key.clone(), value.clone()),
+                    None => live.remove(key),
+                };
+            }
+        }
+        assert!(
+            latest.node_count() * 3 < full.node_count(),
+            "{} nodes kept of the full store's {}",
+            latest.node_count(),
+            full.node_count()
+        );
+        // Every live leaf is held, and the newest version still proves.
+        let root = state_root_at(&latest, 29).unwrap();
+        assert_eq!(root, state_root_at(&full, 29).unwrap());
+        for id in [0u64, 3, 17, 250, 399] {
+            let key = keys::item(id);
+            let (value, proof) = prove(&latest, &key, 29).unwrap();
+            assert_eq!(value.as_ref(), live.get(&key), "item {id}");
+            assert!(
+                verify_proof(&root, &key, value.as_deref(), &proof),
+                "item {id}"
+            );
+        }
+        assert!(state_root_at(&latest, 0).is_err());
+        let rewritten = a_key_written_at(&latest, 29);
+        assert!(latest.get_value_option(0, tree_key(&rewritten)).is_err());
+    }
+
+    /// A key the store's newest version wrote (so its value at version 0 is gone).
+    fn a_key_written_at(store: &MemoryStore, version: Version) -> Vec<u8> {
+        let inner = store.inner.read().unwrap();
+        let Values::Latest(values) = &inner.values else {
+            panic!("a latest-only store")
+        };
+        (0..400u64)
+            .map(keys::item)
+            .find(|key| {
+                values
+                    .get(&tree_key(key))
+                    .is_some_and(|(written, _)| *written == version)
+            })
+            .expect("the last version wrote some item")
     }
 
     #[test]

@@ -19,6 +19,7 @@ use truffle_ledger::{Block, BlockHeader, Certificate, Hash, PublicKey};
 use truffle_store::Store;
 use truffle_wire::api::ChainApiClient;
 
+use super::checkers;
 use super::{load_genesis, refuse};
 use crate::args::VerifyArgs;
 use crate::client::{connect, explain};
@@ -230,7 +231,7 @@ pub(super) async fn chain_command(
     let client = connect(&url)?;
 
     let local = match from_state {
-        None => LocalState::Memory(MemoryStore::new()),
+        None => LocalState::Memory(MemoryStore::latest_only()),
         Some(dir) => {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -338,14 +339,18 @@ pub(super) async fn chain_command(
     let mut transactions = 0u64;
     let mut last_checkpoint = Instant::now();
     // Blocks are fetched 64 a request, four requests ahead, each in a task of its own
-    // (decoding included), and their stateless checks (body, signatures, the
-    // certificate under the set last held: most of the work) run on the blocking pool
-    // as they arrive, while this task re-executes them in order.
+    // (decoding included). Their stateless checks (body, signatures, the certificate
+    // under the set last held: most of the work) are queued block by block, in chain
+    // order, to checking threads at background priority as they arrive, while this
+    // task re-executes them in order.
     let latest_set = std::sync::Arc::new(std::sync::RwLock::new(
         local
             .validators()
             .map_err(|e| refuse(args.output, "the chain", e))?,
     ));
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let checkers = std::sync::Arc::new(checkers::Checkers::start(cores)?);
+    let trust_root = std::sync::Arc::new(trust.clone());
     let ranges = (first..=target)
         .step_by(BLOCKS_PER_REQUEST as usize)
         .map(move |start| (start, (start + BLOCKS_PER_REQUEST - 1).min(target)));
@@ -353,30 +358,32 @@ pub(super) async fn chain_command(
         .map(|(start, end)| {
             let client = client.clone();
             let url = url.clone();
-            let trust = trust.clone();
+            let trust = trust_root.clone();
             let latest_set = latest_set.clone();
+            let checkers = checkers.clone();
             tokio::spawn(async move {
                 let blocks = fetch_range(&client, &url, start, end).await?;
-                tokio::task::spawn_blocking(move || {
-                    let set = latest_set.read().expect("set lock poisoned").clone();
-                    blocks
-                        .into_iter()
-                        .map(|(block, certificate)| {
+                let pending: Vec<_> = blocks
+                    .into_iter()
+                    .map(|(block, certificate)| {
+                        let trust = trust.clone();
+                        let latest_set = latest_set.clone();
+                        checkers.check(move || {
+                            let set = latest_set.read().expect("set lock poisoned").clone();
                             let prechecked = precheck(&trust, &block, &certificate, &set);
                             (block, certificate, prechecked)
                         })
-                        .collect::<Vec<_>>()
-                })
-                .await
-                .context("the signature checks stopped")
+                    })
+                    .collect();
+                anyhow::Ok(pending)
             })
         })
         .buffered(4)
         .map(|joined| -> anyhow::Result<_> {
-            let checked = joined.context("a block fetch stopped")??;
-            Ok(futures::stream::iter(
-                checked.into_iter().map(Ok::<_, anyhow::Error>),
-            ))
+            let pending = joined.context("a block fetch stopped")??;
+            Ok(futures::stream::iter(pending).then(|checked| async move {
+                checked.await.context("the signature checks stopped")
+            }))
         })
         .try_flatten();
     futures::pin_mut!(blocks);

@@ -14,6 +14,7 @@ use crate::output::OutputFormat;
 mod absence;
 pub(crate) mod audit;
 mod chain;
+mod checkers;
 mod item;
 mod raffle;
 
