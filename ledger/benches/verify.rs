@@ -246,7 +246,8 @@ fn bench_verify(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("replay", |b| {
         b.iter_batched(
-            MemoryStore::new,
+            // As `truffle verify chain` keeps its state.
+            MemoryStore::latest_only,
             |store| {
                 let genesis = check_genesis(&store, &bench.genesis, &blocks[0].header).unwrap();
                 store.commit(&genesis.changes, &genesis.tree_update);

@@ -312,25 +312,29 @@ async fn images_uploaded_to_one_node_are_served_by_every_node() -> anyhow::Resul
     eprintln!("--- node 2 comes back: it catches up and serves the images and the product");
     cluster.net.start(2)?;
     let n2 = cluster.client(2);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let served = loop {
-        if let Ok(response) = http
-            .get(format!("{}{}", urls[2], uploaded.image.url))
-            .send()
-            .await
-        {
-            if response.status().as_u16() == 200 {
-                break response.bytes().await?;
+    // Node 2 fetches each image on its own once it learns of the edition: wait for
+    // each one.
+    let fetched = |url: String| {
+        let http = http.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                if let Ok(response) = http.get(&url).send().await {
+                    if response.status().as_u16() == 200 {
+                        return anyhow::Ok(response);
+                    }
+                }
+                anyhow::ensure!(Instant::now() < deadline, "node 2 never served {url}");
+                tokio::time::sleep(Duration::from_millis(300)).await;
             }
         }
-        anyhow::ensure!(Instant::now() < deadline, "node 2 never served the image");
-        tokio::time::sleep(Duration::from_millis(300)).await;
     };
-    assert_eq!(served, bytes, "the same bytes on every node");
-    let png = http
-        .get(format!("{}{}", urls[2], cutout.image.url))
-        .send()
+    let served = fetched(format!("{}{}", urls[2], uploaded.image.url))
+        .await?
+        .bytes()
         .await?;
+    assert_eq!(served, bytes, "the same bytes on every node");
+    let png = fetched(format!("{}{}", urls[2], cutout.image.url)).await?;
     assert_eq!(png.headers()["content-type"], "image/png");
     assert_eq!(Hash::of(&png.bytes().await?), cutout.hash);
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -166,6 +166,24 @@ struct ChainReport {
 /// Certified blocks asked for in one request (what a node answers at most).
 const BLOCKS_PER_REQUEST: u64 = 64;
 
+/// The first request's size: the replay cannot start before its first answer arrives
+/// and is decoded, and 64 full blocks are a quarter of a 40,000-transaction chain.
+const FIRST_REQUEST: u64 = 4;
+
+/// The height ranges `first..=target` is asked for in: 4 blocks, then twice as many
+/// each time up to [`BLOCKS_PER_REQUEST`].
+fn request_ranges(first: u64, target: u64) -> impl Iterator<Item = (u64, u64)> {
+    let mut next = Some(first).filter(|start| *start <= target);
+    let mut size = FIRST_REQUEST;
+    std::iter::from_fn(move || {
+        let start = next?;
+        let end = start.saturating_add(size - 1).min(target);
+        next = end.checked_add(1).filter(|start| *start <= target);
+        size = (size * 2).min(BLOCKS_PER_REQUEST);
+        Some((start, end))
+    })
+}
+
 /// Fetches the certified blocks of heights `from..=to` (`chain_getCertifiedBlocks`),
 /// asking again from the first one missing when the node's answer stops short (it caps
 /// an answer's bytes). Whether each block is the one of its height is the replay's
@@ -351,9 +369,7 @@ pub(super) async fn chain_command(
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let checkers = std::sync::Arc::new(checkers::Checkers::start(cores)?);
     let trust_root = std::sync::Arc::new(trust.clone());
-    let ranges = (first..=target)
-        .step_by(BLOCKS_PER_REQUEST as usize)
-        .map(move |start| (start, (start + BLOCKS_PER_REQUEST - 1).min(target)));
+    let ranges = request_ranges(first, target);
     let blocks = futures::stream::iter(ranges)
         .map(|(start, end)| {
             let client = client.clone();
@@ -508,5 +524,25 @@ mod tests {
         };
         checkpoint.write(dir.path()).unwrap();
         assert_eq!(Checkpoint::read(dir.path()).unwrap(), Some(checkpoint));
+    }
+
+    /// The ranges cover every height once, in order, growing from 4 blocks to 64.
+    #[test]
+    fn requests_start_small_and_cover_the_chain() {
+        let ranges: Vec<_> = request_ranges(1, 300).collect();
+        assert_eq!(
+            &ranges[..6],
+            &[(1, 4), (5, 12), (13, 28), (29, 60), (61, 124), (125, 188)]
+        );
+        assert_eq!(ranges.last(), Some(&(253, 300)));
+        for pair in ranges.windows(2) {
+            assert_eq!(pair[0].1 + 1, pair[1].0);
+        }
+        assert_eq!(request_ranges(5, 5).collect::<Vec<_>>(), vec![(5, 5)]);
+        assert_eq!(request_ranges(6, 5).count(), 0);
+        assert_eq!(
+            request_ranges(u64::MAX - 1, u64::MAX).collect::<Vec<_>>(),
+            vec![(u64::MAX - 1, u64::MAX)]
+        );
     }
 }
