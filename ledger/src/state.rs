@@ -434,9 +434,6 @@ struct MemoryInner {
     records: BTreeMap<Vec<u8>, Vec<u8>>,
     nodes: NodeMap,
     values: Values,
-    /// Whether a commit drops what the new version superseded (see
-    /// [`MemoryStore::latest_only`]).
-    latest_only: bool,
 }
 
 /// The values behind the tree's leaves.
@@ -468,7 +465,6 @@ impl MemoryStore {
         MemoryStore {
             inner: RwLock::new(MemoryInner {
                 values: Values::Latest(HashMap::default()),
-                latest_only: true,
                 ..MemoryInner::default()
             }),
         }
@@ -483,7 +479,7 @@ impl MemoryStore {
                 None => inner.records.remove(key),
             };
         }
-        if inner.latest_only {
+        if matches!(inner.values, Values::Latest(_)) {
             for stale in &tree_update.stale_node_index_batch {
                 inner.nodes.remove(&stale.node_key);
             }
@@ -500,8 +496,9 @@ impl MemoryStore {
             .len()
     }
 
-    /// Number of tree nodes held (for tests of what a commit drops).
-    pub fn node_count(&self) -> usize {
+    /// Number of tree nodes held (tests of what a commit drops).
+    #[cfg(test)]
+    pub(crate) fn node_count(&self) -> usize {
         self.inner
             .read()
             .expect("memory store lock poisoned")

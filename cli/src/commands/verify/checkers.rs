@@ -126,6 +126,17 @@ mod tests {
         assert_eq!(niceness, 10);
     }
 
+    /// A check that panics closes its own channel, so the replay stops with an error
+    /// instead of waiting forever, and the other threads go on with the queue.
+    #[tokio::test]
+    async fn a_panicking_check_closes_its_channel_and_the_rest_run() {
+        let checkers = Checkers::start(2).unwrap();
+        let failed = checkers.check(|| -> u32 { panic!("a bug in a check") });
+        let after = checkers.check(|| 7u32);
+        assert!(failed.await.is_err());
+        assert_eq!(after.await.unwrap(), 7);
+    }
+
     /// Work queued after the pool stopped is not waited for forever: its channel
     /// closes at once.
     #[tokio::test]
