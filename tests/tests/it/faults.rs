@@ -106,6 +106,33 @@ async fn submit(
     }
 }
 
+/// Raises the workload's stop flag when dropped.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Restarts a killed node. Its port is fixed (the peers dial it), and while it was down
+/// another test's process may have been handed that port for a moment: try again for a
+/// few seconds before giving up.
+async fn restart(net: &mut truffle_testnet::Testnet, node: usize) -> anyhow::Result<()> {
+    let mut attempts = 0;
+    loop {
+        match net.start(node) {
+            Ok(()) => return Ok(()),
+            Err(error) if attempts < 5 => {
+                attempts += 1;
+                eprintln!("restart {node} failed ({error}), trying again");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
 async fn resync(shared: &Shared, rng: &mut StdRng, actor: &mut Actor) {
     if let Some(node) = shared.pick_live(rng) {
         if let Ok(nonce) = shared.client(node).get_nonce(actor.key.public()).await {
@@ -226,6 +253,8 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
             truffle_testnet::Testnet::load(&cluster.dir.path().join("net"))?,
         );
         tokio::spawn(async move {
+            // The workload stops when this task ends, however it ends.
+            let stop_guard = StopOnDrop(stop);
             let mut faults = Vec::new();
             let mut down: Option<usize> = None;
             let mut isolated: Option<usize> = None;
@@ -234,7 +263,7 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
                 let victim = fault_rng.gen_range(0..NODES);
                 let action = match (down, isolated) {
                     (Some(node), _) => {
-                        net.start(node)?;
+                        restart(&mut net, node).await?;
                         shared.live.lock().unwrap()[node] = true;
                         down = None;
                         format!("restart {node}")
@@ -260,9 +289,9 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
                 eprintln!("fault: {action}");
                 faults.push(action);
             }
-            stop.store(true, Ordering::SeqCst);
+            drop(stop_guard);
             if let Some(node) = down {
-                net.start(node)?;
+                restart(&mut net, node).await?;
                 shared.live.lock().unwrap()[node] = true;
             }
             net.heal().await?;
@@ -273,14 +302,24 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
     // --- the workload: transfers, raffles created, entered and drawn (twice at once).
     let mut raffles: Vec<(u64, u64)> = Vec::new(); // (raffle id, close height)
     let mut drawn_attempted = BTreeSet::new();
+    // Bounded on its own too: the injector's deadline plus time to restart and heal.
+    let workload_deadline = Instant::now() + Duration::from_secs(seconds + 120);
     while !stop.load(Ordering::SeqCst) {
+        anyhow::ensure!(
+            Instant::now() < workload_deadline,
+            "the fault injector never finished"
+        );
         let roll: f64 = rng.gen();
         let Some(node) = shared.pick_live(&mut rng) else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
         let height = match shared.client(node).get_header(None).await {
             Ok(head) => head.header.height,
-            Err(_) => continue,
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
         };
         if roll < 0.65 {
             let item = items[rng.gen_range(0..items.len())];
