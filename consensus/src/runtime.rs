@@ -22,6 +22,22 @@ thread_local! {
     static SEEDED: RefCell<Option<StdRng>> = const { RefCell::new(None) };
 }
 
+/// Lowers the calling thread's CPU priority to that of background work (nice 10): work
+/// that must not delay a node's blocks or an auditor's replay on shared cores.
+pub fn lower_thread_priority() -> std::io::Result<()> {
+    // SAFETY: gettid and setpriority read and change only the calling thread's
+    // scheduling attributes; on Linux, PRIO_PROCESS with a thread id names one thread.
+    let result = unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10)
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 /// Seeds the random source openraft uses on this thread (`None`: back to entropy).
 pub fn seed_thread_rng(seed: Option<u64>) {
     SEEDED.with(|rng| *rng.borrow_mut() = seed.map(StdRng::seed_from_u64));

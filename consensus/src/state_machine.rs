@@ -522,19 +522,6 @@ fn import_snapshot(
     Ok(stats)
 }
 
-/// Lowers the calling thread's CPU priority to that of background work (nice 10).
-fn lower_thread_priority() {
-    // SAFETY: gettid and setpriority read and change only the calling thread's
-    // scheduling attributes; on Linux, PRIO_PROCESS with a thread id names one thread.
-    let result = unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, 10)
-    };
-    if result != 0 {
-        tracing::debug!(target: "consensus::sm", error = %std::io::Error::last_os_error(), "snapshot thread keeps its priority");
-    }
-}
-
 /// Builds snapshots from a consistent view of the store.
 #[derive(Clone)]
 pub struct SnapshotBuilder {
@@ -598,7 +585,9 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
         std::thread::Builder::new()
             .name("snapshot-build".into())
             .spawn(move || {
-                lower_thread_priority();
+                if let Err(error) = crate::runtime::lower_thread_priority() {
+                    tracing::debug!(target: "consensus::sm", %error, "snapshot thread keeps its priority");
+                }
                 let _ = done.send(builder.build_blocking());
             })
             .map_err(snapshot_error)?;

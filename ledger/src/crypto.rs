@@ -69,7 +69,7 @@ impl PublicKey {
     pub fn verifying_key(&self) -> Result<VerifyingKey, CryptoError> {
         // A memoized key passed every check below, and is kept decoded: the same keys
         // sign block after block, and decompressing one costs a square root, about a
-        // sixth of a verification.
+        // tenth of a verification.
         if let Some(key) = USABLE_KEYS.get(self) {
             return Ok(key);
         }

@@ -29,6 +29,9 @@ use std::sync::Arc;
 pub use config::NodeConfig;
 pub use node::{Health, Node, SubmitError, TxStatus};
 pub use truffle_catalog as catalog;
+/// Lowers the calling thread to background priority (the consensus layer's, for the
+/// CLI's background threads).
+pub use truffle_consensus::runtime::lower_thread_priority;
 pub use truffle_engine::{
     Engine, EngineError, InvalidBlock, LeaderFault, LedgerEvent, PoolError, MAX_FAULT_VOTES,
 };

@@ -155,7 +155,28 @@ impl NodeProcess {
         Ok(process)
     }
 
+    /// Starts the process, again if it exited because one of its fixed ports was taken:
+    /// a restarted node keeps its ports (its peers dial them), and while it was down
+    /// another process on the machine may have been handed one of them for a moment.
     fn spawn(&mut self, timeout: Duration) -> Result<(), ProcessError> {
+        const PORT_RETRIES: u32 = 5;
+        let mut retries = 0;
+        loop {
+            let offset = std::fs::metadata(&self.log_path).map_or(0, |m| m.len());
+            match self.spawn_once(timeout, offset) {
+                Err(ProcessError::Exited(..))
+                    if retries < PORT_RETRIES
+                        && self.log_since(offset).is_some_and(|log| port_taken(&log)) =>
+                {
+                    retries += 1;
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    fn spawn_once(&mut self, timeout: Duration, offset: u64) -> Result<(), ProcessError> {
         let spawn_error = |source| ProcessError::Spawn {
             binary: self.binary.display().to_string(),
             source,
@@ -165,7 +186,6 @@ impl NodeProcess {
             .append(true)
             .open(&self.log_path)
             .map_err(spawn_error)?;
-        let offset = log.metadata().map(|m| m.len()).unwrap_or(0);
         let mut command = Command::new(&self.binary);
         command
             .args(&self.args)
@@ -207,11 +227,16 @@ impl NodeProcess {
     }
 
     fn read_url_since(&self, offset: u64) -> Option<String> {
-        let bytes = std::fs::read(&self.log_path).ok()?;
-        let text = String::from_utf8_lossy(bytes.get(offset as usize..)?);
-        text.lines()
+        self.log_since(offset)?
+            .lines()
             .filter(|line| line.contains("JSON-RPC:") || line.contains("rpc=http"))
             .find_map(find_url)
+    }
+
+    /// What the process logged after `offset`.
+    fn log_since(&self, offset: u64) -> Option<String> {
+        let bytes = std::fs::read(&self.log_path).ok()?;
+        Some(String::from_utf8_lossy(bytes.get(offset as usize..)?).into_owned())
     }
 
     /// The process id, while running.
@@ -312,6 +337,11 @@ impl Drop for NodeProcess {
     }
 }
 
+/// Whether a node's start-up log says one of its ports was taken.
+fn port_taken(log: &str) -> bool {
+    log.contains("Address already in use") || log.contains("cannot listen on")
+}
+
 /// Sends a signal to a process.
 pub fn signal(pid: u32, signal: i32) -> bool {
     // SAFETY: kill(2) has no memory effects; a stale pid at worst gets ESRCH.
@@ -341,6 +371,55 @@ mod tests {
             ["/w/a.rs", "/w/my dir/b.rs", "/t/out/c.rs"]
         );
         assert!(dep_info_sources("no rule here").is_empty());
+    }
+
+    /// A stand-in node: a script that counts its starts in `dir/starts` and fails the
+    /// first `failures` of them with `failure` on its log, then reports ready.
+    fn flaky_node(dir: &Path, failures: u32, failure: &str) -> PathBuf {
+        let script = dir.join("node.sh");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\n\
+                 n=$(cat {dir}/starts 2>/dev/null || echo 0); n=$((n + 1)); echo $n > {dir}/starts\n\
+                 if [ $n -le {failures} ]; then echo 'error: cannot start the node: {failure}'; exit 1; fi\n\
+                 echo 'JSON-RPC: http://127.0.0.1:1/'; exec sleep 30\n",
+                dir = dir.display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        script
+    }
+
+    fn starts(dir: &Path) -> u32 {
+        std::fs::read_to_string(dir.join("starts"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    /// A node whose port was taken for a moment is started again; one that failed for
+    /// another reason is not.
+    #[test]
+    fn a_start_is_retried_only_when_a_port_was_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let taken = "p2p: cannot listen on /ip4/127.0.0.1/tcp/42441: Address already in use";
+        let node = flaky_node(dir.path(), 2, taken);
+        let log = dir.path().join("node.log");
+        let mut process = NodeProcess::start(&node, &[], &log, Duration::from_secs(10)).unwrap();
+        assert_eq!(process.rpc_url, "http://127.0.0.1:1");
+        assert_eq!(starts(dir.path()), 3);
+        process.kill();
+
+        let dir = tempfile::tempdir().unwrap();
+        let node = flaky_node(dir.path(), 1, "the genesis does not match the data folder");
+        let log = dir.path().join("node.log");
+        let outcome = NodeProcess::start(&node, &[], &log, Duration::from_secs(10));
+        assert!(matches!(outcome, Err(ProcessError::Exited(..))));
+        assert_eq!(starts(dir.path()), 1);
     }
 
     /// A workspace with one source and a target folder with a binary built from it.

@@ -115,24 +115,6 @@ impl Drop for StopOnDrop {
     }
 }
 
-/// Restarts a killed node. Its port is fixed (the peers dial it), and while it was down
-/// another test's process may have been handed that port for a moment: try again for a
-/// few seconds before giving up.
-async fn restart(net: &mut truffle_testnet::Testnet, node: usize) -> anyhow::Result<()> {
-    let mut attempts = 0;
-    loop {
-        match net.start(node) {
-            Ok(()) => return Ok(()),
-            Err(error) if attempts < 5 => {
-                attempts += 1;
-                eprintln!("restart {node} failed ({error}), trying again");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-            Err(error) => return Err(error.into()),
-        }
-    }
-}
-
 async fn resync(shared: &Shared, rng: &mut StdRng, actor: &mut Actor) {
     if let Some(node) = shared.pick_live(rng) {
         if let Ok(nonce) = shared.client(node).get_nonce(actor.key.public()).await {
@@ -263,7 +245,7 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
                 let victim = fault_rng.gen_range(0..NODES);
                 let action = match (down, isolated) {
                     (Some(node), _) => {
-                        restart(&mut net, node).await?;
+                        net.start(node)?;
                         shared.live.lock().unwrap()[node] = true;
                         down = None;
                         format!("restart {node}")
@@ -291,7 +273,7 @@ async fn randomized_faults_keep_the_invariants() -> anyhow::Result<()> {
             }
             drop(stop_guard);
             if let Some(node) = down {
-                restart(&mut net, node).await?;
+                net.start(node)?;
                 shared.live.lock().unwrap()[node] = true;
             }
             net.heal().await?;

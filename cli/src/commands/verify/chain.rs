@@ -356,8 +356,8 @@ pub(super) async fn chain_command(
     let started = Instant::now();
     let mut transactions = 0u64;
     let mut last_checkpoint = Instant::now();
-    // Blocks are fetched 64 a request, four requests ahead, each in a task of its own
-    // (decoding included). Their stateless checks (body, signatures, the certificate
+    // Blocks are fetched four requests ahead ([`request_ranges`]: 4 blocks first, then
+    // up to 64), each request in a task of its own (decoding included). Their stateless checks (body, signatures, the certificate
     // under the set last held: most of the work) are queued block by block, in chain
     // order, to checking threads at background priority as they arrive, while this
     // task re-executes them in order.

@@ -17,7 +17,7 @@ type Job = Box<dyn FnOnce() + Send>;
 
 /// A pool of checking threads, stopped when dropped.
 pub(super) struct Checkers {
-    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    jobs: Option<mpsc::Sender<Job>>,
 }
 
 impl Checkers {
@@ -30,7 +30,9 @@ impl Checkers {
             std::thread::Builder::new()
                 .name(format!("verify-check-{index}"))
                 .spawn(move || {
-                    lower_thread_priority();
+                    if let Err(error) = truffle_node::lower_thread_priority() {
+                        tracing::debug!(%error, "checking thread keeps its priority");
+                    }
                     loop {
                         // The lock is held only to take one job: jobs go out in order.
                         let job = match receiver.lock() {
@@ -44,9 +46,7 @@ impl Checkers {
                     }
                 })?;
         }
-        Ok(Checkers {
-            jobs: Mutex::new(Some(sender)),
-        })
+        Ok(Checkers { jobs: Some(sender) })
     }
 
     /// Queues `work` behind the work queued before it; its result arrives on the
@@ -60,40 +60,22 @@ impl Checkers {
             // The replay may have stopped waiting; nothing to do then.
             let _ = answer.send(work());
         });
-        if let Ok(jobs) = self.jobs.lock() {
-            if let Some(jobs) = jobs.as_ref() {
-                let _ = jobs.send(job);
-            }
+        if let Some(jobs) = &self.jobs {
+            // Sent or not, `answer` goes with the job: the channel closes if it never runs.
+            let _ = jobs.send(job);
         }
         result
     }
-}
 
-impl Checkers {
     /// Closes the queue: each thread ends after the job it is running.
-    fn stop(&self) {
-        if let Ok(mut jobs) = self.jobs.lock() {
-            jobs.take();
-        }
+    fn stop(&mut self) {
+        self.jobs = None;
     }
 }
 
 impl Drop for Checkers {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-/// Lowers the calling thread's CPU priority to that of background work (nice 10).
-fn lower_thread_priority() {
-    // SAFETY: gettid and setpriority read and change only the calling thread's
-    // scheduling attributes; on Linux, PRIO_PROCESS with a thread id names one thread.
-    let result = unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, 10)
-    };
-    if result != 0 {
-        tracing::debug!(error = %std::io::Error::last_os_error(), "checking thread keeps its priority");
     }
 }
 
@@ -141,7 +123,7 @@ mod tests {
     /// closes at once.
     #[tokio::test]
     async fn work_after_a_stop_closes_its_channel() {
-        let checkers = Checkers::start(1).unwrap();
+        let mut checkers = Checkers::start(1).unwrap();
         checkers.stop();
         assert!(checkers.check(|| 1).await.is_err());
     }
