@@ -374,23 +374,22 @@ mod tests {
     }
 
     /// A stand-in node: a script that counts its starts in `dir/starts` and fails the
-    /// first `failures` of them with `failure` on its log, then reports ready.
-    fn flaky_node(dir: &Path, failures: u32, failure: &str) -> PathBuf {
+    /// first `failures` of them with `failure` on its log, then reports ready. It runs
+    /// through `/bin/sh` (as the binary, the script its argument): executing a file just
+    /// written races the other tests' forks, which may still hold it open for writing.
+    fn flaky_node(dir: &Path, failures: u32, failure: &str) -> Vec<String> {
         let script = dir.join("node.sh");
         std::fs::write(
             &script,
             format!(
-                "#!/bin/sh\n\
-                 n=$(cat {dir}/starts 2>/dev/null || echo 0); n=$((n + 1)); echo $n > {dir}/starts\n\
+                "n=$(cat {dir}/starts 2>/dev/null || echo 0); n=$((n + 1)); echo $n > {dir}/starts\n\
                  if [ $n -le {failures} ]; then echo 'error: cannot start the node: {failure}'; exit 1; fi\n\
                  echo 'JSON-RPC: http://127.0.0.1:1/'; exec sleep 30\n",
                 dir = dir.display()
             ),
         )
         .unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        script
+        vec![script.display().to_string()]
     }
 
     fn starts(dir: &Path) -> u32 {
@@ -407,17 +406,20 @@ mod tests {
     fn a_start_is_retried_only_when_a_port_was_taken() {
         let dir = tempfile::tempdir().unwrap();
         let taken = "p2p: cannot listen on /ip4/127.0.0.1/tcp/42441: Address already in use";
-        let node = flaky_node(dir.path(), 2, taken);
+        let script = flaky_node(dir.path(), 2, taken);
         let log = dir.path().join("node.log");
-        let mut process = NodeProcess::start(&node, &[], &log, Duration::from_secs(10)).unwrap();
+        let mut process =
+            NodeProcess::start(Path::new("/bin/sh"), &script, &log, Duration::from_secs(10))
+                .unwrap();
         assert_eq!(process.rpc_url, "http://127.0.0.1:1");
         assert_eq!(starts(dir.path()), 3);
         process.kill();
 
         let dir = tempfile::tempdir().unwrap();
-        let node = flaky_node(dir.path(), 1, "the genesis does not match the data folder");
+        let script = flaky_node(dir.path(), 1, "the genesis does not match the data folder");
         let log = dir.path().join("node.log");
-        let outcome = NodeProcess::start(&node, &[], &log, Duration::from_secs(10));
+        let outcome =
+            NodeProcess::start(Path::new("/bin/sh"), &script, &log, Duration::from_secs(10));
         assert!(matches!(outcome, Err(ProcessError::Exited(..))));
         assert_eq!(starts(dir.path()), 1);
     }
